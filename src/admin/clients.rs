@@ -1,0 +1,97 @@
+use super::AdminError;
+use crate::clock::Clock;
+use crate::crypto;
+use crate::domain::{AuthMethod, Client, ClientType, RedirectUri, Scopes};
+use crate::oidc::discovery::SUPPORTED_SCOPES;
+use crate::store::ClientRepository;
+
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    /// Chosen by the operator; generated when absent.
+    pub client_id: Option<String>,
+    /// For confidential clients: `client_secret_basic` (default) or `client_secret_post`.
+    pub auth_method: Option<AuthMethod>,
+}
+
+/// A new client and, for a confidential one, its secret: shown once, stored
+/// only as a digest.
+pub struct CreatedClient {
+    pub client: Client,
+    pub secret: Option<String>,
+}
+
+pub async fn add_client(
+    clients: &dyn ClientRepository,
+    clock: &dyn Clock,
+    new: NewClient,
+) -> Result<CreatedClient, AdminError> {
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AdminError::Invalid(
+            "a client name has 1 to 100 characters".into(),
+        ));
+    }
+    if new.redirect_uris.is_empty() {
+        return Err(AdminError::Invalid(
+            "at least one redirect URI is required".into(),
+        ));
+    }
+    let redirect_uris = new
+        .redirect_uris
+        .iter()
+        .map(|u| RedirectUri::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AdminError::Invalid)?;
+    let client_id = match new.client_id {
+        Some(id) if valid_client_id(&id) => id,
+        Some(id) => {
+            return Err(AdminError::Invalid(format!(
+                "client id {id:?} must be 1 to 128 characters of letters, digits and . _ - :"
+            )));
+        }
+        None => crypto::random_token()[..22].to_string(),
+    };
+    let (client_type, auth_method, secret) = match (new.public, new.auth_method) {
+        (true, None | Some(AuthMethod::None)) => (ClientType::Public, AuthMethod::None, None),
+        (true, Some(_)) => {
+            return Err(AdminError::Invalid(
+                "a public client has no secret to authenticate with".into(),
+            ));
+        }
+        (false, Some(AuthMethod::None)) => {
+            return Err(AdminError::Invalid(
+                "a confidential client authenticates with its secret".into(),
+            ));
+        }
+        (false, method) => (
+            ClientType::Confidential,
+            method.unwrap_or(AuthMethod::ClientSecretBasic),
+            Some(crypto::random_token()),
+        ),
+    };
+    let now = clock.now();
+    let client = Client {
+        client_id,
+        secret_hash: secret.as_deref().map(crypto::digest),
+        client_type,
+        auth_method,
+        name,
+        redirect_uris,
+        post_logout_redirect_uris: Vec::new(),
+        allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
+        grant_types: vec!["authorization_code".into()],
+        created_at: now,
+        updated_at: now,
+    };
+    clients.create_client(&client).await?;
+    Ok(CreatedClient { client, secret })
+}
+
+fn valid_client_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+}

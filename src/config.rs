@@ -1,0 +1,245 @@
+//! Typed configuration: the annotated built-in defaults (`defaults.toml`),
+//! then an optional file, then `SESAME_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use url::Url;
+
+/// The annotated default configuration; also what `sesame config defaults` prints.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// File read when no `--config` is given and it exists in the working directory.
+const IMPLICIT_CONFIG_FILE: &str = "sesame.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// Every setting is documented, with its default, in `src/defaults.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub issuer: String,
+    pub listen: String,
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    pub redis_url: Secret,
+    pub redis_prefix: String,
+    pub keys_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub authorize: AuthorizeSettings,
+    pub tokens: TokenSettings,
+    pub session: SessionSettings,
+    pub login: LoginSettings,
+    pub http: HttpSettings,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeSettings {
+    pub request_ttl_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub code_ttl_secs: u64,
+    pub access_token_ttl_secs: u64,
+    pub id_token_ttl_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub absolute_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSettings {
+    pub throttle_free_attempts: u32,
+    pub throttle_window_secs: u64,
+    pub throttle_max_delay_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub workers: usize,
+}
+
+/// A setting that may carry a password (database and Redis URLs): it never
+/// shows in `Debug` output or logs.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Settings {
+    /// Loads the layered configuration. `file` is the `--config` argument; a
+    /// file named there must exist.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(IMPLICIT_CONFIG_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(IMPLICIT_CONFIG_FILE));
+            }
+            None => {}
+        }
+        // `SESAME_CONFIG` names the file and `SESAME_TEST_*` belong to the test
+        // suite; neither is a setting.
+        let env = Env::prefixed("SESAME_")
+            .split("__")
+            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+        let settings: Settings = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The built-in defaults alone, for tests and tools.
+    pub fn defaults() -> Settings {
+        Figment::from(Toml::string(DEFAULTS_TOML))
+            .extract()
+            .expect("built-in defaults.toml is valid")
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let issuer = Url::parse(&self.issuer)
+            .map_err(|e| ConfigError::Invalid(format!("issuer {:?}: {e}", self.issuer)))?;
+        // OIDC Discovery 3: the issuer is a case-sensitive https URL with no
+        // query or fragment (http is allowed here for development only).
+        if !matches!(issuer.scheme(), "https" | "http")
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+            || issuer.host_str().is_none()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "issuer {:?} must be an http(s) URL without query or fragment",
+                self.issuer
+            )));
+        }
+        if self.issuer.ends_with('/') {
+            return Err(ConfigError::Invalid(format!(
+                "issuer {:?} must not end with '/'",
+                self.issuer
+            )));
+        }
+        if self.tokens.code_ttl_secs == 0
+            || self.tokens.access_token_ttl_secs == 0
+            || self.tokens.id_token_ttl_secs == 0
+            || self.authorize.request_ttl_secs == 0
+            || self.session.absolute_timeout_secs == 0
+        {
+            return Err(ConfigError::Invalid("lifetimes must be above zero".into()));
+        }
+        Ok(())
+    }
+
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    pub fn redis_url(&self) -> Option<&str> {
+        (!self.redis_url.is_empty()).then(|| self.redis_url.expose())
+    }
+
+    /// An absolute URL under the issuer, e.g. `endpoint("/token")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// Defaults that are fine on a laptop and unsafe in production; logged at start.
+    pub fn development_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.issuer_is_https() {
+            warnings.push(format!(
+                "issuer {} is not https: cookies are not Secure; use https in production",
+                self.issuer
+            ));
+        }
+        if self.redis_url().is_none() {
+            warnings.push(
+                "no redis_url: sessions, codes and tokens live in this process only; \
+                 run one node, or set SESAME_REDIS_URL"
+                    .into(),
+            );
+        }
+        if self.database_url.expose().starts_with("sqlite:") {
+            warnings.push("SQLite database: fine for one node; use PostgreSQL for several".into());
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_parse_and_validate() {
+        let settings = Settings::defaults();
+        settings.validate().unwrap();
+        assert_eq!(settings.issuer, "http://localhost:8080");
+        assert_eq!(settings.listen, "127.0.0.1:8080");
+        assert_eq!(settings.database_url.expose(), "sqlite://data/sesame.db");
+        assert!(settings.redis_url().is_none());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let mut settings = Settings::defaults();
+        settings.database_url = Secret::new("postgres://u:hunter2@db/x");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn issuer_with_trailing_slash_or_query_is_refused() {
+        for bad in ["http://x/", "http://x?a=b", "ftp://x", "not a url"] {
+            let mut settings = Settings::defaults();
+            settings.issuer = bad.into();
+            assert!(settings.validate().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::UnixTime;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub username: Username,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    pub disabled: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// A login name: 1–64 characters of letters, digits and `. _ - @`, kept in
+/// lower case so that `Alice` and `alice` are one account.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Username, String> {
+        let name = input.trim().to_lowercase();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err("a username has 1 to 64 characters".into());
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err("a username may hold letters, digits and . _ - @".into());
+        }
+        Ok(Username(name))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_case_folded_and_trimmed() {
+        assert_eq!(Username::parse(" Alice ").unwrap().as_str(), "alice");
+    }
+
+    #[test]
+    fn bad_usernames_are_refused() {
+        for bad in ["", "a b", "x;drop", &"a".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

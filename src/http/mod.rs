@@ -1,0 +1,60 @@
+//! The HTTP layer: actix handlers that parse the request, call the protocol
+//! in `oidc`, and render the result. No protocol decisions are made here.
+
+mod authorize;
+mod cookies;
+mod discovery;
+mod health;
+mod login;
+mod respond;
+mod security;
+mod token;
+mod userinfo;
+mod views;
+
+use actix_web::web;
+
+pub use discovery::DiscoveryDocument;
+pub use security::security_headers;
+
+/// The one route table.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/.well-known/openid-configuration",
+        web::get().to(discovery::configuration),
+    )
+    .route("/jwks", web::get().to(discovery::jwks))
+    .route("/authorize", web::get().to(authorize::get))
+    .route("/authorize", web::post().to(authorize::post))
+    .route("/login", web::get().to(login::show))
+    .route("/login", web::post().to(login::submit))
+    .route("/token", web::post().to(token::exchange))
+    .route("/userinfo", web::get().to(userinfo::get))
+    .route("/userinfo", web::post().to(userinfo::post))
+    .route("/healthz", web::get().to(health::live))
+    .route("/readyz", web::get().to(health::ready))
+    .route("/static/{file}", web::get().to(views::static_file));
+}
+
+/// The parameters of an `application/x-www-form-urlencoded` body; any other
+/// content type is `invalid_request` (RFC 6749 §3.2, OIDC Core 3.1.2.1).
+pub(crate) fn form_params(
+    req: &actix_web::HttpRequest,
+    body: &[u8],
+) -> Result<crate::oidc::params::Params, crate::error::ProtocolError> {
+    use crate::error::ProtocolError;
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(ProtocolError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ProtocolError::invalid_request("the body is not UTF-8"))?;
+    crate::oidc::params::Params::parse(body)
+}

@@ -1,0 +1,113 @@
+//! Every way a protocol result leaves the server, rendered in one place.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+
+use super::views::{ErrorPage, FormPostPage, render};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::authorize::{ResponseMode, ResponseTarget};
+
+fn status(error: &ProtocolError) -> StatusCode {
+    StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+/// RFC 6749 §5.2: a JSON error body; `invalid_client` is 401 with a
+/// `WWW-Authenticate` challenge for the scheme the client may use.
+pub fn json_error(error: &ProtocolError) -> HttpResponse {
+    let mut response = HttpResponse::build(status(error));
+    if error.code == ErrorCode::InvalidClient {
+        response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="sesame""#));
+    }
+    response
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(error)
+}
+
+/// RFC 6750 §3: a Bearer challenge with the error, on 401/403/400.
+pub fn bearer_error(error: &ProtocolError) -> HttpResponse {
+    let challenge = format!(
+        r#"Bearer realm="sesame", error="{}", error_description="{}""#,
+        error.code.as_str(),
+        error.description.replace(['"', '\\'], "'")
+    );
+    HttpResponse::build(status(error))
+        .insert_header((header::WWW_AUTHENTICATE, challenge))
+        .json(error)
+}
+
+/// A page explaining an error that cannot be sent to an application.
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> HttpResponse {
+    render(
+        &ErrorPage {
+            title,
+            message,
+            detail,
+        },
+        status,
+    )
+}
+
+/// An authorization request the server cannot send back to any application.
+pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
+    if error.code == ErrorCode::ServerError {
+        return error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Sesame could not handle this sign-in request right now. Please try again in a moment.",
+            None,
+        );
+    }
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in request is not valid",
+        "The application that sent you here made a request Sesame cannot accept, so you cannot be sent back to it safely.",
+        Some(&format!("{}: {}", error.code.as_str(), error.description)),
+    )
+}
+
+/// The authorization response (RFC 6749 §4.1.2 / §4.1.2.1), with `state`
+/// echoed and, per RFC 9207, `iss` on every response.
+pub fn authorization_response(
+    target: &ResponseTarget,
+    issuer: &str,
+    params: &[(&str, &str)],
+) -> HttpResponse {
+    let mut fields: Vec<(&str, &str)> = params.to_vec();
+    if let Some(state) = &target.state {
+        fields.push(("state", state));
+    }
+    fields.push(("iss", issuer));
+    match target.response_mode {
+        ResponseMode::Query => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, target.redirect_uri.with_query(&fields)))
+            .finish(),
+        ResponseMode::FormPost => render(
+            &FormPostPage {
+                action: target.redirect_uri.as_str(),
+                fields: &fields,
+            },
+            StatusCode::OK,
+        ),
+    }
+}
+
+pub fn authorization_error(
+    target: &ResponseTarget,
+    issuer: &str,
+    error: &ProtocolError,
+) -> HttpResponse {
+    authorization_response(
+        target,
+        issuer,
+        &[
+            ("error", error.code.as_str()),
+            ("error_description", &error.description),
+        ],
+    )
+}

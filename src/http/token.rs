@@ -1,0 +1,30 @@
+//! `POST /token`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::respond;
+use crate::oidc::token;
+use crate::services::Services;
+
+pub async fn exchange(
+    req: HttpRequest,
+    body: web::Bytes,
+    services: web::Data<Services>,
+) -> HttpResponse {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let result = match super::form_params(&req, &body) {
+        Ok(params) => token::exchange(&services, &params, authorization).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        // RFC 6749 §5.1: Cache-Control: no-store (the default header) and Pragma: no-cache.
+        Ok(response) => HttpResponse::Ok()
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(response),
+        Err(error) => respond::json_error(&error),
+    }
+}

@@ -1,0 +1,22 @@
+//! Sesame: an OpenID Connect identity provider with single sign-on.
+//!
+//! Dependencies point one way: `http` → `oidc` (protocol) → `store` traits ←
+//! `store` implementations; `domain` types are used by all. Only `startup`
+//! knows every concrete type.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod oidc;
+pub mod services;
+pub mod session;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

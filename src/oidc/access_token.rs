@@ -1,0 +1,87 @@
+//! Opaque access tokens: 256-bit random, stored by digest with their lifetime
+//! in the ephemeral store, and grouped per grant so that a replayed code can
+//! revoke what its first use issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::crypto;
+use crate::domain::Scopes;
+use crate::services::Services;
+use crate::store::StoreError;
+use crate::store::ephemeral::{get_json, put_json};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub user_id: Uuid,
+    pub client_id: String,
+    pub scopes: Scopes,
+    pub sid: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+fn token_key(token_digest: &str) -> String {
+    format!("at:{token_digest}")
+}
+fn grant_tokens_key(grant_id: &str) -> String {
+    format!("grant:{grant_id}:tokens")
+}
+fn grant_revoked_key(grant_id: &str) -> String {
+    format!("grant:{grant_id}:revoked")
+}
+
+fn ttl(services: &Services) -> Duration {
+    Duration::from_secs(services.settings.tokens.access_token_ttl_secs)
+}
+
+/// Stores a new token for `grant_id` and returns it. Fails with `Ok(None)`
+/// when the grant was revoked meanwhile (a replay raced this issuance).
+pub async fn issue(
+    services: &Services,
+    grant_id: &str,
+    token: AccessToken,
+) -> Result<Option<String>, StoreError> {
+    let value = crypto::random_token();
+    let digest = crypto::digest(&value);
+    let store = &*services.ephemeral;
+    put_json(store, &token_key(&digest), &token, ttl(services)).await?;
+    // Written before the revocation check; `revoke_grant` writes its mark
+    // before reading this list, so either side sees the other.
+    put_json(
+        store,
+        &grant_tokens_key(grant_id),
+        &vec![&digest],
+        ttl(services),
+    )
+    .await?;
+    if store.get(&grant_revoked_key(grant_id)).await?.is_some() {
+        store.delete(&token_key(&digest)).await?;
+        return Ok(None);
+    }
+    Ok(Some(value))
+}
+
+/// Revokes every token issued under `grant_id`.
+pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), StoreError> {
+    let store = &*services.ephemeral;
+    store
+        .put(&grant_revoked_key(grant_id), b"1", ttl(services))
+        .await?;
+    let digests: Vec<String> = get_json(store, &grant_tokens_key(grant_id))
+        .await?
+        .unwrap_or_default();
+    for digest in digests {
+        store.delete(&token_key(&digest)).await?;
+    }
+    Ok(())
+}
+
+/// The live token for `value`, if any.
+pub async fn find(services: &Services, value: &str) -> Result<Option<AccessToken>, StoreError> {
+    let token: Option<AccessToken> =
+        get_json(&*services.ephemeral, &token_key(&crypto::digest(value))).await?;
+    Ok(token.filter(|t| t.expires_at > services.clock.now()))
+}

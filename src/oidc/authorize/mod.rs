@@ -1,0 +1,105 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core 3.1.2). The request
+//! is validated by the pipeline in [`validate`]; until the client and its
+//! redirect URI are established an error can only be shown as a page
+//! ([`AuthorizeError::Page`]), and only afterwards may it be sent back to the
+//! client ([`AuthorizeError::Redirect`]).
+
+mod checks;
+mod parked;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::parked::{ParkedRequest, load_parked, park, take_parked};
+use crate::domain::{CodeChallenge, RedirectUri, Scopes};
+use crate::error::ProtocolError;
+use crate::oidc::params::Params;
+use crate::services::Services;
+
+/// How the response parameters travel back (OAuth 2.0 Multiple Response Type
+/// Encoding Practices; Form Post Response Mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// Where and how to answer the client, once its redirect URI is validated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResponseTarget {
+    pub redirect_uri: RedirectUri,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+    pub select_account: bool,
+}
+
+/// A request that passed every check.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub target: ResponseTarget,
+    pub scopes: Scopes,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
+    pub prompt: Prompt,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI could not be established: RFC 6749 §4.1.2.1
+    /// says inform the user and MUST NOT redirect.
+    Page(ProtocolError),
+    /// Sent to the client's validated redirect URI.
+    Redirect(ResponseTarget, ProtocolError),
+}
+
+impl From<crate::store::StoreError> for AuthorizeError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AuthorizeError::Page(e.into())
+    }
+}
+
+/// The pipeline: each step is one check in `checks`, in the order the specs
+/// need (the redirect target first, so later errors can be redirected).
+pub async fn validate(
+    services: &Services,
+    params: &Params,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let client = checks::known_client(services, params)
+        .await
+        .map_err(AuthorizeError::Page)?;
+    let target = checks::response_target(&client, params).map_err(AuthorizeError::Page)?;
+    let at_client = |error: ProtocolError| AuthorizeError::Redirect(target.clone(), error);
+
+    checks::no_request_objects(params).map_err(at_client)?;
+    params.reject_repeated().map_err(at_client)?;
+    checks::response_type_is_code(params).map_err(at_client)?;
+    let scopes = checks::scopes(&client, params).map_err(at_client)?;
+    let code_challenge = checks::pkce(&client, params).map_err(at_client)?;
+    let nonce = checks::bounded(params, "nonce").map_err(at_client)?;
+    let prompt = checks::prompt(params).map_err(at_client)?;
+    let max_age = checks::max_age(params).map_err(at_client)?;
+    let login_hint = checks::bounded(params, "login_hint").map_err(at_client)?;
+
+    Ok(AuthorizationRequest {
+        client_id: client.client_id,
+        client_name: client.name,
+        target,
+        scopes,
+        nonce,
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint,
+    })
+}

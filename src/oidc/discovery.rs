@@ -1,0 +1,109 @@
+//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built with the
+//! openidconnect crate's types. It advertises only what is implemented.
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+
+/// Metadata the openidconnect crate does not model.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize)]
+pub struct SesameMetadata {
+    /// RFC 8414 / RFC 7636.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+impl AdditionalProviderMetadata for SesameMetadata {}
+
+pub type SesameProviderMetadata = ProviderMetadata<
+    SesameMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email"];
+
+const SUPPORTED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "azp",
+    "sid",
+    "name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
+];
+
+pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::ParseError> {
+    let url = |path: &str| settings.endpoint(path);
+    let metadata = ProviderMetadata::new(
+        IssuerUrl::new(settings.issuer.clone())?,
+        AuthUrl::new(url("/authorize"))?,
+        JsonWebKeySetUrl::new(url("/jwks"))?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+        SesameMetadata {
+            code_challenge_methods_supported: vec!["S256".into()],
+            authorization_response_iss_parameter_supported: true,
+        },
+    )
+    .set_token_endpoint(Some(TokenUrl::new(url("/token"))?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(url("/userinfo"))?))
+    .set_scopes_supported(Some(
+        SUPPORTED_SCOPES
+            .iter()
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
+    ))
+    .set_response_modes_supported(Some(vec![
+        CoreResponseMode::Query,
+        CoreResponseMode::FormPost,
+    ]))
+    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
+    .set_token_endpoint_auth_methods_supported(Some(vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::None,
+    ]))
+    .set_claims_supported(Some(
+        SUPPORTED_CLAIMS
+            .iter()
+            .map(|c| CoreClaimName::new(c.to_string()))
+            .collect(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false));
+    Ok(metadata)
+}
+
+/// The document served at `/.well-known/openid-configuration`, serialised once.
+pub fn document(settings: &Settings) -> Result<Vec<u8>, url::ParseError> {
+    Ok(serde_json::to_vec(&metadata(settings)?).unwrap_or_default())
+}

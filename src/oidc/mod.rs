@@ -1,0 +1,10 @@
+//! The protocol: OpenID Connect and OAuth 2.0 logic, free of actix types.
+
+pub mod access_token;
+pub mod authorize;
+pub mod code;
+pub mod discovery;
+pub mod id_token;
+pub mod params;
+pub mod token;
+pub mod userinfo;

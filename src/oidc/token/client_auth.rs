@@ -1,0 +1,156 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core 9):
+//! `client_secret_basic`, `client_secret_post`, and `none` for public clients.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::crypto;
+use crate::domain::{AuthMethod, Client};
+use crate::error::ProtocolError;
+use crate::oidc::params::Params;
+use crate::services::Services;
+
+#[derive(Debug)]
+pub enum ClientCredentials {
+    Basic { client_id: String, secret: String },
+    Post { client_id: String, secret: String },
+    None { client_id: String },
+}
+
+fn bad_client() -> ProtocolError {
+    // One description for every failure: it must not tell which part was wrong.
+    ProtocolError::invalid_client("client authentication failed")
+}
+
+impl ClientCredentials {
+    /// RFC 6749 §2.3: a client MUST NOT use more than one authentication method
+    /// in a request.
+    pub fn extract(
+        authorization: Option<&str>,
+        params: &Params,
+    ) -> Result<ClientCredentials, ProtocolError> {
+        let posted_secret = params.get("client_secret");
+        if let Some(header) = authorization {
+            if posted_secret.is_some() {
+                return Err(ProtocolError::invalid_request(
+                    "use one client authentication method, not both Basic and client_secret",
+                ));
+            }
+            let (client_id, secret) = parse_basic(header).ok_or_else(bad_client)?;
+            if params.get("client_id").is_some_and(|id| id != client_id) {
+                return Err(ProtocolError::invalid_request(
+                    "client_id differs from the authenticated client",
+                ));
+            }
+            return Ok(ClientCredentials::Basic { client_id, secret });
+        }
+        let client_id = params.get("client_id").ok_or_else(bad_client)?.to_string();
+        Ok(match posted_secret {
+            Some(secret) => ClientCredentials::Post {
+                client_id,
+                secret: secret.to_string(),
+            },
+            None => ClientCredentials::None { client_id },
+        })
+    }
+
+    fn client_id(&self) -> &str {
+        match self {
+            ClientCredentials::Basic { client_id, .. }
+            | ClientCredentials::Post { client_id, .. }
+            | ClientCredentials::None { client_id } => client_id,
+        }
+    }
+
+    fn method(&self) -> AuthMethod {
+        match self {
+            ClientCredentials::Basic { .. } => AuthMethod::ClientSecretBasic,
+            ClientCredentials::Post { .. } => AuthMethod::ClientSecretPost,
+            ClientCredentials::None { .. } => AuthMethod::None,
+        }
+    }
+
+    fn secret(&self) -> Option<&str> {
+        match self {
+            ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
+                Some(secret)
+            }
+            ClientCredentials::None { .. } => None,
+        }
+    }
+}
+
+/// RFC 6749 §2.3.1: the id and secret are form-urlencoded, then joined by a
+/// colon and base64-encoded.
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// The registered client, if the credentials prove it. The secret is compared
+/// by digest in constant time; an unknown client costs the same comparison.
+pub async fn authenticate(
+    services: &Services,
+    credentials: &ClientCredentials,
+) -> Result<Client, ProtocolError> {
+    let client = services
+        .clients
+        .find_client(credentials.client_id())
+        .await?;
+    // Compare against a stand-in when there is no stored secret, so that an
+    // unknown client takes as long as a wrong secret.
+    let stand_in = crypto::digest("no stored secret");
+    let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
+    let secret_ok = match credentials.secret() {
+        Some(presented) => {
+            let matches =
+                crypto::constant_time_eq(&crypto::digest(presented), stored.unwrap_or(&stand_in));
+            matches && stored.is_some()
+        }
+        None => true,
+    };
+    let client = client.ok_or_else(bad_client)?;
+    if client.auth_method != credentials.method() || !secret_ok {
+        return Err(bad_client());
+    }
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        // "my%3Aclient:s%2Bcret" base64
+        let header = format!("Basic {}", STANDARD.encode("my%3Aclient:s%2Bcret"));
+        assert_eq!(
+            parse_basic(&header),
+            Some(("my:client".into(), "s+cret".into()))
+        );
+        assert_eq!(parse_basic("Bearer abc"), None);
+        assert_eq!(parse_basic("Basic !!!"), None);
+    }
+
+    #[test]
+    fn two_methods_at_once_are_refused() {
+        let params = Params::parse("client_secret=x&client_id=a").unwrap();
+        let header = format!("Basic {}", STANDARD.encode("a:x"));
+        assert_eq!(
+            ClientCredentials::extract(Some(&header), &params)
+                .unwrap_err()
+                .code,
+            crate::error::ErrorCode::InvalidRequest
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The token endpoint (RFC 6749 §3.2, OIDC Core 3.1.3): authenticate the
+//! client, parse the grant into its typed request, hand it to its grant.
+
+mod authorization_code;
+pub mod client_auth;
+
+use serde::Serialize;
+
+use self::client_auth::ClientCredentials;
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::params::Params;
+use crate::services::Services;
+
+/// One typed request per grant type.
+#[derive(Debug)]
+pub enum TokenRequest {
+    AuthorizationCode(authorization_code::CodeRequest),
+}
+
+impl TokenRequest {
+    pub fn parse(params: &Params) -> Result<TokenRequest, ProtocolError> {
+        match params.require("grant_type")? {
+            "authorization_code" => Ok(TokenRequest::AuthorizationCode(
+                authorization_code::CodeRequest::parse(params)?,
+            )),
+            other => Err(ProtocolError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type {other:?} is not supported"),
+            )),
+        }
+    }
+
+    fn grant_type(&self) -> &'static str {
+        match self {
+            TokenRequest::AuthorizationCode(_) => "authorization_code",
+        }
+    }
+}
+
+/// RFC 6749 §5.1 (and OIDC Core 3.1.3.3 for `id_token`).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+pub async fn exchange(
+    services: &Services,
+    params: &Params,
+    authorization_header: Option<&str>,
+) -> Result<TokenResponse, ProtocolError> {
+    // RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
+    params.reject_repeated()?;
+    let credentials = ClientCredentials::extract(authorization_header, params)?;
+    let client = client_auth::authenticate(services, &credentials).await?;
+    let request = TokenRequest::parse(params)?;
+    if !client.may_use_grant(request.grant_type()) {
+        return Err(ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("this client may not use the {} grant", request.grant_type()),
+        ));
+    }
+    match request {
+        TokenRequest::AuthorizationCode(request) => {
+            authorization_code::redeem(services, &client, request).await
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The UserInfo endpoint (OIDC Core 5.3): claims about the person, by scope.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::access_token;
+use crate::services::Services;
+
+pub async fn claims(
+    services: &Services,
+    bearer_token: &str,
+) -> Result<Map<String, Value>, ProtocolError> {
+    let invalid = || ProtocolError::invalid_token("the access token is invalid or expired");
+    let token = access_token::find(services, bearer_token)
+        .await?
+        .ok_or_else(invalid)?;
+    // OIDC Core 5.3: the access token must have been granted with the openid scope.
+    if !token.scopes.contains("openid") {
+        return Err(ProtocolError::new(
+            ErrorCode::InsufficientScope,
+            "the access token was not granted the openid scope",
+        ));
+    }
+    let user = services
+        .users
+        .find_user(token.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(invalid)?;
+
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(user.id.to_string()));
+    if token.scopes.contains("profile") {
+        claims.insert("preferred_username".into(), json!(user.username.as_str()));
+        if let Some(name) = &user.display_name {
+            claims.insert("name".into(), json!(name));
+        }
+        claims.insert("updated_at".into(), json!(user.updated_at));
+    }
+    if token.scopes.contains("email")
+        && let Some(email) = &user.email
+    {
+        claims.insert("email".into(), json!(email));
+        claims.insert("email_verified".into(), json!(user.email_verified));
+    }
+    Ok(claims)
+}

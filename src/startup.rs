@@ -1,0 +1,133 @@
+//! Assembles the application: the only place that knows every concrete type.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::http;
+use crate::http::DiscoveryDocument;
+use crate::keys::KeySet;
+use crate::services::Services;
+use crate::store::ephemeral::{MemoryStore, RedisStore};
+use crate::store::sql::SqlStore;
+use crate::store::{EphemeralStore, HealthCheck};
+
+/// Connects the stores, applies migrations and loads the keys.
+pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::Result<Services> {
+    let sql = Arc::new(connect_sql(&settings).await?);
+    let (ephemeral, ephemeral_health): (Arc<dyn EphemeralStore>, Arc<dyn HealthCheck>) =
+        match settings.redis_url() {
+            Some(url) => {
+                let redis = Arc::new(
+                    RedisStore::connect(url, &settings.redis_prefix)
+                        .await
+                        .context("connecting to Redis")?,
+                );
+                (redis.clone(), Arc::new(EphemeralHealth(redis)))
+            }
+            None => {
+                let memory = Arc::new(MemoryStore::new(clock.clone()));
+                (memory.clone(), Arc::new(EphemeralHealth(memory)))
+            }
+        };
+    let keys = KeySet::load_or_generate(&settings.keys_dir)
+        .await
+        .context("loading signing keys")?;
+    tokio::task::spawn_blocking(crate::auth::password::warm_up);
+    Ok(Services {
+        settings,
+        clock,
+        users: sql.clone(),
+        clients: sql.clone(),
+        ephemeral,
+        keys: Arc::new(keys),
+        health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
+    })
+}
+
+/// Opens the SQL store and applies migrations.
+pub async fn connect_sql(settings: &Settings) -> anyhow::Result<SqlStore> {
+    let sql = SqlStore::connect(
+        settings.database_url.expose(),
+        settings.database_max_connections,
+    )
+    .await
+    .context("connecting to the database")?;
+    sql.migrate()
+        .await
+        .context("applying database migrations")?;
+    Ok(sql)
+}
+
+struct EphemeralHealth<T>(Arc<T>);
+
+#[async_trait::async_trait]
+impl<T: EphemeralStore> HealthCheck for EphemeralHealth<T> {
+    async fn ping(&self) -> Result<(), crate::store::StoreError> {
+        self.0.ping().await
+    }
+}
+
+/// A bound, not yet awaited server. Binding first lets tests use port 0.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: web::Data<Services>,
+}
+
+impl Application {
+    pub async fn build(services: Services) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&services.settings.listen)
+            .with_context(|| format!("binding {}", services.settings.listen))?;
+        Self::with_listener(services, listener)
+    }
+
+    pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let discovery = web::Data::new(DiscoveryDocument(
+            crate::oidc::discovery::document(&services.settings)
+                .context("building the discovery document")?,
+        ));
+        let max_body = services.settings.http.max_body_bytes;
+        let workers = services.settings.http.workers;
+        let services = web::Data::new(services);
+        let data = services.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(discovery.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .wrap(http::security_headers())
+                .wrap(TracingLogger::default())
+                .configure(http::routes)
+        })
+        .listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> web::Data<Services> {
+        self.services.clone()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM finish in-flight requests).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,77 @@
+//! Storage behind narrow traits. Durable data (users, clients) lives in SQL
+//! (`sql`); short-lived protocol state (authorization requests in flight,
+//! codes, access tokens, SSO sessions) in an [`EphemeralStore`] (`ephemeral`).
+
+pub mod ephemeral;
+pub mod sql;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::domain::{Client, User, Username};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("stored value could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+}
+
+/// Short-lived key/value state with expiry, shared by every node when backed
+/// by Redis.
+///
+/// Contract (checked by `tests/api/ephemeral_contract.rs` against every
+/// implementation):
+/// - `put` overwrites and sets the time to live;
+/// - `get` never returns a value whose time to live has passed;
+/// - `take` returns the value and removes it atomically: of any number of
+///   concurrent `take`s of one key, exactly one sees the value;
+/// - `incr` counts atomically; the time to live is set when the key is created
+///   and not extended by later increments.
+#[async_trait]
+pub trait EphemeralStore: Send + Sync + 'static {
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError>;
+    /// Time left before `key` expires; `None` when it does not exist.
+    async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// People who can sign in.
+#[async_trait]
+pub trait UserRepository: Send + Sync + 'static {
+    /// Fails with `StoreError::Conflict` when the username is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError>;
+    async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// The user and their argon2id PHC password hash.
+    async fn find_credentials(
+        &self,
+        username: &Username,
+    ) -> Result<Option<(User, String)>, StoreError>;
+}
+
+/// Registered OAuth clients.
+#[async_trait]
+pub trait ClientRepository: Send + Sync + 'static {
+    /// Fails with `StoreError::Conflict` when the client id is taken.
+    async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+}
+
+/// Checks that the backing service answers, for `/readyz`.
+#[async_trait]
+pub trait HealthCheck: Send + Sync + 'static {
+    async fn ping(&self) -> Result<(), StoreError>;
+}

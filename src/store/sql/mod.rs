@@ -1,0 +1,103 @@
+//! SQL storage through sqlx, on SQLite (one node, the default) or PostgreSQL
+//! (several nodes). Queries are written once, in SQL both understand
+//! (`$1` placeholders, BIGINT Unix times), and run on whichever pool is open.
+
+mod clients;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::{HealthCheck, StoreError};
+
+/// How long a request waits for a pooled connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Clone, Debug)]
+pub enum SqlStore {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$store` holds; the body
+/// is compiled once per database, so one query text serves both.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::sql::SqlStore::Sqlite($pool) => $body,
+            $crate::store::sql::SqlStore::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl SqlStore {
+    /// Opens a pool for a `sqlite:` or `postgres:` URL. A SQLite file and its
+    /// folder are created when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<SqlStore, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            if let Some(folder) = options.get_filename().parent()
+                && !folder.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(folder).map_err(|e| StoreError::Sql(sqlx::Error::Io(e)))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(SqlStore::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await?;
+            Ok(SqlStore::Postgres(pool))
+        } else {
+            Err(StoreError::Sql(sqlx::Error::Configuration(
+                "database_url must start with sqlite: or postgres:".into(),
+            )))
+        }
+    }
+
+    /// Applies the migrations embedded in the binary for this database kind.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            SqlStore::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            SqlStore::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[async_trait]
+impl HealthCheck for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// Maps a unique-constraint violation to `StoreError::Conflict`.
+fn conflict_as(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(what.to_string())
+        }
+        _ => StoreError::Sql(e),
+    }
+}

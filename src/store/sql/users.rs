@@ -1,0 +1,94 @@
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{SqlStore, conflict_as, on_pool};
+use crate::domain::{User, Username};
+use crate::store::{StoreError, UserRepository};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    username: String,
+    email: Option<String>,
+    email_verified: bool,
+    display_name: Option<String>,
+    disabled: bool,
+    created_at: i64,
+    updated_at: i64,
+    password_hash: String,
+}
+
+/// The user columns, followed by a literal `WHERE` clause.
+macro_rules! select_user {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, username, email, email_verified, display_name, disabled, ",
+            "created_at, updated_at, password_hash FROM users ",
+            $filter
+        )
+    };
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<(User, String), StoreError> {
+        let username = Username::parse(&self.username).map_err(StoreError::Corrupt)?;
+        let user = User {
+            id: self.id,
+            username,
+            email: self.email,
+            email_verified: self.email_verified,
+            display_name: self.display_name,
+            disabled: self.disabled,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        Ok((user, self.password_hash))
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlStore {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO users (id, username, email, email_verified, display_name, password_hash, \
+             disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(user.id)
+        .bind(user.username.as_str())
+        .bind(user.email.as_deref())
+        .bind(user.email_verified)
+        .bind(user.display_name.as_deref())
+        .bind(password_hash)
+        .bind(user.disabled)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .map_err(conflict_as("a user with this username"))?;
+        Ok(())
+    }
+
+    async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_user!("WHERE id = $1")).bind(id).fetch_optional(pool).await
+        })?;
+        Ok(row
+            .map(UserRow::into_user)
+            .transpose()?
+            .map(|(user, _)| user))
+    }
+
+    async fn find_credentials(
+        &self,
+        username: &Username,
+    ) -> Result<Option<(User, String)>, StoreError> {
+        let row: Option<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_user!("WHERE username = $1"))
+                .bind(username.as_str())
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(UserRow::into_user).transpose()
+    }
+}
