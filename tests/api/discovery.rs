@@ -1,0 +1,92 @@
+//! Discovery, JWKS and health endpoints.
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, spawn_app};
+
+async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc: Value = app
+        .api
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // OIDC Discovery 4.3: the issuer MUST be identical to the one used to fetch it.
+    assert_eq!(doc["issuer"], app.issuer.as_str());
+    assert_eq!(doc["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(doc["token_endpoint"], app.url("/token"));
+    assert_eq!(doc["userinfo_endpoint"], app.url("/userinfo"));
+    assert_eq!(doc["jwks_uri"], app.url("/jwks"));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["authorization_code"])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["openid", "profile", "email"])
+    );
+    assert!(doc.get("registration_endpoint").is_none());
+    assert!(doc.get("end_session_endpoint").is_none());
+}
+
+async fn jwks_publishes_public_keys_with_kid_use_and_alg(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.api.get(app.url("/jwks")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let jwks: Value = response.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["use"], "sig");
+    assert_eq!(key["alg"], "RS256");
+    assert_eq!(key["kid"], app.services.keys.active().kid());
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(
+            key.get(private).is_none(),
+            "JWKS must not publish {private}"
+        );
+    }
+}
+
+async fn health_and_readiness(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(
+        app.api
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ready = app.api.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["ephemeral_store"], "ok");
+}
+
+crate::on_both_backends!(
+    discovery_advertises_exactly_what_is_implemented,
+    jwks_publishes_public_keys_with_kid_use_and_alg,
+    health_and_readiness,
+);

@@ -1,0 +1,92 @@
+//! One contract for `EphemeralStore`, run against the in-process store and Redis.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sesame::clock::MockClock;
+use sesame::store::EphemeralStore;
+use sesame::store::ephemeral::{MemoryStore, RedisStore};
+use uuid::Uuid;
+
+async fn store(backend: crate::helpers::Backend) -> Arc<dyn EphemeralStore> {
+    match backend {
+        crate::helpers::Backend::SqliteMemory => Arc::new(MemoryStore::new(MockClock::new())),
+        crate::helpers::Backend::PostgresRedis => {
+            let prefix = format!("test:{}:", Uuid::new_v4().simple());
+            Arc::new(
+                RedisStore::connect(&crate::helpers::redis_url(), &prefix)
+                    .await
+                    .expect("Redis must run"),
+            )
+        }
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn put_get_overwrite_delete(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    assert_eq!(store.get("k").await.unwrap(), None);
+    store.put("k", b"one", MINUTE).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap(), Some(b"one".to_vec()));
+    store.put("k", b"two", MINUTE).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap(), Some(b"two".to_vec()));
+    store.delete("k").await.unwrap();
+    assert_eq!(store.get("k").await.unwrap(), None);
+    store.delete("never-there").await.unwrap();
+    store.ping().await.unwrap();
+}
+
+async fn take_returns_once(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    store.put("code", b"grant", MINUTE).await.unwrap();
+    assert_eq!(store.take("code").await.unwrap(), Some(b"grant".to_vec()));
+    assert_eq!(store.take("code").await.unwrap(), None);
+    assert_eq!(store.get("code").await.unwrap(), None);
+}
+
+async fn concurrent_takes_see_the_value_exactly_once(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        store.put(&key, b"v", MINUTE).await.unwrap();
+        let takers: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                let key = key.clone();
+                tokio::spawn(async move { store.take(&key).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for taker in takers {
+            winners += usize::from(taker.await.unwrap().is_some());
+        }
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+async fn time_to_live_is_set_and_counters_count(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    store.put("t", b"v", MINUTE).await.unwrap();
+    let ttl = store.time_to_live("t").await.unwrap().unwrap();
+    assert!(ttl <= MINUTE && ttl > Duration::from_secs(50), "{ttl:?}");
+    assert_eq!(store.time_to_live("absent").await.unwrap(), None);
+    assert_eq!(store.incr("n", MINUTE).await.unwrap(), 1);
+    assert_eq!(store.incr("n", MINUTE).await.unwrap(), 2);
+    assert!(store.time_to_live("n").await.unwrap().unwrap() <= MINUTE);
+}
+
+async fn values_are_binary_safe(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    let value: Vec<u8> = (0..=255).collect();
+    store.put("bin", &value, MINUTE).await.unwrap();
+    assert_eq!(store.get("bin").await.unwrap(), Some(value));
+}
+
+crate::on_both_backends!(
+    put_get_overwrite_delete,
+    take_returns_once,
+    concurrent_takes_see_the_value_exactly_once,
+    time_to_live_is_set_and_counters_count,
+    values_are_binary_safe,
+);

@@ -1,0 +1,359 @@
+//! `spawn_app()`: the real server on port 0 with its own database and Redis
+//! key prefix, and an HTTP client that keeps cookies and never follows redirects.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::web;
+use sesame::admin::{self, NewClient, NewUser};
+use sesame::clock::MockClock;
+use sesame::config::{Secret, Settings};
+use sesame::domain::AuthMethod;
+use sesame::services::Services;
+use sesame::startup::{self, Application};
+use sqlx::Connection;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    /// SQLite file + in-process ephemeral store (the defaults).
+    SqliteMemory,
+    /// PostgreSQL + Redis (production).
+    PostgresRedis,
+}
+
+/// Generates one `#[tokio::test]` per backend for each named `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_memory {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::SqliteMemory).await } )*
+        }
+        mod postgres_redis {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::PostgresRedis).await } )*
+        }
+    };
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("SESAME_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("SESAME_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub issuer: String,
+    pub clock: Arc<MockClock>,
+    pub services: web::Data<Services>,
+    /// Keeps cookies, follows no redirects: a browser whose steps we take one by one.
+    pub browser: reqwest::Client,
+    /// No cookies: a relying app's back channel.
+    pub api: reqwest::Client,
+    postgres_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestClient {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut settings = Settings::defaults();
+    settings.issuer = format!("http://127.0.0.1:{port}");
+    settings.listen = format!("127.0.0.1:{port}");
+    settings.keys_dir = dir.path().join("keys");
+    settings.http.workers = 1;
+    let mut postgres_database = None;
+    match backend {
+        Backend::SqliteMemory => {
+            settings.database_url = Secret::new(format!(
+                "sqlite://{}",
+                dir.path().join("sesame.db").display()
+            ));
+        }
+        Backend::PostgresRedis => {
+            let name = format!("sesame_test_{}", Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
+                .await
+                .expect("PostgreSQL must run for the PostgreSQL suite (see README)");
+            sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+            url.set_path(&name);
+            settings.database_url = Secret::new(url.to_string());
+            settings.redis_url = Secret::new(redis_url());
+            settings.redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
+            postgres_database = Some(name);
+        }
+    }
+    customise(&mut settings);
+    let clock = MockClock::new();
+    let services = startup::build_services(settings, clock.clone())
+        .await
+        .expect("services start");
+    let app = Application::with_listener(services, listener).unwrap();
+    let services = app.services();
+    tokio::spawn(app.run());
+    TestApp {
+        issuer: format!("http://127.0.0.1:{port}"),
+        clock,
+        services,
+        browser: browser(),
+        api: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        postgres_database,
+        _dir: dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_database.take() else {
+            return;
+        };
+        // Drop is synchronous; a small runtime on its own thread removes the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    pub async fn add_user(&self, username: &str) -> sesame::domain::User {
+        admin::add_user(
+            &*self.services.users,
+            &*self.services.clock,
+            NewUser {
+                username: username.into(),
+                email: Some(format!("{username}@example.com")),
+                display_name: Some(format!("{username} Example")),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn add_client(&self, public: bool) -> TestClient {
+        self.add_client_with(public, None).await
+    }
+
+    pub async fn add_client_with(
+        &self,
+        public: bool,
+        auth_method: Option<AuthMethod>,
+    ) -> TestClient {
+        let redirect_uri = "http://app.example/callback".to_string();
+        let created = admin::add_client(
+            &*self.services.clients,
+            &*self.services.clock,
+            NewClient {
+                name: "Test App".into(),
+                redirect_uris: vec![
+                    redirect_uri.clone(),
+                    "http://app.example/other?tenant=a".into(),
+                ],
+                public,
+                client_id: None,
+                auth_method,
+            },
+        )
+        .await
+        .unwrap();
+        TestClient {
+            client_id: created.client.client_id,
+            secret: created.secret,
+            redirect_uri,
+        }
+    }
+
+    /// GET /authorize with these parameters, from the browser.
+    pub async fn authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
+        self.browser
+            .get(self.url("/authorize"))
+            .query(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows an authorize redirect to the login page and returns
+    /// `(request id, csrf token)` from its form.
+    pub async fn open_login(&self, authorize_response: reqwest::Response) -> (String, String) {
+        assert_eq!(
+            authorize_response.status(),
+            303,
+            "authorize should send the browser to login"
+        );
+        let login_path = location(&authorize_response);
+        assert!(login_path.starts_with("/login?req="), "{login_path}");
+        let page = self
+            .browser
+            .get(self.url(&login_path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
+    }
+
+    pub async fn submit_login(
+        &self,
+        request_id: &str,
+        csrf: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.browser
+            .post(self.url("/login"))
+            .form(&[
+                ("req", request_id),
+                ("csrf", csrf),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `username` in through the login page for an authorization
+    /// request and returns the response that goes back to the app.
+    pub async fn login_through(
+        &self,
+        params: &[(&str, &str)],
+        username: &str,
+    ) -> reqwest::Response {
+        let (request_id, csrf) = self.open_login(self.authorize(params).await).await;
+        self.submit_login(&request_id, &csrf, username, PASSWORD)
+            .await
+    }
+
+    /// A standard authorization request from `client` with PKCE; returns the
+    /// code and the verifier.
+    pub async fn get_code(&self, client: &TestClient, username: &str) -> (String, String) {
+        let verifier = "a".repeat(43) + "-verifier";
+        let challenge = pkce_challenge(&verifier);
+        let response = self
+            .login_through(
+                &[
+                    ("client_id", &client.client_id),
+                    ("redirect_uri", &client.redirect_uri),
+                    ("response_type", "code"),
+                    ("scope", "openid profile email"),
+                    ("state", "st"),
+                    ("nonce", "n-0S6_WzA2Mj"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+                username,
+            )
+            .await;
+        assert_eq!(response.status(), 303);
+        let params = redirect_params(&response);
+        (params["code"].clone(), verifier)
+    }
+
+    /// POST /token with a form, authenticating as `client` (Basic when it has a secret).
+    pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.api.post(self.url("/token"));
+        let mut form: Vec<(&str, &str)> = form.to_vec();
+        match &client.secret {
+            Some(secret) => request = request.basic_auth(&client.client_id, Some(secret)),
+            None => form.push(("client_id", &client.client_id)),
+        }
+        request.form(&form).send().await.unwrap()
+    }
+
+    pub async fn redeem(
+        &self,
+        client: &TestClient,
+        code: &str,
+        verifier: &str,
+    ) -> reqwest::Response {
+        self.token(
+            client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", &client.redirect_uri),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await
+    }
+}
+
+pub fn pkce_challenge(verifier: &str) -> String {
+    sesame::crypto::base64url(&sesame::crypto::sha256(verifier.as_bytes()))
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location header on {}", response.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The query parameters of a redirect back to an app.
+pub fn redirect_params(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    let url = url::Url::parse(&location(response)).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
