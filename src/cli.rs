@@ -86,6 +86,9 @@ struct ClientAdd {
     /// client_secret_basic (default) or client_secret_post.
     #[arg(long)]
     auth_method: Option<String>,
+    /// The operator's own app: people are not asked for consent.
+    #[arg(long)]
+    first_party: bool,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -102,10 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
         print!("{DEFAULTS_TOML}");
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -131,11 +131,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::User(UserCommand::Add {
-            username,
-            email,
-            name,
-        }) => {
+        Command::User(UserCommand::Add { username, email, name }) => {
             let password = read_password()?;
             let sql = startup::connect_sql(&settings).await?;
             let user = admin::add_user(
@@ -155,9 +151,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCommand::Add(args)) => {
             let auth_method = match args.auth_method.as_deref() {
                 None => None,
-                Some(m) => Some(
-                    AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?,
-                ),
+                Some(m) => Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?),
             };
             let sql = startup::connect_sql(&settings).await?;
             let created = admin::add_client(
@@ -169,6 +163,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     public: args.public,
                     client_id: args.client_id,
                     auth_method,
+                    first_party: args.first_party,
                 },
             )
             .await?;
@@ -257,13 +252,11 @@ async fn create_demo_accounts(services: &crate::services::Services) -> anyhow::R
         public: false,
         client_id: Some(DEMO_CLIENT.into()),
         auth_method: None,
+        first_party: false,
     };
     let created = admin::add_client(&*services.clients, &*services.clock, client).await?;
     println!("demo user:     {DEMO_USER} / {password}");
-    println!(
-        "demo client:   {DEMO_CLIENT} / {}",
-        created.secret.unwrap_or_default()
-    );
+    println!("demo client:   {DEMO_CLIENT} / {}", created.secret.unwrap_or_default());
     println!("redirect URI:  {redirect}");
     Ok(())
 }

@@ -65,7 +65,9 @@ pub struct TokenSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
+    pub idle_timeout_secs: u64,
     pub absolute_timeout_secs: u64,
+    pub max_accounts_per_browser: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -146,8 +148,8 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let issuer = Url::parse(&self.issuer)
-            .map_err(|e| ConfigError::Invalid(format!("issuer {:?}: {e}", self.issuer)))?;
+        let issuer =
+            Url::parse(&self.issuer).map_err(|e| ConfigError::Invalid(format!("issuer {:?}: {e}", self.issuer)))?;
         // OIDC Discovery 3: the issuer is a case-sensitive https URL with no
         // query or fragment (http is allowed here for development only).
         if !matches!(issuer.scheme(), "https" | "http")
@@ -171,6 +173,8 @@ impl Settings {
             || self.tokens.id_token_ttl_secs == 0
             || self.authorize.request_ttl_secs == 0
             || self.session.absolute_timeout_secs == 0
+            || self.session.idle_timeout_secs == 0
+            || self.session.max_accounts_per_browser == 0
         {
             return Err(ConfigError::Invalid("lifetimes must be above zero".into()));
         }

@@ -96,10 +96,7 @@ impl ProtocolError {
     /// An internal failure: the cause is logged here and never shown.
     pub fn server_error(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            ErrorCode::ServerError,
-            "the server could not complete the request",
-        )
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
     }
 }
 

@@ -6,15 +6,37 @@ use std::sync::Arc;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::KeySet;
-use crate::store::{ClientRepository, EphemeralStore, HealthCheck, UserRepository};
+use crate::store::{AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, UserRepository};
 
 pub struct Services {
     pub settings: Settings,
     pub clock: SharedClock,
     pub users: Arc<dyn UserRepository>,
     pub clients: Arc<dyn ClientRepository>,
+    pub consents: Arc<dyn ConsentRepository>,
+    pub audit: Arc<dyn AuditLog>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub keys: Arc<KeySet>,
     /// Dependencies `/readyz` checks, by name.
     pub health: Vec<(&'static str, Arc<dyn HealthCheck>)>,
+}
+
+impl Services {
+    /// Writes an audit event to SQL and to the log. A failure to store it is
+    /// logged and does not fail the request it describes.
+    pub async fn audit(&self, event: crate::domain::AuditEvent) {
+        tracing::info!(
+            target: "audit",
+            event = %event.event,
+            user = ?event.user_id,
+            client = ?event.client_id,
+            session = ?event.session,
+            client_ip = ?event.client_ip,
+            detail = ?event.detail,
+            "audit"
+        );
+        if let Err(e) = self.audit.record(&event).await {
+            tracing::error!(error = %e, "audit event could not be stored");
+        }
+    }
 }

@@ -21,21 +21,20 @@ use crate::store::{EphemeralStore, HealthCheck};
 /// Connects the stores, applies migrations and loads the keys.
 pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::Result<Services> {
     let sql = Arc::new(connect_sql(&settings).await?);
-    let (ephemeral, ephemeral_health): (Arc<dyn EphemeralStore>, Arc<dyn HealthCheck>) =
-        match settings.redis_url() {
-            Some(url) => {
-                let redis = Arc::new(
-                    RedisStore::connect(url, &settings.redis_prefix)
-                        .await
-                        .context("connecting to Redis")?,
-                );
-                (redis.clone(), Arc::new(EphemeralHealth(redis)))
-            }
-            None => {
-                let memory = Arc::new(MemoryStore::new(clock.clone()));
-                (memory.clone(), Arc::new(EphemeralHealth(memory)))
-            }
-        };
+    let (ephemeral, ephemeral_health): (Arc<dyn EphemeralStore>, Arc<dyn HealthCheck>) = match settings.redis_url() {
+        Some(url) => {
+            let redis = Arc::new(
+                RedisStore::connect(url, &settings.redis_prefix)
+                    .await
+                    .context("connecting to Redis")?,
+            );
+            (redis.clone(), Arc::new(EphemeralHealth(redis)))
+        }
+        None => {
+            let memory = Arc::new(MemoryStore::new(clock.clone()));
+            (memory.clone(), Arc::new(EphemeralHealth(memory)))
+        }
+    };
     let keys = KeySet::load_or_generate(&settings.keys_dir)
         .await
         .context("loading signing keys")?;
@@ -45,6 +44,8 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         clock,
         users: sql.clone(),
         clients: sql.clone(),
+        consents: sql.clone(),
+        audit: sql.clone(),
         ephemeral,
         keys: Arc::new(keys),
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
@@ -53,15 +54,10 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
 
 /// Opens the SQL store and applies migrations.
 pub async fn connect_sql(settings: &Settings) -> anyhow::Result<SqlStore> {
-    let sql = SqlStore::connect(
-        settings.database_url.expose(),
-        settings.database_max_connections,
-    )
-    .await
-    .context("connecting to the database")?;
-    sql.migrate()
+    let sql = SqlStore::connect(settings.database_url.expose(), settings.database_max_connections)
         .await
-        .context("applying database migrations")?;
+        .context("connecting to the database")?;
+    sql.migrate().await.context("applying database migrations")?;
     Ok(sql)
 }
 
@@ -91,8 +87,7 @@ impl Application {
     pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let discovery = web::Data::new(DiscoveryDocument(
-            crate::oidc::discovery::document(&services.settings)
-                .context("building the discovery document")?,
+            crate::oidc::discovery::document(&services.settings).context("building the discovery document")?,
         ));
         let max_body = services.settings.http.max_body_bytes;
         let workers = services.settings.http.workers;

@@ -13,6 +13,8 @@ pub struct NewClient {
     pub client_id: Option<String>,
     /// For confidential clients: `client_secret_basic` (default) or `client_secret_post`.
     pub auth_method: Option<AuthMethod>,
+    /// The operator's own app: no consent page.
+    pub first_party: bool,
 }
 
 /// A new client and, for a confidential one, its secret: shown once, stored
@@ -29,14 +31,10 @@ pub async fn add_client(
 ) -> Result<CreatedClient, AdminError> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AdminError::Invalid(
-            "a client name has 1 to 100 characters".into(),
-        ));
+        return Err(AdminError::Invalid("a client name has 1 to 100 characters".into()));
     }
     if new.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid(
-            "at least one redirect URI is required".into(),
-        ));
+        return Err(AdminError::Invalid("at least one redirect URI is required".into()));
     }
     let redirect_uris = new
         .redirect_uris
@@ -82,6 +80,7 @@ pub async fn add_client(
         post_logout_redirect_uris: Vec::new(),
         allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
         grant_types: vec!["authorization_code".into()],
+        first_party: new.first_party,
         created_at: now,
         updated_at: now,
     };

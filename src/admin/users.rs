@@ -13,11 +13,7 @@ pub struct NewUser {
     pub password: String,
 }
 
-pub async fn add_user(
-    users: &dyn UserRepository,
-    clock: &dyn Clock,
-    new: NewUser,
-) -> Result<User, AdminError> {
+pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUser) -> Result<User, AdminError> {
     let username = Username::parse(&new.username).map_err(AdminError::Invalid)?;
     let length = new.password.chars().count();
     if length < MIN_PASSWORD_LEN || new.password.len() > MAX_PASSWORD_LEN {
@@ -28,9 +24,7 @@ pub async fn add_user(
     if let Some(email) = &new.email
         && (!email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace))
     {
-        return Err(AdminError::Invalid(format!(
-            "{email:?} is not an email address"
-        )));
+        return Err(AdminError::Invalid(format!("{email:?} is not an email address")));
     }
     let now = clock.now();
     let user = User {

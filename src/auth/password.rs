@@ -40,10 +40,7 @@ pub async fn hash_password(password: String) -> Result<String, PasswordError> {
 
 /// Checks `password` against `stored` (a PHC string), or against a dummy hash
 /// when there is no such user, so both cases take the same time.
-pub async fn verify_password(
-    password: String,
-    stored: Option<String>,
-) -> Result<bool, PasswordError> {
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, PasswordError> {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
@@ -75,11 +72,7 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert!(
-            !verify_password("wrong horse".into(), Some(hash))
-                .await
-                .unwrap()
-        );
+        assert!(!verify_password("wrong horse".into(), Some(hash)).await.unwrap());
         assert!(
             !verify_password("sesame-dummy-password-for-unknown-users".into(), None)
                 .await

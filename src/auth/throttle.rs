@@ -28,11 +28,7 @@ impl<'a> LoginThrottle<'a> {
     }
 
     /// `Some(wait)` when this account or address must wait before trying again.
-    pub async fn wait_before_attempt(
-        &self,
-        username: &str,
-        client_ip: &str,
-    ) -> Result<Option<Duration>, StoreError> {
+    pub async fn wait_before_attempt(&self, username: &str, client_ip: &str) -> Result<Option<Duration>, StoreError> {
         let mut longest: Option<Duration> = None;
         for subject in subjects(username, client_ip) {
             if let Some(wait) = self.store.time_to_live(&format!("{subject}:wait")).await? {
@@ -45,14 +41,9 @@ impl<'a> LoginThrottle<'a> {
     pub async fn record_failure(&self, username: &str, client_ip: &str) -> Result<(), StoreError> {
         let window = Duration::from_secs(self.settings.throttle_window_secs);
         for subject in subjects(username, client_ip) {
-            let failures = self
-                .store
-                .incr(&format!("{subject}:failures"), window)
-                .await?;
+            let failures = self.store.incr(&format!("{subject}:failures"), window).await?;
             if let Some(wait) = self.delay_after(failures) {
-                self.store
-                    .put(&format!("{subject}:wait"), b"1", wait)
-                    .await?;
+                self.store.put(&format!("{subject}:wait"), b"1", wait).await?;
             }
         }
         Ok(())
@@ -115,38 +106,13 @@ mod tests {
         for _ in 0..4 {
             t.record_failure("alice", "10.0.0.1").await.unwrap();
         }
-        assert!(
-            t.wait_before_attempt("alice", "10.0.0.2")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            t.wait_before_attempt("bob", "10.0.0.1")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            t.wait_before_attempt("bob", "10.0.0.2")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(t.wait_before_attempt("alice", "10.0.0.2").await.unwrap().is_some());
+        assert!(t.wait_before_attempt("bob", "10.0.0.1").await.unwrap().is_some());
+        assert!(t.wait_before_attempt("bob", "10.0.0.2").await.unwrap().is_none());
         clock.advance(3);
-        assert!(
-            t.wait_before_attempt("alice", "10.0.0.2")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(t.wait_before_attempt("alice", "10.0.0.2").await.unwrap().is_none());
         t.record_success("alice", "10.0.0.1").await.unwrap();
         t.record_failure("alice", "10.0.0.3").await.unwrap();
-        assert!(
-            t.wait_before_attempt("alice", "10.0.0.3")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(t.wait_before_attempt("alice", "10.0.0.3").await.unwrap().is_none());
     }
 }

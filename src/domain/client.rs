@@ -67,6 +67,8 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     pub allowed_scopes: Scopes,
     pub grant_types: Vec<String>,
+    /// The operator's own app: people are not asked for consent.
+    pub first_party: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -91,8 +93,7 @@ pub struct RedirectUri(String);
 
 impl RedirectUri {
     pub fn parse(input: &str) -> Result<RedirectUri, String> {
-        let url =
-            url::Url::parse(input).map_err(|e| format!("{input:?} is not an absolute URI: {e}"))?;
+        let url = url::Url::parse(input).map_err(|e| format!("{input:?} is not an absolute URI: {e}"))?;
         if url.fragment().is_some() || input.contains('#') {
             return Err(format!("{input:?} must not contain a fragment"));
         }

@@ -1,11 +1,13 @@
 //! Domain types shared by every layer. Each has one way in (`parse`), so a
 //! value of the type is valid by construction.
 
+mod audit;
 mod client;
 mod pkce;
 mod scope;
 mod user;
 
+pub use audit::AuditEvent;
 pub use client::{AuthMethod, Client, ClientType, RedirectUri};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use scope::Scopes;

@@ -21,9 +21,7 @@ fn is_unreserved(c: char) -> bool {
 impl CodeChallenge {
     pub fn parse_s256(input: &str) -> Result<CodeChallenge, String> {
         if input.len() != 43 || !input.chars().all(is_unreserved) {
-            return Err(
-                "code_challenge must be the 43-character base64url SHA-256 of the verifier".into(),
-            );
+            return Err("code_challenge must be the 43-character base64url SHA-256 of the verifier".into());
         }
         Ok(CodeChallenge(input.to_string()))
     }
@@ -38,9 +36,7 @@ impl CodeChallenge {
 impl CodeVerifier {
     pub fn parse(input: &str) -> Result<CodeVerifier, String> {
         if !(43..=128).contains(&input.len()) || !input.chars().all(is_unreserved) {
-            return Err(
-                "code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)".into(),
-            );
+            return Err("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)".into());
         }
         Ok(CodeVerifier(input.to_string()))
     }
@@ -53,8 +49,7 @@ mod tests {
     #[test]
     fn rfc7636_appendix_b_example() {
         let verifier = CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-        let challenge =
-            CodeChallenge::parse_s256("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM").unwrap();
+        let challenge = CodeChallenge::parse_s256("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM").unwrap();
         assert!(challenge.is_satisfied_by(&verifier));
         let other = CodeVerifier::parse(&"a".repeat(43)).unwrap();
         assert!(!challenge.is_satisfied_by(&other));

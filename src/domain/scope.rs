@@ -10,13 +10,11 @@ impl Scopes {
     pub fn parse(input: &str) -> Result<Scopes, String> {
         let mut scopes = Vec::new();
         for token in input.split(' ').filter(|t| !t.is_empty()) {
-            let valid = token.chars().all(|c| {
-                c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c)
-            });
+            let valid = token
+                .chars()
+                .all(|c| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c));
             if !valid {
-                return Err(format!(
-                    "scope {token:?} has characters RFC 6749 §3.3 does not allow"
-                ));
+                return Err(format!("scope {token:?} has characters RFC 6749 §3.3 does not allow"));
             }
             if !scopes.iter().any(|s| s == token) {
                 scopes.push(token.to_string());
@@ -42,13 +40,7 @@ impl Scopes {
 
     /// The scopes of `self` that `allowed` also has.
     pub fn intersect(&self, allowed: &Scopes) -> Scopes {
-        Scopes(
-            self.0
-                .iter()
-                .filter(|s| allowed.contains(s))
-                .cloned()
-                .collect(),
-        )
+        Scopes(self.0.iter().filter(|s| allowed.contains(s)).cloned().collect())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {

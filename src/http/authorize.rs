@@ -1,28 +1,24 @@
-//! `GET|POST /authorize`: validate, then park the request and send the
-//! person to the login page.
+//! `GET|POST /authorize`: validate, then answer from the SSO session or send
+//! the person to the page they must see first. `GET /authorize/cancel`: the
+//! person declines; the app hears `access_denied`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::respond;
+use super::{flow, respond};
 use crate::error::{ErrorCode, ProtocolError};
-use crate::oidc::authorize::{self, AuthorizeError};
+use crate::oidc::authorize::{self, AuthorizeError, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
 
 pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    handle(&services, Params::parse(req.query_string())).await
+    handle(&req, &services, Params::parse(req.query_string())).await
 }
 
-pub async fn post(
-    req: HttpRequest,
-    body: web::Bytes,
-    services: web::Data<Services>,
-) -> HttpResponse {
-    handle(&services, super::form_params(&req, &body)).await
+pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    handle(&req, &services, super::form_params(&req, &body)).await
 }
 
-async fn handle(services: &Services, params: Result<Params, ProtocolError>) -> HttpResponse {
+async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, ProtocolError>) -> HttpResponse {
     let issuer = &services.settings.issuer;
     let params = match params {
         Ok(params) => params,
@@ -35,17 +31,29 @@ async fn handle(services: &Services, params: Result<Params, ProtocolError>) -> H
             return respond::authorization_error(&target, issuer, &error);
         }
     };
-    // OIDC Core 3.1.2.1: with prompt=none the server MUST NOT show any UI; it
-    // has no session to reuse without showing the login page.
-    if request.prompt.none {
-        let error = ProtocolError::new(ErrorCode::LoginRequired, "the user must sign in");
-        return respond::authorization_error(&request.target, issuer, &error);
+    let outcome = async {
+        let mut accounts = flow::browser_accounts(req, services).await?;
+        let outcome = authorize::proceed(services, &request, None, &mut accounts, Stage::Start).await?;
+        Ok::<_, crate::store::StoreError>((outcome, accounts))
+    };
+    match outcome.await {
+        Ok((outcome, accounts)) => flow::render(services, outcome, &accounts),
+        Err(e) => respond::authorization_error(&request.target, issuer, &ProtocolError::server_error(&e)),
     }
-    let target = request.target.clone();
-    match authorize::park(services, request).await {
-        Ok(id) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/login?req={id}")))
-            .finish(),
-        Err(e) => respond::authorization_error(&target, issuer, &ProtocolError::server_error(&e)),
+}
+
+pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let params = Params::parse(req.query_string()).unwrap_or_default();
+    let parked = match params.get("req") {
+        Some(id) => authorize::take_parked(&services, id).await,
+        None => Ok(None),
+    };
+    match parked {
+        Ok(Some(parked)) => {
+            let error = ProtocolError::new(ErrorCode::AccessDenied, "the user cancelled the sign-in");
+            respond::authorization_error(&parked.request.target, &services.settings.issuer, &error)
+        }
+        Ok(None) => super::login::expired_page(),
+        Err(e) => respond::authorize_error_page(&ProtocolError::server_error(&e)),
     }
 }

@@ -34,6 +34,5 @@ pub fn csrf(value: String, https: bool) -> Cookie<'static> {
 }
 
 pub fn read(req: &actix_web::HttpRequest, base: &str, https: bool) -> Option<String> {
-    req.cookie(&name(base, https))
-        .map(|c| c.value().to_string())
+    req.cookie(&name(base, https)).map(|c| c.value().to_string())
 }

@@ -21,10 +21,7 @@ pub async fn ready(services: web::Data<Services>) -> HttpResponse {
             }
         };
         ready &= ok;
-        checks.insert(
-            name.to_string(),
-            json!(if ok { "ok" } else { "unavailable" }),
-        );
+        checks.insert(name.to_string(), json!(if ok { "ok" } else { "unavailable" }));
     }
     let body = json!({ "status": if ready { "ready" } else { "unready" }, "checks": checks });
     if ready {

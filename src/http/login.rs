@@ -1,143 +1,123 @@
-//! `GET|POST /login`: the sign-in page for a parked authorization request.
+//! `GET|POST /login`: the sign-in page, for a parked authorization request
+//! (`req`) or, without one, for the account page.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{LoginPage, render};
-use super::{cookies, respond, security};
+use super::{csrf, flow, respond};
 use crate::auth::password;
 use crate::auth::throttle::LoginThrottle;
-use crate::crypto;
-use crate::domain::Username;
+use crate::domain::{AuditEvent, Username};
 use crate::error::ProtocolError;
-use crate::oidc::authorize::{self, ParkedRequest};
-use crate::oidc::code::{self, CodeGrant};
+use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
-use crate::session;
+use crate::session::{self, Origin};
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
-fn expired_page() -> HttpResponse {
+pub fn expired_page() -> HttpResponse {
     respond::error_page(
         StatusCode::BAD_REQUEST,
         "This sign-in has expired",
-        "This sign-in page is no longer valid: it was already used, or it waited too long.",
+        "This sign-in page is no longer valid: it waited too long, or the link is incomplete.",
         None,
     )
 }
 
-fn forbidden_page() -> HttpResponse {
+pub fn forbidden_page() -> HttpResponse {
     respond::error_page(
         StatusCode::FORBIDDEN,
         "The form could not be accepted",
-        "The sign-in form was not sent from this page, or your browser did not keep its cookie. \
+        "The form was not sent from this site's page, or your browser did not keep its cookie. \
          Make sure cookies are allowed for this site, then try again.",
         None,
     )
 }
 
-fn server_error_page(cause: &dyn std::fmt::Display) -> HttpResponse {
+pub fn server_error_page(cause: &dyn std::fmt::Display) -> HttpResponse {
     respond::authorize_error_page(&ProtocolError::server_error(cause))
+}
+
+/// The parked request named by `req`: `Ok(None)` for an account sign-in
+/// (no `req`), an error page when it names nothing live.
+async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    match authorize::load_parked(services, request_id).await {
+        Ok(Some(parked)) => Ok(Some(parked)),
+        Ok(None) => Err(expired_page()),
+        Err(e) => Err(server_error_page(&e)),
+    }
 }
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
-    let Some(request_id) = params.get("req") else {
-        return expired_page();
+    let request_id = params.get("req").unwrap_or("");
+    let parked = match parked_request(&services, request_id).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
     };
-    let parked = match authorize::load_parked(&services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return expired_page(),
-        Err(e) => return server_error_page(&e),
+    let (csrf, new_cookie) = csrf::token(&req, &services);
+    let username = parked
+        .as_ref()
+        .and_then(|p| p.request.login_hint.as_deref())
+        .unwrap_or("");
+    let page = LoginPage {
+        client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
+        request_id,
+        csrf: &csrf,
+        username,
+        error: None,
     };
-    let https = services.settings.issuer_is_https();
-    let existing_csrf = cookies::read(&req, cookies::CSRF, https);
-    let csrf = existing_csrf.clone().unwrap_or_else(crypto::random_token);
-    let username = parked.request.login_hint.as_deref().unwrap_or("");
-    let mut response = login_page(&parked, request_id, &csrf, username, None, StatusCode::OK);
-    if existing_csrf.is_none() {
-        let _ = response.add_cookie(&cookies::csrf(csrf, https));
+    let mut response = render(&page, StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
     }
     response
 }
 
-fn login_page(
-    parked: &ParkedRequest,
-    request_id: &str,
-    csrf: &str,
-    username: &str,
-    error: Option<&str>,
-    status: StatusCode,
-) -> HttpResponse {
-    let page = LoginPage {
-        client_name: &parked.request.client_name,
-        request_id,
-        csrf,
-        username,
-        error,
-    };
-    render(&page, status)
-}
-
-pub async fn submit(
-    req: HttpRequest,
-    body: web::Bytes,
-    services: web::Data<Services>,
-) -> HttpResponse {
-    let settings = &services.settings;
-    let https = settings.issuer_is_https();
+pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let Ok(form) = super::form_params(&req, &body) else {
         return forbidden_page();
     };
-    // CSRF: the form must come from our page (double-submit cookie, compared in
-    // constant time) and, for browsers that say so, from our origin.
-    let csrf_cookie = cookies::read(&req, cookies::CSRF, https);
-    let csrf_ok = match (csrf_cookie.as_deref(), form.get("csrf")) {
-        (Some(cookie), Some(field)) => crypto::constant_time_eq(cookie, field),
-        _ => false,
-    };
-    if !csrf_ok || !security::is_same_origin_post(&req, &settings.issuer) {
+    if !csrf::verify(&req, &services, &form) {
         return forbidden_page();
     }
-    let csrf = csrf_cookie.unwrap_or_default();
-    let Some(request_id) = form.get("req") else {
-        return expired_page();
-    };
-    let parked = match authorize::load_parked(&services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return expired_page(),
-        Err(e) => return server_error_page(&e),
+    let request_id = form.get("req").unwrap_or("");
+    let parked = match parked_request(&services, request_id).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
     };
     let typed_username = form.get("username").unwrap_or("").trim();
+    let csrf = form.get("csrf").unwrap_or("");
     let again = |message: &str, status: StatusCode| {
-        login_page(
-            &parked,
+        let page = LoginPage {
+            client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
             request_id,
-            &csrf,
-            typed_username,
-            Some(message),
-            status,
-        )
+            csrf,
+            username: typed_username,
+            error: Some(message),
+        };
+        render(&page, status)
     };
     let Some(password) = form.get("password") else {
         return again("Enter your username and password.", StatusCode::BAD_REQUEST);
     };
 
-    let client_ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let throttle = LoginThrottle::new(&*services.ephemeral, &settings.login);
+    let client_ip = flow::client_ip(&req);
+    let now = services.clock.now();
+    let throttle = LoginThrottle::new(&*services.ephemeral, &services.settings.login);
     let throttle_name = typed_username.to_lowercase();
-    match throttle
-        .wait_before_attempt(&throttle_name, &client_ip)
-        .await
-    {
+    match throttle.wait_before_attempt(&throttle_name, &client_ip).await {
         Ok(None) => {}
         Ok(Some(wait)) => {
-            tracing::info!(target: "audit", event = "login_throttled", client_ip, "login throttled");
+            services
+                .audit(AuditEvent::new("login_throttled", now).ip(&client_ip))
+                .await;
             let message = format!(
                 "Too many failed attempts. Wait {} seconds, then try again.",
                 wait.as_secs()
@@ -151,31 +131,35 @@ pub async fn submit(
         Err(e) => return server_error_page(&e),
     }
 
-    let user = match authenticate(&services, typed_username, password).await {
-        Ok(user) => user,
-        Err(e) => return server_error_page(&e),
-    };
-    let Some(user) = user else {
-        tracing::info!(target: "audit", event = "login_failed", client_ip, "login failed");
-        if let Err(e) = throttle.record_failure(&throttle_name, &client_ip).await {
-            return server_error_page(&e);
+    let user_id = match authenticate(&services, typed_username, password).await {
+        Ok(Some(user_id)) => user_id,
+        Ok(None) => {
+            services
+                .audit(AuditEvent::new("login_failed", now).ip(&client_ip))
+                .await;
+            if let Err(e) = throttle.record_failure(&throttle_name, &client_ip).await {
+                return server_error_page(&e);
+            }
+            return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED);
         }
-        return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED);
+        Err(e) => return server_error_page(&e),
     };
     if let Err(e) = throttle.record_success(&throttle_name, &client_ip).await {
         return server_error_page(&e);
     }
-    tracing::info!(target: "audit", event = "login_succeeded", user = %user, client_ip, "login succeeded");
-    complete(&req, &services, request_id, user).await
+    let origin = Origin {
+        user_agent: &flow::user_agent(&req),
+        client_ip: &client_ip,
+    };
+    match signed_in(&req, &services, user_id, &origin, parked, request_id).await {
+        Ok(response) => response,
+        Err(e) => server_error_page(&e),
+    }
 }
 
 /// The user whose password this is, or `None` (unknown user, wrong password,
 /// disabled account: all alike, in message and in time).
-async fn authenticate(
-    services: &Services,
-    username: &str,
-    password: &str,
-) -> Result<Option<uuid::Uuid>, anyhow::Error> {
+async fn authenticate(services: &Services, username: &str, password: &str) -> anyhow::Result<Option<uuid::Uuid>> {
     let credentials = match Username::parse(username) {
         Ok(name) => services.users.find_credentials(&name).await?,
         Err(_) => None,
@@ -188,46 +172,44 @@ async fn authenticate(
     Ok(user.filter(|u| verified && !u.disabled).map(|u| u.id))
 }
 
-/// Starts the SSO session and sends the authorization code to the app.
-async fn complete(
+/// Starts a fresh SSO session, makes it the browser's current account, and
+/// continues the authorization request (or opens the account page).
+async fn signed_in(
     req: &HttpRequest,
     services: &Services,
-    request_id: &str,
     user_id: uuid::Uuid,
-) -> HttpResponse {
-    let https = services.settings.issuer_is_https();
-    // Taken atomically: a request completes once, even if the form is sent twice.
-    let parked = match authorize::take_parked(services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return expired_page(),
-        Err(e) => return server_error_page(&e),
+    origin: &Origin<'_>,
+    parked: Option<ParkedRequest>,
+    request_id: &str,
+) -> anyhow::Result<HttpResponse> {
+    let (cookie_id, live) = session::start(services, user_id, origin).await?;
+    let mut accounts = flow::browser_accounts(req, services).await?;
+    let max = services.settings.session.max_accounts_per_browser;
+    // The person's previous session on this browser ends: its id is dead.
+    for old in accounts.add_first(cookie_id, live.clone(), max) {
+        session::end(services, &old, "replaced by a new sign-in").await?;
+    }
+    let event = AuditEvent::new("login_succeeded", services.clock.now())
+        .user(user_id)
+        .session(&live.handle)
+        .ip(origin.client_ip);
+    let event = match &parked {
+        Some(p) => event.client(&p.request.client_id),
+        None => event,
     };
-    let previous = cookies::read(req, cookies::SESSION, https);
-    let (cookie_value, sso) = match session::start(services, user_id, previous.as_deref()).await {
-        Ok(started) => started,
-        Err(e) => return server_error_page(&e),
+    services.audit(event).await;
+    let Some(parked) = parked else {
+        let mut response = flow::see_other("/account");
+        flow::set_session_cookie(&mut response, services, &accounts);
+        return Ok(response);
     };
-    let request = parked.request;
-    let grant = CodeGrant {
-        client_id: request.client_id,
-        redirect_uri: request.target.redirect_uri.clone(),
-        user_id,
-        scopes: request.scopes,
-        nonce: request.nonce,
-        code_challenge: request.code_challenge,
-        auth_time: sso.auth_time,
-        sid: sso.sid,
-        expires_at: 0,
-    };
-    let code = match code::issue(services, grant).await {
-        Ok(code) => code,
-        Err(e) => return server_error_page(&e),
-    };
-    let mut response = respond::authorization_response(
-        &request.target,
-        &services.settings.issuer,
-        &[("code", &code)],
-    );
-    let _ = response.add_cookie(&cookies::session(cookie_value, https));
-    response
+    let outcome = authorize::proceed(
+        services,
+        &parked.request,
+        Some(request_id),
+        &mut accounts,
+        Stage::Authenticated,
+    )
+    .await?;
+    Ok(flow::render(services, outcome, &accounts))
 }

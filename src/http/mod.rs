@@ -1,13 +1,18 @@
 //! The HTTP layer: actix handlers that parse the request, call the protocol
 //! in `oidc`, and render the result. No protocol decisions are made here.
 
+mod account;
 mod authorize;
+mod consent;
 mod cookies;
+mod csrf;
 mod discovery;
+mod flow;
 mod health;
 mod login;
 mod respond;
 mod security;
+mod select_account;
 mod token;
 mod userinfo;
 mod views;
@@ -26,8 +31,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/jwks", web::get().to(discovery::jwks))
     .route("/authorize", web::get().to(authorize::get))
     .route("/authorize", web::post().to(authorize::post))
+    .route("/authorize/cancel", web::get().to(authorize::cancel))
     .route("/login", web::get().to(login::show))
     .route("/login", web::post().to(login::submit))
+    .route("/consent", web::get().to(consent::show))
+    .route("/consent", web::post().to(consent::submit))
+    .route("/select-account", web::get().to(select_account::show))
+    .route("/select-account", web::post().to(select_account::submit))
+    .route("/account", web::get().to(account::show))
+    .route("/account/sessions/end", web::post().to(account::end_session))
+    .route(
+        "/account/sessions/end-others",
+        web::post().to(account::end_other_sessions),
+    )
     .route("/token", web::post().to(token::exchange))
     .route("/userinfo", web::get().to(userinfo::get))
     .route("/userinfo", web::post().to(userinfo::post))
@@ -54,7 +70,6 @@ pub(crate) fn form_params(
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    let body = std::str::from_utf8(body)
-        .map_err(|_| ProtocolError::invalid_request("the body is not UTF-8"))?;
+    let body = std::str::from_utf8(body).map_err(|_| ProtocolError::invalid_request("the body is not UTF-8"))?;
     crate::oidc::params::Params::parse(body)
 }

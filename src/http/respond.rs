@@ -19,9 +19,7 @@ pub fn json_error(error: &ProtocolError) -> HttpResponse {
     if error.code == ErrorCode::InvalidClient {
         response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="sesame""#));
     }
-    response
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(error)
+    response.insert_header((header::PRAGMA, "no-cache")).json(error)
 }
 
 /// RFC 6750 §3: a Bearer challenge with the error, on 401/403/400.
@@ -37,17 +35,13 @@ pub fn bearer_error(error: &ProtocolError) -> HttpResponse {
 }
 
 /// A page explaining an error that cannot be sent to an application.
-pub fn error_page(
-    status: StatusCode,
-    title: &str,
-    message: &str,
-    detail: Option<&str>,
-) -> HttpResponse {
+pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option<&str>) -> HttpResponse {
     render(
         &ErrorPage {
             title,
             message,
             detail,
+            back_to_app: None,
         },
         status,
     )
@@ -73,11 +67,7 @@ pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
 
 /// The authorization response (RFC 6749 §4.1.2 / §4.1.2.1), with `state`
 /// echoed and, per RFC 9207, `iss` on every response.
-pub fn authorization_response(
-    target: &ResponseTarget,
-    issuer: &str,
-    params: &[(&str, &str)],
-) -> HttpResponse {
+pub fn authorization_response(target: &ResponseTarget, issuer: &str, params: &[(&str, &str)]) -> HttpResponse {
     let mut fields: Vec<(&str, &str)> = params.to_vec();
     if let Some(state) = &target.state {
         fields.push(("state", state));
@@ -97,11 +87,7 @@ pub fn authorization_response(
     }
 }
 
-pub fn authorization_error(
-    target: &ResponseTarget,
-    issuer: &str,
-    error: &ProtocolError,
-) -> HttpResponse {
+pub fn authorization_error(target: &ResponseTarget, issuer: &str, error: &ProtocolError) -> HttpResponse {
     authorization_response(
         target,
         issuer,

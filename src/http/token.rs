@@ -7,15 +7,8 @@ use super::respond;
 use crate::oidc::token;
 use crate::services::Services;
 
-pub async fn exchange(
-    req: HttpRequest,
-    body: web::Bytes,
-    services: web::Data<Services>,
-) -> HttpResponse {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let result = match super::form_params(&req, &body) {
         Ok(params) => token::exchange(&services, &params, authorization).await,
         Err(error) => Err(error),

@@ -13,11 +13,7 @@ pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpRespons
     respond_with(&services, bearer_header(&req)).await
 }
 
-pub async fn post(
-    req: HttpRequest,
-    body: web::Bytes,
-    services: web::Data<Services>,
-) -> HttpResponse {
+pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let from_header = bearer_header(&req);
     let from_body = if body.is_empty() {
         Ok(None)
@@ -42,9 +38,7 @@ fn bearer_header(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {
     };
     let value = value.to_str().unwrap_or("");
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(Some(token.trim().to_string()))
         }
         _ => Err(ProtocolError::invalid_request(
@@ -53,10 +47,7 @@ fn bearer_header(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {
     }
 }
 
-async fn respond_with(
-    services: &Services,
-    token: Result<Option<String>, ProtocolError>,
-) -> HttpResponse {
+async fn respond_with(services: &Services, token: Result<Option<String>, ProtocolError>) -> HttpResponse {
     match token {
         // RFC 6750 §3.1: with no authentication information, the challenge carries no error code.
         Ok(None) => HttpResponse::Unauthorized()

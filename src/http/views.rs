@@ -8,7 +8,8 @@ use askama::Template;
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
-    pub client_name: &'a str,
+    /// The app being signed in to; `None` when signing in to the account page.
+    pub client_name: Option<&'a str>,
     pub request_id: &'a str,
     pub csrf: &'a str,
     pub username: &'a str,
@@ -21,6 +22,79 @@ pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub detail: Option<&'a str>,
+    /// A link back to the app, only ever to a validated redirect.
+    pub back_to_app: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub account: &'a str,
+    pub scopes: Vec<&'static str>,
+    pub request_id: &'a str,
+    pub csrf: &'a str,
+}
+
+pub struct AccountChoice {
+    pub handle: String,
+    pub name: String,
+    pub username: String,
+}
+
+#[derive(Template)]
+#[template(path = "select_account.html")]
+pub struct SelectAccountPage<'a> {
+    pub client_name: &'a str,
+    pub accounts: Vec<AccountChoice>,
+    pub request_id: &'a str,
+    pub csrf: &'a str,
+}
+
+pub struct SessionView {
+    pub handle: String,
+    pub device: String,
+    pub location: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub apps: Vec<String>,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub name: &'a str,
+    pub username: &'a str,
+    pub sessions: Vec<SessionView>,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage<'a> {
+    pub message: &'a str,
+}
+
+/// What a scope lets an app do, in plain words.
+pub fn scope_description(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Know who you are when you sign in",
+        "profile" => "See your name and username",
+        "email" => "See your email address",
+        _ => "Use a permission of this server",
+    }
+}
+
+/// "3 minutes ago"-style time, from Unix seconds.
+pub fn time_ago(then: i64, now: i64) -> String {
+    let seconds = (now - then).max(0);
+    match seconds {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
 }
 
 #[derive(Template)]
@@ -33,9 +107,7 @@ pub struct FormPostPage<'a> {
 /// Renders a page with `status`; a template failure becomes a plain 500.
 pub fn render(template: &impl Template, status: StatusCode) -> HttpResponse {
     match template.render() {
-        Ok(html) => HttpResponse::build(status)
-            .content_type(ContentType::html())
-            .body(html),
+        Ok(html) => HttpResponse::build(status).content_type(ContentType::html()).body(html),
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
             HttpResponse::InternalServerError().finish()
@@ -46,10 +118,7 @@ pub fn render(template: &impl Template, status: StatusCode) -> HttpResponse {
 /// The files under `static/`, built into the binary so it runs from any folder.
 pub async fn static_file(file: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match file.as_str() {
-        "sesame.css" => (
-            include_str!("../../static/sesame.css"),
-            "text/css; charset=utf-8",
-        ),
+        "sesame.css" => (include_str!("../../static/sesame.css"), "text/css; charset=utf-8"),
         "form_post.js" => (
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",

@@ -19,10 +19,7 @@ use crate::crypto;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("key file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("key file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("key generation failed: {0}")]
@@ -53,17 +50,13 @@ impl SigningKey {
             path: path.to_path_buf(),
             message,
         };
-        let pair = RS256
-            .key_pair_from_pem(pem)
-            .map_err(|e| invalid(e.to_string()))?;
+        let pair = RS256.key_pair_from_pem(pem).map_err(|e| invalid(e.to_string()))?;
         let mut public_jwk = pair.to_jwk_public_key();
         let kid = thumbprint(&public_jwk).ok_or_else(|| invalid("public key has no n/e".into()))?;
         public_jwk.set_key_id(&kid);
         public_jwk.set_algorithm("RS256");
         public_jwk.set_key_use("sig");
-        let mut signer = RS256
-            .signer_from_pem(pem)
-            .map_err(|e| invalid(e.to_string()))?;
+        let mut signer = RS256.signer_from_pem(pem).map_err(|e| invalid(e.to_string()))?;
         signer.set_key_id(&kid);
         Ok(SigningKey {
             kid,
@@ -144,8 +137,7 @@ impl KeySet {
     }
 
     fn from_keys(keys: Vec<SigningKey>) -> KeySet {
-        let jwks =
-            serde_json::json!({ "keys": keys.iter().map(|k| &k.public_jwk).collect::<Vec<_>>() });
+        let jwks = serde_json::json!({ "keys": keys.iter().map(|k| &k.public_jwk).collect::<Vec<_>>() });
         KeySet {
             jwks_json: serde_json::to_vec(&jwks).unwrap_or_default(),
             keys,
@@ -173,8 +165,7 @@ impl KeySet {
         header.set_token_type(typ);
         header.set_key_id(&key.kid);
         let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Sign(e.to_string()))?;
-        josekit::jws::serialize_compact(&payload, &header, &key.signer)
-            .map_err(|e| KeyError::Sign(e.to_string()))
+        josekit::jws::serialize_compact(&payload, &header, &key.signer).map_err(|e| KeyError::Sign(e.to_string()))
     }
 
     /// Verifies a JWT signed by one of our keys, whatever its expiry; `None`
@@ -193,10 +184,7 @@ impl KeySet {
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     }
     Ok(())
 }
@@ -241,11 +229,7 @@ mod tests {
         let first = KeySet::load_or_generate(dir.path()).await.unwrap();
         let again = KeySet::load_or_generate(dir.path()).await.unwrap();
         assert_eq!(first.active().kid(), again.active().kid());
-        let file = std::fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
+        let file = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap();
         assert_eq!(file.metadata().unwrap().permissions().mode() & 0o777, 0o600);
         assert!(!format!("{first:?}").contains("PRIVATE"));
     }

@@ -19,6 +19,8 @@ pub struct AccessToken {
     pub client_id: String,
     pub scopes: Scopes,
     pub sid: String,
+    /// The SSO session's handle: the token dies with the session.
+    pub session: String,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -39,24 +41,14 @@ fn ttl(services: &Services) -> Duration {
 
 /// Stores a new token for `grant_id` and returns it. Fails with `Ok(None)`
 /// when the grant was revoked meanwhile (a replay raced this issuance).
-pub async fn issue(
-    services: &Services,
-    grant_id: &str,
-    token: AccessToken,
-) -> Result<Option<String>, StoreError> {
+pub async fn issue(services: &Services, grant_id: &str, token: AccessToken) -> Result<Option<String>, StoreError> {
     let value = crypto::random_token();
     let digest = crypto::digest(&value);
     let store = &*services.ephemeral;
     put_json(store, &token_key(&digest), &token, ttl(services)).await?;
     // Written before the revocation check; `revoke_grant` writes its mark
     // before reading this list, so either side sees the other.
-    put_json(
-        store,
-        &grant_tokens_key(grant_id),
-        &vec![&digest],
-        ttl(services),
-    )
-    .await?;
+    put_json(store, &grant_tokens_key(grant_id), &vec![&digest], ttl(services)).await?;
     if store.get(&grant_revoked_key(grant_id)).await?.is_some() {
         store.delete(&token_key(&digest)).await?;
         return Ok(None);
@@ -67,12 +59,8 @@ pub async fn issue(
 /// Revokes every token issued under `grant_id`.
 pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), StoreError> {
     let store = &*services.ephemeral;
-    store
-        .put(&grant_revoked_key(grant_id), b"1", ttl(services))
-        .await?;
-    let digests: Vec<String> = get_json(store, &grant_tokens_key(grant_id))
-        .await?
-        .unwrap_or_default();
+    store.put(&grant_revoked_key(grant_id), b"1", ttl(services)).await?;
+    let digests: Vec<String> = get_json(store, &grant_tokens_key(grant_id)).await?.unwrap_or_default();
     for digest in digests {
         store.delete(&token_key(&digest)).await?;
     }
@@ -81,7 +69,6 @@ pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), Sto
 
 /// The live token for `value`, if any.
 pub async fn find(services: &Services, value: &str) -> Result<Option<AccessToken>, StoreError> {
-    let token: Option<AccessToken> =
-        get_json(&*services.ephemeral, &token_key(&crypto::digest(value))).await?;
+    let token: Option<AccessToken> = get_json(&*services.ephemeral, &token_key(&crypto::digest(value))).await?;
     Ok(token.filter(|t| t.expires_at > services.clock.now()))
 }

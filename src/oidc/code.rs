@@ -22,7 +22,18 @@ pub struct CodeGrant {
     pub nonce: Option<String>,
     pub code_challenge: Option<CodeChallenge>,
     pub auth_time: i64,
+    pub amr: Vec<String>,
+    /// The relying-party session id for this client (`sid` in the ID token).
     pub sid: String,
+    /// The SSO session's handle, so tokens can die with it.
+    pub session: String,
+}
+
+/// A grant as stored, with the code's expiry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredGrant {
+    #[serde(flatten)]
+    pub grant: CodeGrant,
     pub expires_at: i64,
 }
 
@@ -31,14 +42,17 @@ pub fn code_key(code: &str) -> String {
 }
 
 /// Stores the grant and returns the code to send to the client.
-pub async fn issue(services: &Services, mut grant: CodeGrant) -> Result<String, StoreError> {
+pub async fn issue(services: &Services, grant: CodeGrant) -> Result<String, StoreError> {
     let code = crypto::random_token();
     let ttl = services.settings.tokens.code_ttl_secs;
-    grant.expires_at = services.clock.now() + ttl as i64;
+    let stored = StoredGrant {
+        grant,
+        expires_at: services.clock.now() + ttl as i64,
+    };
     put_json(
         &*services.ephemeral,
         &code_key(&code),
-        &grant,
+        &stored,
         Duration::from_secs(ttl),
     )
     .await?;
@@ -46,6 +60,6 @@ pub async fn issue(services: &Services, mut grant: CodeGrant) -> Result<String, 
 }
 
 /// Takes the grant atomically: of concurrent redemptions, exactly one gets it.
-pub async fn take(services: &Services, code: &str) -> Result<Option<CodeGrant>, StoreError> {
+pub async fn take(services: &Services, code: &str) -> Result<Option<StoredGrant>, StoreError> {
     take_json(&*services.ephemeral, &code_key(code)).await
 }

@@ -2,13 +2,13 @@
 //! openidconnect crate's types. It advertises only what is implemented.
 
 use openidconnect::core::{
-    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
-    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
-    ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope, TokenUrl,
+    UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,7 @@ const SUPPORTED_CLAIMS: &[&str] = &[
     "at_hash",
     "azp",
     "sid",
+    "amr",
     "name",
     "preferred_username",
     "updated_at",
@@ -76,15 +77,9 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
     .set_token_endpoint(Some(TokenUrl::new(url("/token"))?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(url("/userinfo"))?))
     .set_scopes_supported(Some(
-        SUPPORTED_SCOPES
-            .iter()
-            .map(|s| Scope::new(s.to_string()))
-            .collect(),
+        SUPPORTED_SCOPES.iter().map(|s| Scope::new(s.to_string())).collect(),
     ))
-    .set_response_modes_supported(Some(vec![
-        CoreResponseMode::Query,
-        CoreResponseMode::FormPost,
-    ]))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
     .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,

@@ -20,6 +20,8 @@ pub struct IdTokenClaims<'a> {
     pub at_hash: Option<String>,
     pub azp: &'a str,
     pub sid: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub amr: &'a [String],
 }
 
 /// What an ID token says about an authentication.
@@ -29,6 +31,7 @@ pub struct Subject<'a> {
     pub auth_time: i64,
     pub nonce: Option<&'a str>,
     pub sid: &'a str,
+    pub amr: &'a [String],
 }
 
 /// OIDC Core 3.1.3.6: at_hash is the base64url of the left-most half of the
@@ -38,11 +41,7 @@ pub fn at_hash(access_token: &str) -> String {
     crypto::base64url(&digest[..16])
 }
 
-pub fn sign(
-    services: &Services,
-    subject: &Subject<'_>,
-    access_token: Option<&str>,
-) -> Result<String, KeyError> {
+pub fn sign(services: &Services, subject: &Subject<'_>, access_token: Option<&str>) -> Result<String, KeyError> {
     let now = services.clock.now();
     let claims = IdTokenClaims {
         iss: &services.settings.issuer,
@@ -55,6 +54,7 @@ pub fn sign(
         at_hash: access_token.map(at_hash),
         azp: subject.client_id,
         sid: subject.sid,
+        amr: subject.amr,
     };
     services.keys.sign(&claims, "JWT")
 }

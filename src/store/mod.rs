@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{Client, User, Username};
+use crate::domain::{AuditEvent, Client, Scopes, User, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,7 +36,8 @@ pub enum StoreError {
 /// - `take` returns the value and removes it atomically: of any number of
 ///   concurrent `take`s of one key, exactly one sees the value;
 /// - `incr` counts atomically; the time to live is set when the key is created
-///   and not extended by later increments.
+///   and not extended by later increments;
+/// - sets hold distinct strings; `set_add` (re)sets the set's time to live.
 #[async_trait]
 pub trait EphemeralStore: Send + Sync + 'static {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError>;
@@ -44,6 +45,9 @@ pub trait EphemeralStore: Send + Sync + 'static {
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError>;
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
+    async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
     /// Time left before `key` expires; `None` when it does not exist.
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
@@ -56,10 +60,7 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError>;
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     /// The user and their argon2id PHC password hash.
-    async fn find_credentials(
-        &self,
-        username: &Username,
-    ) -> Result<Option<(User, String)>, StoreError>;
+    async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
 }
 
 /// Registered OAuth clients.
@@ -68,6 +69,23 @@ pub trait ClientRepository: Send + Sync + 'static {
     /// Fails with `StoreError::Conflict` when the client id is taken.
     async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+}
+
+/// What each person allowed each app.
+#[async_trait]
+pub trait ConsentRepository: Send + Sync + 'static {
+    /// The scopes `user_id` has allowed `client_id`, if any.
+    async fn granted_scopes(&self, user_id: Uuid, client_id: &str) -> Result<Option<Scopes>, StoreError>;
+    /// Records that `scopes` (the full set now allowed) are granted.
+    async fn grant(&self, user_id: Uuid, client_id: &str, scopes: &Scopes, now: i64) -> Result<(), StoreError>;
+}
+
+/// Security events, kept in SQL.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The newest events first, for operators and tests.
+    async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -1,9 +1,7 @@
 //! Errors at the authorization endpoint: a page until the client and redirect
 //! URI are known (RFC 6749 §4.1.2.1 MUST NOT redirect), a redirect after.
 
-use crate::helpers::{
-    Backend, TestApp, TestClient, location, pkce_challenge, redirect_params, spawn_app,
-};
+use crate::helpers::{Backend, TestApp, TestClient, location, pkce_challenge, redirect_params, spawn_app};
 
 fn base<'a>(client: &'a TestClient, challenge: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -17,11 +15,7 @@ fn base<'a>(client: &'a TestClient, challenge: &'a str) -> Vec<(&'a str, &'a str
     ]
 }
 
-fn with<'a>(
-    mut params: Vec<(&'a str, &'a str)>,
-    name: &'a str,
-    value: Option<&'a str>,
-) -> Vec<(&'a str, &'a str)> {
+fn with<'a>(mut params: Vec<(&'a str, &'a str)>, name: &'a str, value: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
     params.retain(|(n, _)| *n != name);
     if let Some(value) = value {
         params.push((name, value));
@@ -37,10 +31,7 @@ async fn assert_error_page(app: &TestApp, params: &[(&str, &str)], expected: &st
         "must not redirect: {params:?}"
     );
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains(expected),
-        "page should mention {expected:?}: {html}"
-    );
+    assert!(html.contains(expected), "page should mention {expected:?}: {html}");
 }
 
 async fn assert_redirected_error(app: &TestApp, params: &[(&str, &str)], error: &str) -> String {
@@ -59,18 +50,8 @@ async fn unknown_missing_or_mismatched_client_gets_a_page_not_a_redirect(backend
     let client = app.add_client(true).await;
     let challenge = pkce_challenge(&"v".repeat(43));
     let p = base(&client, &challenge);
-    assert_error_page(
-        &app,
-        &with(p.clone(), "client_id", Some("nope")),
-        "not registered",
-    )
-    .await;
-    assert_error_page(
-        &app,
-        &with(p.clone(), "client_id", None),
-        "missing parameter client_id",
-    )
-    .await;
+    assert_error_page(&app, &with(p.clone(), "client_id", Some("nope")), "not registered").await;
+    assert_error_page(&app, &with(p.clone(), "client_id", None), "missing parameter client_id").await;
     assert_error_page(
         &app,
         &with(p.clone(), "redirect_uri", None),
@@ -84,12 +65,7 @@ async fn unknown_missing_or_mismatched_client_gets_a_page_not_a_redirect(backend
         "HTTP://app.example/callback",
         "http://app.example/other",
     ] {
-        assert_error_page(
-            &app,
-            &with(p.clone(), "redirect_uri", Some(bad)),
-            "does not match",
-        )
-        .await;
+        assert_error_page(&app, &with(p.clone(), "redirect_uri", Some(bad)), "does not match").await;
     }
     let mut twice = p.clone();
     twice.push(("redirect_uri", "http://evil.example/cb"));
@@ -126,18 +102,8 @@ async fn bad_requests_from_a_known_client_are_redirected_with_the_spec_error(bac
         "unsupported_response_type",
     )
     .await;
-    assert_redirected_error(
-        &app,
-        &with(p.clone(), "response_type", None),
-        "invalid_request",
-    )
-    .await;
-    assert_redirected_error(
-        &app,
-        &with(p.clone(), "scope", Some("profile")),
-        "invalid_scope",
-    )
-    .await;
+    assert_redirected_error(&app, &with(p.clone(), "response_type", None), "invalid_request").await;
+    assert_redirected_error(&app, &with(p.clone(), "scope", Some("profile")), "invalid_scope").await;
     assert_redirected_error(&app, &with(p.clone(), "scope", None), "invalid_request").await;
     assert_redirected_error(
         &app,
@@ -151,18 +117,8 @@ async fn bad_requests_from_a_known_client_are_redirected_with_the_spec_error(bac
         "request_uri_not_supported",
     )
     .await;
-    assert_redirected_error(
-        &app,
-        &with(p.clone(), "prompt", Some("none login")),
-        "invalid_request",
-    )
-    .await;
-    assert_redirected_error(
-        &app,
-        &with(p.clone(), "max_age", Some("soon")),
-        "invalid_request",
-    )
-    .await;
+    assert_redirected_error(&app, &with(p.clone(), "prompt", Some("none login")), "invalid_request").await;
+    assert_redirected_error(&app, &with(p.clone(), "max_age", Some("soon")), "invalid_request").await;
     assert_redirected_error(
         &app,
         &with(p.clone(), "response_mode", Some("fragment")),
@@ -180,12 +136,7 @@ async fn pkce_is_required_of_public_clients_and_plain_is_refused(backend: Backen
     let public = app.add_client(true).await;
     let challenge = pkce_challenge(&"v".repeat(43));
     let p = base(&public, &challenge);
-    let d = assert_redirected_error(
-        &app,
-        &with(p.clone(), "code_challenge", None),
-        "invalid_request",
-    )
-    .await;
+    let d = assert_redirected_error(&app, &with(p.clone(), "code_challenge", None), "invalid_request").await;
     assert!(d.contains("code_challenge"), "{d}");
     assert_redirected_error(
         &app,
@@ -193,12 +144,7 @@ async fn pkce_is_required_of_public_clients_and_plain_is_refused(backend: Backen
         "invalid_request",
     )
     .await;
-    assert_redirected_error(
-        &app,
-        &with(p.clone(), "code_challenge_method", None),
-        "invalid_request",
-    )
-    .await;
+    assert_redirected_error(&app, &with(p.clone(), "code_challenge_method", None), "invalid_request").await;
     assert_redirected_error(
         &app,
         &with(p.clone(), "code_challenge", Some("short")),
@@ -241,10 +187,7 @@ async fn valid_request_parks_and_shows_the_login_page(backend: Backend) {
     let headers = page.headers().clone();
     let html = page.text().await.unwrap();
     assert!(html.contains("Test App"), "the login page names the app");
-    assert!(
-        html.contains(r#"value="alice""#),
-        "login_hint pre-fills the username"
-    );
+    assert!(html.contains(r#"value="alice""#), "login_hint pre-fills the username");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(
         headers["content-security-policy"]

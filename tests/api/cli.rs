@@ -18,12 +18,7 @@ fn sesame(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::pro
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -33,31 +28,16 @@ fn sesame(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::pro
 fn users_and_clients_are_created_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = sesame(dir.path(), &["migrate"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let out = sesame(
         dir.path(),
         &["user", "add", "carol", "--email", "carol@example.com"],
         Some("a long password\n"),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let again = sesame(
-        dir.path(),
-        &["user", "add", "Carol"],
-        Some("a long password\n"),
-    );
-    assert!(
-        !again.status.success(),
-        "usernames are unique, whatever their case"
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = sesame(dir.path(), &["user", "add", "Carol"], Some("a long password\n"));
+    assert!(!again.status.success(), "usernames are unique, whatever their case");
     let short = sesame(dir.path(), &["user", "add", "dave"], Some("short\n"));
     assert!(!short.status.success());
 
@@ -74,17 +54,9 @@ fn users_and_clients_are_created_from_the_command_line() {
         ],
         None,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        created["client_secret"].as_str().unwrap().len(),
-        43,
-        "a 256-bit secret"
-    );
+    assert_eq!(created["client_secret"].as_str().unwrap().len(), 43, "a 256-bit secret");
     assert_eq!(created["token_endpoint_auth_method"], "client_secret_basic");
 
     let out = sesame(

@@ -22,19 +22,13 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
     assert_eq!(doc["userinfo_endpoint"], app.url("/userinfo"));
     assert_eq!(doc["jwks_uri"], app.url("/jwks"));
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(
-        doc["code_challenge_methods_supported"],
-        serde_json::json!(["S256"])
-    );
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
         serde_json::json!(["RS256"])
     );
-    assert_eq!(
-        doc["grant_types_supported"],
-        serde_json::json!(["authorization_code"])
-    );
+    assert_eq!(doc["grant_types_supported"], serde_json::json!(["authorization_code"]));
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
@@ -60,24 +54,13 @@ async fn jwks_publishes_public_keys_with_kid_use_and_alg(backend: Backend) {
     assert_eq!(key["alg"], "RS256");
     assert_eq!(key["kid"], app.services.keys.active().kid());
     for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        assert!(
-            key.get(private).is_none(),
-            "JWKS must not publish {private}"
-        );
+        assert!(key.get(private).is_none(), "JWKS must not publish {private}");
     }
 }
 
 async fn health_and_readiness(backend: Backend) {
     let app = spawn_app(backend).await;
-    assert_eq!(
-        app.api
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.api.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     let ready = app.api.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();

@@ -83,7 +83,23 @@ async fn values_are_binary_safe(backend: crate::helpers::Backend) {
     assert_eq!(store.get("bin").await.unwrap(), Some(value));
 }
 
+async fn sets_hold_distinct_members(backend: crate::helpers::Backend) {
+    let store = store(backend).await;
+    assert!(store.set_members("s").await.unwrap().is_empty());
+    store.set_add("s", "a", MINUTE).await.unwrap();
+    store.set_add("s", "b", MINUTE).await.unwrap();
+    store.set_add("s", "a", MINUTE).await.unwrap();
+    let mut members = store.set_members("s").await.unwrap();
+    members.sort();
+    assert_eq!(members, vec!["a".to_string(), "b".to_string()]);
+    assert!(store.time_to_live("s").await.unwrap().unwrap() <= MINUTE);
+    store.set_remove("s", "a").await.unwrap();
+    store.set_remove("s", "never").await.unwrap();
+    assert_eq!(store.set_members("s").await.unwrap(), vec!["b".to_string()]);
+}
+
 crate::on_both_backends!(
+    sets_hold_distinct_members,
     put_get_overwrite_delete,
     take_returns_once,
     concurrent_takes_see_the_value_exactly_once,

@@ -2,21 +2,17 @@
 //! discovery, an auth URL with PKCE and nonce, the login form, the code
 //! exchange, ID token verification against the JWKS, and userinfo.
 
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use sesame::domain::AuthMethod;
 
 use crate::helpers::{Backend, TestApp, TestClient, redirect_params, spawn_app};
 
 /// openidconnect's HTTP client contract over reqwest, following no redirects.
-pub async fn rp_http(
-    request: openidconnect::HttpRequest,
-) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+pub async fn rp_http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, reqwest::Error> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -31,17 +27,14 @@ pub async fn rp_http(
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    Ok(builder
-        .body(response.bytes().await?.to_vec())
-        .expect("valid response"))
+    Ok(builder.body(response.bytes().await?.to_vec()).expect("valid response"))
 }
 
 async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
     let user = app.add_user("alice").await;
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &rp_http)
-            .await
-            .expect("discovery succeeds and the issuer matches exactly");
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &rp_http)
+        .await
+        .expect("discovery succeeds and the issuer matches exactly");
     let rp = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(client.client_id.clone()),
@@ -75,10 +68,7 @@ async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
     assert!(crate::helpers::location(&back).starts_with(&client.redirect_uri));
     let params = redirect_params(&back);
     assert_eq!(params["state"], *csrf_state.secret());
-    assert_eq!(
-        params["iss"], app.issuer,
-        "RFC 9207: iss in the authorization response"
-    );
+    assert_eq!(params["iss"], app.issuer, "RFC 9207: iss in the authorization response");
 
     let tokens = rp
         .exchange_code(AuthorizationCode::new(params["code"].clone()))
@@ -129,7 +119,7 @@ async fn public_client_signs_in_with_pkce_only(backend: Backend) {
 async fn client_secret_post_authenticates(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = app
-        .add_client_with(false, Some(AuthMethod::ClientSecretPost))
+        .add_client_with(false, Some(AuthMethod::ClientSecretPost), true)
         .await;
     app.add_user("alice").await;
     let (code, verifier) = app.get_code(&client, "alice").await;
@@ -163,11 +153,7 @@ async fn id_token_carries_the_claims_the_specs_require(backend: Backend) {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "openid profile email");
     let id_token = body["id_token"].as_str().unwrap();
-    let payload = app
-        .services
-        .keys
-        .verify(id_token)
-        .expect("signed by our key");
+    let payload = app.services.keys.verify(id_token).expect("signed by our key");
     let header = josekit::jwt::decode_header(id_token).unwrap();
     assert_eq!(header.claim("alg").unwrap(), "RS256");
     assert_eq!(
@@ -209,10 +195,7 @@ async fn form_post_response_mode_posts_code_state_and_iss(backend: Backend) {
         .to_string();
     assert!(!csp.contains("unsafe-inline"));
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains(r#"action="http://app.example/callback""#),
-        "{html}"
-    );
+    assert!(html.contains(r#"action="http://app.example/callback""#), "{html}");
     assert!(!crate::helpers::hidden_field(&html, "code").is_empty());
     assert_eq!(crate::helpers::hidden_field(&html, "state"), "xyz");
     assert_eq!(crate::helpers::hidden_field(&html, "iss"), app.issuer);

@@ -36,8 +36,7 @@ macro_rules! on_both_backends {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("SESAME_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SESAME_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -88,10 +87,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let mut postgres_database = None;
     match backend {
         Backend::SqliteMemory => {
-            settings.database_url = Secret::new(format!(
-                "sqlite://{}",
-                dir.path().join("sesame.db").display()
-            ));
+            settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("sesame.db").display()));
         }
         Backend::PostgresRedis => {
             let name = format!("sesame_test_{}", Uuid::new_v4().simple());
@@ -177,14 +173,21 @@ impl TestApp {
         .unwrap()
     }
 
+    /// A first-party client (no consent page).
     pub async fn add_client(&self, public: bool) -> TestClient {
-        self.add_client_with(public, None).await
+        self.add_client_with(public, None, true).await
+    }
+
+    /// A third-party client: people are asked for consent.
+    pub async fn add_third_party_client(&self) -> TestClient {
+        self.add_client_with(false, None, false).await
     }
 
     pub async fn add_client_with(
         &self,
         public: bool,
         auth_method: Option<AuthMethod>,
+        first_party: bool,
     ) -> TestClient {
         let redirect_uri = "http://app.example/callback".to_string();
         let created = admin::add_client(
@@ -192,13 +195,11 @@ impl TestApp {
             &*self.services.clock,
             NewClient {
                 name: "Test App".into(),
-                redirect_uris: vec![
-                    redirect_uri.clone(),
-                    "http://app.example/other?tenant=a".into(),
-                ],
+                redirect_uris: vec![redirect_uri.clone(), "http://app.example/other?tenant=a".into()],
                 public,
                 client_id: None,
                 auth_method,
+                first_party,
             },
         )
         .await
@@ -230,12 +231,7 @@ impl TestApp {
         );
         let login_path = location(&authorize_response);
         assert!(login_path.starts_with("/login?req="), "{login_path}");
-        let page = self
-            .browser
-            .get(self.url(&login_path))
-            .send()
-            .await
-            .unwrap();
+        let page = self.browser.get(self.url(&login_path)).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
@@ -263,36 +259,33 @@ impl TestApp {
 
     /// Signs `username` in through the login page for an authorization
     /// request and returns the response that goes back to the app.
-    pub async fn login_through(
-        &self,
-        params: &[(&str, &str)],
-        username: &str,
-    ) -> reqwest::Response {
+    pub async fn login_through(&self, params: &[(&str, &str)], username: &str) -> reqwest::Response {
         let (request_id, csrf) = self.open_login(self.authorize(params).await).await;
-        self.submit_login(&request_id, &csrf, username, PASSWORD)
-            .await
+        self.submit_login(&request_id, &csrf, username, PASSWORD).await
     }
 
-    /// A standard authorization request from `client` with PKCE; returns the
-    /// code and the verifier.
+    /// A standard authorization request from `client` with PKCE, signing in
+    /// when the browser has no session; returns the code and the verifier.
     pub async fn get_code(&self, client: &TestClient, username: &str) -> (String, String) {
         let verifier = "a".repeat(43) + "-verifier";
         let challenge = pkce_challenge(&verifier);
-        let response = self
-            .login_through(
-                &[
-                    ("client_id", &client.client_id),
-                    ("redirect_uri", &client.redirect_uri),
-                    ("response_type", "code"),
-                    ("scope", "openid profile email"),
-                    ("state", "st"),
-                    ("nonce", "n-0S6_WzA2Mj"),
-                    ("code_challenge", &challenge),
-                    ("code_challenge_method", "S256"),
-                ],
-                username,
-            )
-            .await;
+        let params = [
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid profile email"),
+            ("state", "st"),
+            ("nonce", "n-0S6_WzA2Mj"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        let response = self.authorize(&params).await;
+        let response = if location(&response).starts_with("/login") {
+            let (request_id, csrf) = self.open_login(response).await;
+            self.submit_login(&request_id, &csrf, username, PASSWORD).await
+        } else {
+            response
+        };
         assert_eq!(response.status(), 303);
         let params = redirect_params(&response);
         (params["code"].clone(), verifier)
@@ -309,12 +302,7 @@ impl TestApp {
         request.form(&form).send().await.unwrap()
     }
 
-    pub async fn redeem(
-        &self,
-        client: &TestClient,
-        code: &str,
-        verifier: &str,
-    ) -> reqwest::Response {
+    pub async fn redeem(&self, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
         self.token(
             client,
             &[

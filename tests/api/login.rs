@@ -1,9 +1,9 @@
 //! The login page: generic failures, CSRF, throttling, cookies and fixation.
 
-use crate::helpers::{
-    Backend, PASSWORD, TestApp, TestClient, location, pkce_challenge, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Backend, PASSWORD, TestApp, TestClient, location, pkce_challenge, spawn_app, spawn_app_with};
 
+/// Starts an authorization request that shows the login page, even when the
+/// browser has a session (`prompt=login`).
 async fn begin(app: &TestApp, client: &TestClient) -> (String, String) {
     let challenge = pkce_challenge(&"v".repeat(43));
     let response = app
@@ -14,6 +14,7 @@ async fn begin(app: &TestApp, client: &TestClient) -> (String, String) {
             ("scope", "openid"),
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
+            ("prompt", "login"),
         ])
         .await;
     app.open_login(response).await
@@ -24,12 +25,8 @@ async fn unknown_user_and_wrong_password_look_the_same(backend: Backend) {
     let client = app.add_client(true).await;
     app.add_user("alice").await;
     let (req, csrf) = begin(&app, &client).await;
-    let wrong_password = app
-        .submit_login(&req, &csrf, "alice", "not the password")
-        .await;
-    let unknown_user = app
-        .submit_login(&req, &csrf, "mallory", "not the password")
-        .await;
+    let wrong_password = app.submit_login(&req, &csrf, "alice", "not the password").await;
+    let unknown_user = app.submit_login(&req, &csrf, "mallory", "not the password").await;
     assert_eq!(wrong_password.status(), 401);
     assert_eq!(unknown_user.status(), 401);
     let a = wrong_password.text().await.unwrap();
@@ -109,27 +106,15 @@ async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
     let (req, csrf) = begin(&app, &client).await;
     for _ in 0..3 {
         assert_eq!(
-            app.submit_login(&req, &csrf, "alice", "wrong password")
-                .await
-                .status(),
+            app.submit_login(&req, &csrf, "alice", "wrong password").await.status(),
             401
         );
     }
     let throttled = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
     assert_eq!(throttled.status(), 429, "even the right password waits");
-    let retry_after: u64 = throttled.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
-    assert!(
-        throttled
-            .text()
-            .await
-            .unwrap()
-            .contains("Too many failed attempts")
-    );
+    assert!(throttled.text().await.unwrap().contains("Too many failed attempts"));
 }
 
 async fn session_cookie_is_http_only_lax_and_fresh_at_every_login(backend: Backend) {
@@ -151,10 +136,7 @@ async fn session_cookie_is_http_only_lax_and_fresh_at_every_login(backend: Backe
     assert!(first_cookie.contains("HttpOnly"));
     assert!(first_cookie.contains("SameSite=Lax"));
     assert!(first_cookie.contains("Path=/"));
-    assert!(
-        !first_cookie.contains("Secure"),
-        "http issuer: no Secure flag"
-    );
+    assert!(!first_cookie.contains("Secure"), "http issuer: no Secure flag");
     assert!(location(&first).starts_with("http://app.example/callback?code="));
     assert_eq!(first.headers()["cache-control"], "no-store");
 
@@ -181,40 +163,25 @@ async fn https_issuer_uses_host_prefixed_secure_cookies(backend: Backend) {
             ("code_challenge_method", "S256"),
         ])
         .await;
-    let page = app
-        .browser
-        .get(app.url(&location(&response)))
-        .send()
-        .await
-        .unwrap();
+    let page = app.browser.get(app.url(&location(&response))).send().await.unwrap();
     let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("__Host-sesame_csrf="), "{cookie}");
-    assert!(
-        cookie.contains("Secure")
-            && cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Strict")
-    );
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
 }
 
-async fn an_expired_or_used_sign_in_shows_a_clear_page(backend: Backend) {
+async fn a_sign_in_sent_twice_continues_and_an_expired_one_shows_a_clear_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = app.add_client(true).await;
     app.add_user("alice").await;
     let (req, csrf) = begin(&app, &client).await;
-    assert_eq!(
-        app.submit_login(&req, &csrf, "alice", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let first = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
+    assert_eq!(first.status(), 303);
+    // Reload or back button: the form is sent again and still reaches the app.
     let again = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
-    assert_eq!(again.status(), 400);
-    assert!(
-        again
-            .text()
-            .await
-            .unwrap()
-            .contains("This sign-in has expired")
+    assert_eq!(again.status(), 303);
+    assert_ne!(
+        crate::helpers::redirect_params(&again)["code"],
+        crate::helpers::redirect_params(&first)["code"]
     );
 
     let (req, csrf) = begin(&app, &client).await;
@@ -226,14 +193,13 @@ async fn an_expired_or_used_sign_in_shows_a_clear_page(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(late.status(), 400);
-    assert_eq!(
-        app.submit_login(&req, &csrf, "alice", PASSWORD)
-            .await
-            .status(),
-        400
+    let html = late.text().await.unwrap();
+    assert!(html.contains("This sign-in has expired"));
+    assert!(
+        html.contains(r#"href="/account""#),
+        "the page offers a way to start again"
     );
-    let no_request = app.browser.get(app.url("/login")).send().await.unwrap();
-    assert_eq!(no_request.status(), 400);
+    assert_eq!(app.submit_login(&req, &csrf, "alice", PASSWORD).await.status(), 400);
 }
 
 crate::on_both_backends!(
@@ -242,5 +208,5 @@ crate::on_both_backends!(
     repeated_failures_are_throttled_with_retry_after,
     session_cookie_is_http_only_lax_and_fresh_at_every_login,
     https_issuer_uses_host_prefixed_secure_cookies,
-    an_expired_or_used_sign_in_shows_a_clear_page,
+    a_sign_in_sent_twice_continues_and_an_expired_one_shows_a_clear_page,
 );

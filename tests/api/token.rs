@@ -36,12 +36,7 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
 async fn a_replayed_code_fails_and_revokes_the_first_tokens(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    let first: Value = app
-        .redeem(&client, &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     let access_token = first["access_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&app, access_token).await, 200);
 
@@ -55,9 +50,7 @@ async fn a_replayed_code_fails_and_revokes_the_first_tokens(backend: Backend) {
     );
 }
 
-async fn wrong_verifier_missing_verifier_and_wrong_redirect_uri_are_invalid_grant(
-    backend: Backend,
-) {
+async fn wrong_verifier_missing_verifier_and_wrong_redirect_uri_are_invalid_grant(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, _) = app.get_code(&client, "alice").await;
     let (_, error, _) = error_of(app.redeem(&client, &code, &"b".repeat(43)).await).await;
@@ -158,26 +151,15 @@ async fn malformed_requests_get_the_spec_error(backend: Backend) {
     assert_eq!(error, "unsupported_grant_type");
     let (_, error, _) = error_of(app.token(&client, &[("code", "x")]).await).await;
     assert_eq!(error, "invalid_request");
-    let (_, error, _) = error_of(
-        app.token(&client, &[("grant_type", "authorization_code")])
-            .await,
-    )
-    .await;
+    let (_, error, _) = error_of(app.token(&client, &[("grant_type", "authorization_code")]).await).await;
     assert_eq!(error, "invalid_request");
-    let twice = [
-        ("grant_type", "authorization_code"),
-        ("code", "a"),
-        ("code", "b"),
-    ];
+    let twice = [("grant_type", "authorization_code"), ("code", "a"), ("code", "b")];
     let (_, error, description) = error_of(app.token(&client, &twice).await).await;
     assert_eq!(error, "invalid_request");
     assert!(description.contains("more than once"));
     let (_, error, _) = error_of(
-        app.token(
-            &client,
-            &[("grant_type", "authorization_code"), ("code", "nope")],
-        )
-        .await,
+        app.token(&client, &[("grant_type", "authorization_code"), ("code", "nope")])
+            .await,
     )
     .await;
     assert_eq!(error, "invalid_grant");
@@ -195,10 +177,7 @@ async fn malformed_requests_get_the_spec_error(backend: Backend) {
 
     let huge = "x".repeat(100_000);
     let response = app
-        .token(
-            &client,
-            &[("grant_type", "authorization_code"), ("code", &huge)],
-        )
+        .token(&client, &[("grant_type", "authorization_code"), ("code", &huge)])
         .await;
     assert_eq!(response.status(), 413, "oversized bodies are refused");
 }
@@ -218,10 +197,7 @@ async fn a_verifier_for_a_code_issued_without_challenge_is_refused(backend: Back
         .await;
     let code = crate::helpers::redirect_params(&response)["code"].clone();
     let (_, error, _) = error_of(app.redeem(&client, &code, &"c".repeat(43)).await).await;
-    assert_eq!(
-        error, "invalid_grant",
-        "RFC 9700 §2.1.1: PKCE downgrade is rejected"
-    );
+    assert_eq!(error, "invalid_grant", "RFC 9700 §2.1.1: PKCE downgrade is rejected");
 }
 
 crate::on_both_backends!(

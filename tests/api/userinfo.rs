@@ -8,12 +8,7 @@ async fn access_token(app: &TestApp) -> String {
     let client = app.add_client(false).await;
     app.add_user("alice").await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    let body: Value = app
-        .redeem(&client, &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_string()
 }
 
@@ -48,10 +43,7 @@ async fn missing_bad_expired_or_doubled_tokens_are_refused(backend: Backend) {
 
     let none = app.api.get(app.url("/userinfo")).send().await.unwrap();
     assert_eq!(none.status(), 401);
-    assert_eq!(
-        none.headers()["www-authenticate"],
-        r#"Bearer realm="sesame""#
-    );
+    assert_eq!(none.headers()["www-authenticate"], r#"Bearer realm="sesame""#);
 
     let bad = app
         .api

@@ -10,45 +10,30 @@ use crate::services::Services;
 const MAX_VALUE_LEN: usize = 2048;
 
 /// RFC 6749 §4.1.2.1: a missing or invalid client identifier is not redirected.
-pub(super) async fn known_client(
-    services: &Services,
-    params: &Params,
-) -> Result<Client, ProtocolError> {
+pub(super) async fn known_client(services: &Services, params: &Params) -> Result<Client, ProtocolError> {
     if params.is_repeated("client_id") {
-        return Err(ProtocolError::invalid_request(
-            "client_id is included more than once",
-        ));
+        return Err(ProtocolError::invalid_request("client_id is included more than once"));
     }
     let client_id = params.require("client_id")?;
     services
         .clients
         .find_client(client_id)
         .await?
-        .ok_or_else(|| {
-            ProtocolError::invalid_request("the application (client_id) is not registered here")
-        })
+        .ok_or_else(|| ProtocolError::invalid_request("the application (client_id) is not registered here"))
 }
 
 /// OIDC Core 3.1.2.1: redirect_uri is REQUIRED and MUST exactly match one of
 /// the client's registered redirection URIs.
-pub(super) fn response_target(
-    client: &Client,
-    params: &Params,
-) -> Result<ResponseTarget, ProtocolError> {
+pub(super) fn response_target(client: &Client, params: &Params) -> Result<ResponseTarget, ProtocolError> {
     if params.is_repeated("redirect_uri") {
         return Err(ProtocolError::invalid_request(
             "redirect_uri is included more than once",
         ));
     }
     let requested = params.require("redirect_uri")?;
-    let redirect_uri = client
-        .registered_redirect_uri(requested)
-        .cloned()
-        .ok_or_else(|| {
-            ProtocolError::invalid_request(
-                "redirect_uri does not match any URI registered for this application",
-            )
-        })?;
+    let redirect_uri = client.registered_redirect_uri(requested).cloned().ok_or_else(|| {
+        ProtocolError::invalid_request("redirect_uri does not match any URI registered for this application")
+    })?;
     // An unsupported response_mode is itself an error, answered in the default mode.
     let response_mode = match params.get("response_mode") {
         Some("form_post") => ResponseMode::FormPost,
@@ -89,10 +74,7 @@ pub(super) fn no_request_objects(params: &Params) -> Result<(), ProtocolError> {
             "request_uri is not supported",
         ));
     }
-    if params
-        .get("state")
-        .is_some_and(|s| s.chars().count() > MAX_VALUE_LEN)
-    {
+    if params.get("state").is_some_and(|s| s.chars().count() > MAX_VALUE_LEN) {
         return Err(ProtocolError::invalid_request("state is too long"));
     }
     Ok(())
@@ -112,13 +94,10 @@ pub(super) fn response_type_is_code(params: &Params) -> Result<(), ProtocolError
 /// OIDC Core 3.1.2.1: scope MUST contain `openid`. Scopes the client may not
 /// have are dropped (RFC 6749 §3.3 lets the server grant fewer).
 pub(super) fn scopes(client: &Client, params: &Params) -> Result<Scopes, ProtocolError> {
-    let requested = Scopes::parse(params.require("scope")?)
-        .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?;
+    let requested =
+        Scopes::parse(params.require("scope")?).map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?;
     if !requested.contains("openid") {
-        return Err(ProtocolError::new(
-            ErrorCode::InvalidScope,
-            "scope must include openid",
-        ));
+        return Err(ProtocolError::new(ErrorCode::InvalidScope, "scope must include openid"));
     }
     let granted = requested.intersect(&client.allowed_scopes);
     if !granted.contains("openid") {
@@ -132,10 +111,7 @@ pub(super) fn scopes(client: &Client, params: &Params) -> Result<Scopes, Protoco
 
 /// RFC 7636 and RFC 9700 §2.1.1: S256 is required of public clients and
 /// accepted from confidential ones; `plain` is refused.
-pub(super) fn pkce(
-    client: &Client,
-    params: &Params,
-) -> Result<Option<CodeChallenge>, ProtocolError> {
+pub(super) fn pkce(client: &Client, params: &Params) -> Result<Option<CodeChallenge>, ProtocolError> {
     let method = params.get("code_challenge_method");
     let Some(challenge) = params.get("code_challenge") else {
         if method.is_some() {
@@ -172,9 +148,9 @@ pub(super) fn pkce(
 /// An optional free-text parameter of bounded length.
 pub(super) fn bounded(params: &Params, name: &str) -> Result<Option<String>, ProtocolError> {
     match params.get(name) {
-        Some(v) if v.chars().count() > MAX_VALUE_LEN => Err(ProtocolError::invalid_request(
-            format!("{name} is too long"),
-        )),
+        Some(v) if v.chars().count() > MAX_VALUE_LEN => {
+            Err(ProtocolError::invalid_request(format!("{name} is too long")))
+        }
         v => Ok(v.map(str::to_string)),
     }
 }
@@ -206,13 +182,27 @@ pub(super) fn prompt(params: &Params) -> Result<Prompt, ProtocolError> {
     Ok(prompt)
 }
 
+/// OIDC Core 3.1.2.1: an ID token we issued, passed as a hint about the
+/// signed-in user; accepted even when expired, as long as we signed it.
+pub(super) fn id_token_hint(services: &Services, params: &Params) -> Result<Option<uuid::Uuid>, ProtocolError> {
+    let Some(hint) = params.get("id_token_hint") else {
+        return Ok(None);
+    };
+    let invalid = || ProtocolError::invalid_request("id_token_hint is not an ID token issued here");
+    let payload = services.keys.verify(hint).ok_or_else(invalid)?;
+    if payload.issuer() != Some(services.settings.issuer.as_str()) {
+        return Err(invalid());
+    }
+    let subject = payload.subject().and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
+    Ok(Some(subject))
+}
+
 pub(super) fn max_age(params: &Params) -> Result<Option<u64>, ProtocolError> {
     params
         .get("max_age")
         .map(|v| {
-            v.parse::<u64>().map_err(|_| {
-                ProtocolError::invalid_request("max_age must be a non-negative integer of seconds")
-            })
+            v.parse::<u64>()
+                .map_err(|_| ProtocolError::invalid_request("max_age must be a non-negative integer of seconds"))
         })
         .transpose()
 }

@@ -5,10 +5,13 @@
 //! client ([`AuthorizeError::Redirect`]).
 
 mod checks;
+mod flow;
 mod parked;
+pub mod policy;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::flow::{Interaction, Outcome, issue_code, proceed};
 pub use self::parked::{ParkedRequest, load_parked, park, take_parked};
 use crate::domain::{CodeChallenge, RedirectUri, Scopes};
 use crate::error::ProtocolError;
@@ -45,6 +48,7 @@ pub struct Prompt {
 pub struct AuthorizationRequest {
     pub client_id: String,
     pub client_name: String,
+    pub client_first_party: bool,
     pub target: ResponseTarget,
     pub scopes: Scopes,
     pub nonce: Option<String>,
@@ -52,6 +56,8 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// The `sub` of a valid `id_token_hint`: the user the app expects.
+    pub id_token_hint_subject: Option<uuid::Uuid>,
 }
 
 #[derive(Debug)]
@@ -71,10 +77,7 @@ impl From<crate::store::StoreError> for AuthorizeError {
 
 /// The pipeline: each step is one check in `checks`, in the order the specs
 /// need (the redirect target first, so later errors can be redirected).
-pub async fn validate(
-    services: &Services,
-    params: &Params,
-) -> Result<AuthorizationRequest, AuthorizeError> {
+pub async fn validate(services: &Services, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
     let client = checks::known_client(services, params)
         .await
         .map_err(AuthorizeError::Page)?;
@@ -90,10 +93,12 @@ pub async fn validate(
     let prompt = checks::prompt(params).map_err(at_client)?;
     let max_age = checks::max_age(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint").map_err(at_client)?;
+    let id_token_hint_subject = checks::id_token_hint(services, params).map_err(at_client)?;
 
     Ok(AuthorizationRequest {
         client_id: client.client_id,
         client_name: client.name,
+        client_first_party: client.first_party,
         target,
         scopes,
         nonce,
@@ -101,5 +106,6 @@ pub async fn validate(
         prompt,
         max_age,
         login_hint,
+        id_token_hint_subject,
     })
 }

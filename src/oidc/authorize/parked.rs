@@ -22,39 +22,24 @@ fn key(id: &str) -> String {
 }
 
 /// Stores the request and returns the id the login page carries.
-pub async fn park(
-    services: &Services,
-    request: AuthorizationRequest,
-) -> Result<String, StoreError> {
+pub async fn park(services: &Services, request: AuthorizationRequest) -> Result<String, StoreError> {
     let id = crypto::random_token();
     let ttl = services.settings.authorize.request_ttl_secs;
     let parked = ParkedRequest {
         request,
         expires_at: services.clock.now() + ttl as i64,
     };
-    put_json(
-        &*services.ephemeral,
-        &key(&id),
-        &parked,
-        Duration::from_secs(ttl),
-    )
-    .await?;
+    put_json(&*services.ephemeral, &key(&id), &parked, Duration::from_secs(ttl)).await?;
     Ok(id)
 }
 
-pub async fn load_parked(
-    services: &Services,
-    id: &str,
-) -> Result<Option<ParkedRequest>, StoreError> {
+pub async fn load_parked(services: &Services, id: &str) -> Result<Option<ParkedRequest>, StoreError> {
     let parked: Option<ParkedRequest> = get_json(&*services.ephemeral, &key(id)).await?;
     Ok(parked.filter(|p| p.expires_at > services.clock.now()))
 }
 
 /// Removes the request atomically, so that it completes at most once.
-pub async fn take_parked(
-    services: &Services,
-    id: &str,
-) -> Result<Option<ParkedRequest>, StoreError> {
+pub async fn take_parked(services: &Services, id: &str) -> Result<Option<ParkedRequest>, StoreError> {
     let parked: Option<ParkedRequest> = take_json(&*services.ephemeral, &key(id)).await?;
     Ok(parked.filter(|p| p.expires_at > services.clock.now()))
 }

@@ -44,20 +44,13 @@ pub(super) async fn redeem(
 ) -> Result<TokenResponse, ProtocolError> {
     let grant_id = crypto::digest(&request.code);
     let access_ttl = services.settings.tokens.access_token_ttl_secs;
-    let Some(grant) = code::take(services, &request.code).await? else {
+    let Some(stored) = code::take(services, &request.code).await? else {
         // RFC 6749 §4.1.2: if a code is used more than once, the server MUST
         // deny the request and SHOULD revoke all tokens issued from it.
-        if services
-            .ephemeral
-            .get(&used_key(&grant_id))
-            .await?
-            .is_some()
-        {
+        if services.ephemeral.get(&used_key(&grant_id)).await?.is_some() {
             access_token::revoke_grant(services, &grant_id).await?;
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
-            return Err(ProtocolError::invalid_grant(
-                "the authorization code was already used",
-            ));
+            return Err(ProtocolError::invalid_grant("the authorization code was already used"));
         }
         return Err(ProtocolError::invalid_grant(
             "the authorization code is invalid or expired",
@@ -68,11 +61,12 @@ pub(super) async fn redeem(
         .put(&used_key(&grant_id), b"1", Duration::from_secs(access_ttl))
         .await?;
 
-    if grant.expires_at <= services.clock.now() {
+    if stored.expires_at <= services.clock.now() {
         return Err(ProtocolError::invalid_grant(
             "the authorization code is invalid or expired",
         ));
     }
+    let grant = stored.grant;
     if grant.client_id != client.client_id {
         return Err(ProtocolError::invalid_grant(
             "the authorization code was issued to another client",
@@ -82,9 +76,7 @@ pub(super) async fn redeem(
     // authorization request (OIDC always has it), and the values MUST be identical.
     match request.redirect_uri.as_deref() {
         None => {
-            return Err(ProtocolError::invalid_request(
-                "missing parameter redirect_uri",
-            ));
+            return Err(ProtocolError::invalid_request("missing parameter redirect_uri"));
         }
         Some(uri) if uri != grant.redirect_uri.as_str() => {
             return Err(ProtocolError::invalid_grant(
@@ -121,13 +113,12 @@ pub(super) async fn redeem(
         client_id: grant.client_id.clone(),
         scopes: grant.scopes.clone(),
         sid: grant.sid.clone(),
+        session: grant.session.clone(),
         issued_at: now,
         expires_at: now + access_ttl as i64,
     };
     let Some(access_token) = access_token::issue(services, &grant_id, token).await? else {
-        return Err(ProtocolError::invalid_grant(
-            "the authorization code was already used",
-        ));
+        return Err(ProtocolError::invalid_grant("the authorization code was already used"));
     };
     let subject = id_token::Subject {
         user_id: grant.user_id,
@@ -135,9 +126,10 @@ pub(super) async fn redeem(
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
         sid: &grant.sid,
+        amr: &grant.amr,
     };
-    let id_token = id_token::sign(services, &subject, Some(&access_token))
-        .map_err(|e| ProtocolError::server_error(&e))?;
+    let id_token =
+        id_token::sign(services, &subject, Some(&access_token)).map_err(|e| ProtocolError::server_error(&e))?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

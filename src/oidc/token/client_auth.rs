@@ -25,10 +25,7 @@ fn bad_client() -> ProtocolError {
 impl ClientCredentials {
     /// RFC 6749 §2.3: a client MUST NOT use more than one authentication method
     /// in a request.
-    pub fn extract(
-        authorization: Option<&str>,
-        params: &Params,
-    ) -> Result<ClientCredentials, ProtocolError> {
+    pub fn extract(authorization: Option<&str>, params: &Params) -> Result<ClientCredentials, ProtocolError> {
         let posted_secret = params.get("client_secret");
         if let Some(header) = authorization {
             if posted_secret.is_some() {
@@ -72,9 +69,7 @@ impl ClientCredentials {
 
     fn secret(&self) -> Option<&str> {
         match self {
-            ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
-                Some(secret)
-            }
+            ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => Some(secret),
             ClientCredentials::None { .. } => None,
         }
     }
@@ -99,22 +94,15 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
 
 /// The registered client, if the credentials prove it. The secret is compared
 /// by digest in constant time; an unknown client costs the same comparison.
-pub async fn authenticate(
-    services: &Services,
-    credentials: &ClientCredentials,
-) -> Result<Client, ProtocolError> {
-    let client = services
-        .clients
-        .find_client(credentials.client_id())
-        .await?;
+pub async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<Client, ProtocolError> {
+    let client = services.clients.find_client(credentials.client_id()).await?;
     // Compare against a stand-in when there is no stored secret, so that an
     // unknown client takes as long as a wrong secret.
     let stand_in = crypto::digest("no stored secret");
     let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
     let secret_ok = match credentials.secret() {
         Some(presented) => {
-            let matches =
-                crypto::constant_time_eq(&crypto::digest(presented), stored.unwrap_or(&stand_in));
+            let matches = crypto::constant_time_eq(&crypto::digest(presented), stored.unwrap_or(&stand_in));
             matches && stored.is_some()
         }
         None => true,
@@ -134,10 +122,7 @@ mod tests {
     fn basic_credentials_are_url_decoded() {
         // "my%3Aclient:s%2Bcret" base64
         let header = format!("Basic {}", STANDARD.encode("my%3Aclient:s%2Bcret"));
-        assert_eq!(
-            parse_basic(&header),
-            Some(("my:client".into(), "s+cret".into()))
-        );
+        assert_eq!(parse_basic(&header), Some(("my:client".into(), "s+cret".into())));
         assert_eq!(parse_basic("Bearer abc"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
     }
@@ -147,9 +132,7 @@ mod tests {
         let params = Params::parse("client_secret=x&client_id=a").unwrap();
         let header = format!("Basic {}", STANDARD.encode("a:x"));
         assert_eq!(
-            ClientCredentials::extract(Some(&header), &params)
-                .unwrap_err()
-                .code,
+            ClientCredentials::extract(Some(&header), &params).unwrap_err().code,
             crate::error::ErrorCode::InvalidRequest
         );
     }

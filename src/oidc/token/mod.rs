@@ -20,9 +20,9 @@ pub enum TokenRequest {
 impl TokenRequest {
     pub fn parse(params: &Params) -> Result<TokenRequest, ProtocolError> {
         match params.require("grant_type")? {
-            "authorization_code" => Ok(TokenRequest::AuthorizationCode(
-                authorization_code::CodeRequest::parse(params)?,
-            )),
+            "authorization_code" => Ok(TokenRequest::AuthorizationCode(authorization_code::CodeRequest::parse(
+                params,
+            )?)),
             other => Err(ProtocolError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type {other:?} is not supported"),
@@ -65,8 +65,6 @@ pub async fn exchange(
         ));
     }
     match request {
-        TokenRequest::AuthorizationCode(request) => {
-            authorization_code::redeem(services, &client, request).await
-        }
+        TokenRequest::AuthorizationCode(request) => authorization_code::redeem(services, &client, request).await,
     }
 }

@@ -1,7 +1,7 @@
 //! In-process [`EphemeralStore`] for a single node. Expiry follows the
 //! injected clock, so lifetimes can be tested without sleeping.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,9 +13,23 @@ use crate::store::{EphemeralStore, StoreError};
 /// Expired entries are swept on every this many writes.
 const SWEEP_EVERY_WRITES: u64 = 1024;
 
+enum Value {
+    Bytes(Vec<u8>),
+    Set(BTreeSet<String>),
+}
+
 struct Entry {
-    value: Vec<u8>,
+    value: Value,
     expires_at: UnixTime,
+}
+
+impl Entry {
+    fn bytes(&self) -> Option<Vec<u8>> {
+        match &self.value {
+            Value::Bytes(b) => Some(b.clone()),
+            Value::Set(_) => None,
+        }
+    }
 }
 
 struct Inner {
@@ -75,7 +89,7 @@ impl EphemeralStore for MemoryStore {
             inner.entries.insert(
                 key.to_string(),
                 Entry {
-                    value: value.to_vec(),
+                    value: Value::Bytes(value.to_vec()),
                     expires_at: expiry(now, ttl),
                 },
             );
@@ -85,13 +99,13 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.with(|inner, now| inner.live(key, now).map(|e| e.value.clone())))
+        Ok(self.with(|inner, now| inner.live(key, now).and_then(|e| e.bytes())))
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.with(|inner, now| {
             inner.live(key, now)?;
-            inner.entries.remove(key).map(|e| e.value)
+            inner.entries.remove(key).and_then(|e| e.bytes())
         }))
     }
 
@@ -104,15 +118,15 @@ impl EphemeralStore for MemoryStore {
         self.with(|inner, now| {
             let count = match inner.live(key, now) {
                 Some(entry) => {
-                    let n = parse_count(&entry.value) + 1;
-                    entry.value = n.to_string().into_bytes();
+                    let n = entry.bytes().map_or(0, |b| parse_count(&b)) + 1;
+                    entry.value = Value::Bytes(n.to_string().into_bytes());
                     n
                 }
                 None => {
                     inner.entries.insert(
                         key.to_string(),
                         Entry {
-                            value: b"1".to_vec(),
+                            value: Value::Bytes(b"1".to_vec()),
                             expires_at: expiry(now, ttl),
                         },
                     );
@@ -122,6 +136,55 @@ impl EphemeralStore for MemoryStore {
             inner.wrote(now);
             Ok(count)
         })
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.with(|inner, now| {
+            let expires_at = expiry(now, ttl);
+            match inner.live(key, now) {
+                Some(Entry {
+                    value: Value::Set(set),
+                    expires_at: at,
+                }) => {
+                    set.insert(member.to_string());
+                    *at = expires_at;
+                }
+                _ => {
+                    let set = BTreeSet::from([member.to_string()]);
+                    let entry = Entry {
+                        value: Value::Set(set),
+                        expires_at,
+                    };
+                    inner.entries.insert(key.to_string(), entry);
+                }
+            }
+            inner.wrote(now);
+        });
+        Ok(())
+    }
+
+    async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.with(|inner, now| {
+            if let Some(Entry {
+                value: Value::Set(set), ..
+            }) = inner.live(key, now)
+            {
+                set.remove(member);
+                if set.is_empty() {
+                    inner.entries.remove(key);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.with(|inner, now| match inner.live(key, now) {
+            Some(Entry {
+                value: Value::Set(set), ..
+            }) => set.iter().cloned().collect(),
+            _ => Vec::new(),
+        }))
     }
 
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {

@@ -24,17 +24,11 @@ pub async fn put_json<T: Serialize>(
     store.put(key, &bytes, ttl).await
 }
 
-pub async fn get_json<T: DeserializeOwned>(
-    store: &dyn EphemeralStore,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
+pub async fn get_json<T: DeserializeOwned>(store: &dyn EphemeralStore, key: &str) -> Result<Option<T>, StoreError> {
     decode(store.get(key).await?)
 }
 
-pub async fn take_json<T: DeserializeOwned>(
-    store: &dyn EphemeralStore,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
+pub async fn take_json<T: DeserializeOwned>(store: &dyn EphemeralStore, key: &str) -> Result<Option<T>, StoreError> {
     decode(store.take(key).await?)
 }
 

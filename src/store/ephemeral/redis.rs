@@ -61,10 +61,7 @@ fn millis(ttl: Duration) -> u64 {
 #[async_trait]
 impl EphemeralStore for RedisStore {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let _: () = self
-            .connection()
-            .pset_ex(self.key(key), value, millis(ttl))
-            .await?;
+        let _: () = self.connection().pset_ex(self.key(key), value, millis(ttl)).await?;
         Ok(())
     }
 
@@ -92,6 +89,28 @@ impl EphemeralStore for RedisStore {
             .await?)
     }
 
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        let key = self.key(key);
+        let _: () = redis::pipe()
+            .atomic()
+            .sadd(&key, member)
+            .ignore()
+            .pexpire(&key, millis(ttl) as i64)
+            .ignore()
+            .query_async(&mut self.connection())
+            .await?;
+        Ok(())
+    }
+
+    async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        let _: () = self.connection().srem(self.key(key), member).await?;
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.connection().smembers(self.key(key)).await?)
+    }
+
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {
         let ms: i64 = self.connection().pttl(self.key(key)).await?;
         Ok(match ms {
@@ -102,9 +121,7 @@ impl EphemeralStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = redis::cmd("PING")
-            .query_async(&mut self.connection())
-            .await?;
+        let _: String = redis::cmd("PING").query_async(&mut self.connection()).await?;
         Ok(())
     }
 }

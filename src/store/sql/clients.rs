@@ -15,35 +15,30 @@ struct ClientRow {
     post_logout_redirect_uris: String,
     allowed_scopes: String,
     grant_types: String,
+    first_party: bool,
     created_at: i64,
     updated_at: i64,
 }
 
 impl ClientRow {
     fn into_client(self) -> Result<Client, StoreError> {
-        let corrupt =
-            |what: &str| StoreError::Corrupt(format!("client {}: bad {what}", self.client_id));
+        let corrupt = |what: &str| StoreError::Corrupt(format!("client {}: bad {what}", self.client_id));
         let uris = |json: &str| -> Option<Vec<RedirectUri>> {
             let raw: Vec<String> = serde_json::from_str(json).ok()?;
             raw.iter().map(|u| RedirectUri::parse(u).ok()).collect()
         };
         Ok(Client {
             secret_hash: self.secret_hash.clone(),
-            client_type: ClientType::parse(&self.client_type)
-                .ok_or_else(|| corrupt("client_type"))?,
+            client_type: ClientType::parse(&self.client_type).ok_or_else(|| corrupt("client_type"))?,
             auth_method: AuthMethod::parse(&self.token_endpoint_auth_method)
                 .ok_or_else(|| corrupt("token_endpoint_auth_method"))?,
             name: self.name.clone(),
             redirect_uris: uris(&self.redirect_uris).ok_or_else(|| corrupt("redirect_uris"))?,
             post_logout_redirect_uris: uris(&self.post_logout_redirect_uris)
                 .ok_or_else(|| corrupt("post_logout_redirect_uris"))?,
-            allowed_scopes: Scopes::parse(&self.allowed_scopes)
-                .map_err(|_| corrupt("allowed_scopes"))?,
-            grant_types: self
-                .grant_types
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
+            allowed_scopes: Scopes::parse(&self.allowed_scopes).map_err(|_| corrupt("allowed_scopes"))?,
+            grant_types: self.grant_types.split_whitespace().map(str::to_string).collect(),
+            first_party: self.first_party,
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
@@ -60,8 +55,8 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
-             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -72,6 +67,7 @@ impl ClientRepository for SqlStore {
         .bind(uris_json(&client.post_logout_redirect_uris))
         .bind(client.allowed_scopes.to_string())
         .bind(client.grant_types.join(" "))
+        .bind(client.first_party)
         .bind(client.created_at)
         .bind(client.updated_at)
         .execute(pool)
@@ -85,7 +81,7 @@ impl ClientRepository for SqlStore {
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
-                 post_logout_redirect_uris, allowed_scopes, grant_types, created_at, updated_at \
+                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, created_at, updated_at \
                  FROM clients WHERE client_id = $1",
             )
             .bind(client_id)

@@ -2,7 +2,9 @@
 //! (several nodes). Queries are written once, in SQL both understand
 //! (`$1` placeholders, BIGINT Unix times), and run on whichever pool is open.
 
+mod audit;
 mod clients;
+mod consents;
 mod users;
 
 use std::str::FromStr;
@@ -95,9 +97,7 @@ impl HealthCheck for SqlStore {
 /// Maps a unique-constraint violation to `StoreError::Conflict`.
 fn conflict_as(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(what.to_string())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
         _ => StoreError::Sql(e),
     }
 }

@@ -73,16 +73,10 @@ impl UserRepository for SqlStore {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("WHERE id = $1")).bind(id).fetch_optional(pool).await
         })?;
-        Ok(row
-            .map(UserRow::into_user)
-            .transpose()?
-            .map(|(user, _)| user))
+        Ok(row.map(UserRow::into_user).transpose()?.map(|(user, _)| user))
     }
 
-    async fn find_credentials(
-        &self,
-        username: &Username,
-    ) -> Result<Option<(User, String)>, StoreError> {
+    async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("WHERE username = $1"))
                 .bind(username.as_str())

@@ -1,0 +1,129 @@
+//! `/account`: who is signed in, where, and in which apps; end a session or
+//! all the others.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::login::{forbidden_page, server_error_page};
+use super::views::{AccountPage, SessionView, SignedOutPage, render, time_ago};
+use super::{csrf, flow};
+use crate::oidc::params::Params;
+use crate::services::Services;
+use crate::session::{self, BrowserAccounts, LiveSession, describe_device};
+use crate::store::StoreError;
+
+pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    match page(&req, &services).await {
+        Ok(response) => response,
+        Err(e) => server_error_page(&e),
+    }
+}
+
+async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, StoreError> {
+    let accounts = flow::browser_accounts(req, services).await?;
+    let Some(current) = accounts.current() else {
+        let mut response = flow::see_other("/login");
+        flow::set_session_cookie(&mut response, services, &accounts);
+        return Ok(response);
+    };
+    let Some(user) = services.users.find_user(current.session.user_id).await? else {
+        return Ok(flow::see_other("/login"));
+    };
+    let now = services.clock.now();
+    let mut views = Vec::new();
+    for live in session::list_for_user(services, user.id).await? {
+        let mut apps = Vec::new();
+        for rp in &live.session.clients {
+            let name = services.clients.find_client(&rp.client_id).await?.map(|c| c.name);
+            apps.push(name.unwrap_or_else(|| rp.client_id.clone()));
+        }
+        views.push(SessionView {
+            current: live.handle == current.handle,
+            device: describe_device(&live.session.user_agent),
+            location: live.session.ip_prefix.clone(),
+            signed_in: time_ago(live.session.auth_time, now),
+            last_seen: time_ago(live.session.last_seen, now),
+            apps,
+            handle: live.handle,
+        });
+    }
+    let (csrf, new_cookie) = csrf::token(req, services);
+    let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
+    let page = AccountPage {
+        name: &name,
+        username: user.username.as_str(),
+        sessions: views,
+        csrf: &csrf,
+    };
+    let mut response = render(&page, StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    flow::set_session_cookie(&mut response, services, &accounts);
+    Ok(response)
+}
+
+/// A verified form from the signed-in person, with their accounts.
+async fn signed_in_form(
+    req: &HttpRequest,
+    services: &Services,
+    body: &[u8],
+) -> Result<(Params, BrowserAccounts, LiveSession), HttpResponse> {
+    let Ok(form) = super::form_params(req, body) else {
+        return Err(forbidden_page());
+    };
+    if !csrf::verify(req, services, &form) {
+        return Err(forbidden_page());
+    }
+    let accounts = flow::browser_accounts(req, services)
+        .await
+        .map_err(|e| server_error_page(&e))?;
+    match accounts.current().cloned() {
+        Some(current) => Ok((form, accounts, current)),
+        None => Err(flow::see_other("/login")),
+    }
+}
+
+/// Ends one of the person's sessions (this one: they are signed out here).
+pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (form, mut accounts, current) = match signed_in_form(&req, &services, &body).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let result = async {
+        let sessions = session::list_for_user(&services, current.session.user_id).await?;
+        // Only the person's own sessions can be named here.
+        let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
+            return Ok(flow::see_other("/account"));
+        };
+        session::end(&services, target, "ended from the account page").await?;
+        if target.handle != current.handle {
+            return Ok(flow::see_other("/account"));
+        }
+        accounts.remove(&target.handle);
+        let page = SignedOutPage {
+            message: "You are signed out of Sesame on this browser.",
+        };
+        let mut response = render(&page, StatusCode::OK);
+        flow::set_session_cookie(&mut response, &services, &accounts);
+        Ok::<_, StoreError>(response)
+    };
+    result.await.unwrap_or_else(|e| server_error_page(&e))
+}
+
+/// Ends every session of the person but the one on this browser.
+pub async fn end_other_sessions(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (_, _, current) = match signed_in_form(&req, &services, &body).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let result = async {
+        for live in session::list_for_user(&services, current.session.user_id).await? {
+            if live.handle != current.handle {
+                session::end(&services, &live, "ended from another session's account page").await?;
+            }
+        }
+        Ok::<_, StoreError>(flow::see_other("/account"))
+    };
+    result.await.unwrap_or_else(|e| server_error_page(&e))
+}

@@ -1,0 +1,113 @@
+//! `GET|POST /consent`: the person allows or denies an app the scopes it asked for.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::login::{expired_page, forbidden_page, server_error_page};
+use super::views::{ConsentPage, render, scope_description};
+use super::{csrf, flow, respond};
+use crate::domain::{AuditEvent, Scopes};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
+use crate::oidc::params::Params;
+use crate::services::Services;
+use crate::session::{BrowserAccounts, LiveSession};
+
+/// The parked request and the signed-in account it is for, or the page to
+/// show instead.
+async fn context(
+    req: &HttpRequest,
+    services: &Services,
+    request_id: &str,
+) -> Result<(ParkedRequest, BrowserAccounts, LiveSession), HttpResponse> {
+    let parked = match authorize::load_parked(services, request_id).await {
+        Ok(Some(parked)) => parked,
+        Ok(None) => return Err(expired_page()),
+        Err(e) => return Err(server_error_page(&e)),
+    };
+    let accounts = flow::browser_accounts(req, services)
+        .await
+        .map_err(|e| server_error_page(&e))?;
+    match accounts.current().cloned() {
+        Some(live) => Ok((parked, accounts, live)),
+        // Signed out meanwhile (another tab): sign in again for the same request.
+        None => Err(flow::see_other(&format!("/login?req={request_id}"))),
+    }
+}
+
+pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let params = Params::parse(req.query_string()).unwrap_or_default();
+    let request_id = params.get("req").unwrap_or("");
+    let (parked, _, live) = match context(&req, &services, request_id).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let account = match services.users.find_user(live.session.user_id).await {
+        Ok(Some(user)) => user.username.to_string(),
+        Ok(None) => return flow::see_other(&format!("/login?req={request_id}")),
+        Err(e) => return server_error_page(&e),
+    };
+    let (csrf, new_cookie) = csrf::token(&req, &services);
+    let page = ConsentPage {
+        client_name: &parked.request.client_name,
+        account: &account,
+        scopes: parked.request.scopes.iter().map(scope_description).collect(),
+        request_id,
+        csrf: &csrf,
+    };
+    let mut response = render(&page, StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let Ok(form) = super::form_params(&req, &body) else {
+        return forbidden_page();
+    };
+    if !csrf::verify(&req, &services, &form) {
+        return forbidden_page();
+    }
+    let request_id = form.get("req").unwrap_or("");
+    let (parked, mut accounts, live) = match context(&req, &services, request_id).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let request = &parked.request;
+    let user_id = live.session.user_id;
+    let now = services.clock.now();
+    let event = |name| {
+        AuditEvent::new(name, now)
+            .user(user_id)
+            .client(&request.client_id)
+            .session(&live.handle)
+    };
+    if form.get("decision") != Some("allow") {
+        services.audit(event("consent_denied")).await;
+        let _ = authorize::take_parked(&services, request_id).await;
+        let error = ProtocolError::new(ErrorCode::AccessDenied, "the user denied the request");
+        return respond::authorization_error(&request.target, &services.settings.issuer, &error);
+    }
+    let result = async {
+        let previous = services.consents.granted_scopes(user_id, &request.client_id).await?;
+        let mut all = previous
+            .unwrap_or_default()
+            .iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        all.extend(request.scopes.iter().map(str::to_string));
+        services
+            .consents
+            .grant(user_id, &request.client_id, &Scopes::from_list(all), now)
+            .await?;
+        services
+            .audit(event("consent_granted").detail(request.scopes.to_string()))
+            .await;
+        authorize::proceed(&services, request, Some(request_id), &mut accounts, Stage::Consented).await
+    };
+    match result.await {
+        Ok(outcome) => flow::render(&services, outcome, &accounts),
+        Err(e) => server_error_page(&e),
+    }
+}

@@ -1,0 +1,88 @@
+//! `GET|POST /select-account`: the account chooser (`prompt=select_account`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::login::{expired_page, forbidden_page, server_error_page};
+use super::views::{AccountChoice, SelectAccountPage, render};
+use super::{csrf, flow};
+use crate::oidc::authorize::{self, policy::Stage};
+use crate::oidc::params::Params;
+use crate::services::Services;
+
+pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let params = Params::parse(req.query_string()).unwrap_or_default();
+    let request_id = params.get("req").unwrap_or("");
+    let parked = match authorize::load_parked(&services, request_id).await {
+        Ok(Some(parked)) => parked,
+        Ok(None) => return expired_page(),
+        Err(e) => return server_error_page(&e),
+    };
+    let accounts = match flow::browser_accounts(&req, &services).await {
+        Ok(accounts) => accounts,
+        Err(e) => return server_error_page(&e),
+    };
+    let mut choices = Vec::new();
+    for live in accounts.iter() {
+        match services.users.find_user(live.session.user_id).await {
+            Ok(Some(user)) => choices.push(AccountChoice {
+                handle: live.handle.clone(),
+                name: user.display_name.clone().unwrap_or_else(|| user.username.to_string()),
+                username: user.username.to_string(),
+            }),
+            Ok(None) => {}
+            Err(e) => return server_error_page(&e),
+        }
+    }
+    if choices.is_empty() {
+        return flow::see_other(&format!("/login?req={request_id}"));
+    }
+    let (csrf, new_cookie) = csrf::token(&req, &services);
+    let page = SelectAccountPage {
+        client_name: &parked.request.client_name,
+        accounts: choices,
+        request_id,
+        csrf: &csrf,
+    };
+    let mut response = render(&page, StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let Ok(form) = super::form_params(&req, &body) else {
+        return forbidden_page();
+    };
+    if !csrf::verify(&req, &services, &form) {
+        return forbidden_page();
+    }
+    let request_id = form.get("req").unwrap_or("");
+    let parked = match authorize::load_parked(&services, request_id).await {
+        Ok(Some(parked)) => parked,
+        Ok(None) => return expired_page(),
+        Err(e) => return server_error_page(&e),
+    };
+    let result = async {
+        let mut accounts = flow::browser_accounts(&req, &services).await?;
+        let chosen = form.get("account").is_some_and(|handle| accounts.promote(handle));
+        if !chosen {
+            // Signed out meanwhile: show the chooser (or the login page) again.
+            return Ok(flow::see_other(&format!("/select-account?req={request_id}")));
+        }
+        let outcome = authorize::proceed(
+            &services,
+            &parked.request,
+            Some(request_id),
+            &mut accounts,
+            Stage::Selected,
+        )
+        .await?;
+        Ok::<_, crate::store::StoreError>(flow::render(&services, outcome, &accounts))
+    };
+    match result.await {
+        Ok(response) => response,
+        Err(e) => server_error_page(&e),
+    }
+}

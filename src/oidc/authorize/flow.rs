@@ -1,0 +1,126 @@
+//! After validation: pick the session that answers (or the page the person
+//! must see first), ask for consent when needed, and issue the code.
+
+use super::policy::{self, Account, Choice, Stage};
+use super::{AuthorizationRequest, ResponseTarget, park};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::code::{self, CodeGrant};
+use crate::services::Services;
+use crate::session::{self, BrowserAccounts, LiveSession};
+use crate::store::StoreError;
+
+/// A page of ours the person must go through, for a parked request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interaction {
+    Login,
+    ChooseAccount,
+    Consent,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send the browser to this page with the parked request's id.
+    Interact(Interaction, String),
+    /// Send the code to the app.
+    Code(ResponseTarget, String),
+    /// Send an error to the app.
+    Error(ResponseTarget, ProtocolError),
+}
+
+pub async fn proceed(
+    services: &Services,
+    request: &AuthorizationRequest,
+    parked_id: Option<&str>,
+    accounts: &mut BrowserAccounts,
+    stage: Stage,
+) -> Result<Outcome, StoreError> {
+    let interact = |interaction| async move {
+        let id = match parked_id {
+            Some(id) => id.to_string(),
+            None => park(services, request.clone()).await?,
+        };
+        Ok::<_, StoreError>(Outcome::Interact(interaction, id))
+    };
+    let summary: Vec<Account> = accounts
+        .iter()
+        .map(|l| Account {
+            user_id: l.session.user_id,
+            auth_time: l.session.auth_time,
+        })
+        .collect();
+    let handle = match policy::choose(request, &summary, services.clock.now(), stage) {
+        Choice::Use(index) => summary_handle(accounts, index),
+        Choice::Login => return interact(Interaction::Login).await,
+        Choice::Choose => return interact(Interaction::ChooseAccount).await,
+        Choice::Fail(error) => return Ok(Outcome::Error(request.target.clone(), error)),
+    };
+    accounts.promote(&handle);
+    let Some(mut live) = accounts.current().cloned() else {
+        return interact(Interaction::Login).await;
+    };
+    // A disabled or deleted account's session no longer answers.
+    let active = services
+        .users
+        .find_user(live.session.user_id)
+        .await?
+        .is_some_and(|u| !u.disabled);
+    if !active {
+        session::end(services, &live, "account no longer active").await?;
+        accounts.remove(&live.handle);
+        return interact(Interaction::Login).await;
+    }
+    if stage != Stage::Consented && needs_consent(services, request, &live).await? {
+        // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
+        if request.prompt.none {
+            let error = ProtocolError::new(ErrorCode::ConsentRequired, "the user must approve this application");
+            return Ok(Outcome::Error(request.target.clone(), error));
+        }
+        return interact(Interaction::Consent).await;
+    }
+    let code = issue_code(services, request, &mut live).await?;
+    Ok(Outcome::Code(request.target.clone(), code))
+}
+
+fn summary_handle(accounts: &BrowserAccounts, index: usize) -> String {
+    accounts.iter().nth(index).map(|l| l.handle.clone()).unwrap_or_default()
+}
+
+async fn needs_consent(
+    services: &Services,
+    request: &AuthorizationRequest,
+    live: &LiveSession,
+) -> Result<bool, StoreError> {
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    if request.client_first_party {
+        return Ok(false);
+    }
+    let granted = services
+        .consents
+        .granted_scopes(live.session.user_id, &request.client_id)
+        .await?;
+    Ok(!granted.is_some_and(|g| request.scopes.iter().all(|s| g.contains(s))))
+}
+
+/// Joins the app to the session and issues a code bound to both.
+pub async fn issue_code(
+    services: &Services,
+    request: &AuthorizationRequest,
+    live: &mut LiveSession,
+) -> Result<String, StoreError> {
+    let sid = session::join_client(services, live, &request.client_id).await?;
+    let grant = CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.target.redirect_uri.clone(),
+        user_id: live.session.user_id,
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: live.session.auth_time,
+        amr: live.session.amr.clone(),
+        sid,
+        session: live.handle.clone(),
+    };
+    code::issue(services, grant).await
+}
