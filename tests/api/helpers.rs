@@ -51,6 +51,8 @@ pub struct TestApp {
     pub services: web::Data<Services>,
     /// Keeps cookies, follows no redirects: a browser whose steps we take one by one.
     pub browser: reqwest::Client,
+    /// The browser's cookies.
+    pub jar: Arc<reqwest::cookie::Jar>,
     /// No cookies: a relying app's back channel.
     pub api: reqwest::Client,
     postgres_database: Option<String>,
@@ -64,8 +66,12 @@ pub struct TestClient {
 }
 
 pub fn browser() -> reqwest::Client {
+    browser_with_jar(Arc::new(reqwest::cookie::Jar::default()))
+}
+
+pub fn browser_with_jar(jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -114,11 +120,13 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let app = Application::with_listener(services, listener).unwrap();
     let services = app.services();
     tokio::spawn(app.run());
+    let jar = Arc::new(reqwest::cookie::Jar::default());
     TestApp {
         issuer: format!("http://127.0.0.1:{port}"),
         clock,
         services,
-        browser: browser(),
+        browser: browser_with_jar(jar.clone()),
+        jar,
         api: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -154,6 +162,22 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The value of one of the browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&self.issuer.parse().unwrap())?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
+    }
+
+    /// A second browser, with no cookies.
+    pub fn other_browser(&self) -> reqwest::Client {
+        browser()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
     }
@@ -344,4 +368,77 @@ pub fn hidden_field(html: &str, name: &str) -> String {
         + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_string()
+}
+
+/// Another browser (its own cookies) using the same server.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn second_browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: browser(),
+        }
+    }
+}
+
+impl Browser<'_> {
+    fn authorize_params(client: &TestClient) -> Vec<(&str, &str)> {
+        vec![
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ]
+    }
+
+    /// Starts a request for `client` and returns the login form's `(req, csrf)`.
+    pub async fn login_page(&self, client: &TestClient) -> (String, String) {
+        let response = self
+            .client
+            .get(self.app.url("/authorize"))
+            .query(&Self::authorize_params(client))
+            .send()
+            .await
+            .unwrap();
+        let page = self
+            .client
+            .get(self.app.url(&location(&response)))
+            .send()
+            .await
+            .unwrap();
+        let html = page.text().await.unwrap();
+        (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
+    }
+
+    pub async fn submit(&self, request_id: &str, csrf: &str, username: &str) -> reqwest::Response {
+        self.client
+            .post(self.app.url("/login"))
+            .form(&[
+                ("req", request_id),
+                ("csrf", csrf),
+                ("username", username),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Whether a `prompt=none` request from this browser gets a code.
+    pub async fn has_session(&self, client: &TestClient) -> bool {
+        let mut params = Self::authorize_params(client);
+        params.push(("prompt", "none"));
+        let response = self
+            .client
+            .get(self.app.url("/authorize"))
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        redirect_params(&response).contains_key("code")
+    }
 }

@@ -6,5 +6,7 @@ mod discovery;
 mod ephemeral_contract;
 mod flow;
 mod login;
+mod sessions;
+mod sso;
 mod token;
 mod userinfo;
