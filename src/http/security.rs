@@ -23,7 +23,9 @@ pub fn security_headers() -> DefaultHeaders {
 
 /// Refuses a form post sent by another site (`Origin` not the issuer's, or
 /// `Sec-Fetch-Site` other than same-origin or none). Requests without these
-/// headers (non-browser clients) rely on the CSRF token alone.
+/// headers (non-browser clients) rely on the CSRF token alone. Under
+/// `Referrer-Policy: no-referrer` browsers send `Origin: null` even for our
+/// own forms, so `null` says nothing and `Sec-Fetch-Site` decides.
 pub fn is_same_origin_post(req: &HttpRequest, issuer: &str) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site")
@@ -32,8 +34,8 @@ pub fn is_same_origin_post(req: &HttpRequest, issuer: &str) -> bool {
         return false;
     }
     match header("origin") {
+        None | Some("null") => true,
         Some(origin) => issuer_origin(issuer).is_some_and(|o| o == origin),
-        None => true,
     }
 }
 

@@ -1,6 +1,7 @@
 mod helpers;
 
 mod authorize;
+mod browser;
 mod cli;
 mod discovery;
 mod ephemeral_contract;

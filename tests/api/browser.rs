@@ -1,0 +1,252 @@
+//! Single sign-on in a real browser (Debian's headless Chromium through
+//! chromedriver): sign in to app A, app B gets a code without the login page,
+//! the account page lists both apps, and ending the session there makes the
+//! next `prompt=none` answer `login_required`.
+//!
+//! Chromium and chromedriver must be installed (`bash .ci/services` does it).
+//! Set SESAME_SKIP_BROWSER_TESTS=1 to skip this test locally; it says so.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use fantoccini::{Client, ClientBuilder, Locator};
+use sesame::admin::{self, NewClient};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver {
+    process: Child,
+    _profile: tempfile::TempDir,
+    client: Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_browser() -> Option<Driver> {
+    if std::env::var_os("SESAME_SKIP_BROWSER_TESTS").is_some() {
+        eprintln!("NOTICE: browser test skipped because SESAME_SKIP_BROWSER_TESTS is set");
+        return None;
+    }
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the browser test needs Debian's chromium and chromium-driver: run `bash .ci/services` \
+         (or set SESAME_SKIP_BROWSER_TESTS=1 to skip it locally)"
+    );
+    let port = free_port();
+    let process = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([format!("--user-data-dir={}", profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = None;
+    for _ in 0..50 {
+        match ClientBuilder::native()
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Some(Driver {
+                    process,
+                    _profile: profile,
+                    client,
+                });
+            }
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not start a session: {last_error:?}");
+}
+
+/// A relying app's callback page on loopback, so the browser has somewhere to land.
+fn start_relying_app() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(|| {
+        App::new().default_service(web::to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/html")
+                .body("<p id=app>Back at the app</p>")
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    port
+}
+
+async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
+    let new = NewClient {
+        name: name.into(),
+        redirect_uris: vec![redirect_uri.into()],
+        public: false,
+        client_id: None,
+        auth_method: None,
+        first_party: true,
+    };
+    admin::add_client(&*app.services.clients, &*app.services.clock, new)
+        .await
+        .unwrap()
+        .client
+        .client_id
+}
+
+fn authorize_url(app: &TestApp, client_id: &str, redirect_uri: &str, prompt: Option<&str>) -> String {
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile")
+        .append_pair("state", "browser");
+    if let Some(prompt) = prompt {
+        url.query_pairs_mut().append_pair("prompt", prompt);
+    }
+    url.to_string()
+}
+
+/// The browser's URL once it starts with `prefix` (navigation after a click
+/// completes asynchronously); fails after ten seconds.
+async fn url_once_at(browser: &Client, prefix: &str) -> url::Url {
+    for _ in 0..100 {
+        let url = browser.current_url().await.unwrap();
+        if url.as_str().starts_with(prefix) {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the browser never reached {prefix}: at {}",
+        browser.current_url().await.unwrap()
+    );
+}
+
+fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+async fn two_apps_share_one_login_in_a_real_browser(backend: Backend) {
+    let Some(driver) = start_browser().await else {
+        return;
+    };
+    let browser = &driver.client;
+    let app = spawn_app(backend).await;
+    let rp = start_relying_app();
+    let (a_uri, b_uri) = (
+        format!("http://127.0.0.1:{rp}/a/callback"),
+        format!("http://127.0.0.1:{rp}/b/callback"),
+    );
+    let a = register(&app, "App A", &a_uri).await;
+    let b = register(&app, "App B", &b_uri).await;
+    app.add_user("alice").await;
+
+    // App A: the login page, then back at A with a code.
+    browser.goto(&authorize_url(&app, &a, &a_uri, None)).await.unwrap();
+    assert!(browser.current_url().await.unwrap().path().starts_with("/login"));
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = browser.current_url().await.unwrap();
+    assert!(landed.as_str().starts_with(&a_uri), "{landed}");
+    assert!(query_param(&landed, "code").is_some());
+
+    // App B: straight back with a code, no login page.
+    browser.goto(&authorize_url(&app, &b, &b_uri, None)).await.unwrap();
+    let landed = browser.current_url().await.unwrap();
+    assert!(
+        landed.as_str().starts_with(&b_uri),
+        "app B must not show the login page: {landed}"
+    );
+    assert!(query_param(&landed, "code").is_some());
+
+    // The account page lists both apps.
+    browser.goto(&app.url("/account")).await.unwrap();
+    let html = browser.source().await.unwrap();
+    assert!(html.contains("App A") && html.contains("App B"), "{html}");
+
+    // End the session there; the next prompt=none is login_required.
+    browser
+        .find(Locator::Css("form[action='/account/sessions/end'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let signed_out = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("signed-out"))
+        .await;
+    assert!(signed_out.is_ok(), "the signed-out page is shown");
+    browser
+        .goto(&authorize_url(&app, &a, &a_uri, Some("none")))
+        .await
+        .unwrap();
+    let landed = browser.current_url().await.unwrap();
+    assert_eq!(
+        query_param(&landed, "error").as_deref(),
+        Some("login_required"),
+        "{landed}"
+    );
+    assert_eq!(query_param(&landed, "state").as_deref(), Some("browser"));
+}
+
+crate::on_both_backends!(two_apps_share_one_login_in_a_real_browser);
