@@ -204,8 +204,7 @@ async fn two_apps_share_one_login_in_a_real_browser(backend: Backend) {
         .click()
         .await
         .unwrap();
-    let landed = browser.current_url().await.unwrap();
-    assert!(landed.as_str().starts_with(&a_uri), "{landed}");
+    let landed = url_once_at(browser, &a_uri).await;
     assert!(query_param(&landed, "code").is_some());
 
     // App B: straight back with a code, no login page.
