@@ -61,6 +61,18 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         Ok(parked) => parked,
         Err(page) => return page,
     };
+    // Signed in meanwhile (another tab, or back/reload after signing in): the
+    // request goes on from the session instead of asking again. Not when the
+    // person asked for another account.
+    if let Some(parked) = &parked
+        && params.get("another").is_none()
+    {
+        match continue_from_session(&req, &services, parked, request_id).await {
+            Ok(Some(response)) => return response,
+            Ok(None) => {}
+            Err(e) => return server_error_page(&e),
+        }
+    }
     let (csrf, new_cookie) = csrf::token(&req, &services);
     let username = parked
         .as_ref()
@@ -78,6 +90,25 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// The response when the browser's session can answer the parked request
+/// without the login page; `None` when the page is what it needs.
+async fn continue_from_session(
+    req: &HttpRequest,
+    services: &Services,
+    parked: &ParkedRequest,
+    request_id: &str,
+) -> Result<Option<HttpResponse>, crate::store::StoreError> {
+    let mut accounts = flow::browser_accounts(req, services).await?;
+    if accounts.current().is_none() {
+        return Ok(None);
+    }
+    let outcome = authorize::proceed(services, &parked.request, Some(request_id), &mut accounts, Stage::Start).await?;
+    if matches!(outcome, authorize::Outcome::Interact(authorize::Interaction::Login, _)) {
+        return Ok(None);
+    }
+    Ok(Some(flow::render(services, outcome, &accounts)))
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {

@@ -316,7 +316,32 @@ async fn cancelling_the_login_returns_access_denied_to_the_app(backend: Backend)
     assert_eq!(redirect_params(&cancel)["error"], "access_denied");
 }
 
+async fn a_login_page_left_open_in_another_tab_continues_once_signed_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    let first_tab = app.authorize(&request(&client, &[("state", "one")])).await;
+    let second_tab = app.authorize(&request(&client, &[("state", "two")])).await;
+    let (req, csrf) = app.open_login(first_tab).await;
+    let second_login = location(&second_tab);
+    assert!(redirect_params(&app.submit_login(&req, &csrf, "alice", PASSWORD).await).contains_key("code"));
+    // The second tab reloads its login page: it goes straight back to the app.
+    let reload = app.browser.get(app.url(&second_login)).send().await.unwrap();
+    let params = redirect_params(&reload);
+    assert!(params.contains_key("code"));
+    assert_eq!(params["state"], "two");
+    // "Use another account" still shows the form.
+    let another = app
+        .browser
+        .get(app.url(&format!("{second_login}&another=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(another.status(), 200);
+}
+
 crate::on_both_backends!(
+    a_login_page_left_open_in_another_tab_continues_once_signed_in,
     a_second_app_gets_a_code_without_the_login_page,
     prompt_none_answers_from_the_session_and_never_shows_ui,
     prompt_login_reauthenticates_even_with_a_session,
