@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::admin::{self, NewClient, NewUser};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{DEFAULTS_TOML, Settings};
-use crate::domain::AuthMethod;
+use crate::domain::{Alg, AuthMethod};
 use crate::startup::{self, Application};
 use crate::telemetry;
 
@@ -46,9 +46,39 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage signing keys (shared by every node through the database).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// List keys with their state (next, active, retired, revoked).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Schedule a rotation: publish a new key now, signing once every cache has it.
+    Rotate {
+        /// Sign with the new key at once (apps with a cached JWKS reject tokens until they refetch).
+        #[arg(long)]
+        now: bool,
+        /// RS256 (default) or ES256.
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+    },
+    /// Revoke a compromised key: it leaves the JWKS at once and its tokens stop verifying.
+    Revoke { kid: String },
+    /// Import a private key (PEM, RSA or P-256) as the next key.
+    Import {
+        file: PathBuf,
+        /// Sign with it at once instead of after the pre-publication window.
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,6 +119,9 @@ struct ClientAdd {
     /// The operator's own app: people are not asked for consent.
     #[arg(long)]
     first_party: bool,
+    /// ID token signing algorithm: RS256 (default) or ES256.
+    #[arg(long)]
+    id_token_alg: Option<String>,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -153,6 +186,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 None => None,
                 Some(m) => Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?),
             };
+            let id_token_alg = match args.id_token_alg.as_deref() {
+                None => None,
+                Some(a) => Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?),
+            };
             let sql = startup::connect_sql(&settings).await?;
             let created = admin::add_client(
                 &sql,
@@ -164,14 +201,63 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     client_id: args.client_id,
                     auth_method,
                     first_party: args.first_party,
+                    id_token_alg,
                 },
             )
             .await?;
             print_client(&created, args.json);
             Ok(())
         }
+        Command::Keys(command) => keys_command(settings, clock, command).await,
         Command::Config(ConfigCommand::Defaults) => Ok(()),
     }
+}
+
+async fn keys_command(settings: Settings, clock: SharedClock, command: KeysCommand) -> anyhow::Result<()> {
+    use crate::keys::rotation::{self, When};
+    use crate::keys::{Alg, KeyMaterial};
+    let services = startup::build_services(settings, clock).await?;
+    let when = |now: bool| if now { When::Now } else { When::Scheduled };
+    match command {
+        KeysCommand::List { json } => {
+            let keys = services.keys.current().describe(services.clock.now());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+                return Ok(());
+            }
+            println!(
+                "{:<45} {:<6} {:<8} {:>12} {:>12} {:>12}",
+                "KID", "ALG", "STATE", "CREATED", "ACTIVATES", "UNTIL"
+            );
+            for k in keys {
+                let until = k.published_until.map(|u| u.to_string()).unwrap_or_default();
+                println!(
+                    "{:<45} {:<6} {:<8} {:>12} {:>12} {:>12}",
+                    k.kid, k.alg, k.state, k.created_at, k.activates_at, until
+                );
+            }
+        }
+        KeysCommand::Rotate { now, alg } => {
+            let alg = Alg::parse(&alg).with_context(|| format!("unsupported algorithm {alg:?}"))?;
+            let kid = rotation::rotate(&services, alg, when(now), None).await?;
+            println!("{kid}");
+        }
+        KeysCommand::Revoke { kid } => {
+            eprintln!(
+                "WARNING: revoking {kid}. Tokens it signed stop verifying as soon as relying apps refetch the JWKS;                  if it was the active key, a new key signs at once and apps with a cached JWKS reject new tokens                  until they refetch it."
+            );
+            rotation::revoke(&services, &kid).await?;
+            println!("revoked {kid}");
+        }
+        KeysCommand::Import { file, now } => {
+            let pem = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let material = KeyMaterial::from_any_pem(pem)?;
+            let alg = material.alg;
+            let kid = rotation::rotate(&services, alg, when(now), Some(material)).await?;
+            println!("{kid}");
+        }
+    }
+    Ok(())
 }
 
 fn print_client(created: &admin::CreatedClient, as_json: bool) {
@@ -253,6 +339,7 @@ async fn create_demo_accounts(services: &crate::services::Services) -> anyhow::R
         client_id: Some(DEMO_CLIENT.into()),
         auth_method: None,
         first_party: false,
+        id_token_alg: None,
     };
     let created = admin::add_client(&*services.clients, &*services.clock, client).await?;
     println!("demo user:     {DEMO_USER} / {password}");

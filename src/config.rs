@@ -38,7 +38,26 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub session: SessionSettings,
     pub login: LoginSettings,
+    pub keys: KeySettings,
     pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    pub rotation_period_secs: u64,
+    pub jwks_max_age_secs: u64,
+    pub prepublish_margin_secs: u64,
+    pub retention_secs: u64,
+    pub refresh_secs: u64,
+    pub encryption_key: Secret,
+}
+
+impl KeySettings {
+    /// How long a new key is published before it may sign.
+    pub fn prepublish_secs(&self) -> i64 {
+        (self.jwks_max_age_secs + self.prepublish_margin_secs) as i64
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -177,6 +196,24 @@ impl Settings {
             || self.session.max_accounts_per_browser == 0
         {
             return Err(ConfigError::Invalid("lifetimes must be above zero".into()));
+        }
+        let keys = &self.keys;
+        if keys.retention_secs < self.tokens.id_token_ttl_secs {
+            return Err(ConfigError::Invalid(
+                "keys.retention_secs must be at least tokens.id_token_ttl_secs".into(),
+            ));
+        }
+        if keys.refresh_secs == 0 || keys.refresh_secs > keys.prepublish_margin_secs {
+            return Err(ConfigError::Invalid(
+                "keys.refresh_secs must be above zero and at most keys.prepublish_margin_secs, \
+                 so every node loads a new key before it signs"
+                    .into(),
+            ));
+        }
+        if keys.rotation_period_secs <= keys.prepublish_secs() as u64 {
+            return Err(ConfigError::Invalid(
+                "keys.rotation_period_secs must exceed jwks_max_age_secs + prepublish_margin_secs".into(),
+            ));
         }
         Ok(())
     }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::keys::KeySet;
-use crate::store::{AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, UserRepository};
+use crate::keys::KeyRing;
+use crate::store::{
+    AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, UserRepository,
+};
 
 pub struct Services {
     pub settings: Settings,
@@ -16,7 +18,8 @@ pub struct Services {
     pub consents: Arc<dyn ConsentRepository>,
     pub audit: Arc<dyn AuditLog>,
     pub ephemeral: Arc<dyn EphemeralStore>,
-    pub keys: Arc<KeySet>,
+    pub keys: Arc<KeyRing>,
+    pub key_store: Arc<dyn KeyRepository>,
     /// Dependencies `/readyz` checks, by name.
     pub health: Vec<(&'static str, Arc<dyn HealthCheck>)>,
 }

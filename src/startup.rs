@@ -12,7 +12,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http;
 use crate::http::DiscoveryDocument;
-use crate::keys::KeySet;
+use crate::keys::{KekRing, KeyRing, rotation};
 use crate::services::Services;
 use crate::store::ephemeral::{MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
@@ -35,11 +35,10 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
             (memory.clone(), Arc::new(EphemeralHealth(memory)))
         }
     };
-    let keys = KeySet::load_or_generate(&settings.keys_dir)
-        .await
-        .context("loading signing keys")?;
+    let kek =
+        KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).context("loading the key-encryption key")?;
     tokio::task::spawn_blocking(crate::auth::password::warm_up);
-    Ok(Services {
+    let services = Services {
         settings,
         clock,
         users: sql.clone(),
@@ -47,9 +46,13 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         consents: sql.clone(),
         audit: sql.clone(),
         ephemeral,
-        keys: Arc::new(keys),
+        keys: Arc::new(KeyRing::new(kek)),
+        key_store: sql.clone(),
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
-    })
+    };
+    // Keys exist (created on first start) and are loaded before anything signs.
+    rotation::tick(&services).await.context("loading signing keys")?;
+    Ok(services)
 }
 
 /// Opens the SQL store and applies migrations.
@@ -92,6 +95,7 @@ impl Application {
         let max_body = services.settings.http.max_body_bytes;
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
+        rotation::spawn(services.clone().into_inner());
         let data = services.clone();
         let mut server = HttpServer::new(move || {
             App::new()

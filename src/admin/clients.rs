@@ -1,7 +1,7 @@
 use super::AdminError;
 use crate::clock::Clock;
 use crate::crypto;
-use crate::domain::{AuthMethod, Client, ClientType, RedirectUri, Scopes};
+use crate::domain::{Alg, AuthMethod, Client, ClientType, RedirectUri, Scopes};
 use crate::oidc::discovery::SUPPORTED_SCOPES;
 use crate::store::ClientRepository;
 
@@ -15,6 +15,8 @@ pub struct NewClient {
     pub auth_method: Option<AuthMethod>,
     /// The operator's own app: no consent page.
     pub first_party: bool,
+    /// ID token signing algorithm; RS256 when absent.
+    pub id_token_alg: Option<Alg>,
 }
 
 /// A new client and, for a confidential one, its secret: shown once, stored
@@ -81,6 +83,7 @@ pub async fn add_client(
         allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
         grant_types: vec!["authorization_code".into()],
         first_party: new.first_party,
+        id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
         created_at: now,
         updated_at: now,
     };

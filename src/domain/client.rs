@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::Scopes;
+use super::{Alg, Scopes};
 use crate::clock::UnixTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +69,8 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// The operator's own app: people are not asked for consent.
     pub first_party: bool,
+    /// `id_token_signed_response_alg` (OIDC Registration §2).
+    pub id_token_alg: Alg,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -5,10 +5,12 @@ mod audit;
 mod client;
 mod pkce;
 mod scope;
+mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
 pub use client::{AuthMethod, Client, ClientType, RedirectUri};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use scope::Scopes;
+pub use signing_key::{Alg, StoredKey};
 pub use user::{User, Username};

@@ -1,24 +1,43 @@
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::services::Services;
 
 /// The discovery document, serialised once at start.
 pub struct DiscoveryDocument(pub Vec<u8>);
 
-/// Cache lifetime of discovery and JWKS for relying apps.
-const PUBLIC_CACHE: &str = "public, max-age=300";
-
-pub async fn configuration(document: web::Data<DiscoveryDocument>) -> HttpResponse {
+pub async fn configuration(document: web::Data<DiscoveryDocument>, services: web::Data<Services>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", services.settings.keys.jwks_max_age_secs),
+        ))
         .body(document.0.clone())
 }
 
-pub async fn jwks(services: web::Data<Services>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/jwk-set+json")
-        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
-        .body(services.keys.jwks_json().to_vec())
+/// The JWKS. Its max-age is the one the key schedule counts on: a new key is
+/// published at least `max-age + margin` before it signs. `If-None-Match`
+/// with the current ETag is answered 304.
+pub async fn jwks(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let keys = services.keys.current();
+    let (body, etag) = keys.jwks();
+    let cache = format!("public, max-age={}", services.settings.keys.jwks_max_age_secs);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, etag.to_string()));
+    if unchanged {
+        return response.finish();
+    }
+    response.content_type("application/jwk-set+json").body(body.to_vec())
 }

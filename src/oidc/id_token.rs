@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::crypto;
-use crate::keys::KeyError;
+use crate::keys::{Alg, KeyError};
 use crate::services::Services;
 
 #[derive(Debug, Serialize)]
@@ -32,6 +32,8 @@ pub struct Subject<'a> {
     pub nonce: Option<&'a str>,
     pub sid: &'a str,
     pub amr: &'a [String],
+    /// The client's `id_token_signed_response_alg`.
+    pub alg: Alg,
 }
 
 /// OIDC Core 3.1.3.6: at_hash is the base64url of the left-most half of the
@@ -56,7 +58,7 @@ pub fn sign(services: &Services, subject: &Subject<'_>, access_token: Option<&st
         sid: subject.sid,
         amr: subject.amr,
     };
-    services.keys.sign(&claims, "JWT")
+    services.keys.sign(&claims, "JWT", subject.alg, now)
 }
 
 #[cfg(test)]

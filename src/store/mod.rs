@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, Client, Scopes, User, Username};
+use crate::domain::{AuditEvent, Client, Scopes, StoredKey, User, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -86,6 +86,17 @@ pub trait AuditLog: Send + Sync + 'static {
     async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest events first, for operators and tests.
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Signing keys, shared by every node.
+#[async_trait]
+pub trait KeyRepository: Send + Sync + 'static {
+    async fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Inserts a key; `Ok(false)` when another key of the same algorithm and
+    /// generation exists (another node rotated first).
+    async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
+    async fn revoke_key(&self, kid: &str, now: i64) -> Result<bool, StoreError>;
+    async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

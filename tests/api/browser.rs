@@ -123,6 +123,7 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         client_id: None,
         auth_method: None,
         first_party: true,
+        id_token_alg: None,
     };
     admin::add_client(&*app.services.clients, &*app.services.clock, new)
         .await

@@ -104,3 +104,50 @@ fn config_defaults_prints_the_annotated_file() {
     let missing = sesame(dir.path(), &["--config", "nope.toml", "migrate"], None);
     assert!(!missing.status.success());
 }
+
+#[test]
+fn keys_are_listed_rotated_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = |dir: &std::path::Path| -> Vec<serde_json::Value> {
+        let out = sesame(dir, &["keys", "list", "--json"], None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let keys = list(dir.path());
+    assert_eq!(keys.len(), 2, "an RS256 and an ES256 key on first start");
+    assert!(keys.iter().all(|k| k["state"] == "active"));
+    assert!(std::fs::read_dir(dir.path().join("keys")).unwrap().any(|e| {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        name.starts_with("kek-") && name.ends_with(".key")
+    }));
+
+    let out = sesame(dir.path(), &["keys", "rotate"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let next = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let keys = list(dir.path());
+    let scheduled = keys.iter().find(|k| k["kid"] == next.as_str()).unwrap();
+    assert_eq!(scheduled["state"], "next");
+
+    let active = keys
+        .iter()
+        .find(|k| k["alg"] == "RS256" && k["state"] == "active")
+        .unwrap();
+    let kid = active["kid"].as_str().unwrap();
+    let out = sesame(dir.path(), &["keys", "revoke", kid], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+    let keys = list(dir.path());
+    assert_eq!(keys.iter().find(|k| k["kid"] == kid).unwrap()["state"], "revoked");
+    assert!(
+        keys.iter().any(|k| k["alg"] == "RS256" && k["state"] == "active"),
+        "a new key signs at once"
+    );
+
+    // Import a PEM made elsewhere.
+    let pem = sesame::keys::KeyMaterial::generate(sesame::keys::Alg::ES256).unwrap();
+    let file = dir.path().join("imported.pem");
+    std::fs::write(&file, &pem.private_pem).unwrap();
+    let out = sesame(dir.path(), &["keys", "import", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), pem.kid);
+}

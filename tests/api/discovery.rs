@@ -1,6 +1,8 @@
 //! Discovery, JWKS and health endpoints.
 
 use serde_json::Value;
+use sesame::clock::Clock;
+use sesame::keys::Alg;
 
 use crate::helpers::{Backend, spawn_app};
 
@@ -26,7 +28,7 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256"])
+        serde_json::json!(["RS256", "ES256"])
     );
     assert_eq!(doc["grant_types_supported"], serde_json::json!(["authorization_code"]));
     assert_eq!(
@@ -47,14 +49,16 @@ async fn jwks_publishes_public_keys_with_kid_use_and_alg(backend: Backend) {
     assert_eq!(response.status(), 200);
     let jwks: Value = response.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    let key = &keys[0];
-    assert_eq!(key["kty"], "RSA");
-    assert_eq!(key["use"], "sig");
-    assert_eq!(key["alg"], "RS256");
-    assert_eq!(key["kid"], app.services.keys.active().kid());
-    for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        assert!(key.get(private).is_none(), "JWKS must not publish {private}");
+    assert_eq!(keys.len(), 2, "one RS256 and one ES256 key");
+    let now = app.clock.now();
+    for (alg, kty) in [(Alg::RS256, "RSA"), (Alg::ES256, "EC")] {
+        let key = keys.iter().find(|k| k["alg"] == alg.as_str()).unwrap();
+        assert_eq!(key["kty"], kty);
+        assert_eq!(key["use"], "sig");
+        assert_eq!(key["kid"], app.services.keys.current().active_kid(alg, now).unwrap());
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "JWKS must not publish {private}");
+        }
     }
 }
 

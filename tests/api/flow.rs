@@ -7,6 +7,7 @@ use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
+use sesame::clock::Clock;
 use sesame::domain::AuthMethod;
 
 use crate::helpers::{Backend, TestApp, TestClient, redirect_params, spawn_app};
@@ -158,7 +159,11 @@ async fn id_token_carries_the_claims_the_specs_require(backend: Backend) {
     assert_eq!(header.claim("alg").unwrap(), "RS256");
     assert_eq!(
         header.claim("kid").unwrap().as_str().unwrap(),
-        app.services.keys.active().kid()
+        app.services
+            .keys
+            .current()
+            .active_kid(sesame::keys::Alg::RS256, app.clock.now())
+            .unwrap()
     );
     let claims = payload.claims_set();
     assert_eq!(claims["iss"], app.issuer.as_str());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use sesame::admin::{self, NewClient, NewUser};
-use sesame::clock::MockClock;
+use sesame::clock::{Clock, MockClock};
 use sesame::config::{Secret, Settings};
 use sesame::domain::AuthMethod;
 use sesame::services::Services;
@@ -114,6 +114,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     }
     customise(&mut settings);
     let clock = MockClock::new();
+    seed_signing_keys(&settings, clock.now()).await;
     let services = startup::build_services(settings, clock.clone())
         .await
         .expect("services start");
@@ -134,6 +135,42 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
         postgres_database,
         _dir: dir,
     }
+}
+
+/// RSA key generation costs ~250 ms of CPU; every test app starts with the
+/// same pre-generated pair (RS256 and ES256), stored as a first start would.
+/// Tests of rotation generate their own on top.
+async fn seed_signing_keys(settings: &Settings, now: i64) {
+    use sesame::domain::StoredKey;
+    use sesame::keys::{Alg, KekRing, KeyMaterial};
+    use sesame::store::KeyRepository;
+    static PEMS: std::sync::OnceLock<Vec<(Alg, Vec<u8>)>> = std::sync::OnceLock::new();
+    let pems = PEMS.get_or_init(|| {
+        Alg::ALL
+            .iter()
+            .map(|alg| (*alg, KeyMaterial::generate(*alg).unwrap().private_pem))
+            .collect()
+    });
+    let sql = startup::connect_sql(settings).await.unwrap();
+    let kek = KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).unwrap();
+    for (alg, pem) in pems {
+        let material = KeyMaterial::from_pem(*alg, pem.clone()).unwrap();
+        let (kek_id, private_key) = kek.encrypt(&material.kid, &material.private_pem).unwrap();
+        let key = StoredKey {
+            kid: material.kid.clone(),
+            alg: *alg,
+            generation: 1,
+            private_key,
+            kek_id,
+            public_jwk: serde_json::to_string(&material.public_jwk).unwrap(),
+            created_at: now,
+            activates_at: now,
+            revoked_at: None,
+        };
+        // `false` when another test app on the same database seeded them already.
+        sql.insert_key(&key).await.unwrap();
+    }
+    sql.close().await;
 }
 
 impl Drop for TestApp {
@@ -224,6 +261,7 @@ impl TestApp {
                 client_id: None,
                 auth_method,
                 first_party,
+                id_token_alg: None,
             },
         )
         .await

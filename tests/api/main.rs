@@ -6,6 +6,7 @@ mod cli;
 mod discovery;
 mod ephemeral_contract;
 mod flow;
+mod keys;
 mod login;
 mod sessions;
 mod sso;

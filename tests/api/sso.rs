@@ -124,7 +124,10 @@ async fn max_age_requires_a_recent_authentication(backend: Backend) {
 /// An ID token we signed for `user_id`, as an app would hold it.
 fn hint_for(app: &TestApp, user_id: uuid::Uuid, exp: i64) -> String {
     let claims = serde_json::json!({ "iss": app.issuer, "sub": user_id.to_string(), "aud": "x", "exp": exp });
-    app.services.keys.sign(&claims, "JWT").unwrap()
+    app.services
+        .keys
+        .sign(&claims, "JWT", sesame::keys::Alg::RS256, app.clock.now())
+        .unwrap()
 }
 
 async fn id_token_hint_selects_its_user(backend: Backend) {

@@ -127,6 +127,7 @@ pub(super) async fn redeem(
         nonce: grant.nonce.as_deref(),
         sid: &grant.sid,
         amr: &grant.amr,
+        alg: client.id_token_alg,
     };
     let id_token =
         id_token::sign(services, &subject, Some(&access_token)).map_err(|e| ProtocolError::server_error(&e))?;

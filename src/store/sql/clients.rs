@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, conflict_as, on_pool};
-use crate::domain::{AuthMethod, Client, ClientType, RedirectUri, Scopes};
+use crate::domain::{Alg, AuthMethod, Client, ClientType, RedirectUri, Scopes};
 use crate::store::{ClientRepository, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -16,6 +16,7 @@ struct ClientRow {
     allowed_scopes: String,
     grant_types: String,
     first_party: bool,
+    id_token_signed_response_alg: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -39,6 +40,8 @@ impl ClientRow {
             allowed_scopes: Scopes::parse(&self.allowed_scopes).map_err(|_| corrupt("allowed_scopes"))?,
             grant_types: self.grant_types.split_whitespace().map(str::to_string).collect(),
             first_party: self.first_party,
+            id_token_alg: Alg::parse(&self.id_token_signed_response_alg)
+                .ok_or_else(|| corrupt("id_token_signed_response_alg"))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
@@ -55,8 +58,8 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
-             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -68,6 +71,7 @@ impl ClientRepository for SqlStore {
         .bind(client.allowed_scopes.to_string())
         .bind(client.grant_types.join(" "))
         .bind(client.first_party)
+        .bind(client.id_token_alg.as_str())
         .bind(client.created_at)
         .bind(client.updated_at)
         .execute(pool)
@@ -81,7 +85,7 @@ impl ClientRepository for SqlStore {
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
-                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, created_at, updated_at \
+                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, created_at, updated_at \
                  FROM clients WHERE client_id = $1",
             )
             .bind(client_id)

@@ -5,6 +5,7 @@
 mod audit;
 mod clients;
 mod consents;
+mod keys;
 mod users;
 
 use std::str::FromStr;
