@@ -70,10 +70,10 @@ async fn signed_in_form(
     body: &[u8],
 ) -> Result<(Params, BrowserAccounts, LiveSession), HttpResponse> {
     let Ok(form) = super::form_params(req, body) else {
-        return Err(forbidden_page());
+        return Err(forbidden_page(None));
     };
     if !csrf::verify(req, services, &form) {
-        return Err(forbidden_page());
+        return Err(forbidden_page(None));
     }
     let accounts = flow::browser_accounts(req, services)
         .await

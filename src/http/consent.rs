@@ -64,10 +64,10 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page();
+        return forbidden_page(None);
     };
     if !csrf::verify(&req, &services, &form) {
-        return forbidden_page();
+        return forbidden_page(form.get("req"));
     }
     let request_id = form.get("req").unwrap_or("");
     let (parked, mut accounts, live) = match context(&req, &services, request_id).await {

@@ -27,14 +27,24 @@ pub fn expired_page() -> HttpResponse {
     )
 }
 
-pub fn forbidden_page() -> HttpResponse {
-    respond::error_page(
-        StatusCode::FORBIDDEN,
-        "The form could not be accepted",
-        "The form was not sent from this site's page, or your browser did not keep its cookie. \
-         Make sure cookies are allowed for this site, then try again.",
-        None,
-    )
+/// The page for a form that failed its CSRF check. When it named an
+/// authorization request, it offers the way back to the app (through
+/// `/authorize/cancel`, which only ever redirects to a validated URI).
+pub fn forbidden_page(request_id: Option<&str>) -> HttpResponse {
+    let back = request_id.filter(|id| !id.is_empty()).map(|id| {
+        format!(
+            "/authorize/cancel?req={}",
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        )
+    });
+    let page = super::views::ErrorPage {
+        title: "The form could not be accepted",
+        message: "The form was not sent from this site's page, or your browser did not keep its cookie. \
+                  Make sure cookies are allowed for this site, then try again.",
+        detail: None,
+        back_to_app: back.as_deref(),
+    };
+    render(&page, StatusCode::FORBIDDEN)
 }
 
 pub fn server_error_page(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -113,10 +123,10 @@ async fn continue_from_session(
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page();
+        return forbidden_page(None);
     };
     if !csrf::verify(&req, &services, &form) {
-        return forbidden_page();
+        return forbidden_page(form.get("req"));
     }
     let request_id = form.get("req").unwrap_or("");
     let parked = match parked_request(&services, request_id).await {
