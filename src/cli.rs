@@ -122,6 +122,15 @@ struct ClientAdd {
     /// ID token signing algorithm: RS256 (default) or ES256.
     #[arg(long)]
     id_token_alg: Option<String>,
+    /// Where RP-initiated logout may return the browser; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Back-Channel Logout: where logout tokens are POSTed.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// Front-Channel Logout: loaded in an iframe when the user signs out.
+    #[arg(long)]
+    frontchannel_logout_uri: Option<String>,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -202,6 +211,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     auth_method,
                     first_party: args.first_party,
                     id_token_alg,
+                    post_logout_redirect_uris: args.post_logout_redirect_uris,
+                    backchannel_logout_uri: args.backchannel_logout_uri,
+                    frontchannel_logout_uri: args.frontchannel_logout_uri,
                 },
             )
             .await?;
@@ -340,6 +352,8 @@ async fn create_demo_accounts(services: &crate::services::Services) -> anyhow::R
         auth_method: None,
         first_party: false,
         id_token_alg: None,
+        post_logout_redirect_uris: vec!["http://localhost:9000/".into()],
+        ..NewClient::default()
     };
     let created = admin::add_client(&*services.clients, &*services.clock, client).await?;
     println!("demo user:     {DEMO_USER} / {password}");

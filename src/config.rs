@@ -39,7 +39,27 @@ pub struct Settings {
     pub session: SessionSettings,
     pub login: LoginSettings,
     pub keys: KeySettings,
+    pub logout: LogoutSettings,
+    pub outbound: OutboundSettings,
     pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutSettings {
+    pub token_ttl_secs: u64,
+    pub give_up_after_secs: u64,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub poll_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundSettings {
+    pub allow_loopback: bool,
+    pub allow_private: bool,
+    pub timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -197,6 +217,11 @@ impl Settings {
         {
             return Err(ConfigError::Invalid("lifetimes must be above zero".into()));
         }
+        if self.logout.poll_secs == 0 || self.outbound.timeout_secs == 0 || self.logout.backoff_base_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "logout.poll_secs, logout.backoff_base_secs and outbound.timeout_secs must be above zero".into(),
+            ));
+        }
         let keys = &self.keys;
         if keys.retention_secs < self.tokens.id_token_ttl_secs {
             return Err(ConfigError::Invalid(
@@ -246,6 +271,17 @@ impl Settings {
                  run one node, or set SESAME_REDIS_URL"
                     .into(),
             );
+        }
+        if self.outbound.allow_loopback || self.outbound.allow_private {
+            warnings.push(format!(
+                "outbound calls (back-channel logout) may reach {}: fine for development, \
+                 set outbound.allow_loopback = false and outbound.allow_private = false in production",
+                if self.outbound.allow_private {
+                    "loopback and private addresses"
+                } else {
+                    "loopback addresses"
+                }
+            ));
         }
         if self.database_url.expose().starts_with("sqlite:") {
             warnings.push("SQLite database: fine for one node; use PostgreSQL for several".into());

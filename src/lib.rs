@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod oidc;
+pub mod outbound;
 pub mod services;
 pub mod session;
 pub mod startup;

@@ -7,7 +7,8 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::KeyRing;
 use crate::store::{
-    AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, UserRepository,
+    AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
+    UserRepository,
 };
 
 pub struct Services {
@@ -20,6 +21,9 @@ pub struct Services {
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub keys: Arc<KeyRing>,
     pub key_store: Arc<dyn KeyRepository>,
+    pub outbox: Arc<dyn LogoutOutbox>,
+    /// For calls to apps (back-channel logout), guarded against SSRF.
+    pub outbound: reqwest::Client,
     /// Dependencies `/readyz` checks, by name.
     pub health: Vec<(&'static str, Arc<dyn HealthCheck>)>,
 }

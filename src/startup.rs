@@ -38,6 +38,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let kek =
         KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).context("loading the key-encryption key")?;
     tokio::task::spawn_blocking(crate::auth::password::warm_up);
+    let outbound = crate::outbound::client(&settings.outbound);
     let services = Services {
         settings,
         clock,
@@ -48,6 +49,8 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         ephemeral,
         keys: Arc::new(KeyRing::new(kek)),
         key_store: sql.clone(),
+        outbox: sql.clone(),
+        outbound,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
     };
     // Keys exist (created on first start) and are loaded before anything signs.
@@ -96,6 +99,7 @@ impl Application {
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
         rotation::spawn(services.clone().into_inner());
+        crate::oidc::backchannel::spawn(services.clone().into_inner());
         let data = services.clone();
         let mut server = HttpServer::new(move || {
             App::new()

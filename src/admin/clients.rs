@@ -5,6 +5,7 @@ use crate::domain::{Alg, AuthMethod, Client, ClientType, RedirectUri, Scopes};
 use crate::oidc::discovery::SUPPORTED_SCOPES;
 use crate::store::ClientRepository;
 
+#[derive(Default)]
 pub struct NewClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
@@ -17,6 +18,12 @@ pub struct NewClient {
     pub first_party: bool,
     /// ID token signing algorithm; RS256 when absent.
     pub id_token_alg: Option<Alg>,
+    /// Where RP-initiated logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-Channel Logout 1.0: where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
+    /// Front-Channel Logout 1.0: loaded in an iframe at logout.
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 /// A new client and, for a confidential one, its secret: shown once, stored
@@ -44,6 +51,14 @@ pub async fn add_client(
         .map(|u| RedirectUri::parse(u))
         .collect::<Result<Vec<_>, _>>()
         .map_err(AdminError::Invalid)?;
+    let post_logout_redirect_uris = new
+        .post_logout_redirect_uris
+        .iter()
+        .map(|u| RedirectUri::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AdminError::Invalid)?;
+    let backchannel_logout_uri = new.backchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
+    let frontchannel_logout_uri = new.frontchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
     let client_id = match new.client_id {
         Some(id) if valid_client_id(&id) => id,
         Some(id) => {
@@ -79,16 +94,33 @@ pub async fn add_client(
         auth_method,
         name,
         redirect_uris,
-        post_logout_redirect_uris: Vec::new(),
+        post_logout_redirect_uris,
         allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
         grant_types: vec!["authorization_code".into()],
         first_party: new.first_party,
         id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
+        backchannel_logout_uri,
+        backchannel_logout_session_required: false,
+        frontchannel_logout_uri,
+        frontchannel_logout_session_required: false,
         created_at: now,
         updated_at: now,
     };
     clients.create_client(&client).await?;
     Ok(CreatedClient { client, secret })
+}
+
+/// A logout URI: absolute http(s), no fragment (Back-Channel Logout 1.0 §2.2,
+/// Front-Channel Logout 1.0 §2). Whether its address may be called is checked
+/// when it is called.
+fn logout_uri(uri: &str) -> Result<String, AdminError> {
+    let parsed = url::Url::parse(uri).map_err(|e| AdminError::Invalid(format!("{uri:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.fragment().is_some() || uri.contains('#') {
+        return Err(AdminError::Invalid(format!(
+            "{uri:?} must be an http(s) URI without fragment"
+        )));
+    }
+    Ok(uri.to_string())
 }
 
 fn valid_client_id(id: &str) -> bool {

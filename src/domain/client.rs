@@ -71,6 +71,10 @@ pub struct Client {
     pub first_party: bool,
     /// `id_token_signed_response_alg` (OIDC Registration §2).
     pub id_token_alg: Alg,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -80,6 +84,10 @@ impl Client {
     /// string match against a registered one.
     pub fn registered_redirect_uri(&self, candidate: &str) -> Option<&RedirectUri> {
         self.redirect_uris.iter().find(|r| r.as_str() == candidate)
+    }
+
+    pub fn registered_post_logout_uri(&self, candidate: &str) -> Option<&RedirectUri> {
+        self.post_logout_redirect_uris.iter().find(|r| r.as_str() == candidate)
     }
 
     pub fn may_use_grant(&self, grant_type: &str) -> bool {

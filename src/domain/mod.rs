@@ -3,6 +3,7 @@
 
 mod audit;
 mod client;
+mod logout;
 mod pkce;
 mod scope;
 mod signing_key;
@@ -10,6 +11,7 @@ mod user;
 
 pub use audit::AuditEvent;
 pub use client::{AuthMethod, Client, ClientType, RedirectUri};
+pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use scope::Scopes;
 pub use signing_key::{Alg, StoredKey};

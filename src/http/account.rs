@@ -5,8 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::{forbidden_page, server_error_page};
-use super::views::{AccountPage, SessionView, SignedOutPage, render, time_ago};
+use super::views::{AccountPage, SessionView, render, time_ago};
 use super::{csrf, flow};
+use crate::oidc::logout_fanout;
 use crate::oidc::params::Params;
 use crate::services::Services;
 use crate::session::{self, BrowserAccounts, LiveSession, describe_device};
@@ -96,15 +97,13 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
         let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
             return Ok(flow::see_other("/account"));
         };
-        session::end(&services, target, "ended from the account page").await?;
+        let front = logout_fanout::end_session(&services, target, "ended from the account page").await?;
         if target.handle != current.handle {
             return Ok(flow::see_other("/account"));
         }
         accounts.remove(&target.handle);
-        let page = SignedOutPage {
-            message: "You are signed out of Sesame on this browser.",
-        };
-        let mut response = render(&page, StatusCode::OK);
+        let mut response =
+            super::end_session::signed_out_page("You are signed out of Sesame on this browser.", front, None);
         flow::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };
@@ -120,7 +119,7 @@ pub async fn end_other_sessions(req: HttpRequest, body: web::Bytes, services: we
     let result = async {
         for live in session::list_for_user(&services, current.session.user_id).await? {
             if live.handle != current.handle {
-                session::end(&services, &live, "ended from another session's account page").await?;
+                logout_fanout::end_session(&services, &live, "ended from another session's account page").await?;
             }
         }
         Ok::<_, StoreError>(flow::see_other("/account"))

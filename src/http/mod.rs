@@ -7,6 +7,7 @@ mod consent;
 mod cookies;
 mod csrf;
 mod discovery;
+mod end_session;
 mod flow;
 mod health;
 mod login;
@@ -44,6 +45,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/account/sessions/end-others",
         web::post().to(account::end_other_sessions),
     )
+    .route("/end_session", web::get().to(end_session::get))
+    .route("/end_session", web::post().to(end_session::post))
+    .route("/end_session/confirm", web::post().to(end_session::confirm))
     .route("/token", web::post().to(token::exchange))
     .route("/userinfo", web::get().to(userinfo::get))
     .route("/userinfo", web::post().to(userinfo::post))

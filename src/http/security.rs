@@ -5,15 +5,25 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 
+/// The Content-Security-Policy of every page: nothing inline, nothing from
+/// elsewhere, never framed.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The same policy, also letting the page frame exactly these origins (the
+/// signed-out page's front-channel logout frames).
+pub fn policy_with_frames(origins: &[String]) -> String {
+    if origins.is_empty() {
+        return CONTENT_SECURITY_POLICY.to_string();
+    }
+    format!("{CONTENT_SECURITY_POLICY}; frame-src {}", origins.join(" "))
+}
+
 /// Added to every response that does not set its own. `Cache-Control:
 /// no-store` is the default; only static files, discovery and JWKS opt into caching.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ))
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         // Pages here carry codes and request ids in their URLs.

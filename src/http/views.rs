@@ -74,6 +74,21 @@ pub struct AccountPage<'a> {
 #[template(path = "signed_out.html")]
 pub struct SignedOutPage<'a> {
     pub message: &'a str,
+    /// Front-channel logout URLs, loaded in hidden frames.
+    pub frames: Vec<String>,
+    /// Where to continue once they loaded (a validated redirect).
+    pub continue_to: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub client_name: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub csrf: &'a str,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
 }
 
 /// What a scope lets an app do, in plain words.
@@ -123,6 +138,7 @@ pub async fn static_file(file: web::Path<String>) -> HttpResponse {
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",
         ),
+        "logout.js" => (include_str!("../../static/logout.js"), "text/javascript; charset=utf-8"),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()

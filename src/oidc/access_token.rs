@@ -31,6 +31,9 @@ fn token_key(token_digest: &str) -> String {
 fn grant_tokens_key(grant_id: &str) -> String {
     format!("grant:{grant_id}:tokens")
 }
+fn session_tokens_key(session: &str) -> String {
+    format!("session:{session}:tokens")
+}
 fn grant_revoked_key(grant_id: &str) -> String {
     format!("grant:{grant_id}:revoked")
 }
@@ -46,6 +49,10 @@ pub async fn issue(services: &Services, grant_id: &str, token: AccessToken) -> R
     let digest = crypto::digest(&value);
     let store = &*services.ephemeral;
     put_json(store, &token_key(&digest), &token, ttl(services)).await?;
+    // Indexed by session, so that the tokens end with it.
+    store
+        .set_add(&session_tokens_key(&token.session), &digest, ttl(services))
+        .await?;
     // Written before the revocation check; `revoke_grant` writes its mark
     // before reading this list, so either side sees the other.
     put_json(store, &grant_tokens_key(grant_id), &vec![&digest], ttl(services)).await?;
@@ -65,6 +72,15 @@ pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), Sto
         store.delete(&token_key(&digest)).await?;
     }
     Ok(())
+}
+
+/// Revokes every access token issued within the SSO session `session`.
+pub async fn revoke_session(services: &Services, session: &str) -> Result<(), StoreError> {
+    let store = &*services.ephemeral;
+    for digest in store.set_members(&session_tokens_key(session)).await? {
+        store.delete(&token_key(&digest)).await?;
+    }
+    store.delete(&session_tokens_key(session)).await
 }
 
 /// The live token for `value`, if any.

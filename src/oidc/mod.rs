@@ -2,9 +2,13 @@
 
 pub mod access_token;
 pub mod authorize;
+pub mod backchannel;
 pub mod code;
 pub mod discovery;
+pub mod end_session;
 pub mod id_token;
+pub mod logout_fanout;
+pub mod logout_token;
 pub mod params;
 pub mod token;
 pub mod userinfo;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, Client, Scopes, StoredKey, User, Username};
+use crate::domain::{AuditEvent, Client, LogoutDelivery, Scopes, StoredKey, User, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,6 +61,7 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     /// The user and their argon2id PHC password hash.
     async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
+    async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError>;
 }
 
 /// Registered OAuth clients.
@@ -97,6 +98,21 @@ pub trait KeyRepository: Send + Sync + 'static {
     async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
     async fn revoke_key(&self, kid: &str, now: i64) -> Result<bool, StoreError>;
     async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
+}
+
+/// The back-channel logout outbox, shared by every node.
+#[async_trait]
+pub trait LogoutOutbox: Send + Sync + 'static {
+    /// Stores notices, all or none.
+    async fn enqueue(&self, deliveries: &[LogoutDelivery]) -> Result<(), StoreError>;
+    /// Claims up to `limit` pending notices that are due, for `lease_secs`:
+    /// no other node gets them meanwhile.
+    async fn claim_due(&self, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+    async fn record_delivered(&self, id: uuid::Uuid, now: i64) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.
+    async fn record_failure(&self, id: uuid::Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
+    /// The newest notices first.
+    async fn list_deliveries(&self, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -124,6 +124,7 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         auth_method: None,
         first_party: true,
         id_token_alg: None,
+        ..Default::default()
     };
     admin::add_client(&*app.services.clients, &*app.services.clock, new)
         .await

@@ -262,6 +262,7 @@ impl TestApp {
                 auth_method,
                 first_party,
                 id_token_alg: None,
+                ..Default::default()
             },
         )
         .await

@@ -164,6 +164,7 @@ async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
             auth_method: None,
             first_party: true,
             id_token_alg: Some(Alg::ES256),
+            ..Default::default()
         },
     )
     .await

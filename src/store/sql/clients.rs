@@ -17,6 +17,10 @@ struct ClientRow {
     grant_types: String,
     first_party: bool,
     id_token_signed_response_alg: String,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
+    frontchannel_logout_uri: Option<String>,
+    frontchannel_logout_session_required: bool,
     created_at: i64,
     updated_at: i64,
 }
@@ -42,6 +46,10 @@ impl ClientRow {
             first_party: self.first_party,
             id_token_alg: Alg::parse(&self.id_token_signed_response_alg)
                 .ok_or_else(|| corrupt("id_token_signed_response_alg"))?,
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
+            frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
@@ -58,8 +66,10 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
-             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
+             backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -72,6 +82,10 @@ impl ClientRepository for SqlStore {
         .bind(client.grant_types.join(" "))
         .bind(client.first_party)
         .bind(client.id_token_alg.as_str())
+        .bind(client.backchannel_logout_uri.as_deref())
+        .bind(client.backchannel_logout_session_required)
+        .bind(client.frontchannel_logout_uri.as_deref())
+        .bind(client.frontchannel_logout_session_required)
         .bind(client.created_at)
         .bind(client.updated_at)
         .execute(pool)
@@ -85,7 +99,9 @@ impl ClientRepository for SqlStore {
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
-                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, created_at, updated_at \
+                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
+                 backchannel_logout_session_required, frontchannel_logout_uri, \
+                 frontchannel_logout_session_required, created_at, updated_at \
                  FROM clients WHERE client_id = $1",
             )
             .bind(client_id)

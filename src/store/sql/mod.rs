@@ -6,6 +6,7 @@ mod audit;
 mod clients;
 mod consents;
 mod keys;
+mod outbox;
 mod users;
 
 use std::str::FromStr;

@@ -69,6 +69,17 @@ impl UserRepository for SqlStore {
         Ok(())
     }
 
+    async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(disabled)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("WHERE id = $1")).bind(id).fetch_optional(pool).await

@@ -1,0 +1,171 @@
+//! `GET|POST /end_session` (RP-Initiated Logout 1.0) and the signed-out page
+//! that carries front-channel logout (Front-Channel Logout 1.0).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::login::{forbidden_page, server_error_page};
+use super::views::{LogoutConfirmPage, SignedOutPage, render};
+use super::{csrf, flow, respond, security};
+use crate::error::ProtocolError;
+use crate::oidc::end_session::{self, LogoutRequest};
+use crate::oidc::logout_fanout::{self, FrontChannelNotice};
+use crate::oidc::params::Params;
+use crate::services::Services;
+use crate::session::{BrowserAccounts, LiveSession};
+
+pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    request(&req, &services, Params::parse(req.query_string())).await
+}
+
+pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    request(&req, &services, super::form_params(&req, &body)).await
+}
+
+fn invalid_page(error: &ProtocolError) -> HttpResponse {
+    respond::error_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-out request is not valid",
+        "The application asked Sesame to sign you out in a way it cannot accept, so you were not signed out here \
+         and are not sent back to it. You can sign out from your account page.",
+        Some(&format!("{}: {}", error.code.as_str(), error.description)),
+    )
+}
+
+async fn request(req: &HttpRequest, services: &Services, params: Result<Params, ProtocolError>) -> HttpResponse {
+    let logout = match params {
+        Ok(params) => end_session::validate(services, &params).await,
+        Err(e) => Err(e),
+    };
+    let logout = match logout {
+        Ok(logout) => logout,
+        Err(error) => return invalid_page(&error),
+    };
+    let mut accounts = match flow::browser_accounts(req, services).await {
+        Ok(accounts) => accounts,
+        Err(e) => return server_error_page(&e),
+    };
+    // The session the app means: the hint's user, else the account in use.
+    let target = match &logout.hint {
+        Some(hint) => accounts.iter().find(|l| l.session.user_id == hint.subject).cloned(),
+        None => accounts.current().cloned(),
+    };
+    let Some(target) = target else {
+        // Nobody to sign out here: done already.
+        return finish(services, &logout, Vec::new(), &accounts);
+    };
+    // A valid hint for this session proves the app asked; anything less could
+    // be a forged request (logout CSRF), so the person confirms.
+    let trusted = logout.hint.as_ref().is_some_and(|hint| {
+        hint.sid
+            .as_ref()
+            .is_none_or(|sid| target.session.clients.iter().any(|c| &c.sid == sid))
+    });
+    if !trusted {
+        return confirmation_page(req, services, &logout, &target).await;
+    }
+    sign_out(services, &logout, &target, &mut accounts).await
+}
+
+async fn confirmation_page(
+    req: &HttpRequest,
+    services: &Services,
+    logout: &LogoutRequest,
+    target: &LiveSession,
+) -> HttpResponse {
+    let account = match services.users.find_user(target.session.user_id).await {
+        Ok(user) => user.map(|u| u.username.to_string()),
+        Err(e) => return server_error_page(&e),
+    };
+    let (csrf, new_cookie) = csrf::token(req, services);
+    let page = LogoutConfirmPage {
+        client_name: logout.client.as_ref().map(|c| c.name.as_str()),
+        account: account.as_deref(),
+        csrf: &csrf,
+        client_id: logout.client.as_ref().map(|c| c.client_id.as_str()),
+        post_logout_redirect_uri: logout.redirect.as_ref().map(|r| r.as_str()),
+        state: logout.state.as_deref(),
+    };
+    let mut response = render(&page, StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// `POST /end_session/confirm`: the person confirmed.
+pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let Ok(form) = super::form_params(&req, &body) else {
+        return forbidden_page(None);
+    };
+    if !csrf::verify(&req, &services, &form) {
+        return forbidden_page(None);
+    }
+    let logout = match end_session::validate(&services, &form).await {
+        Ok(logout) => logout,
+        Err(error) => return invalid_page(&error),
+    };
+    let mut accounts = match flow::browser_accounts(&req, &services).await {
+        Ok(accounts) => accounts,
+        Err(e) => return server_error_page(&e),
+    };
+    match accounts.current().cloned() {
+        Some(target) => sign_out(&services, &logout, &target, &mut accounts).await,
+        None => finish(&services, &logout, Vec::new(), &accounts),
+    }
+}
+
+async fn sign_out(
+    services: &Services,
+    logout: &LogoutRequest,
+    target: &LiveSession,
+    accounts: &mut BrowserAccounts,
+) -> HttpResponse {
+    match logout_fanout::end_session(services, target, "RP-initiated logout").await {
+        Ok(front) => {
+            accounts.remove(&target.handle);
+            finish(services, logout, front, accounts)
+        }
+        Err(e) => server_error_page(&e),
+    }
+}
+
+/// The signed-out page (with the apps' front-channel frames), or straight to
+/// the app's registered post-logout URI when no frame needs loading.
+fn finish(
+    services: &Services,
+    logout: &LogoutRequest,
+    front: Vec<FrontChannelNotice>,
+    accounts: &BrowserAccounts,
+) -> HttpResponse {
+    let continue_to = logout.redirect_target();
+    let mut response = match (&continue_to, front.is_empty()) {
+        (Some(target), true) => flow::see_other(target),
+        _ => signed_out_page(
+            "You are signed out of Sesame and of the applications you used with it.",
+            front,
+            continue_to,
+        ),
+    };
+    flow::set_session_cookie(&mut response, services, accounts);
+    response
+}
+
+/// The signed-out page, loading each front-channel URL in a hidden frame; the
+/// page's CSP allows exactly those frames.
+pub fn signed_out_page(message: &str, front: Vec<FrontChannelNotice>, continue_to: Option<String>) -> HttpResponse {
+    let mut origins: Vec<String> = front.iter().map(|n| n.origin.clone()).collect();
+    origins.sort();
+    origins.dedup();
+    let page = SignedOutPage {
+        message,
+        frames: front.into_iter().map(|n| n.url).collect(),
+        continue_to,
+    };
+    let mut response = render(&page, StatusCode::OK);
+    if let Ok(value) = header::HeaderValue::from_str(&security::policy_with_frames(&origins)) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}

@@ -1,0 +1,82 @@
+//! Ending an SSO session, whatever ends it (RP-initiated logout, the account
+//! page, an operator, a disabled account), tells every app signed in through
+//! it: a back-channel notice written to the durable outbox, and a front-channel
+//! URL for the signed-out page to load. What hangs on the session (its access
+//! tokens) ends with it.
+
+use uuid::Uuid;
+
+use crate::domain::{DeliveryStatus, LogoutDelivery};
+use crate::oidc::access_token;
+use crate::services::Services;
+use crate::session::{self, LiveSession};
+use crate::store::StoreError;
+
+/// A page the browser must load for an app (Front-Channel Logout 1.0 §2).
+#[derive(Clone, Debug)]
+pub struct FrontChannelNotice {
+    pub url: String,
+    /// For the page's `frame-src`.
+    pub origin: String,
+}
+
+/// Ends `live` and queues or returns every notice its apps are owed.
+pub async fn end_session(
+    services: &Services,
+    live: &LiveSession,
+    reason: &str,
+) -> Result<Vec<FrontChannelNotice>, StoreError> {
+    let now = services.clock.now();
+    let subject = live.session.user_id.to_string();
+    let mut deliveries = Vec::new();
+    let mut front = Vec::new();
+    for rp in &live.session.clients {
+        let Some(client) = services.clients.find_client(&rp.client_id).await? else {
+            continue;
+        };
+        if let Some(uri) = &client.backchannel_logout_uri {
+            deliveries.push(LogoutDelivery {
+                id: Uuid::now_v7(),
+                client_id: client.client_id.clone(),
+                uri: uri.clone(),
+                subject: subject.clone(),
+                sid: Some(rp.sid.clone()),
+                created_at: now,
+                give_up_at: now + services.settings.logout.give_up_after_secs as i64,
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                delivered_at: None,
+            });
+        }
+        if let Some(uri) = &client.frontchannel_logout_uri
+            && let Ok(mut url) = url::Url::parse(uri)
+        {
+            // §3: iss and sid let the app find the session to end.
+            url.query_pairs_mut()
+                .append_pair("iss", &services.settings.issuer)
+                .append_pair("sid", &rp.sid);
+            front.push(FrontChannelNotice {
+                origin: url.origin().ascii_serialization(),
+                url: url.to_string(),
+            });
+        }
+    }
+    // Durable first: once the notices are stored, a crash cannot lose them.
+    if !deliveries.is_empty() {
+        services.outbox.enqueue(&deliveries).await?;
+    }
+    access_token::revoke_session(services, &live.handle).await?;
+    session::end(services, live, reason).await?;
+    Ok(front)
+}
+
+/// Ends every session of a person (an operator's logout, a disabled account).
+pub async fn end_all_sessions(services: &Services, user_id: Uuid, reason: &str) -> Result<usize, StoreError> {
+    let sessions = session::list_for_user(services, user_id).await?;
+    for live in &sessions {
+        end_session(services, live, reason).await?;
+    }
+    Ok(sessions.len())
+}

@@ -1,0 +1,174 @@
+//! Calls Sesame makes to apps, guarded against server-side request forgery:
+//! addresses inside the network (loopback, private, link-local, …) are refused
+//! unless configuration allows them. Names are checked as they resolve, in the
+//! HTTP client's own resolver, so a name cannot pass the check and then
+//! resolve elsewhere.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::config::OutboundSettings;
+
+#[derive(Clone, Copy, Debug)]
+pub struct AddressPolicy {
+    pub allow_loopback: bool,
+    pub allow_private: bool,
+}
+
+impl AddressPolicy {
+    pub fn from_settings(settings: &OutboundSettings) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: settings.allow_loopback,
+            allow_private: settings.allow_private,
+        }
+    }
+
+    /// `Err` with the reason when Sesame must not call `ip`.
+    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        let refuse = |kind: &str| Err(format!("{ip} is a {kind} address, which outbound calls may not reach"));
+        if ip.is_unspecified() || ip.is_multicast() {
+            return refuse("reserved");
+        }
+        if ip.is_loopback() {
+            return if self.allow_loopback {
+                Ok(())
+            } else {
+                refuse("loopback")
+            };
+        }
+        let internal = match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, ..] = v4.octets();
+                v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_broadcast()
+                    || v4.is_documentation()
+                    || a == 0
+                    || (a == 100 && (64..128).contains(&b)) // shared address space, RFC 6598
+                    || (a == 198 && (b == 18 || b == 19)) // benchmarking, RFC 2544
+                    || a >= 240
+            }
+            IpAddr::V6(v6) => {
+                let first = v6.segments()[0];
+                (first & 0xfe00) == 0xfc00 // unique local, RFC 4193
+                    || (first & 0xffc0) == 0xfe80 // link-local
+                    || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
+            }
+        };
+        if internal && !self.allow_private {
+            return refuse("private or link-local");
+        }
+        Ok(())
+    }
+
+    /// Checks a URL whose host is an address literal (the resolver never sees those).
+    pub fn check_url(&self, url: &str) -> Result<(), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!("{url}: only http(s) is called"));
+        }
+        match parsed.host() {
+            Some(url::Host::Ipv4(v4)) => self.check(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => self.check(IpAddr::V6(v6)),
+            Some(url::Host::Domain(_)) => Ok(()),
+            None => Err(format!("{url}: no host")),
+        }
+    }
+}
+
+/// Resolves names and keeps only the addresses the policy allows.
+struct GuardedResolver(AddressPolicy);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0;
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let mut reasons = Vec::new();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| match policy.check(addr.ip()) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        reasons.push(reason);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let reason = reasons
+                    .pop()
+                    .unwrap_or_else(|| format!("{} did not resolve", name.as_str()));
+                return Err(reason.into());
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The client for calls to apps: guarded resolver, timeout, no redirects
+/// (a redirect could lead anywhere), no proxy from the environment.
+pub fn client(settings: &OutboundSettings) -> reqwest::Client {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver(AddressPolicy::from_settings(settings))))
+        .timeout(Duration::from_secs(settings.timeout_secs))
+        .connect_timeout(Duration::from_secs(settings.timeout_secs))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("Sesame/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STRICT: AddressPolicy = AddressPolicy {
+        allow_loopback: false,
+        allow_private: false,
+    };
+
+    #[test]
+    fn internal_addresses_are_refused_unless_allowed() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(STRICT.check(internal.parse().unwrap()).is_err(), "{internal}");
+        }
+        assert!(STRICT.check("93.184.216.34".parse().unwrap()).is_ok());
+        assert!(STRICT.check("2606:4700::1111".parse().unwrap()).is_ok());
+        let dev = AddressPolicy {
+            allow_loopback: true,
+            allow_private: false,
+        };
+        assert!(dev.check("127.0.0.1".parse().unwrap()).is_ok());
+        assert!(dev.check("10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn address_literals_in_urls_are_checked() {
+        assert!(STRICT.check_url("http://169.254.169.254/latest/meta-data").is_err());
+        assert!(STRICT.check_url("http://[::1]:8080/x").is_err());
+        assert!(STRICT.check_url("https://app.example/logout").is_ok());
+        assert!(STRICT.check_url("file:///etc/passwd").is_err());
+    }
+}
