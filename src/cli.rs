@@ -46,6 +46,9 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Inspect single logout.
+    #[command(subcommand)]
+    Logout(LogoutCommand),
     /// Manage signing keys (shared by every node through the database).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -91,6 +94,24 @@ enum UserCommand {
         email: Option<String>,
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Sign a user out everywhere, telling every app (needs the shared Redis
+    /// store: with the in-process store, sessions live inside the server).
+    Logout { username: String },
+    /// Disable an account: it cannot sign in, and its sessions end everywhere.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum LogoutCommand {
+    /// List back-channel logout notices: pending, delivered, failed.
+    Deliveries {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -221,7 +242,59 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys_command(settings, clock, command).await,
+        Command::User(UserCommand::Logout { username }) => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended = admin::logout_user(&services, &username).await?;
+            println!("{ended} session(s) ended; apps are being told");
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended = admin::set_user_disabled(&services, &username, true).await?;
+            println!("{username} disabled; {ended} session(s) ended");
+            Ok(())
+        }
+        Command::User(UserCommand::Enable { username }) => {
+            let services = startup::build_services(settings, clock).await?;
+            admin::set_user_disabled(&services, &username, false).await?;
+            println!("{username} enabled");
+            Ok(())
+        }
+        Command::Logout(LogoutCommand::Deliveries { json, limit }) => {
+            let sql = startup::connect_sql(&settings).await?;
+            let deliveries = crate::store::LogoutOutbox::list_deliveries(&sql, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&deliveries)?);
+                return Ok(());
+            }
+            println!(
+                "{:<10} {:<24} {:>8} {:>12}  LAST ERROR",
+                "STATUS", "CLIENT", "ATTEMPTS", "NEXT"
+            );
+            for d in deliveries {
+                println!(
+                    "{:<10} {:<24} {:>8} {:>12}  {}",
+                    d.status.as_str(),
+                    d.client_id,
+                    d.attempts,
+                    d.next_attempt_at,
+                    d.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         Command::Config(ConfigCommand::Defaults) => Ok(()),
+    }
+}
+
+fn warn_without_shared_store(settings: &Settings) {
+    if settings.redis_url().is_none() {
+        eprintln!(
+            "warning: no redis_url: sessions live inside the running server's memory, where this command cannot \
+             reach them; end them from the account page, or run with Redis"
+        );
     }
 }
 

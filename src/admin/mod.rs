@@ -5,7 +5,7 @@ mod clients;
 mod users;
 
 pub use clients::{CreatedClient, NewClient, add_client};
-pub use users::{NewUser, add_user};
+pub use users::{NewUser, add_user, logout_user, set_user_disabled};
 
 use crate::auth::password::PasswordError;
 use crate::store::StoreError;

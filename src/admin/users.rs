@@ -41,3 +41,39 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
     users.create_user(&user, &hash).await?;
     Ok(user)
 }
+
+async fn find(services: &crate::services::Services, username: &str) -> Result<User, AdminError> {
+    let name = Username::parse(username).map_err(AdminError::Invalid)?;
+    services
+        .users
+        .find_credentials(&name)
+        .await?
+        .map(|(user, _)| user)
+        .ok_or_else(|| AdminError::Invalid(format!("no user {name}")))
+}
+
+/// Ends every session of the user, notifying every app (single logout).
+/// Returns how many sessions ended.
+pub async fn logout_user(services: &crate::services::Services, username: &str) -> Result<usize, AdminError> {
+    let user = find(services, username).await?;
+    Ok(crate::oidc::logout_fanout::end_all_sessions(services, user.id, "ended by an operator").await?)
+}
+
+/// Disables (or enables) an account. Disabling ends its sessions at once,
+/// with single logout; a disabled account cannot sign in nor redeem codes.
+pub async fn set_user_disabled(
+    services: &crate::services::Services,
+    username: &str,
+    disabled: bool,
+) -> Result<usize, AdminError> {
+    let user = find(services, username).await?;
+    let now = services.clock.now();
+    services.users.set_disabled(user.id, disabled, now).await?;
+    let event =
+        crate::domain::AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" }, now).user(user.id);
+    services.audit(event).await;
+    if !disabled {
+        return Ok(0);
+    }
+    Ok(crate::oidc::logout_fanout::end_all_sessions(services, user.id, "account disabled").await?)
+}

@@ -8,6 +8,8 @@ mod ephemeral_contract;
 mod flow;
 mod keys;
 mod login;
+mod logout;
+mod relying_app;
 mod sessions;
 mod sso;
 mod token;

@@ -1,0 +1,424 @@
+//! Single logout: RP-initiated logout, back-channel notices that survive apps
+//! being down and Sesame restarting, front-channel frames, and open-redirect
+//! and SSRF defences.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use sesame::admin::{self, NewClient};
+use sesame::config::Settings;
+use sesame::domain::{DeliveryStatus, LogoutDelivery};
+use sesame::oidc::backchannel;
+
+use crate::helpers::{Backend, TestApp, TestClient, location, redirect_params, spawn_app_with};
+use crate::relying_app::{RelyingApp, verify_logout_token};
+
+const SIGNED_OUT: &str = "http://app.example/signed-out";
+
+/// Only the tests move deliveries along (no background pass between steps).
+fn manual_delivery(settings: &mut Settings) {
+    settings.logout.poll_secs = 3600;
+}
+
+async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontchannel: Option<String>) -> TestClient {
+    let created = admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        NewClient {
+            name: name.into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            post_logout_redirect_uris: vec![SIGNED_OUT.into()],
+            backchannel_logout_uri: backchannel,
+            frontchannel_logout_uri: frontchannel,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    TestClient {
+        client_id: created.client.client_id,
+        secret: created.secret,
+        redirect_uri: "http://app.example/callback".into(),
+    }
+}
+
+/// Signs alice in to `client` and returns its ID token and access token.
+async fn sign_in(app: &TestApp, client: &TestClient) -> (String, String) {
+    let (code, verifier) = app.get_code(client, "alice").await;
+    let body: Value = app.redeem(client, &code, &verifier).await.json().await.unwrap();
+    (
+        body["id_token"].as_str().unwrap().to_string(),
+        body["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn sid_of(app: &TestApp, id_token: &str) -> String {
+    app.services.keys.verify(id_token).unwrap().claims_set()["sid"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn prompt_none_error(app: &TestApp, client: &TestClient) -> Option<String> {
+    let response = app
+        .authorize(&[
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+        ])
+        .await;
+    redirect_params(&response).get("error").cloned()
+}
+
+async fn logout_from_one_app_reaches_every_app(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let (rp_a, rp_b) = (RelyingApp::start(), RelyingApp::start());
+    let a = register(&app, "App A", Some(rp_a.backchannel_uri()), None).await;
+    let b = register(&app, "App B", Some(rp_b.backchannel_uri()), None).await;
+    app.add_user("alice").await;
+    let (a_token, a_access) = sign_in(&app, &a).await;
+    let (b_token, _) = sign_in(&app, &b).await;
+
+    let response = app
+        .browser
+        .get(app.url("/end_session"))
+        .query(&[
+            ("id_token_hint", a_token.as_str()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+            ("state", "bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "a valid hint needs no confirmation");
+    assert_eq!(location(&response), format!("{SIGNED_OUT}?state=bye"));
+
+    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 2);
+    for (rp, client, id_token) in [(&rp_a, &a, &a_token), (&rp_b, &b, &b_token)] {
+        let tokens = rp.tokens();
+        assert_eq!(tokens.len(), 1, "each app is told once");
+        let claims = verify_logout_token(&app, &tokens[0], &client.client_id).await;
+        assert_eq!(claims["sid"], sid_of(&app, id_token), "the sid of that app's ID tokens");
+    }
+    assert_eq!(prompt_none_error(&app, &a).await.as_deref(), Some("login_required"));
+    let userinfo = app
+        .api
+        .get(app.url("/userinfo"))
+        .bearer_auth(&a_access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401, "access tokens end with the session");
+    let statuses: Vec<_> = app
+        .services
+        .outbox
+        .list_deliveries(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.status)
+        .collect();
+    assert_eq!(statuses, vec![DeliveryStatus::Delivered; 2]);
+}
+
+async fn a_logout_without_a_trustworthy_hint_asks_first(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let client = register(&app, "App A", None, None).await;
+    app.add_user("alice").await;
+    sign_in(&app, &client).await;
+    let params = [
+        ("client_id", client.client_id.as_str()),
+        ("post_logout_redirect_uri", SIGNED_OUT),
+        ("state", "s"),
+    ];
+    let page = app
+        .browser
+        .get(app.url("/end_session"))
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sign out?"));
+    assert_eq!(
+        prompt_none_error(&app, &client).await,
+        None,
+        "still signed in until confirmed"
+    );
+
+    let csrf = crate::helpers::hidden_field(&html, "csrf");
+    let forged = app
+        .browser
+        .post(app.url("/end_session/confirm"))
+        .form(&[("csrf", "forged"), ("client_id", client.client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let confirmed = app
+        .browser
+        .post(app.url("/end_session/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("client_id", client.client_id.as_str()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&confirmed), format!("{SIGNED_OUT}?state=s"));
+    assert_eq!(
+        prompt_none_error(&app, &client).await.as_deref(),
+        Some("login_required")
+    );
+}
+
+async fn unregistered_redirects_and_forged_hints_never_redirect(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let client = register(&app, "App A", None, None).await;
+    app.add_user("alice").await;
+    let (id_token, _) = sign_in(&app, &client).await;
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "http://evil.example/"),
+        ],
+        vec![
+            ("client_id", client.client_id.as_str()),
+            ("post_logout_redirect_uri", "http://app.example/signed-out/x"),
+        ],
+        vec![("post_logout_redirect_uri", SIGNED_OUT)],
+        vec![("id_token_hint", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")],
+        vec![("client_id", "unknown")],
+    ];
+    for params in cases {
+        let response = app
+            .browser
+            .get(app.url("/end_session"))
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{params:?}");
+        assert!(
+            response.headers().get("location").is_none(),
+            "never a redirect: {params:?}"
+        );
+    }
+    assert_eq!(prompt_none_error(&app, &client).await, None, "nobody was signed out");
+}
+
+async fn an_app_that_was_down_gets_its_notice_when_back(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        manual_delivery(s);
+        s.logout.backoff_base_secs = 10;
+    })
+    .await;
+    let port = RelyingApp::reserve_port();
+    let client = register(
+        &app,
+        "App A",
+        Some(format!("http://127.0.0.1:{port}/backchannel")),
+        None,
+    )
+    .await;
+    app.add_user("alice").await;
+    let (id_token, _) = sign_in(&app, &client).await;
+    let response = app
+        .browser
+        .get(app.url("/end_session"))
+        .query(&[("id_token_hint", id_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.text().await.unwrap().contains("You are signed out"));
+
+    backchannel::deliver_due(&app.services).await.unwrap();
+    let pending = &app.services.outbox.list_deliveries(10).await.unwrap()[0];
+    assert_eq!((pending.status, pending.attempts), (DeliveryStatus::Pending, 1));
+    assert!(pending.last_error.is_some());
+    assert_eq!(
+        backchannel::deliver_due(&app.services).await.unwrap(),
+        0,
+        "not before the backoff"
+    );
+
+    let rp = RelyingApp::start_on(port);
+    app.clock.advance(13);
+    backchannel::deliver_due(&app.services).await.unwrap();
+    let tokens = rp.tokens();
+    assert_eq!(tokens.len(), 1);
+    verify_logout_token(&app, &tokens[0], &client.client_id).await;
+    let delivered = &app.services.outbox.list_deliveries(10).await.unwrap()[0];
+    assert_eq!((delivered.status, delivered.attempts), (DeliveryStatus::Delivered, 2));
+    rp.stop().await;
+}
+
+async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Backend) {
+    let first = spawn_app_with(backend, manual_delivery).await;
+    let rp = RelyingApp::start();
+    let client = register(&first, "App A", Some(rp.backchannel_uri()), None).await;
+    let now = sesame::clock::Clock::now(&*first.services.clock);
+    let deliveries: Vec<LogoutDelivery> = (0..12)
+        .map(|i| LogoutDelivery {
+            id: uuid::Uuid::now_v7(),
+            client_id: client.client_id.clone(),
+            uri: rp.backchannel_uri(),
+            subject: format!("user-{i}"),
+            sid: Some(format!("sid-{i}")),
+            created_at: now,
+            give_up_at: now + 3600,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            delivered_at: None,
+        })
+        .collect();
+    first.services.outbox.enqueue(&deliveries).await.unwrap();
+
+    // Another node (or the same one restarted) on the same database.
+    let database = first.services.settings.database_url.clone();
+    let keys_dir = first.services.settings.keys_dir.clone();
+    let issuer = first.issuer.clone();
+    let second = spawn_app_with(backend, move |s| {
+        manual_delivery(s);
+        s.database_url = database;
+        s.keys_dir = keys_dir;
+        s.issuer = issuer;
+    })
+    .await;
+    loop {
+        let (a, b) = tokio::join!(
+            backchannel::deliver_due(&first.services),
+            backchannel::deliver_due(&second.services)
+        );
+        if a.unwrap() + b.unwrap() == 0 {
+            break;
+        }
+    }
+    let mut subjects = HashSet::new();
+    let mut jtis = HashSet::new();
+    let tokens = rp.tokens();
+    for token in &tokens {
+        let claims = verify_logout_token(&first, token, &client.client_id).await;
+        subjects.insert(claims["sub"].as_str().unwrap().to_string());
+        jtis.insert(claims["jti"].as_str().unwrap().to_string());
+    }
+    assert_eq!(tokens.len(), 12, "every notice delivered exactly once");
+    assert_eq!(subjects.len(), 12);
+    assert_eq!(jtis.len(), 12, "a fresh jti each");
+}
+
+async fn front_channel_frames_are_loaded_on_the_signed_out_page(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let client = register(
+        &app,
+        "App A",
+        None,
+        Some("https://app.example/frontchannel-logout".into()),
+    )
+    .await;
+    app.add_user("alice").await;
+    let (id_token, _) = sign_in(&app, &client).await;
+    let response = app
+        .browser
+        .get(app.url("/end_session"))
+        .query(&[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the page loads the frames before continuing");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.ends_with("frame-src https://app.example"), "{csp}");
+    let html = response.text().await.unwrap();
+    let sid = sid_of(&app, &id_token);
+    let iss = url::form_urlencoded::byte_serialize(app.issuer.as_bytes()).collect::<String>();
+    assert!(
+        html.contains(&format!(
+            "https://app.example/frontchannel-logout?iss={iss}&#38;sid={sid}"
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"href="{SIGNED_OUT}""#)));
+    assert!(html.contains("/static/logout.js"));
+}
+
+async fn outbound_calls_refuse_internal_addresses(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        manual_delivery(s);
+        s.outbound.allow_loopback = false;
+        s.logout.give_up_after_secs = 1;
+    })
+    .await;
+    let rp = RelyingApp::start();
+    let client = register(&app, "App A", Some(rp.backchannel_uri()), None).await;
+    let by_name = register(
+        &app,
+        "App B",
+        Some(format!("http://localhost:{}/backchannel", rp.port)),
+        None,
+    )
+    .await;
+    app.add_user("alice").await;
+    sign_in(&app, &client).await;
+    sign_in(&app, &by_name).await;
+    assert_eq!(admin::logout_user(&app.services, "alice").await.unwrap(), 1);
+    backchannel::deliver_due(&app.services).await.unwrap();
+    assert!(rp.tokens().is_empty(), "nothing reached the loopback address");
+    for delivery in app.services.outbox.list_deliveries(10).await.unwrap() {
+        assert_eq!(delivery.status, DeliveryStatus::Failed, "given up past the horizon");
+        let error = delivery.last_error.unwrap();
+        assert!(error.contains("loopback"), "{error}");
+    }
+}
+
+async fn disabling_a_user_signs_them_out_everywhere(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let rp = RelyingApp::start();
+    let client = register(&app, "App A", Some(rp.backchannel_uri()), None).await;
+    app.add_user("alice").await;
+    sign_in(&app, &client).await;
+    assert_eq!(admin::set_user_disabled(&app.services, "alice", true).await.unwrap(), 1);
+    backchannel::deliver_due(&app.services).await.unwrap();
+    assert_eq!(rp.tokens().len(), 1);
+    assert_eq!(
+        prompt_none_error(&app, &client).await.as_deref(),
+        Some("login_required")
+    );
+    let (req, csrf) = app
+        .open_login(
+            app.authorize(&[
+                ("client_id", client.client_id.as_str()),
+                ("redirect_uri", client.redirect_uri.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid"),
+            ])
+            .await,
+        )
+        .await;
+    let refused = app.submit_login(&req, &csrf, "alice", crate::helpers::PASSWORD).await;
+    assert_eq!(refused.status(), 401, "a disabled account cannot sign in");
+}
+
+crate::on_both_backends!(
+    logout_from_one_app_reaches_every_app,
+    a_logout_without_a_trustworthy_hint_asks_first,
+    unregistered_redirects_and_forged_hints_never_redirect,
+    an_app_that_was_down_gets_its_notice_when_back,
+    a_restart_loses_no_notice_and_two_nodes_deliver_each_once,
+    front_channel_frames_are_loaded_on_the_signed_out_page,
+    outbound_calls_refuse_internal_addresses,
+    disabling_a_user_signs_them_out_everywhere,
+);
