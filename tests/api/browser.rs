@@ -250,4 +250,129 @@ async fn two_apps_share_one_login_in_a_real_browser(backend: Backend) {
     assert_eq!(query_param(&landed, "state").as_deref(), Some("browser"));
 }
 
-crate::on_both_backends!(two_apps_share_one_login_in_a_real_browser);
+/// Two demo apps (the `sesame-demo-rp` code) registered for back-channel logout.
+async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp::DemoApp) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let created = admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        NewClient {
+            name: name.into(),
+            redirect_uris: vec![format!("{base}/callback")],
+            first_party: true,
+            post_logout_redirect_uris: vec![format!("{base}/")],
+            backchannel_logout_uri: Some(format!("{base}/backchannel-logout")),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client_id = created.client.client_id;
+    let config = sesame::demo_rp::DemoConfig {
+        issuer: app.issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret: created.secret.unwrap(),
+        name: name.into(),
+    };
+    let demo = sesame::demo_rp::start(config, listener).await.unwrap();
+    (base, client_id, demo)
+}
+
+async fn status_text(browser: &Client) -> String {
+    browser.find(Locator::Id("status")).await.unwrap().text().await.unwrap()
+}
+
+/// Waits (at most ten seconds) until the page at `url` shows `expected`.
+async fn wait_for_status(browser: &Client, url: &str, expected: &str) -> String {
+    let mut status = String::new();
+    for _ in 0..50 {
+        browser.goto(url).await.unwrap();
+        status = status_text(browser).await;
+        if status.contains(expected) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    status
+}
+
+async fn logging_out_of_one_demo_app_logs_out_of_both(backend: Backend) {
+    let Some(driver) = start_browser().await else {
+        return;
+    };
+    let browser = &driver.client;
+    let app = spawn_app(backend).await;
+    app.add_user("alice").await;
+    let (a_base, _, a) = demo_app(&app, "Demo A").await;
+    let (b_base, b_client, b) = demo_app(&app, "Demo B").await;
+    tokio::spawn(a.server);
+    tokio::spawn(b.server);
+
+    // Sign in to A through Sesame's login page.
+    browser.goto(&format!("{a_base}/")).await.unwrap();
+    browser.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    url_once_at(browser, &app.url("/login")).await;
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_once_at(browser, &format!("{a_base}/")).await;
+    let status = status_text(browser).await;
+    assert!(status.contains("Signed in as alice"), "{status}");
+
+    // B: single sign-on, no login page.
+    browser.goto(&format!("{b_base}/")).await.unwrap();
+    browser.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    url_once_at(browser, &format!("{b_base}/")).await;
+    assert!(status_text(browser).await.contains("Signed in as alice"));
+
+    // Sign out of A; B hears it over the back channel.
+    browser.goto(&format!("{a_base}/")).await.unwrap();
+    browser
+        .find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_once_at(browser, &format!("{a_base}/")).await;
+    assert!(status_text(browser).await.contains("Not signed in"));
+    let b_status = wait_for_status(browser, &format!("{b_base}/"), "Not signed in").await;
+    assert!(b_status.contains("Not signed in"), "B still shows: {b_status}");
+
+    // And Sesame itself: prompt=none is login_required.
+    browser
+        .goto(&authorize_url(
+            &app,
+            &b_client,
+            &format!("{b_base}/callback"),
+            Some("none"),
+        ))
+        .await
+        .unwrap();
+    let landed = url_once_at(browser, &format!("{b_base}/callback")).await;
+    assert_eq!(query_param(&landed, "error").as_deref(), Some("login_required"));
+}
+
+crate::on_both_backends!(
+    two_apps_share_one_login_in_a_real_browser,
+    logging_out_of_one_demo_app_logs_out_of_both
+);

@@ -13,23 +13,7 @@ use sesame::domain::AuthMethod;
 use crate::helpers::{Backend, TestApp, TestClient, redirect_params, spawn_app};
 
 /// openidconnect's HTTP client contract over reqwest, following no redirects.
-pub async fn rp_http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let (parts, body) = request.into_parts();
-    let response = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let mut builder = http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    Ok(builder.body(response.bytes().await?.to_vec()).expect("valid response"))
-}
+pub use sesame::demo_rp::http_client as rp_http;
 
 async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
     let user = app.add_user("alice").await;
