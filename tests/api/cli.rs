@@ -151,3 +151,64 @@ fn keys_are_listed_rotated_and_revoked_from_the_command_line() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), pem.kid);
 }
+
+/// `sesame user logout` reaches the sessions of a running server through the
+/// shared Redis store, and the notices it owes show in `sesame logout deliveries`.
+#[tokio::test]
+async fn an_operator_signs_a_user_out_everywhere() {
+    let app =
+        crate::helpers::spawn_app_with(crate::helpers::Backend::PostgresRedis, |s| s.logout.poll_secs = 3600).await;
+    let created = sesame::admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        sesame::admin::NewClient {
+            name: "App".into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            backchannel_logout_uri: Some("http://127.0.0.1:9/backchannel".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = crate::helpers::TestClient {
+        client_id: created.client.client_id,
+        secret: created.secret,
+        redirect_uri: "http://app.example/callback".into(),
+    };
+    app.add_user("alice").await;
+    app.get_code(&client, "alice").await;
+
+    let settings = &app.services.settings;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(args)
+            .env("SESAME_DATABASE_URL", settings.database_url.expose())
+            .env("SESAME_REDIS_URL", settings.redis_url.expose())
+            .env("SESAME_REDIS_PREFIX", &settings.redis_prefix)
+            .env("SESAME_KEYS_DIR", &settings.keys_dir)
+            .env("SESAME_ISSUER", &settings.issuer)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["user", "logout", "alice"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("1 session(s) ended"));
+    let none = app
+        .authorize(&[
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+        ])
+        .await;
+    assert_eq!(crate::helpers::redirect_params(&none)["error"], "login_required");
+
+    let out = run(&["logout", "deliveries", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let deliveries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0]["status"], "pending");
+    assert_eq!(deliveries[0]["client_id"], client.client_id.as_str());
+}

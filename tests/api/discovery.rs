@@ -40,7 +40,15 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
         serde_json::json!(["openid", "profile", "email"])
     );
     assert!(doc.get("registration_endpoint").is_none());
-    assert!(doc.get("end_session_endpoint").is_none());
+    assert_eq!(doc["end_session_endpoint"], app.url("/end_session"));
+    for flag in [
+        "frontchannel_logout_supported",
+        "frontchannel_logout_session_supported",
+        "backchannel_logout_supported",
+        "backchannel_logout_session_supported",
+    ] {
+        assert_eq!(doc[flag], true, "{flag}");
+    }
 }
 
 async fn jwks_publishes_public_keys_with_kid_use_and_alg(backend: Backend) {
