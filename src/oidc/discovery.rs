@@ -21,6 +21,14 @@ pub struct SesameMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
+    /// Front-Channel Logout 1.0.
+    pub frontchannel_logout_supported: bool,
+    pub frontchannel_logout_session_supported: bool,
+    /// Back-Channel Logout 1.0.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 impl AdditionalProviderMetadata for SesameMetadata {}
 
@@ -75,6 +83,11 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
         SesameMetadata {
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
+            end_session_endpoint: url("/end_session"),
+            frontchannel_logout_supported: true,
+            frontchannel_logout_session_supported: true,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         },
     )
     .set_token_endpoint(Some(TokenUrl::new(url("/token"))?))
