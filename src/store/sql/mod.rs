@@ -1,6 +1,6 @@
 //! SQL storage through sqlx, on SQLite (one node, the default) or PostgreSQL
 //! (several nodes). Queries are written once, in SQL both understand
-//! (`$1` placeholders, BIGINT Unix times), and run on whichever pool is open.
+//! (`$1` bind parameters, BIGINT Unix times), and run on whichever pool is open.
 
 mod audit;
 mod clients;
