@@ -4,8 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{forbidden_page, server_error_page};
-use super::views::{AccountPage, SessionView, render, time_ago};
+use super::login::server_error_page;
+use super::views::{AccountPage, SessionView, time_ago};
 use super::{csrf, flow};
 use crate::oidc::logout_fanout;
 use crate::oidc::params::Params;
@@ -48,18 +48,13 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
             handle: live.handle,
         });
     }
-    let (csrf, new_cookie) = csrf::token(req, services);
     let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
-    let page = AccountPage {
+    let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
         name: &name,
         username: user.username.as_str(),
         sessions: views,
-        csrf: &csrf,
-    };
-    let mut response = render(&page, StatusCode::OK);
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
+        csrf,
+    });
     flow::set_session_cookie(&mut response, services, &accounts);
     Ok(response)
 }
@@ -70,12 +65,7 @@ async fn signed_in_form(
     services: &Services,
     body: &[u8],
 ) -> Result<(Params, BrowserAccounts, LiveSession), HttpResponse> {
-    let Ok(form) = super::form_params(req, body) else {
-        return Err(forbidden_page(None));
-    };
-    if !csrf::verify(req, services, &form) {
-        return Err(forbidden_page(None));
-    }
+    let form = csrf::verified_form(req, services, body)?;
     let accounts = flow::browser_accounts(req, services)
         .await
         .map_err(|e| server_error_page(&e))?;

@@ -3,8 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{expired_page, forbidden_page, server_error_page};
-use super::views::{ConsentPage, render, scope_description};
+use super::login::{expired_page, server_error_page};
+use super::views::{ConsentPage, scope_description};
 use super::{csrf, flow, respond};
 use crate::domain::{AuditEvent, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
@@ -47,28 +47,20 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         Ok(None) => return flow::see_other(&format!("/login?req={request_id}")),
         Err(e) => return server_error_page(&e),
     };
-    let (csrf, new_cookie) = csrf::token(&req, &services);
-    let page = ConsentPage {
+    csrf::form_page(&req, &services, StatusCode::OK, |csrf| ConsentPage {
         client_name: &parked.request.client_name,
         account: &account,
         scopes: parked.request.scopes.iter().map(scope_description).collect(),
         request_id,
-        csrf: &csrf,
-    };
-    let mut response = render(&page, StatusCode::OK);
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+        csrf,
+    })
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page(None);
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !csrf::verify(&req, &services, &form) {
-        return forbidden_page(form.get("req"));
-    }
     let request_id = form.get("req").unwrap_or("");
     let (parked, mut accounts, live) = match context(&req, &services, request_id).await {
         Ok(context) => context,

@@ -31,3 +31,33 @@ pub fn verify(req: &HttpRequest, services: &Services, form: &Params) -> bool {
     };
     token_ok && security::is_same_origin_post(req, &services.settings.issuer)
 }
+
+/// Renders a page that holds a form, with the browser's CSRF token (setting
+/// the cookie when the browser had none).
+pub fn form_page<T: askama::Template>(
+    req: &HttpRequest,
+    services: &Services,
+    status: actix_web::http::StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> actix_web::HttpResponse {
+    let (token, new_cookie) = self::token(req, services);
+    let mut response = super::views::render(&page(token), status);
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// The parameters of a posted form that passed the CSRF checks, or the page
+/// refusing it (offering the way back to the app when it names a request).
+// The error is the page to answer with, returned straight to the handler.
+#[allow(clippy::result_large_err)]
+pub fn verified_form(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<Params, actix_web::HttpResponse> {
+    let Ok(form) = super::form_params(req, body) else {
+        return Err(super::login::forbidden_page(None));
+    };
+    if !verify(req, services, &form) {
+        return Err(super::login::forbidden_page(form.get("req")));
+    }
+    Ok(form)
+}

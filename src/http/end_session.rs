@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{forbidden_page, server_error_page};
+use super::login::server_error_page;
 use super::views::{LogoutConfirmPage, SignedOutPage, render};
 use super::{csrf, flow, respond, security};
 use crate::error::ProtocolError;
@@ -78,30 +78,22 @@ async fn confirmation_page(
         Ok(user) => user.map(|u| u.username.to_string()),
         Err(e) => return server_error_page(&e),
     };
-    let (csrf, new_cookie) = csrf::token(req, services);
-    let page = LogoutConfirmPage {
+    csrf::form_page(req, services, StatusCode::OK, |csrf| LogoutConfirmPage {
         client_name: logout.client.as_ref().map(|c| c.name.as_str()),
         account: account.as_deref(),
-        csrf: &csrf,
+        csrf,
         client_id: logout.client.as_ref().map(|c| c.client_id.as_str()),
         post_logout_redirect_uri: logout.redirect.as_ref().map(|r| r.as_str()),
         state: logout.state.as_deref(),
-    };
-    let mut response = render(&page, StatusCode::OK);
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }
 
 /// `POST /end_session/confirm`: the person confirmed.
 pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page(None);
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !csrf::verify(&req, &services, &form) {
-        return forbidden_page(None);
-    }
     let logout = match end_session::validate(&services, &form).await {
         Ok(logout) => logout,
         Err(error) => return invalid_page(&error),

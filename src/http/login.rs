@@ -83,23 +83,17 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
             Err(e) => return server_error_page(&e),
         }
     }
-    let (csrf, new_cookie) = csrf::token(&req, &services);
     let username = parked
         .as_ref()
         .and_then(|p| p.request.login_hint.as_deref())
         .unwrap_or("");
-    let page = LoginPage {
+    csrf::form_page(&req, &services, StatusCode::OK, |csrf| LoginPage {
         client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
         request_id,
-        csrf: &csrf,
+        csrf,
         username,
         error: None,
-    };
-    let mut response = render(&page, StatusCode::OK);
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }
 
 /// The response when the browser's session can answer the parked request
@@ -122,12 +116,10 @@ async fn continue_from_session(
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page(None);
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !csrf::verify(&req, &services, &form) {
-        return forbidden_page(form.get("req"));
-    }
     let request_id = form.get("req").unwrap_or("");
     let parked = match parked_request(&services, request_id).await {
         Ok(parked) => parked,
@@ -139,7 +131,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         let page = LoginPage {
             client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
             request_id,
-            csrf,
+            csrf: csrf.to_string(),
             username: typed_username,
             error: Some(message),
         };

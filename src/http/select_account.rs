@@ -3,8 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{expired_page, forbidden_page, server_error_page};
-use super::views::{AccountChoice, SelectAccountPage, render};
+use super::login::{expired_page, server_error_page};
+use super::views::{AccountChoice, SelectAccountPage};
 use super::{csrf, flow};
 use crate::oidc::authorize::{self, policy::Stage};
 use crate::oidc::params::Params;
@@ -37,27 +37,19 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     if choices.is_empty() {
         return flow::see_other(&format!("/login?req={request_id}"));
     }
-    let (csrf, new_cookie) = csrf::token(&req, &services);
-    let page = SelectAccountPage {
+    csrf::form_page(&req, &services, StatusCode::OK, |csrf| SelectAccountPage {
         client_name: &parked.request.client_name,
         accounts: choices,
         request_id,
-        csrf: &csrf,
-    };
-    let mut response = render(&page, StatusCode::OK);
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+        csrf,
+    })
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let Ok(form) = super::form_params(&req, &body) else {
-        return forbidden_page(None);
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !csrf::verify(&req, &services, &form) {
-        return forbidden_page(form.get("req"));
-    }
     let request_id = form.get("req").unwrap_or("");
     let parked = match authorize::load_parked(&services, request_id).await {
         Ok(Some(parked)) => parked,

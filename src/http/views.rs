@@ -11,7 +11,7 @@ pub struct LoginPage<'a> {
     /// The app being signed in to; `None` when signing in to the account page.
     pub client_name: Option<&'a str>,
     pub request_id: &'a str,
-    pub csrf: &'a str,
+    pub csrf: String,
     pub username: &'a str,
     pub error: Option<&'a str>,
 }
@@ -33,7 +33,7 @@ pub struct ConsentPage<'a> {
     pub account: &'a str,
     pub scopes: Vec<&'static str>,
     pub request_id: &'a str,
-    pub csrf: &'a str,
+    pub csrf: String,
 }
 
 pub struct AccountChoice {
@@ -48,7 +48,7 @@ pub struct SelectAccountPage<'a> {
     pub client_name: &'a str,
     pub accounts: Vec<AccountChoice>,
     pub request_id: &'a str,
-    pub csrf: &'a str,
+    pub csrf: String,
 }
 
 pub struct SessionView {
@@ -67,7 +67,7 @@ pub struct AccountPage<'a> {
     pub name: &'a str,
     pub username: &'a str,
     pub sessions: Vec<SessionView>,
-    pub csrf: &'a str,
+    pub csrf: String,
 }
 
 #[derive(Template)]
@@ -85,7 +85,7 @@ pub struct SignedOutPage<'a> {
 pub struct LogoutConfirmPage<'a> {
     pub client_name: Option<&'a str>,
     pub account: Option<&'a str>,
-    pub csrf: &'a str,
+    pub csrf: String,
     pub client_id: Option<&'a str>,
     pub post_logout_redirect_uri: Option<&'a str>,
     pub state: Option<&'a str>,
