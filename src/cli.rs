@@ -152,6 +152,10 @@ struct ClientAdd {
     /// Front-Channel Logout: loaded in an iframe when the user signs out.
     #[arg(long)]
     frontchannel_logout_uri: Option<String>,
+    /// Grant types (repeat): authorization_code, refresh_token, client_credentials.
+    /// Default: authorization_code and refresh_token.
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -235,6 +239,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     post_logout_redirect_uris: args.post_logout_redirect_uris,
                     backchannel_logout_uri: args.backchannel_logout_uri,
                     frontchannel_logout_uri: args.frontchannel_logout_uri,
+                    grant_types: args.grant_types,
                 },
             )
             .await?;

@@ -99,6 +99,9 @@ pub struct TokenSettings {
     pub code_ttl_secs: u64,
     pub access_token_ttl_secs: u64,
     pub id_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub refresh_token_absolute_ttl_secs: u64,
+    pub refresh_grace_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

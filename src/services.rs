@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::keys::KeyRing;
 use crate::store::{
     AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
-    UserRepository,
+    RefreshTokenRepository, UserRepository,
 };
 
 pub struct Services {
@@ -22,6 +22,7 @@ pub struct Services {
     pub keys: Arc<KeyRing>,
     pub key_store: Arc<dyn KeyRepository>,
     pub outbox: Arc<dyn LogoutOutbox>,
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
     /// Dependencies `/readyz` checks, by name.

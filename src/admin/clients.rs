@@ -24,7 +24,11 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     /// Front-Channel Logout 1.0: loaded in an iframe at logout.
     pub frontchannel_logout_uri: Option<String>,
+    /// Grant types; `authorization_code` and `refresh_token` when empty.
+    pub grant_types: Vec<String>,
 }
+
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// A new client and, for a confidential one, its secret: shown once, stored
 /// only as a digest.
@@ -59,6 +63,19 @@ pub async fn add_client(
         .map_err(AdminError::Invalid)?;
     let backchannel_logout_uri = new.backchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
     let frontchannel_logout_uri = new.frontchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
+    let grant_types = if new.grant_types.is_empty() {
+        vec!["authorization_code".to_string(), "refresh_token".to_string()]
+    } else {
+        new.grant_types.clone()
+    };
+    if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(AdminError::Invalid(format!("grant type {unknown:?} is not supported")));
+    }
+    if new.public && grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(AdminError::Invalid(
+            "a public client cannot use client_credentials".into(),
+        ));
+    }
     let client_id = match new.client_id {
         Some(id) if valid_client_id(&id) => id,
         Some(id) => {
@@ -96,7 +113,7 @@ pub async fn add_client(
         redirect_uris,
         post_logout_redirect_uris,
         allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
-        grant_types: vec!["authorization_code".into()],
+        grant_types,
         first_party: new.first_party,
         id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
         backchannel_logout_uri,

@@ -12,6 +12,7 @@ mod flow;
 mod health;
 mod login;
 mod respond;
+mod revocation;
 mod security;
 mod select_account;
 mod token;
@@ -49,6 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/end_session", web::post().to(end_session::post))
     .route("/end_session/confirm", web::post().to(end_session::confirm))
     .route("/token", web::post().to(token::exchange))
+    .route("/revoke", web::post().to(revocation::revoke))
+    .route("/introspect", web::post().to(revocation::introspect))
     .route("/userinfo", web::get().to(userinfo::get))
     .route("/userinfo", web::post().to(userinfo::post))
     .route("/healthz", web::get().to(health::live))

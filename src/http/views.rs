@@ -97,6 +97,7 @@ pub fn scope_description(scope: &str) -> &'static str {
         "openid" => "Know who you are when you sign in",
         "profile" => "See your name and username",
         "email" => "See your email address",
+        "offline_access" => "Stay connected to your account when you are not using it",
         _ => "Use a permission of this server",
     }
 }

@@ -15,12 +15,14 @@ use crate::store::ephemeral::{get_json, put_json};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccessToken {
-    pub user_id: Uuid,
+    /// The person; `None` for a client's own token (client_credentials).
+    pub user_id: Option<Uuid>,
     pub client_id: String,
     pub scopes: Scopes,
-    pub sid: String,
-    /// The SSO session's handle: the token dies with the session.
-    pub session: String,
+    pub sid: Option<String>,
+    /// The SSO session's handle: the token dies with the session. `None`
+    /// for client tokens and tokens refreshed with `offline_access`.
+    pub session: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -50,12 +52,16 @@ pub async fn issue(services: &Services, grant_id: &str, token: AccessToken) -> R
     let store = &*services.ephemeral;
     put_json(store, &token_key(&digest), &token, ttl(services)).await?;
     // Indexed by session, so that the tokens end with it.
-    store
-        .set_add(&session_tokens_key(&token.session), &digest, ttl(services))
-        .await?;
+    if let Some(session) = &token.session {
+        store
+            .set_add(&session_tokens_key(session), &digest, ttl(services))
+            .await?;
+    }
     // Written before the revocation check; `revoke_grant` writes its mark
-    // before reading this list, so either side sees the other.
-    put_json(store, &grant_tokens_key(grant_id), &vec![&digest], ttl(services)).await?;
+    // before reading this set, so either side sees the other.
+    store
+        .set_add(&grant_tokens_key(grant_id), &digest, ttl(services))
+        .await?;
     if store.get(&grant_revoked_key(grant_id)).await?.is_some() {
         store.delete(&token_key(&digest)).await?;
         return Ok(None);
@@ -67,11 +73,16 @@ pub async fn issue(services: &Services, grant_id: &str, token: AccessToken) -> R
 pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), StoreError> {
     let store = &*services.ephemeral;
     store.put(&grant_revoked_key(grant_id), b"1", ttl(services)).await?;
-    let digests: Vec<String> = get_json(store, &grant_tokens_key(grant_id)).await?.unwrap_or_default();
-    for digest in digests {
+    for digest in store.set_members(&grant_tokens_key(grant_id)).await? {
         store.delete(&token_key(&digest)).await?;
     }
     Ok(())
+}
+
+/// Revokes one token (RFC 7009); `false` when there is no such live token.
+pub async fn revoke(services: &Services, value: &str) -> Result<bool, StoreError> {
+    let key = token_key(&crypto::digest(value));
+    Ok(services.ephemeral.take(&key).await?.is_some())
 }
 
 /// Revokes every access token issued within the SSO session `session`.

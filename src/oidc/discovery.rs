@@ -21,6 +21,10 @@ pub struct SesameMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 7009.
+    pub revocation_endpoint: String,
+    /// RFC 7662.
+    pub introspection_endpoint: String,
     /// RP-Initiated Logout 1.0.
     pub end_session_endpoint: String,
     /// Front-Channel Logout 1.0.
@@ -47,7 +51,7 @@ pub type SesameProviderMetadata = ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email"];
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 const SUPPORTED_CLAIMS: &[&str] = &[
     "iss",
@@ -83,6 +87,8 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
         SesameMetadata {
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
+            revocation_endpoint: url("/revoke"),
+            introspection_endpoint: url("/introspect"),
             end_session_endpoint: url("/end_session"),
             frontchannel_logout_supported: true,
             frontchannel_logout_session_supported: true,
@@ -96,7 +102,11 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
         SUPPORTED_SCOPES.iter().map(|s| Scope::new(s.to_string())).collect(),
     ))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::ClientCredentials,
+    ]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,

@@ -68,6 +68,11 @@ pub async fn end_session(
         services.outbox.enqueue(&deliveries).await?;
     }
     access_token::revoke_session(services, &live.handle).await?;
+    // Refresh tokens bound to the session die with it (offline ones do not),
+    // and so do the access tokens refreshed from them.
+    for family in services.refresh_tokens.revoke_session_tokens(&live.handle, now).await? {
+        access_token::revoke_grant(services, &family.to_string()).await?;
+    }
     session::end(services, live, reason).await?;
     Ok(front)
 }

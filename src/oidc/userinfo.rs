@@ -16,9 +16,11 @@ pub async fn claims(services: &Services, bearer_token: &str) -> Result<Map<Strin
             "the access token was not granted the openid scope",
         ));
     }
+    // A client's own token (client_credentials) speaks for no person.
+    let user_id = token.user_id.ok_or_else(invalid)?;
     let user = services
         .users
-        .find_user(token.user_id)
+        .find_user(user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(invalid)?;

@@ -162,6 +162,13 @@ pub async fn find_by_handle(services: &Services, handle: &str) -> Result<Option<
     }))
 }
 
+/// Whether the session with this handle is live, without counting this as
+/// its use (an app refreshing tokens is not the person being active).
+pub async fn is_live(services: &Services, handle: &str) -> Result<bool, StoreError> {
+    let session: Option<SsoSession> = get_json(&*services.ephemeral, &key(handle)).await?;
+    Ok(session.is_some_and(|s| s.expires_at(services) > services.clock.now()))
+}
+
 /// Records that `client_id` signed in through this session and returns its
 /// relying-party session id (`sid`), the same for every login of that app
 /// within this session.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, Client, LogoutDelivery, Scopes, StoredKey, User, Username};
+use crate::domain::{AuditEvent, Client, LogoutDelivery, RefreshToken, Scopes, StoredKey, User, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,6 +113,25 @@ pub trait LogoutOutbox: Send + Sync + 'static {
     async fn record_failure(&self, id: uuid::Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
     /// The newest notices first.
     async fn list_deliveries(&self, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+}
+
+/// Refresh tokens, in families.
+#[async_trait]
+pub trait RefreshTokenRepository: Send + Sync + 'static {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError>;
+    async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError>;
+    /// Consumes `old_hash` and stores `successor`, in one transaction. `None`
+    /// (and nothing stored) when `old_hash` is not a current token: unknown,
+    /// consumed or revoked. Of concurrent rotations of one token, one wins.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<Option<RefreshToken>, StoreError>;
+    async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError>;
+    /// Revokes the tokens bound to an SSO session; returns their families.
+    async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -30,17 +30,22 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
         doc["id_token_signing_alg_values_supported"],
         serde_json::json!(["RS256", "ES256"])
     );
-    assert_eq!(doc["grant_types_supported"], serde_json::json!(["authorization_code"]));
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["openid", "profile", "email"])
+        serde_json::json!(["openid", "profile", "email", "offline_access"])
     );
     assert!(doc.get("registration_endpoint").is_none());
     assert_eq!(doc["end_session_endpoint"], app.url("/end_session"));
+    assert_eq!(doc["revocation_endpoint"], app.url("/revoke"));
+    assert_eq!(doc["introspection_endpoint"], app.url("/introspect"));
     for flag in [
         "frontchannel_logout_supported",
         "frontchannel_logout_session_supported",

@@ -13,4 +13,5 @@ mod relying_app;
 mod sessions;
 mod sso;
 mod token;
+mod tokens;
 mod userinfo;

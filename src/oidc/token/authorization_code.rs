@@ -8,7 +8,10 @@ use crate::crypto;
 use crate::domain::{Client, CodeVerifier};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
-use crate::oidc::{access_token, code, id_token};
+use uuid::Uuid;
+
+use super::issue::{self, UserGrant, new_refresh_token};
+use crate::oidc::{access_token, code};
 use crate::services::Services;
 
 #[derive(Debug)]
@@ -33,6 +36,15 @@ impl CodeRequest {
 }
 
 /// Marks a code as redeemed, so a second use can be told from a bad code.
+/// The family id of the tokens a code yields: derived from the code, so
+/// nothing else can name it.
+fn family_of(code: &str) -> Uuid {
+    let digest = crypto::sha256(code.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
 fn used_key(grant_id: &str) -> String {
     format!("code-used:{grant_id}")
 }
@@ -47,8 +59,15 @@ pub(super) async fn redeem(
     let Some(stored) = code::take(services, &request.code).await? else {
         // RFC 6749 §4.1.2: if a code is used more than once, the server MUST
         // deny the request and SHOULD revoke all tokens issued from it.
-        if services.ephemeral.get(&used_key(&grant_id)).await?.is_some() {
-            access_token::revoke_grant(services, &grant_id).await?;
+        if let Some(family) = services.ephemeral.get(&used_key(&grant_id)).await? {
+            let family = String::from_utf8_lossy(&family).to_string();
+            access_token::revoke_grant(services, &family).await?;
+            if let Ok(family_id) = family.parse() {
+                services
+                    .refresh_tokens
+                    .revoke_family(family_id, services.clock.now())
+                    .await?;
+            }
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
             return Err(ProtocolError::invalid_grant("the authorization code was already used"));
         }
@@ -56,9 +75,16 @@ pub(super) async fn redeem(
             "the authorization code is invalid or expired",
         ));
     };
+    // One family per grant (the code's tokens, and every refresh of them),
+    // named after the code so that the mark of its use names it at once.
+    let family_id = family_of(&request.code);
     services
         .ephemeral
-        .put(&used_key(&grant_id), b"1", Duration::from_secs(access_ttl))
+        .put(
+            &used_key(&grant_id),
+            family_id.to_string().as_bytes(),
+            Duration::from_secs(access_ttl),
+        )
         .await?;
 
     if stored.expires_at <= services.clock.now() {
@@ -107,35 +133,31 @@ pub(super) async fn redeem(
         return Err(ProtocolError::invalid_grant("the user is no longer active"));
     }
 
-    let now = services.clock.now();
-    let token = access_token::AccessToken {
+    let offline = grant.scopes.contains("offline_access");
+    let user_grant = UserGrant {
+        client,
         user_id: grant.user_id,
-        client_id: grant.client_id.clone(),
         scopes: grant.scopes.clone(),
         sid: grant.sid.clone(),
-        session: grant.session.clone(),
-        issued_at: now,
-        expires_at: now + access_ttl as i64,
-    };
-    let Some(access_token) = access_token::issue(services, &grant_id, token).await? else {
-        return Err(ProtocolError::invalid_grant("the authorization code was already used"));
-    };
-    let subject = id_token::Subject {
-        user_id: grant.user_id,
-        client_id: &grant.client_id,
+        // offline_access: the refresh token outlives the SSO session.
+        session: (!offline).then(|| grant.session.clone()),
         auth_time: grant.auth_time,
-        nonce: grant.nonce.as_deref(),
-        sid: &grant.sid,
-        amr: &grant.amr,
-        alg: client.id_token_alg,
+        amr: grant.amr.clone(),
+        nonce: grant.nonce.clone(),
+        family_id,
     };
-    let id_token =
-        id_token::sign(services, &subject, Some(&access_token)).map_err(|e| ProtocolError::server_error(&e))?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: access_ttl,
-        id_token: Some(id_token),
-        scope: grant.scopes.to_string(),
-    })
+    let refresh_token = if client.may_use_grant("refresh_token") {
+        let absolute = services.clock.now() + services.settings.tokens.refresh_token_absolute_ttl_secs as i64;
+        let (value, row) = new_refresh_token(services, &user_grant, &grant.scopes, absolute);
+        services.refresh_tokens.insert_refresh_token(&row).await?;
+        Some(value)
+    } else {
+        None
+    };
+    // The access token of this first response lives and dies with the session.
+    let first = UserGrant {
+        session: Some(grant.session.clone()),
+        ..user_grant
+    };
+    issue::user_tokens(services, &first, refresh_token).await
 }

@@ -3,8 +3,11 @@
 
 mod authorization_code;
 pub mod client_auth;
+mod client_credentials;
+mod issue;
+mod refresh_token;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use self::client_auth::ClientCredentials;
 use crate::error::{ErrorCode, ProtocolError};
@@ -15,11 +18,19 @@ use crate::services::Services;
 #[derive(Debug)]
 pub enum TokenRequest {
     AuthorizationCode(authorization_code::CodeRequest),
+    RefreshToken(refresh_token::RefreshRequest),
+    ClientCredentials(client_credentials::ClientCredentialsRequest),
 }
 
 impl TokenRequest {
     pub fn parse(params: &Params) -> Result<TokenRequest, ProtocolError> {
         match params.require("grant_type")? {
+            "refresh_token" => Ok(TokenRequest::RefreshToken(refresh_token::RefreshRequest::parse(
+                params,
+            )?)),
+            "client_credentials" => Ok(TokenRequest::ClientCredentials(
+                client_credentials::ClientCredentialsRequest::parse(params)?,
+            )),
             "authorization_code" => Ok(TokenRequest::AuthorizationCode(authorization_code::CodeRequest::parse(
                 params,
             )?)),
@@ -33,18 +44,22 @@ impl TokenRequest {
     fn grant_type(&self) -> &'static str {
         match self {
             TokenRequest::AuthorizationCode(_) => "authorization_code",
+            TokenRequest::RefreshToken(_) => "refresh_token",
+            TokenRequest::ClientCredentials(_) => "client_credentials",
         }
     }
 }
 
 /// RFC 6749 §5.1 (and OIDC Core 3.1.3.3 for `id_token`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
-    pub token_type: &'static str,
+    pub token_type: String,
     pub expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
@@ -66,5 +81,7 @@ pub async fn exchange(
     }
     match request {
         TokenRequest::AuthorizationCode(request) => authorization_code::redeem(services, &client, request).await,
+        TokenRequest::RefreshToken(request) => refresh_token::refresh(services, &client, request).await,
+        TokenRequest::ClientCredentials(request) => client_credentials::grant(services, &client, request).await,
     }
 }

@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod keys;
 mod outbox;
+mod refresh_tokens;
 mod users;
 
 use std::str::FromStr;

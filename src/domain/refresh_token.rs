@@ -1,0 +1,24 @@
+use uuid::Uuid;
+
+use super::Scopes;
+
+/// A refresh token as stored (by digest), one of a family: the chain of
+/// tokens that one grant rotated through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: Uuid,
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub scopes: Scopes,
+    pub sid: String,
+    /// The SSO session it dies with; `None` when granted `offline_access`.
+    pub session: Option<String>,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub family_expires_at: i64,
+    pub consumed_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}

@@ -1,0 +1,77 @@
+//! The `client_credentials` grant (RFC 6749 §4.4): a confidential client's
+//! own access token, with no person, no ID token and no refresh token.
+
+use super::TokenResponse;
+use crate::domain::{Client, ClientType, Scopes};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::access_token;
+use crate::oidc::params::Params;
+use crate::services::Services;
+
+/// Scopes that speak of a person, meaningless without one.
+const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+#[derive(Debug)]
+pub struct ClientCredentialsRequest {
+    scope: Option<Scopes>,
+}
+
+impl ClientCredentialsRequest {
+    pub(super) fn parse(params: &Params) -> Result<ClientCredentialsRequest, ProtocolError> {
+        Ok(ClientCredentialsRequest {
+            scope: params
+                .get("scope")
+                .map(Scopes::parse)
+                .transpose()
+                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+        })
+    }
+}
+
+pub(super) async fn grant(
+    services: &Services,
+    client: &Client,
+    request: ClientCredentialsRequest,
+) -> Result<TokenResponse, ProtocolError> {
+    // §4.4: the client_credentials grant MUST only be used by confidential clients.
+    if client.client_type != ClientType::Confidential {
+        return Err(ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            "only confidential clients may use client_credentials",
+        ));
+    }
+    let allowed = Scopes::from_list(client.allowed_scopes.iter().filter(|s| !USER_SCOPES.contains(s)));
+    let scopes = match request.scope {
+        None => allowed,
+        Some(asked) if asked.iter().all(|s| allowed.contains(s)) => asked,
+        Some(_) => {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidScope,
+                "scope includes what this client may not have",
+            ));
+        }
+    };
+    let now = services.clock.now();
+    let ttl = services.settings.tokens.access_token_ttl_secs;
+    let token = access_token::AccessToken {
+        user_id: None,
+        client_id: client.client_id.clone(),
+        scopes: scopes.clone(),
+        sid: None,
+        session: None,
+        issued_at: now,
+        expires_at: now + ttl as i64,
+    };
+    let grant_id = format!("client:{}", client.client_id);
+    let access_token = access_token::issue(services, &grant_id, token)
+        .await?
+        .ok_or_else(|| ProtocolError::server_error(&"client grant revoked"))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        id_token: None,
+        refresh_token: None,
+        scope: scopes.to_string(),
+    })
+}

@@ -1,0 +1,97 @@
+//! Issuing the tokens of a grant made by a person: an access token, an ID
+//! token, and (when the client may refresh) a refresh token.
+
+use uuid::Uuid;
+
+use super::TokenResponse;
+use crate::crypto;
+use crate::domain::{Client, RefreshToken, Scopes};
+use crate::error::ProtocolError;
+use crate::oidc::{access_token, id_token};
+use crate::services::Services;
+
+/// What a person granted, as the code or refresh token carries it.
+pub(super) struct UserGrant<'a> {
+    pub client: &'a Client,
+    pub user_id: Uuid,
+    /// The scopes of this access token (a refresh may narrow them).
+    pub scopes: Scopes,
+    pub sid: String,
+    /// The SSO session the tokens die with (`None`: offline).
+    pub session: Option<String>,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    /// OIDC Core 12.2: an ID token from a refresh carries no nonce.
+    pub nonce: Option<String>,
+    pub family_id: Uuid,
+}
+
+/// A new refresh token of `family`, not yet stored.
+pub(super) fn new_refresh_token(
+    services: &Services,
+    grant: &UserGrant<'_>,
+    family_scopes: &Scopes,
+    family_expires_at: i64,
+) -> (String, RefreshToken) {
+    let now = services.clock.now();
+    let value = crypto::random_token();
+    let ttl = services.settings.tokens.refresh_token_ttl_secs as i64;
+    let row = RefreshToken {
+        token_hash: crypto::digest(&value),
+        family_id: grant.family_id,
+        client_id: grant.client.client_id.clone(),
+        user_id: grant.user_id,
+        scopes: family_scopes.clone(),
+        sid: grant.sid.clone(),
+        session: grant.session.clone(),
+        auth_time: grant.auth_time,
+        amr: grant.amr.clone(),
+        issued_at: now,
+        expires_at: (now + ttl).min(family_expires_at),
+        family_expires_at,
+        consumed_at: None,
+        revoked_at: None,
+    };
+    (value, row)
+}
+
+/// Issues the access and ID tokens; `refresh_token` is one already stored.
+pub(super) async fn user_tokens(
+    services: &Services,
+    grant: &UserGrant<'_>,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse, ProtocolError> {
+    let now = services.clock.now();
+    let access_ttl = services.settings.tokens.access_token_ttl_secs;
+    let token = access_token::AccessToken {
+        user_id: Some(grant.user_id),
+        client_id: grant.client.client_id.clone(),
+        scopes: grant.scopes.clone(),
+        sid: Some(grant.sid.clone()),
+        session: grant.session.clone(),
+        issued_at: now,
+        expires_at: now + access_ttl as i64,
+    };
+    let Some(access_token) = access_token::issue(services, &grant.family_id.to_string(), token).await? else {
+        return Err(ProtocolError::invalid_grant("the grant was revoked"));
+    };
+    let subject = id_token::Subject {
+        user_id: grant.user_id,
+        client_id: &grant.client.client_id,
+        auth_time: grant.auth_time,
+        nonce: grant.nonce.as_deref(),
+        sid: &grant.sid,
+        amr: &grant.amr,
+        alg: grant.client.id_token_alg,
+    };
+    let id_token =
+        id_token::sign(services, &subject, Some(&access_token)).map_err(|e| ProtocolError::server_error(&e))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: access_ttl,
+        id_token: Some(id_token),
+        refresh_token,
+        scope: grant.scopes.to_string(),
+    })
+}

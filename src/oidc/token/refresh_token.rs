@@ -1,0 +1,152 @@
+//! The `refresh_token` grant (RFC 6749 §6, OIDC Core 12, RFC 9700 §4.14):
+//! every use rotates the token; a consumed token presented again within the
+//! grace window (two tabs refreshing at once) gets the same successor, and
+//! later is taken as stolen: its whole family is revoked.
+
+use std::time::Duration;
+
+use super::TokenResponse;
+use super::issue::{self, UserGrant, new_refresh_token};
+use crate::crypto;
+use crate::domain::{AuditEvent, Client, RefreshToken, Scopes};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::access_token;
+use crate::oidc::params::Params;
+use crate::services::Services;
+use crate::session;
+use crate::store::ephemeral::{get_json, put_json};
+
+#[derive(Debug)]
+pub struct RefreshRequest {
+    refresh_token: String,
+    scope: Option<Scopes>,
+}
+
+impl RefreshRequest {
+    pub(super) fn parse(params: &Params) -> Result<RefreshRequest, ProtocolError> {
+        Ok(RefreshRequest {
+            refresh_token: params.require("refresh_token")?.to_string(),
+            scope: params
+                .get("scope")
+                .map(Scopes::parse)
+                .transpose()
+                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+        })
+    }
+}
+
+/// The response a rotation gave, kept for the grace window under the
+/// consumed token's digest.
+fn grace_key(token_hash: &str) -> String {
+    format!("refresh-grace:{token_hash}")
+}
+
+fn invalid() -> ProtocolError {
+    ProtocolError::invalid_grant("the refresh token is invalid, expired or revoked")
+}
+
+pub(super) async fn refresh(
+    services: &Services,
+    client: &Client,
+    request: RefreshRequest,
+) -> Result<TokenResponse, ProtocolError> {
+    let now = services.clock.now();
+    let hash = crypto::digest(&request.refresh_token);
+    let current = services
+        .refresh_tokens
+        .find_refresh_token(&hash)
+        .await?
+        .ok_or_else(invalid)?;
+    if current.client_id != client.client_id || current.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    if let Some(consumed_at) = current.consumed_at {
+        return reused(services, &current, consumed_at).await;
+    }
+    if current.expires_at <= now || current.family_expires_at <= now {
+        return Err(invalid());
+    }
+    // A token bound to an SSO session ends with it, however the session ended.
+    if let Some(session) = &current.session
+        && !session::is_live(services, session).await?
+    {
+        services.refresh_tokens.revoke_family(current.family_id, now).await?;
+        return Err(invalid());
+    }
+    // RFC 6749 §6: the scope may be narrowed, never widened.
+    let scopes = match &request.scope {
+        None => current.scopes.clone(),
+        Some(asked) if asked.iter().all(|s| current.scopes.contains(s)) => asked.clone(),
+        Some(_) => {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidScope,
+                "scope exceeds what was originally granted",
+            ));
+        }
+    };
+    let active = services
+        .users
+        .find_user(current.user_id)
+        .await?
+        .is_some_and(|u| !u.disabled);
+    if !active {
+        services.refresh_tokens.revoke_family(current.family_id, now).await?;
+        return Err(invalid());
+    }
+
+    let grant = UserGrant {
+        client,
+        user_id: current.user_id,
+        scopes,
+        sid: current.sid.clone(),
+        session: current.session.clone(),
+        // OIDC Core 12.2: auth_time is the original authentication's.
+        auth_time: current.auth_time,
+        amr: current.amr.clone(),
+        nonce: None,
+        family_id: current.family_id,
+    };
+    let (value, successor) = new_refresh_token(services, &grant, &current.scopes, current.family_expires_at);
+    if services
+        .refresh_tokens
+        .rotate_refresh_token(&hash, &successor, now)
+        .await?
+        .is_none()
+    {
+        // Another request rotated it a moment ago: answer as it did.
+        return from_grace_window(services, &hash).await;
+    }
+    let response = issue::user_tokens(services, &grant, Some(value)).await?;
+    let grace = Duration::from_secs(services.settings.tokens.refresh_grace_secs.max(1));
+    put_json(&*services.ephemeral, &grace_key(&hash), &response, grace).await?;
+    Ok(response)
+}
+
+/// A consumed token came back: a concurrent duplicate within the grace
+/// window, or a replay (the token was stolen) after it.
+async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -> Result<TokenResponse, ProtocolError> {
+    let now = services.clock.now();
+    if now - consumed_at <= services.settings.tokens.refresh_grace_secs as i64 {
+        return from_grace_window(services, &current.token_hash).await;
+    }
+    services.refresh_tokens.revoke_family(current.family_id, now).await?;
+    access_token::revoke_grant(services, &current.family_id.to_string()).await?;
+    let event = AuditEvent::new("refresh_token_reused", now)
+        .user(current.user_id)
+        .client(&current.client_id)
+        .detail(format!("family {} revoked", current.family_id));
+    services.audit(event).await;
+    Err(invalid())
+}
+
+/// The response the winning rotation gave. It may still be on its way: wait
+/// briefly for it rather than fail the duplicate.
+async fn from_grace_window(services: &Services, token_hash: &str) -> Result<TokenResponse, ProtocolError> {
+    for _ in 0..40 {
+        if let Some(response) = get_json::<TokenResponse>(&*services.ephemeral, &grace_key(token_hash)).await? {
+            return Ok(response);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err(invalid())
+}

@@ -1,0 +1,139 @@
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{SqlStore, on_pool};
+use crate::domain::{RefreshToken, Scopes};
+use crate::store::{RefreshTokenRepository, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    token_hash: String,
+    family_id: Uuid,
+    client_id: String,
+    user_id: Uuid,
+    scopes: String,
+    sid: String,
+    session: Option<String>,
+    auth_time: i64,
+    amr: String,
+    issued_at: i64,
+    expires_at: i64,
+    family_expires_at: i64,
+    consumed_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl Row {
+    fn into_token(self) -> Result<RefreshToken, StoreError> {
+        Ok(RefreshToken {
+            scopes: Scopes::parse(&self.scopes).map_err(StoreError::Corrupt)?,
+            amr: self.amr.split_whitespace().map(str::to_string).collect(),
+            token_hash: self.token_hash,
+            family_id: self.family_id,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            sid: self.sid,
+            session: self.session,
+            auth_time: self.auth_time,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            family_expires_at: self.family_expires_at,
+            consumed_at: self.consumed_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, \
+     auth_time, amr, issued_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, issued_at, \
+     expires_at, family_expires_at, consumed_at, revoked_at";
+
+/// Binds a token's columns to `INSERT`.
+macro_rules! bind_token {
+    ($query:expr, $t:expr) => {
+        $query
+            .bind(&$t.token_hash)
+            .bind($t.family_id)
+            .bind(&$t.client_id)
+            .bind($t.user_id)
+            .bind($t.scopes.to_string())
+            .bind(&$t.sid)
+            .bind($t.session.as_deref())
+            .bind($t.auth_time)
+            .bind($t.amr.join(" "))
+            .bind($t.issued_at)
+            .bind($t.expires_at)
+            .bind($t.family_expires_at)
+    };
+}
+
+#[async_trait]
+impl RefreshTokenRepository for SqlStore {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
+        on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError> {
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1")))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Row::into_token).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        let consumed: Option<Row> = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let consumed: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "UPDATE refresh_tokens SET consumed_at = $2 \
+                 WHERE token_hash = $1 AND consumed_at IS NULL AND revoked_at IS NULL RETURNING {COLUMNS}"
+            )))
+            .bind(old_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if consumed.is_some() {
+                bind_token!(sqlx::query(INSERT), successor).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            consumed
+        });
+        consumed.map(Row::into_token).transpose()
+    }
+
+    async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
+        let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",
+        )
+        .bind(session)
+        .bind(now)
+        .fetch_all(pool)
+        .await)?;
+        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
+        families.sort();
+        families.dedup();
+        Ok(families)
+    }
+}

@@ -1,0 +1,369 @@
+//! Token lifecycle: refresh rotation with reuse detection and a grace window,
+//! lifetimes, scope narrowing, revocation (RFC 7009), introspection
+//! (RFC 7662) and client_credentials.
+
+use serde_json::Value;
+use sesame::admin::{self, NewClient};
+
+use crate::helpers::{Backend, TestApp, TestClient, spawn_app, spawn_app_with};
+
+async fn tokens(app: &TestApp, client: &TestClient) -> Value {
+    let (code, verifier) = app.get_code(client, "alice").await;
+    app.redeem(client, &code, &verifier).await.json().await.unwrap()
+}
+
+async fn refresh(app: &TestApp, client: &TestClient, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    app.token(client, &form).await
+}
+
+async fn setup(backend: Backend) -> (TestApp, TestClient) {
+    let app = spawn_app(backend).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    (app, client)
+}
+
+async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
+    app.api
+        .get(app.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn introspect(app: &TestApp, client: &TestClient, token: &str) -> Value {
+    app.api
+        .post(app.url("/introspect"))
+        .basic_auth(&client.client_id, client.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn refresh_rotates_and_keeps_the_original_authentication(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let first = tokens(&app, &client).await;
+    let first_refresh = first["refresh_token"].as_str().expect("a refresh token");
+    app.clock.advance(100);
+    let response = refresh(&app, &client, first_refresh, None).await;
+    assert_eq!(response.status(), 200);
+    let second: Value = response.json().await.unwrap();
+    let second_refresh = second["refresh_token"].as_str().unwrap();
+    assert_ne!(second_refresh, first_refresh, "each use rotates the token");
+    assert_eq!(
+        userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
+        200
+    );
+
+    let claims = |token: &Value| {
+        app.services
+            .keys
+            .verify(token["id_token"].as_str().unwrap())
+            .unwrap()
+            .claims_set()
+            .clone()
+    };
+    let (before, after) = (claims(&first), claims(&second));
+    // OIDC Core 12.2: same sub, auth_time and sid; a new iat; no nonce.
+    assert_eq!(before["sub"], after["sub"]);
+    assert_eq!(before["auth_time"], after["auth_time"]);
+    assert_eq!(before["sid"], after["sid"]);
+    assert_eq!(after["iat"].as_i64().unwrap(), before["iat"].as_i64().unwrap() + 100);
+    assert!(!after.contains_key("nonce"));
+}
+
+async fn a_replayed_refresh_token_revokes_its_family(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let first = tokens(&app, &client).await;
+    let stolen = first["refresh_token"].as_str().unwrap().to_string();
+    let second: Value = refresh(&app, &client, &stolen, None).await.json().await.unwrap();
+    app.clock.advance(60);
+    let replay = refresh(&app, &client, &stolen, None).await;
+    assert_eq!(replay.status(), 400);
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    // The whole family is dead, and the access tokens issued from it.
+    let successor = refresh(&app, &client, second["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(successor.status(), 400);
+    assert_eq!(
+        userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
+        401
+    );
+    let events = app.services.audit.recent(50).await.unwrap();
+    assert!(events.iter().any(|e| e.event == "refresh_token_reused"));
+}
+
+async fn two_tabs_refreshing_at_once_both_succeed_with_the_same_successor(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let first = tokens(&app, &client).await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let (a, b) = tokio::join!(refresh(&app, &client, token, None), refresh(&app, &client, token, None));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a["refresh_token"], b["refresh_token"], "the same successor");
+    // The family lives on.
+    let next = refresh(&app, &client, a["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(next.status(), 200);
+}
+
+async fn refresh_tokens_expire_slide_and_end_with_the_session(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.tokens.refresh_token_ttl_secs = 1000;
+        s.tokens.refresh_token_absolute_ttl_secs = 2500;
+        s.session.idle_timeout_secs = 100_000;
+        s.session.absolute_timeout_secs = 100_000;
+    })
+    .await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    let mut token = tokens(&app, &client).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Used every 900 s, it slides…
+    for _ in 0..2 {
+        app.clock.advance(900);
+        let body: Value = refresh(&app, &client, &token, None).await.json().await.unwrap();
+        token = body["refresh_token"].as_str().expect("still valid").to_string();
+    }
+    // …until the family's absolute lifetime.
+    app.clock.advance(900);
+    assert_eq!(
+        refresh(&app, &client, &token, None).await.status(),
+        400,
+        "2 700 s > 2 500 s absolute"
+    );
+
+    // Unused past its sliding lifetime, a fresh token expires.
+    let fresh = tokens(&app, &client).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.clock.advance(1001);
+    assert_eq!(refresh(&app, &client, &fresh, None).await.status(), 400);
+
+    // Bound to the SSO session: signing out ends it.
+    let bound = tokens(&app, &client).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    assert_eq!(refresh(&app, &client, &bound, None).await.status(), 400);
+}
+
+async fn offline_access_outlives_the_session(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let verifier = "o".repeat(43);
+    let challenge = crate::helpers::pkce_challenge(&verifier);
+    let response = app
+        .login_through(
+            &[
+                ("client_id", client.client_id.as_str()),
+                ("redirect_uri", client.redirect_uri.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid offline_access"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+            "alice",
+        )
+        .await;
+    let code = crate::helpers::redirect_params(&response)["code"].clone();
+    let body: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    let offline = body["refresh_token"].as_str().unwrap();
+    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    assert_eq!(
+        userinfo_status(&app, body["access_token"].as_str().unwrap()).await,
+        401,
+        "the session's access token ends"
+    );
+    let refreshed = refresh(&app, &client, offline, None).await;
+    assert_eq!(refreshed.status(), 200, "an offline_access token does not");
+}
+
+async fn scope_may_narrow_never_widen(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let first = tokens(&app, &client).await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let wider = refresh(&app, &client, token, Some("openid profile email offline_access")).await;
+    assert_eq!(wider.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    let narrower: Value = refresh(&app, &client, token, Some("openid"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(narrower["scope"], "openid");
+    let info: Value = app
+        .api
+        .get(app.url("/userinfo"))
+        .bearer_auth(narrower["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info.get("email").is_none(), "the narrowed token has no email scope");
+    // The family keeps what was granted.
+    let again: Value = refresh(&app, &client, narrower["refresh_token"].as_str().unwrap(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["scope"], "openid profile email");
+}
+
+async fn refresh_tokens_belong_to_their_client(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let other = app.add_client(false).await;
+    let first = tokens(&app, &client).await;
+    let response = refresh(&app, &other, first["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let unknown = refresh(&app, &client, "not-a-token", None).await;
+    assert_eq!(unknown.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+async fn revocation_and_introspection(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let resource_server = app.add_client(false).await;
+    let issued = tokens(&app, &client).await;
+    let (access, refresh_token) = (
+        issued["access_token"].as_str().unwrap(),
+        issued["refresh_token"].as_str().unwrap(),
+    );
+
+    let active = introspect(&app, &resource_server, access).await;
+    assert_eq!(active["active"], true);
+    assert_eq!(active["client_id"], client.client_id.as_str());
+    assert_eq!(active["scope"], "openid profile email");
+    for claim in ["sub", "exp", "iat", "token_type", "aud", "sid", "iss"] {
+        assert!(active.get(claim).is_some(), "introspection lacks {claim}");
+    }
+    assert_eq!(
+        introspect(&app, &resource_server, refresh_token).await["token_type"],
+        "refresh_token"
+    );
+    assert_eq!(
+        introspect(&app, &resource_server, "unknown").await,
+        serde_json::json!({"active": false})
+    );
+
+    let revoke = |token: &str, hint: &str| {
+        app.api
+            .post(app.url("/revoke"))
+            .basic_auth(&client.client_id, client.secret.as_deref())
+            .form(&[("token", token), ("token_type_hint", hint)])
+            .send()
+    };
+    assert_eq!(
+        revoke("unknown-token", "access_token").await.unwrap().status(),
+        200,
+        "always 200"
+    );
+    assert_eq!(revoke(access, "access_token").await.unwrap().status(), 200);
+    assert_eq!(introspect(&app, &resource_server, access).await["active"], false);
+    assert_eq!(userinfo_status(&app, access).await, 401);
+
+    // Revoking a refresh token revokes its family and what it issued.
+    let refreshed: Value = refresh(&app, &client, refresh_token, None).await.json().await.unwrap();
+    assert_eq!(
+        revoke(refreshed["refresh_token"].as_str().unwrap(), "refresh_token")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        introspect(&app, &resource_server, refreshed["access_token"].as_str().unwrap()).await["active"],
+        false
+    );
+    assert_eq!(
+        refresh(&app, &client, refreshed["refresh_token"].as_str().unwrap(), None)
+            .await
+            .status(),
+        400
+    );
+
+    // Both endpoints authenticate the client.
+    let anonymous = app
+        .api
+        .post(app.url("/introspect"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let wrong = app
+        .api
+        .post(app.url("/revoke"))
+        .basic_auth(&client.client_id, Some("wrong"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().contains_key("www-authenticate"));
+}
+
+async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        NewClient {
+            name: "Service".into(),
+            redirect_uris: vec!["https://service.example/cb".into()],
+            grant_types: vec!["client_credentials".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let service = TestClient {
+        client_id: created.client.client_id,
+        secret: created.secret,
+        redirect_uri: "https://service.example/cb".into(),
+    };
+    let response = app.token(&service, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo_status(&app, token).await,
+        403,
+        "no openid scope: no person behind it"
+    );
+    let asked_openid = app
+        .token(&service, &[("grant_type", "client_credentials"), ("scope", "openid")])
+        .await;
+    assert_eq!(asked_openid.json::<Value>().await.unwrap()["error"], "invalid_scope");
+
+    // A client not allowed the grant.
+    let web = app.add_client(false).await;
+    let refused = app.token(&web, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+}
+
+crate::on_both_backends!(
+    refresh_rotates_and_keeps_the_original_authentication,
+    a_replayed_refresh_token_revokes_its_family,
+    two_tabs_refreshing_at_once_both_succeed_with_the_same_successor,
+    refresh_tokens_expire_slide_and_end_with_the_session,
+    offline_access_outlives_the_session,
+    scope_may_narrow_never_widen,
+    refresh_tokens_belong_to_their_client,
+    revocation_and_introspection,
+    client_credentials_for_confidential_clients_allowed_it,
+);
