@@ -134,7 +134,7 @@ struct ClientAdd {
     /// Choose the client id instead of generating one.
     #[arg(long)]
     client_id: Option<String>,
-    /// client_secret_basic (default) or client_secret_post.
+    /// client_secret_basic (default), client_secret_post or private_key_jwt.
     #[arg(long)]
     auth_method: Option<String>,
     /// The operator's own app: people are not asked for consent.
@@ -156,6 +156,12 @@ struct ClientAdd {
     /// Default: authorization_code and refresh_token.
     #[arg(long = "grant-type")]
     grant_types: Vec<String>,
+    /// For --auth-method private_key_jwt: a file holding the client's public JWK Set.
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// For --auth-method private_key_jwt: where Sesame fetches the client's JWK Set.
+    #[arg(long)]
+    jwks_uri: Option<String>,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -224,6 +230,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 None => None,
                 Some(a) => Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?),
             };
+            let jwks = match &args.jwks_file {
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
+                }
+                None => None,
+            };
             let sql = startup::connect_sql(&settings).await?;
             let created = admin::add_client(
                 &sql,
@@ -240,6 +252,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     backchannel_logout_uri: args.backchannel_logout_uri,
                     frontchannel_logout_uri: args.frontchannel_logout_uri,
                     grant_types: args.grant_types,
+                    jwks,
+                    jwks_uri: args.jwks_uri,
                 },
             )
             .await?;

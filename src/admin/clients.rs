@@ -26,6 +26,10 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     /// Grant types; `authorization_code` and `refresh_token` when empty.
     pub grant_types: Vec<String>,
+    /// For `private_key_jwt`: the client's public keys (a JWK Set, JSON)…
+    pub jwks: Option<String>,
+    /// …or where Sesame fetches them.
+    pub jwks_uri: Option<String>,
 }
 
 const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
@@ -63,6 +67,7 @@ pub async fn add_client(
         .map_err(AdminError::Invalid)?;
     let backchannel_logout_uri = new.backchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
     let frontchannel_logout_uri = new.frontchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
+    client_keys(&new)?;
     let grant_types = if new.grant_types.is_empty() {
         vec!["authorization_code".to_string(), "refresh_token".to_string()]
     } else {
@@ -97,6 +102,7 @@ pub async fn add_client(
                 "a confidential client authenticates with its secret".into(),
             ));
         }
+        (false, Some(AuthMethod::PrivateKeyJwt)) => (ClientType::Confidential, AuthMethod::PrivateKeyJwt, None),
         (false, method) => (
             ClientType::Confidential,
             method.unwrap_or(AuthMethod::ClientSecretBasic),
@@ -116,6 +122,8 @@ pub async fn add_client(
         grant_types,
         first_party: new.first_party,
         id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
+        jwks: new.jwks.clone(),
+        jwks_uri: new.jwks_uri.clone(),
         backchannel_logout_uri,
         backchannel_logout_session_required: false,
         frontchannel_logout_uri,
@@ -125,6 +133,32 @@ pub async fn add_client(
     };
     clients.create_client(&client).await?;
     Ok(CreatedClient { client, secret })
+}
+
+/// `private_key_jwt` needs the client's public keys: exactly one of an inline
+/// JWK Set (public keys only) or an https URI (loopback http for development).
+fn client_keys(new: &NewClient) -> Result<(), AdminError> {
+    let wants_keys = new.auth_method == Some(AuthMethod::PrivateKeyJwt);
+    match (&new.jwks, &new.jwks_uri) {
+        (None, None) if wants_keys => Err(AdminError::Invalid("private_key_jwt needs jwks or jwks_uri".into())),
+        (Some(_), Some(_)) => Err(AdminError::Invalid("give jwks or jwks_uri, not both".into())),
+        (Some(_), None) | (None, Some(_)) if !wants_keys => Err(AdminError::Invalid(
+            "jwks and jwks_uri are for the private_key_jwt auth method".into(),
+        )),
+        (Some(jwks), None) => {
+            let set = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
+                .map_err(|e| AdminError::Invalid(format!("jwks is not a JWK Set: {e}")))?;
+            if set.keys().is_empty() {
+                return Err(AdminError::Invalid("jwks holds no key".into()));
+            }
+            if set.keys().iter().any(|k| k.parameter("d").is_some()) {
+                return Err(AdminError::Invalid("jwks must hold public keys only".into()));
+            }
+            Ok(())
+        }
+        (None, Some(uri)) => logout_uri(uri).map(|_| ()),
+        (None, None) => Ok(()),
+    }
 }
 
 /// A logout URI: absolute http(s), no fragment (Back-Channel Logout 1.0 §2.2,

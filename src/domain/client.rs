@@ -34,6 +34,8 @@ impl ClientType {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A JWT signed with the client's own key (RFC 7523, OIDC Core 9).
+    PrivateKeyJwt,
     None,
 }
 
@@ -42,6 +44,7 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::None => "none",
         }
     }
@@ -49,6 +52,7 @@ impl AuthMethod {
         match s {
             "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             "none" => Some(AuthMethod::None),
             _ => None,
         }
@@ -75,6 +79,9 @@ pub struct Client {
     pub backchannel_logout_session_required: bool,
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    /// For `private_key_jwt`: the client's JWK Set (JSON), or where to fetch it.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -9,6 +9,7 @@ mod flow;
 mod keys;
 mod login;
 mod logout;
+mod private_key_jwt;
 mod relying_app;
 mod sessions;
 mod sso;

@@ -12,9 +12,22 @@ use crate::services::Services;
 
 #[derive(Debug)]
 pub enum ClientCredentials {
-    Basic { client_id: String, secret: String },
-    Post { client_id: String, secret: String },
-    None { client_id: String },
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
+    /// `private_key_jwt`: a JWT the client signed.
+    Assertion {
+        client_id: String,
+        assertion: String,
+    },
+    None {
+        client_id: String,
+    },
 }
 
 fn bad_client() -> ProtocolError {
@@ -27,6 +40,28 @@ impl ClientCredentials {
     /// in a request.
     pub fn extract(authorization: Option<&str>, params: &Params) -> Result<ClientCredentials, ProtocolError> {
         let posted_secret = params.get("client_secret");
+        if let Some(assertion) = params.get("client_assertion") {
+            if authorization.is_some() || posted_secret.is_some() {
+                return Err(ProtocolError::invalid_request(
+                    "use one client authentication method, not a client_assertion and a secret",
+                ));
+            }
+            if params.get("client_assertion_type") != Some(super::client_assertion::JWT_BEARER) {
+                return Err(ProtocolError::invalid_request(
+                    "client_assertion_type must be jwt-bearer",
+                ));
+            }
+            let client_id = super::client_assertion::claimed_client_id(assertion).ok_or_else(bad_client)?;
+            if params.get("client_id").is_some_and(|id| id != client_id) {
+                return Err(ProtocolError::invalid_request(
+                    "client_id differs from the assertion's subject",
+                ));
+            }
+            return Ok(ClientCredentials::Assertion {
+                client_id,
+                assertion: assertion.to_string(),
+            });
+        }
         if let Some(header) = authorization {
             if posted_secret.is_some() {
                 return Err(ProtocolError::invalid_request(
@@ -55,6 +90,7 @@ impl ClientCredentials {
         match self {
             ClientCredentials::Basic { client_id, .. }
             | ClientCredentials::Post { client_id, .. }
+            | ClientCredentials::Assertion { client_id, .. }
             | ClientCredentials::None { client_id } => client_id,
         }
     }
@@ -63,6 +99,7 @@ impl ClientCredentials {
         match self {
             ClientCredentials::Basic { .. } => AuthMethod::ClientSecretBasic,
             ClientCredentials::Post { .. } => AuthMethod::ClientSecretPost,
+            ClientCredentials::Assertion { .. } => AuthMethod::PrivateKeyJwt,
             ClientCredentials::None { .. } => AuthMethod::None,
         }
     }
@@ -70,7 +107,7 @@ impl ClientCredentials {
     fn secret(&self) -> Option<&str> {
         match self {
             ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => Some(secret),
-            ClientCredentials::None { .. } => None,
+            ClientCredentials::Assertion { .. } | ClientCredentials::None { .. } => None,
         }
     }
 }
@@ -109,6 +146,12 @@ pub async fn authenticate(services: &Services, credentials: &ClientCredentials) 
     };
     let client = client.ok_or_else(bad_client)?;
     if client.auth_method != credentials.method() || !secret_ok {
+        return Err(bad_client());
+    }
+    if let ClientCredentials::Assertion { assertion, .. } = credentials
+        && let Err(reason) = super::client_assertion::verify(services, &client, assertion).await
+    {
+        tracing::info!(client_id = %client.client_id, %reason, "client assertion refused");
         return Err(bad_client());
     }
     Ok(client)

@@ -2,6 +2,7 @@
 //! client, parse the grant into its typed request, hand it to its grant.
 
 mod authorization_code;
+pub mod client_assertion;
 pub mod client_auth;
 mod client_credentials;
 mod issue;

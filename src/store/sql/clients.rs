@@ -21,6 +21,8 @@ struct ClientRow {
     backchannel_logout_session_required: bool,
     frontchannel_logout_uri: Option<String>,
     frontchannel_logout_session_required: bool,
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -50,6 +52,8 @@ impl ClientRow {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
+            jwks: self.jwks.clone(),
+            jwks_uri: self.jwks_uri.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
@@ -68,8 +72,8 @@ impl ClientRepository for SqlStore {
             "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
              redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
              backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             jwks, jwks_uri, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -86,6 +90,8 @@ impl ClientRepository for SqlStore {
         .bind(client.backchannel_logout_session_required)
         .bind(client.frontchannel_logout_uri.as_deref())
         .bind(client.frontchannel_logout_session_required)
+        .bind(client.jwks.as_deref())
+        .bind(client.jwks_uri.as_deref())
         .bind(client.created_at)
         .bind(client.updated_at)
         .execute(pool)
@@ -101,7 +107,7 @@ impl ClientRepository for SqlStore {
                 "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
                  post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
                  backchannel_logout_session_required, frontchannel_logout_uri, \
-                 frontchannel_logout_session_required, created_at, updated_at \
+                 frontchannel_logout_session_required, jwks, jwks_uri, created_at, updated_at \
                  FROM clients WHERE client_id = $1",
             )
             .bind(client_id)

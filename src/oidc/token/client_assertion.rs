@@ -1,0 +1,127 @@
+//! `private_key_jwt` client authentication (RFC 7523 §2.2 and §3, OIDC Core
+//! 9): the client signs a short-lived JWT with its own key; each assertion is
+//! accepted once.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwk::{Jwk, JwkSet};
+use josekit::jws::{ES256, RS256};
+
+use crate::crypto;
+use crate::domain::Client;
+use crate::outbound::AddressPolicy;
+use crate::services::Services;
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Longest lifetime accepted for an assertion (its jti is remembered that long).
+const MAX_LIFETIME_SECS: i64 = 600;
+/// Clock difference tolerated with the client.
+const LEEWAY_SECS: i64 = 30;
+/// How long a fetched `jwks_uri` document is reused.
+const JWKS_CACHE_SECS: u64 = 300;
+const MAX_JWKS_BYTES: usize = 65_536;
+
+/// The client an assertion says it comes from (`sub`, else `iss`), read
+/// before verification only to find whose keys verify it.
+pub fn claimed_client_id(assertion: &str) -> Option<String> {
+    let payload = assertion.split('.').nth(1)?;
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims["sub"].as_str().or(claims["iss"].as_str()).map(str::to_string)
+}
+
+/// Verifies `assertion` for `client`; `Err` carries the reason, for the log
+/// only (the client just hears `invalid_client`).
+pub async fn verify(services: &Services, client: &Client, assertion: &str) -> Result<(), String> {
+    let header = josekit::jwt::decode_header(assertion).map_err(|e| e.to_string())?;
+    let alg = header.claim("alg").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let kid = header.claim("kid").and_then(|v| v.as_str()).map(str::to_string);
+    let keys = client_keys(services, client).await?;
+    let candidates: Vec<&Jwk> = keys
+        .keys()
+        .into_iter()
+        .filter(|k| kid.as_deref().is_none_or(|kid| k.key_id() == Some(kid)))
+        .collect();
+    let payload = candidates
+        .iter()
+        .find_map(|jwk| {
+            let verified = match alg.as_str() {
+                "RS256" => josekit::jwt::decode_with_verifier(assertion, &RS256.verifier_from_jwk(jwk).ok()?),
+                "ES256" => josekit::jwt::decode_with_verifier(assertion, &ES256.verifier_from_jwk(jwk).ok()?),
+                _ => return None,
+            };
+            verified.ok().map(|(payload, _)| payload)
+        })
+        .ok_or("no key of the client verifies the assertion (RS256 or ES256)")?;
+
+    // RFC 7523 §3: iss and sub are the client id; aud names this server.
+    let id = client.client_id.as_str();
+    if payload.issuer() != Some(id) || payload.subject() != Some(id) {
+        return Err("iss and sub must both be the client_id".into());
+    }
+    let issuer = &services.settings.issuer;
+    let audiences = [
+        issuer.clone(),
+        format!("{issuer}/token"),
+        format!("{issuer}/revoke"),
+        format!("{issuer}/introspect"),
+    ];
+    if !payload
+        .audience()
+        .is_some_and(|aud| aud.iter().any(|a| audiences.iter().any(|ours| ours == a)))
+    {
+        return Err("aud must be this server's issuer or endpoint".into());
+    }
+    let now = services.clock.now();
+    let exp = payload
+        .claim("exp")
+        .and_then(|v| v.as_i64())
+        .ok_or("the assertion has no exp")?;
+    if exp + LEEWAY_SECS <= now {
+        return Err("the assertion expired".into());
+    }
+    if exp > now + MAX_LIFETIME_SECS {
+        return Err("the assertion lives too long".into());
+    }
+    let jti = payload.jwt_id().ok_or("the assertion has no jti")?;
+    // Accepted once: the first to count this jti wins, until it would expire anyway.
+    let key = format!("assertion-jti:{id}:{}", crypto::digest(jti));
+    let ttl = Duration::from_secs((exp - now + LEEWAY_SECS).max(1) as u64);
+    let seen = services.ephemeral.incr(&key, ttl).await.map_err(|e| e.to_string())?;
+    if seen != 1 {
+        return Err("the assertion's jti was already used".into());
+    }
+    Ok(())
+}
+
+async fn client_keys(services: &Services, client: &Client) -> Result<JwkSet, String> {
+    if let Some(jwks) = &client.jwks {
+        return JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| e.to_string());
+    }
+    let uri = client.jwks_uri.as_deref().ok_or("the client has no keys")?;
+    let cache_key = format!("client-jwks:{}", crypto::digest(uri));
+    let cached = services.ephemeral.get(&cache_key).await.map_err(|e| e.to_string())?;
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            AddressPolicy::from_settings(&services.settings.outbound).check_url(uri)?;
+            let response = services.outbound.get(uri).send().await.map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("jwks_uri answered HTTP {}", response.status()));
+            }
+            let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
+            if body.len() > MAX_JWKS_BYTES {
+                return Err("jwks_uri document is too large".into());
+            }
+            services
+                .ephemeral
+                .put(&cache_key, &body, Duration::from_secs(JWKS_CACHE_SECS))
+                .await
+                .map_err(|e| e.to_string())?;
+            body
+        }
+    };
+    JwkSet::from_bytes(&body).map_err(|e| e.to_string())
+}

@@ -1,0 +1,196 @@
+//! `private_key_jwt` client authentication (RFC 7523, OIDC Core 9), keys
+//! registered inline or fetched from a `jwks_uri`, each assertion used once.
+
+use josekit::jws::{JwsHeader, RS256};
+use josekit::jwt::{self, JwtPayload};
+use serde_json::Value;
+use sesame::admin::{self, NewClient};
+use sesame::clock::Clock;
+use sesame::domain::AuthMethod;
+use sesame::keys::{Alg, KeyMaterial};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+struct KeyClient {
+    client_id: String,
+    key: KeyMaterial,
+}
+
+fn jwks_of(key: &KeyMaterial) -> String {
+    serde_json::json!({ "keys": [key.public_jwk] }).to_string()
+}
+
+async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>) -> Result<String, String> {
+    admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        NewClient {
+            name: "Signed".into(),
+            redirect_uris: vec!["https://signed.example/cb".into()],
+            auth_method: Some(AuthMethod::PrivateKeyJwt),
+            grant_types: vec!["client_credentials".into()],
+            jwks,
+            jwks_uri,
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|c| {
+        assert!(c.secret.is_none(), "no secret for private_key_jwt");
+        c.client.client_id
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn assertion(app: &TestApp, client: &KeyClient, aud: &str, exp_in: i64, jti: &str) -> String {
+    let now = app.clock.now();
+    let mut payload = JwtPayload::new();
+    payload.set_issuer(&client.client_id);
+    payload.set_subject(&client.client_id);
+    payload.set_audience(vec![aud]);
+    payload.set_jwt_id(jti);
+    payload.set_claim("iat", Some(now.into())).unwrap();
+    payload.set_claim("exp", Some((now + exp_in).into())).unwrap();
+    let mut header = JwsHeader::new();
+    header.set_key_id(&client.key.kid);
+    let signer = RS256.signer_from_pem(&client.key.private_pem).unwrap();
+    jwt::encode_with_signer(&payload, &header, &signer).unwrap()
+}
+
+async fn token_with(app: &TestApp, assertion: &str) -> (u16, Value) {
+    let response = app
+        .api
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn signed_assertions_authenticate_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = KeyMaterial::generate(Alg::RS256).unwrap();
+    let client = KeyClient {
+        client_id: register(&app, Some(jwks_of(&key)), None).await.unwrap(),
+        key,
+    };
+    let token_endpoint = app.url("/token");
+    let good = assertion(&app, &client, &token_endpoint, 60, "jti-1");
+    let (status, body) = token_with(&app, &good).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+
+    let (status, body) = token_with(&app, &good).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a replayed assertion"
+    );
+
+    let issuer_audience = assertion(&app, &client, &app.issuer, 60, "jti-2");
+    assert_eq!(
+        token_with(&app, &issuer_audience).await.0,
+        200,
+        "the issuer is an accepted audience"
+    );
+
+    for (bad, why) in [
+        (
+            assertion(&app, &client, "https://elsewhere.example/token", 60, "jti-3"),
+            "another audience",
+        ),
+        (assertion(&app, &client, &token_endpoint, -120, "jti-4"), "expired"),
+        (
+            assertion(&app, &client, &token_endpoint, 3600, "jti-5"),
+            "too long-lived",
+        ),
+    ] {
+        let (status, body) = token_with(&app, &bad).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{why}");
+    }
+    let stranger = KeyClient {
+        client_id: client.client_id.clone(),
+        key: KeyMaterial::generate(Alg::RS256).unwrap(),
+    };
+    let forged = assertion(&app, &stranger, &token_endpoint, 60, "jti-6");
+    assert_eq!(
+        token_with(&app, &forged).await.0,
+        401,
+        "signed with a key the client did not register"
+    );
+
+    // A secret is no way in for this client.
+    let secret = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth(&client.client_id, Some("guess"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secret.status(), 401);
+}
+
+async fn keys_are_fetched_from_the_jwks_uri(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = KeyMaterial::generate(Alg::RS256).unwrap();
+    let jwks = jwks_of(&key);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || {
+        let jwks = jwks.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            let jwks = jwks.clone();
+            async move {
+                actix_web::HttpResponse::Ok()
+                    .content_type("application/json")
+                    .body(jwks)
+            }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let client = KeyClient {
+        client_id: register(&app, None, Some(format!("http://127.0.0.1:{port}/jwks")))
+            .await
+            .unwrap(),
+        key,
+    };
+    let good = assertion(&app, &client, &app.url("/token"), 60, "jti-uri");
+    let (status, body) = token_with(&app, &good).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn registration_demands_public_keys(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert!(register(&app, None, None).await.unwrap_err().contains("jwks"));
+    let key = KeyMaterial::generate(Alg::ES256).unwrap();
+    let private = serde_json::json!({ "keys": [josekit::jwk::Jwk::from_bytes(
+        josekit::jws::ES256.key_pair_from_pem(&key.private_pem).unwrap().to_jwk_private_key().to_string()
+    ).unwrap()] })
+    .to_string();
+    assert!(
+        register(&app, Some(private), None)
+            .await
+            .unwrap_err()
+            .contains("public keys only")
+    );
+}
+
+crate::on_both_backends!(
+    signed_assertions_authenticate_once,
+    keys_are_fetched_from_the_jwks_uri,
+    registration_demands_public_keys,
+);
