@@ -108,6 +108,7 @@ pub trait LogoutOutbox: Send + Sync + 'static {
     /// Claims up to `limit` pending notices that are due, for `lease_secs`:
     /// no other node gets them meanwhile.
     async fn claim_due(&self, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+    /// Records the delivery (keeping the last failure's reason, if any, for operators).
     async fn record_delivered(&self, id: uuid::Uuid, now: i64) -> Result<(), StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.
     async fn record_failure(&self, id: uuid::Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;

@@ -114,7 +114,7 @@ impl LogoutOutbox for SqlStore {
     async fn record_delivered(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "UPDATE logout_deliveries SET status = 'delivered', delivered_at = $2, attempts = attempts + 1, \
-             claimed_until = NULL, last_error = NULL WHERE id = $1",
+             claimed_until = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(now)
