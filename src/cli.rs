@@ -162,6 +162,9 @@ struct ClientAdd {
     /// For --auth-method private_key_jwt: where Sesame fetches the client's JWK Set.
     #[arg(long)]
     jwks_uri: Option<String>,
+    /// Issue RFC 9068 JWT access tokens (resource servers validate them locally).
+    #[arg(long)]
+    jwt_access_tokens: bool,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
@@ -254,6 +257,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     grant_types: args.grant_types,
                     jwks,
                     jwks_uri: args.jwks_uri,
+                    jwt_access_tokens: args.jwt_access_tokens,
                 },
             )
             .await?;

@@ -30,6 +30,8 @@ pub struct NewClient {
     pub jwks: Option<String>,
     /// …or where Sesame fetches them.
     pub jwks_uri: Option<String>,
+    /// RFC 9068 JWT access tokens instead of opaque ones.
+    pub jwt_access_tokens: bool,
 }
 
 const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
@@ -124,6 +126,7 @@ pub async fn add_client(
         id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
         jwks: new.jwks.clone(),
         jwks_uri: new.jwks_uri.clone(),
+        jwt_access_tokens: new.jwt_access_tokens,
         backchannel_logout_uri,
         backchannel_logout_session_required: false,
         frontchannel_logout_uri,

@@ -82,6 +82,8 @@ pub struct Client {
     /// For `private_key_jwt`: the client's JWK Set (JSON), or where to fetch it.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// RFC 9068 JWT access tokens instead of opaque ones.
+    pub jwt_access_tokens: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -44,10 +44,76 @@ fn ttl(services: &Services) -> Duration {
     Duration::from_secs(services.settings.tokens.access_token_ttl_secs)
 }
 
+/// How the token travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// 256-bit random, meaningful only to this server.
+    Opaque,
+    /// RFC 9068: a JWT (`typ: at+jwt`) resource servers validate locally.
+    Jwt,
+}
+
+impl Format {
+    /// The format a client registered for.
+    pub fn of(client: &crate::domain::Client) -> Format {
+        if client.jwt_access_tokens {
+            Format::Jwt
+        } else {
+            Format::Opaque
+        }
+    }
+}
+
+/// RFC 9068 §2.2.
+#[derive(Serialize)]
+struct JwtClaims<'a> {
+    iss: &'a str,
+    exp: i64,
+    aud: &'a str,
+    sub: &'a str,
+    client_id: &'a str,
+    iat: i64,
+    jti: String,
+    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+}
+
+fn jwt(services: &Services, token: &AccessToken) -> Result<String, StoreError> {
+    let subject = token.user_id.map(|u| u.to_string());
+    let claims = JwtClaims {
+        iss: &services.settings.issuer,
+        exp: token.expires_at,
+        // No resource indicators yet: the audience is this server (its userinfo).
+        aud: &services.settings.issuer,
+        // §2.2: without a person, sub names the client.
+        sub: subject.as_deref().unwrap_or(&token.client_id),
+        client_id: &token.client_id,
+        iat: token.issued_at,
+        jti: crypto::random_token(),
+        scope: token.scopes.to_string(),
+        sid: token.sid.as_deref(),
+    };
+    services
+        .keys
+        .sign(&claims, "at+jwt", crate::keys::Alg::RS256, services.clock.now())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// Stores a new token for `grant_id` and returns it. Fails with `Ok(None)`
 /// when the grant was revoked meanwhile (a replay raced this issuance).
-pub async fn issue(services: &Services, grant_id: &str, token: AccessToken) -> Result<Option<String>, StoreError> {
-    let value = crypto::random_token();
+/// A JWT access token is recorded like an opaque one (by digest), so that
+/// revocation, logout and introspection treat both alike.
+pub async fn issue(
+    services: &Services,
+    grant_id: &str,
+    token: AccessToken,
+    format: Format,
+) -> Result<Option<String>, StoreError> {
+    let value = match format {
+        Format::Opaque => crypto::random_token(),
+        Format::Jwt => jwt(services, &token)?,
+    };
     let digest = crypto::digest(&value);
     let store = &*services.ephemeral;
     put_json(store, &token_key(&digest), &token, ttl(services)).await?;

@@ -356,6 +356,73 @@ async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend
     assert_eq!(refused.json::<Value>().await.unwrap()["error"], "unauthorized_client");
 }
 
+/// RFC 9068: a client registered for JWT access tokens gets `at+jwt` tokens
+/// that validate against the JWKS, and revocation and logout still end them
+/// for userinfo and introspection.
+async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = admin::add_client(
+        &*app.services.clients,
+        &*app.services.clock,
+        NewClient {
+            name: "Resource-minded".into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            jwt_access_tokens: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = TestClient {
+        client_id: created.client.client_id,
+        secret: created.secret,
+        redirect_uri: "http://app.example/callback".into(),
+    };
+    let resource_server = app.add_client(false).await;
+    let user = app.add_user("alice").await;
+    let issued = tokens(&app, &client).await;
+    let access = issued["access_token"].as_str().unwrap();
+
+    let header = josekit::jwt::decode_header(access).unwrap();
+    assert_eq!(header.claim("typ").unwrap(), "at+jwt");
+    let payload = app
+        .services
+        .keys
+        .verify(access)
+        .expect("verifies against the published keys");
+    let claims = payload.claims_set();
+    assert_eq!(claims["iss"], app.issuer.as_str());
+    assert_eq!(claims["sub"], user.id.to_string());
+    assert_eq!(claims["client_id"], client.client_id.as_str());
+    assert_eq!(claims["scope"], "openid profile email");
+    for claim in ["aud", "exp", "iat", "jti"] {
+        assert!(claims.contains_key(claim), "{claim}");
+    }
+    assert_eq!(userinfo_status(&app, access).await, 200);
+    assert_eq!(introspect(&app, &resource_server, access).await["active"], true);
+
+    let revoked = app
+        .api
+        .post(app.url("/revoke"))
+        .basic_auth(&client.client_id, client.secret.as_deref())
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(userinfo_status(&app, access).await, 401);
+    assert_eq!(introspect(&app, &resource_server, access).await["active"], false);
+
+    // Logout ends them too.
+    let second = tokens(&app, &client).await;
+    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    assert_eq!(
+        userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
+        401
+    );
+}
+
 crate::on_both_backends!(
     refresh_rotates_and_keeps_the_original_authentication,
     a_replayed_refresh_token_revokes_its_family,
@@ -366,4 +433,5 @@ crate::on_both_backends!(
     refresh_tokens_belong_to_their_client,
     revocation_and_introspection,
     client_credentials_for_confidential_clients_allowed_it,
+    jwt_access_tokens_validate_locally_and_still_revoke,
 );

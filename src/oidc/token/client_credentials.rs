@@ -63,7 +63,7 @@ pub(super) async fn grant(
         expires_at: now + ttl as i64,
     };
     let grant_id = format!("client:{}", client.client_id);
-    let access_token = access_token::issue(services, &grant_id, token)
+    let access_token = access_token::issue(services, &grant_id, token, access_token::Format::of(client))
         .await?
         .ok_or_else(|| ProtocolError::server_error(&"client grant revoked"))?;
     Ok(TokenResponse {

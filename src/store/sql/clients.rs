@@ -23,6 +23,7 @@ struct ClientRow {
     frontchannel_logout_session_required: bool,
     jwks: Option<String>,
     jwks_uri: Option<String>,
+    jwt_access_tokens: bool,
     created_at: i64,
     updated_at: i64,
 }
@@ -54,6 +55,7 @@ impl ClientRow {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             jwks: self.jwks.clone(),
             jwks_uri: self.jwks_uri.clone(),
+            jwt_access_tokens: self.jwt_access_tokens,
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
@@ -72,8 +74,8 @@ impl ClientRepository for SqlStore {
             "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
              redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
              backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required, \
-             jwks, jwks_uri, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             jwks, jwks_uri, jwt_access_tokens, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -92,6 +94,7 @@ impl ClientRepository for SqlStore {
         .bind(client.frontchannel_logout_session_required)
         .bind(client.jwks.as_deref())
         .bind(client.jwks_uri.as_deref())
+        .bind(client.jwt_access_tokens)
         .bind(client.created_at)
         .bind(client.updated_at)
         .execute(pool)
@@ -107,7 +110,7 @@ impl ClientRepository for SqlStore {
                 "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
                  post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
                  backchannel_logout_session_required, frontchannel_logout_uri, \
-                 frontchannel_logout_session_required, jwks, jwks_uri, created_at, updated_at \
+                 frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, created_at, updated_at \
                  FROM clients WHERE client_id = $1",
             )
             .bind(client_id)
