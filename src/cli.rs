@@ -98,6 +98,13 @@ enum UserCommand {
     /// Sign a user out everywhere, telling every app (needs the shared Redis
     /// store: with the in-process store, sessions live inside the server).
     Logout { username: String },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (read from a prompt, or from stdin when it is not a terminal).
+    SetPassword { username: String },
     /// Disable an account: it cannot sign in, and its sessions end everywhere.
     Disable { username: String },
     /// Enable a disabled account.
@@ -119,6 +126,21 @@ enum LogoutCommand {
 enum ClientCommand {
     /// Register a client; prints its id and, for a confidential client, its secret (once).
     Add(ClientAdd),
+    /// List clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client's registration.
+    Show { client_id: String },
+    /// Give a confidential client a new secret (printed once); the old one stops working.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client; its tokens stop working.
+    Delete { client_id: String },
 }
 
 #[derive(Args, Debug)]
@@ -265,6 +287,73 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys_command(settings, clock, command).await,
+        Command::Client(ClientCommand::List { json }) => {
+            let sql = startup::connect_sql(&settings).await?;
+            let clients = crate::store::ClientRepository::list_clients(&sql).await?;
+            let views: Vec<_> = clients.iter().map(client_json).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for client in &clients {
+                    println!(
+                        "{:<24} {:<12} {}",
+                        client.client_id,
+                        client.client_type.as_str(),
+                        client.name
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::Show { client_id }) => {
+            let sql = startup::connect_sql(&settings).await?;
+            let client = crate::store::ClientRepository::find_client(&sql, &client_id)
+                .await?
+                .with_context(|| format!("no client {client_id}"))?;
+            println!("{}", serde_json::to_string_pretty(&client_json(&client))?);
+            Ok(())
+        }
+        Command::Client(ClientCommand::RotateSecret { client_id, json }) => {
+            let services = startup::build_services(settings, clock).await?;
+            let secret = admin::rotate_secret(&services, &client_id).await?;
+            if json {
+                println!("{}", json!({ "client_id": client_id, "client_secret": secret }));
+            } else {
+                println!("client_secret: {secret}\n(the secret is shown only now; the old one no longer works)");
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::Delete { client_id }) => {
+            let services = startup::build_services(settings, clock).await?;
+            admin::delete_client(&services, &client_id).await?;
+            println!("client {client_id} deleted; its tokens no longer work");
+            Ok(())
+        }
+        Command::User(UserCommand::List { json }) => {
+            let sql = startup::connect_sql(&settings).await?;
+            let users = crate::store::UserRepository::list_users(&sql).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                for user in &users {
+                    let state = if user.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<24} {:<9} {}",
+                        user.username,
+                        state,
+                        user.email.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::SetPassword { username }) => {
+            let password = read_password()?;
+            let services = startup::build_services(settings, clock).await?;
+            admin::set_password(&services, &username, password).await?;
+            println!("password of {username} changed");
+            Ok(())
+        }
         Command::User(UserCommand::Logout { username }) => {
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
@@ -366,6 +455,27 @@ async fn keys_command(settings: Settings, clock: SharedClock, command: KeysComma
         }
     }
     Ok(())
+}
+
+/// A client's registration, without its secret digest.
+fn client_json(client: &crate::domain::Client) -> serde_json::Value {
+    json!({
+        "client_id": client.client_id,
+        "client_name": client.name,
+        "client_type": client.client_type.as_str(),
+        "token_endpoint_auth_method": client.auth_method.as_str(),
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": client.grant_types,
+        "scope": client.allowed_scopes.to_string(),
+        "first_party": client.first_party,
+        "id_token_signed_response_alg": client.id_token_alg.as_str(),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
+        "jwks_uri": client.jwks_uri,
+        "jwt_access_tokens": client.jwt_access_tokens,
+        "created_at": client.created_at,
+    })
 }
 
 fn print_client(created: &admin::CreatedClient, as_json: bool) {

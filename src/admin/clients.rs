@@ -183,3 +183,38 @@ fn valid_client_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
 }
+
+/// A new secret for a confidential client, shown once; the old one stops
+/// working at once.
+pub async fn rotate_secret(services: &crate::services::Services, client_id: &str) -> Result<String, AdminError> {
+    let secret = crypto::random_token();
+    let now = services.clock.now();
+    if !services
+        .clients
+        .set_client_secret(client_id, &crypto::digest(&secret), now)
+        .await?
+    {
+        return Err(AdminError::Invalid(format!(
+            "no confidential client {client_id} with a secret"
+        )));
+    }
+    services
+        .audit(crate::domain::AuditEvent::new("client_secret_rotated", now).client(client_id))
+        .await;
+    Ok(secret)
+}
+
+/// Deletes a client; its tokens die with it (refresh tokens revoked, access
+/// tokens refused from now on).
+pub async fn delete_client(services: &crate::services::Services, client_id: &str) -> Result<(), AdminError> {
+    let now = services.clock.now();
+    if !services.clients.delete_client(client_id).await? {
+        return Err(AdminError::Invalid(format!("no client {client_id}")));
+    }
+    services.refresh_tokens.revoke_client_tokens(client_id, now).await?;
+    crate::oidc::access_token::revoke_client(services, client_id).await?;
+    services
+        .audit(crate::domain::AuditEvent::new("client_deleted", now).client(client_id))
+        .await;
+    Ok(())
+}

@@ -4,8 +4,8 @@
 mod clients;
 mod users;
 
-pub use clients::{CreatedClient, NewClient, add_client};
-pub use users::{NewUser, add_user, logout_user, set_user_disabled};
+pub use clients::{CreatedClient, NewClient, add_client, delete_client, rotate_secret};
+pub use users::{NewUser, add_user, logout_user, set_password, set_user_disabled};
 
 use crate::auth::password::PasswordError;
 use crate::store::StoreError;

@@ -6,6 +6,15 @@ use crate::clock::Clock;
 use crate::domain::{User, Username};
 use crate::store::UserRepository;
 
+fn check_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
+        return Err(AdminError::Invalid(format!(
+            "a password has {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
 pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
@@ -15,12 +24,7 @@ pub struct NewUser {
 
 pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUser) -> Result<User, AdminError> {
     let username = Username::parse(&new.username).map_err(AdminError::Invalid)?;
-    let length = new.password.chars().count();
-    if length < MIN_PASSWORD_LEN || new.password.len() > MAX_PASSWORD_LEN {
-        return Err(AdminError::Invalid(format!(
-            "a password has {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"
-        )));
-    }
+    check_password(&new.password)?;
     if let Some(email) = &new.email
         && (!email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace))
     {
@@ -76,4 +80,21 @@ pub async fn set_user_disabled(
         return Ok(0);
     }
     Ok(crate::oidc::logout_fanout::end_all_sessions(services, user.id, "account disabled").await?)
+}
+
+/// Sets a new password (same rules as at creation).
+pub async fn set_password(
+    services: &crate::services::Services,
+    username: &str,
+    new_password: String,
+) -> Result<(), AdminError> {
+    let user = find(services, username).await?;
+    check_password(&new_password)?;
+    let hash = password::hash_password(new_password).await?;
+    let now = services.clock.now();
+    services.users.set_password_hash(user.id, &hash, now).await?;
+    services
+        .audit(crate::domain::AuditEvent::new("password_changed", now).user(user.id))
+        .await;
+    Ok(())
 }

@@ -160,8 +160,32 @@ pub async fn revoke_session(services: &Services, session: &str) -> Result<(), St
     store.delete(&session_tokens_key(session)).await
 }
 
+fn client_revoked_key(client_id: &str) -> String {
+    format!("client:{client_id}:revoked")
+}
+
+/// Ends every access token of a deleted client: a mark, kept as long as any
+/// of its tokens could live, that `find` honours.
+pub async fn revoke_client(services: &Services, client_id: &str) -> Result<(), StoreError> {
+    services
+        .ephemeral
+        .put(&client_revoked_key(client_id), b"1", ttl(services))
+        .await
+}
+
 /// The live token for `value`, if any.
 pub async fn find(services: &Services, value: &str) -> Result<Option<AccessToken>, StoreError> {
     let token: Option<AccessToken> = get_json(&*services.ephemeral, &token_key(&crypto::digest(value))).await?;
-    Ok(token.filter(|t| t.expires_at > services.clock.now()))
+    let Some(token) = token.filter(|t| t.expires_at > services.clock.now()) else {
+        return Ok(None);
+    };
+    if services
+        .ephemeral
+        .get(&client_revoked_key(&token.client_id))
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    Ok(Some(token))
 }

@@ -62,6 +62,8 @@ pub trait UserRepository: Send + Sync + 'static {
     /// The user and their argon2id PHC password hash.
     async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
     async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError>;
+    async fn set_password_hash(&self, id: Uuid, password_hash: &str, now: i64) -> Result<(), StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
 }
 
 /// Registered OAuth clients.
@@ -70,6 +72,11 @@ pub trait ClientRepository: Send + Sync + 'static {
     /// Fails with `StoreError::Conflict` when the client id is taken.
     async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Replaces the stored secret digest.
+    async fn set_client_secret(&self, client_id: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError>;
+    /// `false` when there was no such client.
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 }
 
 /// What each person allowed each app.
@@ -133,6 +140,8 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
     async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError>;
     /// Revokes the tokens bound to an SSO session; returns their families.
     async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
+    /// Revokes every refresh token of a client; returns their families.
+    async fn revoke_client_tokens(&self, client_id: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -212,3 +212,77 @@ async fn an_operator_signs_a_user_out_everywhere() {
     assert_eq!(deliveries[0]["status"], "pending");
     assert_eq!(deliveries[0]["client_id"], client.client_id.as_str());
 }
+
+#[test]
+fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sesame(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--client-id",
+            "shop",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first_secret = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["client_secret"].clone();
+
+    let out = sesame(dir.path(), &["client", "list", "--json"], None);
+    let clients: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0]["client_id"], "shop");
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !listed.contains(first_secret.as_str().unwrap()) && !listed.contains("secret_hash"),
+        "no secret nor digest"
+    );
+
+    let out = sesame(dir.path(), &["client", "show", "shop"], None);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["redirect_uris"], serde_json::json!(["https://shop.example/cb"]));
+    assert_eq!(
+        shown["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+
+    let out = sesame(dir.path(), &["client", "rotate-secret", "shop", "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(rotated["client_secret"], first_secret);
+
+    let out = sesame(dir.path(), &["client", "delete", "shop"], None);
+    assert!(out.status.success());
+    assert!(!sesame(dir.path(), &["client", "show", "shop"], None).status.success());
+    assert!(!sesame(dir.path(), &["client", "delete", "shop"], None).status.success());
+
+    assert!(
+        sesame(
+            dir.path(),
+            &["user", "add", "erin", "--email", "erin@example.com"],
+            Some("first password\n")
+        )
+        .status
+        .success()
+    );
+    let out = sesame(dir.path(), &["user", "set-password", "erin"], Some("second password\n"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !sesame(dir.path(), &["user", "set-password", "erin"], Some("short\n"))
+            .status
+            .success()
+    );
+    let out = sesame(dir.path(), &["user", "list", "--json"], None);
+    let users: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(users[0]["username"], "erin");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("argon2"),
+        "no password hash is shown"
+    );
+}

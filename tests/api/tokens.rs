@@ -423,6 +423,44 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
     );
 }
 
+/// A rotated secret replaces the old one at once; a deleted client's tokens
+/// stop working.
+async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let resource_server = app.add_client(false).await;
+    let issued = tokens(&app, &client).await;
+    let new_secret = admin::rotate_secret(&app.services, &client.client_id).await.unwrap();
+    let old = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(old.status(), 401, "the old secret no longer authenticates");
+    let rotated = TestClient {
+        secret: Some(new_secret),
+        ..TestClient {
+            client_id: client.client_id.clone(),
+            secret: None,
+            redirect_uri: client.redirect_uri.clone(),
+        }
+    };
+    let fresh: Value = refresh(&app, &rotated, issued["refresh_token"].as_str().unwrap(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(fresh["access_token"].is_string());
+
+    admin::delete_client(&app.services, &client.client_id).await.unwrap();
+    let access = fresh["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        401,
+        "a deleted client's access tokens stop working"
+    );
+    assert_eq!(introspect(&app, &resource_server, access).await["active"], false);
+    assert_eq!(
+        introspect(&app, &resource_server, fresh["refresh_token"].as_str().unwrap()).await["active"],
+        false
+    );
+}
+
 crate::on_both_backends!(
     refresh_rotates_and_keeps_the_original_authentication,
     a_replayed_refresh_token_revokes_its_family,
@@ -434,4 +472,5 @@ crate::on_both_backends!(
     revocation_and_introspection,
     client_credentials_for_confidential_clients_allowed_it,
     jwt_access_tokens_validate_locally_and_still_revoke,
+    secret_rotation_and_client_deletion_end_old_credentials,
 );

@@ -104,6 +104,43 @@ impl ClientRepository for SqlStore {
         Ok(())
     }
 
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let rows: Vec<ClientRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
+                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
+                 backchannel_logout_session_required, frontchannel_logout_uri, \
+                 frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, created_at, updated_at \
+                 FROM clients ORDER BY created_at, client_id",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(ClientRow::into_client).collect()
+    }
+
+    async fn set_client_secret(&self, client_id: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "UPDATE clients SET secret_hash = $2, updated_at = $3 WHERE client_id = $1 AND secret_hash IS NOT NULL",
+        )
+        .bind(client_id)
+        .bind(secret_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(

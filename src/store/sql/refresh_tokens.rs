@@ -123,6 +123,20 @@ impl RefreshTokenRepository for SqlStore {
         Ok(())
     }
 
+    async fn revoke_client_tokens(&self, client_id: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
+        let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING family_id",
+        )
+        .bind(client_id)
+        .bind(now)
+        .fetch_all(pool)
+        .await)?;
+        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
+        families.sort();
+        families.dedup();
+        Ok(families)
+    }
+
     async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",

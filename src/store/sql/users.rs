@@ -80,6 +80,24 @@ impl UserRepository for SqlStore {
         Ok(())
     }
 
+    async fn set_password_hash(&self, id: Uuid, password_hash: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_user!("ORDER BY username")).fetch_all(pool).await
+        })?;
+        rows.into_iter().map(|r| r.into_user().map(|(user, _)| user)).collect()
+    }
+
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("WHERE id = $1")).bind(id).fetch_optional(pool).await
