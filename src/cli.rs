@@ -122,6 +122,8 @@ enum LogoutCommand {
     },
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum ClientCommand {
     /// Register a client; prints its id and, for a confidential client, its secret (once).
