@@ -132,7 +132,11 @@ impl RedirectUri {
     /// This URI with the given query parameters appended (RFC 6749 §4.1.2:
     /// the query component of a registered URI MUST be retained).
     pub fn with_query(&self, params: &[(&str, &str)]) -> String {
-        let mut url = url::Url::parse(&self.0).expect("validated at parse");
+        // Valid since `parse`; a value read back from storage is checked again
+        // rather than trusted to be, so a corrupt record cannot panic a request.
+        let Ok(mut url) = url::Url::parse(&self.0) else {
+            return self.0.clone();
+        };
         {
             let mut query = url.query_pairs_mut();
             for (k, v) in params {

@@ -96,8 +96,20 @@ fn fingerprint(keys: &[StoredKey]) -> Vec<(String, i64, Option<i64>)> {
 }
 
 impl KeySet {
+    /// No keys yet (before the first load): signs nothing, publishes nothing.
     pub fn empty() -> KeySet {
-        KeySet::build(Vec::new(), None, 0, 0).unwrap_or_else(|_| unreachable!("no keys to decrypt"))
+        let jwks_json = br#"{"keys":[]}"#.to_vec();
+        let etag = format!(
+            "\"{}\"",
+            &crate::crypto::base64url(&crate::crypto::sha256(&jwks_json))[..22]
+        );
+        KeySet {
+            stored: Vec::new(),
+            loaded: HashMap::new(),
+            retention: 0,
+            jwks_json,
+            etag,
+        }
     }
 
     /// Decrypts and parses every key still of use at `now`.
