@@ -9,10 +9,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::admin::{self, NewClient, NewUser};
+use crate::admin::{self, NewClient, NewUser, Via};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{DEFAULTS_TOML, Settings};
-use crate::domain::{Alg, AuthMethod};
+use crate::domain::{Alg, ApplicationType, AuthMethod, Role};
 use crate::startup::{self, Application};
 use crate::telemetry;
 
@@ -46,6 +46,9 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Initial access tokens for the registration API (RFC 7591).
+    #[command(subcommand)]
+    Registration(RegistrationCommand),
     /// Inspect single logout.
     #[command(subcommand)]
     Logout(LogoutCommand),
@@ -109,6 +112,42 @@ enum UserCommand {
     Disable { username: String },
     /// Enable a disabled account.
     Enable { username: String },
+    /// Grant a role: developer (registers clients on the developer portal) or admin (sees every client).
+    GrantRole { username: String, role: String },
+    /// Take a role back.
+    RevokeRole { username: String, role: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum RegistrationCommand {
+    /// Manage initial access tokens.
+    #[command(subcommand)]
+    Token(RegistrationTokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum RegistrationTokenCommand {
+    /// Create a token that allows registering clients at POST /register (printed once).
+    Create {
+        /// Lifetime in seconds (default: registration.token_ttl_secs).
+        #[arg(long)]
+        expires_in: Option<u64>,
+        /// How many registrations it allows.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        /// A note for the operator: who it is for.
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (not the tokens themselves: they are stored as digests).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,9 +174,21 @@ enum ClientCommand {
     },
     /// Show one client's registration.
     Show { client_id: String },
-    /// Give a confidential client a new secret (printed once); the old one stops working.
+    /// Change a client's registration: the options given replace those values, the rest stay.
+    Update {
+        client_id: String,
+        #[command(flatten)]
+        metadata: ClientMetadataArgs,
+        /// Print JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a client a new secret (printed once).
     RotateSecret {
         client_id: String,
+        /// Seconds the old secret keeps working, to redeploy the app without downtime (default 0: it stops now).
+        #[arg(long, default_value_t = 0)]
+        grace: u64,
         #[arg(long)]
         json: bool,
     },
@@ -147,23 +198,39 @@ enum ClientCommand {
 
 #[derive(Args, Debug)]
 struct ClientAdd {
-    #[arg(long)]
-    name: String,
-    /// A redirect URI, exactly as the app will send it; repeat for several.
-    #[arg(long = "redirect-uri", required = true)]
-    redirect_uris: Vec<String>,
+    #[command(flatten)]
+    metadata: ClientMetadataArgs,
     /// A public client (SPA, native app): no secret, PKCE required.
     #[arg(long)]
     public: bool,
     /// Choose the client id instead of generating one.
     #[arg(long)]
     client_id: Option<String>,
-    /// client_secret_basic (default), client_secret_post or private_key_jwt.
-    #[arg(long)]
-    auth_method: Option<String>,
     /// The operator's own app: people are not asked for consent.
     #[arg(long)]
     first_party: bool,
+    /// Issue RFC 9068 JWT access tokens (resource servers validate them locally).
+    #[arg(long)]
+    jwt_access_tokens: bool,
+    /// Print JSON, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Client metadata options, shared by `client add` and `client update`.
+#[derive(Args, Debug)]
+struct ClientMetadataArgs {
+    #[arg(long)]
+    name: Option<String>,
+    /// web (default) or native (RFC 8252: private-use schemes, loopback on any port).
+    #[arg(long)]
+    application_type: Option<String>,
+    /// A redirect URI, exactly as the app will send it; repeat for several.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// client_secret_basic (default), client_secret_post, private_key_jwt or none.
+    #[arg(long)]
+    auth_method: Option<String>,
     /// ID token signing algorithm: RS256 (default) or ES256.
     #[arg(long)]
     id_token_alg: Option<String>,
@@ -186,12 +253,68 @@ struct ClientAdd {
     /// For --auth-method private_key_jwt: where Sesame fetches the client's JWK Set.
     #[arg(long)]
     jwks_uri: Option<String>,
-    /// Issue RFC 9068 JWT access tokens (resource servers validate them locally).
+    /// The app's home page, shown to people.
     #[arg(long)]
-    jwt_access_tokens: bool,
-    /// Print JSON, for scripts.
+    client_uri: Option<String>,
     #[arg(long)]
-    json: bool,
+    logo_uri: Option<String>,
+    #[arg(long)]
+    policy_uri: Option<String>,
+    #[arg(long)]
+    tos_uri: Option<String>,
+    /// A contact email address; repeat for several.
+    #[arg(long = "contact")]
+    contacts: Vec<String>,
+}
+
+impl ClientMetadataArgs {
+    /// These options over `base`: what is given replaces, the rest stays.
+    fn apply_to(self, mut base: NewClient) -> anyhow::Result<NewClient> {
+        if let Some(name) = self.name {
+            base.name = name;
+        }
+        if let Some(t) = self.application_type.as_deref() {
+            base.application_type =
+                Some(ApplicationType::parse(t).with_context(|| format!("unknown application type {t:?}"))?);
+        }
+        if let Some(m) = self.auth_method.as_deref() {
+            base.auth_method = Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?);
+        }
+        if let Some(a) = self.id_token_alg.as_deref() {
+            base.id_token_alg =
+                Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?);
+        }
+        if let Some(path) = &self.jwks_file {
+            base.jwks = Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
+            base.jwks_uri = None;
+        }
+        if self.jwks_uri.is_some() {
+            base.jwks_uri = self.jwks_uri;
+            base.jwks = None;
+        }
+        let replace = |list: Vec<String>, into: &mut Vec<String>| {
+            if !list.is_empty() {
+                *into = list;
+            }
+        };
+        replace(self.redirect_uris, &mut base.redirect_uris);
+        replace(self.post_logout_redirect_uris, &mut base.post_logout_redirect_uris);
+        replace(self.grant_types, &mut base.grant_types);
+        replace(self.contacts, &mut base.info.contacts);
+        let set = |value: Option<String>, into: &mut Option<String>| {
+            if let Some(v) = value {
+                // An empty value clears the field.
+                *into = Some(v).filter(|v| !v.is_empty());
+            }
+        };
+        set(self.backchannel_logout_uri, &mut base.backchannel_logout_uri);
+        set(self.frontchannel_logout_uri, &mut base.frontchannel_logout_uri);
+        set(self.client_uri, &mut base.info.client_uri);
+        set(self.logo_uri, &mut base.info.logo_uri);
+        set(self.policy_uri, &mut base.info.policy_uri);
+        set(self.tos_uri, &mut base.info.tos_uri);
+        Ok(base)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -249,43 +372,51 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Client(ClientCommand::Add(args)) => {
-            let auth_method = match args.auth_method.as_deref() {
-                None => None,
-                Some(m) => Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?),
+            let base = NewClient {
+                public: args.public,
+                client_id: args.client_id,
+                first_party: args.first_party,
+                jwt_access_tokens: args.jwt_access_tokens,
+                ..NewClient::default()
             };
-            let id_token_alg = match args.id_token_alg.as_deref() {
-                None => None,
-                Some(a) => Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?),
-            };
-            let jwks = match &args.jwks_file {
-                Some(path) => {
-                    Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
-                }
-                None => None,
-            };
-            let sql = startup::connect_sql(&settings).await?;
-            let created = admin::add_client(
-                &sql,
-                &*clock,
-                NewClient {
-                    name: args.name,
-                    redirect_uris: args.redirect_uris,
-                    public: args.public,
-                    client_id: args.client_id,
-                    auth_method,
-                    first_party: args.first_party,
-                    id_token_alg,
-                    post_logout_redirect_uris: args.post_logout_redirect_uris,
-                    backchannel_logout_uri: args.backchannel_logout_uri,
-                    frontchannel_logout_uri: args.frontchannel_logout_uri,
-                    grant_types: args.grant_types,
-                    jwks,
-                    jwks_uri: args.jwks_uri,
-                    jwt_access_tokens: args.jwt_access_tokens,
-                },
-            )
-            .await?;
-            print_client(&created, args.json);
+            let new = args.metadata.apply_to(base)?;
+            let services = startup::build_services(settings, clock).await?;
+            let created = admin::add_client(&services, new, Via::Cli).await?;
+            print_client(&created.client, created.secret.as_deref(), args.json);
+            Ok(())
+        }
+        Command::Client(ClientCommand::Update {
+            client_id,
+            metadata,
+            json,
+        }) => {
+            let services = startup::build_services(settings, clock).await?;
+            let client = services
+                .clients
+                .find_client(&client_id)
+                .await?
+                .with_context(|| format!("no client {client_id}"))?;
+            let new = metadata.apply_to(admin::metadata_of(&client))?;
+            let updated = admin::update_client(&services, &client_id, new).await?;
+            print_client(&updated.client, updated.secret.as_deref(), json);
+            Ok(())
+        }
+        Command::Registration(RegistrationCommand::Token(command)) => {
+            let services = startup::build_services(settings, clock).await?;
+            registration_token_command(&services, command).await
+        }
+        Command::User(UserCommand::GrantRole { username, role }) => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
+            let services = startup::build_services(settings, clock).await?;
+            let roles = admin::set_user_role(&services, &username, role, true).await?;
+            println!("{username} now has roles: {}", roles_text(&roles));
+            Ok(())
+        }
+        Command::User(UserCommand::RevokeRole { username, role }) => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
+            let services = startup::build_services(settings, clock).await?;
+            let roles = admin::set_user_role(&services, &username, role, false).await?;
+            println!("{username} now has roles: {}", roles_text(&roles));
             Ok(())
         }
         Command::Keys(command) => keys_command(settings, clock, command).await,
@@ -315,13 +446,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&client_json(&client))?);
             Ok(())
         }
-        Command::Client(ClientCommand::RotateSecret { client_id, json }) => {
+        Command::Client(ClientCommand::RotateSecret { client_id, grace, json }) => {
             let services = startup::build_services(settings, clock).await?;
-            let secret = admin::rotate_secret(&services, &client_id).await?;
+            let secret = admin::rotate_secret(&services, &client_id, grace).await?;
             if json {
                 println!("{}", json!({ "client_id": client_id, "client_secret": secret }));
+            } else if grace > 0 {
+                println!("client_secret: {secret}\n(shown only now; the old secret keeps working for {grace} s)");
             } else {
-                println!("client_secret: {secret}\n(the secret is shown only now; the old one no longer works)");
+                println!("client_secret: {secret}\n(shown only now; the old secret no longer works)");
             }
             Ok(())
         }
@@ -340,9 +473,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 for user in &users {
                     let state = if user.disabled { "disabled" } else { "active" };
                     println!(
-                        "{:<24} {:<9} {}",
+                        "{:<24} {:<9} {:<18} {}",
                         user.username,
                         state,
+                        roles_text(&user.roles),
                         user.email.as_deref().unwrap_or("")
                     );
                 }
@@ -459,45 +593,101 @@ async fn keys_command(settings: Settings, clock: SharedClock, command: KeysComma
     Ok(())
 }
 
-/// A client's registration, without its secret digest.
+/// A client's registration (as the registration API shows it), without
+/// secrets, plus what only the operator sees.
 fn client_json(client: &crate::domain::Client) -> serde_json::Value {
-    json!({
-        "client_id": client.client_id,
-        "client_name": client.name,
-        "client_type": client.client_type.as_str(),
-        "token_endpoint_auth_method": client.auth_method.as_str(),
-        "redirect_uris": client.redirect_uris,
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": client.grant_types,
-        "scope": client.allowed_scopes.to_string(),
-        "first_party": client.first_party,
-        "id_token_signed_response_alg": client.id_token_alg.as_str(),
-        "backchannel_logout_uri": client.backchannel_logout_uri,
-        "frontchannel_logout_uri": client.frontchannel_logout_uri,
-        "jwks_uri": client.jwks_uri,
-        "jwt_access_tokens": client.jwt_access_tokens,
-        "created_at": client.created_at,
-    })
+    let mut value = crate::oidc::registration::metadata_json(client);
+    value["client_type"] = json!(client.client_type.as_str());
+    value["first_party"] = json!(client.first_party);
+    value["jwt_access_tokens"] = json!(client.jwt_access_tokens);
+    value["scope"] = json!(client.allowed_scopes.to_string());
+    value["owner_id"] = json!(client.owner_id);
+    value
 }
 
-fn print_client(created: &admin::CreatedClient, as_json: bool) {
-    let client = &created.client;
+fn print_client(client: &crate::domain::Client, secret: Option<&str>, as_json: bool) {
     if as_json {
-        let value = json!({
-            "client_id": client.client_id,
-            "client_secret": created.secret,
-            "client_type": client.client_type.as_str(),
-            "token_endpoint_auth_method": client.auth_method.as_str(),
-            "redirect_uris": client.redirect_uris,
-        });
+        let mut value = client_json(client);
+        value["client_secret"] = json!(secret);
         println!("{value}");
         return;
     }
     println!("client_id:     {}", client.client_id);
-    if let Some(secret) = &created.secret {
+    if let Some(secret) = secret {
         println!("client_secret: {secret}");
         println!("(the secret is shown only now; store it safely)");
     }
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "-".into();
+    }
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+async fn registration_token_command(
+    services: &crate::services::Services,
+    command: RegistrationTokenCommand,
+) -> anyhow::Result<()> {
+    match command {
+        RegistrationTokenCommand::Create {
+            expires_in,
+            uses,
+            label,
+            json,
+        } => {
+            let ttl = expires_in.unwrap_or(services.settings.registration.token_ttl_secs);
+            let (record, token) = admin::create_registration_token(services, label, ttl, uses).await?;
+            if json {
+                let value = json!({
+                    "id": record.id,
+                    "token": token,
+                    "expires_at": record.expires_at,
+                    "uses": record.uses_left,
+                });
+                println!("{value}");
+            } else {
+                println!("initial access token: {token}");
+                println!(
+                    "(shown only now; valid for {ttl} s and {uses} registration(s): \
+                     send it as `Authorization: Bearer …` to {})",
+                    services.settings.endpoint("/register")
+                );
+            }
+        }
+        RegistrationTokenCommand::List { json } => {
+            let tokens = services.registration_tokens.list_registration_tokens().await?;
+            if json {
+                let values: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        json!({"id": t.id, "label": t.label, "created_at": t.created_at,
+                               "expires_at": t.expires_at, "uses_left": t.uses_left})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&values)?);
+                return Ok(());
+            }
+            let now = services.clock.now();
+            println!("{:<38} {:>9} {:<8} LABEL", "ID", "USES LEFT", "STATE");
+            for t in tokens {
+                let state = if t.expires_at <= now { "expired" } else { "live" };
+                println!(
+                    "{:<38} {:>9} {:<8} {}",
+                    t.id,
+                    t.uses_left,
+                    state,
+                    t.label.unwrap_or_default()
+                );
+            }
+        }
+        RegistrationTokenCommand::Revoke { id } => {
+            admin::revoke_registration_token(services, id).await?;
+            println!("registration token {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -555,15 +745,11 @@ async fn create_demo_accounts(services: &crate::services::Services) -> anyhow::R
     let client = NewClient {
         name: "Demo App".into(),
         redirect_uris: vec![redirect.into()],
-        public: false,
         client_id: Some(DEMO_CLIENT.into()),
-        auth_method: None,
-        first_party: false,
-        id_token_alg: None,
         post_logout_redirect_uris: vec!["http://localhost:9000/".into()],
         ..NewClient::default()
     };
-    let created = admin::add_client(&*services.clients, &*services.clock, client).await?;
+    let created = admin::add_client(services, client, Via::Cli).await?;
     println!("demo user:     {DEMO_USER} / {password}");
     println!("demo client:   {DEMO_CLIENT} / {}", created.secret.unwrap_or_default());
     println!("redirect URI:  {redirect}");

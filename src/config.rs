@@ -41,7 +41,36 @@ pub struct Settings {
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
+    pub registration: RegistrationSettings,
     pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationSettings {
+    pub policy: RegistrationPolicy,
+    pub max_per_hour: u64,
+    pub http_uris: HttpUris,
+    pub token_ttl_secs: u64,
+}
+
+/// Who may call the registration endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationPolicy {
+    /// With an initial access token (RFC 7591 §3).
+    Token,
+    /// Anyone.
+    Open,
+}
+
+/// Which http (not https) URIs a client may register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpUris {
+    None,
+    Loopback,
+    Any,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -285,6 +314,17 @@ impl Settings {
                     "loopback addresses"
                 }
             ));
+        }
+        if self.registration.policy == RegistrationPolicy::Open {
+            warnings.push(
+                "registration.policy = \"open\": anyone can register clients; require initial access tokens in production"
+                    .into(),
+            );
+        }
+        if self.registration.http_uris != HttpUris::None {
+            warnings.push(
+                "clients may register http URIs (registration.http_uris); set it to \"none\" in production".into(),
+            );
         }
         if self.database_url.expose().starts_with("sqlite:") {
             warnings.push("SQLite database: fine for one node; use PostgreSQL for several".into());

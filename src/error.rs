@@ -29,6 +29,9 @@ pub enum ErrorCode {
     // RFC 6750
     InvalidToken,
     InsufficientScope,
+    // RFC 7591 §3.2.2
+    InvalidRedirectUri,
+    InvalidClientMetadata,
 }
 
 impl ErrorCode {
@@ -51,6 +54,8 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
         }
     }
 
@@ -107,6 +112,17 @@ impl std::fmt::Display for ProtocolError {
 }
 
 impl std::error::Error for ProtocolError {}
+
+impl From<crate::admin::MetadataError> for ProtocolError {
+    fn from(error: crate::admin::MetadataError) -> Self {
+        use crate::admin::MetadataErrorCode;
+        let code = match error.code {
+            MetadataErrorCode::InvalidRedirectUri => ErrorCode::InvalidRedirectUri,
+            MetadataErrorCode::InvalidClientMetadata => ErrorCode::InvalidClientMetadata,
+        };
+        ProtocolError::new(code, error.to_string())
+    }
+}
 
 impl From<crate::store::StoreError> for ProtocolError {
     fn from(e: crate::store::StoreError) -> Self {

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::keys::KeyRing;
 use crate::store::{
     AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
-    RefreshTokenRepository, UserRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, UserRepository,
 };
 
 pub struct Services {
@@ -23,6 +23,7 @@ pub struct Services {
     pub key_store: Arc<dyn KeyRepository>,
     pub outbox: Arc<dyn LogoutOutbox>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
     /// Dependencies `/readyz` checks, by name.

@@ -51,6 +51,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         key_store: sql.clone(),
         outbox: sql.clone(),
         refresh_tokens: sql.clone(),
+        registration_tokens: sql.clone(),
         outbound,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
     };

@@ -1,88 +1,74 @@
+//! Registering, changing and removing clients: one service behind the
+//! registration API, the developer portal and the CLI. The rules themselves
+//! are in [`super::client_metadata`].
+
 use super::AdminError;
-use crate::clock::Clock;
+use super::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::crypto;
-use crate::domain::{Alg, AuthMethod, Client, ClientType, RedirectUri, Scopes};
+use crate::domain::{AuditEvent, AuthMethod, Client, ClientType, PreviousSecret, Scopes};
 use crate::oidc::discovery::SUPPORTED_SCOPES;
-use crate::store::ClientRepository;
+use crate::services::Services;
 
-#[derive(Default)]
-pub struct NewClient {
-    pub name: String,
-    pub redirect_uris: Vec<String>,
-    pub public: bool,
-    /// Chosen by the operator; generated when absent.
-    pub client_id: Option<String>,
-    /// For confidential clients: `client_secret_basic` (default) or `client_secret_post`.
-    pub auth_method: Option<AuthMethod>,
-    /// The operator's own app: no consent page.
-    pub first_party: bool,
-    /// ID token signing algorithm; RS256 when absent.
-    pub id_token_alg: Option<Alg>,
-    /// Where RP-initiated logout may send the browser back to.
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Back-Channel Logout 1.0: where logout tokens are POSTed.
-    pub backchannel_logout_uri: Option<String>,
-    /// Front-Channel Logout 1.0: loaded in an iframe at logout.
-    pub frontchannel_logout_uri: Option<String>,
-    /// Grant types; `authorization_code` and `refresh_token` when empty.
-    pub grant_types: Vec<String>,
-    /// For `private_key_jwt`: the client's public keys (a JWK Set, JSON)…
-    pub jwks: Option<String>,
-    /// …or where Sesame fetches them.
-    pub jwks_uri: Option<String>,
-    /// RFC 9068 JWT access tokens instead of opaque ones.
-    pub jwt_access_tokens: bool,
-}
-
-const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
-
-/// A new client and, for a confidential one, its secret: shown once, stored
-/// only as a digest.
+/// A new client and the credentials shown once (stored only as digests).
 pub struct CreatedClient {
     pub client: Client,
+    /// For a client authenticating with a secret.
     pub secret: Option<String>,
+    /// RFC 7592: for a client registered through the API.
+    pub registration_token: Option<String>,
 }
 
-pub async fn add_client(
-    clients: &dyn ClientRepository,
-    clock: &dyn Clock,
-    new: NewClient,
-) -> Result<CreatedClient, AdminError> {
-    let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AdminError::Invalid("a client name has 1 to 100 characters".into()));
+/// How a client came to be; recorded in the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Cli,
+    Portal,
+    /// Dynamic registration: the client gets a registration access token.
+    Api,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Cli => "cli",
+            Via::Portal => "portal",
+            Via::Api => "api",
+        }
     }
-    if new.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid("at least one redirect URI is required".into()));
+}
+
+fn needs_secret(method: AuthMethod) -> bool {
+    matches!(method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost)
+}
+
+fn client_type(method: AuthMethod) -> ClientType {
+    match method {
+        AuthMethod::None => ClientType::Public,
+        _ => ClientType::Confidential,
     }
-    let redirect_uris = new
-        .redirect_uris
-        .iter()
-        .map(|u| RedirectUri::parse(u))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(AdminError::Invalid)?;
-    let post_logout_redirect_uris = new
-        .post_logout_redirect_uris
-        .iter()
-        .map(|u| RedirectUri::parse(u))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(AdminError::Invalid)?;
-    let backchannel_logout_uri = new.backchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
-    let frontchannel_logout_uri = new.frontchannel_logout_uri.as_deref().map(logout_uri).transpose()?;
-    client_keys(&new)?;
-    let grant_types = if new.grant_types.is_empty() {
-        vec!["authorization_code".to_string(), "refresh_token".to_string()]
-    } else {
-        new.grant_types.clone()
-    };
-    if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
-        return Err(AdminError::Invalid(format!("grant type {unknown:?} is not supported")));
-    }
-    if new.public && grant_types.iter().any(|g| g == "client_credentials") {
-        return Err(AdminError::Invalid(
-            "a public client cannot use client_credentials".into(),
-        ));
-    }
+}
+
+/// Copies validated metadata onto a client record.
+fn apply(client: &mut Client, valid: ValidMetadata) {
+    client.name = valid.name;
+    client.application_type = valid.application_type;
+    client.client_type = client_type(valid.auth_method);
+    client.auth_method = valid.auth_method;
+    client.redirect_uris = valid.redirect_uris;
+    client.post_logout_redirect_uris = valid.post_logout_redirect_uris;
+    client.grant_types = valid.grant_types;
+    client.id_token_alg = valid.id_token_alg;
+    client.backchannel_logout_uri = valid.backchannel_logout_uri;
+    client.backchannel_logout_session_required = valid.backchannel_logout_session_required;
+    client.frontchannel_logout_uri = valid.frontchannel_logout_uri;
+    client.frontchannel_logout_session_required = valid.frontchannel_logout_session_required;
+    client.jwks = valid.jwks;
+    client.jwks_uri = valid.jwks_uri;
+    client.info = valid.info;
+}
+
+pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result<CreatedClient, AdminError> {
+    let valid = validate(services.settings.registration.http_uris, &new)?;
     let client_id = match new.client_id {
         Some(id) if valid_client_id(&id) => id,
         Some(id) => {
@@ -92,89 +78,120 @@ pub async fn add_client(
         }
         None => crypto::random_token()[..22].to_string(),
     };
-    let (client_type, auth_method, secret) = match (new.public, new.auth_method) {
-        (true, None | Some(AuthMethod::None)) => (ClientType::Public, AuthMethod::None, None),
-        (true, Some(_)) => {
-            return Err(AdminError::Invalid(
-                "a public client has no secret to authenticate with".into(),
-            ));
-        }
-        (false, Some(AuthMethod::None)) => {
-            return Err(AdminError::Invalid(
-                "a confidential client authenticates with its secret".into(),
-            ));
-        }
-        (false, Some(AuthMethod::PrivateKeyJwt)) => (ClientType::Confidential, AuthMethod::PrivateKeyJwt, None),
-        (false, method) => (
-            ClientType::Confidential,
-            method.unwrap_or(AuthMethod::ClientSecretBasic),
-            Some(crypto::random_token()),
-        ),
-    };
-    let now = clock.now();
-    let client = Client {
+    let secret = needs_secret(valid.auth_method).then(crypto::random_token);
+    let registration_token = (via == Via::Api).then(crypto::random_token);
+    let now = services.clock.now();
+    let mut client = Client {
         client_id,
         secret_hash: secret.as_deref().map(crypto::digest),
-        client_type,
-        auth_method,
-        name,
-        redirect_uris,
-        post_logout_redirect_uris,
+        client_type: ClientType::Public,
+        auth_method: AuthMethod::None,
+        name: String::new(),
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
         allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
-        grant_types,
-        first_party: new.first_party,
-        id_token_alg: new.id_token_alg.unwrap_or(Alg::RS256),
-        jwks: new.jwks.clone(),
-        jwks_uri: new.jwks_uri.clone(),
-        jwt_access_tokens: new.jwt_access_tokens,
-        backchannel_logout_uri,
+        grant_types: Vec::new(),
+        // Only the operator vouches for an app as their own.
+        first_party: new.first_party && via == Via::Cli,
+        id_token_alg: valid.id_token_alg,
+        backchannel_logout_uri: None,
         backchannel_logout_session_required: false,
-        frontchannel_logout_uri,
+        frontchannel_logout_uri: None,
         frontchannel_logout_session_required: false,
+        jwks: None,
+        jwks_uri: None,
+        jwt_access_tokens: new.jwt_access_tokens,
+        application_type: valid.application_type,
+        info: Default::default(),
+        owner_id: new.owner_id,
+        registration_token_hash: registration_token.as_deref().map(crypto::digest),
+        previous_secret: None,
         created_at: now,
         updated_at: now,
     };
-    clients.create_client(&client).await?;
-    Ok(CreatedClient { client, secret })
+    apply(&mut client, valid);
+    services.clients.create_client(&client).await?;
+    let mut event = AuditEvent::new("client_registered", now)
+        .client(&client.client_id)
+        .detail(via.as_str());
+    if let Some(owner) = client.owner_id {
+        event = event.user(owner);
+    }
+    services.audit(event).await;
+    Ok(CreatedClient {
+        client,
+        secret,
+        registration_token,
+    })
 }
 
-/// `private_key_jwt` needs the client's public keys: exactly one of an inline
-/// JWK Set (public keys only) or an https URI (loopback http for development).
-fn client_keys(new: &NewClient) -> Result<(), AdminError> {
-    let wants_keys = new.auth_method == Some(AuthMethod::PrivateKeyJwt);
-    match (&new.jwks, &new.jwks_uri) {
-        (None, None) if wants_keys => Err(AdminError::Invalid("private_key_jwt needs jwks or jwks_uri".into())),
-        (Some(_), Some(_)) => Err(AdminError::Invalid("give jwks or jwks_uri, not both".into())),
-        (Some(_), None) | (None, Some(_)) if !wants_keys => Err(AdminError::Invalid(
-            "jwks and jwks_uri are for the private_key_jwt auth method".into(),
-        )),
-        (Some(jwks), None) => {
-            let set = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
-                .map_err(|e| AdminError::Invalid(format!("jwks is not a JWK Set: {e}")))?;
-            if set.keys().is_empty() {
-                return Err(AdminError::Invalid("jwks holds no key".into()));
-            }
-            if set.keys().iter().any(|k| k.parameter("d").is_some()) {
-                return Err(AdminError::Invalid("jwks must hold public keys only".into()));
-            }
-            Ok(())
-        }
-        (None, Some(uri)) => logout_uri(uri).map(|_| ()),
-        (None, None) => Ok(()),
-    }
+/// A client after an update, and its new secret when the update moved it to
+/// an auth method that needs one.
+pub struct UpdatedClient {
+    pub client: Client,
+    pub secret: Option<String>,
 }
 
-/// A logout URI: absolute http(s), no fragment (Back-Channel Logout 1.0 §2.2,
-/// Front-Channel Logout 1.0 §2). Whether its address may be called is checked
-/// when it is called.
-fn logout_uri(uri: &str) -> Result<String, AdminError> {
-    let parsed = url::Url::parse(uri).map_err(|e| AdminError::Invalid(format!("{uri:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "https" | "http") || parsed.fragment().is_some() || uri.contains('#') {
-        return Err(AdminError::Invalid(format!(
-            "{uri:?} must be an http(s) URI without fragment"
-        )));
+/// Replaces a client's metadata (RFC 7592 §2.2: fields left out return to
+/// their defaults). Its id, owner, registration token, first-party mark and
+/// token format stay.
+pub async fn update_client(services: &Services, client_id: &str, new: NewClient) -> Result<UpdatedClient, AdminError> {
+    let valid = validate(services.settings.registration.http_uris, &new)?;
+    let mut client = services
+        .clients
+        .find_client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))?;
+    let mut secret = None;
+    if needs_secret(valid.auth_method) && client.secret_hash.is_none() {
+        let fresh = crypto::random_token();
+        client.secret_hash = Some(crypto::digest(&fresh));
+        secret = Some(fresh);
+    } else if !needs_secret(valid.auth_method) {
+        client.secret_hash = None;
+        client.previous_secret = None;
     }
-    Ok(uri.to_string())
+    apply(&mut client, valid);
+    let now = services.clock.now();
+    client.updated_at = now;
+    if !services.clients.update_client(&client).await? {
+        return Err(AdminError::NotFound(format!("no client {client_id}")));
+    }
+    services
+        .audit(AuditEvent::new("client_updated", now).client(client_id))
+        .await;
+    Ok(UpdatedClient { client, secret })
+}
+
+/// The metadata a client was registered with, as a starting point for an
+/// update that changes a few fields.
+pub fn metadata_of(client: &Client) -> NewClient {
+    NewClient {
+        name: client.name.clone(),
+        application_type: Some(client.application_type),
+        redirect_uris: client.redirect_uris.iter().map(|u| u.as_str().to_string()).collect(),
+        public: false,
+        auth_method: Some(client.auth_method),
+        client_id: Some(client.client_id.clone()),
+        first_party: client.first_party,
+        id_token_alg: Some(client.id_token_alg),
+        post_logout_redirect_uris: client
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_string())
+            .collect(),
+        backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: client.backchannel_logout_session_required,
+        frontchannel_logout_uri: client.frontchannel_logout_uri.clone(),
+        frontchannel_logout_session_required: client.frontchannel_logout_session_required,
+        grant_types: client.grant_types.clone(),
+        response_types: Vec::new(),
+        jwks: client.jwks.clone(),
+        jwks_uri: client.jwks_uri.clone(),
+        jwt_access_tokens: client.jwt_access_tokens,
+        info: client.info.clone(),
+        owner_id: client.owner_id,
+    }
 }
 
 fn valid_client_id(id: &str) -> bool {
@@ -184,37 +201,55 @@ fn valid_client_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
 }
 
-/// A new secret for a confidential client, shown once; the old one stops
-/// working at once.
-pub async fn rotate_secret(services: &crate::services::Services, client_id: &str) -> Result<String, AdminError> {
+/// A new secret for a client that has one, shown once. The old one keeps
+/// working for `grace_secs` (0: it stops at once), so an app can be
+/// redeployed with the new one first.
+pub async fn rotate_secret(services: &Services, client_id: &str, grace_secs: u64) -> Result<String, AdminError> {
+    let client = services
+        .clients
+        .find_client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))?;
+    let Some(old_hash) = client.secret_hash else {
+        return Err(AdminError::Invalid(format!(
+            "client {client_id} has no secret (it authenticates with {})",
+            client.auth_method.as_str()
+        )));
+    };
     let secret = crypto::random_token();
     let now = services.clock.now();
+    let previous = (grace_secs > 0).then(|| PreviousSecret {
+        hash: old_hash,
+        expires_at: now.saturating_add(grace_secs.min(i64::MAX as u64) as i64),
+    });
     if !services
         .clients
-        .set_client_secret(client_id, &crypto::digest(&secret), now)
+        .set_client_secret(client_id, &crypto::digest(&secret), previous.as_ref(), now)
         .await?
     {
-        return Err(AdminError::Invalid(format!(
-            "no confidential client {client_id} with a secret"
-        )));
+        return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     services
-        .audit(crate::domain::AuditEvent::new("client_secret_rotated", now).client(client_id))
+        .audit(
+            AuditEvent::new("client_secret_rotated", now)
+                .client(client_id)
+                .detail(format!("grace {grace_secs}s")),
+        )
         .await;
     Ok(secret)
 }
 
 /// Deletes a client; its tokens die with it (refresh tokens revoked, access
 /// tokens refused from now on).
-pub async fn delete_client(services: &crate::services::Services, client_id: &str) -> Result<(), AdminError> {
+pub async fn delete_client(services: &Services, client_id: &str) -> Result<(), AdminError> {
     let now = services.clock.now();
     if !services.clients.delete_client(client_id).await? {
-        return Err(AdminError::Invalid(format!("no client {client_id}")));
+        return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     services.refresh_tokens.revoke_client_tokens(client_id, now).await?;
     crate::oidc::access_token::revoke_client(services, client_id).await?;
     services
-        .audit(crate::domain::AuditEvent::new("client_deleted", now).client(client_id))
+        .audit(AuditEvent::new("client_deleted", now).client(client_id))
         .await;
     Ok(())
 }

@@ -1,11 +1,17 @@
-//! Operations on users and clients shared by the CLI (and, later, the
-//! developer pages), so each rule is written once.
+//! Operations on users and clients shared by the CLI, the developer portal
+//! and the registration API, so each rule is written once.
 
+mod client_metadata;
 mod clients;
+mod registration_tokens;
 mod users;
 
-pub use clients::{CreatedClient, NewClient, add_client, delete_client, rotate_secret};
-pub use users::{NewUser, add_user, logout_user, set_password, set_user_disabled};
+pub use client_metadata::{MetadataError, MetadataErrorCode, NewClient, ValidMetadata, validate as validate_metadata};
+pub use clients::{
+    CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret, update_client,
+};
+pub use registration_tokens::{create_registration_token, revoke_registration_token};
+pub use users::{NewUser, add_user, logout_user, set_password, set_user_disabled, set_user_role};
 
 use crate::auth::password::PasswordError;
 use crate::store::StoreError;
@@ -14,6 +20,10 @@ use crate::store::StoreError;
 pub enum AdminError {
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

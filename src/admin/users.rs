@@ -38,6 +38,7 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
         email_verified: false,
         display_name: new.display_name,
         disabled: false,
+        roles: Vec::new(),
         created_at: now,
         updated_at: now,
     };
@@ -97,4 +98,25 @@ pub async fn set_password(
         .audit(crate::domain::AuditEvent::new("password_changed", now).user(user.id))
         .await;
     Ok(())
+}
+
+/// Grants (or takes back) a role; returns the roles the user now holds.
+pub async fn set_user_role(
+    services: &crate::services::Services,
+    username: &str,
+    role: crate::domain::Role,
+    granted: bool,
+) -> Result<Vec<crate::domain::Role>, AdminError> {
+    let user = find(services, username).await?;
+    let mut roles: Vec<_> = user.roles.iter().copied().filter(|r| *r != role).collect();
+    if granted {
+        roles.push(role);
+    }
+    let now = services.clock.now();
+    services.users.set_roles(user.id, &roles, now).await?;
+    let event = crate::domain::AuditEvent::new(if granted { "role_granted" } else { "role_revoked" }, now)
+        .user(user.id)
+        .detail(role.as_str());
+    services.audit(event).await;
+    Ok(roles)
 }

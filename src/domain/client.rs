@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{Alg, Scopes};
 use crate::clock::UnixTime;
@@ -59,6 +60,51 @@ impl AuthMethod {
     }
 }
 
+/// `application_type` (OIDC Registration §2): what kind of redirect URIs the
+/// client may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicationType {
+    /// Runs in a browser or on a server: https redirect URIs.
+    Web,
+    /// Runs on a device (RFC 8252): private-use schemes, loopback on any port.
+    Native,
+}
+
+impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ApplicationType> {
+        match s {
+            "web" => Some(ApplicationType::Web),
+            "native" => Some(ApplicationType::Native),
+            _ => None,
+        }
+    }
+}
+
+/// What people are shown about an app (RFC 7591 §2), all optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub contacts: Vec<String>,
+}
+
+/// A secret replaced by a rotation that keeps working for a grace period, so
+/// that an app can be redeployed with the new one without downtime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: String,
+    pub expires_at: UnixTime,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
     pub client_id: String,
@@ -84,6 +130,15 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     /// RFC 9068 JWT access tokens instead of opaque ones.
     pub jwt_access_tokens: bool,
+    pub application_type: ApplicationType,
+    pub info: ClientInfo,
+    /// The developer who registered it on the portal (or `None`: the CLI or
+    /// the registration API).
+    pub owner_id: Option<Uuid>,
+    /// RFC 7592: digest of the token that reads, updates and deletes this
+    /// registration through the API.
+    pub registration_token_hash: Option<String>,
+    pub previous_secret: Option<PreviousSecret>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -91,8 +146,20 @@ pub struct Client {
 impl Client {
     /// RFC 9700 §2.1 / OIDC Core 3.1.2.1: redirect URIs are compared by exact
     /// string match against a registered one.
-    pub fn registered_redirect_uri(&self, candidate: &str) -> Option<&RedirectUri> {
-        self.redirect_uris.iter().find(|r| r.as_str() == candidate)
+    /// The one exception (RFC 8252 §7.3): a native app's loopback redirect
+    /// URI matches on any port, since the app listens where the OS lets it;
+    /// the browser then goes to the port asked for.
+    pub fn registered_redirect_uri(&self, candidate: &str) -> Option<RedirectUri> {
+        let exact = self.redirect_uris.iter().find(|r| r.as_str() == candidate);
+        if exact.is_some() || self.application_type != ApplicationType::Native {
+            return exact.cloned();
+        }
+        let without_port = without_loopback_port(candidate)?;
+        self.redirect_uris
+            .iter()
+            .any(|r| without_loopback_port(r.as_str()).as_deref() == Some(without_port.as_str()))
+            .then(|| RedirectUri::parse(candidate).ok())
+            .flatten()
     }
 
     pub fn registered_post_logout_uri(&self, candidate: &str) -> Option<&RedirectUri> {
@@ -101,6 +168,26 @@ impl Client {
 
     pub fn may_use_grant(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+/// An `http` loopback IP literal URI with its port removed, for comparison;
+/// `None` for anything else.
+fn without_loopback_port(uri: &str) -> Option<String> {
+    let mut url = url::Url::parse(uri).ok()?;
+    if url.scheme() != "http" || !is_loopback_ip_host(&url) {
+        return None;
+    }
+    url.set_port(None).ok()?;
+    Some(url.to_string())
+}
+
+/// `127.0.0.1`-style and `[::1]` hosts (RFC 8252 §7.3: IP literals, not `localhost`).
+pub fn is_loopback_ip_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
     }
 }
 
@@ -158,6 +245,55 @@ mod tests {
         assert!(RedirectUri::parse("/relative").is_err());
         assert!(RedirectUri::parse("https://app.example/cb#x").is_err());
         assert!(RedirectUri::parse("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn native_loopback_redirects_match_on_any_port() {
+        let native = |uri: &str| Client {
+            application_type: ApplicationType::Native,
+            redirect_uris: vec![RedirectUri::parse(uri).unwrap()],
+            ..test_client()
+        };
+        let app = native("http://127.0.0.1/callback");
+        assert!(app.registered_redirect_uri("http://127.0.0.1:51004/callback").is_some());
+        assert!(app.registered_redirect_uri("http://127.0.0.1:51004/other").is_none());
+        assert!(app.registered_redirect_uri("http://localhost:51004/callback").is_none());
+        let web = Client {
+            application_type: ApplicationType::Web,
+            ..app
+        };
+        assert!(web.registered_redirect_uri("http://127.0.0.1:51004/callback").is_none());
+        assert!(web.registered_redirect_uri("http://127.0.0.1/callback").is_some());
+    }
+
+    fn test_client() -> Client {
+        Client {
+            client_id: "c".into(),
+            secret_hash: None,
+            client_type: ClientType::Public,
+            auth_method: AuthMethod::None,
+            name: "App".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            allowed_scopes: Scopes::parse("openid").unwrap(),
+            grant_types: vec!["authorization_code".into()],
+            first_party: false,
+            id_token_alg: Alg::RS256,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            jwks: None,
+            jwks_uri: None,
+            jwt_access_tokens: false,
+            application_type: ApplicationType::Web,
+            info: ClientInfo::default(),
+            owner_id: None,
+            registration_token_hash: None,
+            previous_secret: None,
+            created_at: 0,
+            updated_at: 0,
+        }
     }
 
     #[test]

@@ -6,15 +6,19 @@ mod client;
 mod logout;
 mod pkce;
 mod refresh_token;
+mod registration_token;
 mod scope;
 mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
-pub use client::{AuthMethod, Client, ClientType, RedirectUri};
+pub use client::{
+    ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, is_loopback_ip_host,
+};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use refresh_token::RefreshToken;
+pub use registration_token::RegistrationToken;
 pub use scope::Scopes;
 pub use signing_key::{Alg, StoredKey};
-pub use user::{User, Username};
+pub use user::{Role, User, Username};

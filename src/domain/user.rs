@@ -11,8 +11,42 @@ pub struct User {
     pub email_verified: bool,
     pub display_name: Option<String>,
     pub disabled: bool,
+    pub roles: Vec<Role>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+}
+
+impl User {
+    /// Admins hold every power a developer has.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role) || self.roles.contains(&Role::Admin)
+    }
+}
+
+/// What a person may do beyond signing in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Registers and manages their own clients on the developer portal.
+    Developer,
+    /// Sees and manages every client on the portal.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Developer => "developer",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "developer" => Some(Role::Developer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
 }
 
 /// A login name: 1–64 characters of letters, digits and `. _ - @`, kept in

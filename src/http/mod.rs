@@ -11,6 +11,7 @@ mod end_session;
 mod flow;
 mod health;
 mod login;
+mod registration;
 mod respond;
 mod revocation;
 mod security;
@@ -49,6 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/end_session", web::get().to(end_session::get))
     .route("/end_session", web::post().to(end_session::post))
     .route("/end_session/confirm", web::post().to(end_session::confirm))
+    .route("/register", web::post().to(registration::register))
+    .route("/register/{client_id}", web::get().to(registration::read))
+    .route("/register/{client_id}", web::put().to(registration::update))
+    .route("/register/{client_id}", web::delete().to(registration::delete))
     .route("/token", web::post().to(token::exchange))
     .route("/revoke", web::post().to(revocation::revoke))
     .route("/introspect", web::post().to(revocation::introspect))

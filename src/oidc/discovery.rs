@@ -7,8 +7,8 @@ use openidconnect::core::{
     CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope, TokenUrl,
-    UserInfoUrl,
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, RegistrationUrl, ResponseTypes,
+    Scope, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,7 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
     )
     .set_token_endpoint(Some(TokenUrl::new(url("/token"))?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(url("/userinfo"))?))
+    .set_registration_endpoint(Some(RegistrationUrl::new(url("/register"))?))
     .set_scopes_supported(Some(
         SUPPORTED_SCOPES.iter().map(|s| Scope::new(s.to_string())).collect(),
     ))

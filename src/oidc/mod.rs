@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod logout_fanout;
 pub mod logout_token;
 pub mod params;
+pub mod registration;
 pub mod revocation;
 pub mod token;
 pub mod userinfo;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, Client, LogoutDelivery, RefreshToken, Scopes, StoredKey, User, Username};
+use crate::domain::{AuditEvent, Client, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes, StoredKey, User, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,7 +63,22 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
     async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: Uuid, password_hash: &str, now: i64) -> Result<(), StoreError>;
+    async fn set_roles(&self, id: Uuid, roles: &[Role], now: i64) -> Result<(), StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+}
+
+/// Initial access tokens for the registration API.
+#[async_trait]
+pub trait RegistrationTokenRepository: Send + Sync + 'static {
+    async fn create_registration_token(&self, token: &RegistrationToken) -> Result<(), StoreError>;
+    /// The live token with this digest (not expired, uses left).
+    async fn find_registration_token(&self, token_hash: &str, now: i64) -> Result<Option<RegistrationToken>, StoreError>;
+    /// Takes one use, atomically: of two registrations racing for the last
+    /// use, one gets `true`.
+    async fn use_registration_token(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
+    async fn list_registration_tokens(&self) -> Result<Vec<RegistrationToken>, StoreError>;
+    /// `false` when there was no such token.
+    async fn delete_registration_token(&self, id: Uuid) -> Result<bool, StoreError>;
 }
 
 /// Registered OAuth clients.
@@ -73,8 +88,19 @@ pub trait ClientRepository: Send + Sync + 'static {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
-    /// Replaces the stored secret digest.
-    async fn set_client_secret(&self, client_id: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError>;
+    /// Replaces a client's metadata and credentials (everything but its id,
+    /// owner, registration token and creation time); `false` when there was
+    /// no such client.
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
+    /// Replaces the stored secret digest, keeping the old one as `previous`
+    /// (or none); `false` when there was no client with a secret.
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        previous: Option<&PreviousSecret>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 }

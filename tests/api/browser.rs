@@ -126,7 +126,9 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         id_token_alg: None,
         ..Default::default()
     };
-    admin::add_client(&*app.services.clients, &*app.services.clock, new)
+    admin::add_client(
+        &app.services,
+        new, sesame::admin::Via::Cli)
         .await
         .unwrap()
         .client
@@ -255,8 +257,7 @@ async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let created = admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         NewClient {
             name: name.into(),
             redirect_uris: vec![format!("{base}/callback")],
@@ -264,8 +265,7 @@ async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp
             post_logout_redirect_uris: vec![format!("{base}/")],
             backchannel_logout_uri: Some(format!("{base}/backchannel-logout")),
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     let client_id = created.client.client_id;

@@ -159,16 +159,14 @@ async fn an_operator_signs_a_user_out_everywhere() {
     let app =
         crate::helpers::spawn_app_with(crate::helpers::Backend::PostgresRedis, |s| s.logout.poll_secs = 3600).await;
     let created = sesame::admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         sesame::admin::NewClient {
             name: "App".into(),
             redirect_uris: vec!["http://app.example/callback".into()],
             first_party: true,
             backchannel_logout_uri: Some("http://127.0.0.1:9/backchannel".into()),
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     let client = crate::helpers::TestClient {

@@ -42,7 +42,7 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
         doc["scopes_supported"],
         serde_json::json!(["openid", "profile", "email", "offline_access"])
     );
-    assert!(doc.get("registration_endpoint").is_none());
+    assert_eq!(doc["registration_endpoint"], app.url("/register"));
     assert_eq!(doc["end_session_endpoint"], app.url("/end_session"));
     assert_eq!(doc["revocation_endpoint"], app.url("/revoke"));
     assert_eq!(doc["introspection_endpoint"], app.url("/introspect"));

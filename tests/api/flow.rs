@@ -15,7 +15,9 @@ use crate::helpers::{Backend, TestApp, TestClient, redirect_params, spawn_app};
 /// openidconnect's HTTP client contract over reqwest, following no redirects.
 pub use sesame::demo_rp::http_client as rp_http;
 
-async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
+/// Signs alice in to `client` (allowing it on the consent page when it is
+/// a third-party app), checking every step as a relying party would.
+pub async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
     let user = app.add_user("alice").await;
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &rp_http)
         .await
@@ -49,6 +51,7 @@ async fn sign_in_with_openidconnect(app: &TestApp, client: &TestClient) {
     let back = app
         .submit_login(&request_id, &csrf, "alice", crate::helpers::PASSWORD)
         .await;
+    let back = app.through_consent(back, &request_id).await;
     assert_eq!(back.status(), 303);
     assert!(crate::helpers::location(&back).starts_with(&client.redirect_uri));
     let params = redirect_params(&back);

@@ -90,6 +90,8 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     settings.listen = format!("127.0.0.1:{port}");
     settings.keys_dir = dir.path().join("keys");
     settings.http.workers = 1;
+    // Test apps live at http://app.example and the like.
+    settings.registration.http_uris = sesame::config::HttpUris::Any;
     let mut postgres_database = None;
     match backend {
         Backend::SqliteMemory => {
@@ -252,9 +254,8 @@ impl TestApp {
     ) -> TestClient {
         let redirect_uri = "http://app.example/callback".to_string();
         let created = admin::add_client(
-            &*self.services.clients,
-            &*self.services.clock,
-            NewClient {
+        &self.services,
+        NewClient {
                 name: "Test App".into(),
                 redirect_uris: vec![redirect_uri.clone(), "http://app.example/other?tenant=a".into()],
                 public,
@@ -263,8 +264,7 @@ impl TestApp {
                 first_party,
                 id_token_alg: None,
                 ..Default::default()
-            },
-        )
+            }, sesame::admin::Via::Cli)
         .await
         .unwrap();
         TestClient {
@@ -325,6 +325,23 @@ impl TestApp {
     pub async fn login_through(&self, params: &[(&str, &str)], username: &str) -> reqwest::Response {
         let (request_id, csrf) = self.open_login(self.authorize(params).await).await;
         self.submit_login(&request_id, &csrf, username, PASSWORD).await
+    }
+
+    /// Allows the app on the consent page when `response` leads there (a
+    /// third-party app); otherwise returns `response` as it is.
+    pub async fn through_consent(&self, response: reqwest::Response, request_id: &str) -> reqwest::Response {
+        let target = location(&response);
+        if !target.starts_with("/consent?") {
+            return response;
+        }
+        let html = self.browser.get(self.url(&target)).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden_field(&html, "csrf");
+        self.browser
+            .post(self.url("/consent"))
+            .form(&[("req", request_id), ("csrf", csrf.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A standard authorization request from `client` with PKCE, signing in

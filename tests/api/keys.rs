@@ -154,8 +154,7 @@ async fn private_keys_are_encrypted_at_rest(backend: Backend) {
 async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = sesame::admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         sesame::admin::NewClient {
             name: "EC App".into(),
             redirect_uris: vec!["http://app.example/callback".into()],
@@ -165,8 +164,7 @@ async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
             first_party: true,
             id_token_alg: Some(Alg::ES256),
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     let client = TestClient {

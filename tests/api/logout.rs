@@ -22,8 +22,7 @@ fn manual_delivery(settings: &mut Settings) {
 
 async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontchannel: Option<String>) -> TestClient {
     let created = admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         NewClient {
             name: name.into(),
             redirect_uris: vec!["http://app.example/callback".into()],
@@ -32,8 +31,7 @@ async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontc
             backchannel_logout_uri: backchannel,
             frontchannel_logout_uri: frontchannel,
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     TestClient {

@@ -10,6 +10,7 @@ mod keys;
 mod login;
 mod logout;
 mod private_key_jwt;
+mod registration;
 mod relying_app;
 mod sessions;
 mod sso;

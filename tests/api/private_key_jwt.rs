@@ -22,8 +22,7 @@ fn jwks_of(key: &KeyMaterial) -> String {
 
 async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>) -> Result<String, String> {
     admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         NewClient {
             name: "Signed".into(),
             redirect_uris: vec!["https://signed.example/cb".into()],
@@ -32,8 +31,7 @@ async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>)
             jwks,
             jwks_uri,
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .map(|c| {
         assert!(c.secret.is_none(), "no secret for private_key_jwt");
@@ -185,7 +183,7 @@ async fn registration_demands_public_keys(backend: Backend) {
         register(&app, Some(private), None)
             .await
             .unwrap_err()
-            .contains("public keys only")
+            .contains("public RSA or EC keys only")
     );
 }
 

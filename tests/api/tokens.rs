@@ -319,15 +319,13 @@ async fn revocation_and_introspection(backend: Backend) {
 async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         NewClient {
             name: "Service".into(),
             redirect_uris: vec!["https://service.example/cb".into()],
             grant_types: vec!["client_credentials".into()],
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     let service = TestClient {
@@ -362,16 +360,14 @@ async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend
 async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = admin::add_client(
-        &*app.services.clients,
-        &*app.services.clock,
+        &app.services,
         NewClient {
             name: "Resource-minded".into(),
             redirect_uris: vec!["http://app.example/callback".into()],
             first_party: true,
             jwt_access_tokens: true,
             ..Default::default()
-        },
-    )
+        }, sesame::admin::Via::Cli)
     .await
     .unwrap();
     let client = TestClient {
@@ -423,24 +419,43 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
     );
 }
 
-/// A rotated secret replaces the old one at once; a deleted client's tokens
-/// stop working.
+/// A rotated secret replaces the old one, at once or after a grace period;
+/// a deleted client's tokens stop working.
 async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backend) {
     let (app, client) = setup(backend).await;
     let resource_server = app.add_client(false).await;
     let issued = tokens(&app, &client).await;
-    let new_secret = admin::rotate_secret(&app.services, &client.client_id).await.unwrap();
-    let old = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None).await;
-    assert_eq!(old.status(), 401, "the old secret no longer authenticates");
-    let rotated = TestClient {
-        secret: Some(new_secret),
-        ..TestClient {
-            client_id: client.client_id.clone(),
-            secret: None,
-            redirect_uri: client.redirect_uri.clone(),
-        }
+    let with_secret = |secret: &str| TestClient {
+        client_id: client.client_id.clone(),
+        secret: Some(secret.to_string()),
+        redirect_uri: client.redirect_uri.clone(),
     };
-    let fresh: Value = refresh(&app, &rotated, issued["refresh_token"].as_str().unwrap(), None)
+
+    // With a grace period, both secrets work until it ends.
+    let second_secret = admin::rotate_secret(&app.services, &client.client_id, 600).await.unwrap();
+    let during: Value = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(during["access_token"].is_string(), "the old secret works during the grace period");
+    app.clock.advance(601);
+    let refresh_token = during["refresh_token"].as_str().unwrap();
+    let after = refresh(&app, &client, refresh_token, None).await;
+    assert_eq!(after.status(), 401, "the old secret stops when the grace period ends");
+    let renewed: Value = refresh(&app, &with_secret(&second_secret), refresh_token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(renewed["access_token"].is_string(), "{renewed}");
+
+    // Without one, the old secret stops at once.
+    let new_secret = admin::rotate_secret(&app.services, &client.client_id, 0).await.unwrap();
+    let refresh_token = renewed["refresh_token"].as_str().unwrap();
+    let old = refresh(&app, &with_secret(&second_secret), refresh_token, None).await;
+    assert_eq!(old.status(), 401, "the old secret no longer authenticates");
+    let fresh: Value = refresh(&app, &with_secret(&new_secret), refresh_token, None)
         .await
         .json()
         .await

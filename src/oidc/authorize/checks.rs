@@ -31,7 +31,7 @@ pub(super) fn response_target(client: &Client, params: &Params) -> Result<Respon
         ));
     }
     let requested = params.require("redirect_uri")?;
-    let redirect_uri = client.registered_redirect_uri(requested).cloned().ok_or_else(|| {
+    let redirect_uri = client.registered_redirect_uri(requested).ok_or_else(|| {
         ProtocolError::invalid_request("redirect_uri does not match any URI registered for this application")
     })?;
     // An unsupported response_mode is itself an error, answered in the default mode.

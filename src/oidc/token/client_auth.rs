@@ -137,10 +137,20 @@ pub async fn authenticate(services: &Services, credentials: &ClientCredentials) 
     // unknown client takes as long as a wrong secret.
     let stand_in = crypto::digest("no stored secret");
     let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
+    // A rotated-out secret works until its grace period ends.
+    let now = services.clock.now();
+    let previous = client
+        .as_ref()
+        .and_then(|c| c.previous_secret.as_ref())
+        .filter(|p| p.expires_at > now && stored.is_some())
+        .map(|p| p.hash.as_str());
     let secret_ok = match credentials.secret() {
         Some(presented) => {
-            let matches = crypto::constant_time_eq(&crypto::digest(presented), stored.unwrap_or(&stand_in));
-            matches && stored.is_some()
+            let presented = crypto::digest(presented);
+            let current = crypto::constant_time_eq(&presented, stored.unwrap_or(&stand_in)) && stored.is_some();
+            let old = crypto::constant_time_eq(&presented, previous.unwrap_or(&stand_in)) && previous.is_some();
+            // Both comparisons always run: the time taken does not tell which matched.
+            current | old
         }
         None => true,
     };

@@ -1,7 +1,11 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, conflict_as, on_pool};
-use crate::domain::{Alg, AuthMethod, Client, ClientType, RedirectUri, Scopes};
+use uuid::Uuid;
+
+use crate::domain::{
+    Alg, ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, Scopes,
+};
 use crate::store::{ClientRepository, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -24,9 +28,27 @@ struct ClientRow {
     jwks: Option<String>,
     jwks_uri: Option<String>,
     jwt_access_tokens: bool,
+    application_type: String,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+    contacts: String,
+    owner_id: Option<Uuid>,
+    registration_token_hash: Option<String>,
+    previous_secret_hash: Option<String>,
+    previous_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
+
+/// Every column of a client, in `ClientRow` order.
+const COLUMNS: &str = "client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
+     post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, \
+     backchannel_logout_uri, backchannel_logout_session_required, frontchannel_logout_uri, \
+     frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, application_type, client_uri, \
+     logo_uri, policy_uri, tos_uri, contacts, owner_id, registration_token_hash, previous_secret_hash, \
+     previous_secret_expires_at, created_at, updated_at";
 
 impl ClientRow {
     fn into_client(self) -> Result<Client, StoreError> {
@@ -56,11 +78,33 @@ impl ClientRow {
             jwks: self.jwks.clone(),
             jwks_uri: self.jwks_uri.clone(),
             jwt_access_tokens: self.jwt_access_tokens,
+            application_type: ApplicationType::parse(&self.application_type)
+                .ok_or_else(|| corrupt("application_type"))?,
+            info: ClientInfo {
+                client_uri: self.client_uri.clone(),
+                logo_uri: self.logo_uri.clone(),
+                policy_uri: self.policy_uri.clone(),
+                tos_uri: self.tos_uri.clone(),
+                contacts: serde_json::from_str(&self.contacts).map_err(|_| corrupt("contacts"))?,
+            },
+            owner_id: self.owner_id,
+            registration_token_hash: self.registration_token_hash.clone(),
+            previous_secret: match (&self.previous_secret_hash, self.previous_secret_expires_at) {
+                (Some(hash), Some(expires_at)) => Some(PreviousSecret {
+                    hash: hash.clone(),
+                    expires_at,
+                }),
+                _ => None,
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
             client_id: self.client_id,
         })
     }
+}
+
+fn contacts_json(contacts: &[String]) -> String {
+    serde_json::to_string(contacts).unwrap_or_else(|_| "[]".into())
 }
 
 fn uris_json(uris: &[RedirectUri]) -> String {
@@ -70,12 +114,56 @@ fn uris_json(uris: &[RedirectUri]) -> String {
 #[async_trait]
 impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO clients (client_id, secret_hash, client_type, token_endpoint_auth_method, name, \
-             redirect_uris, post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
-             backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required, \
-             jwks, jwks_uri, jwt_access_tokens, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        let sql = format!(
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
+        );
+        on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&client.client_id)
+            .bind(client.secret_hash.as_deref())
+            .bind(client.client_type.as_str())
+            .bind(client.auth_method.as_str())
+            .bind(&client.name)
+            .bind(uris_json(&client.redirect_uris))
+            .bind(uris_json(&client.post_logout_redirect_uris))
+            .bind(client.allowed_scopes.to_string())
+            .bind(client.grant_types.join(" "))
+            .bind(client.first_party)
+            .bind(client.id_token_alg.as_str())
+            .bind(client.backchannel_logout_uri.as_deref())
+            .bind(client.backchannel_logout_session_required)
+            .bind(client.frontchannel_logout_uri.as_deref())
+            .bind(client.frontchannel_logout_session_required)
+            .bind(client.jwks.as_deref())
+            .bind(client.jwks_uri.as_deref())
+            .bind(client.jwt_access_tokens)
+            .bind(client.application_type.as_str())
+            .bind(client.info.client_uri.as_deref())
+            .bind(client.info.logo_uri.as_deref())
+            .bind(client.info.policy_uri.as_deref())
+            .bind(client.info.tos_uri.as_deref())
+            .bind(contacts_json(&client.info.contacts))
+            .bind(client.owner_id)
+            .bind(client.registration_token_hash.as_deref())
+            .bind(client.previous_secret.as_ref().map(|p| p.hash.as_str()))
+            .bind(client.previous_secret.as_ref().map(|p| p.expires_at))
+            .bind(client.created_at)
+            .bind(client.updated_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(conflict_as("a client with this client_id"))?;
+        Ok(())
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "UPDATE clients SET secret_hash = $2, client_type = $3, token_endpoint_auth_method = $4, name = $5, \
+             redirect_uris = $6, post_logout_redirect_uris = $7, grant_types = $8, id_token_signed_response_alg = $9, \
+             backchannel_logout_uri = $10, backchannel_logout_session_required = $11, frontchannel_logout_uri = $12, \
+             frontchannel_logout_session_required = $13, jwks = $14, jwks_uri = $15, application_type = $16, \
+             client_uri = $17, logo_uri = $18, policy_uri = $19, tos_uri = $20, contacts = $21, \
+             previous_secret_hash = $22, previous_secret_expires_at = $23, updated_at = $24 WHERE client_id = $1",
         )
         .bind(&client.client_id)
         .bind(client.secret_hash.as_deref())
@@ -84,9 +172,7 @@ impl ClientRepository for SqlStore {
         .bind(&client.name)
         .bind(uris_json(&client.redirect_uris))
         .bind(uris_json(&client.post_logout_redirect_uris))
-        .bind(client.allowed_scopes.to_string())
         .bind(client.grant_types.join(" "))
-        .bind(client.first_party)
         .bind(client.id_token_alg.as_str())
         .bind(client.backchannel_logout_uri.as_deref())
         .bind(client.backchannel_logout_session_required)
@@ -94,37 +180,45 @@ impl ClientRepository for SqlStore {
         .bind(client.frontchannel_logout_session_required)
         .bind(client.jwks.as_deref())
         .bind(client.jwks_uri.as_deref())
-        .bind(client.jwt_access_tokens)
-        .bind(client.created_at)
+        .bind(client.application_type.as_str())
+        .bind(client.info.client_uri.as_deref())
+        .bind(client.info.logo_uri.as_deref())
+        .bind(client.info.policy_uri.as_deref())
+        .bind(client.info.tos_uri.as_deref())
+        .bind(contacts_json(&client.info.contacts))
+        .bind(client.previous_secret.as_ref().map(|p| p.hash.as_str()))
+        .bind(client.previous_secret.as_ref().map(|p| p.expires_at))
         .bind(client.updated_at)
         .execute(pool)
         .await
-        .map(|_| ()))
-        .map_err(conflict_as("a client with this client_id"))?;
-        Ok(())
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
     }
 
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         let rows: Vec<ClientRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
-                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
-                 backchannel_logout_session_required, frontchannel_logout_uri, \
-                 frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, created_at, updated_at \
-                 FROM clients ORDER BY created_at, client_id",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, client_id")))
             .fetch_all(pool)
             .await
         })?;
         rows.into_iter().map(ClientRow::into_client).collect()
     }
 
-    async fn set_client_secret(&self, client_id: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError> {
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        previous: Option<&PreviousSecret>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let affected = on_pool!(self, pool => sqlx::query(
-            "UPDATE clients SET secret_hash = $2, updated_at = $3 WHERE client_id = $1 AND secret_hash IS NOT NULL",
+            "UPDATE clients SET secret_hash = $2, previous_secret_hash = $3, previous_secret_expires_at = $4, \
+             updated_at = $5 WHERE client_id = $1 AND secret_hash IS NOT NULL",
         )
         .bind(client_id)
         .bind(secret_hash)
+        .bind(previous.map(|p| p.hash.as_str()))
+        .bind(previous.map(|p| p.expires_at))
         .bind(now)
         .execute(pool)
         .await
@@ -143,13 +237,7 @@ impl ClientRepository for SqlStore {
 
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT client_id, secret_hash, client_type, token_endpoint_auth_method, name, redirect_uris, \
-                 post_logout_redirect_uris, allowed_scopes, grant_types, first_party, id_token_signed_response_alg, backchannel_logout_uri, \
-                 backchannel_logout_session_required, frontchannel_logout_uri, \
-                 frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, created_at, updated_at \
-                 FROM clients WHERE client_id = $1",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1")))
             .bind(client_id)
             .fetch_optional(pool)
             .await

@@ -8,6 +8,7 @@ mod consents;
 mod keys;
 mod outbox;
 mod refresh_tokens;
+mod registration_tokens;
 mod users;
 
 use std::str::FromStr;

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{SqlStore, conflict_as, on_pool};
-use crate::domain::{User, Username};
+use crate::domain::{Role, User, Username};
 use crate::store::{StoreError, UserRepository};
 
 #[derive(sqlx::FromRow)]
@@ -16,6 +16,7 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     password_hash: String,
+    roles: String,
 }
 
 /// The user columns, followed by a literal `WHERE` clause.
@@ -23,7 +24,7 @@ macro_rules! select_user {
     ($filter:literal) => {
         concat!(
             "SELECT id, username, email, email_verified, display_name, disabled, ",
-            "created_at, updated_at, password_hash FROM users ",
+            "created_at, updated_at, password_hash, roles FROM users ",
             $filter
         )
     };
@@ -39,6 +40,8 @@ impl UserRow {
             email_verified: self.email_verified,
             display_name: self.display_name,
             disabled: self.disabled,
+            // An unknown role (written by a newer version) grants nothing.
+            roles: self.roles.split_whitespace().filter_map(Role::parse).collect(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         };
@@ -46,12 +49,16 @@ impl UserRow {
     }
 }
 
+fn roles_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" ")
+}
+
 #[async_trait]
 impl UserRepository for SqlStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO users (id, username, email, email_verified, display_name, password_hash, \
-             disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             disabled, created_at, updated_at, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(user.id)
         .bind(user.username.as_str())
@@ -62,6 +69,7 @@ impl UserRepository for SqlStore {
         .bind(user.disabled)
         .bind(user.created_at)
         .bind(user.updated_at)
+        .bind(roles_text(&user.roles))
         .execute(pool)
         .await
         .map(|_| ()))
@@ -84,6 +92,17 @@ impl UserRepository for SqlStore {
         on_pool!(self, pool => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(password_hash)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn set_roles(&self, id: Uuid, roles: &[Role], now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(roles_text(roles))
             .bind(now)
             .execute(pool)
             .await

@@ -1,0 +1,136 @@
+//! `POST /register` (RFC 7591) and `GET|PUT|DELETE /register/{client_id}`
+//! (RFC 7592): JSON in, JSON out.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{flow, respond};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::oidc::registration;
+use crate::services::Services;
+
+/// `Ok(None)` without an Authorization header.
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    match value.to_str().unwrap_or("").split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(ProtocolError::invalid_token(
+            "the Authorization header must be Bearer <token>",
+        )),
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Errors as RFC 7591 §3.2.2 JSON; token problems as RFC 6750 challenges.
+fn error(error: &ProtocolError) -> HttpResponse {
+    if error.code == ErrorCode::InvalidToken {
+        return respond::bearer_error(error);
+    }
+    respond::json_error(error)
+}
+
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub async fn register(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    match register_inner(&req, &body, &services).await {
+        Ok(response) => response,
+        Err(e) => error(&e),
+    }
+}
+
+async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> Result<HttpResponse, ProtocolError> {
+    let token = registration::check_initial_access(services, bearer(req)?.as_deref()).await?;
+    if let Some(wait) = registration::rate_limited(services, &flow::client_ip(req)).await? {
+        return Ok(HttpResponse::TooManyRequests()
+            .insert_header((header::RETRY_AFTER, wait.as_secs().to_string()))
+            .json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": "too many registrations from this address; try again later",
+            })));
+    }
+    if !is_json(req) {
+        return Err(ProtocolError::invalid_request("the body must be application/json"));
+    }
+    let metadata = registration::parse_metadata(body)?;
+    let created = registration::register(services, token.as_deref(), metadata).await?;
+    Ok(no_store(
+        HttpResponse::Created().json(registration::registration_response(services, &created)),
+    ))
+}
+
+async fn managed_client(
+    req: &HttpRequest,
+    services: &Services,
+    client_id: &str,
+) -> Result<crate::domain::Client, ProtocolError> {
+    registration::authenticate_registration(services, client_id, bearer(req)?.as_deref()).await
+}
+
+pub async fn read(req: HttpRequest, path: web::Path<String>, services: web::Data<Services>) -> HttpResponse {
+    match managed_client(&req, &services, &path).await {
+        Ok(client) => {
+            let mut body = registration::metadata_json(&client);
+            body["registration_client_uri"] =
+                serde_json::json!(registration::registration_client_uri(&services, &client.client_id));
+            no_store(HttpResponse::Ok().json(body))
+        }
+        Err(e) => error(&e),
+    }
+}
+
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    services: web::Data<Services>,
+) -> HttpResponse {
+    let result = async {
+        let client = managed_client(&req, &services, &path).await?;
+        if !is_json(&req) {
+            return Err(ProtocolError::invalid_request("the body must be application/json"));
+        }
+        registration::update(&services, &client, &body).await
+    }
+    .await;
+    match result {
+        Ok(updated) => {
+            let mut body = registration::metadata_json(&updated.client);
+            if let Some(secret) = &updated.secret {
+                body["client_secret"] = serde_json::json!(secret);
+                body["client_secret_expires_at"] = serde_json::json!(0);
+            }
+            body["registration_client_uri"] =
+                serde_json::json!(registration::registration_client_uri(&services, &updated.client.client_id));
+            no_store(HttpResponse::Ok().json(body))
+        }
+        Err(e) => error(&e),
+    }
+}
+
+pub async fn delete(req: HttpRequest, path: web::Path<String>, services: web::Data<Services>) -> HttpResponse {
+    let result = async {
+        let client = managed_client(&req, &services, &path).await?;
+        registration::delete(&services, &client).await
+    }
+    .await;
+    match result {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(e) => error(&e),
+    }
+}
