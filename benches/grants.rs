@@ -53,11 +53,10 @@ async fn main() {
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let created = admin::add_client(
-        &*services.clients,
-        &*services.clock,
+        &services,
         NewClient {
             name: "Bench".into(),
-            redirect_uris: vec!["http://bench.example/cb".into()],
+            redirect_uris: vec!["https://bench.example/cb".into()],
             first_party: true,
             grant_types: vec![
                 "authorization_code".into(),
@@ -66,6 +65,7 @@ async fn main() {
             ],
             ..Default::default()
         },
+        admin::Via::Cli,
     )
     .await
     .expect("client");
@@ -165,7 +165,7 @@ async fn first_refresh_token(base: &str, id: &str, secret: &str) -> String {
         .get(format!("{base}/authorize"))
         .query(&[
             ("client_id", id),
-            ("redirect_uri", "http://bench.example/cb"),
+            ("redirect_uri", "https://bench.example/cb"),
             ("response_type", "code"),
             ("scope", "openid"),
             ("prompt", "login"),
@@ -211,7 +211,7 @@ async fn first_refresh_token(base: &str, id: &str, secret: &str) -> String {
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
-            ("redirect_uri", "http://bench.example/cb"),
+            ("redirect_uri", "https://bench.example/cb"),
         ])
         .send()
         .await

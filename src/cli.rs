@@ -30,6 +30,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start the server (applies migrations first).
@@ -281,8 +283,7 @@ impl ClientMetadataArgs {
             base.auth_method = Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?);
         }
         if let Some(a) = self.id_token_alg.as_deref() {
-            base.id_token_alg =
-                Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?);
+            base.id_token_alg = Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?);
         }
         if let Some(path) = &self.jwks_file {
             base.jwks = Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);

@@ -136,7 +136,9 @@ pub fn validate(http_uris: HttpUris, new: &NewClient) -> Result<ValidMetadata, M
     response_types(new, code_flow)?;
 
     if code_flow && new.redirect_uris.is_empty() {
-        return Err(invalid_redirect("at least one redirect URI is required for the authorization code flow"));
+        return Err(invalid_redirect(
+            "at least one redirect URI is required for the authorization code flow",
+        ));
     }
     if new.redirect_uris.len() > MAX_URIS || new.post_logout_redirect_uris.len() > MAX_URIS {
         return Err(invalid_redirect(format!("at most {MAX_URIS} URIs")));
@@ -153,8 +155,7 @@ pub fn validate(http_uris: HttpUris, new: &NewClient) -> Result<ValidMetadata, M
         .collect::<Result<Vec<_>, _>>()?;
 
     let backchannel_logout_uri = optional_web_uri(http_uris, "backchannel_logout_uri", &new.backchannel_logout_uri)?;
-    let frontchannel_logout_uri =
-        optional_web_uri(http_uris, "frontchannel_logout_uri", &new.frontchannel_logout_uri)?;
+    let frontchannel_logout_uri = optional_web_uri(http_uris, "frontchannel_logout_uri", &new.frontchannel_logout_uri)?;
     if new.backchannel_logout_session_required && backchannel_logout_uri.is_none() {
         return Err(invalid(
             "backchannel_logout_session_required",
@@ -214,7 +215,10 @@ fn grant_types(new: &NewClient, auth_method: AuthMethod) -> Result<Vec<String>, 
     if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
         return Err(invalid(
             "grant_types",
-            format!("grant type {unknown:?} is not supported (use {})", GRANT_TYPES.join(", ")),
+            format!(
+                "grant type {unknown:?} is not supported (use {})",
+                GRANT_TYPES.join(", ")
+            ),
         ));
     }
     if auth_method == AuthMethod::None && grant_types.iter().any(|g| g == "client_credentials") {
@@ -396,7 +400,12 @@ mod tests {
         }
         assert!(validate(HttpUris::Loopback, &web("http://app.example/cb")).is_err());
         assert!(validate(HttpUris::Any, &web("http://app.example/cb")).is_ok());
-        for bad in ["com.example.app:/cb", "https://app.example/cb#frag", "/relative", "javascript:alert(1)"] {
+        for bad in [
+            "com.example.app:/cb",
+            "https://app.example/cb#frag",
+            "/relative",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(
                 code(validate(HttpUris::Any, &web(bad))),
                 Some(("invalid_redirect_uri", "redirect_uris")),
@@ -407,7 +416,12 @@ mod tests {
 
     #[test]
     fn native_apps_use_reverse_domain_schemes_or_loopback_ip_literals() {
-        for good in ["com.example.app:/cb", "http://127.0.0.1/cb", "http://[::1]/cb", "https://app.example/cb"] {
+        for good in [
+            "com.example.app:/cb",
+            "http://127.0.0.1/cb",
+            "http://[::1]/cb",
+            "https://app.example/cb",
+        ] {
             assert!(validate(HttpUris::None, &native(good)).is_ok(), "{good}");
         }
         for bad in ["myapp:/cb", "http://localhost/cb", "http://app.example/cb"] {

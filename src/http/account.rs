@@ -52,6 +52,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
     let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
         name: &name,
         username: user.username.as_str(),
+        developer: user.has_role(crate::domain::Role::Developer),
         sessions: views,
         csrf,
     });

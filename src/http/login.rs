@@ -18,6 +18,16 @@ use crate::session::{self, Origin};
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
+/// Where a sign-in without an app goes afterwards: one of Sesame's own pages,
+/// named by `next`. Anything else is the account page, so `next` can never
+/// send anyone off-site.
+fn page_after_sign_in(next: Option<&str>) -> &'static str {
+    match next {
+        Some("/developer") => "/developer",
+        _ => "/account",
+    }
+}
+
 pub fn expired_page() -> HttpResponse {
     respond::error_page(
         StatusCode::BAD_REQUEST,
@@ -90,6 +100,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| LoginPage {
         client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
         request_id,
+        next: page_after_sign_in(params.get("next")),
         csrf,
         username,
         error: None,
@@ -127,10 +138,12 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     };
     let typed_username = form.get("username").unwrap_or("").trim();
     let csrf = form.get("csrf").unwrap_or("");
+    let next = page_after_sign_in(form.get("next"));
     let again = |message: &str, status: StatusCode| {
         let page = LoginPage {
             client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
             request_id,
+            next,
             csrf: csrf.to_string(),
             username: typed_username,
             error: Some(message),
@@ -184,7 +197,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         user_agent: &flow::user_agent(&req),
         client_ip: &client_ip,
     };
-    match signed_in(&req, &services, user_id, &origin, parked, request_id).await {
+    match signed_in(&req, &services, user_id, &origin, parked, request_id, next).await {
         Ok(response) => response,
         Err(e) => server_error_page(&e),
     }
@@ -214,6 +227,7 @@ async fn signed_in(
     origin: &Origin<'_>,
     parked: Option<ParkedRequest>,
     request_id: &str,
+    next: &str,
 ) -> anyhow::Result<HttpResponse> {
     let (cookie_id, live) = session::start(services, user_id, origin).await?;
     let mut accounts = flow::browser_accounts(req, services).await?;
@@ -232,7 +246,7 @@ async fn signed_in(
     };
     services.audit(event).await;
     let Some(parked) = parked else {
-        let mut response = flow::see_other("/account");
+        let mut response = flow::see_other(next);
         flow::set_session_cookie(&mut response, services, &accounts);
         return Ok(response);
     };

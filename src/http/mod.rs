@@ -6,6 +6,8 @@ mod authorize;
 mod consent;
 mod cookies;
 mod csrf;
+mod developer;
+mod developer_form;
 mod discovery;
 mod end_session;
 mod flow;
@@ -46,6 +48,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/account/sessions/end-others",
         web::post().to(account::end_other_sessions),
+    )
+    .route("/developer", web::get().to(developer::list))
+    .route("/developer/clients", web::post().to(developer::create))
+    .route("/developer/clients/new", web::get().to(developer::new_form))
+    .route("/developer/clients/{client_id}", web::get().to(developer::show))
+    .route("/developer/clients/{client_id}", web::post().to(developer::update))
+    .route(
+        "/developer/clients/{client_id}/rotate-secret",
+        web::post().to(developer::rotate_secret),
+    )
+    .route(
+        "/developer/clients/{client_id}/delete",
+        web::post().to(developer::delete),
     )
     .route("/end_session", web::get().to(end_session::get))
     .route("/end_session", web::post().to(end_session::post))

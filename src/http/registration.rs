@@ -115,8 +115,10 @@ pub async fn update(
                 body["client_secret"] = serde_json::json!(secret);
                 body["client_secret_expires_at"] = serde_json::json!(0);
             }
-            body["registration_client_uri"] =
-                serde_json::json!(registration::registration_client_uri(&services, &updated.client.client_id));
+            body["registration_client_uri"] = serde_json::json!(registration::registration_client_uri(
+                &services,
+                &updated.client.client_id
+            ));
             no_store(HttpResponse::Ok().json(body))
         }
         Err(e) => error(&e),

@@ -5,12 +5,16 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::developer_form::{AppKind, ClientForm, FieldError};
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
     /// The app being signed in to; `None` when signing in to the account page.
     pub client_name: Option<&'a str>,
     pub request_id: &'a str,
+    /// Sesame's own page to open after an account sign-in.
+    pub next: &'a str,
     pub csrf: String,
     pub username: &'a str,
     pub error: Option<&'a str>,
@@ -66,6 +70,8 @@ pub struct SessionView {
 pub struct AccountPage<'a> {
     pub name: &'a str,
     pub username: &'a str,
+    /// Links to the developer portal.
+    pub developer: bool,
     pub sessions: Vec<SessionView>,
     pub csrf: String,
 }
@@ -111,6 +117,90 @@ pub fn time_ago(then: i64, now: i64) -> String {
         3600..=86_399 => format!("{} h ago", seconds / 3600),
         _ => format!("{} days ago", seconds / 86_400),
     }
+}
+
+/// A duration in plain words: "1 hour", "7 days".
+pub fn duration_words(secs: u64) -> String {
+    match secs {
+        0..=3599 => format!("{} minutes", secs / 60),
+        3600..=7199 => "1 hour".into(),
+        7200..=86_399 => format!("{} hours", secs / 3600),
+        86_400..=172_799 => "1 day".into(),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// One application in the developer's list.
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub redirect: String,
+    pub path: String,
+}
+
+impl From<&crate::domain::Client> for ClientRow {
+    fn from(client: &crate::domain::Client) -> Self {
+        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_bytes()).collect();
+        ClientRow {
+            client_id: client.client_id.clone(),
+            name: client.name.clone(),
+            kind: AppKind::of(client).label(),
+            redirect: client
+                .redirect_uris
+                .first()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+            path: format!("/developer/clients/{id}"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "developer.html")]
+pub struct DeveloperPage<'a> {
+    pub username: &'a str,
+    pub admin: bool,
+    pub clients: Vec<ClientRow>,
+    pub notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "developer_client.html")]
+pub struct ClientFormPage<'a> {
+    /// `None` when registering a new application.
+    pub client_id: Option<&'a str>,
+    pub has_secret: bool,
+    pub form: ClientForm,
+    pub error: Option<FieldError>,
+    pub notice: Option<&'a str>,
+    pub csrf: String,
+}
+
+impl ClientFormPage<'_> {
+    /// The message for one field, shown next to it.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == Some(field))
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn kinds(&self) -> [(&'static str, &'static str, bool); 3] {
+        [AppKind::Web, AppKind::Spa, AppKind::Native].map(|k| (k.as_str(), k.label(), self.form.kind == k.as_str()))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "developer_credentials.html")]
+pub struct CredentialsPage<'a> {
+    pub name: &'a str,
+    pub client_id: &'a str,
+    pub secret: Option<&'a str>,
+    pub grace_note: Option<String>,
+    pub issuer: &'a str,
+    pub redirect_uris: Vec<String>,
+    pub manage: String,
 }
 
 #[derive(Template)]

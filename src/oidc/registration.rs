@@ -58,7 +58,10 @@ pub fn parse_metadata(body: &[u8]) -> Result<NewClient, ProtocolError> {
     let id_token_alg = match reader.string("id_token_signed_response_alg")? {
         None => None,
         Some(a) => Some(Alg::parse(&a).ok_or_else(|| {
-            metadata_error("id_token_signed_response_alg", format!("{a:?} is not supported (RS256, ES256)"))
+            metadata_error(
+                "id_token_signed_response_alg",
+                format!("{a:?} is not supported (RS256, ES256)"),
+            )
         })?),
     };
     let jwks = match fields.get("jwks") {
@@ -143,7 +146,10 @@ pub fn metadata_json(client: &Client) -> Value {
     put("post_logout_redirect_uris", json!(client.post_logout_redirect_uris));
     put("token_endpoint_auth_method", json!(client.auth_method.as_str()));
     put("grant_types", json!(client.grant_types));
-    put("response_types", json!(ValidMetadata::response_types(&client.grant_types)));
+    put(
+        "response_types",
+        json!(ValidMetadata::response_types(&client.grant_types)),
+    );
     put("scope", json!(client.allowed_scopes.to_string()));
     put("id_token_signed_response_alg", json!(client.id_token_alg.as_str()));
     put("backchannel_logout_uri", json!(client.backchannel_logout_uri));
@@ -209,7 +215,11 @@ pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> 
     };
     let digest = crypto::digest(token);
     let now = services.clock.now();
-    match services.registration_tokens.find_registration_token(&digest, now).await? {
+    match services
+        .registration_tokens
+        .find_registration_token(&digest, now)
+        .await?
+    {
         Some(_) => Ok(Some(digest)),
         None => Err(ProtocolError::invalid_token(
             "the initial access token is unknown, expired or used up",
@@ -224,7 +234,11 @@ pub async fn rate_limited(services: &Services, client_ip: &str) -> Result<Option
     if count <= services.settings.registration.max_per_hour {
         return Ok(None);
     }
-    let wait = services.ephemeral.time_to_live(&key).await?.unwrap_or(Duration::from_secs(60));
+    let wait = services
+        .ephemeral
+        .time_to_live(&key)
+        .await?
+        .unwrap_or(Duration::from_secs(60));
     Ok(Some(wait.max(Duration::from_secs(1))))
 }
 
@@ -247,7 +261,9 @@ pub async fn register(
             "the initial access token is unknown, expired or used up",
         ));
     }
-    admin::add_client(services, metadata, Via::Api).await.map_err(admin_error)
+    admin::add_client(services, metadata, Via::Api)
+        .await
+        .map_err(admin_error)
 }
 
 /// The client a registration access token manages (RFC 7592 §2). An unknown
@@ -258,9 +274,7 @@ pub async fn authenticate_registration(
     bearer: Option<&str>,
 ) -> Result<Client, ProtocolError> {
     let Some(token) = bearer else {
-        return Err(ProtocolError::invalid_token(
-            "the registration access token is missing",
-        ));
+        return Err(ProtocolError::invalid_token("the registration access token is missing"));
     };
     let client = services.clients.find_client(client_id).await?;
     let stand_in = crypto::digest("no registration token");
@@ -281,7 +295,11 @@ pub async fn update(services: &Services, client: &Client, body: &[u8]) -> Result
         .map_err(|e| ProtocolError::invalid_request(format!("the body is not JSON: {e}")))?;
     match value.get("client_id") {
         Some(Value::String(id)) if *id == client.client_id => {}
-        _ => return Err(ProtocolError::invalid_request("the body must carry this client's client_id")),
+        _ => {
+            return Err(ProtocolError::invalid_request(
+                "the body must carry this client's client_id",
+            ));
+        }
     }
     if let Some(secret) = value.get("client_secret") {
         let presented = secret.as_str().map(crypto::digest).unwrap_or_default();
@@ -333,10 +351,16 @@ mod tests {
         assert_eq!(parsed.client_id, None);
         assert_eq!(parsed.info.tos_uri, None);
         for (body, code) in [
-            (&br#"{"redirect_uris":"https://a.example/cb"}"#[..], "invalid_client_metadata"),
+            (
+                &br#"{"redirect_uris":"https://a.example/cb"}"#[..],
+                "invalid_client_metadata",
+            ),
             (br#"{"redirect_uris":[1]}"#, "invalid_client_metadata"),
             (br#"{"application_type":"desktop"}"#, "invalid_client_metadata"),
-            (br#"{"token_endpoint_auth_method":"client_secret_jwt"}"#, "invalid_client_metadata"),
+            (
+                br#"{"token_endpoint_auth_method":"client_secret_jwt"}"#,
+                "invalid_client_metadata",
+            ),
             (br#"{"id_token_signed_response_alg":"none"}"#, "invalid_client_metadata"),
             (br#"{"jwks":"text"}"#, "invalid_client_metadata"),
             (br#"[1]"#, "invalid_request"),

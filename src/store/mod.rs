@@ -10,7 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, Client, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes, StoredKey, User, Username};
+use crate::domain::{
+    AuditEvent, Client, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes, StoredKey, User,
+    Username,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,7 +75,11 @@ pub trait UserRepository: Send + Sync + 'static {
 pub trait RegistrationTokenRepository: Send + Sync + 'static {
     async fn create_registration_token(&self, token: &RegistrationToken) -> Result<(), StoreError>;
     /// The live token with this digest (not expired, uses left).
-    async fn find_registration_token(&self, token_hash: &str, now: i64) -> Result<Option<RegistrationToken>, StoreError>;
+    async fn find_registration_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<RegistrationToken>, StoreError>;
     /// Takes one use, atomically: of two registrations racing for the last
     /// use, one gets `true`.
     async fn use_registration_token(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
@@ -88,6 +95,8 @@ pub trait ClientRepository: Send + Sync + 'static {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// The clients a developer registered on the portal.
+    async fn list_clients_by_owner(&self, owner_id: Uuid) -> Result<Vec<Client>, StoreError>;
     /// Replaces a client's metadata and credentials (everything but its id,
     /// owner, registration token and creation time); `false` when there was
     /// no such client.

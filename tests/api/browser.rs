@@ -126,9 +126,7 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         id_token_alg: None,
         ..Default::default()
     };
-    admin::add_client(
-        &app.services,
-        new, sesame::admin::Via::Cli)
+    admin::add_client(&app.services, new, sesame::admin::Via::Cli)
         .await
         .unwrap()
         .client
@@ -265,7 +263,9 @@ async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp
             post_logout_redirect_uris: vec![format!("{base}/")],
             backchannel_logout_uri: Some(format!("{base}/backchannel-logout")),
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     let client_id = created.client.client_id;

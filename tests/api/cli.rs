@@ -166,7 +166,9 @@ async fn an_operator_signs_a_user_out_everywhere() {
             first_party: true,
             backchannel_logout_uri: Some("http://127.0.0.1:9/backchannel".into()),
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     let client = crate::helpers::TestClient {

@@ -254,8 +254,8 @@ impl TestApp {
     ) -> TestClient {
         let redirect_uri = "http://app.example/callback".to_string();
         let created = admin::add_client(
-        &self.services,
-        NewClient {
+            &self.services,
+            NewClient {
                 name: "Test App".into(),
                 redirect_uris: vec![redirect_uri.clone(), "http://app.example/other?tenant=a".into()],
                 public,
@@ -264,7 +264,9 @@ impl TestApp {
                 first_party,
                 id_token_alg: None,
                 ..Default::default()
-            }, sesame::admin::Via::Cli)
+            },
+            sesame::admin::Via::Cli,
+        )
         .await
         .unwrap();
         TestClient {
@@ -334,7 +336,15 @@ impl TestApp {
         if !target.starts_with("/consent?") {
             return response;
         }
-        let html = self.browser.get(self.url(&target)).send().await.unwrap().text().await.unwrap();
+        let html = self
+            .browser
+            .get(self.url(&target))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = hidden_field(&html, "csrf");
         self.browser
             .post(self.url("/consent"))

@@ -164,7 +164,9 @@ async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
             first_party: true,
             id_token_alg: Some(Alg::ES256),
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     let client = TestClient {

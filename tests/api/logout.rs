@@ -31,7 +31,9 @@ async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontc
             backchannel_logout_uri: backchannel,
             frontchannel_logout_uri: frontchannel,
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     TestClient {
@@ -311,7 +313,10 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
             continue;
         }
         let outbox = first.services.outbox.list_deliveries(20).await.unwrap();
-        let pending: Vec<_> = outbox.iter().filter(|d| d.status != DeliveryStatus::Delivered).collect();
+        let pending: Vec<_> = outbox
+            .iter()
+            .filter(|d| d.status != DeliveryStatus::Delivered)
+            .collect();
         if pending.is_empty() {
             break;
         }

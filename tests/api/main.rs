@@ -3,6 +3,7 @@ mod helpers;
 mod authorize;
 mod browser;
 mod cli;
+mod developer;
 mod discovery;
 mod ephemeral_contract;
 mod flow;

@@ -31,7 +31,9 @@ async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>)
             jwks,
             jwks_uri,
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .map(|c| {
         assert!(c.secret.is_none(), "no secret for private_key_jwt");

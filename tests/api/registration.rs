@@ -62,7 +62,10 @@ async fn a_registered_client_signs_in_with_a_standard_library(backend: Backend) 
     assert_eq!(body["client_secret_expires_at"], 0);
     assert!(body["client_id_issued_at"].as_i64().unwrap() > 0);
     assert!(body["registration_access_token"].as_str().unwrap().len() >= 43);
-    assert_eq!(body["registration_client_uri"], app.url(&format!("/register/{client_id}")));
+    assert_eq!(
+        body["registration_client_uri"],
+        app.url(&format!("/register/{client_id}"))
+    );
     assert_eq!(body["token_endpoint_auth_method"], "client_secret_basic");
     assert_eq!(body["grant_types"], json!(["authorization_code", "refresh_token"]));
     assert_eq!(body["response_types"], json!(["code"]));
@@ -90,8 +93,16 @@ async fn initial_access_tokens_gate_registration(backend: Backend) {
     // No token, a malformed header, an unknown token: 401 with a Bearer challenge.
     let missing = post_register(&app, None, &web_app()).await;
     assert_eq!(missing.status(), 401);
-    assert!(missing.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
-    assert_eq!(error_of(post_register(&app, Some("guess"), &web_app()).await).await, (401, "invalid_token".into()));
+    assert!(
+        missing.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(
+        error_of(post_register(&app, Some("guess"), &web_app()).await).await,
+        (401, "invalid_token".into())
+    );
 
     let (_, token) = sesame::admin::create_registration_token(&app.services, Some("team".into()), 3600, 2)
         .await
@@ -140,10 +151,22 @@ async fn every_metadata_rule_answers_with_its_error_code(backend: Backend) {
     let cases = [
         (json!({"redirect_uris": []}), "invalid_redirect_uri"),
         (json!({"redirect_uris": ["/relative"]}), "invalid_redirect_uri"),
-        (json!({"redirect_uris": ["https://a.example/cb#x"]}), "invalid_redirect_uri"),
-        (json!({"redirect_uris": ["http://a.example/cb"]}), "invalid_redirect_uri"),
-        (json!({"redirect_uris": ["com.example.app:/cb"]}), "invalid_redirect_uri"),
-        (json!({"redirect_uris": "https://a.example/cb"}), "invalid_client_metadata"),
+        (
+            json!({"redirect_uris": ["https://a.example/cb#x"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": ["http://a.example/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": ["com.example.app:/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": "https://a.example/cb"}),
+            "invalid_client_metadata",
+        ),
         (
             json!({"application_type": "native", "redirect_uris": ["myapp:/cb"]}),
             "invalid_redirect_uri",
@@ -152,7 +175,10 @@ async fn every_metadata_rule_answers_with_its_error_code(backend: Backend) {
             json!({"application_type": "native", "redirect_uris": ["http://app.example/cb"]}),
             "invalid_redirect_uri",
         ),
-        (json!({"token_endpoint_auth_method": "client_secret_jwt"}), "invalid_client_metadata"),
+        (
+            json!({"token_endpoint_auth_method": "client_secret_jwt"}),
+            "invalid_client_metadata",
+        ),
         (json!({"grant_types": ["implicit"]}), "invalid_client_metadata"),
         (
             json!({"grant_types": ["client_credentials"], "response_types": ["code"]}),
@@ -163,15 +189,27 @@ async fn every_metadata_rule_answers_with_its_error_code(backend: Backend) {
             json!({"token_endpoint_auth_method": "none", "grant_types": ["client_credentials"]}),
             "invalid_client_metadata",
         ),
-        (json!({"post_logout_redirect_uris": ["http://a.example/bye"]}), "invalid_client_metadata"),
-        (json!({"backchannel_logout_uri": "http://a.example/bc"}), "invalid_client_metadata"),
-        (json!({"frontchannel_logout_uri": "https://a.example/fc#f"}), "invalid_client_metadata"),
+        (
+            json!({"post_logout_redirect_uris": ["http://a.example/bye"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"backchannel_logout_uri": "http://a.example/bc"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"frontchannel_logout_uri": "https://a.example/fc#f"}),
+            "invalid_client_metadata",
+        ),
         (json!({"logo_uri": "javascript:alert(1)"}), "invalid_client_metadata"),
         (json!({"policy_uri": "http://a.example/p"}), "invalid_client_metadata"),
         (json!({"tos_uri": 7}), "invalid_client_metadata"),
         (json!({"contacts": ["not an address"]}), "invalid_client_metadata"),
         (json!({"client_name": ""}), "invalid_client_metadata"),
-        (json!({"id_token_signed_response_alg": "none"}), "invalid_client_metadata"),
+        (
+            json!({"id_token_signed_response_alg": "none"}),
+            "invalid_client_metadata",
+        ),
         (json!({"application_type": "desktop"}), "invalid_client_metadata"),
         (
             json!({"token_endpoint_auth_method": "private_key_jwt"}),
@@ -186,8 +224,15 @@ async fn every_metadata_rule_answers_with_its_error_code(backend: Backend) {
         let response = post_register(&app, None, &with(changes.clone())).await;
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap();
-        assert_eq!((status, body["error"].as_str().unwrap_or("registered")), (400, code), "{changes}: {body}");
-        assert!(body["error_description"].as_str().unwrap().len() > 5, "a useful description");
+        assert_eq!(
+            (status, body["error"].as_str().unwrap_or("registered")),
+            (400, code),
+            "{changes}: {body}"
+        );
+        assert!(
+            body["error_description"].as_str().unwrap().len() > 5,
+            "a useful description"
+        );
     }
     // Not JSON at all.
     let form = app
@@ -198,7 +243,10 @@ async fn every_metadata_rule_answers_with_its_error_code(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_of(form).await, (400, "invalid_request".into()));
-    assert!(app.services.clients.list_clients().await.unwrap().is_empty(), "nothing stored");
+    assert!(
+        app.services.clients.list_clients().await.unwrap().is_empty(),
+        "nothing stored"
+    );
 
     // What the rules allow: loopback http for development, and a native app.
     let dev = with(json!({"redirect_uris": ["http://localhost:3000/cb"], "post_logout_redirect_uris": []}));
@@ -254,14 +302,27 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
     update["redirect_uris"] = json!(["https://registered.example/new-callback"]);
     update["client_name"] = json!("Renamed App");
     update.as_object_mut().unwrap().remove("tos_uri");
-    let updated = app.api.put(&uri).bearer_auth(&token).json(&update).send().await.unwrap();
+    let updated = app
+        .api
+        .put(&uri)
+        .bearer_auth(&token)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(updated.status(), 200);
     let updated: Value = updated.json().await.unwrap();
     assert_eq!(updated["client_name"], "Renamed App");
-    assert_eq!(updated["redirect_uris"], json!(["https://registered.example/new-callback"]));
+    assert_eq!(
+        updated["redirect_uris"],
+        json!(["https://registered.example/new-callback"])
+    );
     assert!(updated.get("tos_uri").is_none());
     let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
-    assert_eq!(stored.redirect_uris[0].as_str(), "https://registered.example/new-callback");
+    assert_eq!(
+        stored.redirect_uris[0].as_str(),
+        "https://registered.example/new-callback"
+    );
 
     // A bad update changes nothing; the body must name this client.
     let mut bad = update.clone();
@@ -270,11 +331,25 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
     assert_eq!(error_of(response).await, (400, "invalid_redirect_uri".into()));
     let mut foreign = update.clone();
     foreign["client_id"] = other["client_id"].clone();
-    let response = app.api.put(&uri).bearer_auth(&token).json(&foreign).send().await.unwrap();
+    let response = app
+        .api
+        .put(&uri)
+        .bearer_auth(&token)
+        .json(&foreign)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(response).await, (400, "invalid_request".into()));
     let mut wrong_secret = update.clone();
     wrong_secret["client_secret"] = json!("not-the-secret");
-    let response = app.api.put(&uri).bearer_auth(&token).json(&wrong_secret).send().await.unwrap();
+    let response = app
+        .api
+        .put(&uri)
+        .bearer_auth(&token)
+        .json(&wrong_secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(response).await, (400, "invalid_request".into()));
     assert_eq!(
         app.services.clients.find_client(&client_id).await.unwrap().unwrap(),
@@ -298,12 +373,30 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
                 .as_u16()
         }
     };
-    assert_eq!(grant(client_id.clone(), secret.into()).await, 400, "authenticated, bad grant");
+    assert_eq!(
+        grant(client_id.clone(), secret.into()).await,
+        400,
+        "authenticated, bad grant"
+    );
     let deleted = app.api.delete(&uri).bearer_auth(&token).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
-    assert_eq!(app.api.get(&uri).bearer_auth(&token).send().await.unwrap().status(), 401);
-    assert_eq!(grant(client_id.clone(), secret.into()).await, 401, "a deleted client cannot authenticate");
-    assert!(app.services.clients.find_client(other["client_id"].as_str().unwrap()).await.unwrap().is_some());
+    assert_eq!(
+        app.api.get(&uri).bearer_auth(&token).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        grant(client_id.clone(), secret.into()).await,
+        401,
+        "a deleted client cannot authenticate"
+    );
+    assert!(
+        app.services
+            .clients
+            .find_client(other["client_id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn registration_is_rate_limited_per_address(backend: Backend) {
@@ -352,12 +445,22 @@ async fn native_apps_redirect_to_loopback_on_any_port(backend: Backend) {
         }
     };
     let wrong_path = authorize("http://127.0.0.1:51234/other").await;
-    assert_eq!(wrong_path.status(), 400, "an unregistered path gets an error page, no redirect");
+    assert_eq!(
+        wrong_path.status(),
+        400,
+        "an unregistered path gets an error page, no redirect"
+    );
     let response = authorize("http://127.0.0.1:51234/callback").await;
     let (request_id, csrf) = app.open_login(response).await;
-    let back = app.submit_login(&request_id, &csrf, "alice", crate::helpers::PASSWORD).await;
+    let back = app
+        .submit_login(&request_id, &csrf, "alice", crate::helpers::PASSWORD)
+        .await;
     let back = app.through_consent(back, &request_id).await;
-    assert!(location(&back).starts_with("http://127.0.0.1:51234/callback?"), "{}", location(&back));
+    assert!(
+        location(&back).starts_with("http://127.0.0.1:51234/callback?"),
+        "{}",
+        location(&back)
+    );
     let code = redirect_params(&back)["code"].clone();
     let tokens = app
         .api

@@ -325,7 +325,9 @@ async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend
             redirect_uris: vec!["https://service.example/cb".into()],
             grant_types: vec!["client_credentials".into()],
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     let service = TestClient {
@@ -367,7 +369,9 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
             first_party: true,
             jwt_access_tokens: true,
             ..Default::default()
-        }, sesame::admin::Via::Cli)
+        },
+        sesame::admin::Via::Cli,
+    )
     .await
     .unwrap();
     let client = TestClient {
@@ -432,13 +436,18 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     };
 
     // With a grace period, both secrets work until it ends.
-    let second_secret = admin::rotate_secret(&app.services, &client.client_id, 600).await.unwrap();
+    let second_secret = admin::rotate_secret(&app.services, &client.client_id, 600)
+        .await
+        .unwrap();
     let during: Value = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None)
         .await
         .json()
         .await
         .unwrap();
-    assert!(during["access_token"].is_string(), "the old secret works during the grace period");
+    assert!(
+        during["access_token"].is_string(),
+        "the old secret works during the grace period"
+    );
     app.clock.advance(601);
     let refresh_token = during["refresh_token"].as_str().unwrap();
     let after = refresh(&app, &client, refresh_token, None).await;

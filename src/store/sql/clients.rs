@@ -204,6 +204,18 @@ impl ClientRepository for SqlStore {
         rows.into_iter().map(ClientRow::into_client).collect()
     }
 
+    async fn list_clients_by_owner(&self, owner_id: Uuid) -> Result<Vec<Client>, StoreError> {
+        let rows: Vec<ClientRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM clients WHERE owner_id = $1 ORDER BY created_at, client_id"
+            )))
+            .bind(owner_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(ClientRow::into_client).collect()
+    }
+
     async fn set_client_secret(
         &self,
         client_id: &str,

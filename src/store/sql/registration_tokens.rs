@@ -48,7 +48,11 @@ impl RegistrationTokenRepository for SqlStore {
         Ok(())
     }
 
-    async fn find_registration_token(&self, token_hash: &str, now: i64) -> Result<Option<RegistrationToken>, StoreError> {
+    async fn find_registration_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<RegistrationToken>, StoreError> {
         let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(
             "SELECT id, token_hash, label, created_at, expires_at, uses_left FROM registration_tokens \
              WHERE token_hash = $1 AND expires_at > $2 AND uses_left > 0",
