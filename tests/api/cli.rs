@@ -286,3 +286,116 @@ fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
         "no password hash is shown"
     );
 }
+
+/// Registration tokens, roles and client changes from the command line, on
+/// the database of a running server.
+#[tokio::test]
+async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::SqliteMemory).await;
+    let settings = &app.services.settings;
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(args)
+            .env("SESAME_DATABASE_URL", settings.database_url.expose())
+            .env("SESAME_KEYS_DIR", &settings.keys_dir)
+            .env("SESAME_ISSUER", &settings.issuer)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+
+    // An initial access token made by the operator registers one client.
+    let created = json(run(&[
+        "registration",
+        "token",
+        "create",
+        "--uses",
+        "1",
+        "--label",
+        "ci",
+        "--json",
+    ]));
+    let token = created["token"].as_str().unwrap();
+    let register = || {
+        app.api
+            .post(app.url("/register"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"client_name": "Via API", "redirect_uris": ["https://api.example/cb"]}))
+            .send()
+    };
+    let registered: serde_json::Value = register().await.unwrap().json().await.unwrap();
+    let client_id = registered["client_id"].as_str().unwrap().to_string();
+    assert_eq!(register().await.unwrap().status(), 401, "one use only");
+    let tokens = json(run(&["registration", "token", "list", "--json"]));
+    assert_eq!(tokens[0]["uses_left"], 0);
+    assert_eq!(tokens[0]["label"], "ci");
+    assert!(!tokens.to_string().contains(token), "the token itself is never listed");
+    run(&["registration", "token", "revoke", tokens[0]["id"].as_str().unwrap()]);
+    assert_eq!(
+        json(run(&["registration", "token", "list", "--json"])),
+        serde_json::json!([])
+    );
+
+    // The same rules as the API and the portal, through `client update`.
+    let updated = json(run(&[
+        "client",
+        "update",
+        &client_id,
+        "--name",
+        "Renamed",
+        "--redirect-uri",
+        "https://api.example/new",
+        "--contact",
+        "ops@api.example",
+        "--json",
+    ]));
+    assert_eq!(updated["client_name"], "Renamed");
+    assert_eq!(updated["redirect_uris"], serde_json::json!(["https://api.example/new"]));
+    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    assert_eq!(stored.info.contacts, ["ops@api.example"]);
+    assert!(stored.registration_token_hash.is_some(), "the API can still manage it");
+    let refused = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args([
+            "client",
+            "update",
+            &client_id,
+            "--redirect-uri",
+            "https://api.example/cb#frag",
+        ])
+        .env("SESAME_DATABASE_URL", settings.database_url.expose())
+        .env("SESAME_KEYS_DIR", &settings.keys_dir)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("fragment"));
+
+    let rotated = json(run(&[
+        "client",
+        "rotate-secret",
+        &client_id,
+        "--grace",
+        "600",
+        "--json",
+    ]));
+    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.previous_secret.map(|p| p.hash),
+        Some(sesame::crypto::digest(registered["client_secret"].as_str().unwrap()))
+    );
+    assert!(rotated["client_secret"].is_string());
+
+    // Roles.
+    app.add_user("frank").await;
+    assert!(run(&["user", "grant-role", "frank", "developer"]).contains("developer"));
+    let users = json(run(&["user", "list", "--json"]));
+    assert_eq!(users[0]["roles"], serde_json::json!(["developer"]));
+    run(&["user", "revoke-role", "frank", "developer"]);
+    let users = json(run(&["user", "list", "--json"]));
+    assert_eq!(users[0]["roles"], serde_json::json!([]));
+}
