@@ -372,7 +372,108 @@ async fn logging_out_of_one_demo_app_logs_out_of_both(backend: Backend) {
     assert_eq!(query_param(&landed, "error").as_deref(), Some("login_required"));
 }
 
+async fn type_into(browser: &Client, id: &str, text: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn text_of(browser: &Client, id: &str) -> String {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A developer signs in to the portal, registers an app, and the credentials
+/// the page shows complete a sign-in to it.
+async fn a_developer_registers_an_app_on_the_portal_and_signs_in_with_it(backend: Backend) {
+    let Some(driver) = start_browser().await else {
+        return;
+    };
+    let browser = &driver.client;
+    let app = spawn_app(backend).await;
+    let rp = start_relying_app();
+    let callback = format!("http://127.0.0.1:{rp}/callback");
+    app.add_user("alice").await;
+    admin::set_user_role(&app.services, "alice", sesame::domain::Role::Developer, true)
+        .await
+        .unwrap();
+
+    browser.goto(&app.url("/developer")).await.unwrap();
+    url_once_at(browser, &app.url("/login?next=")).await;
+    type_into(browser, "username", "alice").await;
+    type_into(browser, "password", PASSWORD).await;
+    click(browser, "button[type=submit]").await;
+    url_once_at(browser, &app.url("/developer")).await;
+    browser
+        .find(Locator::LinkText("Register an application"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_once_at(browser, &app.url("/developer/clients/new")).await;
+
+    // A mistake first: the message shows next to the field.
+    type_into(browser, "name", "Browser App").await;
+    type_into(browser, "redirect_uris", "not a uri").await;
+    click(browser, "#save").await;
+    assert!(
+        text_of(browser, "redirect_uris-error")
+            .await
+            .contains("not an absolute URI")
+    );
+    let field = browser.find(Locator::Id("redirect_uris")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(&callback).await.unwrap();
+    click(browser, "#save").await;
+    let client_id = text_of(browser, "client-id").await;
+    let secret = text_of(browser, "client-secret").await;
+
+    // Those credentials sign alice in to the app (it is a third-party app:
+    // she allows it on the consent page).
+    browser
+        .goto(&authorize_url(&app, &client_id, &callback, None))
+        .await
+        .unwrap();
+    url_once_at(browser, &app.url("/consent")).await;
+    assert!(browser.source().await.unwrap().contains("Browser App"));
+    click(browser, "button[value=allow]").await;
+    let landed = url_once_at(browser, &callback).await;
+    let code = query_param(&landed, "code").expect("a code");
+    let tokens = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status(), 200);
+    let body: serde_json::Value = tokens.json().await.unwrap();
+    assert!(body["id_token"].is_string());
+}
+
 crate::on_both_backends!(
     two_apps_share_one_login_in_a_real_browser,
-    logging_out_of_one_demo_app_logs_out_of_both
+    logging_out_of_one_demo_app_logs_out_of_both,
+    a_developer_registers_an_app_on_the_portal_and_signs_in_with_it,
 );
