@@ -47,8 +47,14 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         Ok(None) => return flow::see_other(&format!("/login?req={request_id}")),
         Err(e) => return server_error_page(&e),
     };
+    // The app's own pages (RFC 7591 §2), so people can read its terms first.
+    let info = match services.clients.find_client(&parked.request.client_id).await {
+        Ok(client) => client.map(|c| c.info).unwrap_or_default(),
+        Err(e) => return server_error_page(&e),
+    };
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| ConsentPage {
         client_name: &parked.request.client_name,
+        info,
         account: &account,
         scopes: parked.request.scopes.iter().map(scope_description).collect(),
         request_id,

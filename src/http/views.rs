@@ -34,6 +34,8 @@ pub struct ErrorPage<'a> {
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
     pub client_name: &'a str,
+    /// Links to the app's home page, privacy policy and terms.
+    pub info: crate::domain::ClientInfo,
     pub account: &'a str,
     pub scopes: Vec<&'static str>,
     pub request_id: &'a str,

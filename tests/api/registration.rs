@@ -478,7 +478,37 @@ async fn native_apps_redirect_to_loopback_on_any_port(backend: Backend) {
     assert_eq!(tokens.status(), 200);
 }
 
+async fn the_consent_page_links_to_the_apps_policy_and_terms(backend: Backend) {
+    let app = spawn_app_with(backend, open_policy).await;
+    let body: Value = post_register(&app, None, &web_app()).await.json().await.unwrap();
+    app.add_user("alice").await;
+    let challenge = pkce_challenge(&"v".repeat(50));
+    let params = [
+        ("client_id", body["client_id"].as_str().unwrap()),
+        ("redirect_uri", "https://registered.example/callback"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let after_login = app.login_through(&params, "alice").await;
+    let consent = location(&after_login);
+    assert!(consent.starts_with("/consent?"), "{consent}");
+    let html = app
+        .browser
+        .get(app.url(&consent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"href="https://registered.example/privacy""#), "{html}");
+    assert!(html.contains(r#"href="https://registered.example/terms""#));
+}
+
 crate::on_both_backends!(
+    the_consent_page_links_to_the_apps_policy_and_terms,
     a_registered_client_signs_in_with_a_standard_library,
     initial_access_tokens_gate_registration,
     every_metadata_rule_answers_with_its_error_code,
