@@ -77,6 +77,18 @@ async fn developer_form(req: &HttpRequest, services: &Services, body: &[u8]) -> 
     Ok((form, user))
 }
 
+/// A verified form from a developer about one of their clients.
+async fn client_form(
+    req: &HttpRequest,
+    services: &Services,
+    body: &[u8],
+    client_id: &str,
+) -> Result<(Params, Client), HttpResponse> {
+    let (form, user) = developer_form(req, services, body).await?;
+    let client = managed_client(services, &user, client_id).await?;
+    Ok((form, client))
+}
+
 pub async fn list(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let user = match developer(&req, &services).await {
         Ok(user) => user,
@@ -199,12 +211,8 @@ pub async fn update(
     body: web::Bytes,
     services: web::Data<Services>,
 ) -> HttpResponse {
-    let (params, user) = match developer_form(&req, &services, &body).await {
+    let (params, client) = match client_form(&req, &services, &body, &path).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let client = match managed_client(&services, &user, &path).await {
-        Ok(client) => client,
         Err(response) => return response,
     };
     let form = ClientForm::from_params(&params);
@@ -228,12 +236,8 @@ pub async fn rotate_secret(
     body: web::Bytes,
     services: web::Data<Services>,
 ) -> HttpResponse {
-    let (params, user) = match developer_form(&req, &services, &body).await {
+    let (params, client) = match client_form(&req, &services, &body, &path).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let client = match managed_client(&services, &user, &path).await {
-        Ok(client) => client,
         Err(response) => return response,
     };
     let grace = params
@@ -253,12 +257,8 @@ pub async fn delete(
     body: web::Bytes,
     services: web::Data<Services>,
 ) -> HttpResponse {
-    let (params, user) = match developer_form(&req, &services, &body).await {
+    let (params, client) = match client_form(&req, &services, &body, &path).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let client = match managed_client(&services, &user, &path).await {
-        Ok(client) => client,
         Err(response) => return response,
     };
     if params.get("confirm") != Some("yes") {

@@ -34,7 +34,11 @@ impl AppKind {
     }
 
     pub fn of(client: &Client) -> AppKind {
-        match (client.application_type, client.auth_method) {
+        Self::from_metadata(client.application_type, client.auth_method)
+    }
+
+    fn from_metadata(app: ApplicationType, auth_method: AuthMethod) -> AppKind {
+        match (app, auth_method) {
             (ApplicationType::Native, _) => AppKind::Native,
             (ApplicationType::Web, AuthMethod::None) => AppKind::Spa,
             _ => AppKind::Web,
@@ -120,13 +124,9 @@ impl ClientForm {
     pub fn apply_to(self, mut base: NewClient) -> NewClient {
         let kind = AppKind::parse(&self.kind);
         let was = base
-            .auth_method
-            .zip(base.application_type)
-            .map(|(method, app)| match (app, method) {
-                (ApplicationType::Native, _) => AppKind::Native,
-                (ApplicationType::Web, AuthMethod::None) => AppKind::Spa,
-                _ => AppKind::Web,
-            });
+            .application_type
+            .zip(base.auth_method)
+            .map(|(app, method)| AppKind::from_metadata(app, method));
         // Only a change of kind changes how the client authenticates, so an
         // app set up for client_secret_post or private_key_jwt keeps it.
         if was != Some(kind) {
