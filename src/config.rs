@@ -42,7 +42,14 @@ pub struct Settings {
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
     pub registration: RegistrationSettings,
+    pub metrics: MetricsSettings,
     pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub listen: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

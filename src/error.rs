@@ -98,6 +98,15 @@ impl ProtocolError {
     pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidToken, description)
     }
+    /// A dependency (database, Redis) is unreachable: logged, and the client
+    /// is told to try again (RFC 6749 §4.1.2.1 `temporarily_unavailable`).
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "a dependency is unavailable");
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is briefly unavailable; try again in a moment",
+        )
+    }
     /// An internal failure: the cause is logged here and never shown.
     pub fn server_error(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -126,6 +135,43 @@ impl From<crate::admin::MetadataError> for ProtocolError {
 
 impl From<crate::store::StoreError> for ProtocolError {
     fn from(e: crate::store::StoreError) -> Self {
+        if e.is_unavailable() {
+            return ProtocolError::unavailable(&e);
+        }
         ProtocolError::server_error(&e)
+    }
+}
+
+/// Whether an error means a dependency is unreachable for now (503) rather
+/// than something that will not go away by itself (500).
+pub trait Availability {
+    fn is_unavailable(&self) -> bool;
+}
+
+impl Availability for crate::store::StoreError {
+    fn is_unavailable(&self) -> bool {
+        crate::store::StoreError::is_unavailable(self)
+    }
+}
+
+impl Availability for anyhow::Error {
+    fn is_unavailable(&self) -> bool {
+        self.chain().any(|cause| {
+            cause
+                .downcast_ref::<crate::store::StoreError>()
+                .is_some_and(|e| e.is_unavailable())
+        })
+    }
+}
+
+impl Availability for crate::admin::AdminError {
+    fn is_unavailable(&self) -> bool {
+        matches!(self, crate::admin::AdminError::Store(e) if e.is_unavailable())
+    }
+}
+
+impl Availability for ProtocolError {
+    fn is_unavailable(&self) -> bool {
+        self.code == ErrorCode::TemporarilyUnavailable
     }
 }

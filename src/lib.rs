@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod observability;
 pub mod oidc;
 pub mod outbound;
 pub mod services;

@@ -82,6 +82,8 @@ impl<T: EphemeralStore> HealthCheck for EphemeralHealth<T> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The Prometheus listener (`metrics.listen`), when configured.
+    metrics: Option<(u16, Server)>,
     services: web::Data<Services>,
 }
 
@@ -89,10 +91,23 @@ impl Application {
     pub async fn build(services: Services) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&services.settings.listen)
             .with_context(|| format!("binding {}", services.settings.listen))?;
-        Self::with_listener(services, listener)
+        let metrics_listener = match services.settings.metrics.listen.as_str() {
+            "" => None,
+            address => Some(TcpListener::bind(address).with_context(|| format!("binding metrics on {address}"))?),
+        };
+        Self::with_listeners(services, listener, metrics_listener)
     }
 
     pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Application> {
+        Self::with_listeners(services, listener, None)
+    }
+
+    /// Serves on `listener`, and Prometheus metrics on `metrics_listener`.
+    pub fn with_listeners(
+        services: Services,
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+    ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let discovery = web::Data::new(DiscoveryDocument(
             crate::oidc::discovery::document(&services.settings).context("building the discovery document")?,
@@ -109,6 +124,7 @@ impl Application {
                 .app_data(discovery.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .wrap(http::security_headers())
+                .wrap(actix_web::middleware::from_fn(crate::observability::observe))
                 .wrap(TracingLogger::default())
                 .configure(http::routes)
         })
@@ -116,9 +132,27 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                crate::observability::install_recorder();
+                let metrics_port = listener.local_addr()?.port();
+                let data = services.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .route("/metrics", web::get().to(crate::observability::scrape))
+                })
+                .workers(1)
+                .listen(listener)?
+                .run();
+                Some((metrics_port, server))
+            }
+            None => None,
+        };
         Ok(Application {
             port,
             server: server.run(),
+            metrics,
             services,
         })
     }
@@ -127,12 +161,24 @@ impl Application {
         self.port
     }
 
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn services(&self) -> web::Data<Services> {
         self.services.clone()
     }
 
     /// Serves until the process is told to stop (SIGINT/SIGTERM finish in-flight requests).
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let metrics = tokio::spawn(metrics);
+        let served = self.server.await;
+        metrics_handle.stop(true).await;
+        let _ = metrics.await;
+        served
     }
 }

@@ -30,10 +30,13 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 
 pub async fn hash_password(password: String) -> Result<String, PasswordError> {
     tokio::task::spawn_blocking(move || {
-        Argon2::default()
+        let started = std::time::Instant::now();
+        let hashed = Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| PasswordError::Hash(e.to_string()))
+            .map_err(|e| PasswordError::Hash(e.to_string()));
+        crate::observability::password_hash_time(started.elapsed());
+        hashed
     })
     .await?
 }
@@ -42,12 +45,14 @@ pub async fn hash_password(password: String) -> Result<String, PasswordError> {
 /// when there is no such user, so both cases take the same time.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, PasswordError> {
     tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let matches = password.len() <= MAX_PASSWORD_LEN
             && Argon2::default()
                 .verify_password(password.as_bytes(), hash.as_str())
                 .is_ok();
+        crate::observability::password_hash_time(started.elapsed());
         known && matches
     })
     .await

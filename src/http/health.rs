@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -8,15 +10,26 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The process can serve: its database and ephemeral store answer.
+/// How long one dependency may take to answer before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The process can serve: its database and ephemeral store answer, in time.
 pub async fn ready(services: web::Data<Services>) -> HttpResponse {
     let mut checks = serde_json::Map::new();
     let mut ready = true;
-    for (name, check) in &services.health {
-        let ok = match check.ping().await {
-            Ok(()) => true,
-            Err(e) => {
+    let pings = services
+        .health
+        .iter()
+        .map(|(name, check)| async move { (*name, tokio::time::timeout(CHECK_TIMEOUT, check.ping()).await) });
+    for (name, outcome) in futures_util::future::join_all(pings).await {
+        let ok = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
                 tracing::warn!(dependency = name, error = %e, "readiness check failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(dependency = name, "readiness check timed out");
                 false
             }
         };

@@ -53,12 +53,20 @@ pub fn forbidden_page(request_id: Option<&str>) -> HttpResponse {
                   Make sure cookies are allowed for this site, then try again.",
         detail: None,
         back_to_app: back.as_deref(),
+        request_id: crate::observability::current_request_id(),
     };
     render(&page, StatusCode::FORBIDDEN)
 }
 
-pub fn server_error_page(cause: &dyn std::fmt::Display) -> HttpResponse {
-    respond::authorize_error_page(&ProtocolError::server_error(cause))
+/// The page for a failure inside Sesame: 503 when a dependency is
+/// unreachable (it passes), 500 otherwise. The cause is logged, not shown.
+pub fn server_error_page<E: std::fmt::Display + crate::error::Availability + ?Sized>(cause: &E) -> HttpResponse {
+    let error = if cause.is_unavailable() {
+        ProtocolError::unavailable(&cause)
+    } else {
+        ProtocolError::server_error(&cause)
+    };
+    respond::authorize_error_page(&error)
 }
 
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
@@ -161,6 +169,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     match throttle.wait_before_attempt(&throttle_name, &client_ip).await {
         Ok(None) => {}
         Ok(Some(wait)) => {
+            crate::observability::login("throttled");
             services
                 .audit(AuditEvent::new("login_throttled", now).ip(&client_ip))
                 .await;
@@ -180,6 +189,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     let user_id = match authenticate(&services, typed_username, password).await {
         Ok(Some(user_id)) => user_id,
         Ok(None) => {
+            crate::observability::login("failed");
             services
                 .audit(AuditEvent::new("login_failed", now).ip(&client_ip))
                 .await;
@@ -190,6 +200,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         }
         Err(e) => return server_error_page(&e),
     };
+    crate::observability::login("succeeded");
     if let Err(e) = throttle.record_success(&throttle_name, &client_ip).await {
         return server_error_page(&e);
     }

@@ -8,6 +8,9 @@ use super::views::{ErrorPage, FormPostPage, render};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::authorize::{ResponseMode, ResponseTarget};
 
+/// Seconds a client should wait when a dependency is down.
+const RETRY_AFTER_UNAVAILABLE: &str = "5";
+
 fn status(error: &ProtocolError) -> StatusCode {
     StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST)
 }
@@ -18,6 +21,9 @@ pub fn json_error(error: &ProtocolError) -> HttpResponse {
     let mut response = HttpResponse::build(status(error));
     if error.code == ErrorCode::InvalidClient {
         response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="sesame""#));
+    }
+    if error.code == ErrorCode::TemporarilyUnavailable {
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
     }
     response.insert_header((header::PRAGMA, "no-cache")).json(error)
 }
@@ -42,6 +48,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option
             message,
             detail,
             back_to_app: None,
+            request_id: crate::observability::current_request_id(),
         },
         status,
     )
@@ -49,6 +56,19 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option
 
 /// An authorization request the server cannot send back to any application.
 pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
+    if error.code == ErrorCode::TemporarilyUnavailable {
+        let mut page = error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sesame is briefly unavailable",
+            "Sesame cannot reach its storage right now. Nothing you did was lost; please try again in a moment.",
+            None,
+        );
+        page.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE),
+        );
+        return page;
+    }
     if error.code == ErrorCode::ServerError {
         return error_page(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -28,6 +28,8 @@ pub struct ErrorPage<'a> {
     pub detail: Option<&'a str>,
     /// A link back to the app, only ever to a validated redirect.
     pub back_to_app: Option<&'a str>,
+    /// The request's id, to quote to the operator (it is in their logs).
+    pub request_id: Option<String>,
 }
 
 #[derive(Template)]

@@ -39,12 +39,14 @@ async fn attempt(services: &Services, delivery: &LogoutDelivery) -> Result<(), S
     match outcome {
         Ok(()) => {
             services.outbox.record_delivered(delivery.id, now).await?;
+            crate::observability::logout_delivery("delivered");
             tracing::info!(client = %delivery.client_id, delivery = %delivery.id, "back-channel logout delivered");
         }
         Err(error) => {
             let retry_at = now + backoff(services, delivery.attempts);
             let retry = (retry_at < delivery.give_up_at).then_some(retry_at);
             services.outbox.record_failure(delivery.id, &error, retry).await?;
+            crate::observability::logout_delivery(if retry.is_some() { "retry" } else { "gave_up" });
             match retry {
                 Some(_) => {
                     tracing::warn!(client = %delivery.client_id, delivery = %delivery.id, %error, "back-channel logout failed; will retry")

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes, StoredKey, User,
-    Username,
+    AuditEvent, Client, DeliveryStatus, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes,
+    StoredKey, User, Username,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,28 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0} already exists")]
     Conflict(String),
+}
+
+impl StoreError {
+    /// The store could not be reached or answered too late: the request may
+    /// succeed once it is back (503 `temporarily_unavailable`), unlike a bug
+    /// or a corrupt record (500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Sql(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            ),
+            StoreError::Redis(e) => {
+                e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Short-lived key/value state with expiry, shared by every node when backed
@@ -156,6 +178,8 @@ pub trait LogoutOutbox: Send + Sync + 'static {
     async fn record_failure(&self, id: uuid::Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
     /// The newest notices first.
     async fn list_deliveries(&self, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+    /// How many notices are in each status (for metrics).
+    async fn count_by_status(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError>;
 }
 
 /// Refresh tokens, in families.

@@ -48,6 +48,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub issuer: String,
     pub clock: Arc<MockClock>,
+    /// Where `/metrics` is served, when `metrics.listen` was set.
+    pub metrics_port: Option<u16>,
     pub services: web::Data<Services>,
     /// Keeps cookies, follows no redirects: a browser whose steps we take one by one.
     pub browser: reqwest::Client,
@@ -120,8 +122,13 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let services = startup::build_services(settings, clock.clone())
         .await
         .expect("services start");
-    let app = Application::with_listener(services, listener).unwrap();
+    let metrics_listener = match services.settings.metrics.listen.as_str() {
+        "" => None,
+        address => Some(TcpListener::bind(address).unwrap()),
+    };
+    let app = Application::with_listeners(services, listener, metrics_listener).unwrap();
     let services = app.services();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run());
     let jar = Arc::new(reqwest::cookie::Jar::default());
     TestApp {
@@ -135,6 +142,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
             .build()
             .unwrap(),
         postgres_database,
+        metrics_port,
         _dir: dir,
     }
 }

@@ -80,9 +80,12 @@ pub async fn exchange(
             format!("this client may not use the {} grant", request.grant_type()),
         ));
     }
-    match request {
+    let grant = request.grant_type();
+    let response = match request {
         TokenRequest::AuthorizationCode(request) => authorization_code::redeem(services, &client, request).await,
         TokenRequest::RefreshToken(request) => refresh_token::refresh(services, &client, request).await,
         TokenRequest::ClientCredentials(request) => client_credentials::grant(services, &client, request).await,
-    }
+    }?;
+    crate::observability::tokens_issued(grant);
+    Ok(response)
 }

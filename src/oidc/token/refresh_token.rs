@@ -107,18 +107,28 @@ pub(super) async fn refresh(
         family_id: current.family_id,
     };
     let (value, successor) = new_refresh_token(services, &grant, &current.scopes, current.family_expires_at);
+    // Everything that can fail (the ephemeral store, signing) happens before
+    // the rotation commits: a failure leaves the presented token current, so
+    // the app simply retries, instead of holding a consumed token it never
+    // got the successor of.
+    let response = issue::user_tokens(services, &grant, Some(value)).await?;
     if services
         .refresh_tokens
         .rotate_refresh_token(&hash, &successor, now)
         .await?
         .is_none()
     {
-        // Another request rotated it a moment ago: answer as it did.
+        // Another request rotated it a moment ago: answer as it did. (The
+        // access token just made is recorded under the grant, so revoking the
+        // family still reaches it; nobody was given it.)
         return from_grace_window(services, &hash).await;
     }
-    let response = issue::user_tokens(services, &grant, Some(value)).await?;
     let grace = Duration::from_secs(services.settings.tokens.refresh_grace_secs.max(1));
-    put_json(&*services.ephemeral, &grace_key(&hash), &response, grace).await?;
+    if let Err(e) = put_json(&*services.ephemeral, &grace_key(&hash), &response, grace).await {
+        // Only a concurrent duplicate within the window needs it; this
+        // response is already committed.
+        tracing::warn!(error = %e, "keeping the refresh response for the grace window failed");
+    }
     Ok(response)
 }
 
@@ -131,6 +141,7 @@ async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -
     }
     services.refresh_tokens.revoke_family(current.family_id, now).await?;
     access_token::revoke_grant(services, &current.family_id.to_string()).await?;
+    crate::observability::refresh_reuse_detected();
     let event = AuditEvent::new("refresh_token_reused", now)
         .user(current.user_id)
         .client(&current.client_id)

@@ -111,6 +111,18 @@ impl LogoutOutbox for SqlStore {
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
+    async fn count_by_status(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT status, COUNT(*) FROM logout_deliveries GROUP BY status",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(status, n)| DeliveryStatus::parse(&status).map(|s| (s, n)))
+            .collect())
+    }
+
     async fn record_delivered(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "UPDATE logout_deliveries SET status = 'delivered', delivered_at = $2, attempts = attempts + 1, \

@@ -1,0 +1,199 @@
+//! Running Sesame: metrics, request ids, and what happens when a dependency
+//! goes away and comes back.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sesame::config::Secret;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+
+async fn scrape(app: &TestApp) -> String {
+    let port = app.metrics_port.expect("metrics listener");
+    reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the first sample whose line starts with `prefix`.
+fn sample(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn metrics_count_requests_logins_and_tokens(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.metrics.listen = "127.0.0.1:0".into()).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    let (code, verifier) = app.get_code(&client, "alice").await;
+    assert_eq!(app.redeem(&client, &code, &verifier).await.status(), 200);
+
+    let metrics = scrape(&app).await;
+    // The recorder is shared by every app in this test process: counts are at least ours.
+    assert!(sample(&metrics, r#"sesame_tokens_issued_total{grant="authorization_code"}"#) >= 1.0);
+    assert!(sample(&metrics, r#"sesame_logins_total{outcome="succeeded"}"#) >= 1.0);
+    assert!(
+        metrics.contains(r#"route="/token""#),
+        "requests are counted per route pattern"
+    );
+    assert!(metrics.contains("sesame_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("sesame_password_hash_seconds_bucket"));
+    assert!(sample(&metrics, r#"sesame_logout_deliveries{status="pending"}"#) >= 0.0);
+    assert!(sample(&metrics, r#"sesame_signing_key_age_seconds{alg="RS256"}"#) >= 0.0);
+    assert!(!metrics.contains("/authorize?"), "never a raw path or query as a label");
+
+    // Not on the public port.
+    let public = app.api.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+}
+
+async fn every_response_carries_a_request_id_that_error_pages_show(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let response = app.authorize(&[("client_id", "nobody")]).await;
+    assert_eq!(response.status(), 400);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(r#"id="request-id">{id}<"#)), "{html}");
+    let other = app.api.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
+}
+
+crate::on_both_backends!(
+    metrics_count_requests_logins_and_tokens,
+    every_response_carries_a_request_id_that_error_pages_show,
+);
+
+/// A Redis of the test's own, which it can stop and start again; it keeps
+/// its data on disk (every write synced) as a production Redis would.
+struct OwnRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    process: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = OwnRedis {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            process: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let process = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (bash .ci/services installs it)");
+        self.process = Some(process);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    /// Killed, not shut down: nothing gets a chance to flush.
+    fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn ready(app: &TestApp) -> u16 {
+    app.api.get(app.url("/readyz")).send().await.unwrap().status().as_u16()
+}
+
+/// Losing Redis costs availability while it is gone and nothing else: fast
+/// 503s (never a 500), `/readyz` unready, then recovery on its own, with a
+/// code issued before the outage still redeemable after it.
+#[tokio::test]
+async fn losing_redis_costs_availability_and_nothing_else() {
+    let mut redis = OwnRedis::start();
+    let url = redis.url();
+    let app = spawn_app_with(Backend::PostgresRedis, move |s| s.redis_url = Secret::new(url)).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    let (first_code, first_verifier) = app.get_code(&client, "alice").await;
+    let issued: serde_json::Value = app
+        .redeem(&client, &first_code, &first_verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh_token = issued["refresh_token"].as_str().unwrap().to_string();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+    ];
+    let refresh = || app.token(&client, &form);
+    let (code, verifier) = app.get_code(&client, "alice").await;
+    assert_eq!(ready(&app).await, 200);
+
+    redis.kill();
+    let started = std::time::Instant::now();
+    let token = app.redeem(&client, &code, &verifier).await;
+    assert_eq!(token.status(), 503);
+    assert!(token.headers().contains_key("retry-after"));
+    let body: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let login = app.browser.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(login.status(), 503, "a clear page, not a 500");
+    assert!(login.text().await.unwrap().contains("briefly unavailable"));
+    assert_eq!(refresh().await.status(), 503);
+    assert_eq!(ready(&app).await, 503);
+    assert!(started.elapsed() < Duration::from_secs(10), "failures are fast");
+
+    redis.restart();
+    let mut recovered = false;
+    for _ in 0..100 {
+        if ready(&app).await == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "ready again once Redis is back");
+    let token = app.redeem(&client, &code, &verifier).await;
+    assert_eq!(token.status(), 200, "the code issued before the outage survived it");
+    let refreshed = refresh().await;
+    assert_eq!(
+        refreshed.status(),
+        200,
+        "the refresh that failed during the outage left the token current"
+    );
+}
