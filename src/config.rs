@@ -42,8 +42,17 @@ pub struct Settings {
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
     pub registration: RegistrationSettings,
+    pub rate_limits: RateLimitSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub token_per_client_per_minute: u64,
+    pub token_per_address_per_minute: u64,
+    pub login_per_address_per_minute: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -159,6 +168,7 @@ pub struct LoginSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub max_body_bytes: usize,
     pub workers: usize,
 }

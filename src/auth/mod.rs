@@ -1,4 +1,5 @@
-//! Authenticating people: password hashing and login throttling.
+//! Authenticating people: password hashing, login throttling, rate limits.
 
 pub mod password;
+pub mod rate_limit;
 pub mod throttle;

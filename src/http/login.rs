@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::views::{LoginPage, render};
 use super::{csrf, flow, respond};
 use crate::auth::password;
+use crate::auth::rate_limit;
 use crate::auth::throttle::LoginThrottle;
 use crate::domain::{AuditEvent, Username};
 use crate::error::ProtocolError;
@@ -166,7 +167,17 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     let now = services.clock.now();
     let throttle = LoginThrottle::new(&*services.ephemeral, &services.settings.login);
     let throttle_name = typed_username.to_lowercase();
-    match throttle.wait_before_attempt(&throttle_name, &client_ip).await {
+    // Every attempt from an address counts against its rate limit; failures
+    // also make the account and the address wait (the throttle).
+    let limit = services.settings.rate_limits.login_per_address_per_minute;
+    let subject = format!("login-ip:{client_ip}");
+    let minute = std::time::Duration::from_secs(60);
+    let wait = match rate_limit::check(&*services.ephemeral, &subject, limit, minute).await {
+        Ok(Some(wait)) => Ok(Some(wait)),
+        Ok(None) => throttle.wait_before_attempt(&throttle_name, &client_ip).await,
+        Err(e) => Err(e),
+    };
+    match wait {
         Ok(None) => {}
         Ok(Some(wait)) => {
             crate::observability::login("throttled");

@@ -57,12 +57,8 @@ pub async fn register(req: HttpRequest, body: web::Bytes, services: web::Data<Se
 async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> Result<HttpResponse, ProtocolError> {
     let token = registration::check_initial_access(services, bearer(req)?.as_deref()).await?;
     if let Some(wait) = registration::rate_limited(services, &flow::client_ip(req)).await? {
-        return Ok(HttpResponse::TooManyRequests()
-            .insert_header((header::RETRY_AFTER, wait.as_secs().to_string()))
-            .json(serde_json::json!({
-                "error": "invalid_request",
-                "error_description": "too many registrations from this address; try again later",
-            })));
+        crate::observability::rate_limited("register");
+        return Ok(respond::too_many_requests(wait));
     }
     if !is_json(req) {
         return Err(ProtocolError::invalid_request("the body must be application/json"));

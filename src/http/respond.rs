@@ -28,6 +28,16 @@ pub fn json_error(error: &ProtocolError) -> HttpResponse {
     response.insert_header((header::PRAGMA, "no-cache")).json(error)
 }
 
+/// 429 with `Retry-After`: a rate limit was reached.
+pub fn too_many_requests(wait: std::time::Duration) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()))
+        .json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": format!("too many requests; try again in {} s", wait.as_secs().max(1)),
+        }))
+}
+
 /// RFC 6750 §3: a Bearer challenge with the error, on 401/403/400.
 pub fn bearer_error(error: &ProtocolError) -> HttpResponse {
     let challenge = format!(

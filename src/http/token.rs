@@ -3,16 +3,25 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::respond;
+use super::{flow, respond};
 use crate::oidc::token;
 use crate::services::Services;
 
 pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let result = match super::form_params(&req, &body) {
-        Ok(params) => token::exchange(&services, &params, authorization).await,
-        Err(error) => Err(error),
+    let params = match super::form_params(&req, &body) {
+        Ok(params) => params,
+        Err(error) => return respond::json_error(&error),
     };
+    match token::rate_limited(&services, &params, authorization, &flow::client_ip(&req)).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            crate::observability::rate_limited("token");
+            return respond::too_many_requests(wait);
+        }
+        Err(error) => return respond::json_error(&error),
+    }
+    let result = token::exchange(&services, &params, authorization).await;
     match result {
         // RFC 6749 §5.1: Cache-Control: no-store (the default header) and Pragma: no-cache.
         Ok(response) => HttpResponse::Ok()

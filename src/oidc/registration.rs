@@ -229,17 +229,9 @@ pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> 
 
 /// `Some(wait)` when this address registered too often in the last hour.
 pub async fn rate_limited(services: &Services, client_ip: &str) -> Result<Option<Duration>, ProtocolError> {
-    let key = format!("register-rate:{}", crypto::digest(client_ip));
-    let count = services.ephemeral.incr(&key, Duration::from_secs(3600)).await?;
-    if count <= services.settings.registration.max_per_hour {
-        return Ok(None);
-    }
-    let wait = services
-        .ephemeral
-        .time_to_live(&key)
-        .await?
-        .unwrap_or(Duration::from_secs(60));
-    Ok(Some(wait.max(Duration::from_secs(1))))
+    let limit = services.settings.registration.max_per_hour;
+    let subject = format!("register:{client_ip}");
+    Ok(crate::auth::rate_limit::check(&*services.ephemeral, &subject, limit, Duration::from_secs(3600)).await?)
 }
 
 /// Registers a client from API metadata, taking one use of the initial

@@ -70,7 +70,85 @@ async fn every_response_carries_a_request_id_that_error_pages_show(backend: Back
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
 }
 
+async fn token_post(app: &TestApp, client_id: &str, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut request = app.api.post(app.url("/token"));
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    request
+        .basic_auth(client_id, Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token_requests_are_rate_limited_per_client_and_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.rate_limits.token_per_client_per_minute = 3;
+        s.rate_limits.token_per_address_per_minute = 0;
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(token_post(&app, "one", None).await.status(), 401);
+    }
+    let limited = token_post(&app, "one", None).await;
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    assert_eq!(
+        token_post(&app, "two", None).await.status(),
+        401,
+        "another client is not limited"
+    );
+
+    let app = spawn_app_with(backend, |s| {
+        s.rate_limits.token_per_client_per_minute = 0;
+        s.rate_limits.token_per_address_per_minute = 2;
+        s.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // Behind a trusted proxy, the forwarded address is the one limited.
+    assert_eq!(token_post(&app, "a", Some("198.51.100.1")).await.status(), 401);
+    assert_eq!(token_post(&app, "b", Some("198.51.100.1")).await.status(), 401);
+    assert_eq!(token_post(&app, "c", Some("198.51.100.1")).await.status(), 429);
+    assert_eq!(token_post(&app, "d", Some("198.51.100.2")).await.status(), 401);
+}
+
+async fn sign_ins_are_rate_limited_per_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.rate_limits.login_per_address_per_minute = 2).await;
+    app.add_user("alice").await;
+    let page = app
+        .browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&page, "csrf");
+    let attempt = || {
+        app.browser
+            .post(app.url("/login"))
+            .form(&[
+                ("req", ""),
+                ("csrf", csrf.as_str()),
+                ("username", "nobody"),
+                ("password", "x"),
+            ])
+            .send()
+    };
+    assert_eq!(attempt().await.unwrap().status(), 401);
+    assert_eq!(attempt().await.unwrap().status(), 401);
+    let limited = attempt().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+}
+
 crate::on_both_backends!(
+    token_requests_are_rate_limited_per_client_and_address,
+    sign_ins_are_rate_limited_per_address,
     metrics_count_requests_logins_and_tokens,
     every_response_carries_a_request_id_that_error_pages_show,
 );

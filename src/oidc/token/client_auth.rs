@@ -86,7 +86,7 @@ impl ClientCredentials {
         })
     }
 
-    fn client_id(&self) -> &str {
+    pub fn client_id(&self) -> &str {
         match self {
             ClientCredentials::Basic { client_id, .. }
             | ClientCredentials::Post { client_id, .. }

@@ -64,6 +64,30 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// `Some(wait)` when this client id (as presented) or this address made too
+/// many token requests in the last minute. Counted before authentication, so
+/// guessing a client's secret is slowed down too.
+pub async fn rate_limited(
+    services: &Services,
+    params: &Params,
+    authorization_header: Option<&str>,
+    client_ip: &str,
+) -> Result<Option<std::time::Duration>, ProtocolError> {
+    use crate::auth::rate_limit;
+    let limits = &services.settings.rate_limits;
+    let minute = std::time::Duration::from_secs(60);
+    let store = &*services.ephemeral;
+    let by_address = format!("token-ip:{client_ip}");
+    if let Some(wait) = rate_limit::check(store, &by_address, limits.token_per_address_per_minute, minute).await? {
+        return Ok(Some(wait));
+    }
+    let Ok(credentials) = ClientCredentials::extract(authorization_header, params) else {
+        return Ok(None);
+    };
+    let by_client = format!("token-client:{}", credentials.client_id());
+    Ok(rate_limit::check(store, &by_client, limits.token_per_client_per_minute, minute).await?)
+}
+
 pub async fn exchange(
     services: &Services,
     params: &Params,
