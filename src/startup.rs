@@ -84,6 +84,7 @@ pub struct Application {
     server: Server,
     /// The Prometheus listener (`metrics.listen`), when configured.
     metrics: Option<(u16, Server)>,
+    delivery_worker: crate::oidc::backchannel::Worker,
     services: web::Data<Services>,
 }
 
@@ -116,7 +117,7 @@ impl Application {
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
         rotation::spawn(services.clone().into_inner());
-        crate::oidc::backchannel::spawn(services.clone().into_inner());
+        let delivery_worker = crate::oidc::backchannel::spawn(services.clone().into_inner());
         let data = services.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -153,6 +154,7 @@ impl Application {
             port,
             server: server.run(),
             metrics,
+            delivery_worker,
             services,
         })
     }
@@ -169,16 +171,22 @@ impl Application {
         self.services.clone()
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM finish in-flight requests).
+    /// Serves until the process is told to stop. SIGINT/SIGTERM stop
+    /// accepting connections and let in-flight requests finish (up to 30 s);
+    /// then the logout delivery worker finishes the attempts it has started.
     pub async fn run(self) -> std::io::Result<()> {
-        let Some((_, metrics)) = self.metrics else {
-            return self.server.await;
-        };
-        let metrics_handle = metrics.handle();
-        let metrics = tokio::spawn(metrics);
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await;
-        metrics_handle.stop(true).await;
-        let _ = metrics.await;
+        tracing::info!("stopped accepting requests; finishing background work");
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        self.delivery_worker.shut_down().await;
+        tracing::info!("stopped");
         served
     }
 }

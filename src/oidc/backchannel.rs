@@ -114,16 +114,39 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// Runs [`deliver_due`] every `logout.poll_secs` until the runtime stops.
-pub fn spawn(services: Arc<Services>) {
+/// The delivery worker of this node.
+pub struct Worker {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Lets the pass in progress finish (its attempts are recorded, so no
+    /// notice waits for a lease to expire), then ends the worker.
+    pub async fn shut_down(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Runs [`deliver_due`] every `logout.poll_secs` until shut down.
+pub fn spawn(services: Arc<Services>) -> Worker {
     let every = Duration::from_secs(services.settings.logout.poll_secs);
-    tokio::spawn(async move {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         loop {
-            interval.tick().await;
+            tokio::select! {
+                _ = interval.tick() => {}
+                _ = stopped.changed() => return,
+            }
             if let Err(e) = deliver_due(&services).await {
                 tracing::error!(error = %e, "logout delivery pass failed; retrying");
             }
+            if *stopped.borrow() {
+                return;
+            }
         }
     });
+    Worker { stop, task }
 }

@@ -399,3 +399,52 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     let users = json(run(&["user", "list", "--json"]));
     assert_eq!(users[0]["roles"], serde_json::json!([]));
 }
+
+/// SIGTERM: the server stops accepting, finishes, stops its workers, and
+/// exits cleanly.
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("SESAME_DATABASE_URL", format!("sqlite://{}", dir.path().join("serve.db").display()))
+        .env("SESAME_KEYS_DIR", dir.path().join("keys"))
+        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SESAME_HTTP__WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..300 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Read;
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200") {
+                up = true;
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "the server answers /healthz");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("finishing background work") && log.contains("stopped"), "{log}");
+}
