@@ -413,7 +413,10 @@ fn serve_stops_cleanly_on_sigterm() {
     let child = Command::new(env!("CARGO_BIN_EXE_sesame"))
         .arg("serve")
         .current_dir(dir.path())
-        .env("SESAME_DATABASE_URL", format!("sqlite://{}", dir.path().join("serve.db").display()))
+        .env(
+            "SESAME_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("serve.db").display()),
+        )
         .env("SESAME_KEYS_DIR", dir.path().join("keys"))
         .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
         .env("SESAME_HTTP__WORKERS", "1")
@@ -446,5 +449,8 @@ fn serve_stops_cleanly_on_sigterm() {
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
-    assert!(log.contains("finishing background work") && log.contains("stopped"), "{log}");
+    assert!(
+        log.contains("finishing background work") && log.contains("stopped"),
+        "{log}"
+    );
 }

@@ -10,6 +10,7 @@ mod flow;
 mod keys;
 mod login;
 mod logout;
+mod multinode;
 mod operations;
 mod private_key_jwt;
 mod registration;

@@ -1,0 +1,117 @@
+//! Two Sesame nodes on one PostgreSQL and one Redis behave as one: a login on
+//! one is a session on the other, a code from one is redeemed at the other,
+//! and a logout on either reaches each app exactly once.
+
+use std::time::Duration;
+
+use sesame::admin::{self, NewClient};
+
+use crate::helpers::{Backend, TestApp, TestClient, location, pkce_challenge, redirect_params, spawn_app_with};
+use crate::relying_app::RelyingApp;
+
+/// A second node sharing the first one's database, Redis keys, signing-key
+/// encryption key and issuer (as behind a load balancer).
+async fn second_node(first: &TestApp) -> TestApp {
+    let settings = first.services.settings.clone();
+    spawn_app_with(Backend::PostgresRedis, move |s| {
+        s.database_url = settings.database_url;
+        s.redis_prefix = settings.redis_prefix;
+        s.keys_dir = settings.keys_dir;
+        s.issuer = settings.issuer;
+        s.logout.poll_secs = 1;
+    })
+    .await
+}
+
+fn authorize_params<'a>(client: &'a TestClient, challenge: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+async fn redeem_at(node: &TestApp, client: &TestClient, code: &str, verifier: &str) -> serde_json::Value {
+    let response = node.redeem(client, code, verifier).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn two_nodes_behave_as_one() {
+    let rp = RelyingApp::start();
+    let first = spawn_app_with(Backend::PostgresRedis, |s| s.logout.poll_secs = 1).await;
+    let second = second_node(&first).await;
+    let created = admin::add_client(
+        &first.services,
+        NewClient {
+            name: "Shared App".into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            backchannel_logout_uri: Some(rp.backchannel_uri()),
+            ..Default::default()
+        },
+        admin::Via::Cli,
+    )
+    .await
+    .unwrap();
+    let client = TestClient {
+        client_id: created.client.client_id,
+        secret: created.secret,
+        redirect_uri: "http://app.example/callback".into(),
+    };
+    first.add_user("alice").await;
+
+    // Sign in on node 1; redeem that code on node 2.
+    let (code, verifier) = first.get_code(&client, "alice").await;
+    let tokens = redeem_at(&second, &client, &code, &verifier).await;
+    let id_token = tokens["id_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        first.redeem(&client, &code, &verifier).await.status(),
+        400,
+        "a code is taken once, whichever node is asked"
+    );
+
+    // Single sign-on on node 2 with node 1's session cookie: no login page.
+    let verifier = "n".repeat(50);
+    let challenge = pkce_challenge(&verifier);
+    let params = authorize_params(&client, &challenge);
+    let url = reqwest::Url::parse_with_params(&second.url("/authorize"), &params).unwrap();
+    let response = first.browser.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(
+        location(&response).starts_with(&client.redirect_uri),
+        "{}",
+        location(&response)
+    );
+    let code = redirect_params(&response)["code"].clone();
+    redeem_at(&first, &client, &code, &verifier).await;
+
+    // Log out on node 2: the app hears it once, though both nodes deliver.
+    let url =
+        reqwest::Url::parse_with_params(&second.url("/end_session"), &[("id_token_hint", id_token.as_str())]).unwrap();
+    let response = first.browser.get(url).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let mut waited = Duration::ZERO;
+    while rp.tokens().is_empty() && waited < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    }
+    assert_eq!(rp.tokens().len(), 1, "the back-channel notice arrives");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(rp.tokens().len(), 1, "and only once");
+
+    // The session is gone for node 1 too.
+    let params = [
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("prompt", "none"),
+    ];
+    let response = first.authorize(&params).await;
+    assert_eq!(redirect_params(&response)["error"], "login_required");
+}
