@@ -35,6 +35,12 @@ impl StoreError {
     /// or a corrupt record (500).
     pub fn is_unavailable(&self) -> bool {
         match self {
+            StoreError::Sql(sqlx::Error::Database(e)) => {
+                // SQLSTATE classes 08 (connection exception) and 57P
+                // (the server shutting down or starting up).
+                e.code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+            }
             StoreError::Sql(e) => matches!(
                 e,
                 sqlx::Error::PoolTimedOut
@@ -42,6 +48,7 @@ impl StoreError {
                     | sqlx::Error::Io(_)
                     | sqlx::Error::Tls(_)
                     | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Protocol(_)
             ),
             StoreError::Redis(e) => {
                 e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()

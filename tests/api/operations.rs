@@ -275,3 +275,162 @@ async fn losing_redis_costs_availability_and_nothing_else() {
         "the refresh that failed during the outage left the token current"
     );
 }
+
+/// A PostgreSQL server of the test's own (Debian's binaries, run as the
+/// `postgres` user), which it can stop hard and start again.
+struct OwnPostgres {
+    port: u16,
+    data: tempfile::TempDir,
+    bin: std::path::PathBuf,
+}
+
+impl OwnPostgres {
+    fn start() -> OwnPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries under /usr/lib/postgresql (bash .ci/services installs them)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .find(|p| p.join("pg_ctl").exists())
+            .expect("pg_ctl");
+        let data = tempfile::tempdir().unwrap();
+        let chown = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(data.path())
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let postgres = OwnPostgres { port, data, bin };
+        let init = postgres
+            .as_postgres(&postgres.bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(postgres.data.path().join("db"))
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(init.success(), "initdb");
+        postgres.pg_ctl(&["start", "-w"]);
+        postgres
+    }
+
+    fn as_postgres(&self, program: &std::path::Path) -> Command {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {}",
+            self.port,
+            self.data.path().display()
+        );
+        let status = self
+            .as_postgres(&self.bin.join("pg_ctl"))
+            .args(args)
+            .arg("-D")
+            .arg(self.data.path().join("db"))
+            .args(["-o", &options, "-l"])
+            .arg(self.data.path().join("log"))
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl {args:?}");
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Immediate shutdown: connections cut, no checkpoint (a crash, as far as
+    /// clients can tell).
+    fn crash(&self) {
+        self.pg_ctl(&["stop", "-m", "immediate"]);
+    }
+
+    fn restart(&self) {
+        self.pg_ctl(&["start", "-w"]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .as_postgres(&self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "immediate", "-D"])
+            .arg(self.data.path().join("db"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Losing the database: fast 503s at the token endpoint and the sign-in
+/// page, `/readyz` unready, recovery on its own, and the refresh token that
+/// failed to rotate during the outage still current after it.
+#[tokio::test]
+async fn losing_the_database_costs_availability_and_nothing_else() {
+    let postgres = OwnPostgres::start();
+    let url = postgres.url();
+    let app = spawn_app_with(Backend::PostgresRedis, move |s| s.database_url = Secret::new(url)).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    let (code, verifier) = app.get_code(&client, "alice").await;
+    let issued: serde_json::Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    let refresh_token = issued["refresh_token"].as_str().unwrap().to_string();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+    ];
+    let person = crate::helpers::browser();
+    let login_page = person
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&login_page, "csrf");
+
+    postgres.crash();
+    let started = std::time::Instant::now();
+    let refresh = app.token(&client, &form).await;
+    assert_eq!(refresh.status(), 503);
+    let body: serde_json::Value = refresh.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let sign_in = person
+        .post(app.url("/login"))
+        .form(&[
+            ("req", ""),
+            ("csrf", csrf.as_str()),
+            ("username", "alice"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_in.status(), 503, "a clear page, not a 500");
+    assert!(sign_in.text().await.unwrap().contains("briefly unavailable"));
+    assert_eq!(ready(&app).await, 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "failures are bounded by the store timeouts"
+    );
+
+    postgres.restart();
+    let mut recovered = false;
+    for _ in 0..150 {
+        if ready(&app).await == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "ready again once the database is back");
+    let refreshed = app.token(&client, &form).await;
+    assert_eq!(
+        refreshed.status(),
+        200,
+        "the refresh token survived the outage unconsumed"
+    );
+}

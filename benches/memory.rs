@@ -1,0 +1,99 @@
+//! Memory per SSO session: resident memory of this process with 100,000
+//! active sessions in the in-process store, and bytes per session in Redis
+//! (when one answers at `SESAME_BENCH_REDIS_URL`, default
+//! redis://127.0.0.1:6379). Each session is what a sign-in creates (the
+//! session record, with a browser user agent, and the user's session index),
+//! plus one app joined to it as after an authorization. `cargo bench --bench memory`.
+
+use std::sync::Arc;
+
+use sesame::clock::{SharedClock, SystemClock};
+use sesame::config::{Secret, Settings};
+use sesame::services::Services;
+use sesame::session::{self, Origin};
+use sesame::startup;
+
+const IN_PROCESS_SESSIONS: usize = 100_000;
+const REDIS_SESSIONS: usize = 20_000;
+const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+async fn services(dir: &std::path::Path, redis: Option<&str>) -> Services {
+    let mut settings = Settings::defaults();
+    settings.database_url = Secret::new(format!("sqlite://{}", dir.join("memory.db").display()));
+    settings.keys_dir = dir.join("keys");
+    if let Some(url) = redis {
+        settings.redis_url = Secret::new(url);
+        settings.redis_prefix = format!("bench-memory:{}:", uuid::Uuid::new_v4().simple());
+    }
+    let clock: SharedClock = Arc::new(SystemClock);
+    startup::build_services(settings, clock).await.expect("services")
+}
+
+async fn create_sessions(services: &Services, count: usize) {
+    let origin = Origin {
+        user_agent: USER_AGENT,
+        client_ip: "203.0.113.42",
+    };
+    for i in 0..count {
+        let user = uuid::Uuid::from_u128(i as u128 + 1);
+        let (_, mut live) = session::start(services, user, &origin).await.expect("session");
+        session::join_client(services, &mut live, "bench-app")
+            .await
+            .expect("join");
+    }
+}
+
+async fn redis_used_memory(url: &str) -> Option<u64> {
+    let client = redis::Client::open(url).ok()?;
+    let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut connection)
+        .await
+        .ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let services_in_process = services(dir.path(), None).await;
+    let before = resident_bytes();
+    create_sessions(&services_in_process, IN_PROCESS_SESSIONS).await;
+    let after = resident_bytes();
+    println!(
+        "in-process store: {IN_PROCESS_SESSIONS} sessions, resident memory {:.1} MiB → {:.1} MiB: {:.0} bytes per session",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        (after.saturating_sub(before)) as f64 / IN_PROCESS_SESSIONS as f64
+    );
+    drop(services_in_process);
+
+    let url = std::env::var("SESAME_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let Some(before) = redis_used_memory(&url).await else {
+        println!("NOTICE: no Redis at {url}: bytes per session in Redis not measured");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let services_redis = services(dir.path(), Some(&url)).await;
+    create_sessions(&services_redis, REDIS_SESSIONS).await;
+    let after = redis_used_memory(&url).await.unwrap_or(before);
+    println!(
+        "Redis: {REDIS_SESSIONS} sessions, used_memory +{:.1} MiB: {:.0} bytes per session",
+        after.saturating_sub(before) as f64 / 1048576.0,
+        after.saturating_sub(before) as f64 / REDIS_SESSIONS as f64
+    );
+}

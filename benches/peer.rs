@@ -1,0 +1,613 @@
+//! Sesame beside panva's `oidc-provider` (OpenID Certified, Node.js), on the
+//! same machine, in the same run, with the same load generator:
+//!
+//! (a) full SSO authorization-code flows (authorize with a session cookie →
+//!     code → token with PKCE and an RS256 ID token → userinfo),
+//! (b) `client_credentials`, (c) refresh grants (rotating), (d) password
+//!     sign-ins (Sesame only: the peer has no account store), (e) JWKS and
+//!     discovery.
+//!
+//! Each server runs as its own process on one worker thread (Node is single
+//! threaded; Sesame gets `http.workers = 1`), with its embedded defaults:
+//! Sesame on SQLite and its in-process store, oidc-provider on its in-memory
+//! adapter. The figure that matters is requests per CPU-second of the server
+//! process (user + system time from /proc), which does not depend on how the
+//! two cores are shared with the load generator.
+//!
+//! `cargo bench --bench peer` (installs the peer with npm on first run; with
+//! no Node.js it measures Sesame alone and says so).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::redirect::Policy;
+use sha2::Digest;
+
+const RUN_FOR: Duration = Duration::from_secs(5);
+const CONCURRENCY: usize = 8;
+const REDIRECT_URI: &str = "http://127.0.0.1/cb";
+const PASSWORD: &str = "bench password 123";
+
+/// A server under test: its process and how to talk to it.
+struct Server {
+    process: Child,
+    info: ServerInfo,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Server {
+    /// User + system CPU time of the server process so far.
+    fn cpu_time(&self) -> Duration {
+        cpu_time(self.process.id())
+    }
+}
+
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_until_up(issuer: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = http
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{issuer} did not come up");
+}
+
+async fn discover(issuer: &str) -> serde_json::Value {
+    reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn sesame_command(dir: &Path, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+    command
+        .current_dir(dir)
+        .env(
+            "SESAME_DATABASE_URL",
+            format!("sqlite://{}", dir.join("bench.db").display()),
+        )
+        .env("SESAME_KEYS_DIR", dir.join("keys"))
+        .env("SESAME_ISSUER", format!("http://127.0.0.1:{port}"))
+        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SESAME_HTTP__WORKERS", "1")
+        .env("SESAME_RATE_LIMITS__TOKEN_PER_CLIENT_PER_MINUTE", "0")
+        .env("SESAME_RATE_LIMITS__TOKEN_PER_ADDRESS_PER_MINUTE", "0")
+        .env("SESAME_RATE_LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "0")
+        .env("SESAME_LOGIN__THROTTLE_FREE_ATTEMPTS", "1000000")
+        // Per-request access logs off for both servers (the peer logs none).
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn sesame_cli(dir: &Path, port: u16, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = sesame_command(dir, port)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "sesame {args:?} failed");
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+async fn start_sesame(dir: &Path) -> Server {
+    let port = free_port();
+    sesame_cli(
+        dir,
+        port,
+        &["user", "add", "bench", "--email", "bench@example.com"],
+        Some(PASSWORD),
+    );
+    let app = sesame_cli(
+        dir,
+        port,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Bench App",
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    let service = sesame_cli(
+        dir,
+        port,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Bench Service",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    );
+    let process = sesame_command(dir, port)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let issuer = format!("http://127.0.0.1:{port}");
+    wait_until_up(&issuer).await;
+    let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
+    server(
+        "Sesame",
+        process,
+        issuer,
+        (field(&app, "client_id"), field(&app, "client_secret")),
+        (field(&service, "client_id"), field(&service, "client_secret")),
+    )
+    .await
+}
+
+async fn server(
+    name: &'static str,
+    process: Child,
+    issuer: String,
+    app: (String, String),
+    service: (String, String),
+) -> Server {
+    let metadata = discover(&issuer).await;
+    let endpoint = |k: &str| metadata[k].as_str().unwrap().to_string();
+    Server {
+        info: ServerInfo {
+            name,
+            authorization_endpoint: endpoint("authorization_endpoint"),
+            token_endpoint: endpoint("token_endpoint"),
+            userinfo_endpoint: endpoint("userinfo_endpoint"),
+            jwks_uri: endpoint("jwks_uri"),
+            issuer,
+            app,
+            service,
+        },
+        process,
+    }
+}
+
+fn peer_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer")
+}
+
+/// Installs the peer (npm, first run only) and starts it; `None` without Node.js.
+async fn start_peer() -> Option<Server> {
+    let dir = peer_dir();
+    if Command::new("node").arg("--version").output().is_err() {
+        println!("NOTICE: no Node.js on this machine: the peer (oidc-provider) is not measured");
+        return None;
+    }
+    if !dir.join("node_modules/oidc-provider").exists() {
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .ok()?;
+        if !status.success() {
+            println!("NOTICE: npm install failed: the peer (oidc-provider) is not measured");
+            return None;
+        }
+    }
+    let port = free_port();
+    let process = Command::new("node")
+        .arg(dir.join("server.mjs"))
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let issuer = format!("http://127.0.0.1:{port}");
+    wait_until_up(&issuer).await;
+    Some(
+        server(
+            "oidc-provider",
+            process,
+            issuer,
+            ("app".into(), "app-secret-for-the-benchmark-only-0123456789".into()),
+            ("service".into(), "service-secret-for-the-benchmark-only-012345".into()),
+        )
+        .await,
+    )
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response, base: &str) -> String {
+    let location = response.headers()["location"].to_str().unwrap();
+    if location.starts_with('/') {
+        format!("{base}{location}")
+    } else {
+        location.to_string()
+    }
+}
+
+fn pkce() -> (String, String) {
+    let verifier: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// A browser with a session at the server.
+async fn signed_in_browser(info: &ServerInfo) -> reqwest::Client {
+    let browser = browser();
+    if info.name == "Sesame" {
+        sesame_login(&browser, info).await;
+    } else {
+        // The peer's interaction signs the bench account in at once.
+        let (_, challenge) = pkce();
+        code_flow_code(&browser, info, &challenge).await;
+    }
+    browser
+}
+
+async fn sesame_login(browser: &reqwest::Client, info: &ServerInfo) {
+    let page = browser
+        .get(format!("{}/login", info.issuer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let response = browser
+        .post(format!("{}/login", info.issuer))
+        .form(&[
+            ("req", ""),
+            ("csrf", csrf.as_str()),
+            ("username", "bench"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "sign-in");
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker).expect("hidden field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// One scenario: `CONCURRENCY` tasks repeat `step` for `RUN_FOR`.
+struct Outcome {
+    operations: usize,
+    wall: Duration,
+    cpu: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Outcome {
+    fn per_cpu_second(&self) -> f64 {
+        self.operations as f64 / self.cpu.as_secs_f64().max(1e-9)
+    }
+    fn per_second(&self) -> f64 {
+        self.operations as f64 / self.wall.as_secs_f64()
+    }
+}
+
+async fn measure<S, F, Fut>(server: &Server, states: Vec<S>, step: F) -> Outcome
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = S> + Send,
+{
+    let step = Arc::new(step);
+    let cpu_before = server.cpu_time();
+    let started = Instant::now();
+    let tasks: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
+            let step = step.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while started.elapsed() < RUN_FOR {
+                    let t = Instant::now();
+                    state = step(state).await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let wall = started.elapsed();
+    let cpu = server.cpu_time().saturating_sub(cpu_before);
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Outcome {
+        operations: latencies.len(),
+        wall,
+        cpu,
+        p50: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+type Shared = Arc<(reqwest::Client, ServerInfo)>;
+
+/// What a step needs of a server, cheap to clone into tasks.
+#[derive(Clone)]
+struct ServerInfo {
+    name: &'static str,
+    issuer: String,
+    app: (String, String),
+    service: (String, String),
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+}
+
+async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
+    let info = server.info.clone();
+    let mut results = Vec::new();
+
+    // (a) SSO code flow: authorize with the session → code → token → userinfo.
+    let mut states = Vec::new();
+    for _ in 0..CONCURRENCY {
+        states.push(Arc::new((signed_in_browser(&info).await, info.clone())));
+    }
+    let outcome = measure(server, states, |shared: Shared| async move {
+        let (browser, info) = (&shared.0, &shared.1);
+        let (verifier, challenge) = pkce();
+        let code = code_flow_code(browser, info, &challenge).await;
+        let tokens = redeem_with(info, browser, &code, &verifier).await;
+        let access = tokens["access_token"].as_str().unwrap();
+        assert!(tokens["id_token"].is_string());
+        let userinfo = browser
+            .get(&info.userinfo_endpoint)
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            userinfo.status().is_success(),
+            "{}: userinfo {}",
+            info.name,
+            userinfo.status()
+        );
+        shared
+    })
+    .await;
+    results.push(("(a) SSO code flow (authorize+token+userinfo)", outcome));
+
+    // (b) client_credentials.
+    let http = reqwest::Client::new();
+    let states = (0..CONCURRENCY)
+        .map(|_| Arc::new((http.clone(), info.clone())))
+        .collect();
+    let outcome = measure(server, states, |shared: Shared| async move {
+        let (http, info) = (&shared.0, &shared.1);
+        let response = http
+            .post(&info.token_endpoint)
+            .basic_auth(&info.service.0, Some(&info.service.1))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}: client_credentials {}",
+            info.name,
+            response.status()
+        );
+        shared
+    })
+    .await;
+    results.push(("(b) client_credentials", outcome));
+
+    // (c) refresh_token: one rotating family per task.
+    let mut states = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let browser = signed_in_browser(&info).await;
+        let (verifier, challenge) = pkce();
+        let code = code_flow_code(&browser, &info, &challenge).await;
+        let tokens = redeem_with(&info, &browser, &code, &verifier).await;
+        let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_string();
+        states.push((Arc::new((reqwest::Client::new(), info.clone())), refresh_token));
+    }
+    let outcome = measure(server, states, |(shared, token): (Shared, String)| async move {
+        let (http, info) = (&shared.0, &shared.1);
+        let response = http
+            .post(&info.token_endpoint)
+            .basic_auth(&info.app.0, Some(&info.app.1))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}: refresh {}",
+            info.name,
+            response.status()
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        let next = body["refresh_token"].as_str().unwrap_or(&token).to_string();
+        (shared, next)
+    })
+    .await;
+    results.push(("(c) refresh_token (rotating, ID token)", outcome));
+
+    // (d) password sign-ins: Sesame only.
+    if info.name == "Sesame" {
+        let states = (0..CONCURRENCY).map(|_| Arc::new((browser(), info.clone()))).collect();
+        let outcome = measure(server, states, |shared: Shared| async move {
+            sesame_login(&shared.0, &shared.1).await;
+            shared
+        })
+        .await;
+        results.push(("(d) password sign-in (login page + argon2id)", outcome));
+    }
+
+    // (e) JWKS and discovery, alternately.
+    let states = (0..CONCURRENCY)
+        .map(|i| (Arc::new((http.clone(), info.clone())), i % 2 == 0))
+        .collect();
+    let outcome = measure(server, states, |(shared, jwks): (Shared, bool)| async move {
+        let (http, info) = (&shared.0, &shared.1);
+        let url = if jwks {
+            info.jwks_uri.clone()
+        } else {
+            format!("{}/.well-known/openid-configuration", info.issuer)
+        };
+        let response = http.get(url).send().await.unwrap();
+        assert!(response.status().is_success());
+        let _ = response.bytes().await;
+        (shared, !jwks)
+    })
+    .await;
+    results.push(("(e) JWKS / discovery", outcome));
+    results
+}
+
+/// Follows redirects from an authorization request until the app's
+/// redirect URI; returns the code.
+async fn code_flow_code(browser: &reqwest::Client, info: &ServerInfo, challenge: &str) -> String {
+    let mut url = reqwest::Url::parse(&info.authorization_endpoint).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &info.app.0)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "bench-state")
+        .append_pair("nonce", "bench-nonce")
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256");
+    let mut next = url.to_string();
+    for _ in 0..8 {
+        let response = browser.get(&next).send().await.unwrap();
+        assert!(response.status().is_redirection(), "{next}: {}", response.status());
+        next = location(&response, &info.issuer);
+        if next.starts_with(REDIRECT_URI) {
+            let url = reqwest::Url::parse(&next).unwrap();
+            return url
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| panic!("no code in {next}"));
+        }
+    }
+    panic!("no code after eight redirects");
+}
+
+async fn redeem_with(info: &ServerInfo, http: &reqwest::Client, code: &str, verifier: &str) -> serde_json::Value {
+    let response = http
+        .post(&info.token_endpoint)
+        .basic_auth(&info.app.0, Some(&info.app.1))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}: code exchange {}",
+        info.name,
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+fn print_row(server: &str, scenario: &str, o: &Outcome) {
+    println!(
+        "{server:<14} {scenario:<46} {:>9.0} {:>12.0} {:>8.2} {:>8.2} {:>8.2}",
+        o.per_second(),
+        o.per_cpu_second(),
+        o.cpu.as_secs_f64() / o.wall.as_secs_f64(),
+        o.p50.as_secs_f64() * 1e3,
+        o.p99.as_secs_f64() * 1e3
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    println!(
+        "{:<14} {:<46} {:>9} {:>12} {:>8} {:>8} {:>8}",
+        "server", "scenario", "ops/s", "ops/CPU-s", "cores", "p50 ms", "p99 ms"
+    );
+    let sesame = start_sesame(dir.path()).await;
+    let ours = scenarios(&sesame).await;
+    for (scenario, outcome) in &ours {
+        print_row("Sesame", scenario, outcome);
+    }
+    drop(sesame);
+    let Some(peer) = start_peer().await else {
+        return;
+    };
+    let theirs = scenarios(&peer).await;
+    for (scenario, outcome) in &theirs {
+        print_row("oidc-provider", scenario, outcome);
+    }
+    println!();
+    for (scenario, outcome) in &ours {
+        if let Some((_, peer)) = theirs.iter().find(|(s, _)| s == scenario) {
+            println!(
+                "{scenario:<46} Sesame / oidc-provider per CPU-second: {:.2}×",
+                outcome.per_cpu_second() / peer.per_cpu_second()
+            );
+        }
+    }
+}
