@@ -15,7 +15,8 @@
 //! two cores are shared with the load generator.
 //!
 //! `cargo bench --bench peer` (installs the peer with npm on first run; with
-//! no Node.js it measures Sesame alone and says so).
+//! no Node.js it measures Sesame alone and says so; `BENCH_PEER=off`
+//! skips the peer).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -132,7 +133,7 @@ fn sesame_cli(dir: &Path, port: u16, args: &[&str], stdin: Option<&str>) -> serd
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
 
-async fn start_sesame(dir: &Path) -> Server {
+async fn start_sesame(dir: &Path, extra_env: &[(&str, &str)]) -> Server {
     let port = free_port();
     sesame_cli(
         dir,
@@ -170,6 +171,7 @@ async fn start_sesame(dir: &Path) -> Server {
         None,
     );
     let process = sesame_command(dir, port)
+        .envs(extra_env.iter().copied())
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -570,6 +572,72 @@ async fn redeem_with(info: &ServerInfo, http: &reqwest::Client, code: &str, veri
     response.json().await.unwrap()
 }
 
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// `BENCH_SOAK_SECS=N`: SSO code flows and client_credentials against Sesame
+/// for N seconds; prints the error count and the server's resident memory
+/// every ten seconds (it should level off, not climb).
+async fn soak(server: &Server, length: Duration) {
+    let info = server.info.clone();
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let operations = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..CONCURRENCY {
+        let (info, errors, operations) = (info.clone(), errors.clone(), operations.clone());
+        let browser = signed_in_browser(&info).await;
+        tasks.push(tokio::spawn(async move {
+            while started.elapsed() < length {
+                let ok = if i % 2 == 0 {
+                    let (verifier, challenge) = pkce();
+                    let code = code_flow_code(&browser, &info, &challenge).await;
+                    let tokens = redeem_with(&info, &browser, &code, &verifier).await;
+                    browser
+                        .get(&info.userinfo_endpoint)
+                        .bearer_auth(tokens["access_token"].as_str().unwrap_or(""))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                } else {
+                    browser
+                        .post(&info.token_endpoint)
+                        .basic_auth(&info.service.0, Some(&info.service.1))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                };
+                operations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !ok {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let pid = server.process.id();
+    while started.elapsed() < length {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        println!(
+            "{:>5.0} s: {} operations, {} errors, resident memory {:.1} MiB",
+            started.elapsed().as_secs_f64(),
+            operations.load(std::sync::atomic::Ordering::Relaxed),
+            errors.load(std::sync::atomic::Ordering::Relaxed),
+            resident_bytes(pid) as f64 / 1048576.0
+        );
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
 fn print_row(server: &str, scenario: &str, o: &Outcome) {
     println!(
         "{server:<14} {scenario:<46} {:>9.0} {:>12.0} {:>8.2} {:>8.2} {:>8.2}",
@@ -584,16 +652,26 @@ fn print_row(server: &str, scenario: &str, o: &Outcome) {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
+    if let Some(secs) = std::env::var("BENCH_SOAK_SECS").ok().and_then(|s| s.parse().ok()) {
+        // Access tokens live a minute, so that the soak reaches the steady
+        // state in which as many records expire as are made.
+        let sesame = start_sesame(dir.path(), &[("SESAME_TOKENS__ACCESS_TOKEN_TTL_SECS", "60")]).await;
+        soak(&sesame, Duration::from_secs(secs)).await;
+        return;
+    }
     println!(
         "{:<14} {:<46} {:>9} {:>12} {:>8} {:>8} {:>8}",
         "server", "scenario", "ops/s", "ops/CPU-s", "cores", "p50 ms", "p99 ms"
     );
-    let sesame = start_sesame(dir.path()).await;
+    let sesame = start_sesame(dir.path(), &[]).await;
     let ours = scenarios(&sesame).await;
     for (scenario, outcome) in &ours {
         print_row("Sesame", scenario, outcome);
     }
     drop(sesame);
+    if std::env::var("BENCH_PEER").as_deref() == Ok("off") {
+        return;
+    }
     let Some(peer) = start_peer().await else {
         return;
     };
