@@ -100,13 +100,16 @@ fn jwt(services: &Services, token: &AccessToken) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Stores a new token for `grant_id` and returns it. Fails with `Ok(None)`
-/// when the grant was revoked meanwhile (a replay raced this issuance).
-/// A JWT access token is recorded like an opaque one (by digest), so that
-/// revocation, logout and introspection treat both alike.
+/// Stores a new token and returns it. With a `grant_id` (a person's grant:
+/// a code and its refresh family) the token is indexed under it, and
+/// `Ok(None)` means the grant was revoked meanwhile (a replay raced this
+/// issuance). A client's own tokens (`client_credentials`) have no grant to
+/// revoke them by: they end one by one (RFC 7009), by expiry, or with the
+/// client. A JWT access token is recorded like an opaque one (by digest), so
+/// that revocation, logout and introspection treat both alike.
 pub async fn issue(
     services: &Services,
-    grant_id: &str,
+    grant_id: Option<&str>,
     token: AccessToken,
     format: Format,
 ) -> Result<Option<String>, StoreError> {
@@ -123,6 +126,9 @@ pub async fn issue(
             .set_add(&session_tokens_key(session), &digest, ttl(services))
             .await?;
     }
+    let Some(grant_id) = grant_id else {
+        return Ok(Some(value));
+    };
     // Written before the revocation check; `revoke_grant` writes its mark
     // before reading this set, so either side sees the other.
     store
