@@ -30,8 +30,17 @@ pub struct AccessToken {
 fn token_key(token_digest: &str) -> String {
     format!("at:{token_digest}")
 }
-fn grant_tokens_key(grant_id: &str) -> String {
-    format!("grant:{grant_id}:tokens")
+/// A grant's tokens are indexed in one set per access-token lifetime
+/// ("bucket"), each kept two lifetimes: a token issued in bucket k is dead
+/// before bucket k + 2 begins, so revoking reads the current bucket and the
+/// one before, and a family refreshed for months holds at most two
+/// lifetimes' worth of digests instead of every one it ever had.
+fn grant_tokens_key(grant_id: &str, bucket: i64) -> String {
+    format!("grant:{grant_id}:tokens:{bucket}")
+}
+
+fn bucket(services: &Services, at: i64) -> i64 {
+    at.div_euclid(services.settings.tokens.access_token_ttl_secs.max(1) as i64)
 }
 fn session_tokens_key(session: &str) -> String {
     format!("session:{session}:tokens")
@@ -131,8 +140,9 @@ pub async fn issue(
     };
     // Written before the revocation check; `revoke_grant` writes its mark
     // before reading this set, so either side sees the other.
+    let current = bucket(services, services.clock.now());
     store
-        .set_add(&grant_tokens_key(grant_id), &digest, ttl(services))
+        .set_add(&grant_tokens_key(grant_id, current), &digest, ttl(services) * 2)
         .await?;
     if store.get(&grant_revoked_key(grant_id)).await?.is_some() {
         store.delete(&token_key(&digest)).await?;
@@ -145,8 +155,14 @@ pub async fn issue(
 pub async fn revoke_grant(services: &Services, grant_id: &str) -> Result<(), StoreError> {
     let store = &*services.ephemeral;
     store.put(&grant_revoked_key(grant_id), b"1", ttl(services)).await?;
-    for digest in store.set_members(&grant_tokens_key(grant_id)).await? {
-        store.delete(&token_key(&digest)).await?;
+    let current = bucket(services, services.clock.now());
+    for key in [
+        grant_tokens_key(grant_id, current - 1),
+        grant_tokens_key(grant_id, current),
+    ] {
+        for digest in store.set_members(&key).await? {
+            store.delete(&token_key(&digest)).await?;
+        }
     }
     Ok(())
 }

@@ -104,6 +104,28 @@ async fn a_replayed_refresh_token_revokes_its_family(backend: Backend) {
     assert!(events.iter().any(|e| e.event == "refresh_token_reused"));
 }
 
+/// The index of a family's access tokens is kept per access-token lifetime;
+/// revoking the family reaches a token issued just before a boundary.
+async fn revoking_a_family_reaches_tokens_from_the_previous_lifetime_window(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let first = tokens(&app, &client).await;
+    let stolen = first["refresh_token"].as_str().unwrap().to_string();
+    let ttl = app.services.settings.tokens.access_token_ttl_secs as i64;
+    let now = sesame::clock::Clock::now(&*app.clock);
+    app.clock.advance((ttl - now.rem_euclid(ttl) - 5).max(0));
+    let second: Value = refresh(&app, &client, &stolen, None).await.json().await.unwrap();
+    let access = second["access_token"].as_str().unwrap();
+    app.clock.advance(10);
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        200,
+        "still valid across the boundary"
+    );
+    let replay = refresh(&app, &client, &stolen, None).await;
+    assert_eq!(replay.status(), 400);
+    assert_eq!(userinfo_status(&app, access).await, 401, "revoked with its family");
+}
+
 async fn two_tabs_refreshing_at_once_both_succeed_with_the_same_successor(backend: Backend) {
     let (app, client) = setup(backend).await;
     let first = tokens(&app, &client).await;
@@ -486,6 +508,7 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
 }
 
 crate::on_both_backends!(
+    revoking_a_family_reaches_tokens_from_the_previous_lifetime_window,
     refresh_rotates_and_keeps_the_original_authentication,
     a_replayed_refresh_token_revokes_its_family,
     two_tabs_refreshing_at_once_both_succeed_with_the_same_successor,
