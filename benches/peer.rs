@@ -16,7 +16,8 @@
 //!
 //! `cargo bench --bench peer` (installs the peer with npm on first run; with
 //! no Node.js it measures Sesame alone and says so; `BENCH_PEER=off`
-//! skips the peer).
+//! skips the peer; `BENCH_BACKEND=postgres-redis` runs Sesame on the
+//! PostgreSQL and Redis of the test suite instead of its embedded defaults).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -94,14 +95,66 @@ async fn discover(issuer: &str) -> serde_json::Value {
         .unwrap()
 }
 
+/// Where Sesame keeps its data: its embedded defaults, or (with
+/// `BENCH_BACKEND=postgres-redis`) a fresh database on the PostgreSQL at
+/// 127.0.0.1:5432 and the Redis at 127.0.0.1:6379, as several nodes would.
+#[derive(Clone)]
+enum Storage {
+    Embedded,
+    PostgresRedis { database_url: String, redis_prefix: String },
+}
+
+impl Storage {
+    async fn from_env() -> Storage {
+        if std::env::var("BENCH_BACKEND").as_deref() != Ok("postgres-redis") {
+            return Storage::Embedded;
+        }
+        use sqlx::Connection;
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .execute(&mut admin)
+            .await
+            .expect("create the bench database");
+        Storage::PostgresRedis {
+            database_url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            redis_prefix: format!("{name}:"),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Storage::Embedded => "SQLite + in-process store",
+            Storage::PostgresRedis { .. } => "PostgreSQL + Redis",
+        }
+    }
+}
+
+static STORAGE: std::sync::OnceLock<Storage> = std::sync::OnceLock::new();
+
 fn sesame_command(dir: &Path, port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+    match STORAGE.get().unwrap_or(&Storage::Embedded) {
+        Storage::Embedded => {
+            command.env(
+                "SESAME_DATABASE_URL",
+                format!("sqlite://{}", dir.join("bench.db").display()),
+            );
+        }
+        Storage::PostgresRedis {
+            database_url,
+            redis_prefix,
+        } => {
+            command
+                .env("SESAME_DATABASE_URL", database_url)
+                .env("SESAME_REDIS_URL", "redis://127.0.0.1:6379")
+                .env("SESAME_REDIS_PREFIX", redis_prefix);
+        }
+    }
     command
         .current_dir(dir)
-        .env(
-            "SESAME_DATABASE_URL",
-            format!("sqlite://{}", dir.join("bench.db").display()),
-        )
         .env("SESAME_KEYS_DIR", dir.join("keys"))
         .env("SESAME_ISSUER", format!("http://127.0.0.1:{port}"))
         .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
@@ -652,6 +705,9 @@ fn print_row(server: &str, scenario: &str, o: &Outcome) {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::from_env().await;
+    let _ = STORAGE.set(storage.clone());
+    println!("Sesame storage: {}", storage.label());
     if let Some(secs) = std::env::var("BENCH_SOAK_SECS").ok().and_then(|s| s.parse().ok()) {
         // Access tokens live a minute, so that the soak reaches the steady
         // state in which as many records expire as are made.
