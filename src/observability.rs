@@ -40,12 +40,18 @@ pub async fn observe(
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string());
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
+    // Labels cost a second walk of the route table: only when recording.
+    let labels = recording().then(|| {
+        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+        (route, req.method().as_str().to_string())
+    });
     let mut response = REQUEST_ID.scope(request_id.clone(), next.call(req)).await?;
     if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let Some((route, method)) = labels else {
+        return Ok(response);
+    };
     let status = response.status().as_u16().to_string();
     counter!("sesame_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
@@ -54,6 +60,11 @@ pub async fn observe(
 }
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Whether metrics are being recorded (a metrics listener was configured).
+fn recording() -> bool {
+    RECORDER.get().is_some_and(Option::is_some)
+}
 
 /// Installs the process-wide recorder (once); `None` if another recorder
 /// was installed first. Without it every `counter!` is a no-op.
