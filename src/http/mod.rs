@@ -27,56 +27,59 @@ use actix_web::web;
 pub use discovery::DiscoveryDocument;
 pub use security::security_headers;
 
-/// The one route table.
+/// The one route table. Routes are tried in order: the protocol endpoints
+/// apps call most come first, and patterns with a `{parameter}` (matched by
+/// regular expression) last, so the hot paths never pay for them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(discovery::configuration),
-    )
-    .route("/jwks", web::get().to(discovery::jwks))
-    .route("/authorize", web::get().to(authorize::get))
-    .route("/authorize", web::post().to(authorize::post))
-    .route("/authorize/cancel", web::get().to(authorize::cancel))
-    .route("/login", web::get().to(login::show))
-    .route("/login", web::post().to(login::submit))
-    .route("/consent", web::get().to(consent::show))
-    .route("/consent", web::post().to(consent::submit))
-    .route("/select-account", web::get().to(select_account::show))
-    .route("/select-account", web::post().to(select_account::submit))
-    .route("/account", web::get().to(account::show))
-    .route("/account/sessions/end", web::post().to(account::end_session))
-    .route(
-        "/account/sessions/end-others",
-        web::post().to(account::end_other_sessions),
-    )
-    .route("/developer", web::get().to(developer::list))
-    .route("/developer/clients", web::post().to(developer::create))
-    .route("/developer/clients/new", web::get().to(developer::new_form))
-    .route("/developer/clients/{client_id}", web::get().to(developer::show))
-    .route("/developer/clients/{client_id}", web::post().to(developer::update))
-    .route(
-        "/developer/clients/{client_id}/rotate-secret",
-        web::post().to(developer::rotate_secret),
-    )
-    .route(
-        "/developer/clients/{client_id}/delete",
-        web::post().to(developer::delete),
-    )
-    .route("/end_session", web::get().to(end_session::get))
-    .route("/end_session", web::post().to(end_session::post))
-    .route("/end_session/confirm", web::post().to(end_session::confirm))
-    .route("/register", web::post().to(registration::register))
-    .route("/register/{client_id}", web::get().to(registration::read))
-    .route("/register/{client_id}", web::put().to(registration::update))
-    .route("/register/{client_id}", web::delete().to(registration::delete))
-    .route("/token", web::post().to(token::exchange))
-    .route("/revoke", web::post().to(revocation::revoke))
-    .route("/introspect", web::post().to(revocation::introspect))
-    .route("/userinfo", web::get().to(userinfo::get))
-    .route("/userinfo", web::post().to(userinfo::post))
-    .route("/healthz", web::get().to(health::live))
-    .route("/readyz", web::get().to(health::ready))
-    .route("/static/{file}", web::get().to(views::static_file));
+    cfg.route("/token", web::post().to(token::exchange))
+        .route("/userinfo", web::get().to(userinfo::get))
+        .route("/userinfo", web::post().to(userinfo::post))
+        .route("/authorize", web::get().to(authorize::get))
+        .route("/authorize", web::post().to(authorize::post))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::configuration),
+        )
+        .route("/jwks", web::get().to(discovery::jwks))
+        .route("/revoke", web::post().to(revocation::revoke))
+        .route("/introspect", web::post().to(revocation::introspect))
+        .route("/authorize/cancel", web::get().to(authorize::cancel))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/consent", web::get().to(consent::show))
+        .route("/consent", web::post().to(consent::submit))
+        .route("/select-account", web::get().to(select_account::show))
+        .route("/select-account", web::post().to(select_account::submit))
+        .route("/account", web::get().to(account::show))
+        .route("/account/sessions/end", web::post().to(account::end_session))
+        .route(
+            "/account/sessions/end-others",
+            web::post().to(account::end_other_sessions),
+        )
+        .route("/end_session", web::get().to(end_session::get))
+        .route("/end_session", web::post().to(end_session::post))
+        .route("/end_session/confirm", web::post().to(end_session::confirm))
+        .route("/register", web::post().to(registration::register))
+        .route("/developer", web::get().to(developer::list))
+        .route("/developer/clients", web::post().to(developer::create))
+        .route("/developer/clients/new", web::get().to(developer::new_form))
+        .route("/healthz", web::get().to(health::live))
+        .route("/readyz", web::get().to(health::ready))
+        // Patterns with parameters.
+        .route("/register/{client_id}", web::get().to(registration::read))
+        .route("/register/{client_id}", web::put().to(registration::update))
+        .route("/register/{client_id}", web::delete().to(registration::delete))
+        .route("/developer/clients/{client_id}", web::get().to(developer::show))
+        .route("/developer/clients/{client_id}", web::post().to(developer::update))
+        .route(
+            "/developer/clients/{client_id}/rotate-secret",
+            web::post().to(developer::rotate_secret),
+        )
+        .route(
+            "/developer/clients/{client_id}/delete",
+            web::post().to(developer::delete),
+        )
+        .route("/static/{file}", web::get().to(views::static_file));
 }
 
 /// The parameters of an `application/x-www-form-urlencoded` body; any other
