@@ -39,11 +39,16 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).context("loading the key-encryption key")?;
     tokio::task::spawn_blocking(crate::auth::password::warm_up);
     let outbound = crate::outbound::client(&settings.outbound);
+    let clients = Arc::new(crate::store::client_cache::CachedClients::new(
+        sql.clone(),
+        ephemeral.clone(),
+        clock.clone(),
+    ));
     let services = Services {
         settings,
         clock,
         users: sql.clone(),
-        clients: sql.clone(),
+        clients,
         consents: sql.clone(),
         audit: sql.clone(),
         ephemeral,

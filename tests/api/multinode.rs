@@ -40,6 +40,20 @@ async fn redeem_at(node: &TestApp, client: &TestClient, code: &str, verifier: &s
     response.json().await.unwrap()
 }
 
+/// Whether these credentials authenticate at `node`: a bogus grant is
+/// `invalid_grant` (400) for a known client, 401 otherwise.
+async fn authenticates(node: &TestApp, client_id: &str, secret: &str) -> bool {
+    let response = node
+        .api
+        .post(node.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "bogus")])
+        .send()
+        .await
+        .unwrap();
+    response.status() == 400
+}
+
 #[tokio::test]
 async fn two_nodes_behave_as_one() {
     let rp = RelyingApp::start();
@@ -89,6 +103,20 @@ async fn two_nodes_behave_as_one() {
     );
     let code = redirect_params(&response)["code"].clone();
     redeem_at(&first, &client, &code, &verifier).await;
+
+    // A new secret made through node 2 is the only one node 1 accepts, at
+    // once, though node 1 has the client cached.
+    let old_secret = client.secret.clone().unwrap();
+    assert!(authenticates(&first, &client.client_id, &old_secret).await);
+    let new_secret = admin::rotate_secret(&second.services, &client.client_id, 0)
+        .await
+        .unwrap();
+    assert!(!authenticates(&first, &client.client_id, &old_secret).await);
+    assert!(authenticates(&first, &client.client_id, &new_secret).await);
+    let client = TestClient {
+        secret: Some(new_secret),
+        ..client
+    };
 
     // Log out on node 2: the app hears it once, though both nodes deliver.
     let url =
