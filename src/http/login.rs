@@ -185,7 +185,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
                 .audit(AuditEvent::new("login_throttled", now).ip(&client_ip))
                 .await;
             let message = format!(
-                "Too many failed attempts. Wait {} seconds, then try again.",
+                "Too many sign-in attempts. Wait {} seconds, then try again.",
                 wait.as_secs()
             );
             let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);

@@ -114,7 +114,7 @@ async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
     assert_eq!(throttled.status(), 429, "even the right password waits");
     let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
-    assert!(throttled.text().await.unwrap().contains("Too many failed attempts"));
+    assert!(throttled.text().await.unwrap().contains("Too many sign-in attempts"));
 }
 
 async fn session_cookie_is_http_only_lax_and_fresh_at_every_login(backend: Backend) {

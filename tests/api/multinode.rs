@@ -1,6 +1,7 @@
-//! Two Sesame nodes on one PostgreSQL and one Redis behave as one: a login on
-//! one is a session on the other, a code from one is redeemed at the other,
-//! and a logout on either reaches each app exactly once.
+//! Three Sesame nodes on one PostgreSQL and one Redis behave as one: a login
+//! on one is a session on the others, a code from one is redeemed at another,
+//! a new secret made on one is the only one the others accept, and a logout
+//! on any reaches each app exactly once.
 
 use std::time::Duration;
 
@@ -9,9 +10,9 @@ use sesame::admin::{self, NewClient};
 use crate::helpers::{Backend, TestApp, TestClient, location, pkce_challenge, redirect_params, spawn_app_with};
 use crate::relying_app::RelyingApp;
 
-/// A second node sharing the first one's database, Redis keys, signing-key
+/// Another node sharing the first one's database, Redis keys, signing-key
 /// encryption key and issuer (as behind a load balancer).
-async fn second_node(first: &TestApp) -> TestApp {
+async fn another_node(first: &TestApp) -> TestApp {
     let settings = first.services.settings.clone();
     spawn_app_with(Backend::PostgresRedis, move |s| {
         s.database_url = settings.database_url;
@@ -55,10 +56,11 @@ async fn authenticates(node: &TestApp, client_id: &str, secret: &str) -> bool {
 }
 
 #[tokio::test]
-async fn two_nodes_behave_as_one() {
+async fn three_nodes_behave_as_one() {
     let rp = RelyingApp::start();
     let first = spawn_app_with(Backend::PostgresRedis, |s| s.logout.poll_secs = 1).await;
-    let second = second_node(&first).await;
+    let second = another_node(&first).await;
+    let third = another_node(&first).await;
     let created = admin::add_client(
         &first.services,
         NewClient {
@@ -104,6 +106,20 @@ async fn two_nodes_behave_as_one() {
     let code = redirect_params(&response)["code"].clone();
     redeem_at(&first, &client, &code, &verifier).await;
 
+    // And on node 3, redeemed at node 2.
+    let verifier = "t".repeat(50);
+    let challenge = pkce_challenge(&verifier);
+    let params = authorize_params(&client, &challenge);
+    let url = reqwest::Url::parse_with_params(&third.url("/authorize"), &params).unwrap();
+    let response = first.browser.get(url).send().await.unwrap();
+    assert!(
+        location(&response).starts_with(&client.redirect_uri),
+        "{}",
+        location(&response)
+    );
+    let code = redirect_params(&response)["code"].clone();
+    redeem_at(&second, &client, &code, &verifier).await;
+
     // A new secret made through node 2 is the only one node 1 accepts, at
     // once, though node 1 has the client cached.
     let old_secret = client.secret.clone().unwrap();
@@ -113,12 +129,13 @@ async fn two_nodes_behave_as_one() {
         .unwrap();
     assert!(!authenticates(&first, &client.client_id, &old_secret).await);
     assert!(authenticates(&first, &client.client_id, &new_secret).await);
+    assert!(!authenticates(&third, &client.client_id, &old_secret).await);
     let client = TestClient {
         secret: Some(new_secret),
         ..client
     };
 
-    // Log out on node 2: the app hears it once, though both nodes deliver.
+    // Log out on node 2: the app hears it once, though all three nodes deliver.
     let url =
         reqwest::Url::parse_with_params(&second.url("/end_session"), &[("id_token_hint", id_token.as_str())]).unwrap();
     let response = first.browser.get(url).send().await.unwrap();
