@@ -464,7 +464,7 @@ async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
         let (browser, info) = (&shared.0, &shared.1);
         let (verifier, challenge) = pkce();
         let code = code_flow_code(browser, info, &challenge).await;
-        let tokens = redeem_with(info, browser, &code, &verifier).await;
+        let tokens = redeem(info, browser, &code, &verifier).await;
         let access = tokens["access_token"].as_str().unwrap();
         assert!(tokens["id_token"].is_string());
         let userinfo = browser
@@ -515,7 +515,7 @@ async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
         let browser = signed_in_browser(&info).await;
         let (verifier, challenge) = pkce();
         let code = code_flow_code(&browser, &info, &challenge).await;
-        let tokens = redeem_with(&info, &browser, &code, &verifier).await;
+        let tokens = redeem(&info, &browser, &code, &verifier).await;
         let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_string();
         states.push((Arc::new((reqwest::Client::new(), info.clone())), refresh_token));
     }
@@ -603,7 +603,7 @@ async fn code_flow_code(browser: &reqwest::Client, info: &ServerInfo, challenge:
     panic!("no code after eight redirects");
 }
 
-async fn redeem_with(info: &ServerInfo, http: &reqwest::Client, code: &str, verifier: &str) -> serde_json::Value {
+async fn redeem(info: &ServerInfo, http: &reqwest::Client, code: &str, verifier: &str) -> serde_json::Value {
     let response = http
         .post(&info.token_endpoint)
         .basic_auth(&info.app.0, Some(&info.app.1))
@@ -652,7 +652,7 @@ async fn soak(server: &Server, length: Duration) {
                 let ok = if i % 2 == 0 {
                     let (verifier, challenge) = pkce();
                     let code = code_flow_code(&browser, &info, &challenge).await;
-                    let tokens = redeem_with(&info, &browser, &code, &verifier).await;
+                    let tokens = redeem(&info, &browser, &code, &verifier).await;
                     browser
                         .get(&info.userinfo_endpoint)
                         .bearer_auth(tokens["access_token"].as_str().unwrap_or(""))

@@ -407,18 +407,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             registration_token_command(&services, command).await
         }
         Command::User(UserCommand::GrantRole { username, role }) => {
-            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
-            let services = startup::build_services(settings, clock).await?;
-            let roles = admin::set_user_role(&services, &username, role, true).await?;
-            println!("{username} now has roles: {}", roles_text(&roles));
-            Ok(())
+            change_role(settings, clock, &username, &role, true).await
         }
         Command::User(UserCommand::RevokeRole { username, role }) => {
-            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
-            let services = startup::build_services(settings, clock).await?;
-            let roles = admin::set_user_role(&services, &username, role, false).await?;
-            println!("{username} now has roles: {}", roles_text(&roles));
-            Ok(())
+            change_role(settings, clock, &username, &role, false).await
         }
         Command::Keys(command) => keys_command(settings, clock, command).await,
         Command::Client(ClientCommand::List { json }) => {
@@ -618,6 +610,20 @@ fn print_client(client: &crate::domain::Client, secret: Option<&str>, as_json: b
         println!("client_secret: {secret}");
         println!("(the secret is shown only now; store it safely)");
     }
+}
+
+async fn change_role(
+    settings: Settings,
+    clock: SharedClock,
+    username: &str,
+    role: &str,
+    granted: bool,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
+    let services = startup::build_services(settings, clock).await?;
+    let roles = admin::set_user_role(&services, username, role, granted).await?;
+    println!("{username} now has roles: {}", roles_text(&roles));
+    Ok(())
 }
 
 fn roles_text(roles: &[Role]) -> String {

@@ -109,35 +109,37 @@ fn jwt(services: &Services, token: &AccessToken) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Stores a new token and returns it. With a `grant_id` (a person's grant:
-/// a code and its refresh family) the token is indexed under it, and
-/// `Ok(None)` means the grant was revoked meanwhile (a replay raced this
-/// issuance). A client's own tokens (`client_credentials`) have no grant to
-/// revoke them by: they end one by one (RFC 7009), by expiry, or with the
-/// client. A JWT access token is recorded like an opaque one (by digest), so
-/// that revocation, logout and introspection treat both alike.
-pub async fn issue(
-    services: &Services,
-    grant_id: Option<&str>,
-    token: AccessToken,
-    format: Format,
-) -> Result<Option<String>, StoreError> {
+/// Makes the token's value and records it by digest (a JWT like an opaque
+/// one, so that revocation, logout and introspection treat both alike),
+/// indexed by its SSO session so that it ends with it. Returns the value and
+/// its digest.
+async fn record(services: &Services, token: &AccessToken, format: Format) -> Result<(String, String), StoreError> {
     let value = match format {
         Format::Opaque => crypto::random_token(),
-        Format::Jwt => jwt(services, &token)?,
+        Format::Jwt => jwt(services, token)?,
     };
     let digest = crypto::digest(&value);
     let store = &*services.ephemeral;
-    put_json(store, &token_key(&digest), &token, ttl(services)).await?;
-    // Indexed by session, so that the tokens end with it.
+    put_json(store, &token_key(&digest), token, ttl(services)).await?;
     if let Some(session) = &token.session {
         store
             .set_add(&session_tokens_key(session), &digest, ttl(services))
             .await?;
     }
-    let Some(grant_id) = grant_id else {
-        return Ok(Some(value));
-    };
+    Ok((value, digest))
+}
+
+/// A new token under a person's grant (a code and its refresh family),
+/// indexed by the grant; `Ok(None)` when the grant was revoked meanwhile (a
+/// replay raced this issuance).
+pub async fn issue(
+    services: &Services,
+    grant_id: &str,
+    token: AccessToken,
+    format: Format,
+) -> Result<Option<String>, StoreError> {
+    let (value, digest) = record(services, &token, format).await?;
+    let store = &*services.ephemeral;
     // Written before the revocation check; `revoke_grant` writes its mark
     // before reading this set, so either side sees the other.
     let current = bucket(services, services.clock.now());
@@ -149,6 +151,13 @@ pub async fn issue(
         return Ok(None);
     }
     Ok(Some(value))
+}
+
+/// A client's own token (`client_credentials`). No grant index: a service
+/// may take thousands of tokens a minute, and nothing revokes them as a
+/// group; they end one by one (RFC 7009), by expiry, or with the client.
+pub async fn issue_for_client(services: &Services, token: AccessToken, format: Format) -> Result<String, StoreError> {
+    Ok(record(services, &token, format).await?.0)
 }
 
 /// Revokes every token issued under `grant_id`.

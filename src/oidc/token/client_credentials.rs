@@ -62,11 +62,7 @@ pub(super) async fn grant(
         issued_at: now,
         expires_at: now + ttl as i64,
     };
-    // No grant index: a service may take thousands of tokens a minute, and an
-    // index of them all would only grow.
-    let access_token = access_token::issue(services, None, token, access_token::Format::of(client))
-        .await?
-        .ok_or_else(|| ProtocolError::server_error(&"a token without a grant cannot be revoked while issued"))?;
+    let access_token = access_token::issue_for_client(services, token, access_token::Format::of(client)).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -73,8 +73,7 @@ pub(super) async fn user_tokens(
         expires_at: now + access_ttl as i64,
     };
     let format = access_token::Format::of(grant.client);
-    let Some(access_token) = access_token::issue(services, Some(&grant.family_id.to_string()), token, format).await?
-    else {
+    let Some(access_token) = access_token::issue(services, &grant.family_id.to_string(), token, format).await? else {
         return Err(ProtocolError::invalid_grant("the grant was revoked"));
     };
     let subject = id_token::Subject {

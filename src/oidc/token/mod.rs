@@ -81,6 +81,9 @@ pub async fn rate_limited(
     if let Some(wait) = rate_limit::check(store, &by_address, limits.token_per_address_per_minute, minute).await? {
         return Ok(Some(wait));
     }
+    if limits.token_per_client_per_minute == 0 {
+        return Ok(None);
+    }
     let Ok(credentials) = ClientCredentials::extract(authorization_header, params) else {
         return Ok(None);
     };
