@@ -38,7 +38,7 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
     };
     match outcome.await {
         Ok((outcome, accounts)) => flow::render(services, outcome, &accounts),
-        Err(e) => respond::authorization_error(&request.target, issuer, &ProtocolError::server_error(&e)),
+        Err(e) => respond::authorization_error(&request.target, issuer, &ProtocolError::from(e)),
     }
 }
 
@@ -54,6 +54,6 @@ pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResp
             respond::authorization_error(&parked.request.target, &services.settings.issuer, &error)
         }
         Ok(None) => super::login::expired_page(),
-        Err(e) => respond::authorize_error_page(&ProtocolError::server_error(&e)),
+        Err(e) => respond::authorize_error_page(&ProtocolError::from(e)),
     }
 }

@@ -52,7 +52,23 @@ impl StoreError {
                     | sqlx::Error::Protocol(_)
             ),
             StoreError::Redis(e) => {
-                e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+                use redis::{ErrorKind, ServerErrorKind};
+                e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    // A failover or resharding in progress, or a server loading its data.
+                    || matches!(
+                        e.kind(),
+                        ErrorKind::Server(
+                            ServerErrorKind::ReadOnly
+                                | ServerErrorKind::MasterDown
+                                | ServerErrorKind::ClusterDown
+                                | ServerErrorKind::TryAgain
+                                | ServerErrorKind::BusyLoading
+                        ) | ErrorKind::ClusterConnectionNotFound
+                            | ErrorKind::MasterNameNotFoundBySentinel
+                    )
             }
             _ => false,
         }

@@ -11,21 +11,30 @@ use uuid::Uuid;
 async fn store(backend: crate::helpers::Backend) -> Arc<dyn EphemeralStore> {
     match backend {
         crate::helpers::Backend::SqliteMemory => Arc::new(MemoryStore::new(MockClock::new())),
-        crate::helpers::Backend::PostgresRedis => {
-            let prefix = format!("test:{}:", Uuid::new_v4().simple());
-            Arc::new(
-                RedisStore::connect(&crate::helpers::redis_url(), &prefix)
-                    .await
-                    .expect("Redis must run"),
-            )
-        }
+        crate::helpers::Backend::PostgresRedis => redis_store(&crate::helpers::redis_url()).await,
     }
+}
+
+/// A store on the Redis deployment `url` names, under a prefix of its own.
+async fn redis_store(url: &str) -> Arc<dyn EphemeralStore> {
+    let prefix = format!("test:{}:", Uuid::new_v4().simple());
+    Arc::new(RedisStore::connect(url, &prefix).await.expect("Redis must run"))
+}
+
+/// The whole contract against the Redis deployment `url` names (a Cluster or
+/// Sentinels, say), each part under a prefix of its own.
+pub async fn whole_contract(url: &str) {
+    sets_hold_distinct_members(redis_store(url).await).await;
+    put_get_overwrite_delete(redis_store(url).await).await;
+    take_returns_once(redis_store(url).await).await;
+    concurrent_takes_see_the_value_exactly_once(redis_store(url).await).await;
+    time_to_live_is_set_and_counters_count(redis_store(url).await).await;
+    values_are_binary_safe(redis_store(url).await).await;
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-async fn put_get_overwrite_delete(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn put_get_overwrite_delete(store: Arc<dyn EphemeralStore>) {
     assert_eq!(store.get("k").await.unwrap(), None);
     store.put("k", b"one", MINUTE).await.unwrap();
     assert_eq!(store.get("k").await.unwrap(), Some(b"one".to_vec()));
@@ -37,16 +46,14 @@ async fn put_get_overwrite_delete(backend: crate::helpers::Backend) {
     store.ping().await.unwrap();
 }
 
-async fn take_returns_once(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn take_returns_once(store: Arc<dyn EphemeralStore>) {
     store.put("code", b"grant", MINUTE).await.unwrap();
     assert_eq!(store.take("code").await.unwrap(), Some(b"grant".to_vec()));
     assert_eq!(store.take("code").await.unwrap(), None);
     assert_eq!(store.get("code").await.unwrap(), None);
 }
 
-async fn concurrent_takes_see_the_value_exactly_once(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn concurrent_takes_see_the_value_exactly_once(store: Arc<dyn EphemeralStore>) {
     for round in 0..20 {
         let key = format!("race-{round}");
         store.put(&key, b"v", MINUTE).await.unwrap();
@@ -65,8 +72,7 @@ async fn concurrent_takes_see_the_value_exactly_once(backend: crate::helpers::Ba
     }
 }
 
-async fn time_to_live_is_set_and_counters_count(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn time_to_live_is_set_and_counters_count(store: Arc<dyn EphemeralStore>) {
     store.put("t", b"v", MINUTE).await.unwrap();
     let ttl = store.time_to_live("t").await.unwrap().unwrap();
     assert!(ttl <= MINUTE && ttl > Duration::from_secs(50), "{ttl:?}");
@@ -76,15 +82,13 @@ async fn time_to_live_is_set_and_counters_count(backend: crate::helpers::Backend
     assert!(store.time_to_live("n").await.unwrap().unwrap() <= MINUTE);
 }
 
-async fn values_are_binary_safe(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn values_are_binary_safe(store: Arc<dyn EphemeralStore>) {
     let value: Vec<u8> = (0..=255).collect();
     store.put("bin", &value, MINUTE).await.unwrap();
     assert_eq!(store.get("bin").await.unwrap(), Some(value));
 }
 
-async fn sets_hold_distinct_members(backend: crate::helpers::Backend) {
-    let store = store(backend).await;
+async fn sets_hold_distinct_members(store: Arc<dyn EphemeralStore>) {
     assert!(store.set_members("s").await.unwrap().is_empty());
     store.set_add("s", "a", MINUTE).await.unwrap();
     store.set_add("s", "b", MINUTE).await.unwrap();
@@ -98,7 +102,22 @@ async fn sets_hold_distinct_members(backend: crate::helpers::Backend) {
     assert_eq!(store.set_members("s").await.unwrap(), vec!["b".to_string()]);
 }
 
-crate::on_both_backends!(
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_memory {
+            $( #[tokio::test] async fn $name() {
+                super::$name(super::store(crate::helpers::Backend::SqliteMemory).await).await
+            } )*
+        }
+        mod postgres_redis {
+            $( #[tokio::test] async fn $name() {
+                super::$name(super::store(crate::helpers::Backend::PostgresRedis).await).await
+            } )*
+        }
+    };
+}
+
+on_both_stores!(
     sets_hold_distinct_members,
     put_get_overwrite_delete,
     take_returns_once,

@@ -264,6 +264,21 @@ async fn losing_redis_costs_availability_and_nothing_else() {
     assert!(login.text().await.unwrap().contains("briefly unavailable"));
     assert_eq!(refresh().await.status(), 503);
     assert_eq!(ready(&app).await, 503);
+    let challenge = crate::helpers::pkce_challenge(&verifier);
+    let authorize = app
+        .authorize(&[
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    // The client's record is checked against a version mark in Redis, so the
+    // request cannot be validated: a page, never a redirect or a 500.
+    assert_eq!(authorize.status(), 503);
+    assert!(!authorize.headers().contains_key("location"));
 
     redis.restart();
     assert!(ready_again(&app).await, "ready again once Redis is back");

@@ -3,6 +3,7 @@
 
 mod memory;
 mod redis;
+mod redis_topology;
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
+pub use self::redis_topology::{RedisTopology, SentinelTopology, TopologyError};
 use super::{EphemeralStore, StoreError};
 
 /// JSON (de)serialisation of records kept in an ephemeral store.

@@ -1,17 +1,29 @@
 //! Redis-backed [`EphemeralStore`], shared by every node. Every key is
-//! prefixed, so deployments and tests can share one Redis.
+//! prefixed, so deployments and tests can share one Redis. One server, a
+//! Redis Cluster or a Sentinel-watched primary (see [`RedisTopology`]); every
+//! command touches one key, so all of them work unchanged on a Cluster.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncCommands, Cmd, ConnectionAddr, ErrorKind, RedisError, RedisFuture, Script, ServerErrorKind, Value};
 
+use super::redis_topology::{RedisTopology, SentinelTopology};
 use crate::store::{EphemeralStore, StoreError};
 
 /// How long one command may take before the request fails instead of hanging.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the Sentinels are asked where the primary is, besides after
+/// every error that hints it moved: a demoted primary that has not yet been
+/// told so still accepts writes that its successor will never see.
+const SENTINEL_RECHECK: Duration = Duration::from_secs(5);
 
 /// INCR, setting the expiry only when the counter is created, in one step.
 const INCR_WITH_TTL: &str = r"
@@ -20,27 +32,58 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
+/// SADD and PEXPIRE in one step (a script, not MULTI, so that it runs
+/// unchanged on a Redis Cluster).
+const SADD_WITH_TTL: &str = r"
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Backend,
     prefix: String,
     incr_script: Script,
+    sadd_script: Script,
+}
+
+/// The connection(s) behind the store; each reconnects on its own.
+#[derive(Clone)]
+enum Backend {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(Arc<SentinelPrimary>),
 }
 
 impl RedisStore {
     /// Connects once (failing if Redis does not answer); the connection
-    /// manager reconnects by itself afterwards.
+    /// reconnects by itself afterwards, and follows the primary when Sentinels
+    /// move it.
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config).await?;
+        let topology = RedisTopology::parse(url)
+            .map_err(|e| RedisError::from((ErrorKind::InvalidClientConfig, "invalid redis_url", e.to_string())))?;
+        let connection = match topology {
+            RedisTopology::Single(url) => {
+                let client = redis::Client::open(url)?;
+                Backend::Single(ConnectionManager::new_with_config(client, manager_config()).await?)
+            }
+            RedisTopology::Cluster(nodes) => Backend::Cluster(
+                ClusterClientBuilder::new(nodes)
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(RESPONSE_TIMEOUT)
+                    .retries(2)
+                    .build()?
+                    .get_async_connection()
+                    .await?,
+            ),
+            RedisTopology::Sentinel(topology) => Backend::Sentinel(Arc::new(SentinelPrimary::connect(topology).await?)),
+        };
         Ok(RedisStore {
             connection,
             prefix: prefix.to_string(),
             incr_script: Script::new(INCR_WITH_TTL),
+            sadd_script: Script::new(SADD_WITH_TTL),
         })
     }
 
@@ -48,9 +91,173 @@ impl RedisStore {
         format!("{}{}", self.prefix, key)
     }
 
-    fn connection(&self) -> ConnectionManager {
-        // Cheap: a handle onto one multiplexed connection.
-        self.connection.clone()
+    fn connection(&self) -> Connection {
+        // Cheap: handles onto multiplexed connections.
+        match &self.connection {
+            Backend::Single(manager) => Connection::Single(manager.clone()),
+            Backend::Cluster(cluster) => Connection::Cluster(cluster.clone()),
+            Backend::Sentinel(primary) => Connection::Sentinel(primary.current(), primary.clone()),
+        }
+    }
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(2)
+}
+
+/// The primary that the Sentinels point to, and a connection to it.
+struct SentinelPrimary {
+    sentinels: tokio::sync::Mutex<SentinelClient>,
+    current: RwLock<(ConnectionAddr, ConnectionManager)>,
+    started: Instant,
+    /// Milliseconds after `started` of the last question to the Sentinels.
+    last_asked: AtomicU64,
+}
+
+impl SentinelPrimary {
+    async fn connect(topology: SentinelTopology) -> Result<SentinelPrimary, StoreError> {
+        let addresses = topology
+            .sentinels
+            .into_iter()
+            .map(|(host, port)| ConnectionAddr::Tcp(host, port));
+        let mut builder = SentinelClientBuilder::new(addresses, topology.master, SentinelServerType::Master)?
+            .set_client_to_redis_db(topology.db);
+        if let Some(username) = topology.username {
+            builder = builder.set_client_to_redis_username(username);
+        }
+        if let Some(password) = topology.password {
+            builder = builder.set_client_to_redis_password(password);
+        }
+        let mut sentinels = builder.build()?;
+        let client = ask_sentinels(&mut sentinels).await?;
+        let address = client.get_connection_info().addr().clone();
+        let manager = ConnectionManager::new_with_config(client, manager_config()).await?;
+        Ok(SentinelPrimary {
+            sentinels: tokio::sync::Mutex::new(sentinels),
+            current: RwLock::new((address, manager)),
+            started: Instant::now(),
+            last_asked: AtomicU64::new(0),
+        })
+    }
+
+    fn current(self: &Arc<Self>) -> ConnectionManager {
+        let since_asked = self
+            .elapsed_millis()
+            .saturating_sub(self.last_asked.load(Ordering::Relaxed));
+        if since_asked >= SENTINEL_RECHECK.as_millis() as u64 {
+            self.recheck();
+        }
+        self.current.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    fn elapsed_millis(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Asks the Sentinels where the primary is, in the background (one
+    /// question at a time), and switches to it when it moved.
+    fn recheck(self: &Arc<Self>) {
+        self.last_asked.store(self.elapsed_millis(), Ordering::Relaxed);
+        let primary = self.clone();
+        tokio::spawn(async move {
+            let Ok(mut sentinels) = primary.sentinels.try_lock() else {
+                return;
+            };
+            let client = match ask_sentinels(&mut sentinels).await {
+                Ok(client) => client,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the Redis Sentinels could not say where the primary is");
+                    return;
+                }
+            };
+            let address = client.get_connection_info().addr().clone();
+            if primary.current.read().unwrap_or_else(|e| e.into_inner()).0 == address {
+                return;
+            }
+            match ConnectionManager::new_lazy_with_config(client, manager_config()) {
+                Ok(manager) => {
+                    tracing::warn!(primary = %address, "the Redis primary moved; following it");
+                    *primary.current.write().unwrap_or_else(|e| e.into_inner()) = (address, manager);
+                }
+                Err(e) => tracing::warn!(error = %e, "could not connect to the new Redis primary"),
+            }
+        });
+    }
+}
+
+async fn ask_sentinels(sentinels: &mut SentinelClient) -> Result<redis::Client, StoreError> {
+    // The Sentinels are asked in turn; a silent one must not hang the caller.
+    match tokio::time::timeout(CONNECT_TIMEOUT * 2, sentinels.async_get_client()).await {
+        Ok(client) => Ok(client?),
+        Err(_) => Err(RedisError::from((ErrorKind::Io, "the Redis Sentinels did not answer in time")).into()),
+    }
+}
+
+/// Whether an error suggests the primary is no longer where we talk to.
+fn primary_may_have_moved(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+        || matches!(
+            error.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+        )
+}
+
+/// One command's connection: a cheap clone of the backend's.
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(ConnectionManager, Arc<SentinelPrimary>),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(manager) => manager.req_packed_command(cmd),
+            Connection::Cluster(cluster) => cluster.req_packed_command(cmd),
+            Connection::Sentinel(manager, primary) => Box::pin(async move {
+                let result = manager.req_packed_command(cmd).await;
+                if let Err(error) = &result
+                    && primary_may_have_moved(error)
+                {
+                    primary.recheck();
+                }
+                result
+            }),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(manager) => manager.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+            Connection::Sentinel(manager, primary) => Box::pin(async move {
+                let result = manager.req_packed_commands(pipeline, offset, count).await;
+                if let Err(error) = &result
+                    && primary_may_have_moved(error)
+                {
+                    primary.recheck();
+                }
+                result
+            }),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(manager) | Connection::Sentinel(manager, _) => manager.get_db(),
+            Connection::Cluster(cluster) => cluster.get_db(),
+        }
     }
 }
 
@@ -90,14 +297,13 @@ impl EphemeralStore for RedisStore {
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
-        let key = self.key(key);
-        let _: () = redis::pipe()
-            .atomic()
-            .sadd(&key, member)
-            .ignore()
-            .pexpire(&key, millis(ttl) as i64)
-            .ignore()
-            .query_async(&mut self.connection())
+        let mut connection = self.connection();
+        let _: i64 = self
+            .sadd_script
+            .key(self.key(key))
+            .arg(member)
+            .arg(millis(ttl))
+            .invoke_async(&mut connection)
             .await?;
         Ok(())
     }
