@@ -17,7 +17,8 @@
 //! `cargo bench --bench peer` (installs the peer with npm on first run; with
 //! no Node.js it measures Sesame alone and says so; `BENCH_PEER=off`
 //! skips the peer; `BENCH_BACKEND=postgres-redis` runs Sesame on the
-//! PostgreSQL and Redis of the test suite instead of its embedded defaults).
+//! PostgreSQL and Redis of the test suite instead of its embedded defaults;
+//! `BENCH_SCENARIOS=ac` runs only the scenarios listed).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -451,98 +452,110 @@ struct ServerInfo {
     jwks_uri: String,
 }
 
+/// Whether scenario `letter` runs: all of them, or those listed in
+/// `BENCH_SCENARIOS` (`BENCH_SCENARIOS=ac` for (a) and (c), say).
+fn wanted(letter: char) -> bool {
+    std::env::var("BENCH_SCENARIOS").map_or(true, |only| only.contains(letter))
+}
+
 async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
     let info = server.info.clone();
     let mut results = Vec::new();
 
     // (a) SSO code flow: authorize with the session → code → token → userinfo.
-    let mut states = Vec::new();
-    for _ in 0..CONCURRENCY {
-        states.push(Arc::new((signed_in_browser(&info).await, info.clone())));
+    if wanted('a') {
+        let mut states = Vec::new();
+        for _ in 0..CONCURRENCY {
+            states.push(Arc::new((signed_in_browser(&info).await, info.clone())));
+        }
+        let outcome = measure(server, states, |shared: Shared| async move {
+            let (browser, info) = (&shared.0, &shared.1);
+            let (verifier, challenge) = pkce();
+            let code = code_flow_code(browser, info, &challenge).await;
+            let tokens = redeem(info, browser, &code, &verifier).await;
+            let access = tokens["access_token"].as_str().unwrap();
+            assert!(tokens["id_token"].is_string());
+            let userinfo = browser
+                .get(&info.userinfo_endpoint)
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                userinfo.status().is_success(),
+                "{}: userinfo {}",
+                info.name,
+                userinfo.status()
+            );
+            shared
+        })
+        .await;
+        results.push(("(a) SSO code flow (authorize+token+userinfo)", outcome));
     }
-    let outcome = measure(server, states, |shared: Shared| async move {
-        let (browser, info) = (&shared.0, &shared.1);
-        let (verifier, challenge) = pkce();
-        let code = code_flow_code(browser, info, &challenge).await;
-        let tokens = redeem(info, browser, &code, &verifier).await;
-        let access = tokens["access_token"].as_str().unwrap();
-        assert!(tokens["id_token"].is_string());
-        let userinfo = browser
-            .get(&info.userinfo_endpoint)
-            .bearer_auth(access)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            userinfo.status().is_success(),
-            "{}: userinfo {}",
-            info.name,
-            userinfo.status()
-        );
-        shared
-    })
-    .await;
-    results.push(("(a) SSO code flow (authorize+token+userinfo)", outcome));
 
     // (b) client_credentials.
     let http = reqwest::Client::new();
-    let states = (0..CONCURRENCY)
-        .map(|_| Arc::new((http.clone(), info.clone())))
-        .collect();
-    let outcome = measure(server, states, |shared: Shared| async move {
-        let (http, info) = (&shared.0, &shared.1);
-        let response = http
-            .post(&info.token_endpoint)
-            .basic_auth(&info.service.0, Some(&info.service.1))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}: client_credentials {}",
-            info.name,
-            response.status()
-        );
-        shared
-    })
-    .await;
-    results.push(("(b) client_credentials", outcome));
+    if wanted('b') {
+        let states = (0..CONCURRENCY)
+            .map(|_| Arc::new((http.clone(), info.clone())))
+            .collect();
+        let outcome = measure(server, states, |shared: Shared| async move {
+            let (http, info) = (&shared.0, &shared.1);
+            let response = http
+                .post(&info.token_endpoint)
+                .basic_auth(&info.service.0, Some(&info.service.1))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{}: client_credentials {}",
+                info.name,
+                response.status()
+            );
+            shared
+        })
+        .await;
+        results.push(("(b) client_credentials", outcome));
+    }
 
     // (c) refresh_token: one rotating family per task.
-    let mut states = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let browser = signed_in_browser(&info).await;
-        let (verifier, challenge) = pkce();
-        let code = code_flow_code(&browser, &info, &challenge).await;
-        let tokens = redeem(&info, &browser, &code, &verifier).await;
-        let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_string();
-        states.push((Arc::new((reqwest::Client::new(), info.clone())), refresh_token));
+    if wanted('c') {
+        let mut states = Vec::new();
+        for _ in 0..CONCURRENCY {
+            let browser = signed_in_browser(&info).await;
+            let (verifier, challenge) = pkce();
+            let code = code_flow_code(&browser, &info, &challenge).await;
+            let tokens = redeem(&info, &browser, &code, &verifier).await;
+            let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_string();
+            states.push((Arc::new((reqwest::Client::new(), info.clone())), refresh_token));
+        }
+        let outcome = measure(server, states, |(shared, token): (Shared, String)| async move {
+            let (http, info) = (&shared.0, &shared.1);
+            let response = http
+                .post(&info.token_endpoint)
+                .basic_auth(&info.app.0, Some(&info.app.1))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{}: refresh {}",
+                info.name,
+                response.status()
+            );
+            let body: serde_json::Value = response.json().await.unwrap();
+            let next = body["refresh_token"].as_str().unwrap_or(&token).to_string();
+            (shared, next)
+        })
+        .await;
+        results.push(("(c) refresh_token (rotating, ID token)", outcome));
     }
-    let outcome = measure(server, states, |(shared, token): (Shared, String)| async move {
-        let (http, info) = (&shared.0, &shared.1);
-        let response = http
-            .post(&info.token_endpoint)
-            .basic_auth(&info.app.0, Some(&info.app.1))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}: refresh {}",
-            info.name,
-            response.status()
-        );
-        let body: serde_json::Value = response.json().await.unwrap();
-        let next = body["refresh_token"].as_str().unwrap_or(&token).to_string();
-        (shared, next)
-    })
-    .await;
-    results.push(("(c) refresh_token (rotating, ID token)", outcome));
 
     // (d) password sign-ins: Sesame only.
-    if info.name == "Sesame" {
+    if info.name == "Sesame" && wanted('d') {
         let states = (0..CONCURRENCY).map(|_| Arc::new((browser(), info.clone()))).collect();
         let outcome = measure(server, states, |shared: Shared| async move {
             sesame_login(&shared.0, &shared.1).await;
@@ -553,23 +566,25 @@ async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
     }
 
     // (e) JWKS and discovery, alternately.
-    let states = (0..CONCURRENCY)
-        .map(|i| (Arc::new((http.clone(), info.clone())), i % 2 == 0))
-        .collect();
-    let outcome = measure(server, states, |(shared, jwks): (Shared, bool)| async move {
-        let (http, info) = (&shared.0, &shared.1);
-        let url = if jwks {
-            info.jwks_uri.clone()
-        } else {
-            format!("{}/.well-known/openid-configuration", info.issuer)
-        };
-        let response = http.get(url).send().await.unwrap();
-        assert!(response.status().is_success());
-        let _ = response.bytes().await;
-        (shared, !jwks)
-    })
-    .await;
-    results.push(("(e) JWKS / discovery", outcome));
+    if wanted('e') {
+        let states = (0..CONCURRENCY)
+            .map(|i| (Arc::new((http.clone(), info.clone())), i % 2 == 0))
+            .collect();
+        let outcome = measure(server, states, |(shared, jwks): (Shared, bool)| async move {
+            let (http, info) = (&shared.0, &shared.1);
+            let url = if jwks {
+                info.jwks_uri.clone()
+            } else {
+                format!("{}/.well-known/openid-configuration", info.issuer)
+            };
+            let response = http.get(url).send().await.unwrap();
+            assert!(response.status().is_success());
+            let _ = response.bytes().await;
+            (shared, !jwks)
+        })
+        .await;
+        results.push(("(e) JWKS / discovery", outcome));
+    }
     results
 }
 

@@ -211,15 +211,15 @@ pub trait LogoutOutbox: Send + Sync + 'static {
 pub trait RefreshTokenRepository: Send + Sync + 'static {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError>;
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError>;
-    /// Consumes `old_hash` and stores `successor`, in one transaction. `None`
-    /// (and nothing stored) when `old_hash` is not a current token: unknown,
-    /// consumed or revoked. Of concurrent rotations of one token, one wins.
-    async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        successor: &RefreshToken,
-        now: i64,
-    ) -> Result<Option<RefreshToken>, StoreError>;
+    /// The token, and whether its holder may still use it (the account exists
+    /// and is not disabled), in one query: what a refresh reads first.
+    async fn find_refresh_token_and_holder(&self, token_hash: &str)
+    -> Result<Option<(RefreshToken, bool)>, StoreError>;
+    /// Consumes `old_hash` (as of `successor.issued_at`) and stores
+    /// `successor`, atomically. `false` (and nothing stored) when `old_hash`
+    /// is not a current token: unknown, consumed or revoked. Of concurrent
+    /// rotations of one token, exactly one wins.
+    async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError>;
     async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError>;
     /// Revokes the tokens bound to an SSO session; returns their families.
     async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;

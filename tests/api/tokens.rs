@@ -212,6 +212,23 @@ async fn offline_access_outlives_the_session(backend: Backend) {
     );
     let refreshed = refresh(&app, &client, offline, None).await;
     assert_eq!(refreshed.status(), 200, "an offline_access token does not");
+    let successor: Value = refreshed.json().await.unwrap();
+    let successor = successor["refresh_token"].as_str().unwrap();
+
+    // But it ends with the account: disabled, its family is revoked for good.
+    sesame::admin::set_user_disabled(&app.services, "alice", true)
+        .await
+        .unwrap();
+    let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
+    assert_eq!(refused["error"], "invalid_grant");
+    sesame::admin::set_user_disabled(&app.services, "alice", false)
+        .await
+        .unwrap();
+    let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
+    assert_eq!(
+        refused["error"], "invalid_grant",
+        "re-enabling does not revive the family"
+    );
 }
 
 async fn scope_may_narrow_never_widen(backend: Backend) {
@@ -507,7 +524,62 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     );
 }
 
+/// Rotation is one statement per backend; of eight concurrent rotations of
+/// one token exactly one stores its successor, and the parent is consumed.
+async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend) {
+    use sesame::domain::{RefreshToken, Scopes};
+    let app = spawn_app(backend).await;
+    let client = app.add_client(false).await;
+    let user = app.add_user("alice").await;
+    let token = |hash: &str| RefreshToken {
+        token_hash: hash.to_string(),
+        family_id: uuid::Uuid::nil(),
+        client_id: client.client_id.clone(),
+        user_id: user.id,
+        scopes: Scopes::parse("openid").unwrap(),
+        sid: "sid".into(),
+        session: None,
+        auth_time: 1,
+        amr: vec!["pwd".into()],
+        issued_at: 100,
+        expires_at: i64::MAX / 2,
+        family_expires_at: i64::MAX / 2,
+        consumed_at: None,
+        revoked_at: None,
+    };
+    let store = app.services.refresh_tokens.clone();
+    store.insert_refresh_token(&token("parent")).await.unwrap();
+    let rotations: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, successor) = (store.clone(), token(&format!("child-{i}")));
+            tokio::spawn(async move { store.rotate_refresh_token("parent", &successor).await.unwrap() })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for (i, rotation) in rotations.into_iter().enumerate() {
+        if rotation.await.unwrap() {
+            winners.push(i);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let stored = |i: usize| {
+        let store = store.clone();
+        async move { store.find_refresh_token(&format!("child-{i}")).await.unwrap() }
+    };
+    for i in 0..8 {
+        assert_eq!(stored(i).await.is_some(), winners.contains(&i), "child {i}");
+    }
+    let parent = store.find_refresh_token("parent").await.unwrap().unwrap();
+    assert_eq!(parent.consumed_at, Some(100));
+    assert!(!store.rotate_refresh_token("parent", &token("late")).await.unwrap());
+    assert!(!store.rotate_refresh_token("unknown", &token("orphan")).await.unwrap());
+    assert!(store.find_refresh_token("orphan").await.unwrap().is_none());
+    let (_, holder_active) = store.find_refresh_token_and_holder("parent").await.unwrap().unwrap();
+    assert!(holder_active);
+}
+
 crate::on_both_backends!(
+    concurrent_rotations_of_one_token_store_one_successor,
     revoking_a_family_reaches_tokens_from_the_previous_lifetime_window,
     refresh_rotates_and_keeps_the_original_authentication,
     a_replayed_refresh_token_revokes_its_family,

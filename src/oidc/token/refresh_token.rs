@@ -52,9 +52,9 @@ pub(super) async fn refresh(
 ) -> Result<TokenResponse, ProtocolError> {
     let now = services.clock.now();
     let hash = crypto::digest(&request.refresh_token);
-    let current = services
+    let (current, holder_active) = services
         .refresh_tokens
-        .find_refresh_token(&hash)
+        .find_refresh_token_and_holder(&hash)
         .await?
         .ok_or_else(invalid)?;
     if current.client_id != client.client_id || current.revoked_at.is_some() {
@@ -84,12 +84,7 @@ pub(super) async fn refresh(
             ));
         }
     };
-    let active = services
-        .users
-        .find_user(current.user_id)
-        .await?
-        .is_some_and(|u| !u.disabled);
-    if !active {
+    if !holder_active {
         services.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
     }
@@ -112,12 +107,7 @@ pub(super) async fn refresh(
     // the app simply retries, instead of holding a consumed token it never
     // got the successor of.
     let response = issue::user_tokens(services, &grant, Some(value)).await?;
-    if services
-        .refresh_tokens
-        .rotate_refresh_token(&hash, &successor, now)
-        .await?
-        .is_none()
-    {
+    if !services.refresh_tokens.rotate_refresh_token(&hash, &successor).await? {
         // Another request rotated it a moment ago: answer as it did. (The
         // access token just made is recorded under the grant, so revoking the
         // family still reaches it; nobody was given it.)

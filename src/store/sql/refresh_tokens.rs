@@ -23,6 +23,13 @@ struct Row {
     revoked_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    #[sqlx(flatten)]
+    token: Row,
+    holder_active: bool,
+}
+
 impl Row {
     fn into_token(self) -> Result<RefreshToken, StoreError> {
         Ok(RefreshToken {
@@ -46,6 +53,23 @@ impl Row {
 
 const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, \
      auth_time, amr, issued_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+/// Rotation in one statement on SQLite: the successor is inserted only while
+/// its parent (`$13`) is current, and the trigger of migration 0009 marks the
+/// parent consumed, all under the write lock the statement holds.
+const ROTATE_SQLITE: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, \
+     session, auth_time, amr, issued_at, expires_at, family_expires_at, parent_hash) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM refresh_tokens \
+     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL)";
+
+/// Rotation in one statement on PostgreSQL: the UPDATE takes the parent's row
+/// lock, so of two concurrent rotations the second finds it consumed and
+/// inserts nothing.
+const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens SET consumed_at = $10 \
+     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL RETURNING token_hash) \
+     INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, \
+     issued_at, expires_at, family_expires_at, parent_hash) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash FROM parent";
 
 const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, issued_at, \
      expires_at, family_expires_at, consumed_at, revoked_at";
@@ -86,29 +110,43 @@ impl RefreshTokenRepository for SqlStore {
         row.map(Row::into_token).transpose()
     }
 
-    async fn rotate_refresh_token(
+    async fn find_refresh_token_and_holder(
         &self,
-        old_hash: &str,
-        successor: &RefreshToken,
-        now: i64,
-    ) -> Result<Option<RefreshToken>, StoreError> {
-        let consumed: Option<Row> = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let consumed: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "UPDATE refresh_tokens SET consumed_at = $2 \
-                 WHERE token_hash = $1 AND consumed_at IS NULL AND revoked_at IS NULL RETURNING {COLUMNS}"
-            )))
-            .bind(old_hash)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if consumed.is_some() {
-                bind_token!(sqlx::query(INSERT), successor).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-            consumed
-        });
-        consumed.map(Row::into_token).transpose()
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, bool)>, StoreError> {
+        // A LEFT JOIN: a token whose account was deleted is found, unusable.
+        let sql = format!(
+            "SELECT {}, (u.id IS NOT NULL AND NOT u.disabled) AS holder_active \
+             FROM refresh_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let row: Option<HolderRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(|r| Ok((r.token.into_token()?, r.holder_active))).transpose()
+    }
+
+    async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError> {
+        let inserted = match self {
+            SqlStore::Sqlite(pool) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
+                .bind(old_hash)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            SqlStore::Postgres(pool) => bind_token!(sqlx::query(ROTATE_POSTGRES), successor)
+                .bind(old_hash)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(inserted == 1)
     }
 
     async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError> {
