@@ -165,7 +165,10 @@ fn sesame_command(dir: &Path, port: u16) -> Command {
         .env("SESAME_RATE_LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "0")
         .env("SESAME_LOGIN__THROTTLE_FREE_ATTEMPTS", "1000000")
         // Per-request access logs off for both servers (the peer logs none).
-        .env("RUST_LOG", "warn");
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        );
     command
 }
 

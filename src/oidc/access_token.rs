@@ -109,24 +109,31 @@ fn jwt(services: &Services, token: &AccessToken) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Makes the token's value and records it by digest (a JWT like an opaque
-/// one, so that revocation, logout and introspection treat both alike),
-/// indexed by its SSO session so that it ends with it. Returns the value and
-/// its digest.
-async fn record(services: &Services, token: &AccessToken, format: Format) -> Result<(String, String), StoreError> {
+/// Makes the token's value (a JWT or 256 random bits) and its digest.
+fn mint(services: &Services, token: &AccessToken, format: Format) -> Result<(String, String), StoreError> {
     let value = match format {
         Format::Opaque => crypto::random_token(),
         Format::Jwt => jwt(services, token)?,
     };
     let digest = crypto::digest(&value);
-    let store = &*services.ephemeral;
-    put_json(store, &token_key(&digest), token, ttl(services)).await?;
-    if let Some(session) = &token.session {
-        store
-            .set_add(&session_tokens_key(session), &digest, ttl(services))
-            .await?;
-    }
     Ok((value, digest))
+}
+
+/// Records the token by digest (a JWT like an opaque one, so that
+/// revocation, logout and introspection treat both alike), indexed by its SSO
+/// session so that it ends with it. The two writes are independent and go
+/// out together (one round trip's wait, and batched on the connection).
+async fn record(services: &Services, token: &AccessToken, digest: &str) -> Result<(), StoreError> {
+    let store = &*services.ephemeral;
+    let session_index = async {
+        match &token.session {
+            Some(session) => store.set_add(&session_tokens_key(session), digest, ttl(services)).await,
+            None => Ok(()),
+        }
+    };
+    let key = token_key(digest);
+    tokio::try_join!(put_json(store, &key, token, ttl(services)), session_index)?;
+    Ok(())
 }
 
 /// A new token under a person's grant (a code and its refresh family),
@@ -138,14 +145,14 @@ pub async fn issue(
     token: AccessToken,
     format: Format,
 ) -> Result<Option<String>, StoreError> {
-    let (value, digest) = record(services, &token, format).await?;
+    let (value, digest) = mint(services, &token, format)?;
     let store = &*services.ephemeral;
-    // Written before the revocation check; `revoke_grant` writes its mark
-    // before reading this set, so either side sees the other.
+    // The grant index is written before the revocation check; `revoke_grant`
+    // writes its mark before reading the index, so either side sees the other.
     let current = bucket(services, services.clock.now());
-    store
-        .set_add(&grant_tokens_key(grant_id, current), &digest, ttl(services) * 2)
-        .await?;
+    let index_key = grant_tokens_key(grant_id, current);
+    let grant_index = store.set_add(&index_key, &digest, ttl(services) * 2);
+    tokio::try_join!(record(services, &token, &digest), grant_index)?;
     if store.get(&grant_revoked_key(grant_id)).await?.is_some() {
         store.delete(&token_key(&digest)).await?;
         return Ok(None);
@@ -157,7 +164,9 @@ pub async fn issue(
 /// may take thousands of tokens a minute, and nothing revokes them as a
 /// group; they end one by one (RFC 7009), by expiry, or with the client.
 pub async fn issue_for_client(services: &Services, token: AccessToken, format: Format) -> Result<String, StoreError> {
-    Ok(record(services, &token, format).await?.0)
+    let (value, digest) = mint(services, &token, format)?;
+    record(services, &token, &digest).await?;
+    Ok(value)
 }
 
 /// Revokes every token issued under `grant_id`.

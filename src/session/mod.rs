@@ -175,6 +175,9 @@ pub async fn is_live(services: &Services, handle: &str) -> Result<bool, StoreErr
 pub async fn join_client(services: &Services, live: &mut LiveSession, client_id: &str) -> Result<String, StoreError> {
     let now = services.clock.now();
     let sid = match live.session.clients.iter_mut().find(|c| c.client_id == client_id) {
+        // Already joined: like `last_seen`, the time is written back at most
+        // once a minute, so an app signing in again costs no write.
+        Some(rp) if now - rp.last_auth_at < TOUCH_INTERVAL_SECS => return Ok(rp.sid.clone()),
         Some(rp) => {
             rp.last_auth_at = now;
             rp.sid.clone()

@@ -578,7 +578,37 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
     assert!(holder_active);
 }
 
+/// Authorize does not read the account (disabling ends the sessions); the
+/// token endpoint does, so a code issued just before is worthless.
+async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let (code, verifier) = app.get_code(&client, "alice").await;
+    sesame::admin::set_user_disabled(&app.services, "alice", true)
+        .await
+        .unwrap();
+    let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    assert_eq!(refused["error"], "invalid_grant");
+    let challenge = crate::helpers::pkce_challenge(&verifier);
+    let again = app
+        .authorize(&[
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("prompt", "none"),
+        ])
+        .await;
+    assert_eq!(
+        crate::helpers::redirect_params(&again)["error"],
+        "login_required",
+        "the session ended with the account"
+    );
+}
+
 crate::on_both_backends!(
+    a_code_issued_before_the_account_was_disabled_is_refused,
     concurrent_rotations_of_one_token_store_one_successor,
     revoking_a_family_reaches_tokens_from_the_previous_lifetime_window,
     refresh_rotates_and_keeps_the_original_authentication,

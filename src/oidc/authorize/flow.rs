@@ -58,17 +58,10 @@ pub async fn proceed(
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login).await;
     };
-    // A disabled or deleted account's session no longer answers.
-    let active = services
-        .users
-        .find_user(live.session.user_id)
-        .await?
-        .is_some_and(|u| !u.disabled);
-    if !active {
-        session::end(services, &live, "account no longer active").await?;
-        accounts.remove(&live.handle);
-        return interact(Interaction::Login).await;
-    }
+    // No account read here: disabling an account ends all its sessions (the
+    // logout fan-out), and the token endpoint checks the account before it
+    // issues anything, so a code issued in the instant before is never
+    // redeemed. That keeps SQL off the SSO fast path.
     if stage != Stage::Consented && needs_consent(services, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
         if request.prompt.none {
