@@ -171,6 +171,7 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub max_body_bytes: usize,
     pub workers: usize,
+    pub shutdown_drain_secs: u64,
 }
 
 /// A setting that may carry a password (database and Redis URLs): it never

@@ -28,6 +28,9 @@ pub struct Services {
     pub outbound: reqwest::Client,
     /// Dependencies `/readyz` checks, by name.
     pub health: Vec<(&'static str, Arc<dyn HealthCheck>)>,
+    /// Set when the process was told to stop: `/readyz` then says so, while
+    /// requests are still served for `http.shutdown_drain_secs`.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl Services {

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -59,6 +60,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         registration_tokens: sql.clone(),
         outbound,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
+        draining: Default::default(),
     };
     // Keys exist (created on first start) and are loaded before anything signs.
     rotation::tick(&services).await.context("loading signing keys")?;
@@ -134,7 +136,9 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .configure(http::routes)
         })
-        .listen(listener)?;
+        .listen(listener)?
+        // Signals are handled in `run`, which drains before stopping.
+        .disable_signals();
         if workers > 0 {
             server = server.workers(workers);
         }
@@ -176,13 +180,33 @@ impl Application {
         self.services.clone()
     }
 
-    /// Serves until the process is told to stop. SIGINT/SIGTERM stop
-    /// accepting connections and let in-flight requests finish (up to 30 s);
-    /// then the logout delivery worker finishes the attempts it has started.
+    /// Serves until the process is told to stop. SIGINT/SIGTERM turn
+    /// `/readyz` to 503 and keep serving for `http.shutdown_drain_secs`, then
+    /// stop accepting connections and let in-flight requests finish (up to
+    /// 30 s); then the logout delivery worker finishes the attempts it has
+    /// started.
     pub async fn run(self) -> std::io::Result<()> {
         let metrics = self.metrics.map(|(_, server)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
+        });
+        let handle = self.server.handle();
+        let services = self.services.clone();
+        tokio::spawn(async move {
+            if let Err(e) = stop_signal().await {
+                tracing::error!(error = %e, "cannot listen for stop signals");
+                return;
+            }
+            services.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+            let drain = Duration::from_secs(services.settings.http.shutdown_drain_secs);
+            if !drain.is_zero() {
+                tracing::info!(
+                    seconds = drain.as_secs(),
+                    "stop requested: draining (/readyz answers 503)"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            handle.stop(true).await;
         });
         let served = self.server.await;
         tracing::info!("stopped accepting requests; finishing background work");
@@ -194,4 +218,16 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// SIGTERM (an orchestrator stopping the process) or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    }
+    Ok(())
 }

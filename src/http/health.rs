@@ -15,6 +15,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The process can serve: its database and ephemeral store answer, in time.
 pub async fn ready(services: web::Data<Services>) -> HttpResponse {
+    if services.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "draining" }));
+    }
     let mut checks = serde_json::Map::new();
     let mut ready = true;
     let pings = services

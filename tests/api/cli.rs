@@ -403,10 +403,8 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     assert_eq!(users[0]["roles"], serde_json::json!([]));
 }
 
-/// SIGTERM: the server stops accepting, finishes, stops its workers, and
-/// exits cleanly.
-#[test]
-fn serve_stops_cleanly_on_sigterm() {
+/// `sesame serve` on SQLite in a folder of its own, once it answers.
+fn start_serve(env: &[(&str, &str)]) -> (tempfile::TempDir, u16, std::process::Child) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -423,32 +421,45 @@ fn serve_stops_cleanly_on_sigterm() {
         .env("SESAME_KEYS_DIR", dir.path().join("keys"))
         .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
         .env("SESAME_HTTP__WORKERS", "1")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut up = false;
     for _ in 0..300 {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::Read;
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                .unwrap();
-            let mut answer = String::new();
-            let _ = stream.read_to_string(&mut answer);
-            if answer.starts_with("HTTP/1.1 200") {
-                up = true;
-                break;
-            }
+        if raw_get(port, "/healthz").is_some_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+            return (dir, port, child);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(up, "the server answers /healthz");
+    panic!("the server never answered /healthz");
+}
+
+/// One GET on a fresh connection; the whole answer, or `None` when refused.
+fn raw_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    Some(answer)
+}
+
+fn sigterm(child: &std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// SIGTERM: the server stops accepting, finishes, stops its workers, and
+/// exits cleanly.
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let (_dir, _port, child) = start_serve(&[]);
+    sigterm(&child);
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
@@ -456,4 +467,31 @@ fn serve_stops_cleanly_on_sigterm() {
         log.contains("finishing background work") && log.contains("stopped"),
         "{log}"
     );
+}
+
+/// With `http.shutdown_drain_secs`, SIGTERM first turns `/readyz` to 503 so
+/// that a load balancer moves away, while requests are still served; then
+/// the server stops as above.
+#[test]
+fn serve_drains_before_it_stops() {
+    let (_dir, port, child) = start_serve(&[("SESAME_HTTP__SHUTDOWN_DRAIN_SECS", "5")]);
+    assert!(raw_get(port, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    sigterm(&child);
+    let mut draining = false;
+    for _ in 0..40 {
+        let answer = raw_get(port, "/readyz").expect("still accepting while draining");
+        if answer.starts_with("HTTP/1.1 503") && answer.contains("draining") {
+            draining = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(draining, "/readyz says draining");
+    let discovery = raw_get(port, "/.well-known/openid-configuration").expect("still accepting");
+    assert!(discovery.starts_with("HTTP/1.1 200"), "still serving: {discovery}");
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("draining") && log.contains("stopped"), "{log}");
+    assert!(raw_get(port, "/healthz").is_none(), "no longer accepting");
 }
