@@ -392,10 +392,10 @@ async fn main() {
                     }
                 };
                 operations.fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = outcome {
-                    if errors.fetch_add(1, Ordering::Relaxed) < 10 {
-                        println!("error at {:.1} s: {e}", started.elapsed().as_secs_f64());
-                    }
+                if let Err(e) = outcome
+                    && errors.fetch_add(1, Ordering::Relaxed) < 10
+                {
+                    println!("error at {:.1} s: {e}", started.elapsed().as_secs_f64());
                 }
             }
         }));

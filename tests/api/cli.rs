@@ -432,6 +432,9 @@ fn start_serve(env: &[(&str, &str)]) -> (tempfile::TempDir, u16, std::process::C
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server never answered /healthz");
 }
 
