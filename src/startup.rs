@@ -15,6 +15,7 @@ use crate::http;
 use crate::http::DiscoveryDocument;
 use crate::keys::{KekRing, KeyRing, rotation};
 use crate::services::Services;
+use crate::store::cache::{CachedClients, CachedUsers};
 use crate::store::ephemeral::{MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
 use crate::store::{EphemeralStore, HealthCheck};
@@ -40,15 +41,12 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).context("loading the key-encryption key")?;
     tokio::task::spawn_blocking(crate::auth::password::warm_up);
     let outbound = crate::outbound::client(&settings.outbound);
-    let clients = Arc::new(crate::store::client_cache::CachedClients::new(
-        sql.clone(),
-        ephemeral.clone(),
-        clock.clone(),
-    ));
+    let clients = Arc::new(CachedClients::new(sql.clone(), ephemeral.clone(), clock.clone()));
+    let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let services = Services {
         settings,
         clock,
-        users: sql.clone(),
+        users,
         clients,
         consents: sql.clone(),
         audit: sql.clone(),

@@ -2,7 +2,7 @@
 //! (`sql`); short-lived protocol state (authorization requests in flight,
 //! codes, access tokens, SSO sessions) in an [`EphemeralStore`] (`ephemeral`).
 
-pub mod client_cache;
+pub mod cache;
 pub mod ephemeral;
 pub mod sql;
 

@@ -279,8 +279,28 @@ async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp
     (base, client_id, demo)
 }
 
+/// The demo app's status line; what the page shows instead when it has none
+/// (a page still loading under a busy machine, say), so that callers can
+/// wait and retry and a failure says what was there.
 async fn status_text(browser: &Client) -> String {
-    browser.find(Locator::Id("status")).await.unwrap().text().await.unwrap()
+    match browser.find(Locator::Id("status")).await {
+        Ok(status) => status.text().await.unwrap_or_default(),
+        Err(_) => format!("(no status) {}", browser.source().await.unwrap_or_default()),
+    }
+}
+
+/// Waits (at most ten seconds) until the current page shows `expected`: the
+/// URL may already be the app's while its callback is still redirecting.
+async fn status_eventually(browser: &Client, expected: &str) -> String {
+    let mut status = String::new();
+    for _ in 0..50 {
+        status = status_text(browser).await;
+        if status.contains(expected) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    status
 }
 
 /// Waits (at most ten seconds) until the page at `url` shows `expected`.
@@ -335,14 +355,15 @@ async fn logging_out_of_one_demo_app_logs_out_of_both(backend: Backend) {
         .await
         .unwrap();
     url_once_at(browser, &format!("{a_base}/")).await;
-    let status = status_text(browser).await;
+    let status = status_eventually(browser, "Signed in as alice").await;
     assert!(status.contains("Signed in as alice"), "{status}");
 
     // B: single sign-on, no login page.
     browser.goto(&format!("{b_base}/")).await.unwrap();
     browser.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
     url_once_at(browser, &format!("{b_base}/")).await;
-    assert!(status_text(browser).await.contains("Signed in as alice"));
+    let status = status_eventually(browser, "Signed in as alice").await;
+    assert!(status.contains("Signed in as alice"), "{status}");
 
     // Sign out of A; B hears it over the back channel.
     browser.goto(&format!("{a_base}/")).await.unwrap();
@@ -354,7 +375,8 @@ async fn logging_out_of_one_demo_app_logs_out_of_both(backend: Backend) {
         .await
         .unwrap();
     url_once_at(browser, &format!("{a_base}/")).await;
-    assert!(status_text(browser).await.contains("Not signed in"));
+    let status = status_eventually(browser, "Not signed in").await;
+    assert!(status.contains("Not signed in"), "{status}");
     let b_status = wait_for_status(browser, &format!("{b_base}/"), "Not signed in").await;
     assert!(b_status.contains("Not signed in"), "B still shows: {b_status}");
 

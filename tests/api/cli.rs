@@ -385,7 +385,7 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     ]));
     // Without Redis the CLI cannot reach the server's memory: the server sees
     // the CLI's change once its cached copy is `MAX_AGE_SECS` old.
-    app.clock.advance(sesame::store::client_cache::MAX_AGE_SECS);
+    app.clock.advance(sesame::store::cache::MAX_AGE_SECS);
     let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
     assert_eq!(
         stored.previous_secret.map(|p| p.hash),

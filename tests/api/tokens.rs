@@ -578,8 +578,8 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
     assert!(holder_active);
 }
 
-/// Authorize does not read the account (disabling ends the sessions); the
-/// token endpoint does, so a code issued just before is worthless.
+/// The token endpoint reads the account again: a code issued just before
+/// the account was disabled is worthless.
 async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
@@ -607,7 +607,37 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
     );
 }
 
+/// Accounts are cached per process; a change made where the cache's version
+/// mark cannot be replaced (the CLI beside a server without Redis, here a
+/// write straight to SQL) is seen within `MAX_AGE_SECS`.
+async fn an_account_disabled_behind_the_cache_is_seen_within_its_age(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    app.get_code(&client, "alice").await;
+    let prompt_none = || async {
+        let response = app
+            .authorize(&[
+                ("client_id", client.client_id.as_str()),
+                ("redirect_uri", client.redirect_uri.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+                ("code_challenge_method", "S256"),
+                ("prompt", "none"),
+            ])
+            .await;
+        crate::helpers::redirect_params(&response)
+    };
+    assert!(prompt_none().await.contains_key("code"));
+    use sesame::store::UserRepository;
+    let sql = sesame::startup::connect_sql(&app.services.settings).await.unwrap();
+    let alice = app.services.users.list_users().await.unwrap().remove(0);
+    sql.set_disabled(alice.id, true, 0).await.unwrap();
+    app.clock.advance(sesame::store::cache::MAX_AGE_SECS);
+    assert_eq!(prompt_none().await["error"], "login_required");
+}
+
 crate::on_both_backends!(
+    an_account_disabled_behind_the_cache_is_seen_within_its_age,
     a_code_issued_before_the_account_was_disabled_is_refused,
     concurrent_rotations_of_one_token_store_one_successor,
     revoking_a_family_reaches_tokens_from_the_previous_lifetime_window,

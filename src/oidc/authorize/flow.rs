@@ -41,6 +41,7 @@ pub async fn proceed(
         };
         Ok::<_, StoreError>(Outcome::Interact(interaction, id))
     };
+    end_inactive_sessions(services, accounts).await?;
     let summary: Vec<Account> = accounts
         .iter()
         .map(|l| Account {
@@ -58,10 +59,6 @@ pub async fn proceed(
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login).await;
     };
-    // No account read here: disabling an account ends all its sessions (the
-    // logout fan-out), and the token endpoint checks the account before it
-    // issues anything, so a code issued in the instant before is never
-    // redeemed. That keeps SQL off the SSO fast path.
     if stage != Stage::Consented && needs_consent(services, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
         if request.prompt.none {
@@ -72,6 +69,29 @@ pub async fn proceed(
     }
     let code = issue_code(services, request, &mut live).await?;
     Ok(Outcome::Code(request.target.clone(), code))
+}
+
+/// A disabled or deleted account's session no longer answers: it is ended
+/// before an account is chosen (so `prompt=none` gets `login_required`).
+/// Disabling also ends the sessions (the logout fan-out), but the CLI beside
+/// a server without Redis cannot reach them. Cached reads: no SQL here.
+async fn end_inactive_sessions(services: &Services, accounts: &mut BrowserAccounts) -> Result<(), StoreError> {
+    let mut inactive = Vec::new();
+    for live in accounts.iter() {
+        let active = services
+            .users
+            .find_user(live.session.user_id)
+            .await?
+            .is_some_and(|u| !u.disabled);
+        if !active {
+            inactive.push(live.clone());
+        }
+    }
+    for live in inactive {
+        session::end(services, &live, "account no longer active").await?;
+        accounts.remove(&live.handle);
+    }
+    Ok(())
 }
 
 fn summary_handle(accounts: &BrowserAccounts, index: usize) -> String {

@@ -1,0 +1,223 @@
+//! Client and user records cached in the process, because every token
+//! request and every authorization reads them. A cached record is used only
+//! while its version mark in the shared ephemeral store is unchanged: every
+//! write to a record (through any node) replaces the mark, so an update, a
+//! new secret, a disabled account or a deletion takes effect at once on every
+//! node. Writes that do not reach the shared store (the CLI beside a server
+//! without Redis) are seen within [`MAX_AGE_SECS`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{ClientRepository, EphemeralStore, StoreError, UserRepository};
+use crate::clock::SharedClock;
+use crate::crypto;
+use crate::domain::{Client, PreviousSecret, Role, User, Username};
+
+/// The longest a cached record is used without reading it again.
+pub const MAX_AGE_SECS: i64 = 5;
+
+/// How long a version mark is kept (longer than any cache entry lives).
+const MARK_TTL: Duration = Duration::from_secs(86_400);
+
+struct Cached<V> {
+    value: V,
+    version: Option<Vec<u8>>,
+    loaded_at: i64,
+}
+
+/// Records of one kind by key, each checked against its version mark.
+struct VersionedCache<V> {
+    /// Prefix of the version marks' keys (`client-version`, say).
+    kind: &'static str,
+    marks: Arc<dyn EphemeralStore>,
+    clock: SharedClock,
+    entries: Mutex<HashMap<String, Cached<V>>>,
+}
+
+impl<V: Clone> VersionedCache<V> {
+    fn new(kind: &'static str, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
+        VersionedCache {
+            kind,
+            marks,
+            clock,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn version_key(&self, key: &str) -> String {
+        format!("{}:{}", self.kind, crypto::digest(key))
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached<V>>> {
+        // Every operation under the lock is a single map call: a poisoned
+        // lock cannot hold a half-made entry.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached record while its mark is unchanged and it is young enough;
+    /// otherwise what `load` reads, cached under the mark seen before it.
+    async fn get_or_load<F, Fut>(&self, key: &str, load: F) -> Result<Option<V>, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<V>, StoreError>>,
+    {
+        // The mark is read before the record: a write that lands in between
+        // leaves this entry with the old mark, so it is read again next time.
+        let version = self.marks.get(&self.version_key(key)).await?;
+        let now = self.clock.now();
+        if let Some(cached) = self.entries().get(key)
+            && cached.version == version
+            && now - cached.loaded_at < MAX_AGE_SECS
+        {
+            return Ok(Some(cached.value.clone()));
+        }
+        let found = load().await?;
+        match &found {
+            Some(value) => {
+                let entry = Cached {
+                    value: value.clone(),
+                    version,
+                    loaded_at: now,
+                };
+                self.entries().insert(key.to_string(), entry);
+            }
+            None => {
+                self.entries().remove(key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// After a write: a new mark for every node, and nothing cached here.
+    async fn changed(&self, key: &str) -> Result<(), StoreError> {
+        self.entries().remove(key);
+        self.marks
+            .put(&self.version_key(key), crypto::random_token().as_bytes(), MARK_TTL)
+            .await
+    }
+}
+
+pub struct CachedClients {
+    inner: Arc<dyn ClientRepository>,
+    cache: VersionedCache<Client>,
+}
+
+impl CachedClients {
+    pub fn new(inner: Arc<dyn ClientRepository>, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
+        CachedClients {
+            inner,
+            cache: VersionedCache::new("client-version", marks, clock),
+        }
+    }
+
+    async fn changed(&self, client_id: &str) -> Result<(), StoreError> {
+        self.cache.changed(client_id).await
+    }
+}
+
+#[async_trait]
+impl ClientRepository for CachedClients {
+    async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.inner.create_client(client).await?;
+        self.changed(&client.client_id).await
+    }
+
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.cache
+            .get_or_load(client_id, || self.inner.find_client(client_id))
+            .await
+    }
+
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        self.inner.list_clients().await
+    }
+
+    async fn list_clients_by_owner(&self, owner_id: Uuid) -> Result<Vec<Client>, StoreError> {
+        self.inner.list_clients_by_owner(owner_id).await
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
+        let updated = self.inner.update_client(client).await?;
+        self.changed(&client.client_id).await?;
+        Ok(updated)
+    }
+
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        previous: Option<&PreviousSecret>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let set = self
+            .inner
+            .set_client_secret(client_id, secret_hash, previous, now)
+            .await?;
+        self.changed(client_id).await?;
+        Ok(set)
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete_client(client_id).await?;
+        self.changed(client_id).await?;
+        Ok(deleted)
+    }
+}
+
+/// Users, cached for the reads on the hot paths (authorize, token, userinfo);
+/// sign-in reads credentials from SQL every time.
+pub struct CachedUsers {
+    inner: Arc<dyn UserRepository>,
+    cache: VersionedCache<User>,
+}
+
+impl CachedUsers {
+    pub fn new(inner: Arc<dyn UserRepository>, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
+        CachedUsers {
+            inner,
+            cache: VersionedCache::new("user-version", marks, clock),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepository for CachedUsers {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+        self.inner.create_user(user, password_hash).await
+    }
+
+    async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.cache
+            .get_or_load(&id.to_string(), || self.inner.find_user(id))
+            .await
+    }
+
+    async fn find_credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError> {
+        self.inner.find_credentials(username).await
+    }
+
+    async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError> {
+        self.inner.set_disabled(id, disabled, now).await?;
+        self.cache.changed(&id.to_string()).await
+    }
+
+    async fn set_password_hash(&self, id: Uuid, password_hash: &str, now: i64) -> Result<(), StoreError> {
+        self.inner.set_password_hash(id, password_hash, now).await?;
+        self.cache.changed(&id.to_string()).await
+    }
+
+    async fn set_roles(&self, id: Uuid, roles: &[Role], now: i64) -> Result<(), StoreError> {
+        self.inner.set_roles(id, roles, now).await?;
+        self.cache.changed(&id.to_string()).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.inner.list_users().await
+    }
+}
