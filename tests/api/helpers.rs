@@ -414,6 +414,35 @@ impl TestApp {
     }
 }
 
+/// A `prompt=none` authorization-code request from `client` with the PKCE
+/// challenge of `verifier`: what an app sends to learn whether the browser
+/// is signed in.
+pub fn silent_request(client: &TestClient, verifier: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("client_id", client.client_id.clone()),
+        ("redirect_uri", client.redirect_uri.clone()),
+        ("response_type", "code".into()),
+        ("scope", "openid".into()),
+        ("code_challenge", pkce_challenge(verifier)),
+        ("code_challenge_method", "S256".into()),
+        ("prompt", "none".into()),
+    ]
+}
+
+impl TestApp {
+    /// Sends [`silent_request`] and returns the parameters of the redirect
+    /// back to the app.
+    pub async fn silent_authorize(
+        &self,
+        client: &TestClient,
+        verifier: &str,
+    ) -> std::collections::HashMap<String, String> {
+        let params = silent_request(client, verifier);
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        redirect_params(&self.authorize(&params).await)
+    }
+}
+
 pub fn pkce_challenge(verifier: &str) -> String {
     sesame::crypto::base64url(&sesame::crypto::sha256(verifier.as_bytes()))
 }

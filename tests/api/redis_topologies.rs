@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sesame::config::Secret;
 
-use crate::helpers::{Backend, TestApp, TestClient, pkce_challenge, redirect_params, spawn_app_with};
+use crate::helpers::{Backend, TestApp, redirect_params, silent_request, spawn_app_with};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -207,18 +207,6 @@ impl OwnSentinel {
     }
 }
 
-fn code_request<'a>(client: &'a TestClient, challenge: &'a str) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("client_id", client.client_id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("response_type", "code"),
-        ("scope", "openid"),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-        ("prompt", "none"),
-    ]
-}
-
 /// Signs in (SSO for the second app), redeems codes and calls userinfo.
 async fn sign_in_and_use_tokens(app: &TestApp) {
     let first = app.add_client(false).await;
@@ -235,9 +223,7 @@ async fn sign_in_and_use_tokens(app: &TestApp) {
         .unwrap();
     assert_eq!(userinfo.status(), 200);
     let verifier = "b".repeat(43);
-    let challenge = pkce_challenge(&verifier);
-    let sso = app.authorize(&code_request(&second, &challenge)).await;
-    let code = redirect_params(&sso)["code"].clone();
+    let code = app.silent_authorize(&second, &verifier).await["code"].clone();
     assert_eq!(app.redeem(&second, &code, &verifier).await.status(), 200);
     assert_eq!(
         app.redeem(&second, &code, &verifier).await.status(),
@@ -281,8 +267,9 @@ async fn sesame_follows_the_primary_when_sentinel_fails_over() {
     let mut signed_in_again = false;
     for _ in 0..300 {
         let verifier = "c".repeat(43);
-        let challenge = pkce_challenge(&verifier);
-        let response = app.authorize(&code_request(&client, &challenge)).await;
+        let request = silent_request(&client, &verifier);
+        let request: Vec<(&str, &str)> = request.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = app.authorize(&request).await;
         let status = response.status().as_u16();
         assert!(status == 303 || status == 503, "status {status}");
         let params = if status == 303 {

@@ -588,20 +588,8 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
         .unwrap();
     let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant");
-    let challenge = crate::helpers::pkce_challenge(&verifier);
-    let again = app
-        .authorize(&[
-            ("client_id", client.client_id.as_str()),
-            ("redirect_uri", client.redirect_uri.as_str()),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("prompt", "none"),
-        ])
-        .await;
     assert_eq!(
-        crate::helpers::redirect_params(&again)["error"],
+        app.silent_authorize(&client, &verifier).await["error"],
         "login_required",
         "the session ended with the account"
     );
@@ -613,27 +601,17 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
 async fn an_account_disabled_behind_the_cache_is_seen_within_its_age(backend: Backend) {
     let (app, client) = setup(backend).await;
     app.get_code(&client, "alice").await;
-    let prompt_none = || async {
-        let response = app
-            .authorize(&[
-                ("client_id", client.client_id.as_str()),
-                ("redirect_uri", client.redirect_uri.as_str()),
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
-                ("code_challenge_method", "S256"),
-                ("prompt", "none"),
-            ])
-            .await;
-        crate::helpers::redirect_params(&response)
-    };
-    assert!(prompt_none().await.contains_key("code"));
+    let verifier = "v".repeat(43);
+    assert!(app.silent_authorize(&client, &verifier).await.contains_key("code"));
     use sesame::store::UserRepository;
     let sql = sesame::startup::connect_sql(&app.services.settings).await.unwrap();
     let alice = app.services.users.list_users().await.unwrap().remove(0);
     sql.set_disabled(alice.id, true, 0).await.unwrap();
     app.clock.advance(sesame::store::cache::MAX_AGE_SECS);
-    assert_eq!(prompt_none().await["error"], "login_required");
+    assert_eq!(
+        app.silent_authorize(&client, &verifier).await["error"],
+        "login_required"
+    );
 }
 
 crate::on_both_backends!(
