@@ -18,6 +18,13 @@
 //! later. Every 10 s it prints operations,
 //! errors and each node's resident memory; it ends with the totals, and
 //! exits non-zero if any request failed.
+//!
+//! `BENCH_CLUSTER_FAULT=redis` runs the nodes on a Redis of the bench's own
+//! (append-only file, fsync on every write) and, two thirds of the way in,
+//! kills it with SIGKILL and starts it again 5 s later: requests may fail
+//! while it is gone (and for 3 s after every node is ready again), and none
+//! may fail after that: sessions, codes and refresh tokens made before the
+//! outage must still work.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -47,6 +54,7 @@ fn free_port() -> u16 {
 struct Cluster {
     dir: PathBuf,
     database_url: String,
+    redis_url: String,
     redis_prefix: String,
     issuer: String,
 }
@@ -57,7 +65,7 @@ impl Cluster {
         command
             .current_dir(&self.dir)
             .env("SESAME_DATABASE_URL", &self.database_url)
-            .env("SESAME_REDIS_URL", "redis://127.0.0.1:6379")
+            .env("SESAME_REDIS_URL", &self.redis_url)
             .env("SESAME_REDIS_PREFIX", &self.redis_prefix)
             .env("SESAME_KEYS_DIR", self.dir.join("keys"))
             .env("SESAME_ISSUER", &self.issuer)
@@ -286,6 +294,60 @@ impl Bench {
     }
 }
 
+/// A Redis of the bench's own (`BENCH_CLUSTER_FAULT=redis`), persisting
+/// every write as a production one would, which it kills and restarts.
+struct OwnRedis {
+    port: u16,
+    dir: PathBuf,
+    process: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(dir: PathBuf) -> OwnRedis {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = OwnRedis {
+            port: free_port(),
+            dir,
+            process: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    fn restart(&mut self) {
+        let process = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        self.process = Some(process);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    /// SIGKILL: nothing gets a chance to flush.
+    fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 fn resident_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib: f64 = status
@@ -315,9 +377,18 @@ async fn main() {
         .await
         .unwrap();
     let balancer = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut own_redis = match std::env::var("BENCH_CLUSTER_FAULT").as_deref() {
+        Ok("redis") => Some(OwnRedis::start(dir.path().join("redis"))),
+        Ok(other) => panic!("BENCH_CLUSTER_FAULT={other}: only `redis` is known"),
+        Err(_) => None,
+    };
     let cluster = Cluster {
         dir: dir.path().to_path_buf(),
         database_url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+        redis_url: match &own_redis {
+            Some(redis) => format!("redis://127.0.0.1:{}", redis.port),
+            None => "redis://127.0.0.1:6379".into(),
+        },
         redis_prefix: format!("{name}:"),
         issuer: format!("http://{}", balancer.local_addr().unwrap()),
     };
@@ -358,10 +429,15 @@ async fn main() {
 
     let operations = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    // While Redis is down (and a few seconds after), failures are expected
+    // and counted apart; outside that window there must be none.
+    let in_outage = Arc::new(AtomicBool::new(false));
+    let outage_errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..CONCURRENCY {
         let (bench, operations, errors) = (bench.clone(), operations.clone(), errors.clone());
+        let (in_outage, outage_errors) = (in_outage.clone(), outage_errors.clone());
         tasks.push(tokio::spawn(async move {
             let browser = browser();
             bench.sign_in(&browser).await.expect("sign-in");
@@ -392,10 +468,20 @@ async fn main() {
                     }
                 };
                 operations.fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = outcome
-                    && errors.fetch_add(1, Ordering::Relaxed) < 10
-                {
-                    println!("error at {:.1} s: {e}", started.elapsed().as_secs_f64());
+                match outcome {
+                    Ok(()) => {}
+                    Err(e) if in_outage.load(Ordering::Relaxed) => {
+                        if outage_errors.fetch_add(1, Ordering::Relaxed) < 4 {
+                            println!("during the outage: {e}");
+                        }
+                        // Don't spin on a dependency that is down.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 10 {
+                            println!("error at {:.1} s: {e}", started.elapsed().as_secs_f64());
+                        }
+                    }
                 }
             }
         }));
@@ -403,6 +489,8 @@ async fn main() {
 
     let restart_at = length / 3;
     let mut restarted = false;
+    let outage_at = length * 2 / 3;
+    let mut outage_done = own_redis.is_none();
     let mut next_report = Duration::from_secs(10);
     while started.elapsed() < length {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -423,6 +511,31 @@ async fn main() {
             wait_until_ready(&format!("http://127.0.0.1:{}", ports[1])).await;
             println!("{:>5.0} s: node 2 ready again", started.elapsed().as_secs_f64());
         }
+        if !outage_done && started.elapsed() >= outage_at {
+            outage_done = true;
+            let redis = own_redis.as_mut().unwrap();
+            in_outage.store(true, Ordering::Relaxed);
+            redis.kill();
+            let killed = Instant::now();
+            println!(
+                "{:>5.0} s: Redis killed (SIGKILL); restarting it in 5 s",
+                started.elapsed().as_secs_f64()
+            );
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            tokio::task::block_in_place(|| redis.restart());
+            for port in &ports {
+                wait_until_ready(&format!("http://127.0.0.1:{port}")).await;
+            }
+            println!(
+                "{:>5.0} s: Redis back, every node ready again {:.1} s after the kill; {} requests failed meanwhile",
+                started.elapsed().as_secs_f64(),
+                killed.elapsed().as_secs_f64(),
+                outage_errors.load(Ordering::Relaxed)
+            );
+            // Requests already in flight when it came back may still fail.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            in_outage.store(false, Ordering::Relaxed);
+        }
         if started.elapsed() >= next_report {
             next_report += Duration::from_secs(10);
             let memory: Vec<String> = nodes.iter().map(|n| format!("{:.1}", resident_mib(n.id()))).collect();
@@ -440,8 +553,15 @@ async fn main() {
     }
     let (operations, errors) = (operations.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
     println!(
-        "total: {operations} operations in {:.0} s, {errors} errors",
-        started.elapsed().as_secs_f64()
+        "total: {operations} operations in {:.0} s, {errors} errors{}",
+        started.elapsed().as_secs_f64(),
+        match own_redis {
+            Some(_) => format!(
+                " outside the Redis outage ({} during it)",
+                outage_errors.load(Ordering::Relaxed)
+            ),
+            None => String::new(),
+        }
     );
     for node in &mut nodes {
         let _ = node.kill();
