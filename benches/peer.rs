@@ -125,6 +125,19 @@ impl Storage {
         }
     }
 
+    /// Drops the bench's database, if it made one.
+    async fn clean_up(&self) {
+        use sqlx::Connection;
+        let Storage::PostgresRedis { database_url, .. } = self else {
+            return;
+        };
+        let name = database_url.rsplit('/').next().unwrap_or_default();
+        if let Ok(mut admin) = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
+            let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
+        }
+    }
+
     fn label(&self) -> &'static str {
         match self {
             Storage::Embedded => "SQLite + in-process store",
@@ -735,6 +748,8 @@ async fn main() {
         // state in which as many records expire as are made.
         let sesame = start_sesame(dir.path(), &[("SESAME_TOKENS__ACCESS_TOKEN_TTL_SECS", "60")]).await;
         soak(&sesame, Duration::from_secs(secs)).await;
+        drop(sesame);
+        storage.clean_up().await;
         return;
     }
     println!(
@@ -747,6 +762,7 @@ async fn main() {
         print_row("Sesame", scenario, outcome);
     }
     drop(sesame);
+    storage.clean_up().await;
     if std::env::var("BENCH_PEER").as_deref() == Ok("off") {
         return;
     }
