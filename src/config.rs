@@ -32,6 +32,7 @@ pub struct Settings {
     pub database_max_connections: u32,
     pub redis_url: Secret,
     pub redis_prefix: String,
+    pub redis_tls_ca_file: String,
     pub keys_dir: PathBuf,
     pub log_format: LogFormat,
     pub authorize: AuthorizeSettings,

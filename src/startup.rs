@@ -26,7 +26,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let (ephemeral, ephemeral_health): (Arc<dyn EphemeralStore>, Arc<dyn HealthCheck>) = match settings.redis_url() {
         Some(url) => {
             let redis = Arc::new(
-                RedisStore::connect(url, &settings.redis_prefix)
+                RedisStore::connect(url, &settings.redis_prefix, redis_tls_ca(&settings)?)
                     .await
                     .context("connecting to Redis")?,
             );
@@ -228,4 +228,14 @@ async fn stop_signal() -> std::io::Result<()> {
         _ = interrupt.recv() => tracing::info!("SIGINT received"),
     }
     Ok(())
+}
+
+/// The CA certificate `redis_tls_ca_file` names, if any.
+fn redis_tls_ca(settings: &Settings) -> anyhow::Result<Option<Vec<u8>>> {
+    if settings.redis_tls_ca_file.is_empty() {
+        return Ok(None);
+    }
+    let pem = std::fs::read(&settings.redis_tls_ca_file)
+        .with_context(|| format!("reading redis_tls_ca_file {}", settings.redis_tls_ca_file))?;
+    Ok(Some(pem))
 }

@@ -18,7 +18,7 @@ async fn store(backend: crate::helpers::Backend) -> Arc<dyn EphemeralStore> {
 /// A store on the Redis deployment `url` names, under a prefix of its own.
 async fn redis_store(url: &str) -> Arc<dyn EphemeralStore> {
     let prefix = format!("test:{}:", Uuid::new_v4().simple());
-    Arc::new(RedisStore::connect(url, &prefix).await.expect("Redis must run"))
+    Arc::new(RedisStore::connect(url, &prefix, None).await.expect("Redis must run"))
 }
 
 /// The whole contract against the Redis deployment `url` names (a Cluster or

@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use sesame::config::Secret;
+use sesame::store::EphemeralStore;
+use sesame::store::ephemeral::RedisStore;
 
 use crate::helpers::{Backend, TestApp, redirect_params, silent_request, spawn_app_with};
 
@@ -22,9 +24,29 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, port: u16, args: &[&str]) -> Server {
+        Server::spawn(dir, port, &["--port", &port.to_string()], args)
+    }
+
+    /// TLS only, on `port`, with the certificate and key in `dir`.
+    fn start_tls(dir: &Path, port: u16) -> Server {
+        let listen = [
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--tls-auth-clients",
+            "no",
+        ];
+        let files = ["--tls-cert-file", "server.crt", "--tls-key-file", "server.key"];
+        Server::spawn(dir, port, &listen, &files)
+    }
+
+    fn spawn(dir: &Path, port: u16, listen: &[&str], args: &[&str]) -> Server {
         let process = Command::new("redis-server")
+            .current_dir(dir)
             .args(args)
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", ""])
+            .args(listen)
+            .args(["--bind", "127.0.0.1", "--save", ""])
             .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())
@@ -298,4 +320,70 @@ async fn sesame_follows_the_primary_when_sentinel_fails_over() {
     assert!(signed_in_again, "the session works on the new primary");
     let redeemed = app.redeem(&client, &code, &verifier).await;
     assert_eq!(redeemed.status(), 200, "a code issued before the failover survived it");
+}
+
+/// Runs `openssl` in `dir` with a command line (no argument has spaces).
+fn openssl(dir: &Path, command_line: &str) {
+    let status = Command::new("openssl")
+        .current_dir(dir)
+        .args(command_line.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl {command_line}");
+}
+
+/// A CA of the test's own, a certificate it signed for 127.0.0.1, and
+/// another CA's certificate.
+fn make_certificates(dir: &Path) {
+    let self_signed = "req -x509 -newkey rsa:2048 -nodes -days 1";
+    openssl(
+        dir,
+        &format!("{self_signed} -keyout ca.key -out ca.crt -subj /CN=Sesame-test-CA"),
+    );
+    openssl(
+        dir,
+        &format!("{self_signed} -keyout other.key -out other.crt -subj /CN=Another-CA"),
+    );
+    openssl(
+        dir,
+        "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        dir,
+        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.ext",
+    );
+}
+
+/// `rediss://` with `redis_tls_ca_file`: the server's certificate is checked
+/// against that CA (a certificate from another CA is refused), and
+/// everything works over TLS.
+#[tokio::test]
+async fn rediss_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let redis = Server::start_tls(dir.path(), free_port());
+    let url = format!("rediss://127.0.0.1:{}", redis.port);
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+
+    let refused = RedisStore::connect(&url, "test:", Some(read("other.crt"))).await;
+    assert!(refused.is_err(), "a server certificate from another CA is refused");
+    let store = RedisStore::connect(
+        &url,
+        &format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        Some(read("ca.crt")),
+    )
+    .await
+    .expect("TLS with the right CA");
+    store.ping().await.unwrap();
+
+    let ca_file = dir.path().join("ca.crt").display().to_string();
+    let app = spawn_app_with(Backend::PostgresRedis, move |s| {
+        s.redis_url = Secret::new(url);
+        s.redis_tls_ca_file = ca_file;
+    })
+    .await;
+    sign_in_and_use_tokens(&app).await;
 }

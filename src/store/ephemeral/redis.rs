@@ -60,12 +60,23 @@ impl RedisStore {
     /// Connects once (failing if Redis does not answer); the connection
     /// reconnects by itself afterwards, and follows the primary when Sentinels
     /// move it.
-    pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
+    /// `tls_ca`: for a `rediss://` server, the PEM of the only CA to trust
+    /// (`None`: the system's roots).
+    pub async fn connect(url: &str, prefix: &str, tls_ca: Option<Vec<u8>>) -> Result<RedisStore, StoreError> {
         let topology = RedisTopology::parse(url)
             .map_err(|e| RedisError::from((ErrorKind::InvalidClientConfig, "invalid redis_url", e.to_string())))?;
         let connection = match topology {
             RedisTopology::Single(url) => {
-                let client = redis::Client::open(url)?;
+                let client = match tls_ca {
+                    Some(root_cert) => redis::Client::build_with_tls(
+                        url,
+                        redis::TlsCertificates {
+                            client_tls: None,
+                            root_cert: Some(root_cert),
+                        },
+                    )?,
+                    None => redis::Client::open(url)?,
+                };
                 Backend::Single(ConnectionManager::new_with_config(client, manager_config()).await?)
             }
             RedisTopology::Cluster(nodes) => Backend::Cluster(
