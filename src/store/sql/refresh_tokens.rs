@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -71,6 +73,17 @@ const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens SET consume
      issued_at, expires_at, family_expires_at, parent_hash) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash FROM parent";
 
+static FIND: LazyLock<String> = LazyLock::new(|| format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1"));
+
+/// A LEFT JOIN: a token whose account was deleted is found, unusable. (No
+/// column of `refresh_tokens` has a name that `users` also has.)
+static FIND_WITH_HOLDER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, (u.id IS NOT NULL AND NOT u.disabled) AS holder_active \
+         FROM refresh_tokens LEFT JOIN users u ON u.id = refresh_tokens.user_id WHERE token_hash = $1"
+    )
+});
+
 const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, issued_at, \
      expires_at, family_expires_at, consumed_at, revoked_at";
 
@@ -102,7 +115,7 @@ impl RefreshTokenRepository for SqlStore {
 
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError> {
         let row: Option<Row> = on_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1")))
+            sqlx::query_as(sqlx::AssertSqlSafe(FIND.as_str()))
                 .bind(token_hash)
                 .fetch_optional(pool)
                 .await
@@ -114,18 +127,8 @@ impl RefreshTokenRepository for SqlStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<(RefreshToken, bool)>, StoreError> {
-        // A LEFT JOIN: a token whose account was deleted is found, unusable.
-        let sql = format!(
-            "SELECT {}, (u.id IS NOT NULL AND NOT u.disabled) AS holder_active \
-             FROM refresh_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         let row: Option<HolderRow> = on_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            sqlx::query_as(sqlx::AssertSqlSafe(FIND_WITH_HOLDER.as_str()))
                 .bind(token_hash)
                 .fetch_optional(pool)
                 .await
