@@ -26,29 +26,21 @@
 //! may fail after that: sessions, codes and refresh tokens made before the
 //! outage must still work.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use reqwest::redirect::Policy;
-use sha2::Digest;
+use support::{REDIRECT_URI, free_port, pkce, resident_bytes};
 use tokio::net::{TcpListener, TcpStream};
 
 const NODES: usize = 3;
 const CONCURRENCY: usize = 8;
 const PASSWORD: &str = "bench-password-0123456789";
-const REDIRECT_URI: &str = "http://127.0.0.1/cb";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// What every node shares.
 struct Cluster {
@@ -61,7 +53,7 @@ struct Cluster {
 
 impl Cluster {
     fn command(&self, listen_port: u16) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+        let mut command = support::sesame_command();
         command
             .current_dir(&self.dir)
             .env("SESAME_DATABASE_URL", &self.database_url)
@@ -70,33 +62,13 @@ impl Cluster {
             .env("SESAME_KEYS_DIR", self.dir.join("keys"))
             .env("SESAME_ISSUER", &self.issuer)
             .env("SESAME_LISTEN", format!("127.0.0.1:{listen_port}"))
-            .env("SESAME_HTTP__WORKERS", "1")
             // Longer than the balancer's health check takes to notice.
-            .env("SESAME_HTTP__SHUTDOWN_DRAIN_SECS", "2")
-            .env("SESAME_RATE_LIMITS__TOKEN_PER_CLIENT_PER_MINUTE", "0")
-            .env("SESAME_RATE_LIMITS__TOKEN_PER_ADDRESS_PER_MINUTE", "0")
-            .env("SESAME_RATE_LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "0")
-            .env("SESAME_LOGIN__THROTTLE_FREE_ATTEMPTS", "1000000")
-            .env("RUST_LOG", "warn");
+            .env("SESAME_HTTP__SHUTDOWN_DRAIN_SECS", "2");
         command
     }
 
     fn cli(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-        use std::io::Write;
-        let mut child = self
-            .command(0)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "sesame {args:?} failed");
-        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+        support::run_cli(self.command(0), args, stdin)
     }
 
     fn start_node(&self, port: u16) -> Child {
@@ -174,12 +146,6 @@ fn browser() -> reqwest::Client {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap()
-}
-
-fn pkce() -> (String, String) {
-    let verifier: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
 }
 
 struct Bench {
@@ -349,13 +315,7 @@ impl Drop for OwnRedis {
 }
 
 fn resident_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+    resident_bytes(pid) as f64 / 1_048_576.0
 }
 
 #[tokio::main]

@@ -20,18 +20,18 @@
 //! PostgreSQL and Redis of the test suite instead of its embedded defaults;
 //! `BENCH_SCENARIOS=ac` runs only the scenarios listed).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use reqwest::redirect::Policy;
-use sha2::Digest;
+use support::{REDIRECT_URI, free_port, pkce, resident_bytes};
 
 const RUN_FOR: Duration = Duration::from_secs(5);
 const CONCURRENCY: usize = 8;
-const REDIRECT_URI: &str = "http://127.0.0.1/cb";
 const PASSWORD: &str = "bench password 123";
 
 /// A server under test: its process and how to talk to it.
@@ -61,14 +61,6 @@ fn cpu_time(pid: u32) -> Duration {
     let fields: Vec<&str> = after.split(' ').collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_secs_f64(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_until_up(issuer: &str) {
@@ -149,7 +141,7 @@ impl Storage {
 static STORAGE: std::sync::OnceLock<Storage> = std::sync::OnceLock::new();
 
 fn sesame_command(dir: &Path, port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+    let mut command = support::sesame_command();
     match STORAGE.get().unwrap_or(&Storage::Embedded) {
         Storage::Embedded => {
             command.env(
@@ -171,36 +163,12 @@ fn sesame_command(dir: &Path, port: u16) -> Command {
         .current_dir(dir)
         .env("SESAME_KEYS_DIR", dir.join("keys"))
         .env("SESAME_ISSUER", format!("http://127.0.0.1:{port}"))
-        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SESAME_HTTP__WORKERS", "1")
-        .env("SESAME_RATE_LIMITS__TOKEN_PER_CLIENT_PER_MINUTE", "0")
-        .env("SESAME_RATE_LIMITS__TOKEN_PER_ADDRESS_PER_MINUTE", "0")
-        .env("SESAME_RATE_LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "0")
-        .env("SESAME_LOGIN__THROTTLE_FREE_ATTEMPTS", "1000000")
-        // Per-request access logs off for both servers (the peer logs none).
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        );
+        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"));
     command
 }
 
 fn sesame_cli(dir: &Path, port: u16, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-    use std::io::Write;
-    let mut child = sesame_command(dir, port)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "sesame {args:?} failed");
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    support::run_cli(sesame_command(dir, port), args, stdin)
 }
 
 async fn start_sesame(dir: &Path, extra_env: &[(&str, &str)]) -> Server {
@@ -343,12 +311,6 @@ fn location(response: &reqwest::Response, base: &str) -> String {
     } else {
         location.to_string()
     }
-}
-
-fn pkce() -> (String, String) {
-    let verifier: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
 }
 
 /// A browser with a session at the server.
@@ -658,16 +620,6 @@ async fn redeem(info: &ServerInfo, http: &reqwest::Client, code: &str, verifier:
         response.status()
     );
     response.json().await.unwrap()
-}
-
-fn resident_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1024
 }
 
 /// `BENCH_SOAK_SECS=N`: SSO code flows and client_credentials against Sesame
