@@ -4,7 +4,7 @@
 //! HTTP client's own resolver, so a name cannot pass the check and then
 //! resolve elsewhere.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +29,15 @@ impl AddressPolicy {
     /// `Err` with the reason when Sesame must not call `ip`.
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => match classify_v6(v6) {
+                V6Kind::Embeds(v4) => IpAddr::V4(v4),
+                V6Kind::Reserved => {
+                    return Err(format!(
+                        "{v6} is a reserved address, which outbound calls may not reach"
+                    ));
+                }
+                V6Kind::Plain => IpAddr::V6(v6),
+            },
             v4 => v4,
         };
         let refuse = |kind: &str| Err(format!("{ip} is a {kind} address, which outbound calls may not reach"));
@@ -45,21 +53,25 @@ impl AddressPolicy {
         }
         let internal = match ip {
             IpAddr::V4(v4) => {
-                let [a, b, ..] = v4.octets();
+                let [a, b, c, _] = v4.octets();
                 v4.is_private()
                     || v4.is_link_local()
                     || v4.is_broadcast()
                     || v4.is_documentation()
                     || a == 0
                     || (a == 100 && (64..128).contains(&b)) // shared address space, RFC 6598
+                    || (a == 192 && b == 0 && c == 0) // IETF protocol assignments, RFC 6890
+                    || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast, RFC 7526
                     || (a == 198 && (b == 18 || b == 19)) // benchmarking, RFC 2544
                     || a >= 240
             }
             IpAddr::V6(v6) => {
-                let first = v6.segments()[0];
+                let [first, second, third, ..] = v6.segments();
                 (first & 0xfe00) == 0xfc00 // unique local, RFC 4193
                     || (first & 0xffc0) == 0xfe80 // link-local
-                    || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
+                    || (first & 0xffc0) == 0xfec0 // site-local (deprecated, RFC 3879, still routed inside some networks)
+                    || (first == 0x2001 && second == 0x0db8) // documentation
+                    || (first == 0x0064 && second == 0xff9b && third == 0x0001) // local-use NAT64, RFC 8215
             }
         };
         if internal && !self.allow_private {
@@ -81,6 +93,38 @@ impl AddressPolicy {
             None => Err(format!("{url}: no host")),
         }
     }
+}
+
+/// How an IPv6 address is judged: some carry an IPv4 address that is what
+/// the packet really reaches, and is judged instead.
+enum V6Kind {
+    Plain,
+    Embeds(Ipv4Addr),
+    Reserved,
+}
+
+fn classify_v6(v6: Ipv6Addr) -> V6Kind {
+    let s = v6.segments();
+    let embedded = |high: u16, low: u16| Ipv4Addr::from(((high as u32) << 16) | low as u32);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return V6Kind::Embeds(v4); // ::ffff:a.b.c.d
+    }
+    if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+        return V6Kind::Reserved; // IPv4-compatible ::a.b.c.d, deprecated by RFC 4291
+    }
+    if s[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        return V6Kind::Embeds(embedded(s[6], s[7])); // NAT64 well-known prefix, RFC 6052
+    }
+    if s[0] == 0x2002 {
+        return V6Kind::Embeds(embedded(s[1], s[2])); // 6to4, RFC 3056
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        return V6Kind::Reserved; // Teredo, RFC 4380: tunnels to an address it hides
+    }
+    if s[..4] == [0x0100, 0, 0, 0] {
+        return V6Kind::Reserved; // discard-only, RFC 6666
+    }
+    V6Kind::Plain
 }
 
 /// Resolves names and keeps only the addresses the policy allows.
@@ -151,11 +195,25 @@ mod tests {
             "0.0.0.0",
             "100.64.0.1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "fec0::1",
+            "2002:7f00:1::1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "100::1",
+            "192.0.0.8",
         ] {
             assert!(STRICT.check(internal.parse().unwrap()).is_err(), "{internal}");
         }
         assert!(STRICT.check("93.184.216.34".parse().unwrap()).is_ok());
         assert!(STRICT.check("2606:4700::1111".parse().unwrap()).is_ok());
+        // NAT64 and 6to4 reach the public IPv4 address they carry.
+        assert!(STRICT.check("64:ff9b::5db8:d822".parse().unwrap()).is_ok());
+        assert!(STRICT.check("2002:5db8:d822::1".parse().unwrap()).is_ok());
         let dev = AddressPolicy {
             allow_loopback: true,
             allow_private: false,
