@@ -295,6 +295,9 @@ fn optional_web_uri(
     if input.len() > MAX_URI_LEN {
         return Err(invalid(field, format!("a URI has at most {MAX_URI_LEN} characters")));
     }
+    if input.chars().any(char::is_control) {
+        return Err(invalid(field, format!("{input:?} contains control characters")));
+    }
     let url = url::Url::parse(input).map_err(|e| invalid(field, format!("{input:?} is not an absolute URI: {e}")))?;
     if url.fragment().is_some() || input.contains('#') {
         return Err(invalid(field, format!("{input:?} must not contain a fragment")));

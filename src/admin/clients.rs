@@ -5,7 +5,7 @@
 use super::AdminError;
 use super::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::crypto;
-use crate::domain::{AuditEvent, AuthMethod, Client, ClientType, PreviousSecret, Scopes};
+use crate::domain::{AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes};
 use crate::oidc::discovery::SUPPORTED_SCOPES;
 use crate::services::Services;
 
@@ -70,7 +70,7 @@ fn apply(client: &mut Client, valid: ValidMetadata) {
 pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result<CreatedClient, AdminError> {
     let valid = validate(services.settings.registration.http_uris, &new)?;
     let client_id = match new.client_id {
-        Some(id) if valid_client_id(&id) => id,
+        Some(id) if ClientId::parse(&id).is_ok() => id,
         Some(id) => {
             return Err(AdminError::Invalid(format!(
                 "client id {id:?} must be 1 to 128 characters of letters, digits and . _ - :"
@@ -192,13 +192,6 @@ pub fn metadata_of(client: &Client) -> NewClient {
         info: client.info.clone(),
         owner_id: client.owner_id,
     }
-}
-
-fn valid_client_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
 }
 
 /// A new secret for a client that has one, shown once. The old one keeps

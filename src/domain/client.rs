@@ -199,6 +199,11 @@ pub struct RedirectUri(String);
 
 impl RedirectUri {
     pub fn parse(input: &str) -> Result<RedirectUri, String> {
+        // RFC 3986 has no raw control characters; a parser would quietly
+        // drop or encode them, and the stored text would differ from the URL.
+        if input.chars().any(char::is_control) {
+            return Err(format!("{input:?} contains control characters"));
+        }
         let url = url::Url::parse(input).map_err(|e| format!("{input:?} is not an absolute URI: {e}"))?;
         if url.fragment().is_some() || input.contains('#') {
             return Err(format!("{input:?} must not contain a fragment"));
@@ -245,6 +250,8 @@ mod tests {
         assert!(RedirectUri::parse("/relative").is_err());
         assert!(RedirectUri::parse("https://app.example/cb#x").is_err());
         assert!(RedirectUri::parse("javascript:alert(1)").is_err());
+        assert!(RedirectUri::parse("https://app.example/cb\0").is_err());
+        assert!(RedirectUri::parse("https://app.example/c\tb").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod audit;
 mod client;
+mod client_id;
 mod logout;
 mod pkce;
 mod refresh_token;
@@ -15,6 +16,7 @@ pub use audit::AuditEvent;
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, is_loopback_ip_host,
 };
+pub use client_id::{ClientId, InvalidClientId};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use refresh_token::RefreshToken;

@@ -11,7 +11,7 @@ use super::login::server_error_page;
 use super::views::{ClientFormPage, ClientRow, CredentialsPage, DeveloperPage, render};
 use super::{csrf, flow, respond};
 use crate::admin::{self, AdminError, NewClient, Via};
-use crate::domain::{Client, Role, User};
+use crate::domain::{Client, ClientId, Role, User};
 use crate::oidc::params::Params;
 use crate::services::Services;
 
@@ -50,9 +50,12 @@ async fn developer(req: &HttpRequest, services: &Services) -> Result<User, HttpR
 /// The client, when this developer may manage it; others' clients do not
 /// exist as far as they can tell.
 async fn managed_client(services: &Services, user: &User, client_id: &str) -> Result<Client, HttpResponse> {
+    let Ok(client_id) = ClientId::parse(client_id) else {
+        return Err(not_found());
+    };
     let client = services
         .clients
-        .find_client(client_id)
+        .find_client(client_id.as_str())
         .await
         .map_err(|e| server_error_page(&e))?;
     match client {

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::{Client, RedirectUri};
+use crate::domain::{Client, ClientId, RedirectUri};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -83,14 +83,12 @@ pub async fn validate(services: &Services, params: &Params) -> Result<LogoutRequ
         (None, Some(hint)) if hint.audiences.len() == 1 => Some(hint.audiences[0].clone()),
         (None, _) => None,
     };
+    let unknown = || invalid("the application (client_id) is not registered here");
     let client = match client_id {
-        Some(id) => Some(
-            services
-                .clients
-                .find_client(&id)
-                .await?
-                .ok_or_else(|| invalid("the application (client_id) is not registered here"))?,
-        ),
+        Some(id) => {
+            let id = ClientId::parse(&id).map_err(|_| unknown())?;
+            Some(services.clients.find_client(id.as_str()).await?.ok_or_else(unknown)?)
+        }
         None => None,
     };
     // §3: the OP MUST NOT redirect to a post_logout_redirect_uri that is not

@@ -7,6 +7,7 @@ mod developer;
 mod discovery;
 pub mod ephemeral_contract;
 mod flow;
+mod hostile_input;
 mod keys;
 mod login;
 mod logout;

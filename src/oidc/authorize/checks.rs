@@ -1,7 +1,7 @@
 //! One function per check of an authorization request.
 
 use super::{Prompt, ResponseMode, ResponseTarget};
-use crate::domain::{Client, ClientType, CodeChallenge, Scopes};
+use crate::domain::{Client, ClientId, ClientType, CodeChallenge, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -14,12 +14,13 @@ pub(super) async fn known_client(services: &Services, params: &Params) -> Result
     if params.is_repeated("client_id") {
         return Err(ProtocolError::invalid_request("client_id is included more than once"));
     }
-    let client_id = params.require("client_id")?;
+    let unknown = || ProtocolError::invalid_request("the application (client_id) is not registered here");
+    let client_id = ClientId::parse(params.require("client_id")?).map_err(|_| unknown())?;
     services
         .clients
-        .find_client(client_id)
+        .find_client(client_id.as_str())
         .await?
-        .ok_or_else(|| ProtocolError::invalid_request("the application (client_id) is not registered here"))
+        .ok_or_else(unknown)
 }
 
 /// OIDC Core 3.1.2.1: redirect_uri is REQUIRED and MUST exactly match one of

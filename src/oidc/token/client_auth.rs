@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::crypto;
-use crate::domain::{AuthMethod, Client};
+use crate::domain::{AuthMethod, Client, ClientId};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -132,7 +132,10 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
 /// The registered client, if the credentials prove it. The secret is compared
 /// by digest in constant time; an unknown client costs the same comparison.
 pub async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<Client, ProtocolError> {
-    let client = services.clients.find_client(credentials.client_id()).await?;
+    let client = match ClientId::parse(credentials.client_id()) {
+        Ok(id) => services.clients.find_client(id.as_str()).await?,
+        Err(_) => None,
+    };
     // Compare against a stand-in when there is no stored secret, so that an
     // unknown client takes as long as a wrong secret.
     let stand_in = crypto::digest("no stored secret");

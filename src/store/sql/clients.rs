@@ -4,7 +4,7 @@ use super::{SqlStore, conflict_as, on_pool};
 use uuid::Uuid;
 
 use crate::domain::{
-    Alg, ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, Scopes,
+    Alg, ApplicationType, AuthMethod, Client, ClientId, ClientInfo, ClientType, PreviousSecret, RedirectUri, Scopes,
 };
 use crate::store::{ClientRepository, StoreError};
 
@@ -239,6 +239,9 @@ impl ClientRepository for SqlStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        if ClientId::parse(client_id).is_err() {
+            return Ok(false);
+        }
         let affected = on_pool!(self, pool => sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(client_id)
             .execute(pool)
@@ -248,6 +251,11 @@ impl ClientRepository for SqlStore {
     }
 
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        // Callers parse ids at the edge; this keeps any text that cannot be an
+        // id (a NUL byte breaks PostgreSQL text) from reaching the database.
+        if ClientId::parse(client_id).is_err() {
+            return Ok(None);
+        }
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1")))
             .bind(client_id)
