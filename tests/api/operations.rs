@@ -437,3 +437,24 @@ async fn losing_the_database_costs_availability_and_nothing_else() {
         "the refresh token survived the outage unconsumed"
     );
 }
+
+/// The SQLite file holds password hashes and encrypted keys: created for its
+/// owner only, in a folder only its owner can list.
+#[tokio::test]
+async fn the_sqlite_file_and_its_folder_are_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("sesame.db");
+    let store = sesame::store::sql::SqlStore::connect(&format!("sqlite://{}", path.display()), 1)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    let wal = path.with_extension("db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+    store.close().await;
+}

@@ -51,11 +51,7 @@ impl SqlStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            if let Some(folder) = options.get_filename().parent()
-                && !folder.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(folder).map_err(|e| StoreError::Sql(sqlx::Error::Io(e)))?;
-            }
+            create_private_file(options.get_filename()).map_err(|e| StoreError::Sql(sqlx::Error::Io(e)))?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -88,6 +84,29 @@ impl SqlStore {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// Creates a missing SQLite file readable by its owner only (0600), in a
+/// folder likewise created 0700: it holds password hashes and encrypted
+/// keys. SQLite gives its `-wal` and `-shm` files the database file's mode.
+/// Existing files and folders keep the mode the operator gave them.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") || path.exists() {
+        return Ok(());
+    }
+    if let Some(folder) = path.parent()
+        && !folder.as_os_str().is_empty()
+        && !folder.exists()
+    {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(folder)?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
 }
 
 #[async_trait]
