@@ -176,6 +176,30 @@ async fn id_token_hint_selects_its_user(backend: Backend) {
         .authorize(&request(&client, &[("id_token_hint", "not.a.jwt")]))
         .await;
     assert_eq!(redirect_params(&forged)["error"], "invalid_request");
+
+    // The hint names carol, but bob signs in on the login page: the app hears
+    // login_required, not a code for bob.
+    let someone_else = sign_in(&app, &client, "bob", &[("id_token_hint", &carol_hint)]).await;
+    let params = redirect_params(&someone_else);
+    assert_eq!(params["error"], "login_required", "{params:?}");
+    assert!(!params.contains_key("code"));
+}
+
+async fn max_age_zero_always_signs_in_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    sign_in(&app, &client, "alice", &[]).await;
+    // Even within the second of the sign-in (OIDC Core: max_age=0 is prompt=login).
+    let again = app.authorize(&request(&client, &[("max_age", "0")])).await;
+    assert!(is_login_page(&again));
+    let (req, csrf) = app.open_login(again).await;
+    let back = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
+    assert!(id_token_of(&app, &client, &back).await.contains_key("auth_time"));
+    let none = app
+        .authorize(&request(&client, &[("max_age", "0"), ("prompt", "none")]))
+        .await;
+    assert_eq!(redirect_params(&none)["error"], "login_required");
 }
 
 async fn select_account_offers_every_account_on_the_browser(backend: Backend) {
@@ -349,6 +373,7 @@ crate::on_both_backends!(
     prompt_none_answers_from_the_session_and_never_shows_ui,
     prompt_login_reauthenticates_even_with_a_session,
     max_age_requires_a_recent_authentication,
+    max_age_zero_always_signs_in_again,
     id_token_hint_selects_its_user,
     select_account_offers_every_account_on_the_browser,
     third_party_apps_ask_for_consent_once,

@@ -47,12 +47,22 @@ pub fn choose(request: &AuthorizationRequest, accounts: &[Account], now: i64, st
     let prompt = request.prompt;
     let matches_hint = |a: &Account| request.id_token_hint_subject.is_none_or(|sub| sub == a.user_id);
     let candidate = match stage {
-        // The account just signed in to, or consented with, is the answer.
-        Stage::Authenticated | Stage::Consented => return Choice::Use(0),
+        // OIDC Core 3.1.2.1: when the person the hint names is not the one
+        // who signed in, the answer is an error, never a code for someone else.
+        Stage::Authenticated => {
+            return match accounts.first() {
+                Some(account) if matches_hint(account) => Choice::Use(0),
+                _ => Choice::Fail(login_required()),
+            };
+        }
+        // The account just consented with is the answer.
+        Stage::Consented => return Choice::Use(0),
         Stage::Selected => accounts.first().filter(|a| matches_hint(a)).map(|_| 0),
         Stage::Start => {
-            // prompt=login: re-authenticate even with a session.
-            if prompt.login {
+            // prompt=login re-authenticates even with a session; so does
+            // max_age=0, which no earlier authentication can satisfy (OIDC
+            // Core 3.1.2.1: "equivalent to prompt=login").
+            if prompt.login || (request.max_age == Some(0) && !prompt.none) {
                 return Choice::Login;
             }
             if prompt.select_account && !accounts.is_empty() {
@@ -71,7 +81,7 @@ pub fn choose(request: &AuthorizationRequest, accounts: &[Account], now: i64, st
     };
     // max_age: re-authenticate when the last authentication is older.
     if let Some(max_age) = request.max_age
-        && accounts[index].auth_time.saturating_add(max_age as i64) < now
+        && (max_age == 0 || accounts[index].auth_time.saturating_add(max_age as i64) < now)
     {
         return if no_ui_allowed {
             Choice::Fail(login_required())
@@ -158,6 +168,37 @@ mod tests {
         assert_eq!(
             choose(&max_age, &[account(1, NOW - 1)], NOW, Stage::Start),
             Choice::Login
+        );
+        // Even a session authenticated this very second.
+        assert_eq!(choose(&max_age, &[account(1, NOW)], NOW, Stage::Start), Choice::Login);
+        assert_eq!(
+            choose(&max_age, &[account(1, NOW)], NOW, Stage::Authenticated),
+            Choice::Use(0)
+        );
+        let silent = request(
+            Prompt {
+                none: true,
+                ..Prompt::default()
+            },
+            Some(0),
+            None,
+        );
+        assert!(matches!(
+            choose(&silent, &[account(1, NOW)], NOW, Stage::Start),
+            Choice::Fail(e) if e.code == ErrorCode::LoginRequired
+        ));
+    }
+
+    #[test]
+    fn signing_in_as_someone_other_than_the_hint_is_an_error() {
+        let r = request(Prompt::default(), None, Some(Uuid::from_u128(2)));
+        assert!(matches!(
+            choose(&r, &[account(1, NOW)], NOW, Stage::Authenticated),
+            Choice::Fail(e) if e.code == ErrorCode::LoginRequired
+        ));
+        assert_eq!(
+            choose(&r, &[account(2, NOW)], NOW, Stage::Authenticated),
+            Choice::Use(0)
         );
     }
 
