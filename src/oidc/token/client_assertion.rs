@@ -61,18 +61,13 @@ pub async fn verify(services: &Services, client: &Client, assertion: &str) -> Re
     if payload.issuer() != Some(id) || payload.subject() != Some(id) {
         return Err("iss and sub must both be the client_id".into());
     }
-    let issuer = &services.settings.issuer;
-    let audiences = [
-        issuer.clone(),
-        format!("{issuer}/token"),
-        format!("{issuer}/revoke"),
-        format!("{issuer}/introspect"),
-    ];
-    if !payload
-        .audience()
-        .is_some_and(|aud| aud.iter().any(|a| audiences.iter().any(|ours| ours == a)))
-    {
-        return Err("aud must be this server's issuer or endpoint".into());
+    // draft-ietf-oauth-rfc7523bis (the 2025 audience-injection attack): the
+    // server MUST reject an assertion that does not carry its issuer
+    // identifier as its sole audience. A token endpoint URL is no longer
+    // accepted: a malicious server could have asked the client to sign for
+    // a URL that is also ours.
+    if !sole_audience_is(&payload, &services.settings.issuer) {
+        return Err("aud must be this server's issuer identifier, alone".into());
     }
     let now = services.clock.now();
     let exp = payload
@@ -94,6 +89,15 @@ pub async fn verify(services: &Services, client: &Client, assertion: &str) -> Re
         return Err("the assertion's jti was already used".into());
     }
     Ok(())
+}
+
+fn sole_audience_is(payload: &josekit::jwt::JwtPayload, issuer: &str) -> bool {
+    match payload.claim("aud") {
+        Some(serde_json::Value::String(aud)) => aud == issuer,
+        // Clients are to send a string; a one-element array means the same.
+        Some(serde_json::Value::Array(auds)) => auds.len() == 1 && auds[0].as_str() == Some(issuer),
+        _ => false,
+    }
 }
 
 async fn client_keys(services: &Services, client: &Client) -> Result<JwkSet, String> {
