@@ -595,6 +595,18 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
     );
 }
 
+async fn a_code_issued_before_its_session_ended_is_refused(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let (code, verifier) = app.get_code(&client, "alice").await;
+    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    assert_eq!(refused["error"], "invalid_grant", "{refused}");
+    assert_eq!(
+        refused["error_description"],
+        "the session this code was issued in has ended"
+    );
+}
+
 /// Accounts are cached per process; a change made where the cache's version
 /// mark cannot be replaced (the CLI beside a server without Redis, here a
 /// write straight to SQL) is seen within `MAX_AGE_SECS`.
@@ -617,6 +629,7 @@ async fn an_account_disabled_behind_the_cache_is_seen_within_its_age(backend: Ba
 crate::on_both_backends!(
     an_account_disabled_behind_the_cache_is_seen_within_its_age,
     a_code_issued_before_the_account_was_disabled_is_refused,
+    a_code_issued_before_its_session_ended_is_refused,
     concurrent_rotations_of_one_token_store_one_successor,
     revoking_a_family_reaches_tokens_from_the_previous_lifetime_window,
     refresh_rotates_and_keeps_the_original_authentication,

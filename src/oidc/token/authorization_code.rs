@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::issue::{self, UserGrant, new_refresh_token};
 use crate::oidc::{access_token, code};
 use crate::services::Services;
+use crate::session;
 
 #[derive(Debug)]
 pub struct CodeRequest {
@@ -131,6 +132,15 @@ pub(super) async fn redeem(
     let user = services.users.find_user(grant.user_id).await?;
     if user.is_none_or(|u| u.disabled) {
         return Err(ProtocolError::invalid_grant("the user is no longer active"));
+    }
+    // A code outliving its session would give the app an ID token for a
+    // `sid` already logged out (and told so by back-channel logout); it is
+    // refused, offline_access included: the person signed out before the
+    // app finished signing them in.
+    if !session::is_live(services, &grant.session).await? {
+        return Err(ProtocolError::invalid_grant(
+            "the session this code was issued in has ended",
+        ));
     }
 
     let offline = grant.scopes.contains("offline_access");
