@@ -254,9 +254,16 @@ async fn signed_in(
     let (cookie_id, live) = session::start(services, user_id, origin).await?;
     let mut accounts = flow::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;
-    // The person's previous session on this browser ends: its id is dead.
+    // The person's previous session on this browser ends (its id is dead),
+    // and so does the oldest account when the browser holds too many: like
+    // any end of a session, their apps are told.
     for old in accounts.add_first(cookie_id, live.clone(), max) {
-        session::end(services, &old, "replaced by a new sign-in").await?;
+        let reason = if old.session.user_id == user_id {
+            "replaced by a new sign-in"
+        } else {
+            "pushed out by another account on the browser"
+        };
+        crate::oidc::logout_fanout::end_session(services, &old, reason).await?;
     }
     let event = AuditEvent::new("login_succeeded", services.clock.now())
         .user(user_id)

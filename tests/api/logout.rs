@@ -452,7 +452,80 @@ async fn disabling_a_user_signs_them_out_everywhere(backend: Backend) {
     assert_eq!(refused.status(), 401, "a disabled account cannot sign in");
 }
 
+/// The end of a session by a new sign-in, or by too many accounts on one
+/// browser, is an end like any other: the apps of the session are told.
+async fn sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_apps(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        manual_delivery(s);
+        s.session.max_accounts_per_browser = 2;
+    })
+    .await;
+    let rp = RelyingApp::start();
+    let client = register(&app, "App A", Some(rp.backchannel_uri()), None).await;
+    for name in ["alice", "bob", "carol"] {
+        app.add_user(name).await;
+    }
+    let (first_token, _) = sign_in(&app, &client).await;
+    let first_sid = sid_of(&app, &first_token);
+
+    // alice signs in again on the same browser: her old session ends.
+    let again = app
+        .login_through(
+            &[
+                ("client_id", client.client_id.as_str()),
+                ("redirect_uri", client.redirect_uri.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("prompt", "login"),
+            ],
+            "alice",
+        )
+        .await;
+    assert!(redirect_params(&again).contains_key("code"));
+    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 1);
+    let claims = verify_logout_token(&app, &rp.tokens()[0], &client.client_id).await;
+    assert_eq!(claims["sid"], first_sid.as_str());
+
+    // alice's new session joins the app; bob, then carol sign in on the same
+    // browser: with room for two accounts, alice's session is pushed out.
+    let alice_code = redirect_params(&again)["code"].clone();
+    let tokens: Value = app
+        .token(
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &alice_code),
+                ("redirect_uri", &client.redirect_uri),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let alice_sid = sid_of(&app, tokens["id_token"].as_str().unwrap());
+    for name in ["bob", "carol"] {
+        let params = [
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "login"),
+        ];
+        app.login_through(&params, name).await;
+    }
+    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 1);
+    let tokens = rp.tokens();
+    assert_eq!(tokens.len(), 2);
+    let claims = verify_logout_token(&app, &tokens[1], &client.client_id).await;
+    assert_eq!(
+        claims["sid"],
+        alice_sid.as_str(),
+        "alice's pushed-out session is logged out"
+    );
+}
+
 crate::on_both_backends!(
+    sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_apps,
     logout_from_one_app_reaches_every_app,
     a_logout_without_a_trustworthy_hint_asks_first,
     unregistered_redirects_and_forged_hints_never_redirect,

@@ -88,7 +88,7 @@ async fn end_inactive_sessions(services: &Services, accounts: &mut BrowserAccoun
         }
     }
     for live in inactive {
-        session::end(services, &live, "account no longer active").await?;
+        crate::oidc::logout_fanout::end_session(services, &live, "account no longer active").await?;
         accounts.remove(&live.handle);
     }
     Ok(())
