@@ -142,6 +142,35 @@ impl From<crate::store::StoreError> for ProtocolError {
     }
 }
 
+/// A failure inside Sesame while serving a request: storage (which may come
+/// back by itself) or key material (which will not).
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+}
+
+impl From<InternalError> for ProtocolError {
+    fn from(e: InternalError) -> Self {
+        if e.is_unavailable() {
+            return ProtocolError::unavailable(&e);
+        }
+        ProtocolError::server_error(&e)
+    }
+}
+
+impl Availability for InternalError {
+    fn is_unavailable(&self) -> bool {
+        match self {
+            InternalError::Store(e) => e.is_unavailable(),
+            InternalError::Keys(crate::keys::KeyError::Store(e)) => e.is_unavailable(),
+            InternalError::Keys(_) => false,
+        }
+    }
+}
+
 /// Whether an error means a dependency is unreachable for now (503) rather
 /// than something that will not go away by itself (500).
 pub trait Availability {

@@ -110,6 +110,11 @@ async fn record_gauges(services: &Services) {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: counting logout deliveries failed"),
     }
+    match services.ephemeral.entry_count().await {
+        Ok(Some(entries)) => gauge!("sesame_ephemeral_entries").set(entries as f64),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "metrics: counting ephemeral entries failed"),
+    }
     let now = services.clock.now();
     for key in services.keys.current().describe(now) {
         if key.state == "active" {

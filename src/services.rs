@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, Sealer};
 use crate::store::{
     AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
     RefreshTokenRepository, RegistrationTokenRepository, UserRepository,
@@ -20,6 +20,8 @@ pub struct Services {
     pub audit: Arc<dyn AuditLog>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub keys: Arc<KeyRing>,
+    /// Seals what the browser carries for us (requests in flight, the device cookie).
+    pub sealer: Arc<Sealer>,
     pub key_store: Arc<dyn KeyRepository>,
     pub outbox: Arc<dyn LogoutOutbox>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
@@ -34,6 +36,15 @@ pub struct Services {
 }
 
 impl Services {
+    /// Where authorization requests wait while the person signs in.
+    pub fn parking(&self) -> crate::oidc::authorize::Parking<'_> {
+        crate::oidc::authorize::Parking {
+            sealer: &self.sealer,
+            clock: &*self.clock,
+            ttl_secs: self.settings.authorize.request_ttl_secs,
+        }
+    }
+
     /// Writes an audit event to SQL and to the log. A failure to store it is
     /// logged and does not fail the request it describes.
     pub async fn audit(&self, event: crate::domain::AuditEvent) {

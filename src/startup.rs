@@ -13,7 +13,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http;
 use crate::http::DiscoveryDocument;
-use crate::keys::{KekRing, KeyRing, rotation};
+use crate::keys::{KekRing, KeyRing, Sealer, rotation};
 use crate::services::Services;
 use crate::store::cache::{CachedClients, CachedUsers};
 use crate::store::ephemeral::{MemoryStore, RedisStore};
@@ -51,6 +51,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         consents: sql.clone(),
         audit: sql.clone(),
         ephemeral,
+        sealer: Arc::new(Sealer::new(kek.clone())),
         keys: Arc::new(KeyRing::new(kek)),
         key_store: sql.clone(),
         outbox: sql.clone(),
@@ -131,7 +132,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .wrap(http::security_headers())
                 .wrap(actix_web::middleware::from_fn(crate::observability::observe))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<http::RequestSpan>::new())
                 .configure(http::routes)
         })
         .listen(listener)?

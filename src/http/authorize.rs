@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{flow, respond};
-use crate::error::{ErrorCode, ProtocolError};
+use crate::error::{ErrorCode, InternalError, ProtocolError};
 use crate::oidc::authorize::{self, AuthorizeError, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -32,9 +32,11 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
         }
     };
     let outcome = async {
-        let mut accounts = flow::browser_accounts(req, services).await?;
+        let mut accounts = flow::browser_accounts(req, services)
+            .await
+            .map_err(InternalError::from)?;
         let outcome = authorize::proceed(services, &request, None, &mut accounts, Stage::Start).await?;
-        Ok::<_, crate::store::StoreError>((outcome, accounts))
+        Ok::<_, crate::error::InternalError>((outcome, accounts))
     };
     match outcome.await {
         Ok((outcome, accounts)) => flow::render(services, outcome, &accounts),
@@ -44,16 +46,11 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
 
 pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
-    let parked = match params.get("req") {
-        Some(id) => authorize::take_parked(&services, id).await,
-        None => Ok(None),
-    };
-    match parked {
-        Ok(Some(parked)) => {
+    match params.get("req").and_then(|handle| services.parking().load(handle)) {
+        Some(parked) => {
             let error = ProtocolError::new(ErrorCode::AccessDenied, "the user cancelled the sign-in");
             respond::authorization_error(&parked.request.target, &services.settings.issuer, &error)
         }
-        Ok(None) => super::login::expired_page(),
-        Err(e) => respond::authorize_error_page(&ProtocolError::from(e)),
+        None => super::login::expired_page(),
     }
 }

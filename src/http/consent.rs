@@ -7,7 +7,7 @@ use super::login::{expired_page, server_error_page};
 use super::views::{ConsentPage, scope_description};
 use super::{csrf, flow, respond};
 use crate::domain::{AuditEvent, Scopes};
-use crate::error::{ErrorCode, ProtocolError};
+use crate::error::{ErrorCode, InternalError, ProtocolError};
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -20,10 +20,8 @@ async fn context(
     services: &Services,
     request_id: &str,
 ) -> Result<(ParkedRequest, BrowserAccounts, LiveSession), HttpResponse> {
-    let parked = match authorize::load_parked(services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return Err(expired_page()),
-        Err(e) => return Err(server_error_page(&e)),
+    let Some(parked) = services.parking().load(request_id) else {
+        return Err(expired_page());
     };
     let accounts = flow::browser_accounts(req, services)
         .await
@@ -83,12 +81,15 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     };
     if form.get("decision") != Some("allow") {
         services.audit(event("consent_denied")).await;
-        let _ = authorize::take_parked(&services, request_id).await;
         let error = ProtocolError::new(ErrorCode::AccessDenied, "the user denied the request");
         return respond::authorization_error(&request.target, &services.settings.issuer, &error);
     }
     let result = async {
-        let previous = services.consents.granted_scopes(user_id, &request.client_id).await?;
+        let previous = services
+            .consents
+            .granted_scopes(user_id, &request.client_id)
+            .await
+            .map_err(InternalError::from)?;
         let mut all = previous
             .unwrap_or_default()
             .iter()
@@ -98,7 +99,8 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         services
             .consents
             .grant(user_id, &request.client_id, &Scopes::from_list(all), now)
-            .await?;
+            .await
+            .map_err(InternalError::from)?;
         services
             .audit(event("consent_granted").detail(request.scopes.to_string()))
             .await;

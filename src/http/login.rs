@@ -11,7 +11,7 @@ use crate::auth::password;
 use crate::auth::rate_limit;
 use crate::auth::throttle::LoginThrottle;
 use crate::domain::{AuditEvent, Username};
-use crate::error::ProtocolError;
+use crate::error::{InternalError, ProtocolError};
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -72,21 +72,18 @@ pub fn server_error_page<E: std::fmt::Display + crate::error::Availability + ?Si
 
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
 /// (no `req`), an error page when it names nothing live.
-async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
+#[allow(clippy::result_large_err)] // the error is the page to answer with
+fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
     if request_id.is_empty() {
         return Ok(None);
     }
-    match authorize::load_parked(services, request_id).await {
-        Ok(Some(parked)) => Ok(Some(parked)),
-        Ok(None) => Err(expired_page()),
-        Err(e) => Err(server_error_page(&e)),
-    }
+    services.parking().load(request_id).map(Some).ok_or_else(expired_page)
 }
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let request_id = params.get("req").unwrap_or("");
-    let parked = match parked_request(&services, request_id).await {
+    let parked = match parked_request(&services, request_id) {
         Ok(parked) => parked,
         Err(page) => return page,
     };
@@ -123,7 +120,7 @@ async fn continue_from_session(
     services: &Services,
     parked: &ParkedRequest,
     request_id: &str,
-) -> Result<Option<HttpResponse>, crate::store::StoreError> {
+) -> Result<Option<HttpResponse>, InternalError> {
     let mut accounts = flow::browser_accounts(req, services).await?;
     if accounts.current().is_none() {
         return Ok(None);
@@ -141,7 +138,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request_id = form.get("req").unwrap_or("");
-    let parked = match parked_request(&services, request_id).await {
+    let parked = match parked_request(&services, request_id) {
         Ok(parked) => parked,
         Err(page) => return page,
     };

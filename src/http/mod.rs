@@ -14,6 +14,7 @@ mod flow;
 mod health;
 mod login;
 mod registration;
+mod request_span;
 mod respond;
 mod revocation;
 mod security;
@@ -25,6 +26,7 @@ mod views;
 use actix_web::web;
 
 pub use discovery::DiscoveryDocument;
+pub use request_span::RequestSpan;
 pub use security::security_headers;
 
 /// The one route table. Routes are tried in order: the protocol endpoints

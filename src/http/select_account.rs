@@ -13,10 +13,8 @@ use crate::services::Services;
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let request_id = params.get("req").unwrap_or("");
-    let parked = match authorize::load_parked(&services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return expired_page(),
-        Err(e) => return server_error_page(&e),
+    let Some(parked) = services.parking().load(request_id) else {
+        return expired_page();
     };
     let accounts = match flow::browser_accounts(&req, &services).await {
         Ok(accounts) => accounts,
@@ -51,13 +49,13 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request_id = form.get("req").unwrap_or("");
-    let parked = match authorize::load_parked(&services, request_id).await {
-        Ok(Some(parked)) => parked,
-        Ok(None) => return expired_page(),
-        Err(e) => return server_error_page(&e),
+    let Some(parked) = services.parking().load(request_id) else {
+        return expired_page();
     };
     let result = async {
-        let mut accounts = flow::browser_accounts(&req, &services).await?;
+        let mut accounts = flow::browser_accounts(&req, &services)
+            .await
+            .map_err(crate::error::InternalError::from)?;
         let chosen = form.get("account").is_some_and(|handle| accounts.promote(handle));
         if !chosen {
             // Signed out meanwhile: show the chooser (or the login page) again.
@@ -71,7 +69,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             Stage::Selected,
         )
         .await?;
-        Ok::<_, crate::store::StoreError>(flow::render(&services, outcome, &accounts))
+        Ok::<_, crate::error::InternalError>(flow::render(&services, outcome, &accounts))
     };
     match result.await {
         Ok(response) => response,

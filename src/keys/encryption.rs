@@ -131,6 +131,38 @@ impl KekRing {
     }
 }
 
+impl KekRing {
+    /// The KEK that new sealed values use.
+    pub(super) fn current_kek(&self) -> &Kek {
+        &self.current
+    }
+
+    pub(super) fn find(&self, id: &str) -> Option<&Kek> {
+        self.all.iter().find(|k| k.id == id)
+    }
+}
+
+impl Kek {
+    /// A 256-bit key for one purpose, derived with HKDF-SHA256 (RFC 5869,
+    /// OpenSSL's implementation): distinct `info` gives independent keys, so
+    /// the KEK itself never encrypts anything but signing keys.
+    pub(super) fn derive(&self, info: &[u8]) -> Result<[u8; 32], KeyError> {
+        use openssl::md::Md;
+        use openssl::pkey::Id;
+        use openssl::pkey_ctx::PkeyCtx;
+        let crypto = |e: openssl::error::ErrorStack| KeyError::Crypto(e.to_string());
+        let mut ctx = PkeyCtx::new_id(Id::HKDF).map_err(crypto)?;
+        ctx.derive_init().map_err(crypto)?;
+        ctx.set_hkdf_md(Md::sha256()).map_err(crypto)?;
+        ctx.set_hkdf_key(&self.key).map_err(crypto)?;
+        ctx.set_hkdf_salt(b"sesame key derivation").map_err(crypto)?;
+        ctx.add_hkdf_info(info).map_err(crypto)?;
+        let mut out = [0u8; 32];
+        ctx.derive(Some(&mut out)).map_err(crypto)?;
+        Ok(out)
+    }
+}
+
 fn create_kek_file(dir: &Path) -> Result<Kek, KeyError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

@@ -8,6 +8,7 @@ mod encryption;
 mod material;
 pub mod rotation;
 pub mod schedule;
+mod sealing;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use self::encryption::KekRing;
 pub use self::material::KeyMaterial;
 use self::schedule::KeyState;
+pub use self::sealing::{Purpose, Sealer};
 pub use crate::domain::Alg;
 use crate::domain::StoredKey;
 

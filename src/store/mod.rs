@@ -100,6 +100,11 @@ pub trait EphemeralStore: Send + Sync + 'static {
     /// Time left before `key` expires; `None` when it does not exist.
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// How many live entries the store holds, where that is cheap to know
+    /// (the in-process store); `None` otherwise (Redis has its own metrics).
+    async fn entry_count(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// People who can sign in.

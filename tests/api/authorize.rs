@@ -208,7 +208,81 @@ async fn valid_request_parks_and_shows_the_login_page(backend: Backend) {
     assert!(location(&response).starts_with("/login?req="));
 }
 
+/// How many entries the test app's ephemeral store holds: the in-process
+/// store says; in Redis, the keys under the test's own prefix.
+async fn stored_entries(app: &TestApp) -> u64 {
+    if let Some(count) = app.services.ephemeral.entry_count().await.unwrap() {
+        return count;
+    }
+    let client = redis::Client::open(crate::helpers::redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let pattern = format!("{}*", app.services.settings.redis_prefix);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(&pattern)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    keys.len() as u64
+}
+
+/// Anonymous authorization requests are sealed into the link to the login
+/// page, not stored: a flood of them, each as large as the byte caps allow,
+/// leaves the store as it was.
+async fn an_authorize_flood_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.add_client(true).await;
+    let challenge = pkce_challenge(&"v".repeat(43));
+    let state = "s".repeat(2048);
+    let nonce = "n".repeat(512);
+    let hint = "h".repeat(512);
+    let mut params = base(&client, &challenge);
+    params = with(params, "state", Some(&state));
+    params.extend([("nonce", nonce.as_str()), ("login_hint", hint.as_str())]);
+    let before = stored_entries(&app).await;
+    let mut login = String::new();
+    for _ in 0..500 {
+        let response = app.api.get(app.url("/authorize")).query(&params).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        login = location(&response);
+    }
+    assert_eq!(
+        stored_entries(&app).await,
+        before,
+        "nothing stored for anonymous requests"
+    );
+    // The largest request still fits the 8 KiB request line proxies allow by default.
+    assert!(login.len() < 7_000, "the login link is {} bytes", login.len());
+    let page = app.browser.get(app.url(&login)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(&hint), "the request travels whole");
+
+    // One byte over a cap is the app's error, not a bigger request.
+    let long_state = "s".repeat(2049);
+    let over = with(base(&client, &challenge), "state", Some(&long_state));
+    let response = app.authorize(&over).await;
+    assert_eq!(redirect_params(&response)["error"], "invalid_request");
+    for (name, len) in [("nonce", 513), ("login_hint", 513)] {
+        let value = "x".repeat(len);
+        let over = with(base(&client, &challenge), name, Some(&value));
+        assert_redirected_error(&app, &over, "invalid_request").await;
+    }
+    // A sealed request that was tampered with, or made up, opens nothing.
+    let handle = login.strip_prefix("/login?req=").unwrap();
+    let mut forged = handle.to_string();
+    forged.replace_range(forged.len() - 4.., "AAAA");
+    for bad in [forged.as_str(), "made-up", "x.1.AAAA"] {
+        let page = app
+            .browser
+            .get(app.url(&format!("/login?req={bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400, "{bad}");
+    }
+}
+
 crate::on_both_backends!(
+    an_authorize_flood_stores_nothing,
     unknown_missing_or_mismatched_client_gets_a_page_not_a_redirect,
     registered_uri_with_query_is_kept_on_redirect,
     bad_requests_from_a_known_client_are_redirected_with_the_spec_error,

@@ -9,6 +9,7 @@ pub mod ephemeral_contract;
 mod flow;
 mod hostile_input;
 mod keys;
+mod logging;
 mod login;
 mod logout;
 mod multinode;

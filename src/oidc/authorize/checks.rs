@@ -6,8 +6,14 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
 use crate::services::Services;
 
-/// Longest `state`, `nonce` or `login_hint` kept.
-const MAX_VALUE_LEN: usize = 2048;
+/// Longest `state` accepted, in bytes: it travels in the sealed request the
+/// pages carry, and back to the app. Room for frameworks that put a signed
+/// blob in it.
+pub(super) const MAX_STATE_BYTES: usize = 2048;
+/// Longest `nonce` accepted, in bytes.
+pub(super) const MAX_NONCE_BYTES: usize = 512;
+/// Longest `login_hint` accepted, in bytes (an email address is at most 254).
+pub(super) const MAX_LOGIN_HINT_BYTES: usize = 512;
 
 /// RFC 6749 §4.1.2.1: a missing or invalid client identifier is not redirected.
 pub(super) async fn known_client(services: &Services, params: &Params) -> Result<Client, ProtocolError> {
@@ -40,7 +46,9 @@ pub(super) fn response_target(client: &Client, params: &Params) -> Result<Respon
         Some("form_post") => ResponseMode::FormPost,
         _ => ResponseMode::Query,
     };
-    let state = params.get("state").map(|s| truncate(s, MAX_VALUE_LEN));
+    // Cut here so that the error for a state too long can still carry one;
+    // `no_request_objects` refuses the request when it was cut.
+    let state = params.get("state").map(|s| truncate(s, MAX_STATE_BYTES));
     let target = ResponseTarget {
         redirect_uri,
         response_mode,
@@ -49,8 +57,13 @@ pub(super) fn response_target(client: &Client, params: &Params) -> Result<Respon
     Ok(target)
 }
 
+/// At most `max` bytes of `value`, cut at a character boundary.
 fn truncate(value: &str, max: usize) -> String {
-    value.chars().take(max).collect()
+    let mut end = value.len().min(max);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_string()
 }
 
 /// Runs after the target is known, so its errors are redirected.
@@ -75,7 +88,7 @@ pub(super) fn no_request_objects(params: &Params) -> Result<(), ProtocolError> {
             "request_uri is not supported",
         ));
     }
-    if params.get("state").is_some_and(|s| s.chars().count() > MAX_VALUE_LEN) {
+    if params.get("state").is_some_and(|s| s.len() > MAX_STATE_BYTES) {
         return Err(ProtocolError::invalid_request("state is too long"));
     }
     Ok(())
@@ -146,12 +159,12 @@ pub(super) fn pkce(client: &Client, params: &Params) -> Result<Option<CodeChalle
         .map_err(ProtocolError::invalid_request)
 }
 
-/// An optional free-text parameter of bounded length.
-pub(super) fn bounded(params: &Params, name: &str) -> Result<Option<String>, ProtocolError> {
+/// An optional free-text parameter of at most `max_bytes`.
+pub(super) fn bounded(params: &Params, name: &str, max_bytes: usize) -> Result<Option<String>, ProtocolError> {
     match params.get(name) {
-        Some(v) if v.chars().count() > MAX_VALUE_LEN => {
-            Err(ProtocolError::invalid_request(format!("{name} is too long")))
-        }
+        Some(v) if v.len() > max_bytes => Err(ProtocolError::invalid_request(format!(
+            "{name} is too long (at most {max_bytes} bytes)"
+        ))),
         v => Ok(v.map(str::to_string)),
     }
 }
@@ -222,6 +235,18 @@ mod tests {
         assert!(prompt(&params("prompt=login%20consent")).unwrap().consent);
         assert!(prompt(&params("prompt=none%20login")).is_err());
         assert!(prompt(&params("prompt=bogus")).is_err());
+    }
+
+    #[test]
+    fn lengths_are_counted_in_bytes() {
+        // 600 two-byte characters: 600 characters, 1,200 bytes.
+        let nonce = "é".repeat(600);
+        let query = format!(
+            "nonce={}",
+            url::form_urlencoded::byte_serialize(nonce.as_bytes()).collect::<String>()
+        );
+        assert!(bounded(&params(&query), "nonce", MAX_NONCE_BYTES).is_err());
+        assert_eq!(truncate("aé", 2), "a", "never inside a character");
     }
 
     #[test]

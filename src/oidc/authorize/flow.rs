@@ -2,8 +2,8 @@
 //! must see first), ask for consent when needed, and issue the code.
 
 use super::policy::{self, Account, Choice, Stage};
-use super::{AuthorizationRequest, ResponseTarget, park};
-use crate::error::{ErrorCode, ProtocolError};
+use super::{AuthorizationRequest, ResponseTarget};
+use crate::error::{ErrorCode, InternalError, ProtocolError};
 use crate::oidc::code::{self, CodeGrant};
 use crate::services::Services;
 use crate::session::{self, BrowserAccounts, LiveSession};
@@ -33,13 +33,13 @@ pub async fn proceed(
     parked_id: Option<&str>,
     accounts: &mut BrowserAccounts,
     stage: Stage,
-) -> Result<Outcome, StoreError> {
-    let interact = |interaction| async move {
+) -> Result<Outcome, InternalError> {
+    let interact = |interaction| {
         let id = match parked_id {
             Some(id) => id.to_string(),
-            None => park(services, request.clone()).await?,
+            None => services.parking().park(request)?,
         };
-        Ok::<_, StoreError>(Outcome::Interact(interaction, id))
+        Ok::<_, InternalError>(Outcome::Interact(interaction, id))
     };
     end_inactive_sessions(services, accounts).await?;
     let summary: Vec<Account> = accounts
@@ -51,13 +51,13 @@ pub async fn proceed(
         .collect();
     let handle = match policy::choose(request, &summary, services.clock.now(), stage) {
         Choice::Use(index) => summary_handle(accounts, index),
-        Choice::Login => return interact(Interaction::Login).await,
-        Choice::Choose => return interact(Interaction::ChooseAccount).await,
+        Choice::Login => return interact(Interaction::Login),
+        Choice::Choose => return interact(Interaction::ChooseAccount),
         Choice::Fail(error) => return Ok(Outcome::Error(request.target.clone(), error)),
     };
     accounts.promote(&handle);
     let Some(mut live) = accounts.current().cloned() else {
-        return interact(Interaction::Login).await;
+        return interact(Interaction::Login);
     };
     if stage != Stage::Consented && needs_consent(services, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
@@ -65,7 +65,7 @@ pub async fn proceed(
             let error = ProtocolError::new(ErrorCode::ConsentRequired, "the user must approve this application");
             return Ok(Outcome::Error(request.target.clone(), error));
         }
-        return interact(Interaction::Consent).await;
+        return interact(Interaction::Consent);
     }
     let code = issue_code(services, request, &mut live).await?;
     Ok(Outcome::Code(request.target.clone(), code))

@@ -12,7 +12,7 @@ pub mod policy;
 use serde::{Deserialize, Serialize};
 
 pub use self::flow::{Interaction, Outcome, issue_code, proceed};
-pub use self::parked::{ParkedRequest, load_parked, park, take_parked};
+pub use self::parked::{ParkedRequest, Parking};
 use crate::domain::{CodeChallenge, RedirectUri, Scopes};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
@@ -89,10 +89,10 @@ pub async fn validate(services: &Services, params: &Params) -> Result<Authorizat
     checks::response_type_is_code(params).map_err(at_client)?;
     let scopes = checks::scopes(&client, params).map_err(at_client)?;
     let code_challenge = checks::pkce(&client, params).map_err(at_client)?;
-    let nonce = checks::bounded(params, "nonce").map_err(at_client)?;
+    let nonce = checks::bounded(params, "nonce", checks::MAX_NONCE_BYTES).map_err(at_client)?;
     let prompt = checks::prompt(params).map_err(at_client)?;
     let max_age = checks::max_age(params).map_err(at_client)?;
-    let login_hint = checks::bounded(params, "login_hint").map_err(at_client)?;
+    let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
     let id_token_hint_subject = checks::id_token_hint(services, params).map_err(at_client)?;
 
     Ok(AuthorizationRequest {

@@ -1,15 +1,18 @@
-//! A validated authorization request waits in the ephemeral store while the
-//! person signs in; the browser carries only an opaque id to it.
-
-use std::time::Duration;
+//! A validated authorization request travels with the browser while the
+//! person signs in, sealed (see [`crate::keys::Sealer`]): the login, chooser
+//! and consent pages carry it as their `req` value. Nothing is stored for a
+//! request until someone acts on it, so a flood of anonymous `/authorize`
+//! requests costs no memory, on one node or many.
 
 use serde::{Deserialize, Serialize};
 
 use super::AuthorizationRequest;
-use crate::crypto;
-use crate::services::Services;
-use crate::store::StoreError;
-use crate::store::ephemeral::{get_json, put_json, take_json};
+use crate::clock::Clock;
+use crate::keys::{KeyError, Purpose, Sealer};
+
+/// Seconds per sealing epoch: each hour's requests are sealed under a key of
+/// their own.
+const EPOCH_SECS: i64 = 3600;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ParkedRequest {
@@ -17,29 +20,42 @@ pub struct ParkedRequest {
     pub expires_at: i64,
 }
 
-fn key(id: &str) -> String {
-    format!("authreq:{}", crypto::digest(id))
+/// Seals and opens parked requests; `ttl_secs` is `authorize.request_ttl_secs`.
+pub struct Parking<'a> {
+    pub sealer: &'a Sealer,
+    pub clock: &'a dyn Clock,
+    pub ttl_secs: u64,
 }
 
-/// Stores the request and returns the id the login page carries.
-pub async fn park(services: &Services, request: AuthorizationRequest) -> Result<String, StoreError> {
-    let id = crypto::random_token();
-    let ttl = services.settings.authorize.request_ttl_secs;
-    let parked = ParkedRequest {
-        request,
-        expires_at: services.clock.now() + ttl as i64,
-    };
-    put_json(&*services.ephemeral, &key(&id), &parked, Duration::from_secs(ttl)).await?;
-    Ok(id)
-}
+impl Parking<'_> {
+    fn epoch(at: i64) -> u64 {
+        at.div_euclid(EPOCH_SECS).max(0) as u64
+    }
 
-pub async fn load_parked(services: &Services, id: &str) -> Result<Option<ParkedRequest>, StoreError> {
-    let parked: Option<ParkedRequest> = get_json(&*services.ephemeral, &key(id)).await?;
-    Ok(parked.filter(|p| p.expires_at > services.clock.now()))
-}
+    /// The value the pages carry for this request.
+    pub fn park(&self, request: &AuthorizationRequest) -> Result<String, KeyError> {
+        let now = self.clock.now();
+        let parked = ParkedRequest {
+            request: request.clone(),
+            expires_at: now.saturating_add(self.ttl_secs as i64),
+        };
+        let plaintext = serde_json::to_vec(&parked).map_err(|e| KeyError::Sign(e.to_string()))?;
+        self.sealer
+            .seal(Purpose::AuthorizationRequest, Self::epoch(now), &plaintext)
+    }
 
-/// Removes the request atomically, so that it completes at most once.
-pub async fn take_parked(services: &Services, id: &str) -> Result<Option<ParkedRequest>, StoreError> {
-    let parked: Option<ParkedRequest> = take_json(&*services.ephemeral, &key(id)).await?;
-    Ok(parked.filter(|p| p.expires_at > services.clock.now()))
+    /// The request `handle` carries, while it has not expired; `None` for
+    /// anything else (expired, altered, made up, sealed under another KEK).
+    pub fn load(&self, handle: &str) -> Option<ParkedRequest> {
+        let now = self.clock.now();
+        // Only epochs a live request can have been sealed in are opened, so a
+        // made-up epoch never costs a key derivation.
+        let oldest = Self::epoch(now - self.ttl_secs as i64 - EPOCH_SECS);
+        let newest = Self::epoch(now) + 1;
+        let (_, plaintext) = self
+            .sealer
+            .open(Purpose::AuthorizationRequest, handle, oldest..=newest)?;
+        let parked: ParkedRequest = serde_json::from_slice(&plaintext).ok()?;
+        (parked.expires_at > now).then_some(parked)
+    }
 }

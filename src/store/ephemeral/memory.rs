@@ -198,6 +198,13 @@ impl EphemeralStore for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    async fn entry_count(&self) -> Result<Option<u64>, StoreError> {
+        Ok(Some(self.with(|inner, now| {
+            inner.entries.retain(|_, e| e.expires_at > now);
+            inner.entries.len() as u64
+        })))
+    }
 }
 
 fn parse_count(bytes: &[u8]) -> u64 {
