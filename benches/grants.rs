@@ -50,9 +50,6 @@ async fn main() {
     settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("bench.db").display()));
     settings.keys_dir = dir.path().join("keys");
     settings.http.workers = 1;
-    // Measure the server, not its rate limits.
-    settings.rate_limits.token_per_client_per_minute = 0;
-    settings.rate_limits.token_per_address_per_minute = 0;
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let created = admin::add_client(

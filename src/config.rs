@@ -52,7 +52,8 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub token_per_client_per_minute: u64,
-    pub token_per_address_per_minute: u64,
+    pub failed_client_auth_per_client_and_address_per_minute: u64,
+    pub failed_client_auth_per_address_per_minute: u64,
     pub login_per_address_per_minute: u64,
 }
 

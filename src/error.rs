@@ -77,6 +77,10 @@ pub struct ProtocolError {
     pub code: ErrorCode,
     #[serde(rename = "error_description")]
     pub description: Cow<'static, str>,
+    /// Set when the caller must wait before trying again: answered 429 with
+    /// `Retry-After` (a limit reached), whatever the code.
+    #[serde(skip)]
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ProtocolError {
@@ -84,7 +88,18 @@ impl ProtocolError {
         ProtocolError {
             code,
             description: description.into(),
+            retry_after: None,
         }
+    }
+    /// This error, answered 429 with `Retry-After: wait`.
+    pub fn wait(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.max(std::time::Duration::from_secs(1)));
+        self
+    }
+    /// A volume limit was reached.
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs().max(1);
+        Self::invalid_request(format!("too many requests; try again in {seconds} s")).wait(wait)
     }
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidRequest, description)

@@ -20,8 +20,6 @@ pub fn sesame_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
     command
         .env("SESAME_HTTP__WORKERS", "1")
-        .env("SESAME_RATE_LIMITS__TOKEN_PER_CLIENT_PER_MINUTE", "0")
-        .env("SESAME_RATE_LIMITS__TOKEN_PER_ADDRESS_PER_MINUTE", "0")
         .env("SESAME_RATE_LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "0")
         .env("SESAME_LOGIN__THROTTLE_FREE_ATTEMPTS", "1000000")
         .env(

@@ -12,6 +12,9 @@ use crate::oidc::authorize::{ResponseMode, ResponseTarget};
 const RETRY_AFTER_UNAVAILABLE: &str = "5";
 
 fn status(error: &ProtocolError) -> StatusCode {
+    if error.retry_after.is_some() {
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
     StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
@@ -25,17 +28,15 @@ pub fn json_error(error: &ProtocolError) -> HttpResponse {
     if error.code == ErrorCode::TemporarilyUnavailable {
         response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
     }
+    if let Some(wait) = error.retry_after {
+        response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+    }
     response.insert_header((header::PRAGMA, "no-cache")).json(error)
 }
 
 /// 429 with `Retry-After`: a rate limit was reached.
 pub fn too_many_requests(wait: std::time::Duration) -> HttpResponse {
-    HttpResponse::TooManyRequests()
-        .insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()))
-        .json(serde_json::json!({
-            "error": "invalid_request",
-            "error_description": format!("too many requests; try again in {} s", wait.as_secs().max(1)),
-        }))
+    json_error(&ProtocolError::too_many_requests(wait))
 }
 
 /// RFC 6750 §3: a Bearer challenge with the error, on 401/403/400.

@@ -13,7 +13,7 @@ fn authorization(req: &HttpRequest) -> Option<&str> {
 
 pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let result = match super::form_params(&req, &body) {
-        Ok(params) => revocation::revoke(&services, &params, authorization(&req)).await,
+        Ok(params) => revocation::revoke(&services, &params, authorization(&req), &super::flow::client_ip(&req)).await,
         Err(error) => Err(error),
     };
     match result {
@@ -24,7 +24,9 @@ pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
 
 pub async fn introspect(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let result = match super::form_params(&req, &body) {
-        Ok(params) => introspection::introspect(&services, &params, authorization(&req)).await,
+        Ok(params) => {
+            introspection::introspect(&services, &params, authorization(&req), &super::flow::client_ip(&req)).await
+        }
         Err(error) => Err(error),
     };
     match result {

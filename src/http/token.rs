@@ -13,15 +13,7 @@ pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Se
         Ok(params) => params,
         Err(error) => return respond::json_error(&error),
     };
-    match token::rate_limited(&services, &params, authorization, &flow::client_ip(&req)).await {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
-            crate::observability::rate_limited("token");
-            return respond::too_many_requests(wait);
-        }
-        Err(error) => return respond::json_error(&error),
-    }
-    let result = token::exchange(&services, &params, authorization).await;
+    let result = token::exchange(&services, &params, authorization, &flow::client_ip(&req)).await;
     match result {
         // RFC 6749 §5.1: Cache-Control: no-store (the default header) and Pragma: no-cache.
         Ok(response) => HttpResponse::Ok()

@@ -8,16 +8,17 @@ use crate::domain::AuthMethod;
 use crate::error::ProtocolError;
 use crate::oidc::access_token;
 use crate::oidc::params::Params;
-use crate::oidc::token::client_auth::{ClientCredentials, authenticate};
+use crate::oidc::token::client_auth::authenticate_from;
 use crate::services::Services;
 
 pub async fn introspect(
     services: &Services,
     params: &Params,
     authorization: Option<&str>,
+    client_ip: &str,
 ) -> Result<Map<String, Value>, ProtocolError> {
     params.reject_repeated()?;
-    let client = authenticate(services, &ClientCredentials::extract(authorization, params)?).await?;
+    let client = authenticate_from(services, authorization, params, client_ip).await?;
     if client.auth_method == AuthMethod::None {
         return Err(ProtocolError::invalid_client(
             "introspection is for confidential clients",

@@ -5,15 +5,20 @@ use crate::domain::Client;
 use crate::error::ProtocolError;
 use crate::oidc::access_token;
 use crate::oidc::params::Params;
-use crate::oidc::token::client_auth::{ClientCredentials, authenticate};
+use crate::oidc::token::client_auth::authenticate_from;
 use crate::services::Services;
 use crate::store::StoreError;
 
 /// Revokes the token if it is one of the client's. §2.2: the answer is the
 /// same (200) for an unknown, invalid or foreign token.
-pub async fn revoke(services: &Services, params: &Params, authorization: Option<&str>) -> Result<(), ProtocolError> {
+pub async fn revoke(
+    services: &Services,
+    params: &Params,
+    authorization: Option<&str>,
+    client_ip: &str,
+) -> Result<(), ProtocolError> {
     params.reject_repeated()?;
-    let client = authenticate(services, &ClientCredentials::extract(authorization, params)?).await?;
+    let client = authenticate_from(services, authorization, params, client_ip).await?;
     let token = params.require("token")?;
     // The hint only says where to look first.
     if params.get("token_type_hint") == Some("refresh_token") {

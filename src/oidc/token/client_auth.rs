@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::crypto;
 use crate::domain::{AuthMethod, Client, ClientId};
-use crate::error::ProtocolError;
+use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
 use crate::services::Services;
 
@@ -168,6 +168,44 @@ pub async fn authenticate(services: &Services, credentials: &ClientCredentials) 
         return Err(bad_client());
     }
     Ok(client)
+}
+
+/// [`authenticate`] at an endpoint that a client calls from `client_ip`:
+/// a failure is counted, and once its caller failed too often it is
+/// answered 429 (see [`super::failed_auth`]). Malformed credentials (no
+/// client id at all, two methods at once) count as failures too.
+pub async fn authenticate_from(
+    services: &Services,
+    authorization: Option<&str>,
+    params: &Params,
+    client_ip: &str,
+) -> Result<Client, ProtocolError> {
+    let credentials = ClientCredentials::extract(authorization, params);
+    let outcome = match &credentials {
+        Ok(credentials) => authenticate(services, credentials).await,
+        Err(error) => Err(error.clone()),
+    };
+    let error = match outcome {
+        Ok(client) => return Ok(client),
+        Err(error) if matches!(error.code, ErrorCode::InvalidClient | ErrorCode::InvalidRequest) => error,
+        Err(other) => return Err(other),
+    };
+    let failures = super::failed_auth::FailedClientAuth {
+        store: &*services.ephemeral,
+        limits: &services.settings.rate_limits,
+    };
+    let client_id = credentials.as_ref().map(|c| c.client_id()).unwrap_or("");
+    match failures.record(client_id, client_ip).await? {
+        Some(wait) => {
+            crate::observability::rate_limited("client_authentication");
+            Err(ProtocolError::invalid_client(format!(
+                "too many failed client authentications; try again in {} s",
+                wait.as_secs().max(1)
+            ))
+            .wait(wait))
+        }
+        None => Err(error),
+    }
 }
 
 #[cfg(test)]

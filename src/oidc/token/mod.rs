@@ -5,12 +5,12 @@ mod authorization_code;
 pub mod client_assertion;
 pub mod client_auth;
 mod client_credentials;
+mod failed_auth;
 mod issue;
 mod refresh_token;
 
 use serde::{Deserialize, Serialize};
 
-use self::client_auth::ClientCredentials;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
 use crate::services::Services;
@@ -64,42 +64,23 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// `Some(wait)` when this client id (as presented) or this address made too
-/// many token requests in the last minute. Counted before authentication, so
-/// guessing a client's secret is slowed down too.
-pub async fn rate_limited(
-    services: &Services,
-    params: &Params,
-    authorization_header: Option<&str>,
-    client_ip: &str,
-) -> Result<Option<std::time::Duration>, ProtocolError> {
-    use crate::auth::rate_limit;
-    let limits = &services.settings.rate_limits;
-    let minute = std::time::Duration::from_secs(60);
-    let store = &*services.ephemeral;
-    let by_address = format!("token-ip:{client_ip}");
-    if let Some(wait) = rate_limit::check(store, &by_address, limits.token_per_address_per_minute, minute).await? {
-        return Ok(Some(wait));
-    }
-    if limits.token_per_client_per_minute == 0 {
-        return Ok(None);
-    }
-    let Ok(credentials) = ClientCredentials::extract(authorization_header, params) else {
-        return Ok(None);
-    };
-    let by_client = format!("token-client:{}", credentials.client_id());
-    Ok(rate_limit::check(store, &by_client, limits.token_per_client_per_minute, minute).await?)
-}
-
 pub async fn exchange(
     services: &Services,
     params: &Params,
     authorization_header: Option<&str>,
+    client_ip: &str,
 ) -> Result<TokenResponse, ProtocolError> {
     // RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
     params.reject_repeated()?;
-    let credentials = ClientCredentials::extract(authorization_header, params)?;
-    let client = client_auth::authenticate(services, &credentials).await?;
+    let client = client_auth::authenticate_from(services, authorization_header, params, client_ip).await?;
+    // Counted once the client has proved who it is: nobody else can spend its allowance.
+    let limit = services.settings.rate_limits.token_per_client_per_minute;
+    let subject = format!("token-client:{}", client.client_id);
+    let minute = std::time::Duration::from_secs(60);
+    if let Some(wait) = crate::auth::rate_limit::check(&*services.ephemeral, &subject, limit, minute).await? {
+        crate::observability::rate_limited("token");
+        return Err(ProtocolError::too_many_requests(wait));
+    }
     let request = TokenRequest::parse(params)?;
     if !client.may_use_grant(request.grant_type()) {
         return Err(ProtocolError::new(
