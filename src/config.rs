@@ -54,7 +54,6 @@ pub struct RateLimitSettings {
     pub token_per_client_per_minute: u64,
     pub failed_client_auth_per_client_and_address_per_minute: u64,
     pub failed_client_auth_per_address_per_minute: u64,
-    pub login_per_address_per_minute: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -163,8 +162,11 @@ pub struct SessionSettings {
 #[serde(deny_unknown_fields)]
 pub struct LoginSettings {
     pub throttle_free_attempts: u32,
+    pub throttle_address_free_attempts: u32,
     pub throttle_window_secs: u64,
     pub throttle_max_delay_secs: u64,
+    pub account_alert_failures: u32,
+    pub device_cookie_days: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -165,6 +165,8 @@ pub enum InternalError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    #[error("password hashing: {0}")]
+    Password(String),
 }
 
 impl From<InternalError> for ProtocolError {
@@ -181,7 +183,7 @@ impl Availability for InternalError {
         match self {
             InternalError::Store(e) => e.is_unavailable(),
             InternalError::Keys(crate::keys::KeyError::Store(e)) => e.is_unavailable(),
-            InternalError::Keys(_) => false,
+            InternalError::Keys(_) | InternalError::Password(_) => false,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! knows every concrete type.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -129,6 +129,11 @@ pub fn login(outcome: &'static str) {
     counter!("sesame_logins_total", "outcome" => outcome).increment(1);
 }
 
+/// An account reached the alert level of failed sign-ins from elsewhere.
+pub fn account_targeted() {
+    counter!("sesame_accounts_targeted_total").increment(1);
+}
+
 /// Tokens issued at the token endpoint, by grant type.
 pub fn tokens_issued(grant: &'static str) {
     counter!("sesame_tokens_issued_total", "grant" => grant).increment(1);

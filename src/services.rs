@@ -45,21 +45,20 @@ impl Services {
         }
     }
 
-    /// Writes an audit event to SQL and to the log. A failure to store it is
-    /// logged and does not fail the request it describes.
+    /// Writes an audit event to SQL and to the log (see [`crate::audit`]).
     pub async fn audit(&self, event: crate::domain::AuditEvent) {
-        tracing::info!(
-            target: "audit",
-            event = %event.event,
-            user = ?event.user_id,
-            client = ?event.client_id,
-            session = ?event.session,
-            client_ip = ?event.client_ip,
-            detail = ?event.detail,
-            "audit"
-        );
-        if let Err(e) = self.audit.record(&event).await {
-            tracing::error!(error = %e, "audit event could not be stored");
+        crate::audit::record(&*self.audit, event).await
+    }
+
+    /// Password sign-in, with its throttle and audit trail.
+    pub fn password_login(&self) -> crate::auth::login::PasswordLogin<'_> {
+        crate::auth::login::PasswordLogin {
+            users: &*self.users,
+            store: &*self.ephemeral,
+            audit: &*self.audit,
+            sealer: &self.sealer,
+            clock: &*self.clock,
+            settings: &self.settings.login,
         }
     }
 }

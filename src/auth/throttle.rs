@@ -1,7 +1,19 @@
-//! Login throttling per account and per client address. After a number of
-//! free failures within a window, each further failure imposes a wait that
-//! doubles, up to a ceiling. Nothing is locked for good, so an attacker cannot
-//! lock a person out, only slow their own guessing.
+//! Sign-in throttling that an attacker cannot turn against the person they
+//! target. Failures are counted where they come from:
+//!
+//! - per (account, address): the tight budget, `throttle_free_attempts`;
+//! - per address, whatever the account: a loose one for password sprays
+//!   (`throttle_address_free_attempts`; many people can share an address);
+//! - per (account, browser) for a browser that signed in to that account
+//!   before (its device cookie): such a browser is judged by its own
+//!   failures only, never by the address's or anyone else's.
+//!
+//! Past a budget each further failure makes that source wait, the wait
+//! doubling up to `throttle_max_delay_secs`; nothing is locked for good.
+//! The account's failures from everywhere are only counted, to report an
+//! account under attack: they refuse no one. So an attacker rotating
+//! addresses slows only themselves, and the person, on a browser they used
+//! before or from an address the attacker does not share, signs in.
 
 use std::time::Duration;
 
@@ -9,17 +21,42 @@ use crate::config::LoginSettings;
 use crate::crypto;
 use crate::store::{EphemeralStore, StoreError};
 
+/// Where an attempt comes from, as the throttle judges it.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A browser that signed in to this account before (its device id).
+    KnownBrowser(&'a str),
+    /// Anything else, by client address.
+    Address(&'a str),
+}
+
+/// What recording a failure set off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailureEffect {
+    /// Failures of this source for this account within the window.
+    pub failures: u64,
+    /// Failures from this address for any account (not for a known browser).
+    pub address_failures: Option<u64>,
+    /// Failures for this account from every address (not for a known browser).
+    pub account_failures: Option<u64>,
+    /// The wait this failure imposed on the source, if any.
+    pub wait: Option<Duration>,
+    /// This failure spent the last free attempt of one of the source's
+    /// budgets: it waits from now on.
+    pub started_waiting: bool,
+    /// This failure made the account's count reach the alert level.
+    pub account_alert: bool,
+}
+
 pub struct LoginThrottle<'a> {
     store: &'a dyn EphemeralStore,
     settings: &'a LoginSettings,
 }
 
-/// What is throttled: one account, and one client address.
-fn subjects(username: &str, client_ip: &str) -> [String; 2] {
-    [
-        format!("throttle:user:{}", crypto::digest(username)),
-        format!("throttle:ip:{}", crypto::digest(client_ip)),
-    ]
+/// A throttled subject: its failure counter, and the wait it must sit out.
+struct Subject {
+    key: String,
+    free: u64,
 }
 
 impl<'a> LoginThrottle<'a> {
@@ -27,42 +64,83 @@ impl<'a> LoginThrottle<'a> {
         LoginThrottle { store, settings }
     }
 
-    /// `Some(wait)` when this account or address must wait before trying again.
-    pub async fn wait_before_attempt(&self, username: &str, client_ip: &str) -> Result<Option<Duration>, StoreError> {
+    /// The subjects an attempt on `account` from `source` answers to.
+    fn subjects(&self, account: &str, source: Source<'_>) -> Vec<Subject> {
+        let tight = u64::from(self.settings.throttle_free_attempts).max(1);
+        match source {
+            Source::KnownBrowser(device) => vec![Subject {
+                key: format!("throttle:browser:{}", crypto::digest(&format!("{device}\n{account}"))),
+                free: tight,
+            }],
+            Source::Address(ip) => vec![
+                Subject {
+                    key: format!("throttle:pair:{}", crypto::digest(&format!("{ip}\n{account}"))),
+                    free: tight,
+                },
+                Subject {
+                    key: format!("throttle:ip:{}", crypto::digest(ip)),
+                    free: u64::from(self.settings.throttle_address_free_attempts).max(1),
+                },
+            ],
+        }
+    }
+
+    fn account_key(account: &str) -> String {
+        format!("throttle:account:{}", crypto::digest(account))
+    }
+
+    /// `Some(wait)` when `source` must wait before trying `account` again.
+    pub async fn wait_before_attempt(&self, account: &str, source: Source<'_>) -> Result<Option<Duration>, StoreError> {
         let mut longest: Option<Duration> = None;
-        for subject in subjects(username, client_ip) {
-            if let Some(wait) = self.store.time_to_live(&format!("{subject}:wait")).await? {
+        for subject in self.subjects(account, source) {
+            if let Some(wait) = self.store.time_to_live(&format!("{}:wait", subject.key)).await? {
                 longest = Some(longest.map_or(wait, |l| l.max(wait)));
             }
         }
         Ok(longest.map(|w| w.max(Duration::from_secs(1))))
     }
 
-    pub async fn record_failure(&self, username: &str, client_ip: &str) -> Result<(), StoreError> {
+    pub async fn record_failure(&self, account: &str, source: Source<'_>) -> Result<FailureEffect, StoreError> {
         let window = Duration::from_secs(self.settings.throttle_window_secs);
-        for subject in subjects(username, client_ip) {
-            let failures = self.store.incr(&format!("{subject}:failures"), window).await?;
-            if let Some(wait) = self.delay_after(failures) {
-                self.store.put(&format!("{subject}:wait"), b"1", wait).await?;
+        let mut effect = FailureEffect::default();
+        for (index, subject) in self.subjects(account, source).into_iter().enumerate() {
+            let failures = self.store.incr(&format!("{}:failures", subject.key), window).await?;
+            match index {
+                0 => effect.failures = failures,
+                _ => effect.address_failures = Some(failures),
             }
+            if let Some(wait) = self.delay_after(failures, subject.free) {
+                self.store.put(&format!("{}:wait", subject.key), b"1", wait).await?;
+                effect.wait = Some(effect.wait.map_or(wait, |w| w.max(wait)));
+                effect.started_waiting |= failures == subject.free;
+            }
+        }
+        // A browser that signed in before failing is the person mistyping,
+        // not an attack on the account.
+        if let Source::Address(_) = source {
+            let failures = self.store.incr(&Self::account_key(account), window).await?;
+            effect.account_failures = Some(failures);
+            effect.account_alert = failures == u64::from(self.settings.account_alert_failures);
+        }
+        Ok(effect)
+    }
+
+    /// A successful sign-in clears the failures of this account from this
+    /// source (not the address's: one good password must not reset a spray
+    /// across many accounts).
+    pub async fn record_success(&self, account: &str, source: Source<'_>) -> Result<(), StoreError> {
+        if let Some(first) = self.subjects(account, source).into_iter().next() {
+            self.store.delete(&format!("{}:failures", first.key)).await?;
+            self.store.delete(&format!("{}:wait", first.key)).await?;
         }
         Ok(())
     }
 
-    /// A successful login clears the account's failures (not the address's:
-    /// one good password must not reset a spray across many accounts).
-    pub async fn record_success(&self, username: &str, client_ip: &str) -> Result<(), StoreError> {
-        let [user, _] = subjects(username, client_ip);
-        self.store.delete(&format!("{user}:failures")).await?;
-        self.store.delete(&format!("{user}:wait")).await
-    }
-
-    fn delay_after(&self, failures: u64) -> Option<Duration> {
-        let free = u64::from(self.settings.throttle_free_attempts);
-        if failures < free.max(1) {
+    fn delay_after(&self, failures: u64, free: u64) -> Option<Duration> {
+        if failures < free {
             return None;
         }
-        let doublings = (failures - free.max(1)).min(30) as u32;
+        let doublings = (failures - free).min(30) as u32;
         let seconds = 1u64.checked_shl(doublings).unwrap_or(u64::MAX);
         Some(Duration::from_secs(
             seconds.min(self.settings.throttle_max_delay_secs.max(1)),
@@ -79,8 +157,11 @@ mod tests {
     fn settings() -> LoginSettings {
         LoginSettings {
             throttle_free_attempts: 3,
+            throttle_address_free_attempts: 5,
             throttle_window_secs: 900,
             throttle_max_delay_secs: 60,
+            account_alert_failures: 4,
+            device_cookie_days: 365,
         }
     }
 
@@ -90,29 +171,74 @@ mod tests {
         let store = MemoryStore::new(clock);
         let s = settings();
         let t = LoginThrottle::new(&store, &s);
-        assert_eq!(t.delay_after(2), None);
-        assert_eq!(t.delay_after(3), Some(Duration::from_secs(1)));
-        assert_eq!(t.delay_after(4), Some(Duration::from_secs(2)));
-        assert_eq!(t.delay_after(10), Some(Duration::from_secs(60)));
-        assert_eq!(t.delay_after(1000), Some(Duration::from_secs(60)));
+        assert_eq!(t.delay_after(2, 3), None);
+        assert_eq!(t.delay_after(3, 3), Some(Duration::from_secs(1)));
+        assert_eq!(t.delay_after(4, 3), Some(Duration::from_secs(2)));
+        assert_eq!(t.delay_after(10, 3), Some(Duration::from_secs(60)));
+        assert_eq!(t.delay_after(1000, 3), Some(Duration::from_secs(60)));
     }
 
     #[tokio::test]
-    async fn waits_pass_with_time_and_success_clears_the_account() {
+    async fn failures_hold_back_their_own_source_only() {
         let clock = MockClock::new();
         let store = MemoryStore::new(clock.clone());
         let s = settings();
         let t = LoginThrottle::new(&store, &s);
+        let attacker = Source::Address("10.0.0.1");
         for _ in 0..4 {
-            t.record_failure("alice", "10.0.0.1").await.unwrap();
+            t.record_failure("alice", attacker).await.unwrap();
         }
-        assert!(t.wait_before_attempt("alice", "10.0.0.2").await.unwrap().is_some());
-        assert!(t.wait_before_attempt("bob", "10.0.0.1").await.unwrap().is_some());
-        assert!(t.wait_before_attempt("bob", "10.0.0.2").await.unwrap().is_none());
+        assert!(t.wait_before_attempt("alice", attacker).await.unwrap().is_some());
+        // Another address, or alice's own browser, is not held back.
+        assert!(
+            t.wait_before_attempt("alice", Source::Address("10.0.0.2"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            t.wait_before_attempt("alice", Source::KnownBrowser("device-1"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // The address's loose budget is not spent yet: bob from there is fine.
+        assert!(t.wait_before_attempt("bob", attacker).await.unwrap().is_none());
         clock.advance(3);
-        assert!(t.wait_before_attempt("alice", "10.0.0.2").await.unwrap().is_none());
-        t.record_success("alice", "10.0.0.1").await.unwrap();
-        t.record_failure("alice", "10.0.0.3").await.unwrap();
-        assert!(t.wait_before_attempt("alice", "10.0.0.3").await.unwrap().is_none());
+        assert!(t.wait_before_attempt("alice", attacker).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_spray_from_one_address_waits_and_the_account_alert_fires_once() {
+        let clock = MockClock::new();
+        let store = MemoryStore::new(clock.clone());
+        let s = settings();
+        let t = LoginThrottle::new(&store, &s);
+        let sprayer = Source::Address("10.0.0.9");
+        for name in ["a", "b", "c", "d", "e"] {
+            t.record_failure(name, sprayer).await.unwrap();
+        }
+        assert!(t.wait_before_attempt("f", sprayer).await.unwrap().is_some());
+        let mut alerts = 0;
+        for n in 0..8 {
+            let source = Source::Address(if n % 2 == 0 { "10.1.0.1" } else { "10.1.0.2" });
+            alerts += usize::from(t.record_failure("carol", source).await.unwrap().account_alert);
+        }
+        assert_eq!(alerts, 1);
+    }
+
+    #[tokio::test]
+    async fn success_clears_the_source_for_the_account() {
+        let clock = MockClock::new();
+        let store = MemoryStore::new(clock.clone());
+        let s = settings();
+        let t = LoginThrottle::new(&store, &s);
+        let browser = Source::KnownBrowser("device-1");
+        for _ in 0..3 {
+            t.record_failure("alice", browser).await.unwrap();
+        }
+        assert!(t.wait_before_attempt("alice", browser).await.unwrap().is_some());
+        t.record_success("alice", browser).await.unwrap();
+        assert!(t.wait_before_attempt("alice", browser).await.unwrap().is_none());
     }
 }

@@ -5,6 +5,7 @@ use actix_web::cookie::{Cookie, SameSite};
 
 pub const SESSION: &str = "sesame_session";
 pub const CSRF: &str = "sesame_csrf";
+pub const DEVICE: &str = "sesame_device";
 
 pub fn name(base: &str, https: bool) -> String {
     if https {
@@ -31,6 +32,15 @@ pub fn session(value: String, https: bool) -> Cookie<'static> {
 /// The double-submit CSRF cookie: `Strict`, never sent by another site.
 pub fn csrf(value: String, https: bool) -> Cookie<'static> {
     build(CSRF, value, https, SameSite::Strict)
+}
+
+/// The device cookie (see `auth::device`): long-lived, `Strict` (only our own
+/// sign-in form needs it).
+pub fn device(value: String, https: bool, max_age_days: u64) -> Cookie<'static> {
+    let mut cookie = build(DEVICE, value, https, SameSite::Strict);
+    let days = i64::try_from(max_age_days).unwrap_or(i64::MAX / 86_400);
+    cookie.set_max_age(actix_web::cookie::time::Duration::days(days));
+    cookie
 }
 
 pub fn read(req: &actix_web::HttpRequest, base: &str, https: bool) -> Option<String> {

@@ -6,11 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{LoginPage, render};
-use super::{csrf, flow, respond};
-use crate::auth::password;
-use crate::auth::rate_limit;
-use crate::auth::throttle::LoginThrottle;
-use crate::domain::{AuditEvent, Username};
+use super::{cookies, csrf, flow, respond};
+use crate::auth::login::{Attempt, LoginOutcome};
+use crate::domain::AuditEvent;
 use crate::error::{InternalError, ProtocolError};
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
@@ -161,26 +159,18 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     };
 
     let client_ip = flow::client_ip(&req);
-    let now = services.clock.now();
-    let throttle = LoginThrottle::new(&*services.ephemeral, &services.settings.login);
-    let throttle_name = typed_username.to_lowercase();
-    // Every attempt from an address counts against its rate limit; failures
-    // also make the account and the address wait (the throttle).
-    let limit = services.settings.rate_limits.login_per_address_per_minute;
-    let subject = format!("login-ip:{client_ip}");
-    let minute = std::time::Duration::from_secs(60);
-    let wait = match rate_limit::check(&*services.ephemeral, &subject, limit, minute).await {
-        Ok(Some(wait)) => Ok(Some(wait)),
-        Ok(None) => throttle.wait_before_attempt(&throttle_name, &client_ip).await,
-        Err(e) => Err(e),
+    let https = services.settings.issuer_is_https();
+    let device_cookie = cookies::read(&req, cookies::DEVICE, https);
+    let attempt = Attempt {
+        username: typed_username,
+        password,
+        client_ip: &client_ip,
+        device_cookie: device_cookie.as_deref(),
     };
-    match wait {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
-            crate::observability::login("throttled");
-            services
-                .audit(AuditEvent::new("login_throttled", now).ip(&client_ip))
-                .await;
+    let (user, device_cookie) = match services.password_login().attempt(attempt).await {
+        Ok(LoginOutcome::SignedIn { user, device_cookie }) => (user, device_cookie),
+        Ok(LoginOutcome::Refused) => return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED),
+        Ok(LoginOutcome::Throttled(wait)) => {
             let message = format!(
                 "Too many sign-in attempts. Wait {} seconds, then try again.",
                 wait.as_secs()
@@ -192,49 +182,18 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             return response;
         }
         Err(e) => return server_error_page(&e),
-    }
-
-    let user_id = match authenticate(&services, typed_username, password).await {
-        Ok(Some(user_id)) => user_id,
-        Ok(None) => {
-            crate::observability::login("failed");
-            services
-                .audit(AuditEvent::new("login_failed", now).ip(&client_ip))
-                .await;
-            if let Err(e) = throttle.record_failure(&throttle_name, &client_ip).await {
-                return server_error_page(&e);
-            }
-            return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED);
-        }
-        Err(e) => return server_error_page(&e),
     };
-    crate::observability::login("succeeded");
-    if let Err(e) = throttle.record_success(&throttle_name, &client_ip).await {
-        return server_error_page(&e);
-    }
     let origin = Origin {
         user_agent: &flow::user_agent(&req),
         client_ip: &client_ip,
     };
-    match signed_in(&req, &services, user_id, &origin, parked, request_id, next).await {
+    let mut response = match signed_in(&req, &services, user.id, &origin, parked, request_id, next).await {
         Ok(response) => response,
-        Err(e) => server_error_page(&e),
-    }
-}
-
-/// The user whose password this is, or `None` (unknown user, wrong password,
-/// disabled account: all alike, in message and in time).
-async fn authenticate(services: &Services, username: &str, password: &str) -> anyhow::Result<Option<uuid::Uuid>> {
-    let credentials = match Username::parse(username) {
-        Ok(name) => services.users.find_credentials(&name).await?,
-        Err(_) => None,
+        Err(e) => return server_error_page(&e),
     };
-    let (user, hash) = match credentials {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let verified = password::verify_password(password.to_string(), hash).await?;
-    Ok(user.filter(|u| verified && !u.disabled).map(|u| u.id))
+    let cookie = cookies::device(device_cookie, https, services.settings.login.device_cookie_days);
+    let _ = response.add_cookie(&cookie);
+    response
 }
 
 /// Starts a fresh SSO session, makes it the browser's current account, and

@@ -227,41 +227,9 @@ async fn the_per_client_volume_limit_counts_authenticated_requests_only(backend:
     );
 }
 
-async fn sign_ins_are_rate_limited_per_address(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.rate_limits.login_per_address_per_minute = 2).await;
-    app.add_user("alice").await;
-    let page = app
-        .browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = crate::helpers::hidden_field(&page, "csrf");
-    let attempt = || {
-        app.browser
-            .post(app.url("/login"))
-            .form(&[
-                ("req", ""),
-                ("csrf", csrf.as_str()),
-                ("username", "nobody"),
-                ("password", "x"),
-            ])
-            .send()
-    };
-    assert_eq!(attempt().await.unwrap().status(), 401);
-    assert_eq!(attempt().await.unwrap().status(), 401);
-    let limited = attempt().await.unwrap();
-    assert_eq!(limited.status(), 429);
-    assert!(limited.headers().contains_key("retry-after"));
-}
-
 crate::on_both_backends!(
     nobody_can_lock_an_app_out_of_the_token_endpoint,
     the_per_client_volume_limit_counts_authenticated_requests_only,
-    sign_ins_are_rate_limited_per_address,
     metrics_count_requests_logins_and_tokens,
     every_response_carries_a_request_id_that_error_pages_show,
 );
