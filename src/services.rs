@@ -28,6 +28,9 @@ pub struct Services {
     pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
+    /// For documents apps registered (`jwks_uri`): size-limited, one fetch
+    /// per URL at a time, outcomes kept.
+    pub fetcher: crate::outbound::Fetcher,
     /// Dependencies `/readyz` checks, by name.
     pub health: Vec<(&'static str, Arc<dyn HealthCheck>)>,
     /// Set when the process was told to stop: `/readyz` then says so, while

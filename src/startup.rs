@@ -40,7 +40,12 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let kek =
         KekRing::load(&settings.keys_dir, &settings.keys.encryption_key).context("loading the key-encryption key")?;
     tokio::task::spawn_blocking(crate::auth::password::warm_up);
-    let outbound = crate::outbound::client(&settings.outbound);
+    let outbound = crate::outbound::client(&settings.outbound).context("building the outbound HTTP client")?;
+    let fetcher = crate::outbound::Fetcher::new(
+        outbound.clone(),
+        crate::outbound::AddressPolicy::from_settings(&settings.outbound),
+        clock.clone(),
+    );
     let clients = Arc::new(CachedClients::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let services = Services {
@@ -58,6 +63,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         refresh_tokens: sql.clone(),
         registration_tokens: sql.clone(),
         outbound,
+        fetcher,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
         draining: Default::default(),
     };

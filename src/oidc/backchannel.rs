@@ -94,24 +94,12 @@ async fn send(services: &Services, delivery: &LogoutDelivery) -> Result<(), Stri
         .form(&[("logout_token", token)])
         .send()
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| crate::outbound::error_chain(&e))?;
     // Back-Channel Logout 1.0 §2.8: 200 (or 204) when the logout succeeded.
     match response.status().as_u16() {
         200 | 204 => Ok(()),
         status => Err(format!("the app answered HTTP {status}")),
     }
-}
-
-/// The error and its causes (the SSRF refusal sits in the chain).
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The delivery worker of this node.

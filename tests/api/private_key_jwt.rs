@@ -1,6 +1,9 @@
 //! `private_key_jwt` client authentication (RFC 7523, OIDC Core 9), keys
 //! registered inline or fetched from a `jwks_uri`, each assertion used once.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use josekit::jws::{JwsHeader, RS256};
 use josekit::jwt::{self, JwtPayload};
 use serde_json::{Value, json};
@@ -8,6 +11,7 @@ use sesame::admin::{self, NewClient};
 use sesame::clock::Clock;
 use sesame::domain::AuthMethod;
 use sesame::keys::{Alg, KeyMaterial};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
@@ -191,7 +195,112 @@ async fn registration_demands_public_keys(backend: Backend) {
     );
 }
 
+/// A `jwks_uri` server that answers every request with an endless body
+/// (`/stream`, chunked) or declares an enormous one (`/declared`), counting
+/// connections and the bytes it managed to write.
+struct HostileJwks {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    written: Arc<AtomicUsize>,
+}
+
+impl HostileJwks {
+    async fn start() -> HostileJwks {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        // Small kernel buffers, so that what was written is close to what was read.
+        socket.set_send_buffer_size(16 * 1024).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(16).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(AtomicUsize::new(0));
+        let (c, w) = (connections.clone(), written.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                c.fetch_add(1, Ordering::SeqCst);
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let mut request = vec![0u8; 4096];
+                    let n = stream.read(&mut request).await.unwrap_or(0);
+                    let declared = String::from_utf8_lossy(&request[..n]).contains("/declared");
+                    let head = if declared {
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n"
+                    } else {
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    };
+                    if stream.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = [b' '; 8192];
+                    // Stops when Sesame hangs up.
+                    for _ in 0..200_000 {
+                        let result = if declared {
+                            stream.write_all(&chunk).await
+                        } else {
+                            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                            framed.extend_from_slice(&chunk);
+                            framed.extend_from_slice(b"\r\n");
+                            stream.write_all(&framed).await
+                        };
+                        if result.is_err() {
+                            return;
+                        }
+                        w.fetch_add(chunk.len(), Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        HostileJwks {
+            port,
+            connections,
+            written,
+        }
+    }
+}
+
+/// Anyone can make Sesame fetch a client's `jwks_uri` (an assertion naming
+/// the client is enough). A URL that streams without end, or declares an
+/// enormous body, is read no further than the limit, once, however many
+/// requests name it at once, and its failure is remembered.
+async fn a_hostile_jwks_uri_is_fetched_once_and_never_read_whole(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let hostile = HostileJwks::start().await;
+    for path in ["stream", "declared"] {
+        let connections_before = hostile.connections.load(Ordering::SeqCst);
+        let written_before = hostile.written.load(Ordering::SeqCst);
+        let key = KeyMaterial::generate(Alg::RS256).unwrap();
+        let client = KeyClient {
+            client_id: register(&app, None, Some(format!("http://127.0.0.1:{}/{path}", hostile.port)))
+                .await
+                .unwrap(),
+            key,
+        };
+        let assertions: Vec<String> = (0..3)
+            .map(|n| assertion(&app, &client, &app.issuer, 60, &format!("{path}-{n}")))
+            .collect();
+        let at_once = futures_util::future::join_all(assertions.iter().map(|a| token_with(&app, a))).await;
+        for (status, body) in at_once {
+            assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+        }
+        for n in 0..5 {
+            let later = assertion(&app, &client, &app.issuer, 60, &format!("{path}-later-{n}"));
+            assert_eq!(token_with(&app, &later).await.0, 401);
+        }
+        assert_eq!(
+            hostile.connections.load(Ordering::SeqCst) - connections_before,
+            1,
+            "{path}: one fetch for eight requests"
+        );
+        let written = hostile.written.load(Ordering::SeqCst) - written_before;
+        assert!(
+            written < 16 * 1024 * 1024,
+            "{path}: {written} bytes went out before Sesame hung up"
+        );
+    }
+}
+
 crate::on_both_backends!(
+    a_hostile_jwks_uri_is_fetched_once_and_never_read_whole,
     signed_assertions_authenticate_once,
     keys_are_fetched_from_the_jwks_uri,
     registration_demands_public_keys,

@@ -11,7 +11,6 @@ use josekit::jws::{ES256, RS256};
 
 use crate::crypto;
 use crate::domain::Client;
-use crate::outbound::AddressPolicy;
 use crate::services::Services;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -21,7 +20,7 @@ const MAX_LIFETIME_SECS: i64 = 600;
 /// Clock difference tolerated with the client.
 const LEEWAY_SECS: i64 = 30;
 /// How long a fetched `jwks_uri` document is reused.
-const JWKS_CACHE_SECS: u64 = 300;
+const JWKS_CACHE_SECS: i64 = 300;
 const MAX_JWKS_BYTES: usize = 65_536;
 
 /// The client an assertion says it comes from (`sub`, else `iss`), read
@@ -105,27 +104,10 @@ async fn client_keys(services: &Services, client: &Client) -> Result<JwkSet, Str
         return JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| e.to_string());
     }
     let uri = client.jwks_uri.as_deref().ok_or("the client has no keys")?;
-    let cache_key = format!("client-jwks:{}", crypto::digest(uri));
-    let cached = services.ephemeral.get(&cache_key).await.map_err(|e| e.to_string())?;
-    let body = match cached {
-        Some(body) => body,
-        None => {
-            AddressPolicy::from_settings(&services.settings.outbound).check_url(uri)?;
-            let response = services.outbound.get(uri).send().await.map_err(|e| e.to_string())?;
-            if !response.status().is_success() {
-                return Err(format!("jwks_uri answered HTTP {}", response.status()));
-            }
-            let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
-            if body.len() > MAX_JWKS_BYTES {
-                return Err("jwks_uri document is too large".into());
-            }
-            services
-                .ephemeral
-                .put(&cache_key, &body, Duration::from_secs(JWKS_CACHE_SECS))
-                .await
-                .map_err(|e| e.to_string())?;
-            body
-        }
-    };
-    JwkSet::from_bytes(&body).map_err(|e| e.to_string())
+    let body = services
+        .fetcher
+        .get(uri, MAX_JWKS_BYTES, JWKS_CACHE_SECS)
+        .await
+        .map_err(|e| format!("jwks_uri: {e}"))?;
+    JwkSet::from_bytes(body.as_slice()).map_err(|e| e.to_string())
 }

@@ -1,14 +1,10 @@
-//! Calls Sesame makes to apps, guarded against server-side request forgery:
-//! addresses inside the network (loopback, private, link-local, …) are refused
-//! unless configuration allows them. Names are checked as they resolve, in the
-//! HTTP client's own resolver, so a name cannot pass the check and then
-//! resolve elsewhere.
-
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+//! Which addresses Sesame may call: addresses inside the network (loopback,
+//! private, link-local, …) are refused unless configuration allows them.
+//! Names are checked as they resolve, in the HTTP client's own resolver, so
+//! a name cannot pass the check and then resolve elsewhere.
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::config::OutboundSettings;
 
@@ -128,7 +124,7 @@ fn classify_v6(v6: Ipv6Addr) -> V6Kind {
 }
 
 /// Resolves names and keeps only the addresses the policy allows.
-struct GuardedResolver(AddressPolicy);
+pub(super) struct GuardedResolver(pub(super) AddressPolicy);
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
@@ -156,20 +152,6 @@ impl Resolve for GuardedResolver {
             Ok(addrs)
         })
     }
-}
-
-/// The client for calls to apps: guarded resolver, timeout, no redirects
-/// (a redirect could lead anywhere), no proxy from the environment.
-pub fn client(settings: &OutboundSettings) -> reqwest::Client {
-    reqwest::Client::builder()
-        .dns_resolver(Arc::new(GuardedResolver(AddressPolicy::from_settings(settings))))
-        .timeout(Duration::from_secs(settings.timeout_secs))
-        .connect_timeout(Duration::from_secs(settings.timeout_secs))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(concat!("Sesame/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[cfg(test)]
