@@ -98,6 +98,10 @@ pub struct LogoutSettings {
     pub backoff_base_secs: u64,
     pub backoff_max_secs: u64,
     pub poll_secs: u64,
+    pub delivery_timeout_secs: u64,
+    pub max_concurrent_deliveries: u32,
+    pub max_concurrent_per_client: u32,
+    pub max_pending_per_client: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -271,9 +275,19 @@ impl Settings {
         {
             return Err(ConfigError::Invalid("lifetimes must be above zero".into()));
         }
-        if self.logout.poll_secs == 0 || self.outbound.timeout_secs == 0 || self.logout.backoff_base_secs == 0 {
+        let logout = &self.logout;
+        if logout.poll_secs == 0
+            || self.outbound.timeout_secs == 0
+            || logout.backoff_base_secs == 0
+            || logout.delivery_timeout_secs == 0
+            || logout.max_concurrent_deliveries == 0
+            || logout.max_concurrent_per_client == 0
+            || logout.max_pending_per_client == 0
+        {
             return Err(ConfigError::Invalid(
-                "logout.poll_secs, logout.backoff_base_secs and outbound.timeout_secs must be above zero".into(),
+                "logout.poll_secs, backoff_base_secs, delivery_timeout_secs, max_concurrent_deliveries, \
+                 max_concurrent_per_client, max_pending_per_client and outbound.timeout_secs must be above zero"
+                    .into(),
             ));
         }
         let keys = &self.keys;

@@ -1,12 +1,19 @@
 //! Delivering back-channel logout notices from the outbox: claimed so that
-//! several nodes never send one twice, POSTed with a timeout and a fresh
-//! token per attempt, retried with exponential backoff and jitter until the
-//! app takes it or the notice is no longer meaningful.
+//! several nodes never send one twice, POSTed with a short timeout and a
+//! fresh token per attempt, retried with exponential backoff and jitter until
+//! the app takes it or the notice is no longer meaningful.
+//!
+//! Fair to every app: at most `max_concurrent_per_client` attempts per app
+//! are under way at once (across nodes), each app's first notice is claimed
+//! before anyone's second, and a node's worker starts attempts as others
+//! finish instead of waiting for a whole batch, so one slow or hanging app
+//! delays only its own notices.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::task::JoinSet;
 
 use crate::domain::LogoutDelivery;
 use crate::oidc::logout_token;
@@ -14,18 +21,37 @@ use crate::outbound::AddressPolicy;
 use crate::services::Services;
 use crate::store::StoreError;
 
-/// Notices claimed per pass.
-const BATCH: i64 = 32;
+/// How long a claim holds: one attempt's timeout, twice, and a margin; then
+/// the notice is free for another node (whose attempt may repeat this one's,
+/// if it reached the app without an answer: delivery is at least once).
+fn lease_secs(services: &Services) -> i64 {
+    services.settings.logout.delivery_timeout_secs as i64 * 2 + 5
+}
 
-/// Sends every notice that is due; returns how many were attempted.
+/// Claims up to `limit` due notices, fairly across apps.
+async fn claim(services: &Services, limit: usize) -> Result<Vec<LogoutDelivery>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let settings = &services.settings.logout;
+    services
+        .outbox
+        .claim_due(
+            services.clock.now(),
+            lease_secs(services),
+            limit as i64,
+            i64::from(settings.max_concurrent_per_client),
+        )
+        .await
+}
+
+/// Sends what is due now (a node's share, fairly) and waits for those
+/// attempts; returns how many were attempted. The worker does the same
+/// without waiting; tests and tools call this to move deliveries along.
 pub async fn deliver_due(services: &Services) -> Result<usize, StoreError> {
-    let now = services.clock.now();
-    // Held long enough for one attempt's timeout, then free for another node.
-    let lease = services.settings.outbound.timeout_secs as i64 * 2 + 5;
-    let due = services.outbox.claim_due(now, lease, BATCH).await?;
+    let due = claim(services, services.settings.logout.max_concurrent_deliveries as usize).await?;
     let attempts = due.iter().map(|delivery| attempt(services, delivery));
-    let results = futures_util::future::join_all(attempts).await;
-    for result in &results {
+    for result in futures_util::future::join_all(attempts).await {
         if let Err(e) = result {
             tracing::error!(error = %e, "recording a logout delivery failed");
         }
@@ -88,9 +114,11 @@ async fn send(services: &Services, delivery: &LogoutDelivery) -> Result<(), Stri
         client.id_token_alg,
     )
     .map_err(|e| e.to_string())?;
+    // The app's answer body is never read: only its status matters.
     let response = services
         .outbound
         .post(&delivery.uri)
+        .timeout(Duration::from_secs(services.settings.logout.delivery_timeout_secs))
         .form(&[("logout_token", token)])
         .send()
         .await
@@ -109,32 +137,48 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Lets the pass in progress finish (its attempts are recorded, so no
-    /// notice waits for a lease to expire), then ends the worker.
+    /// Stops claiming, lets the attempts under way finish (their outcome is
+    /// recorded, so no notice waits for a lease to expire), then ends.
     pub async fn shut_down(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
 }
 
-/// Runs [`deliver_due`] every `logout.poll_secs` until shut down.
+/// Every `logout.poll_secs`, claims as many due notices as this node has
+/// room for (`max_concurrent_deliveries` less the attempts under way) and
+/// starts each as a task of its own.
 pub fn spawn(services: Arc<Services>) -> Worker {
     let every = Duration::from_secs(services.settings.logout.poll_secs);
+    let capacity = services.settings.logout.max_concurrent_deliveries as usize;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
+        let mut attempts: JoinSet<()> = JoinSet::new();
         let mut interval = tokio::time::interval(every);
         loop {
             tokio::select! {
                 _ = interval.tick() => {}
-                _ = stopped.changed() => return,
+                _ = stopped.changed() => break,
             }
-            if let Err(e) = deliver_due(&services).await {
-                tracing::error!(error = %e, "logout delivery pass failed; retrying");
+            while attempts.try_join_next().is_some() {}
+            match claim(&services, capacity.saturating_sub(attempts.len())).await {
+                Ok(due) => {
+                    for delivery in due {
+                        let services = services.clone();
+                        attempts.spawn(async move {
+                            if let Err(e) = attempt(&services, &delivery).await {
+                                tracing::error!(error = %e, "recording a logout delivery failed");
+                            }
+                        });
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "claiming logout deliveries failed; retrying"),
             }
             if *stopped.borrow() {
-                return;
+                break;
             }
         }
+        while attempts.join_next().await.is_some() {}
     });
     Worker { stop, task }
 }

@@ -65,7 +65,8 @@ pub async fn end_session(
     }
     // Durable first: once the notices are stored, a crash cannot lose them.
     if !deliveries.is_empty() {
-        services.outbox.enqueue(&deliveries).await?;
+        let cap = i64::from(services.settings.logout.max_pending_per_client);
+        services.outbox.enqueue(&deliveries, cap).await?;
     }
     access_token::revoke_session(services, &live.handle).await?;
     // Refresh tokens bound to the session die with it (offline ones do not),

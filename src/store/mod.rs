@@ -196,11 +196,21 @@ pub trait KeyRepository: Send + Sync + 'static {
 /// The back-channel logout outbox, shared by every node.
 #[async_trait]
 pub trait LogoutOutbox: Send + Sync + 'static {
-    /// Stores notices, all or none.
-    async fn enqueue(&self, deliveries: &[LogoutDelivery]) -> Result<(), StoreError>;
+    /// Stores notices, all or none. A notice for a client that already has
+    /// `max_pending_per_client` pending is stored as failed, not pending.
+    async fn enqueue(&self, deliveries: &[LogoutDelivery], max_pending_per_client: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` pending notices that are due, for `lease_secs`:
-    /// no other node gets them meanwhile.
-    async fn claim_due(&self, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+    /// no other node gets them meanwhile. Fair: each client's first notice
+    /// comes before any client's second, and no client gets more than
+    /// `per_client` claimed at once (counting those claimed before, by any
+    /// node, still within their lease).
+    async fn claim_due(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: i64,
+        per_client: i64,
+    ) -> Result<Vec<LogoutDelivery>, StoreError>;
     /// Records the delivery (keeping the last failure's reason, if any, for operators).
     async fn record_delivered(&self, id: uuid::Uuid, now: i64) -> Result<(), StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.

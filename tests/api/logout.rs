@@ -263,6 +263,7 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
     let first = spawn_app_with(backend, |s| {
         manual_delivery(s);
         s.outbound.timeout_secs = 30;
+        s.logout.delivery_timeout_secs = 30;
     })
     .await;
     let rp = RelyingApp::start();
@@ -284,7 +285,7 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
             delivered_at: None,
         })
         .collect();
-    first.services.outbox.enqueue(&deliveries).await.unwrap();
+    first.services.outbox.enqueue(&deliveries, 10_000).await.unwrap();
 
     // Another node (or the same one restarted) on the same database.
     let database = first.services.settings.database_url.clone();
@@ -293,6 +294,7 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
     let second = spawn_app_with(backend, move |s| {
         manual_delivery(s);
         s.outbound.timeout_secs = 30;
+        s.logout.delivery_timeout_secs = 30;
         s.database_url = database;
         s.keys_dir = keys_dir;
         s.issuer = issuer;
@@ -524,7 +526,121 @@ async fn sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_ap
     );
 }
 
+/// An app whose back-channel endpoint accepts connections and never
+/// answers; counts the connections it took.
+struct HangingApp {
+    port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl HangingApp {
+    async fn start() -> HangingApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = connections.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        HangingApp { port, connections }
+    }
+}
+
+fn notices(client_id: &str, uri: &str, count: usize, now: i64) -> Vec<LogoutDelivery> {
+    (0..count)
+        .map(|i| LogoutDelivery {
+            id: uuid::Uuid::now_v7(),
+            client_id: client_id.to_string(),
+            uri: uri.to_string(),
+            subject: format!("user-{i}"),
+            sid: Some(format!("sid-{i}")),
+            created_at: now,
+            give_up_at: now + 3600,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            delivered_at: None,
+        })
+        .collect()
+}
+
+/// 300 notices owed to an app that hangs, then one to another app: with the
+/// node's own worker running, the other app's notice goes out while the
+/// hanging app's backlog has barely started, and the hanging app never holds
+/// more than its share of attempts.
+async fn a_hanging_app_delays_no_other_apps_notice(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let hanging = HangingApp::start().await;
+    let slow_uri = format!("http://127.0.0.1:{}/backchannel", hanging.port);
+    let slow = register(&app, "Hanging App", Some(slow_uri.clone()), None).await;
+    let rp = RelyingApp::start();
+    let other = register(&app, "Other App", Some(rp.backchannel_uri()), None).await;
+    let now = sesame::clock::Clock::now(&*app.services.clock);
+    app.services
+        .outbox
+        .enqueue(&notices(&slow.client_id, &slow_uri, 300, now), 10_000)
+        .await
+        .unwrap();
+    app.services
+        .outbox
+        .enqueue(&notices(&other.client_id, &rp.backchannel_uri(), 1, now), 10_000)
+        .await
+        .unwrap();
+    // The worker polls every second; wait (in real time) for the other app's notice.
+    for _ in 0..300 {
+        if !rp.tokens().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(rp.tokens().len(), 1, "the other app got its notice");
+    let share = app.services.settings.logout.max_concurrent_per_client as usize;
+    let taken = hanging.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        taken <= share,
+        "the hanging app holds {taken} attempts, more than its {share}"
+    );
+    let outbox = app.services.outbox.list_deliveries(400).await.unwrap();
+    let untouched = outbox
+        .iter()
+        .filter(|d| d.client_id == slow.client_id && d.attempts == 0)
+        .count();
+    assert!(
+        untouched >= 300 - 2 * share,
+        "{untouched} of the hanging app's notices not yet tried"
+    );
+}
+
+/// Past `max_pending_per_client`, new notices for that app are recorded as
+/// failed at once instead of piling up.
+async fn notices_for_one_app_are_capped(backend: Backend) {
+    let app = spawn_app_with(backend, manual_delivery).await;
+    let uri = "http://127.0.0.1:9/backchannel";
+    let client = register(&app, "Down App", Some(uri.into()), None).await;
+    let now = sesame::clock::Clock::now(&*app.services.clock);
+    app.services
+        .outbox
+        .enqueue(&notices(&client.client_id, uri, 5, now), 3)
+        .await
+        .unwrap();
+    let outbox = app.services.outbox.list_deliveries(10).await.unwrap();
+    let pending = outbox.iter().filter(|d| d.status == DeliveryStatus::Pending).count();
+    let failed: Vec<_> = outbox.iter().filter(|d| d.status == DeliveryStatus::Failed).collect();
+    assert_eq!((pending, failed.len()), (3, 2));
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some("too many notices pending for this app")
+    );
+}
+
 crate::on_both_backends!(
+    a_hanging_app_delays_no_other_apps_notice,
+    notices_for_one_app_are_capped,
     sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_apps,
     logout_from_one_app_reaches_every_app,
     a_logout_without_a_trustworthy_hint_asks_first,

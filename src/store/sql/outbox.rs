@@ -44,70 +44,79 @@ impl DeliveryRow {
 const COLUMNS: &str = "id, client_id, uri, subject, sid, created_at, give_up_at, status, attempts, \
                        next_attempt_at, last_error, delivered_at";
 
-/// Claims due rows. PostgreSQL skips rows another node has locked; SQLite
-/// serialises writers, so the plain update is already exclusive.
-const CLAIM_POSTGRES: &str = "UPDATE logout_deliveries SET claimed_until = $1 + $2 \
-     WHERE id IN (SELECT id FROM logout_deliveries \
-                  WHERE status = 'pending' AND next_attempt_at <= $1 \
-                    AND (claimed_until IS NULL OR claimed_until <= $1) \
-                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, client_id, uri, subject, sid, created_at, give_up_at, status, attempts, \
-               next_attempt_at, last_error, delivered_at";
-const CLAIM_SQLITE: &str = "UPDATE logout_deliveries SET claimed_until = $1 + $2 \
-     WHERE id IN (SELECT id FROM logout_deliveries \
-                  WHERE status = 'pending' AND next_attempt_at <= $1 \
-                    AND (claimed_until IS NULL OR claimed_until <= $1) \
-                  ORDER BY next_attempt_at LIMIT $3) \
+/// Claims due rows fairly, in one statement both databases run: due rows are
+/// ranked within their client (`turn`), a client's rows already claimed and
+/// within their lease (`busy`) count against its share, and the first turn
+/// of every client comes before anyone's second. Two PostgreSQL nodes
+/// racing for a row serialise on its lock, and the re-checked lease lets
+/// only the first claim it; SQLite has one writer.
+const CLAIM: &str = "UPDATE logout_deliveries SET claimed_until = $1 + $2 \
+     WHERE (claimed_until IS NULL OR claimed_until <= $1) AND status = 'pending' AND id IN ( \
+       WITH due AS ( \
+         SELECT id, client_id, next_attempt_at, \
+                ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY next_attempt_at, id) AS turn \
+         FROM logout_deliveries \
+         WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
+       ), busy AS ( \
+         SELECT client_id, COUNT(*) AS claimed FROM logout_deliveries \
+         WHERE status = 'pending' AND claimed_until > $1 GROUP BY client_id \
+       ) \
+       SELECT due.id FROM due LEFT JOIN busy ON busy.client_id = due.client_id \
+       WHERE due.turn + COALESCE(busy.claimed, 0) <= $4 \
+       ORDER BY due.turn, due.next_attempt_at LIMIT $3) \
      RETURNING id, client_id, uri, subject, sid, created_at, give_up_at, status, attempts, \
                next_attempt_at, last_error, delivered_at";
 
+/// A notice is pending unless its client already has `$11` pending.
+const ENQUEUE: &str = "INSERT INTO logout_deliveries (id, client_id, uri, subject, sid, created_at, give_up_at, status, \
+     attempts, next_attempt_at, last_error) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, \
+            CASE WHEN pending.n >= $11 THEN 'failed' ELSE $8 END, $9, $10, \
+            CASE WHEN pending.n >= $11 THEN 'too many notices pending for this app' ELSE NULL END \
+     FROM (SELECT COUNT(*) AS n FROM logout_deliveries WHERE client_id = $2 AND status = 'pending') pending";
+
 #[async_trait]
 impl LogoutOutbox for SqlStore {
-    async fn enqueue(&self, deliveries: &[LogoutDelivery]) -> Result<(), StoreError> {
+    async fn enqueue(&self, deliveries: &[LogoutDelivery], max_pending_per_client: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for d in deliveries {
-                sqlx::query(
-                    "INSERT INTO logout_deliveries (id, client_id, uri, subject, sid, created_at, give_up_at, status, \
-                     attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(d.id)
-                .bind(&d.client_id)
-                .bind(&d.uri)
-                .bind(&d.subject)
-                .bind(d.sid.as_deref())
-                .bind(d.created_at)
-                .bind(d.give_up_at)
-                .bind(d.status.as_str())
-                .bind(d.attempts)
-                .bind(d.next_attempt_at)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(ENQUEUE)
+                    .bind(d.id)
+                    .bind(&d.client_id)
+                    .bind(&d.uri)
+                    .bind(&d.subject)
+                    .bind(d.sid.as_deref())
+                    .bind(d.created_at)
+                    .bind(d.give_up_at)
+                    .bind(d.status.as_str())
+                    .bind(d.attempts)
+                    .bind(d.next_attempt_at)
+                    .bind(max_pending_per_client)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
         });
         Ok(())
     }
 
-    async fn claim_due(&self, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError> {
-        let rows: Vec<DeliveryRow> = match self {
-            SqlStore::Postgres(pool) => {
-                sqlx::query_as(CLAIM_POSTGRES)
-                    .bind(now)
-                    .bind(lease_secs)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?
-            }
-            SqlStore::Sqlite(pool) => {
-                sqlx::query_as(CLAIM_SQLITE)
-                    .bind(now)
-                    .bind(lease_secs)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?
-            }
-        };
+    async fn claim_due(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: i64,
+        per_client: i64,
+    ) -> Result<Vec<LogoutDelivery>, StoreError> {
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
+            sqlx::query_as(CLAIM)
+                .bind(now)
+                .bind(lease_secs)
+                .bind(limit)
+                .bind(per_client)
+                .fetch_all(pool)
+                .await
+        })?;
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
