@@ -123,37 +123,59 @@ async fn sign_out(
     }
 }
 
-/// The signed-out page (with the apps' front-channel frames), or straight to
-/// the app's registered post-logout URI when no frame needs loading.
+/// Straight to the app's registered post-logout URI when the request is
+/// trusted and no frame needs loading; otherwise the signed-out page (with
+/// the apps' front-channel frames), which continues to the app by itself
+/// only when the request is trusted, and else offers it as a link.
 fn finish(
     services: &Services,
     logout: &LogoutRequest,
     front: Vec<FrontChannelNotice>,
     accounts: &BrowserAccounts,
 ) -> HttpResponse {
-    let continue_to = logout.redirect_target();
-    let mut response = match (&continue_to, front.is_empty()) {
-        (Some(target), true) => flow::see_other(target),
-        _ => signed_out_page(
-            "You are signed out of Sesame and of the applications you used with it.",
+    let message = "You are signed out of Sesame and of the applications you used with it.";
+    let app_name = logout.client.as_ref().map(|c| c.name.as_str());
+    let mut response = match (logout.redirect_target(), logout.may_redirect()) {
+        (Some(target), true) if front.is_empty() => flow::see_other(&target),
+        (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target))),
+        (Some(target), false) => signed_out_page(
+            message,
             front,
-            continue_to,
+            Some(Continue::Link {
+                target,
+                app_name: app_name.unwrap_or("the application").to_string(),
+            }),
         ),
+        (None, _) => signed_out_page(message, front, None),
     };
     flow::set_session_cookie(&mut response, services, accounts);
     response
 }
 
+/// Where the signed-out page leads.
+pub enum Continue {
+    /// A trusted request: the page goes on by itself once the frames loaded.
+    Automatic(String),
+    /// An unconfirmed request: a link the person may follow.
+    Link { target: String, app_name: String },
+}
+
 /// The signed-out page, loading each front-channel URL in a hidden frame; the
 /// page's CSP allows exactly those frames.
-pub fn signed_out_page(message: &str, front: Vec<FrontChannelNotice>, continue_to: Option<String>) -> HttpResponse {
+pub fn signed_out_page(message: &str, front: Vec<FrontChannelNotice>, next: Option<Continue>) -> HttpResponse {
     let mut origins: Vec<String> = front.iter().map(|n| n.origin.clone()).collect();
     origins.sort();
     origins.dedup();
+    let (continue_to, return_to) = match next {
+        Some(Continue::Automatic(target)) => (Some(target), None),
+        Some(Continue::Link { target, app_name }) => (None, Some((target, app_name))),
+        None => (None, None),
+    };
     let page = SignedOutPage {
         message,
         frames: front.into_iter().map(|n| n.url).collect(),
         continue_to,
+        return_to,
     };
     let mut response = render(&page, StatusCode::OK);
     if let Ok(value) = header::HeaderValue::from_str(&security::policy_with_frames(&origins)) {

@@ -86,8 +86,11 @@ pub struct SignedOutPage<'a> {
     pub message: &'a str,
     /// Front-channel logout URLs, loaded in hidden frames.
     pub frames: Vec<String>,
-    /// Where to continue once they loaded (a validated redirect).
+    /// Where to continue once they loaded (a trusted, validated redirect).
     pub continue_to: Option<String>,
+    /// A registered URI of an app whose request was not confirmed, and the
+    /// app's name: offered as a link, never followed by itself.
+    pub return_to: Option<(String, String)>,
 }
 
 #[derive(Template)]

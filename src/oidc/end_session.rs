@@ -26,7 +26,16 @@ pub struct LogoutRequest {
 }
 
 impl LogoutRequest {
-    /// Where to send the browser when done: the registered URI with `state`.
+    /// RP-Initiated Logout 1.0 §3: the OP MUST NOT redirect to the
+    /// post_logout_redirect_uri unless it can confirm that the request came
+    /// from the client: a valid `id_token_hint` issued to it does. Without
+    /// one, the target is only offered as a link, so that Sesame is no
+    /// zero-click redirector for whoever can register a client.
+    pub fn may_redirect(&self) -> bool {
+        self.hint.is_some() && self.client.is_some()
+    }
+
+    /// Where the browser goes when done: the registered URI with `state`.
     pub fn redirect_target(&self) -> Option<String> {
         let redirect = self.redirect.as_ref()?;
         Some(match &self.state {

@@ -171,11 +171,33 @@ async fn a_logout_without_a_trustworthy_hint_asks_first(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&confirmed), format!("{SIGNED_OUT}?state=s"));
+    // RP-Initiated Logout §3: without a valid id_token_hint the OP cannot
+    // confirm the app asked, so it does not redirect: the signed-out page
+    // offers the registered URI as a link, and nothing follows it by itself.
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.headers().get("location").is_none());
+    let html = confirmed.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="return" href="http://app.example/signed-out?state=s""#),
+        "{html}"
+    );
+    assert!(html.contains("Return to App A"));
+    assert!(!html.contains("logout.js"), "no script continues by itself");
     assert_eq!(
         prompt_none_error(&app, &client).await.as_deref(),
         Some("login_required")
     );
+
+    // Nobody signed in, no hint: the same page, never a redirect.
+    let nobody = crate::helpers::browser()
+        .get(app.url("/end_session"))
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), 200);
+    assert!(nobody.headers().get("location").is_none());
+    assert!(nobody.text().await.unwrap().contains(r#"id="return""#));
 }
 
 async fn unregistered_redirects_and_forged_hints_never_redirect(backend: Backend) {
