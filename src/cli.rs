@@ -181,6 +181,8 @@ enum ClientCommand {
         client_id: String,
         #[command(flatten)]
         metadata: ClientMetadataArgs,
+        #[command(flatten)]
+        access: ClientAccessArgs,
         /// Print JSON, for scripts.
         #[arg(long)]
         json: bool,
@@ -214,9 +216,43 @@ struct ClientAdd {
     /// Issue RFC 9068 JWT access tokens (resource servers validate them locally).
     #[arg(long)]
     jwt_access_tokens: bool,
+    #[command(flatten)]
+    access: ClientAccessArgs,
     /// Print JSON, for scripts.
     #[arg(long)]
     json: bool,
+}
+
+/// What a client's access tokens reach, and what it may introspect: the
+/// operator's decisions, never the app's (registration and the portal
+/// cannot set them).
+#[derive(Args, Debug)]
+struct ClientAccessArgs {
+    /// A resource (RFC 8707 resource indicator, an absolute URI) the client's
+    /// access tokens may be for; repeat for several. On update, replaces the list.
+    #[arg(long = "audience")]
+    audiences: Vec<String>,
+    /// On update: remove every audience (tokens are for this server only).
+    #[arg(long, conflicts_with = "audiences")]
+    clear_audiences: bool,
+    /// The client is a resource server that may introspect every client's
+    /// access tokens (`--resource-server false` to take it back).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    resource_server: Option<bool>,
+}
+
+impl ClientAccessArgs {
+    /// The new audiences, when these options change them.
+    fn audiences(&self) -> Option<Vec<String>> {
+        if self.clear_audiences {
+            return Some(Vec::new());
+        }
+        (!self.audiences.is_empty()).then(|| self.audiences.clone())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.audiences().is_none() && self.resource_server.is_none()
+    }
 }
 
 /// Client metadata options, shared by `client add` and `client update`.
@@ -378,6 +414,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 client_id: args.client_id,
                 first_party: args.first_party,
                 jwt_access_tokens: args.jwt_access_tokens,
+                audiences: args.access.audiences.clone(),
+                resource_server: args.access.resource_server.unwrap_or(false),
                 ..NewClient::default()
             };
             let new = args.metadata.apply_to(base)?;
@@ -389,6 +427,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCommand::Update {
             client_id,
             metadata,
+            access,
             json,
         }) => {
             let services = startup::build_services(settings, clock).await?;
@@ -398,7 +437,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no client {client_id}"))?;
             let new = metadata.apply_to(admin::metadata_of(&client))?;
-            let updated = admin::update_client(&services, &client_id, new).await?;
+            let mut updated = admin::update_client(&services, &client_id, new).await?;
+            if !access.is_empty() {
+                updated.client =
+                    admin::set_client_access(&services, &client_id, access.audiences(), access.resource_server).await?;
+            }
             print_client(&updated.client, updated.secret.as_deref(), json);
             Ok(())
         }
@@ -593,6 +636,8 @@ fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     value["client_type"] = json!(client.client_type.as_str());
     value["first_party"] = json!(client.first_party);
     value["jwt_access_tokens"] = json!(client.jwt_access_tokens);
+    value["access_token_audiences"] = json!(client.audiences);
+    value["resource_server"] = json!(client.resource_server);
     value["scope"] = json!(client.allowed_scopes.to_string());
     value["owner_id"] = json!(client.owner_id);
     value

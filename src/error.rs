@@ -32,6 +32,8 @@ pub enum ErrorCode {
     // RFC 7591 §3.2.2
     InvalidRedirectUri,
     InvalidClientMetadata,
+    // RFC 8707 §2
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 

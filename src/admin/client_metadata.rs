@@ -42,6 +42,10 @@ pub struct NewClient {
     pub jwks_uri: Option<String>,
     /// RFC 9068 JWT access tokens instead of opaque ones.
     pub jwt_access_tokens: bool,
+    /// Resource indicators for its access tokens. Only the CLI may set them.
+    pub audiences: Vec<String>,
+    /// May introspect every access token. Only the CLI may set it.
+    pub resource_server: bool,
     pub info: ClientInfo,
     /// The developer registering it on the portal.
     pub owner_id: Option<uuid::Uuid>,

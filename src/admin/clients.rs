@@ -5,7 +5,9 @@
 use super::AdminError;
 use super::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::crypto;
-use crate::domain::{AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes};
+use crate::domain::{
+    AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes, valid_resource_indicator,
+};
 use crate::oidc::discovery::SUPPORTED_SCOPES;
 use crate::services::Services;
 
@@ -101,6 +103,13 @@ pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result
         jwks: None,
         jwks_uri: None,
         jwt_access_tokens: new.jwt_access_tokens,
+        // Only the operator decides what an app's tokens reach.
+        audiences: if via == Via::Cli {
+            valid_audiences(&new.audiences)?
+        } else {
+            Vec::new()
+        },
+        resource_server: new.resource_server && via == Via::Cli,
         application_type: valid.application_type,
         info: Default::default(),
         owner_id: new.owner_id,
@@ -189,9 +198,75 @@ pub fn metadata_of(client: &Client) -> NewClient {
         jwks: client.jwks.clone(),
         jwks_uri: client.jwks_uri.clone(),
         jwt_access_tokens: client.jwt_access_tokens,
+        audiences: client.audiences.clone(),
+        resource_server: client.resource_server,
         info: client.info.clone(),
         owner_id: client.owner_id,
     }
+}
+
+/// At most this many audiences per client.
+const MAX_AUDIENCES: usize = 10;
+
+fn valid_audiences(audiences: &[String]) -> Result<Vec<String>, AdminError> {
+    if audiences.len() > MAX_AUDIENCES {
+        return Err(AdminError::Invalid(format!("at most {MAX_AUDIENCES} audiences")));
+    }
+    let mut valid: Vec<String> = Vec::new();
+    for audience in audiences {
+        if !valid_resource_indicator(audience) {
+            return Err(AdminError::Invalid(format!(
+                "audience {audience:?} is not an absolute URI without a fragment (RFC 8707)"
+            )));
+        }
+        if !valid.contains(audience) {
+            valid.push(audience.clone());
+        }
+    }
+    Ok(valid)
+}
+
+/// Sets what a client's access tokens reach (RFC 8707 audiences) and
+/// whether it may introspect every access token (`None`: unchanged). Only
+/// operators do this (the CLI); registration and the portal cannot.
+pub async fn set_client_access(
+    services: &Services,
+    client_id: &str,
+    audiences: Option<Vec<String>>,
+    resource_server: Option<bool>,
+) -> Result<Client, AdminError> {
+    let client = services
+        .clients
+        .find_client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))?;
+    let audiences = match audiences {
+        Some(audiences) => valid_audiences(&audiences)?,
+        None => client.audiences.clone(),
+    };
+    let resource_server = resource_server.unwrap_or(client.resource_server);
+    let now = services.clock.now();
+    if !services
+        .clients
+        .set_client_access(client_id, &audiences, resource_server, now)
+        .await?
+    {
+        return Err(AdminError::NotFound(format!("no client {client_id}")));
+    }
+    let detail = format!("audiences {audiences:?}, resource server {resource_server}");
+    services
+        .audit(
+            AuditEvent::new("client_access_changed", now)
+                .client(client_id)
+                .detail(detail),
+        )
+        .await;
+    Ok(Client {
+        audiences,
+        resource_server,
+        updated_at: now,
+        ..client
+    })
 }
 
 /// A new secret for a client that has one, shown once. The old one keeps

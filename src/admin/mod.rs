@@ -8,7 +8,8 @@ mod users;
 
 pub use client_metadata::{MetadataError, MetadataErrorCode, NewClient, ValidMetadata, validate as validate_metadata};
 pub use clients::{
-    CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret, update_client,
+    CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret, set_client_access,
+    update_client,
 };
 pub use registration_tokens::{create_registration_token, revoke_registration_token};
 pub use users::{NewUser, add_user, logout_user, set_password, set_user_disabled, set_user_role};

@@ -130,6 +130,13 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     /// RFC 9068 JWT access tokens instead of opaque ones.
     pub jwt_access_tokens: bool,
+    /// RFC 8707 resource indicators this client may ask access tokens for;
+    /// without a `resource` parameter its tokens name all of them (and this
+    /// server). Set by an operator only.
+    pub audiences: Vec<String>,
+    /// May introspect every client's access tokens: a resource server the
+    /// operator vouches for. Set by an operator only.
+    pub resource_server: bool,
     pub application_type: ApplicationType,
     pub info: ClientInfo,
     /// The developer who registered it on the portal (or `None`: the CLI or
@@ -189,6 +196,14 @@ pub fn is_loopback_ip_host(url: &url::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         _ => false,
     }
+}
+
+/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+pub fn valid_resource_indicator(input: &str) -> bool {
+    input.len() <= 2000
+        && !input.chars().any(char::is_control)
+        && !input.contains('#')
+        && url::Url::parse(input).is_ok()
 }
 
 /// An absolute redirection URI without fragment (RFC 6749 §3.1.2), kept exactly
@@ -274,33 +289,7 @@ mod tests {
     }
 
     fn test_client() -> Client {
-        Client {
-            client_id: "c".into(),
-            secret_hash: None,
-            client_type: ClientType::Public,
-            auth_method: AuthMethod::None,
-            name: "App".into(),
-            redirect_uris: vec![],
-            post_logout_redirect_uris: vec![],
-            allowed_scopes: Scopes::parse("openid").unwrap(),
-            grant_types: vec!["authorization_code".into()],
-            first_party: false,
-            id_token_alg: Alg::RS256,
-            backchannel_logout_uri: None,
-            backchannel_logout_session_required: false,
-            frontchannel_logout_uri: None,
-            frontchannel_logout_session_required: false,
-            jwks: None,
-            jwks_uri: None,
-            jwt_access_tokens: false,
-            application_type: ApplicationType::Web,
-            info: ClientInfo::default(),
-            owner_id: None,
-            registration_token_hash: None,
-            previous_secret: None,
-            created_at: 0,
-            updated_at: 0,
-        }
+        crate::domain::tests_support::client()
     }
 
     #[test]

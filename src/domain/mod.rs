@@ -15,6 +15,7 @@ mod user;
 pub use audit::AuditEvent;
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, is_loopback_ip_host,
+    valid_resource_indicator,
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use logout::{DeliveryStatus, LogoutDelivery};
@@ -24,3 +25,42 @@ pub use registration_token::RegistrationToken;
 pub use scope::Scopes;
 pub use signing_key::{Alg, StoredKey};
 pub use user::{Role, User, Username};
+
+/// Values for unit tests of other modules.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    /// A public web client with no URIs, allowed `openid`.
+    pub fn client() -> Client {
+        Client {
+            client_id: "c".into(),
+            secret_hash: None,
+            client_type: ClientType::Public,
+            auth_method: AuthMethod::None,
+            name: "App".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            allowed_scopes: Scopes::parse("openid").unwrap(),
+            grant_types: vec!["authorization_code".into()],
+            first_party: false,
+            id_token_alg: Alg::RS256,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            jwks: None,
+            jwks_uri: None,
+            jwt_access_tokens: false,
+            audiences: Vec::new(),
+            resource_server: false,
+            application_type: ApplicationType::Web,
+            info: ClientInfo::default(),
+            owner_id: None,
+            registration_token_hash: None,
+            previous_secret: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}

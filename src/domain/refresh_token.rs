@@ -16,6 +16,8 @@ pub struct RefreshToken {
     pub session: Option<String>,
     pub auth_time: i64,
     pub amr: Vec<String>,
+    /// RFC 8707: the resource the family's access tokens are for, if one was asked.
+    pub resource: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
     pub family_expires_at: i64,

@@ -23,8 +23,23 @@ pub struct AccessToken {
     /// The SSO session's handle: the token dies with the session. `None`
     /// for client tokens and tokens refreshed with `offline_access`.
     pub session: Option<String>,
+    /// Who the token is for (RFC 8707, RFC 9068 `aud`). Empty in records
+    /// made before audiences existed: this server.
+    #[serde(default)]
+    pub audience: Vec<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+}
+
+impl AccessToken {
+    /// The audience, with records from before audiences meaning this server.
+    pub fn audience_or(&self, issuer: &str) -> Vec<String> {
+        if self.audience.is_empty() {
+            vec![issuer.to_string()]
+        } else {
+            self.audience.clone()
+        }
+    }
 }
 
 fn token_key(token_digest: &str) -> String {
@@ -78,7 +93,7 @@ impl Format {
 struct JwtClaims<'a> {
     iss: &'a str,
     exp: i64,
-    aud: &'a str,
+    aud: serde_json::Value,
     sub: &'a str,
     client_id: &'a str,
     iat: i64,
@@ -93,8 +108,7 @@ fn jwt(services: &Services, token: &AccessToken) -> Result<String, StoreError> {
     let claims = JwtClaims {
         iss: &services.settings.issuer,
         exp: token.expires_at,
-        // No resource indicators yet: the audience is this server (its userinfo).
-        aud: &services.settings.issuer,
+        aud: crate::oidc::resource::aud_claim(&token.audience_or(&services.settings.issuer)),
         // §2.2: without a person, sub names the client.
         sub: subject.as_deref().unwrap_or(&token.client_id),
         client_id: &token.client_id,

@@ -27,6 +27,9 @@ pub struct CodeGrant {
     pub sid: String,
     /// The SSO session's handle, so tokens can die with it.
     pub session: String,
+    /// RFC 8707: the resource the tokens are for, when the request named one.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// A grant as stored, with the code's expiry.

@@ -1,13 +1,20 @@
-//! Token introspection (RFC 7662), for authenticated confidential clients
-//! (resource servers).
+//! Token introspection (RFC 7662), for authenticated confidential clients.
+//! §2.1 leaves to the server which tokens a caller may learn about (§4: it
+//! must not become a way to scan for valid tokens). Here a client learns
+//! about the tokens issued to it; about another client's access tokens only
+//! when the operator marked it a resource server, or the token's audience
+//! names it; about a refresh token only its own. Anything else is
+//! `active: false`, like an unknown token.
 
 use serde_json::{Map, Value, json};
 
 use crate::crypto;
 use crate::domain::AuthMethod;
+use crate::domain::Client;
 use crate::error::ProtocolError;
-use crate::oidc::access_token;
+use crate::oidc::access_token::{self, AccessToken};
 use crate::oidc::params::Params;
+use crate::oidc::resource;
 use crate::oidc::token::client_auth::authenticate_from;
 use crate::services::Services;
 
@@ -27,7 +34,9 @@ pub async fn introspect(
     let token = params.require("token")?;
     let issuer = &services.settings.issuer;
     let now = services.clock.now();
-    if let Some(found) = access_token::find(services, token).await? {
+    if let Some(found) = access_token::find(services, token).await?
+        && may_see_access_token(&client, &found)
+    {
         let mut claims = Map::new();
         claims.insert("active".into(), json!(true));
         claims.insert("scope".into(), json!(found.scopes.to_string()));
@@ -35,7 +44,7 @@ pub async fn introspect(
         claims.insert("token_type".into(), json!("Bearer"));
         claims.insert("exp".into(), json!(found.expires_at));
         claims.insert("iat".into(), json!(found.issued_at));
-        claims.insert("aud".into(), json!(found.client_id));
+        claims.insert("aud".into(), resource::aud_claim(&found.audience_or(issuer)));
         claims.insert("iss".into(), json!(issuer));
         if let Some(user) = found.user_id {
             claims.insert("sub".into(), json!(user.to_string()));
@@ -49,6 +58,8 @@ pub async fn introspect(
         .refresh_tokens
         .find_refresh_token(&crypto::digest(token))
         .await?
+        // A refresh token is for its client alone.
+        && found.client_id == client.client_id
     {
         let session_ok = match &found.session {
             Some(session) => crate::session::is_live(services, session).await?,
@@ -74,8 +85,12 @@ pub async fn introspect(
             return Ok(claims);
         }
     }
-    // §2.2: expired, revoked and unknown tokens look alike.
+    // §2.2: expired, revoked, unknown and someone else's tokens look alike.
     let mut inactive = Map::new();
     inactive.insert("active".into(), json!(false));
     Ok(inactive)
+}
+
+fn may_see_access_token(caller: &Client, token: &AccessToken) -> bool {
+    token.client_id == caller.client_id || caller.resource_server || token.audience.contains(&caller.client_id)
 }

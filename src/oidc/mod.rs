@@ -12,6 +12,7 @@ pub mod logout_fanout;
 pub mod logout_token;
 pub mod params;
 pub mod registration;
+pub mod resource;
 pub mod revocation;
 pub mod token;
 pub mod userinfo;

@@ -16,6 +16,13 @@ pub async fn claims(services: &Services, bearer_token: &str) -> Result<Map<Strin
             "the access token was not granted the openid scope",
         ));
     }
+    // RFC 8707: a token for another resource is not for this endpoint.
+    if !token
+        .audience_or(&services.settings.issuer)
+        .contains(&services.settings.issuer)
+    {
+        return Err(invalid());
+    }
     // A client's own token (client_credentials) speaks for no person.
     let user_id = token.user_id.ok_or_else(invalid)?;
     let user = services

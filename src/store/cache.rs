@@ -163,6 +163,21 @@ impl ClientRepository for CachedClients {
         Ok(set)
     }
 
+    async fn set_client_access(
+        &self,
+        client_id: &str,
+        audiences: &[String],
+        resource_server: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let set = self
+            .inner
+            .set_client_access(client_id, audiences, resource_server, now)
+            .await?;
+        self.changed(client_id).await?;
+        Ok(set)
+    }
+
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let deleted = self.inner.delete_client(client_id).await?;
         self.changed(client_id).await?;

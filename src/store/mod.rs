@@ -161,6 +161,15 @@ pub trait ClientRepository: Send + Sync + 'static {
         previous: Option<&PreviousSecret>,
         now: i64,
     ) -> Result<bool, StoreError>;
+    /// Sets the operator's settings for the client's access tokens; `false`
+    /// when there was no such client.
+    async fn set_client_access(
+        &self,
+        client_id: &str,
+        audiences: &[String],
+        resource_server: bool,
+        now: i64,
+    ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 }

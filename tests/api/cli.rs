@@ -252,6 +252,50 @@ fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
         serde_json::json!(["authorization_code", "refresh_token"])
     );
 
+    // What a client's tokens reach is the operator's to set.
+    let out = sesame(
+        dir.path(),
+        &[
+            "client",
+            "update",
+            "shop",
+            "--audience",
+            "https://api.shop.example/",
+            "--resource-server",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let updated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        updated["access_token_audiences"],
+        serde_json::json!(["https://api.shop.example/"])
+    );
+    assert_eq!(updated["resource_server"], true);
+    let out = sesame(
+        dir.path(),
+        &[
+            "client",
+            "update",
+            "shop",
+            "--clear-audiences",
+            "--resource-server",
+            "false",
+            "--json",
+        ],
+        None,
+    );
+    let updated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(updated["access_token_audiences"], serde_json::json!([]));
+    assert_eq!(updated["resource_server"], false);
+    let refused = sesame(
+        dir.path(),
+        &["client", "update", "shop", "--audience", "not a uri"],
+        None,
+    );
+    assert!(!refused.status.success(), "an audience is an absolute URI");
+
     let out = sesame(dir.path(), &["client", "rotate-secret", "shop", "--json"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -21,5 +21,6 @@ mod relying_app;
 mod sessions;
 mod sso;
 mod token;
-mod tokens;
+mod token_access;
+pub mod tokens;
 mod userinfo;

@@ -38,7 +38,17 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
         .as_u16()
 }
 
-async fn introspect(app: &TestApp, client: &TestClient, token: &str) -> Value {
+/// A confidential client the operator marked a resource server: it may
+/// introspect every client's access tokens.
+pub async fn add_resource_server(app: &TestApp) -> TestClient {
+    let client = app.add_client(false).await;
+    admin::set_client_access(&app.services, &client.client_id, None, Some(true))
+        .await
+        .unwrap();
+    client
+}
+
+pub async fn introspect(app: &TestApp, client: &TestClient, token: &str) -> Value {
     app.api
         .post(app.url("/introspect"))
         .basic_auth(&client.client_id, client.secret.as_deref())
@@ -275,7 +285,7 @@ async fn refresh_tokens_belong_to_their_client(backend: Backend) {
 
 async fn revocation_and_introspection(backend: Backend) {
     let (app, client) = setup(backend).await;
-    let resource_server = app.add_client(false).await;
+    let resource_server = add_resource_server(&app).await;
     let issued = tokens(&app, &client).await;
     let (access, refresh_token) = (
         issued["access_token"].as_str().unwrap(),
@@ -290,8 +300,9 @@ async fn revocation_and_introspection(backend: Backend) {
         assert!(active.get(claim).is_some(), "introspection lacks {claim}");
     }
     assert_eq!(
-        introspect(&app, &resource_server, refresh_token).await["token_type"],
-        "refresh_token"
+        introspect(&app, &client, refresh_token).await["token_type"],
+        "refresh_token",
+        "a client introspects its own refresh token"
     );
     assert_eq!(
         introspect(&app, &resource_server, "unknown").await,
@@ -418,7 +429,7 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     };
-    let resource_server = app.add_client(false).await;
+    let resource_server = add_resource_server(&app).await;
     let user = app.add_user("alice").await;
     let issued = tokens(&app, &client).await;
     let access = issued["access_token"].as_str().unwrap();
@@ -466,7 +477,7 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
 /// a deleted client's tokens stop working.
 async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backend) {
     let (app, client) = setup(backend).await;
-    let resource_server = app.add_client(false).await;
+    let resource_server = add_resource_server(&app).await;
     let issued = tokens(&app, &client).await;
     let with_secret = |secret: &str| TestClient {
         client_id: client.client_id.clone(),
@@ -541,6 +552,7 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
         session: None,
         auth_time: 1,
         amr: vec!["pwd".into()],
+        resource: Some("https://api.example".into()),
         issued_at: 100,
         expires_at: i64::MAX / 2,
         family_expires_at: i64::MAX / 2,

@@ -134,6 +134,7 @@ pub async fn issue_code(
         amr: live.session.amr.clone(),
         sid,
         session: live.handle.clone(),
+        resource: request.resource.clone(),
     };
     code::issue(services, grant).await
 }

@@ -58,6 +58,9 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The `sub` of a valid `id_token_hint`: the user the app expects.
     pub id_token_hint_subject: Option<uuid::Uuid>,
+    /// RFC 8707: the resource the access tokens are to be for.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug)]
@@ -94,6 +97,9 @@ pub async fn validate(services: &Services, params: &Params) -> Result<Authorizat
     let max_age = checks::max_age(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
     let id_token_hint_subject = checks::id_token_hint(services, params).map_err(at_client)?;
+    let resource = crate::oidc::resource::requested(params)
+        .and_then(|requested| crate::oidc::resource::check(&client, requested.as_deref(), None))
+        .map_err(at_client)?;
 
     Ok(AuthorizationRequest {
         client_id: client.client_id,
@@ -107,5 +113,6 @@ pub async fn validate(services: &Services, params: &Params) -> Result<Authorizat
         max_age,
         login_hint,
         id_token_hint_subject,
+        resource,
     })
 }

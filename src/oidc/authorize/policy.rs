@@ -115,6 +115,7 @@ mod tests {
             max_age,
             login_hint: None,
             id_token_hint_subject: hint,
+            resource: None,
         }
     }
 

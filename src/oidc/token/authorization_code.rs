@@ -11,7 +11,7 @@ use crate::oidc::params::Params;
 use uuid::Uuid;
 
 use super::issue::{self, UserGrant, new_refresh_token};
-use crate::oidc::{access_token, code};
+use crate::oidc::{access_token, code, resource};
 use crate::services::Services;
 use crate::session;
 
@@ -20,6 +20,7 @@ pub struct CodeRequest {
     code: String,
     redirect_uri: Option<String>,
     code_verifier: Option<CodeVerifier>,
+    resource: Option<String>,
 }
 
 impl CodeRequest {
@@ -32,6 +33,7 @@ impl CodeRequest {
                 .map(CodeVerifier::parse)
                 .transpose()
                 .map_err(ProtocolError::invalid_request)?,
+            resource: resource::requested(params)?,
         })
     }
 }
@@ -143,6 +145,7 @@ pub(super) async fn redeem(
         ));
     }
 
+    let resource = resource::check(client, request.resource.as_deref(), grant.resource.as_deref())?;
     let offline = grant.scopes.contains("offline_access");
     let user_grant = UserGrant {
         client,
@@ -155,10 +158,11 @@ pub(super) async fn redeem(
         amr: grant.amr.clone(),
         nonce: grant.nonce.clone(),
         family_id,
+        resource,
     };
     let refresh_token = if client.may_use_grant("refresh_token") {
         let absolute = services.clock.now() + services.settings.tokens.refresh_token_absolute_ttl_secs as i64;
-        let (value, row) = new_refresh_token(services, &user_grant, &grant.scopes, absolute);
+        let (value, row) = new_refresh_token(services, &user_grant, &grant.scopes, absolute, grant.resource.clone());
         services.refresh_tokens.insert_refresh_token(&row).await?;
         Some(value)
     } else {

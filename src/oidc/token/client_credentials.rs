@@ -14,6 +14,7 @@ const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 #[derive(Debug)]
 pub struct ClientCredentialsRequest {
     scope: Option<Scopes>,
+    resource: Option<String>,
 }
 
 impl ClientCredentialsRequest {
@@ -24,6 +25,7 @@ impl ClientCredentialsRequest {
                 .map(Scopes::parse)
                 .transpose()
                 .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+            resource: crate::oidc::resource::requested(params)?,
         })
     }
 }
@@ -51,6 +53,7 @@ pub(super) async fn grant(
             ));
         }
     };
+    let resource = crate::oidc::resource::check(client, request.resource.as_deref(), None)?;
     let now = services.clock.now();
     let ttl = services.settings.tokens.access_token_ttl_secs;
     let token = access_token::AccessToken {
@@ -59,6 +62,7 @@ pub(super) async fn grant(
         scopes: scopes.clone(),
         sid: None,
         session: None,
+        audience: crate::oidc::resource::audience(client, resource.as_deref(), &services.settings.issuer),
         issued_at: now,
         expires_at: now + ttl as i64,
     };

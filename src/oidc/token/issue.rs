@@ -7,7 +7,7 @@ use super::TokenResponse;
 use crate::crypto;
 use crate::domain::{Client, RefreshToken, Scopes};
 use crate::error::ProtocolError;
-use crate::oidc::{access_token, id_token};
+use crate::oidc::{access_token, id_token, resource};
 use crate::services::Services;
 
 /// What a person granted, as the code or refresh token carries it.
@@ -24,6 +24,8 @@ pub(super) struct UserGrant<'a> {
     /// OIDC Core 12.2: an ID token from a refresh carries no nonce.
     pub nonce: Option<String>,
     pub family_id: Uuid,
+    /// RFC 8707: the resource this response's access token is for.
+    pub resource: Option<String>,
 }
 
 /// A new refresh token of `family`, not yet stored.
@@ -32,6 +34,7 @@ pub(super) fn new_refresh_token(
     grant: &UserGrant<'_>,
     family_scopes: &Scopes,
     family_expires_at: i64,
+    family_resource: Option<String>,
 ) -> (String, RefreshToken) {
     let now = services.clock.now();
     let value = crypto::random_token();
@@ -46,6 +49,7 @@ pub(super) fn new_refresh_token(
         session: grant.session.clone(),
         auth_time: grant.auth_time,
         amr: grant.amr.clone(),
+        resource: family_resource,
         issued_at: now,
         expires_at: (now + ttl).min(family_expires_at),
         family_expires_at,
@@ -69,6 +73,7 @@ pub(super) async fn user_tokens(
         scopes: grant.scopes.clone(),
         sid: Some(grant.sid.clone()),
         session: grant.session.clone(),
+        audience: resource::audience(grant.client, grant.resource.as_deref(), &services.settings.issuer),
         issued_at: now,
         expires_at: now + access_ttl as i64,
     };

@@ -20,6 +20,7 @@ use crate::store::ephemeral::{get_json, put_json};
 pub struct RefreshRequest {
     refresh_token: String,
     scope: Option<Scopes>,
+    resource: Option<String>,
 }
 
 impl RefreshRequest {
@@ -31,6 +32,7 @@ impl RefreshRequest {
                 .map(Scopes::parse)
                 .transpose()
                 .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+            resource: crate::oidc::resource::requested(params)?,
         })
     }
 }
@@ -84,6 +86,8 @@ pub(super) async fn refresh(
             ));
         }
     };
+    // RFC 8707 §2.2: a refresh may name one of the resources the grant allows.
+    let resource = crate::oidc::resource::check(client, request.resource.as_deref(), current.resource.as_deref())?;
     if !holder_active {
         services.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
@@ -100,8 +104,15 @@ pub(super) async fn refresh(
         amr: current.amr.clone(),
         nonce: None,
         family_id: current.family_id,
+        resource,
     };
-    let (value, successor) = new_refresh_token(services, &grant, &current.scopes, current.family_expires_at);
+    let (value, successor) = new_refresh_token(
+        services,
+        &grant,
+        &current.scopes,
+        current.family_expires_at,
+        current.resource.clone(),
+    );
     // Everything that can fail (the ephemeral store, signing) happens before
     // the rotation commits: a failure leaves the presented token current, so
     // the app simply retries, instead of holding a consumed token it never

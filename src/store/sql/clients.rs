@@ -40,6 +40,8 @@ struct ClientRow {
     previous_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    access_token_audiences: String,
+    resource_server: bool,
 }
 
 /// Every column of a client, in `ClientRow` order.
@@ -48,7 +50,7 @@ const COLUMNS: &str = "client_id, secret_hash, client_type, token_endpoint_auth_
      backchannel_logout_uri, backchannel_logout_session_required, frontchannel_logout_uri, \
      frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, application_type, client_uri, \
      logo_uri, policy_uri, tos_uri, contacts, owner_id, registration_token_hash, previous_secret_hash, \
-     previous_secret_expires_at, created_at, updated_at";
+     previous_secret_expires_at, created_at, updated_at, access_token_audiences, resource_server";
 
 impl ClientRow {
     fn into_client(self) -> Result<Client, StoreError> {
@@ -78,6 +80,9 @@ impl ClientRow {
             jwks: self.jwks.clone(),
             jwks_uri: self.jwks_uri.clone(),
             jwt_access_tokens: self.jwt_access_tokens,
+            audiences: serde_json::from_str(&self.access_token_audiences)
+                .map_err(|_| corrupt("access_token_audiences"))?,
+            resource_server: self.resource_server,
             application_type: ApplicationType::parse(&self.application_type)
                 .ok_or_else(|| corrupt("application_type"))?,
             info: ClientInfo {
@@ -103,6 +108,7 @@ impl ClientRow {
     }
 }
 
+/// A list of strings as stored (contacts, audiences).
 fn contacts_json(contacts: &[String]) -> String {
     serde_json::to_string(contacts).unwrap_or_else(|_| "[]".into())
 }
@@ -116,7 +122,7 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
         );
         on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&client.client_id)
@@ -149,6 +155,8 @@ impl ClientRepository for SqlStore {
             .bind(client.previous_secret.as_ref().map(|p| p.expires_at))
             .bind(client.created_at)
             .bind(client.updated_at)
+            .bind(contacts_json(&client.audiences))
+            .bind(client.resource_server)
             .execute(pool)
             .await
             .map(|_| ()))
@@ -231,6 +239,29 @@ impl ClientRepository for SqlStore {
         .bind(secret_hash)
         .bind(previous.map(|p| p.hash.as_str()))
         .bind(previous.map(|p| p.expires_at))
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn set_client_access(
+        &self,
+        client_id: &str,
+        audiences: &[String],
+        resource_server: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if ClientId::parse(client_id).is_err() {
+            return Ok(false);
+        }
+        let affected = on_pool!(self, pool => sqlx::query(
+            "UPDATE clients SET access_token_audiences = $2, resource_server = $3, updated_at = $4 WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .bind(contacts_json(audiences))
+        .bind(resource_server)
         .bind(now)
         .execute(pool)
         .await

@@ -18,6 +18,7 @@ struct Row {
     session: Option<String>,
     auth_time: i64,
     amr: String,
+    resource: Option<String>,
     issued_at: i64,
     expires_at: i64,
     family_expires_at: i64,
@@ -44,6 +45,7 @@ impl Row {
             sid: self.sid,
             session: self.session,
             auth_time: self.auth_time,
+            resource: self.resource,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
             family_expires_at: self.family_expires_at,
@@ -54,14 +56,15 @@ impl Row {
 }
 
 const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, \
-     auth_time, amr, issued_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     auth_time, amr, issued_at, expires_at, family_expires_at, resource) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 /// Rotation in one statement on SQLite: the successor is inserted only while
 /// its parent (`$13`) is current, and the trigger of migration 0009 marks the
 /// parent consumed, all under the write lock the statement holds.
 const ROTATE_SQLITE: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, \
-     session, auth_time, amr, issued_at, expires_at, family_expires_at, parent_hash) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM refresh_tokens \
+     session, auth_time, amr, issued_at, expires_at, family_expires_at, parent_hash, resource) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM refresh_tokens \
      WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL)";
 
 /// Rotation in one statement on PostgreSQL: the UPDATE takes the parent's row
@@ -70,8 +73,8 @@ const ROTATE_SQLITE: &str = "INSERT INTO refresh_tokens (token_hash, family_id, 
 const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens SET consumed_at = $10 \
      WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL RETURNING token_hash) \
      INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, \
-     issued_at, expires_at, family_expires_at, parent_hash) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash FROM parent";
+     issued_at, expires_at, family_expires_at, parent_hash, resource) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash, $14 FROM parent";
 
 static FIND: LazyLock<String> = LazyLock::new(|| format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1"));
 
@@ -84,8 +87,8 @@ static FIND_WITH_HOLDER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, issued_at, \
-     expires_at, family_expires_at, consumed_at, revoked_at";
+const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, resource, \
+     issued_at, expires_at, family_expires_at, consumed_at, revoked_at";
 
 /// Binds a token's columns to `INSERT`.
 macro_rules! bind_token {
@@ -109,7 +112,11 @@ macro_rules! bind_token {
 #[async_trait]
 impl RefreshTokenRepository for SqlStore {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
-        on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token).execute(pool).await.map(|_| ()))?;
+        on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token)
+            .bind(token.resource.as_deref())
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -140,11 +147,13 @@ impl RefreshTokenRepository for SqlStore {
         let inserted = match self {
             SqlStore::Sqlite(pool) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
                 .bind(old_hash)
+                .bind(successor.resource.as_deref())
                 .execute(pool)
                 .await?
                 .rows_affected(),
             SqlStore::Postgres(pool) => bind_token!(sqlx::query(ROTATE_POSTGRES), successor)
                 .bind(old_hash)
+                .bind(successor.resource.as_deref())
                 .execute(pool)
                 .await?
                 .rows_affected(),
