@@ -102,16 +102,33 @@ enum UserCommand {
     },
     /// Sign a user out everywhere, telling every app (needs the shared Redis
     /// store: with the in-process store, sessions live inside the server).
-    Logout { username: String },
+    Logout {
+        username: String,
+        /// Keep the user's offline_access refresh tokens (their offline apps go on working).
+        #[arg(long)]
+        keep_offline: bool,
+    },
     /// List users.
     List {
         #[arg(long)]
         json: bool,
     },
     /// Set a user's password (read from a prompt, or from stdin when it is not a terminal).
-    SetPassword { username: String },
-    /// Disable an account: it cannot sign in, and its sessions end everywhere.
-    Disable { username: String },
+    /// Everyone signed in as the user is signed out.
+    SetPassword {
+        username: String,
+        /// Keep the user's offline_access refresh tokens.
+        #[arg(long)]
+        keep_offline: bool,
+    },
+    /// Disable an account: it cannot sign in, its sessions end everywhere and
+    /// its offline_access refresh tokens are revoked.
+    Disable {
+        username: String,
+        /// Keep the offline_access refresh tokens (unusable while disabled, usable once enabled again).
+        #[arg(long)]
+        keep_offline: bool,
+    },
     /// Enable a disabled account.
     Enable { username: String },
     /// Grant a role: developer (registers clients on the developer portal) or admin (sees every client).
@@ -519,30 +536,31 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User(UserCommand::SetPassword { username }) => {
+        Command::User(UserCommand::SetPassword { username, keep_offline }) => {
             let password = read_password()?;
-            let services = startup::build_services(settings, clock).await?;
-            admin::set_password(&services, &username, password).await?;
-            println!("password of {username} changed");
-            Ok(())
-        }
-        Command::User(UserCommand::Logout { username }) => {
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
-            let ended = admin::logout_user(&services, &username).await?;
-            println!("{ended} session(s) ended; apps are being told");
+            let ended = admin::set_password(&services, &username, password, offline_tokens(keep_offline)).await?;
+            println!("password of {username} changed; {}", describe_ended(&ended));
             Ok(())
         }
-        Command::User(UserCommand::Disable { username }) => {
+        Command::User(UserCommand::Logout { username, keep_offline }) => {
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
-            let ended = admin::set_user_disabled(&services, &username, true).await?;
-            println!("{username} disabled; {ended} session(s) ended");
+            let ended = admin::logout_user(&services, &username, offline_tokens(keep_offline)).await?;
+            println!("{}", describe_ended(&ended));
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { username, keep_offline }) => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended = admin::set_user_disabled(&services, &username, true, offline_tokens(keep_offline)).await?;
+            println!("{username} disabled; {}", describe_ended(&ended));
             Ok(())
         }
         Command::User(UserCommand::Enable { username }) => {
             let services = startup::build_services(settings, clock).await?;
-            admin::set_user_disabled(&services, &username, false).await?;
+            admin::set_user_disabled(&services, &username, false, admin::OfflineTokens::Keep).await?;
             println!("{username} enabled");
             Ok(())
         }
@@ -631,6 +649,21 @@ async fn keys_command(settings: Settings, clock: SharedClock, command: KeysComma
 
 /// A client's registration (as the registration API shows it), without
 /// secrets, plus what only the operator sees.
+fn offline_tokens(keep: bool) -> admin::OfflineTokens {
+    if keep {
+        admin::OfflineTokens::Keep
+    } else {
+        admin::OfflineTokens::Revoke
+    }
+}
+
+fn describe_ended(ended: &admin::Ended) -> String {
+    format!(
+        "{} session(s) ended, {} offline refresh token grant(s) revoked; apps are being told",
+        ended.sessions, ended.offline_families
+    )
+}
+
 fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     let mut value = crate::oidc::registration::metadata_json(client);
     value["client_type"] = json!(client.client_type.as_str());

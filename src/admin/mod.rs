@@ -12,7 +12,7 @@ pub use clients::{
     update_client,
 };
 pub use registration_tokens::{create_registration_token, revoke_registration_token};
-pub use users::{NewUser, add_user, logout_user, set_password, set_user_disabled, set_user_role};
+pub use users::{Ended, NewUser, OfflineTokens, add_user, logout_user, set_password, set_user_disabled, set_user_role};
 
 use crate::auth::password::PasswordError;
 use crate::store::StoreError;

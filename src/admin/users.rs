@@ -3,7 +3,8 @@ use uuid::Uuid;
 use super::AdminError;
 use crate::auth::password::{self, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use crate::clock::Clock;
-use crate::domain::{User, Username};
+use crate::domain::{AuditEvent, User, Username};
+use crate::services::Services;
 use crate::store::UserRepository;
 
 fn check_password(password: &str) -> Result<(), AdminError> {
@@ -54,7 +55,7 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
     Ok(user)
 }
 
-async fn find(services: &crate::services::Services, username: &str) -> Result<User, AdminError> {
+async fn find(services: &Services, username: &str) -> Result<User, AdminError> {
     let name = Username::parse(username).map_err(AdminError::Invalid)?;
     services
         .users
@@ -64,52 +65,99 @@ async fn find(services: &crate::services::Services, username: &str) -> Result<Us
         .ok_or_else(|| AdminError::Invalid(format!("no user {name}")))
 }
 
-/// Ends every session of the user, notifying every app (single logout).
-/// Returns how many sessions ended.
-pub async fn logout_user(services: &crate::services::Services, username: &str) -> Result<usize, AdminError> {
+/// What happens to a person's `offline_access` refresh tokens (those that
+/// outlive sessions: a phone app's, say) when an operator ends their access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfflineTokens {
+    /// Revoked with everything else: the safe default after a compromise.
+    Revoke,
+    /// Kept: the person's offline apps go on working.
+    Keep,
+}
+
+/// What ending a person's access ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub sessions: usize,
+    /// Refresh token families revoked beyond those that died with a session.
+    pub offline_families: usize,
+}
+
+/// Ends every session of a person, telling every app (single logout), and,
+/// unless kept, revokes their offline refresh tokens and the access tokens
+/// issued from them.
+async fn end_access(
+    services: &Services,
+    user_id: uuid::Uuid,
+    reason: &str,
+    offline: OfflineTokens,
+) -> Result<Ended, AdminError> {
+    let sessions = crate::oidc::logout_fanout::end_all_sessions(services, user_id, reason).await?;
+    let mut offline_families = 0;
+    if offline == OfflineTokens::Revoke {
+        let now = services.clock.now();
+        let families = services.refresh_tokens.revoke_user_tokens(user_id, now, true).await?;
+        for family in &families {
+            crate::oidc::access_token::revoke_grant(services, &family.to_string()).await?;
+        }
+        offline_families = families.len();
+    }
+    Ok(Ended {
+        sessions,
+        offline_families,
+    })
+}
+
+/// Ends every session of the user, notifying every app (single logout), and
+/// revokes their offline refresh tokens unless kept.
+pub async fn logout_user(services: &Services, username: &str, offline: OfflineTokens) -> Result<Ended, AdminError> {
     let user = find(services, username).await?;
-    Ok(crate::oidc::logout_fanout::end_all_sessions(services, user.id, "ended by an operator").await?)
+    end_access(services, user.id, "ended by an operator", offline).await
 }
 
 /// Disables (or enables) an account. Disabling ends its sessions at once,
-/// with single logout; a disabled account cannot sign in nor redeem codes.
+/// with single logout, and revokes its offline refresh tokens unless kept; a
+/// disabled account cannot sign in, redeem codes or refresh.
 pub async fn set_user_disabled(
-    services: &crate::services::Services,
+    services: &Services,
     username: &str,
     disabled: bool,
-) -> Result<usize, AdminError> {
+    offline: OfflineTokens,
+) -> Result<Ended, AdminError> {
     let user = find(services, username).await?;
     let now = services.clock.now();
     services.users.set_disabled(user.id, disabled, now).await?;
-    let event =
-        crate::domain::AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" }, now).user(user.id);
+    let event = AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" }, now).user(user.id);
     services.audit(event).await;
     if !disabled {
-        return Ok(0);
+        return Ok(Ended::default());
     }
-    Ok(crate::oidc::logout_fanout::end_all_sessions(services, user.id, "account disabled").await?)
+    end_access(services, user.id, "account disabled", offline).await
 }
 
-/// Sets a new password (same rules as at creation).
+/// Sets a new password (same rules as at creation). Whoever held the old one
+/// is signed out: every session ends (with single logout) and, unless kept,
+/// the offline refresh tokens are revoked.
 pub async fn set_password(
-    services: &crate::services::Services,
+    services: &Services,
     username: &str,
     new_password: String,
-) -> Result<(), AdminError> {
+    offline: OfflineTokens,
+) -> Result<Ended, AdminError> {
     let user = find(services, username).await?;
     check_password(&new_password)?;
     let hash = password::hash_password(new_password).await?;
     let now = services.clock.now();
     services.users.set_password_hash(user.id, &hash, now).await?;
     services
-        .audit(crate::domain::AuditEvent::new("password_changed", now).user(user.id))
+        .audit(AuditEvent::new("password_changed", now).user(user.id))
         .await;
-    Ok(())
+    end_access(services, user.id, "password changed", offline).await
 }
 
 /// Grants (or takes back) a role; returns the roles the user now holds.
 pub async fn set_user_role(
-    services: &crate::services::Services,
+    services: &Services,
     username: &str,
     role: crate::domain::Role,
     granted: bool,
@@ -121,7 +169,7 @@ pub async fn set_user_role(
     }
     let now = services.clock.now();
     services.users.set_roles(user.id, &roles, now).await?;
-    let event = crate::domain::AuditEvent::new(if granted { "role_granted" } else { "role_revoked" }, now)
+    let event = AuditEvent::new(if granted { "role_granted" } else { "role_revoked" }, now)
         .user(user.id)
         .detail(role.as_str());
     services.audit(event).await;

@@ -247,6 +247,10 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
     async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError>;
     /// Revokes the tokens bound to an SSO session; returns their families.
     async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
+    /// Revokes every refresh token of a person (only those bound to a
+    /// session unless `include_offline`); returns their families.
+    async fn revoke_user_tokens(&self, user_id: Uuid, now: i64, include_offline: bool)
+    -> Result<Vec<Uuid>, StoreError>;
     /// Revokes every refresh token of a client; returns their families.
     async fn revoke_client_tokens(&self, client_id: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
 }

@@ -438,7 +438,13 @@ async fn outbound_calls_refuse_internal_addresses(backend: Backend) {
     app.add_user("alice").await;
     sign_in(&app, &client).await;
     sign_in(&app, &by_name).await;
-    assert_eq!(admin::logout_user(&app.services, "alice").await.unwrap(), 1);
+    assert_eq!(
+        admin::logout_user(&app.services, "alice", admin::OfflineTokens::Revoke)
+            .await
+            .unwrap()
+            .sessions,
+        1
+    );
     backchannel::deliver_due(&app.services).await.unwrap();
     assert!(rp.tokens().is_empty(), "nothing reached the loopback address");
     for delivery in app.services.outbox.list_deliveries(10).await.unwrap() {
@@ -454,7 +460,13 @@ async fn disabling_a_user_signs_them_out_everywhere(backend: Backend) {
     let client = register(&app, "App A", Some(rp.backchannel_uri()), None).await;
     app.add_user("alice").await;
     sign_in(&app, &client).await;
-    assert_eq!(admin::set_user_disabled(&app.services, "alice", true).await.unwrap(), 1);
+    assert_eq!(
+        admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Revoke)
+            .await
+            .unwrap()
+            .sessions,
+        1
+    );
     backchannel::deliver_due(&app.services).await.unwrap();
     assert_eq!(rp.tokens().len(), 1);
     assert_eq!(

@@ -190,12 +190,14 @@ async fn refresh_tokens_expire_slide_and_end_with_the_session(backend: Backend) 
         .as_str()
         .unwrap()
         .to_string();
-    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
+        .await
+        .unwrap();
     assert_eq!(refresh(&app, &client, &bound, None).await.status(), 400);
 }
 
-async fn offline_access_outlives_the_session(backend: Backend) {
-    let (app, client) = setup(backend).await;
+/// `offline_access` tokens for alice; `(access token, refresh token)`.
+async fn offline_tokens(app: &TestApp, client: &TestClient) -> (String, String) {
     let verifier = "o".repeat(43);
     let challenge = crate::helpers::pkce_challenge(&verifier);
     let response = app
@@ -207,38 +209,91 @@ async fn offline_access_outlives_the_session(backend: Backend) {
                 ("scope", "openid offline_access"),
                 ("code_challenge", &challenge),
                 ("code_challenge_method", "S256"),
+                ("prompt", "login"),
             ],
             "alice",
         )
         .await;
     let code = crate::helpers::redirect_params(&response)["code"].clone();
-    let body: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
-    let offline = body["refresh_token"].as_str().unwrap();
-    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    let body: Value = app.redeem(client, &code, &verifier).await.json().await.unwrap();
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn offline_access_outlives_the_session(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    let (access, offline) = offline_tokens(&app, &client).await;
+    // The operator chooses to keep the person's offline apps working.
+    let ended = admin::logout_user(&app.services, "alice", admin::OfflineTokens::Keep)
+        .await
+        .unwrap();
+    assert_eq!((ended.sessions, ended.offline_families), (1, 0));
     assert_eq!(
-        userinfo_status(&app, body["access_token"].as_str().unwrap()).await,
+        userinfo_status(&app, &access).await,
         401,
         "the session's access token ends"
     );
-    let refreshed = refresh(&app, &client, offline, None).await;
+    let refreshed = refresh(&app, &client, &offline, None).await;
     assert_eq!(refreshed.status(), 200, "an offline_access token does not");
     let successor: Value = refreshed.json().await.unwrap();
     let successor = successor["refresh_token"].as_str().unwrap();
 
-    // But it ends with the account: disabled, its family is revoked for good.
-    sesame::admin::set_user_disabled(&app.services, "alice", true)
+    // But it ends with the account: disabled, its family is revoked for good,
+    // even when the operator kept offline tokens at the disabling.
+    sesame::admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Keep)
         .await
         .unwrap();
     let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant");
-    sesame::admin::set_user_disabled(&app.services, "alice", false)
+    sesame::admin::set_user_disabled(&app.services, "alice", false, admin::OfflineTokens::Keep)
         .await
         .unwrap();
     let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
-    assert_eq!(
-        refused["error"], "invalid_grant",
-        "re-enabling does not revive the family"
-    );
+    assert_eq!(refused["error"], "invalid_grant");
+}
+
+/// Signing a person out everywhere, changing their password and disabling
+/// them revoke their offline refresh tokens too, and the access tokens those
+/// issued, unless the operator keeps them.
+async fn ending_a_persons_access_revokes_their_offline_tokens(backend: Backend) {
+    let (app, client) = setup(backend).await;
+    for end in ["logout", "password", "disable"] {
+        let (_, offline) = offline_tokens(&app, &client).await;
+        let refreshed: Value = refresh(&app, &client, &offline, None).await.json().await.unwrap();
+        let access = refreshed["access_token"].as_str().unwrap();
+        let offline = refreshed["refresh_token"].as_str().unwrap();
+        let ended = match end {
+            "logout" => admin::logout_user(&app.services, "alice", admin::OfflineTokens::Revoke).await,
+            "password" => {
+                admin::set_password(
+                    &app.services,
+                    "alice",
+                    crate::helpers::PASSWORD.into(),
+                    admin::OfflineTokens::Revoke,
+                )
+                .await
+            }
+            _ => admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Revoke).await,
+        }
+        .unwrap();
+        assert_eq!(ended.sessions, 1, "{end}: the session ends");
+        assert!(ended.offline_families >= 1, "{end}: {ended:?}");
+        assert_eq!(userinfo_status(&app, access).await, 401, "{end}: its access token ends");
+        let refused = refresh(&app, &client, offline, None).await;
+        assert_eq!(refused.status(), 400, "{end}: the offline token is revoked");
+        if end == "disable" {
+            admin::set_user_disabled(&app.services, "alice", false, admin::OfflineTokens::Keep)
+                .await
+                .unwrap();
+            assert_eq!(
+                refresh(&app, &client, offline, None).await.status(),
+                400,
+                "still revoked once enabled again"
+            );
+        }
+    }
 }
 
 async fn scope_may_narrow_never_widen(backend: Backend) {
@@ -466,7 +521,9 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
 
     // Logout ends them too.
     let second = tokens(&app, &client).await;
-    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
+        .await
+        .unwrap();
     assert_eq!(
         userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
         401
@@ -595,7 +652,7 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
 async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    sesame::admin::set_user_disabled(&app.services, "alice", true)
+    sesame::admin::set_user_disabled(&app.services, "alice", true, sesame::admin::OfflineTokens::Revoke)
         .await
         .unwrap();
     let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
@@ -610,7 +667,9 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
 async fn a_code_issued_before_its_session_ended_is_refused(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    sesame::admin::logout_user(&app.services, "alice").await.unwrap();
+    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
+        .await
+        .unwrap();
     let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant", "{refused}");
     assert_eq!(
@@ -649,6 +708,7 @@ crate::on_both_backends!(
     two_tabs_refreshing_at_once_both_succeed_with_the_same_successor,
     refresh_tokens_expire_slide_and_end_with_the_session,
     offline_access_outlives_the_session,
+    ending_a_persons_access_revokes_their_offline_tokens,
     scope_may_narrow_never_widen,
     refresh_tokens_belong_to_their_client,
     revocation_and_introspection,

@@ -187,6 +187,27 @@ impl RefreshTokenRepository for SqlStore {
         Ok(families)
     }
 
+    async fn revoke_user_tokens(
+        &self,
+        user_id: Uuid,
+        now: i64,
+        include_offline: bool,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE refresh_tokens SET revoked_at = $2 \
+             WHERE user_id = $1 AND revoked_at IS NULL AND ($3 OR session IS NOT NULL) RETURNING family_id",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(include_offline)
+        .fetch_all(pool)
+        .await)?;
+        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
+        families.sort();
+        families.dedup();
+        Ok(families)
+    }
+
     async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",
