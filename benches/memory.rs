@@ -3,7 +3,11 @@
 //! (when one answers at `SESAME_BENCH_REDIS_URL`, default
 //! redis://127.0.0.1:6379). Each session is what a sign-in creates (the
 //! session record, with a browser user agent, and the user's session index),
-//! plus one app joined to it as after an authorization. `cargo bench --bench memory`.
+//! plus one app joined to it as after an authorization. And what a flood of
+//! anonymous authorization requests costs: 20,000 of them, each with `state`,
+//! `nonce` and `login_hint` at their byte caps, against the real server in
+//! this process (they are sealed into the login link, not stored).
+//! `cargo bench --bench memory`.
 
 use std::sync::Arc;
 
@@ -67,8 +71,85 @@ async fn redis_used_memory(url: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+const FLOOD_REQUESTS: usize = 20_000;
+
+/// Anonymous `/authorize` requests at the byte caps, 8 at a time; prints the
+/// resident memory of this process and the store's entries before and after.
+async fn authorize_flood() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut settings = Settings::defaults();
+    settings.issuer = format!("http://127.0.0.1:{port}");
+    settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("flood.db").display()));
+    settings.keys_dir = dir.path().join("keys");
+    let clock: SharedClock = Arc::new(SystemClock);
+    let services = startup::build_services(settings, clock).await.expect("services");
+    let client = sesame::admin::add_client(
+        &services,
+        sesame::admin::NewClient {
+            name: "Flood".into(),
+            redirect_uris: vec!["http://127.0.0.1/cb".into()],
+            ..Default::default()
+        },
+        sesame::admin::Via::Cli,
+    )
+    .await
+    .expect("client")
+    .client;
+    let app = startup::Application::with_listener(services, listener).expect("app");
+    let store = app.services();
+    tokio::spawn(app.run());
+    let url = reqwest::Url::parse_with_params(
+        &format!("http://127.0.0.1:{port}/authorize"),
+        &[
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", "http://127.0.0.1/cb"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", &"s".repeat(2048)),
+            ("nonce", &"n".repeat(512)),
+            ("login_hint", &"h".repeat(512)),
+        ],
+    )
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let entries_before = store.ephemeral.entry_count().await.unwrap().unwrap_or(0);
+    let before = resident_bytes();
+    let mut link_bytes = 0;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (http, url) = (http.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                for _ in 0..FLOOD_REQUESTS / 8 {
+                    let response = http.get(url.clone()).send().await.unwrap();
+                    assert_eq!(response.status(), 303);
+                    last = response.headers()["location"].len();
+                }
+                last
+            })
+        })
+        .collect();
+    for task in tasks {
+        link_bytes = task.await.unwrap();
+    }
+    let after = resident_bytes();
+    let entries_after = store.ephemeral.entry_count().await.unwrap().unwrap_or(0);
+    println!(
+        "authorize flood: {FLOOD_REQUESTS} anonymous requests at the byte caps, resident memory {:.1} MiB → {:.1} MiB, \
+         ephemeral store entries {entries_before} → {entries_after}, login link {link_bytes} bytes each",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    authorize_flood().await;
     let dir = tempfile::tempdir().unwrap();
     let services_in_process = services(dir.path(), None).await;
     let before = resident_bytes();

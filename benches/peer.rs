@@ -7,12 +7,13 @@
 //!     sign-ins (Sesame only: the peer has no account store), (e) JWKS and
 //!     discovery.
 //!
-//! Each server runs as its own process on one worker thread (Node is single
-//! threaded; Sesame gets `http.workers = 1`), with its embedded defaults:
-//! Sesame on SQLite and its in-process store, oidc-provider on its in-memory
-//! adapter. The figure that matters is requests per CPU-second of the server
-//! process (user + system time from /proc), which does not depend on how the
-//! two cores are shared with the load generator.
+//! Each server runs as its own process on its default settings (Node is
+//! single threaded; Sesame runs a worker per core, with every rate limit and
+//! throttle as shipped): Sesame on SQLite and its in-process store,
+//! oidc-provider on its in-memory adapter. Every response is checked, so a
+//! run that completes had no 429. The figure that matters is requests per
+//! CPU-second of the server process (user + system time from /proc), which
+//! does not depend on how the two cores are shared with the load generator.
 //!
 //! `cargo bench --bench peer` (installs the peer with npm on first run; with
 //! no Node.js it measures Sesame alone and says so; `BENCH_PEER=off`
