@@ -8,7 +8,6 @@ use crate::crypto;
 use crate::domain::{
     AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes, valid_resource_indicator,
 };
-use crate::oidc::discovery::SUPPORTED_SCOPES;
 use crate::services::Services;
 
 /// A new client and the credentials shown once (stored only as digests).
@@ -91,7 +90,7 @@ pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result
         name: String::new(),
         redirect_uris: Vec::new(),
         post_logout_redirect_uris: Vec::new(),
-        allowed_scopes: Scopes::from_list(SUPPORTED_SCOPES.iter().copied()),
+        allowed_scopes: Scopes::from_list(crate::domain::scope::supported()),
         grant_types: Vec::new(),
         // Only the operator vouches for an app as their own.
         first_party: new.first_party && via == Via::Cli,

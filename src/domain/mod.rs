@@ -8,7 +8,7 @@ mod logout;
 mod pkce;
 mod refresh_token;
 mod registration_token;
-mod scope;
+pub mod scope;
 mod signing_key;
 mod user;
 

@@ -1,5 +1,57 @@
 use std::fmt;
 
+/// The scope catalogue: every scope Sesame grants, whether it speaks of a
+/// person, and what people are told it allows (on the consent page). One
+/// table, read by discovery, client registration, the grants and the pages.
+pub struct ScopeInfo {
+    pub name: &'static str,
+    /// Meaningless without a person (refused in `client_credentials`).
+    pub about_a_person: bool,
+    /// What the person allows, in their words.
+    pub description: &'static str,
+}
+
+pub const CATALOGUE: &[ScopeInfo] = &[
+    ScopeInfo {
+        name: "openid",
+        about_a_person: true,
+        description: "Know who you are when you sign in",
+    },
+    ScopeInfo {
+        name: "profile",
+        about_a_person: true,
+        description: "See your name and username",
+    },
+    ScopeInfo {
+        name: "email",
+        about_a_person: true,
+        description: "See your email address",
+    },
+    ScopeInfo {
+        name: "offline_access",
+        about_a_person: true,
+        description: "Stay connected to your account when you are not using it",
+    },
+];
+
+/// The names of every scope in the catalogue, in its order.
+pub fn supported() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().map(|s| s.name)
+}
+
+/// Whether `scope` speaks of a person (an unknown scope does not).
+pub fn is_about_a_person(scope: &str) -> bool {
+    CATALOGUE.iter().any(|s| s.name == scope && s.about_a_person)
+}
+
+/// What a person is told `scope` allows.
+pub fn description(scope: &str) -> &'static str {
+    CATALOGUE
+        .iter()
+        .find(|s| s.name == scope)
+        .map_or("Use a permission of this server", |s| s.description)
+}
+
 /// A set of scope tokens (RFC 6749 §3.3): space-delimited, each made of
 /// NQCHAR (%x21 / %x23-5B / %x5D-7E), kept in the order first given, no
 /// duplicates.

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::{expired_page, server_error_page};
-use super::views::{ConsentPage, scope_description};
+use super::views::ConsentPage;
 use super::{csrf, flow, respond};
 use crate::domain::{AuditEvent, Scopes};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
@@ -54,7 +54,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         client_name: &parked.request.client_name,
         info,
         account: &account,
-        scopes: parked.request.scopes.iter().map(scope_description).collect(),
+        scopes: parked.request.scopes.iter().map(crate::domain::scope::description).collect(),
         request_id,
         csrf,
     })

@@ -104,17 +104,6 @@ pub struct LogoutConfirmPage<'a> {
     pub state: Option<&'a str>,
 }
 
-/// What a scope lets an app do, in plain words.
-pub fn scope_description(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "Know who you are when you sign in",
-        "profile" => "See your name and username",
-        "email" => "See your email address",
-        "offline_access" => "Stay connected to your account when you are not using it",
-        _ => "Use a permission of this server",
-    }
-}
-
 /// "3 minutes ago"-style time, from Unix seconds.
 pub fn time_ago(then: i64, now: i64) -> String {
     let seconds = (now - then).max(0);

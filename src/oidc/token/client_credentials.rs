@@ -2,14 +2,12 @@
 //! own access token, with no person, no ID token and no refresh token.
 
 use super::TokenResponse;
+use crate::domain::scope;
 use crate::domain::{Client, ClientType, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::access_token;
 use crate::oidc::params::Params;
 use crate::services::Services;
-
-/// Scopes that speak of a person, meaningless without one.
-const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 #[derive(Debug)]
 pub struct ClientCredentialsRequest {
@@ -42,7 +40,8 @@ pub(super) async fn grant(
             "only confidential clients may use client_credentials",
         ));
     }
-    let allowed = Scopes::from_list(client.allowed_scopes.iter().filter(|s| !USER_SCOPES.contains(s)));
+    // Scopes that speak of a person are meaningless without one.
+    let allowed = Scopes::from_list(client.allowed_scopes.iter().filter(|s| !scope::is_about_a_person(s)));
     let scopes = match request.scope {
         None => allowed,
         Some(asked) if asked.iter().all(|s| allowed.contains(s)) => asked,
