@@ -81,14 +81,7 @@ pub enum RegistrationPolicy {
     Open,
 }
 
-/// Which http (not https) URIs a client may register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HttpUris {
-    None,
-    Loopback,
-    Any,
-}
+pub use crate::domain::client_metadata::HttpUris;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -140,9 +140,9 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
-impl From<crate::admin::MetadataError> for ProtocolError {
-    fn from(error: crate::admin::MetadataError) -> Self {
-        use crate::admin::MetadataErrorCode;
+impl From<crate::domain::client_metadata::MetadataError> for ProtocolError {
+    fn from(error: crate::domain::client_metadata::MetadataError) -> Self {
+        use crate::domain::client_metadata::MetadataErrorCode;
         let code = match error.code {
             MetadataErrorCode::InvalidRedirectUri => ErrorCode::InvalidRedirectUri,
             MetadataErrorCode::InvalidClientMetadata => ErrorCode::InvalidClientMetadata,
@@ -210,12 +210,6 @@ impl Availability for anyhow::Error {
                 .downcast_ref::<crate::store::StoreError>()
                 .is_some_and(|e| e.is_unavailable())
         })
-    }
-}
-
-impl Availability for crate::admin::AdminError {
-    fn is_unavailable(&self) -> bool {
-        matches!(self, crate::admin::AdminError::Store(e) if e.is_unavailable())
     }
 }
 

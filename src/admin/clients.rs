@@ -3,8 +3,8 @@
 //! are in [`super::client_metadata`].
 
 use super::AdminError;
-use super::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::crypto;
+use crate::domain::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::domain::{
     AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes, valid_resource_indicator,
 };

@@ -1,12 +1,14 @@
 //! Operations on users and clients shared by the CLI, the developer portal
 //! and the registration API, so each rule is written once.
 
-mod client_metadata;
 mod clients;
+pub mod registration;
 mod registration_tokens;
 mod users;
 
-pub use client_metadata::{MetadataError, MetadataErrorCode, NewClient, ValidMetadata, validate as validate_metadata};
+pub use crate::domain::client_metadata::{
+    MetadataError, MetadataErrorCode, NewClient, ValidMetadata, validate as validate_metadata,
+};
 pub use clients::{
     CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret, set_client_access,
     update_client,
@@ -29,4 +31,10 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+}
+
+impl crate::error::Availability for AdminError {
+    fn is_unavailable(&self) -> bool {
+        matches!(self, AdminError::Store(e) if e.is_unavailable())
+    }
 }

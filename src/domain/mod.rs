@@ -4,6 +4,7 @@
 mod audit;
 mod client;
 mod client_id;
+pub mod client_metadata;
 mod logout;
 mod pkce;
 mod refresh_token;

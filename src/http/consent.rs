@@ -54,7 +54,12 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         client_name: &parked.request.client_name,
         info,
         account: &account,
-        scopes: parked.request.scopes.iter().map(crate::domain::scope::description).collect(),
+        scopes: parked
+            .request
+            .scopes
+            .iter()
+            .map(crate::domain::scope::description)
+            .collect(),
         request_id,
         csrf,
     })

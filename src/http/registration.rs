@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{flow, respond};
+use crate::admin;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::registration;
 use crate::services::Services;
@@ -64,10 +65,14 @@ async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> 
         return Err(ProtocolError::invalid_request("the body must be application/json"));
     }
     let metadata = registration::parse_metadata(body)?;
-    let created = registration::register(services, token.as_deref(), metadata).await?;
-    Ok(no_store(
-        HttpResponse::Created().json(registration::registration_response(services, &created)),
-    ))
+    let created = admin::registration::register(services, token.as_deref(), metadata).await?;
+    let body = registration::registration_response(
+        services,
+        &created.client,
+        created.secret.as_deref(),
+        created.registration_token.as_deref(),
+    );
+    Ok(no_store(HttpResponse::Created().json(body)))
 }
 
 async fn managed_client(
@@ -101,20 +106,13 @@ pub async fn update(
         if !is_json(&req) {
             return Err(ProtocolError::invalid_request("the body must be application/json"));
         }
-        registration::update(&services, &client, &body).await
+        let metadata = registration::update_request(&client, &body)?;
+        admin::registration::replace(&services, &client, metadata).await
     }
     .await;
     match result {
         Ok(updated) => {
-            let mut body = registration::metadata_json(&updated.client);
-            if let Some(secret) = &updated.secret {
-                body["client_secret"] = serde_json::json!(secret);
-                body["client_secret_expires_at"] = serde_json::json!(0);
-            }
-            body["registration_client_uri"] = serde_json::json!(registration::registration_client_uri(
-                &services,
-                &updated.client.client_id
-            ));
+            let body = registration::registration_response(&services, &updated.client, updated.secret.as_deref(), None);
             no_store(HttpResponse::Ok().json(body))
         }
         Err(e) => error(&e),
@@ -124,7 +122,7 @@ pub async fn update(
 pub async fn delete(req: HttpRequest, path: web::Path<String>, services: web::Data<Services>) -> HttpResponse {
     let result = async {
         let client = managed_client(&req, &services, &path).await?;
-        registration::delete(&services, &client).await
+        admin::registration::delete(&services, &client).await
     }
     .await;
     match result {

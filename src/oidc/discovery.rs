@@ -98,7 +98,9 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
     .set_userinfo_endpoint(Some(UserInfoUrl::new(url("/userinfo"))?))
     .set_registration_endpoint(Some(RegistrationUrl::new(url("/register"))?))
     .set_scopes_supported(Some(
-        crate::domain::scope::supported().map(|s| Scope::new(s.to_string())).collect(),
+        crate::domain::scope::supported()
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
     ))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
     .set_grant_types_supported(Some(vec![

@@ -1,17 +1,19 @@
 //! Dynamic client registration (OIDC Dynamic Client Registration 1.0,
-//! RFC 7591) and its management protocol (RFC 7592): reading metadata from
-//! JSON, who may register, and the metadata shown back. The rules for the
-//! metadata itself are shared with the portal and the CLI (`admin`).
+//! RFC 7591) and its management protocol (RFC 7592), as the protocol sees
+//! it: reading metadata from JSON, who may register and manage a
+//! registration, and the metadata shown back. The rules for the metadata
+//! itself are `domain::client_metadata` (shared with the portal and the
+//! CLI); registering is `admin::registration`.
 
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::admin::{self, AdminError, CreatedClient, MetadataError, MetadataErrorCode, NewClient, ValidMetadata, Via};
 use crate::config::RegistrationPolicy;
 use crate::crypto;
+use crate::domain::client_metadata::{MetadataError, MetadataErrorCode, NewClient, ValidMetadata};
 use crate::domain::{Alg, ApplicationType, AuthMethod, Client, ClientId, ClientInfo};
-use crate::error::{ErrorCode, ProtocolError};
+use crate::error::ProtocolError;
 use crate::services::Services;
 
 /// Where a client's registration is read, updated and deleted (RFC 7592).
@@ -185,19 +187,25 @@ pub fn metadata_json(client: &Client) -> Value {
     Value::Object(out)
 }
 
-/// The RFC 7591 §3.2.1 response to a registration: the metadata, the
-/// credentials (shown once) and where to manage the registration.
-pub fn registration_response(services: &Services, created: &CreatedClient) -> Value {
-    let mut body = metadata_json(&created.client);
-    if let Some(secret) = &created.secret {
+/// The RFC 7591 §3.2.1 response to a registration (and to an RFC 7592
+/// update that issued a secret): the metadata, the credentials (shown once)
+/// and where to manage the registration.
+pub fn registration_response(
+    services: &Services,
+    client: &Client,
+    secret: Option<&str>,
+    registration_token: Option<&str>,
+) -> Value {
+    let mut body = metadata_json(client);
+    if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
         // Secrets do not expire on their own; they are rotated.
         body["client_secret_expires_at"] = json!(0);
     }
-    if let Some(token) = &created.registration_token {
+    if let Some(token) = registration_token {
         body["registration_access_token"] = json!(token);
     }
-    body["registration_client_uri"] = json!(registration_client_uri(services, &created.client.client_id));
+    body["registration_client_uri"] = json!(registration_client_uri(services, &client.client_id));
     body
 }
 
@@ -234,30 +242,6 @@ pub async fn rate_limited(services: &Services, client_ip: &str) -> Result<Option
     Ok(crate::auth::rate_limit::check(&*services.ephemeral, &subject, limit, Duration::from_secs(3600)).await?)
 }
 
-/// Registers a client from API metadata, taking one use of the initial
-/// access token (when the policy needs one) only if the metadata is valid.
-pub async fn register(
-    services: &Services,
-    initial_token: Option<&str>,
-    metadata: NewClient,
-) -> Result<CreatedClient, ProtocolError> {
-    // Validate before spending a use of the token on a request that fails.
-    admin::validate_metadata(services.settings.registration.http_uris, &metadata)?;
-    if let Some(digest) = initial_token
-        && !services
-            .registration_tokens
-            .use_registration_token(digest, services.clock.now())
-            .await?
-    {
-        return Err(ProtocolError::invalid_token(
-            "the initial access token is unknown, expired or used up",
-        ));
-    }
-    admin::add_client(services, metadata, Via::Api)
-        .await
-        .map_err(admin_error)
-}
-
 /// The client a registration access token manages (RFC 7592 §2). An unknown
 /// client and a wrong token are the same 401, compared in constant time.
 pub async fn authenticate_registration(
@@ -284,8 +268,9 @@ pub async fn authenticate_registration(
 }
 
 /// RFC 7592 §2.2: the request carries the whole metadata again, with the
-/// client's own id (and secret, if it sends one, unchanged).
-pub async fn update(services: &Services, client: &Client, body: &[u8]) -> Result<admin::UpdatedClient, ProtocolError> {
+/// client's own id (and secret, if it sends one, unchanged). Returns the
+/// metadata to replace the registration with.
+pub fn update_request(client: &Client, body: &[u8]) -> Result<NewClient, ProtocolError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ProtocolError::invalid_request(format!("the body is not JSON: {e}")))?;
     match value.get("client_id") {
@@ -310,25 +295,7 @@ pub async fn update(services: &Services, client: &Client, body: &[u8]) -> Result
     }
     let mut metadata = parse_metadata(body)?;
     metadata.owner_id = client.owner_id;
-    admin::update_client(services, &client.client_id, metadata)
-        .await
-        .map_err(admin_error)
-}
-
-pub async fn delete(services: &Services, client: &Client) -> Result<(), ProtocolError> {
-    admin::delete_client(services, &client.client_id)
-        .await
-        .map_err(admin_error)
-}
-
-fn admin_error(error: AdminError) -> ProtocolError {
-    match error {
-        AdminError::Metadata(e) => e.into(),
-        AdminError::Invalid(message) => ProtocolError::new(ErrorCode::InvalidClientMetadata, message),
-        AdminError::NotFound(_) => ProtocolError::invalid_token("the client no longer exists"),
-        AdminError::Store(e) => e.into(),
-        AdminError::Password(e) => ProtocolError::server_error(&e),
-    }
+    Ok(metadata)
 }
 
 #[cfg(test)]
