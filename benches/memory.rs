@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sesame::clock::{SharedClock, SystemClock};
 use sesame::config::{Secret, Settings};
 use sesame::services::Services;
-use sesame::session::{self, Origin};
+use sesame::session::Origin;
 use sesame::startup;
 
 const IN_PROCESS_SESSIONS: usize = 100_000;
@@ -51,10 +51,9 @@ async fn create_sessions(services: &Services, count: usize) {
     };
     for i in 0..count {
         let user = uuid::Uuid::from_u128(i as u128 + 1);
-        let (_, mut live) = session::start(services, user, &origin).await.expect("session");
-        session::join_client(services, &mut live, "bench-app")
-            .await
-            .expect("join");
+        let sessions = services.sessions();
+        let (_, mut live) = sessions.start(user, &origin).await.expect("session");
+        sessions.join_client(&mut live, "bench-app").await.expect("join");
     }
 }
 

@@ -53,6 +53,30 @@ impl Services {
         crate::audit::record(&*self.audit, event).await
     }
 
+    /// Starting, finding, joining and ending SSO sessions.
+    pub fn sessions(&self) -> crate::session::Sessions<'_> {
+        crate::session::Sessions {
+            records: crate::store::records::SessionRecords::new(&*self.ephemeral),
+            lifetime: crate::domain::SessionLifetime {
+                idle_secs: self.settings.session.idle_timeout_secs,
+                absolute_secs: self.settings.session.absolute_timeout_secs,
+            },
+            clock: &*self.clock,
+            audit: &*self.audit,
+        }
+    }
+
+    /// Issuing, finding and revoking access tokens.
+    pub fn access_tokens(&self) -> crate::oidc::access_token::AccessTokens<'_> {
+        let ttl = std::time::Duration::from_secs(self.settings.tokens.access_token_ttl_secs);
+        crate::oidc::access_token::AccessTokens {
+            records: crate::store::records::AccessTokenRecords::new(&*self.ephemeral, ttl),
+            keys: &self.keys,
+            clock: &*self.clock,
+            issuer: &self.settings.issuer,
+        }
+    }
+
     /// Password sign-in, with its throttle and audit trail.
     pub fn password_login(&self) -> crate::auth::login::PasswordLogin<'_> {
         crate::auth::login::PasswordLogin {

@@ -314,7 +314,7 @@ pub async fn delete_client(services: &Services, client_id: &str) -> Result<(), A
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     services.refresh_tokens.revoke_client_tokens(client_id, now).await?;
-    crate::oidc::access_token::revoke_client(services, client_id).await?;
+    services.access_tokens().revoke_client(client_id).await?;
     services
         .audit(AuditEvent::new("client_deleted", now).client(client_id))
         .await;

@@ -98,7 +98,7 @@ async fn end_access(
         let now = services.clock.now();
         let families = services.refresh_tokens.revoke_user_tokens(user_id, now, true).await?;
         for family in &families {
-            crate::oidc::access_token::revoke_grant(services, &family.to_string()).await?;
+            services.access_tokens().revoke_grant(&family.to_string()).await?;
         }
         offline_families = families.len();
     }

@@ -14,6 +14,7 @@ use crate::config::LoginSettings;
 use crate::domain::{AuditEvent, User, Username};
 use crate::error::InternalError;
 use crate::keys::Sealer;
+use crate::store::records::Counters;
 use crate::store::{AuditLog, EphemeralStore, UserRepository};
 
 /// What the person sent, and from where.
@@ -68,7 +69,7 @@ impl PasswordLogin<'_> {
             Some(device) => Source::KnownBrowser(&device.id),
             None => Source::Address(attempt.client_ip),
         };
-        let throttle = LoginThrottle::new(self.store, self.settings);
+        let throttle = LoginThrottle::new(Counters::new(self.store), self.settings);
         if let Some(wait) = throttle.wait_before_attempt(&account, source).await? {
             // Counted, not written to SQL: the wait itself was recorded when
             // it began, and a flood of refused attempts must not become rows.

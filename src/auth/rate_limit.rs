@@ -4,26 +4,24 @@
 
 use std::time::Duration;
 
-use crate::crypto;
-use crate::store::{EphemeralStore, StoreError};
+use crate::store::StoreError;
+use crate::store::records::{Counters, RateSubject};
 
-/// Counts one request for `subject` (hashed: addresses and client ids are
-/// not stored in the clear) and returns how long to wait when it is over
-/// `limit` per `window`. A limit of 0 means no limit.
+/// Counts one request for `subject` and returns how long to wait when it is
+/// over `limit` per `window`. A limit of 0 means no limit (and no count).
 pub async fn check(
-    store: &dyn EphemeralStore,
-    subject: &str,
+    counters: &Counters<'_>,
+    subject: RateSubject<'_>,
     limit: u64,
     window: Duration,
 ) -> Result<Option<Duration>, StoreError> {
     if limit == 0 {
         return Ok(None);
     }
-    let key = format!("rate:{}", crypto::digest(subject));
-    let count = store.incr(&key, window).await?;
+    let count = counters.count(subject, window).await?;
     if count <= limit {
         return Ok(None);
     }
-    let wait = store.time_to_live(&key).await?.unwrap_or(window);
+    let wait = counters.window_left(subject).await?.unwrap_or(window);
     Ok(Some(wait.max(Duration::from_secs(1))))
 }

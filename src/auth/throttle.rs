@@ -18,8 +18,8 @@
 use std::time::Duration;
 
 use crate::config::LoginSettings;
-use crate::crypto;
-use crate::store::{EphemeralStore, StoreError};
+use crate::store::StoreError;
+use crate::store::records::{Counters, ThrottleSubject};
 
 /// Where an attempt comes from, as the throttle judges it.
 #[derive(Clone, Copy, Debug)]
@@ -49,51 +49,36 @@ pub struct FailureEffect {
 }
 
 pub struct LoginThrottle<'a> {
-    store: &'a dyn EphemeralStore,
+    counters: Counters<'a>,
     settings: &'a LoginSettings,
 }
 
-/// A throttled subject: its failure counter, and the wait it must sit out.
-struct Subject {
-    key: String,
-    free: u64,
-}
-
 impl<'a> LoginThrottle<'a> {
-    pub fn new(store: &'a dyn EphemeralStore, settings: &'a LoginSettings) -> Self {
-        LoginThrottle { store, settings }
+    pub fn new(counters: Counters<'a>, settings: &'a LoginSettings) -> Self {
+        LoginThrottle { counters, settings }
     }
 
-    /// The subjects an attempt on `account` from `source` answers to.
-    fn subjects(&self, account: &str, source: Source<'_>) -> Vec<Subject> {
+    /// The subjects an attempt on `account` from `source` answers to, each
+    /// with its free attempts.
+    fn subjects<'s>(&self, account: &'s str, source: Source<'s>) -> Vec<(ThrottleSubject<'s>, u64)> {
         let tight = u64::from(self.settings.throttle_free_attempts).max(1);
         match source {
-            Source::KnownBrowser(device) => vec![Subject {
-                key: format!("throttle:browser:{}", crypto::digest(&format!("{device}\n{account}"))),
-                free: tight,
-            }],
-            Source::Address(ip) => vec![
-                Subject {
-                    key: format!("throttle:pair:{}", crypto::digest(&format!("{ip}\n{account}"))),
-                    free: tight,
-                },
-                Subject {
-                    key: format!("throttle:ip:{}", crypto::digest(ip)),
-                    free: u64::from(self.settings.throttle_address_free_attempts).max(1),
-                },
+            Source::KnownBrowser(device) => vec![(ThrottleSubject::KnownBrowser { account, device }, tight)],
+            Source::Address(client_ip) => vec![
+                (ThrottleSubject::Pair { account, client_ip }, tight),
+                (
+                    ThrottleSubject::Address { client_ip },
+                    u64::from(self.settings.throttle_address_free_attempts).max(1),
+                ),
             ],
         }
-    }
-
-    fn account_key(account: &str) -> String {
-        format!("throttle:account:{}", crypto::digest(account))
     }
 
     /// `Some(wait)` when `source` must wait before trying `account` again.
     pub async fn wait_before_attempt(&self, account: &str, source: Source<'_>) -> Result<Option<Duration>, StoreError> {
         let mut longest: Option<Duration> = None;
-        for subject in self.subjects(account, source) {
-            if let Some(wait) = self.store.time_to_live(&format!("{}:wait", subject.key)).await? {
+        for (subject, _) in self.subjects(account, source) {
+            if let Some(wait) = self.counters.wait_left(subject).await? {
                 longest = Some(longest.map_or(wait, |l| l.max(wait)));
             }
         }
@@ -103,22 +88,22 @@ impl<'a> LoginThrottle<'a> {
     pub async fn record_failure(&self, account: &str, source: Source<'_>) -> Result<FailureEffect, StoreError> {
         let window = Duration::from_secs(self.settings.throttle_window_secs);
         let mut effect = FailureEffect::default();
-        for (index, subject) in self.subjects(account, source).into_iter().enumerate() {
-            let failures = self.store.incr(&format!("{}:failures", subject.key), window).await?;
+        for (index, (subject, free)) in self.subjects(account, source).into_iter().enumerate() {
+            let failures = self.counters.add_failure(subject, window).await?;
             match index {
                 0 => effect.failures = failures,
                 _ => effect.address_failures = Some(failures),
             }
-            if let Some(wait) = self.delay_after(failures, subject.free) {
-                self.store.put(&format!("{}:wait", subject.key), b"1", wait).await?;
+            if let Some(wait) = self.delay_after(failures, free) {
+                self.counters.impose_wait(subject, wait).await?;
                 effect.wait = Some(effect.wait.map_or(wait, |w| w.max(wait)));
-                effect.started_waiting |= failures == subject.free;
+                effect.started_waiting |= failures == free;
             }
         }
         // A browser that signed in before failing is the person mistyping,
         // not an attack on the account.
         if let Source::Address(_) = source {
-            let failures = self.store.incr(&Self::account_key(account), window).await?;
+            let failures = self.counters.add_account_failure(account, window).await?;
             effect.account_failures = Some(failures);
             effect.account_alert = failures == u64::from(self.settings.account_alert_failures);
         }
@@ -129,9 +114,8 @@ impl<'a> LoginThrottle<'a> {
     /// source (not the address's: one good password must not reset a spray
     /// across many accounts).
     pub async fn record_success(&self, account: &str, source: Source<'_>) -> Result<(), StoreError> {
-        if let Some(first) = self.subjects(account, source).into_iter().next() {
-            self.store.delete(&format!("{}:failures", first.key)).await?;
-            self.store.delete(&format!("{}:wait", first.key)).await?;
+        if let Some((first, _)) = self.subjects(account, source).into_iter().next() {
+            self.counters.clear(first).await?;
         }
         Ok(())
     }
@@ -170,7 +154,7 @@ mod tests {
         let clock = MockClock::new();
         let store = MemoryStore::new(clock);
         let s = settings();
-        let t = LoginThrottle::new(&store, &s);
+        let t = LoginThrottle::new(Counters::new(&store), &s);
         assert_eq!(t.delay_after(2, 3), None);
         assert_eq!(t.delay_after(3, 3), Some(Duration::from_secs(1)));
         assert_eq!(t.delay_after(4, 3), Some(Duration::from_secs(2)));
@@ -183,7 +167,7 @@ mod tests {
         let clock = MockClock::new();
         let store = MemoryStore::new(clock.clone());
         let s = settings();
-        let t = LoginThrottle::new(&store, &s);
+        let t = LoginThrottle::new(Counters::new(&store), &s);
         let attacker = Source::Address("10.0.0.1");
         for _ in 0..4 {
             t.record_failure("alice", attacker).await.unwrap();
@@ -213,7 +197,7 @@ mod tests {
         let clock = MockClock::new();
         let store = MemoryStore::new(clock.clone());
         let s = settings();
-        let t = LoginThrottle::new(&store, &s);
+        let t = LoginThrottle::new(Counters::new(&store), &s);
         let sprayer = Source::Address("10.0.0.9");
         for name in ["a", "b", "c", "d", "e"] {
             t.record_failure(name, sprayer).await.unwrap();
@@ -232,7 +216,7 @@ mod tests {
         let clock = MockClock::new();
         let store = MemoryStore::new(clock.clone());
         let s = settings();
-        let t = LoginThrottle::new(&store, &s);
+        let t = LoginThrottle::new(Counters::new(&store), &s);
         let browser = Source::KnownBrowser("device-1");
         for _ in 0..3 {
             t.record_failure("alice", browser).await.unwrap();

@@ -5,11 +5,13 @@ mod audit;
 mod client;
 mod client_id;
 pub mod client_metadata;
+mod grant;
 mod logout;
 mod pkce;
 mod refresh_token;
 mod registration_token;
 pub mod scope;
+mod session;
 mod signing_key;
 mod user;
 
@@ -19,11 +21,13 @@ pub use client::{
     valid_resource_indicator,
 };
 pub use client_id::{ClientId, InvalidClientId};
+pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use refresh_token::RefreshToken;
 pub use registration_token::RegistrationToken;
 pub use scope::Scopes;
+pub use session::{RpSession, SessionLifetime, SsoSession};
 pub use signing_key::{Alg, StoredKey};
 pub use user::{Role, User, Username};
 

@@ -10,7 +10,7 @@ use super::{csrf, flow};
 use crate::oidc::logout_fanout;
 use crate::oidc::params::Params;
 use crate::services::Services;
-use crate::session::{self, BrowserAccounts, LiveSession, describe_device};
+use crate::session::{BrowserAccounts, LiveSession, describe_device};
 use crate::store::StoreError;
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
@@ -32,7 +32,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
     };
     let now = services.clock.now();
     let mut views = Vec::new();
-    for live in session::list_for_user(services, user.id).await? {
+    for live in services.sessions().list_for_user(user.id).await? {
         let mut apps = Vec::new();
         for rp in &live.session.clients {
             let name = services.clients.find_client(&rp.client_id).await?.map(|c| c.name);
@@ -83,7 +83,7 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
         Err(page) => return page,
     };
     let result = async {
-        let sessions = session::list_for_user(&services, current.session.user_id).await?;
+        let sessions = services.sessions().list_for_user(current.session.user_id).await?;
         // Only the person's own sessions can be named here.
         let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
             return Ok(flow::see_other("/account"));
@@ -108,7 +108,7 @@ pub async fn end_other_sessions(req: HttpRequest, body: web::Bytes, services: we
         Err(page) => return page,
     };
     let result = async {
-        for live in session::list_for_user(&services, current.session.user_id).await? {
+        for live in services.sessions().list_for_user(current.session.user_id).await? {
             if live.handle != current.handle {
                 logout_fanout::end_session(&services, &live, "ended from another session's account page").await?;
             }

@@ -50,7 +50,8 @@ pub fn set_session_cookie(response: &mut HttpResponse, services: &Services, acco
 pub async fn browser_accounts(req: &HttpRequest, services: &Services) -> Result<BrowserAccounts, StoreError> {
     let https = services.settings.issuer_is_https();
     let cookie = cookies::read(req, cookies::SESSION, https);
-    BrowserAccounts::load(services, cookie.as_deref()).await
+    let max = services.settings.session.max_accounts_per_browser;
+    BrowserAccounts::load(&services.sessions(), max, cookie.as_deref()).await
 }
 
 /// The client address, for rate limits, throttling, audit and the account

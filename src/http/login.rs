@@ -13,7 +13,7 @@ use crate::error::{InternalError, ProtocolError};
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
-use crate::session::{self, Origin};
+use crate::session::Origin;
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
@@ -207,7 +207,7 @@ async fn signed_in(
     request_id: &str,
     next: &str,
 ) -> anyhow::Result<HttpResponse> {
-    let (cookie_id, live) = session::start(services, user_id, origin).await?;
+    let (cookie_id, live) = services.sessions().start(user_id, origin).await?;
     let mut accounts = flow::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;
     // The person's previous session on this browser ends (its id is dead),

@@ -9,10 +9,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::crypto;
+use crate::domain::AccessTokenRecord;
 use crate::domain::AuthMethod;
 use crate::domain::Client;
 use crate::error::ProtocolError;
-use crate::oidc::access_token::{self, AccessToken};
 use crate::oidc::params::Params;
 use crate::oidc::resource;
 use crate::oidc::token::client_auth::authenticate_from;
@@ -34,7 +34,7 @@ pub async fn introspect(
     let token = params.require("token")?;
     let issuer = &services.settings.issuer;
     let now = services.clock.now();
-    if let Some(found) = access_token::find(services, token).await?
+    if let Some(found) = services.access_tokens().find(token).await?
         && may_see_access_token(&client, &found)
     {
         let mut claims = Map::new();
@@ -62,7 +62,7 @@ pub async fn introspect(
         && found.client_id == client.client_id
     {
         let session_ok = match &found.session {
-            Some(session) => crate::session::is_live(services, session).await?,
+            Some(session) => services.sessions().is_live(session).await?,
             None => true,
         };
         let usable = found.consumed_at.is_none()
@@ -91,6 +91,6 @@ pub async fn introspect(
     Ok(inactive)
 }
 
-fn may_see_access_token(caller: &Client, token: &AccessToken) -> bool {
+fn may_see_access_token(caller: &Client, token: &AccessTokenRecord) -> bool {
     token.client_id == caller.client_id || caller.resource_server || token.audience.contains(&caller.client_id)
 }

@@ -7,9 +7,8 @@
 use uuid::Uuid;
 
 use crate::domain::{DeliveryStatus, LogoutDelivery};
-use crate::oidc::access_token;
 use crate::services::Services;
-use crate::session::{self, LiveSession};
+use crate::session::LiveSession;
 use crate::store::StoreError;
 
 /// A page the browser must load for an app (Front-Channel Logout 1.0 §2).
@@ -68,19 +67,19 @@ pub async fn end_session(
         let cap = i64::from(services.settings.logout.max_pending_per_client);
         services.outbox.enqueue(&deliveries, cap).await?;
     }
-    access_token::revoke_session(services, &live.handle).await?;
+    services.access_tokens().revoke_session(&live.handle).await?;
     // Refresh tokens bound to the session die with it (offline ones do not),
     // and so do the access tokens refreshed from them.
     for family in services.refresh_tokens.revoke_session_tokens(&live.handle, now).await? {
-        access_token::revoke_grant(services, &family.to_string()).await?;
+        services.access_tokens().revoke_grant(&family.to_string()).await?;
     }
-    session::end(services, live, reason).await?;
+    services.sessions().end(live, reason).await?;
     Ok(front)
 }
 
 /// Ends every session of a person (an operator's logout, a disabled account).
 pub async fn end_all_sessions(services: &Services, user_id: Uuid, reason: &str) -> Result<usize, StoreError> {
-    let sessions = session::list_for_user(services, user_id).await?;
+    let sessions = services.sessions().list_for_user(user_id).await?;
     for live in &sessions {
         end_session(services, live, reason).await?;
     }

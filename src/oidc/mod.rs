@@ -3,7 +3,6 @@
 pub mod access_token;
 pub mod authorize;
 pub mod backchannel;
-pub mod code;
 pub mod discovery;
 pub mod end_session;
 pub mod id_token;

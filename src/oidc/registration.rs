@@ -15,6 +15,7 @@ use crate::domain::client_metadata::{MetadataError, MetadataErrorCode, NewClient
 use crate::domain::{Alg, ApplicationType, AuthMethod, Client, ClientId, ClientInfo};
 use crate::error::ProtocolError;
 use crate::services::Services;
+use crate::store::records::{Counters, RateSubject};
 
 /// Where a client's registration is read, updated and deleted (RFC 7592).
 pub fn registration_client_uri(services: &Services, client_id: &str) -> String {
@@ -238,8 +239,9 @@ pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> 
 /// `Some(wait)` when this address registered too often in the last hour.
 pub async fn rate_limited(services: &Services, client_ip: &str) -> Result<Option<Duration>, ProtocolError> {
     let limit = services.settings.registration.max_per_hour;
-    let subject = format!("register:{client_ip}");
-    Ok(crate::auth::rate_limit::check(&*services.ephemeral, &subject, limit, Duration::from_secs(3600)).await?)
+    let counters = Counters::new(&*services.ephemeral);
+    let subject = RateSubject::Registration { client_ip };
+    Ok(crate::auth::rate_limit::check(&counters, subject, limit, Duration::from_secs(3600)).await?)
 }
 
 /// The client a registration access token manages (RFC 7592 §2). An unknown

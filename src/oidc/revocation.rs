@@ -3,7 +3,6 @@
 use crate::crypto;
 use crate::domain::Client;
 use crate::error::ProtocolError;
-use crate::oidc::access_token;
 use crate::oidc::params::Params;
 use crate::oidc::token::client_auth::authenticate_from;
 use crate::services::Services;
@@ -32,8 +31,8 @@ pub async fn revoke(
 }
 
 async fn revoke_access_token(services: &Services, client: &Client, token: &str) -> Result<bool, StoreError> {
-    match access_token::find(services, token).await? {
-        Some(found) if found.client_id == client.client_id => access_token::revoke(services, token).await,
+    match services.access_tokens().find(token).await? {
+        Some(found) if found.client_id == client.client_id => services.access_tokens().revoke(token).await,
         _ => Ok(false),
     }
 }
@@ -51,7 +50,10 @@ async fn revoke_refresh_token(services: &Services, client: &Client, token: &str)
                 .refresh_tokens
                 .revoke_family(found.family_id, services.clock.now())
                 .await?;
-            access_token::revoke_grant(services, &found.family_id.to_string()).await?;
+            services
+                .access_tokens()
+                .revoke_grant(&found.family_id.to_string())
+                .await?;
             Ok(true)
         }
         _ => Ok(false),

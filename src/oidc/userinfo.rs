@@ -3,12 +3,11 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::oidc::access_token;
 use crate::services::Services;
 
 pub async fn claims(services: &Services, bearer_token: &str) -> Result<Map<String, Value>, ProtocolError> {
     let invalid = || ProtocolError::invalid_token("the access token is invalid or expired");
-    let token = access_token::find(services, bearer_token).await?.ok_or_else(invalid)?;
+    let token = services.access_tokens().find(bearer_token).await?.ok_or_else(invalid)?;
     // OIDC Core 5.3: the access token must have been granted with the openid scope.
     if !token.scopes.contains("openid") {
         return Err(ProtocolError::new(

@@ -2,8 +2,7 @@
 //! `max_accounts_per_browser` session ids, joined by `.`; the first is the
 //! account in use.
 
-use super::{LiveSession, find_by_handle, handle_of};
-use crate::services::Services;
+use super::{LiveSession, Sessions, handle_of};
 use crate::store::StoreError;
 
 #[derive(Clone, Debug, Default)]
@@ -20,15 +19,19 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl BrowserAccounts {
-    /// The live sessions named by the cookie; dead or malformed ids are dropped.
-    pub async fn load(services: &Services, cookie: Option<&str>) -> Result<BrowserAccounts, StoreError> {
+    /// The live sessions named by the cookie, at most `max`; dead or
+    /// malformed ids are dropped.
+    pub async fn load(
+        sessions: &Sessions<'_>,
+        max: usize,
+        cookie: Option<&str>,
+    ) -> Result<BrowserAccounts, StoreError> {
         let mut accounts: Vec<(String, LiveSession)> = Vec::new();
-        let max = services.settings.session.max_accounts_per_browser;
         for id in cookie.unwrap_or("").split('.').filter(|id| valid_id(id)).take(max) {
             if accounts.iter().any(|(known, _)| known == id) {
                 continue;
             }
-            if let Some(live) = find_by_handle(services, &handle_of(id)).await? {
+            if let Some(live) = sessions.find_by_handle(&handle_of(id)).await? {
                 accounts.push((id.to_string(), live));
             }
         }

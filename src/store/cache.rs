@@ -9,21 +9,17 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::records::{CachedKind, VersionMarks};
 use super::{ClientRepository, EphemeralStore, StoreError, UserRepository};
 use crate::clock::SharedClock;
-use crate::crypto;
 use crate::domain::{Client, PreviousSecret, Role, User, Username};
 
 /// The longest a cached record is used without reading it again.
 pub const MAX_AGE_SECS: i64 = 5;
-
-/// How long a version mark is kept (longer than any cache entry lives).
-const MARK_TTL: Duration = Duration::from_secs(86_400);
 
 struct Cached<V> {
     value: V,
@@ -33,15 +29,15 @@ struct Cached<V> {
 
 /// Records of one kind by key, each checked against its version mark.
 struct VersionedCache<V> {
-    /// Prefix of the version marks' keys (`client-version`, say).
-    kind: &'static str,
+    /// Which version marks this cache reads.
+    kind: CachedKind,
     marks: Arc<dyn EphemeralStore>,
     clock: SharedClock,
     entries: Mutex<HashMap<String, Cached<V>>>,
 }
 
 impl<V: Clone> VersionedCache<V> {
-    fn new(kind: &'static str, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
+    fn new(kind: CachedKind, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
         VersionedCache {
             kind,
             marks,
@@ -50,8 +46,8 @@ impl<V: Clone> VersionedCache<V> {
         }
     }
 
-    fn version_key(&self, key: &str) -> String {
-        format!("{}:{}", self.kind, crypto::digest(key))
+    fn marks(&self) -> VersionMarks<'_> {
+        VersionMarks::new(&*self.marks, self.kind)
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached<V>>> {
@@ -69,7 +65,7 @@ impl<V: Clone> VersionedCache<V> {
     {
         // The mark is read before the record: a write that lands in between
         // leaves this entry with the old mark, so it is read again next time.
-        let version = self.marks.get(&self.version_key(key)).await?;
+        let version = self.marks().get(key).await?;
         let now = self.clock.now();
         if let Some(cached) = self.entries().get(key)
             && cached.version == version
@@ -97,9 +93,7 @@ impl<V: Clone> VersionedCache<V> {
     /// After a write: a new mark for every node, and nothing cached here.
     async fn changed(&self, key: &str) -> Result<(), StoreError> {
         self.entries().remove(key);
-        self.marks
-            .put(&self.version_key(key), crypto::random_token().as_bytes(), MARK_TTL)
-            .await
+        self.marks().bump(key).await
     }
 }
 
@@ -112,7 +106,7 @@ impl CachedClients {
     pub fn new(inner: Arc<dyn ClientRepository>, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
         CachedClients {
             inner,
-            cache: VersionedCache::new("client-version", marks, clock),
+            cache: VersionedCache::new(CachedKind::Client, marks, clock),
         }
     }
 
@@ -196,7 +190,7 @@ impl CachedUsers {
     pub fn new(inner: Arc<dyn UserRepository>, marks: Arc<dyn EphemeralStore>, clock: SharedClock) -> Self {
         CachedUsers {
             inner,
-            cache: VersionedCache::new("user-version", marks, clock),
+            cache: VersionedCache::new(CachedKind::User, marks, clock),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod ephemeral;
+pub mod records;
 pub mod sql;
 
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! SSO session lifetime, fixation, the account page and the audit trail.
 
-use sesame::store::ephemeral::get_json;
-
 use crate::helpers::{Backend, PASSWORD, TestApp, TestClient, location, redirect_params, spawn_app, spawn_app_with};
 
 fn request(client: &TestClient) -> Vec<(&str, &str)> {
@@ -34,8 +32,9 @@ fn session_cookie(app: &TestApp) -> String {
 }
 
 async fn stored(app: &TestApp, cookie_id: &str) -> bool {
-    let key = format!("sso:{}", sesame::session::handle_of(cookie_id));
-    get_json::<serde_json::Value>(&*app.services.ephemeral, &key)
+    let records = sesame::store::records::SessionRecords::new(&*app.services.ephemeral);
+    records
+        .get(&sesame::session::handle_of(cookie_id))
         .await
         .unwrap()
         .is_some()

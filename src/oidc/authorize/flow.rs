@@ -4,10 +4,13 @@
 use super::policy::{self, Account, Choice, Stage};
 use super::{AuthorizationRequest, ResponseTarget};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
-use crate::oidc::code::{self, CodeGrant};
+use std::time::Duration;
+
+use crate::domain::{CodeGrant, StoredGrant};
 use crate::services::Services;
-use crate::session::{self, BrowserAccounts, LiveSession};
+use crate::session::{BrowserAccounts, LiveSession};
 use crate::store::StoreError;
+use crate::store::records::Codes;
 
 /// A page of ours the person must go through, for a parked request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +125,7 @@ pub async fn issue_code(
     request: &AuthorizationRequest,
     live: &mut LiveSession,
 ) -> Result<String, StoreError> {
-    let sid = session::join_client(services, live, &request.client_id).await?;
+    let sid = services.sessions().join_client(live, &request.client_id).await?;
     let grant = CodeGrant {
         client_id: request.client_id.clone(),
         redirect_uri: request.target.redirect_uri.clone(),
@@ -136,5 +139,12 @@ pub async fn issue_code(
         session: live.handle.clone(),
         resource: request.resource.clone(),
     };
-    code::issue(services, grant).await
+    let ttl = services.settings.tokens.code_ttl_secs;
+    let stored = StoredGrant {
+        grant,
+        expires_at: services.clock.now() + ttl as i64,
+    };
+    Codes::new(&*services.ephemeral)
+        .issue(&stored, Duration::from_secs(ttl))
+        .await
 }

@@ -11,9 +11,9 @@ use crate::oidc::params::Params;
 use uuid::Uuid;
 
 use super::issue::{self, UserGrant, new_refresh_token};
-use crate::oidc::{access_token, code, resource};
+use crate::oidc::resource;
 use crate::services::Services;
-use crate::session;
+use crate::store::records::Codes;
 
 #[derive(Debug)]
 pub struct CodeRequest {
@@ -48,23 +48,18 @@ fn family_of(code: &str) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn used_key(grant_id: &str) -> String {
-    format!("code-used:{grant_id}")
-}
-
 pub(super) async fn redeem(
     services: &Services,
     client: &Client,
     request: CodeRequest,
 ) -> Result<TokenResponse, ProtocolError> {
-    let grant_id = crypto::digest(&request.code);
     let access_ttl = services.settings.tokens.access_token_ttl_secs;
-    let Some(stored) = code::take(services, &request.code).await? else {
+    let codes = Codes::new(&*services.ephemeral);
+    let Some(stored) = codes.take(&request.code).await? else {
         // RFC 6749 §4.1.2: if a code is used more than once, the server MUST
         // deny the request and SHOULD revoke all tokens issued from it.
-        if let Some(family) = services.ephemeral.get(&used_key(&grant_id)).await? {
-            let family = String::from_utf8_lossy(&family).to_string();
-            access_token::revoke_grant(services, &family).await?;
+        if let Some(family) = codes.used_family(&request.code).await? {
+            services.access_tokens().revoke_grant(&family).await?;
             if let Ok(family_id) = family.parse() {
                 services
                     .refresh_tokens
@@ -81,13 +76,8 @@ pub(super) async fn redeem(
     // One family per grant (the code's tokens, and every refresh of them),
     // named after the code so that the mark of its use names it at once.
     let family_id = family_of(&request.code);
-    services
-        .ephemeral
-        .put(
-            &used_key(&grant_id),
-            family_id.to_string().as_bytes(),
-            Duration::from_secs(access_ttl),
-        )
+    codes
+        .mark_used(&request.code, &family_id.to_string(), Duration::from_secs(access_ttl))
         .await?;
 
     if stored.expires_at <= services.clock.now() {
@@ -139,7 +129,7 @@ pub(super) async fn redeem(
     // `sid` already logged out (and told so by back-channel logout); it is
     // refused, offline_access included: the person signed out before the
     // app finished signing them in.
-    if !session::is_live(services, &grant.session).await? {
+    if !services.sessions().is_live(&grant.session).await? {
         return Err(ProtocolError::invalid_grant(
             "the session this code was issued in has ended",
         ));

@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::{Jwk, JwkSet};
 use josekit::jws::{ES256, RS256};
 
-use crate::crypto;
 use crate::domain::Client;
 use crate::services::Services;
+use crate::store::records::AssertionIds;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -80,11 +80,13 @@ pub async fn verify(services: &Services, client: &Client, assertion: &str) -> Re
         return Err("the assertion lives too long".into());
     }
     let jti = payload.jwt_id().ok_or("the assertion has no jti")?;
-    // Accepted once: the first to count this jti wins, until it would expire anyway.
-    let key = format!("assertion-jti:{id}:{}", crypto::digest(jti));
+    // Accepted once: the first to use this jti wins, until it would expire anyway.
     let ttl = Duration::from_secs((exp - now + LEEWAY_SECS).max(1) as u64);
-    let seen = services.ephemeral.incr(&key, ttl).await.map_err(|e| e.to_string())?;
-    if seen != 1 {
+    let first = AssertionIds::new(&*services.ephemeral)
+        .first_use(id, jti, ttl)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !first {
         return Err("the assertion's jti was already used".into());
     }
     Ok(())

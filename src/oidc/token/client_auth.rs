@@ -191,7 +191,7 @@ pub async fn authenticate_from(
         Err(other) => return Err(other),
     };
     let failures = super::failed_auth::FailedClientAuth {
-        store: &*services.ephemeral,
+        counters: crate::store::records::Counters::new(&*services.ephemeral),
         limits: &services.settings.rate_limits,
     };
     let client_id = credentials.as_ref().map(|c| c.client_id()).unwrap_or("");

@@ -55,7 +55,7 @@ pub(super) async fn grant(
     let resource = crate::oidc::resource::check(client, request.resource.as_deref(), None)?;
     let now = services.clock.now();
     let ttl = services.settings.tokens.access_token_ttl_secs;
-    let token = access_token::AccessToken {
+    let token = crate::domain::AccessTokenRecord {
         user_id: None,
         client_id: client.client_id.clone(),
         scopes: scopes.clone(),
@@ -65,7 +65,10 @@ pub(super) async fn grant(
         issued_at: now,
         expires_at: now + ttl as i64,
     };
-    let access_token = access_token::issue_for_client(services, token, access_token::Format::of(client)).await?;
+    let access_token = services
+        .access_tokens()
+        .issue_for_client(token, access_token::Format::of(client))
+        .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use crate::auth::rate_limit;
 use crate::config::RateLimitSettings;
-use crate::store::{EphemeralStore, StoreError};
+use crate::store::StoreError;
+use crate::store::records::{Counters, RateSubject};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
 pub struct FailedClientAuth<'a> {
-    pub store: &'a dyn EphemeralStore,
+    pub counters: Counters<'a>,
     pub limits: &'a RateLimitSettings,
 }
 
@@ -22,13 +23,13 @@ impl FailedClientAuth<'_> {
     /// Counts one failure of `client_id` (as presented; empty when none was)
     /// from `client_ip`; `Some(wait)` once either count is over its limit.
     pub async fn record(&self, client_id: &str, client_ip: &str) -> Result<Option<Duration>, StoreError> {
-        let by_pair = format!("client-auth-failed:{client_id}:{client_ip}");
-        let by_address = format!("client-auth-failed-ip:{client_ip}");
+        let by_pair = RateSubject::FailedClientAuth { client_id, client_ip };
+        let by_address = RateSubject::FailedClientAuthFrom { client_ip };
         let pair_limit = self.limits.failed_client_auth_per_client_and_address_per_minute;
         let address_limit = self.limits.failed_client_auth_per_address_per_minute;
         let (pair, address) = tokio::try_join!(
-            rate_limit::check(self.store, &by_pair, pair_limit, MINUTE),
-            rate_limit::check(self.store, &by_address, address_limit, MINUTE),
+            rate_limit::check(&self.counters, by_pair, pair_limit, MINUTE),
+            rate_limit::check(&self.counters, by_address, address_limit, MINUTE),
         )?;
         Ok(pair.max(address))
     }

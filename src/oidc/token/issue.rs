@@ -67,7 +67,7 @@ pub(super) async fn user_tokens(
 ) -> Result<TokenResponse, ProtocolError> {
     let now = services.clock.now();
     let access_ttl = services.settings.tokens.access_token_ttl_secs;
-    let token = access_token::AccessToken {
+    let token = crate::domain::AccessTokenRecord {
         user_id: Some(grant.user_id),
         client_id: grant.client.client_id.clone(),
         scopes: grant.scopes.clone(),
@@ -78,7 +78,11 @@ pub(super) async fn user_tokens(
         expires_at: now + access_ttl as i64,
     };
     let format = access_token::Format::of(grant.client);
-    let Some(access_token) = access_token::issue(services, &grant.family_id.to_string(), token, format).await? else {
+    let Some(access_token) = services
+        .access_tokens()
+        .issue(&grant.family_id.to_string(), token, format)
+        .await?
+    else {
         return Err(ProtocolError::invalid_grant("the grant was revoked"));
     };
     let subject = id_token::Subject {

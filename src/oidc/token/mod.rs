@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
 use crate::services::Services;
+use crate::store::records::{Counters, RateSubject};
 
 /// One typed request per grant type.
 #[derive(Debug)]
@@ -75,9 +76,12 @@ pub async fn exchange(
     let client = client_auth::authenticate_from(services, authorization_header, params, client_ip).await?;
     // Counted once the client has proved who it is: nobody else can spend its allowance.
     let limit = services.settings.rate_limits.token_per_client_per_minute;
-    let subject = format!("token-client:{}", client.client_id);
+    let counters = Counters::new(&*services.ephemeral);
+    let subject = RateSubject::TokenRequests {
+        client_id: &client.client_id,
+    };
     let minute = std::time::Duration::from_secs(60);
-    if let Some(wait) = crate::auth::rate_limit::check(&*services.ephemeral, &subject, limit, minute).await? {
+    if let Some(wait) = crate::auth::rate_limit::check(&counters, subject, limit, minute).await? {
         crate::observability::rate_limited("token");
         return Err(ProtocolError::too_many_requests(wait));
     }

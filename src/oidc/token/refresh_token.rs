@@ -10,11 +10,9 @@ use super::issue::{self, UserGrant, new_refresh_token};
 use crate::crypto;
 use crate::domain::{AuditEvent, Client, RefreshToken, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
-use crate::oidc::access_token;
 use crate::oidc::params::Params;
 use crate::services::Services;
-use crate::session;
-use crate::store::ephemeral::{get_json, put_json};
+use crate::store::records::RefreshGrace;
 
 #[derive(Debug)]
 pub struct RefreshRequest {
@@ -35,12 +33,6 @@ impl RefreshRequest {
             resource: crate::oidc::resource::requested(params)?,
         })
     }
-}
-
-/// The response a rotation gave, kept for the grace window under the
-/// consumed token's digest.
-fn grace_key(token_hash: &str) -> String {
-    format!("refresh-grace:{token_hash}")
 }
 
 fn invalid() -> ProtocolError {
@@ -70,7 +62,7 @@ pub(super) async fn refresh(
     }
     // A token bound to an SSO session ends with it, however the session ended.
     if let Some(session) = &current.session
-        && !session::is_live(services, session).await?
+        && !services.sessions().is_live(session).await?
     {
         services.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
@@ -125,7 +117,10 @@ pub(super) async fn refresh(
         return from_grace_window(services, &hash).await;
     }
     let grace = Duration::from_secs(services.settings.tokens.refresh_grace_secs.max(1));
-    if let Err(e) = put_json(&*services.ephemeral, &grace_key(&hash), &response, grace).await {
+    if let Err(e) = RefreshGrace::new(&*services.ephemeral)
+        .keep(&hash, &response, grace)
+        .await
+    {
         // Only a concurrent duplicate within the window needs it; this
         // response is already committed.
         tracing::warn!(error = %e, "keeping the refresh response for the grace window failed");
@@ -141,7 +136,10 @@ async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -
         return from_grace_window(services, &current.token_hash).await;
     }
     services.refresh_tokens.revoke_family(current.family_id, now).await?;
-    access_token::revoke_grant(services, &current.family_id.to_string()).await?;
+    services
+        .access_tokens()
+        .revoke_grant(&current.family_id.to_string())
+        .await?;
     crate::observability::refresh_reuse_detected();
     let event = AuditEvent::new("refresh_token_reused", now)
         .user(current.user_id)
@@ -155,7 +153,10 @@ async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -
 /// briefly for it rather than fail the duplicate.
 async fn from_grace_window(services: &Services, token_hash: &str) -> Result<TokenResponse, ProtocolError> {
     for _ in 0..40 {
-        if let Some(response) = get_json::<TokenResponse>(&*services.ephemeral, &grace_key(token_hash)).await? {
+        if let Some(response) = RefreshGrace::new(&*services.ephemeral)
+            .get::<TokenResponse>(token_hash)
+            .await?
+        {
             return Ok(response);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;

@@ -1,0 +1,53 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A single sign-on session as kept in the ephemeral store, under the digest
+/// of the id its cookie carries (its *handle*).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SsoSession {
+    pub user_id: Uuid,
+    /// When the person last authenticated (OIDC Core `auth_time`).
+    pub auth_time: i64,
+    /// Authentication methods (RFC 8176), e.g. `pwd`.
+    pub amr: Vec<String>,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub user_agent: String,
+    /// The client address cut to its network (/24 or /48): enough to
+    /// recognise a place, not to identify a device.
+    pub ip_prefix: String,
+    /// The apps signed in through this session.
+    pub clients: Vec<RpSession>,
+}
+
+/// One relying party's session within the SSO session (OIDC Front- and
+/// Back-Channel Logout `sid`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RpSession {
+    pub client_id: String,
+    pub sid: String,
+    pub first_auth_at: i64,
+    pub last_auth_at: i64,
+}
+
+/// How long sessions last: `session.idle_timeout_secs` and
+/// `session.absolute_timeout_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetime {
+    pub idle_secs: u64,
+    pub absolute_secs: u64,
+}
+
+impl SsoSession {
+    /// When the session ends if not used again: the earlier of its idle and
+    /// its absolute end.
+    pub fn expires_at(&self, lifetime: SessionLifetime) -> i64 {
+        let absolute = self.created_at.saturating_add(lifetime.absolute_secs as i64);
+        let idle = self.last_seen.saturating_add(lifetime.idle_secs as i64);
+        absolute.min(idle)
+    }
+
+    pub fn rp_session(&self, client_id: &str) -> Option<&RpSession> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+}

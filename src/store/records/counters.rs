@@ -1,0 +1,110 @@
+//! Counters shared by every node: fixed-window rate limits, and the sign-in
+//! throttle's failure counts and waits. Subjects are named here, and only
+//! their digests are stored (addresses and account names are personal).
+
+use std::time::Duration;
+
+use crate::crypto;
+use crate::store::{EphemeralStore, StoreError};
+
+/// What a rate limit counts.
+#[derive(Clone, Copy, Debug)]
+pub enum RateSubject<'a> {
+    /// Registrations from an address.
+    Registration { client_ip: &'a str },
+    /// Authenticated token requests of a client.
+    TokenRequests { client_id: &'a str },
+    /// Failed client authentications for a client id from an address.
+    FailedClientAuth { client_id: &'a str, client_ip: &'a str },
+    /// Failed client authentications from an address, any client id.
+    FailedClientAuthFrom { client_ip: &'a str },
+}
+
+impl RateSubject<'_> {
+    fn key(&self) -> String {
+        let subject = match self {
+            RateSubject::Registration { client_ip } => format!("register:{client_ip}"),
+            RateSubject::TokenRequests { client_id } => format!("token-client:{client_id}"),
+            RateSubject::FailedClientAuth { client_id, client_ip } => {
+                format!("client-auth-failed:{client_id}:{client_ip}")
+            }
+            RateSubject::FailedClientAuthFrom { client_ip } => format!("client-auth-failed-ip:{client_ip}"),
+        };
+        format!("rate:{}", crypto::digest(&subject))
+    }
+}
+
+/// What the sign-in throttle counts failures of.
+#[derive(Clone, Copy, Debug)]
+pub enum ThrottleSubject<'a> {
+    /// An account from an address.
+    Pair { account: &'a str, client_ip: &'a str },
+    /// An address, any account.
+    Address { client_ip: &'a str },
+    /// An account from a browser that signed in to it before.
+    KnownBrowser { account: &'a str, device: &'a str },
+}
+
+impl ThrottleSubject<'_> {
+    fn key(&self) -> String {
+        match self {
+            ThrottleSubject::Pair { account, client_ip } => {
+                format!("throttle:pair:{}", crypto::digest(&format!("{client_ip}\n{account}")))
+            }
+            ThrottleSubject::Address { client_ip } => format!("throttle:ip:{}", crypto::digest(client_ip)),
+            ThrottleSubject::KnownBrowser { account, device } => {
+                format!("throttle:browser:{}", crypto::digest(&format!("{device}\n{account}")))
+            }
+        }
+    }
+}
+
+pub struct Counters<'a> {
+    store: &'a dyn EphemeralStore,
+}
+
+impl<'a> Counters<'a> {
+    pub fn new(store: &'a dyn EphemeralStore) -> Self {
+        Counters { store }
+    }
+
+    /// Counts one event for `subject` in a fixed window that starts with its
+    /// first event; the count so far.
+    pub async fn count(&self, subject: RateSubject<'_>, window: Duration) -> Result<u64, StoreError> {
+        self.store.incr(&subject.key(), window).await
+    }
+
+    /// How long `subject`'s window still runs.
+    pub async fn window_left(&self, subject: RateSubject<'_>) -> Result<Option<Duration>, StoreError> {
+        self.store.time_to_live(&subject.key()).await
+    }
+
+    /// One more failure of `subject` within `window`; the count so far.
+    pub async fn add_failure(&self, subject: ThrottleSubject<'_>, window: Duration) -> Result<u64, StoreError> {
+        self.store.incr(&format!("{}:failures", subject.key()), window).await
+    }
+
+    /// `subject` must wait `wait` before its next attempt.
+    pub async fn impose_wait(&self, subject: ThrottleSubject<'_>, wait: Duration) -> Result<(), StoreError> {
+        self.store.put(&format!("{}:wait", subject.key()), b"1", wait).await
+    }
+
+    /// How long `subject` must still wait, if at all.
+    pub async fn wait_left(&self, subject: ThrottleSubject<'_>) -> Result<Option<Duration>, StoreError> {
+        self.store.time_to_live(&format!("{}:wait", subject.key())).await
+    }
+
+    /// Forgets `subject`'s failures and wait.
+    pub async fn clear(&self, subject: ThrottleSubject<'_>) -> Result<(), StoreError> {
+        let key = subject.key();
+        self.store.delete(&format!("{key}:failures")).await?;
+        self.store.delete(&format!("{key}:wait")).await
+    }
+
+    /// One more failure for an account from anywhere within `window`.
+    pub async fn add_account_failure(&self, account: &str, window: Duration) -> Result<u64, StoreError> {
+        self.store
+            .incr(&format!("throttle:account:{}", crypto::digest(account)), window)
+            .await
+    }
+}

@@ -1,0 +1,65 @@
+//! Everything kept in the ephemeral store, as typed records: the one place
+//! that names a key, sets a time to live and (de)serialises a value. Code
+//! above it calls these typed stores and never formats a key.
+//!
+//! | record | keys | lives |
+//! | --- | --- | --- |
+//! | authorization codes ([`Codes`]) | `code:<digest>`, `code-used:<digest>` | the code's lifetime; the use mark an access-token lifetime |
+//! | access tokens ([`AccessTokenRecords`]) | `at:<digest>`, `grant:<id>:tokens:<bucket>`, `grant:<id>:revoked`, `session:<handle>:tokens`, `client:<id>:revoked` | an access-token lifetime (grant indexes two) |
+//! | SSO sessions ([`SessionRecords`]) | `sso:<handle>`, `user-sessions:<user>` | until the session's idle or absolute end |
+//! | refresh responses in their grace window ([`RefreshGrace`]) | `refresh-grace:<digest>` | `tokens.refresh_grace_secs` |
+//! | replay guards ([`AssertionIds`]) | `assertion-jti:<client>:<digest>` | until the assertion expires |
+//! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
+//! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
+//! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
+//!
+//! Secrets (codes, tokens, session ids) and personal values (addresses,
+//! account names) appear in keys only as digests.
+
+mod access_tokens;
+mod codes;
+mod completions;
+mod counters;
+mod grace;
+mod marks;
+mod replay;
+mod sessions;
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use self::access_tokens::AccessTokenRecords;
+pub use self::codes::Codes;
+pub use self::completions::Completions;
+pub use self::counters::{Counters, RateSubject, ThrottleSubject};
+pub use self::grace::RefreshGrace;
+pub use self::marks::{Kind as CachedKind, VersionMarks};
+pub use self::replay::AssertionIds;
+pub use self::sessions::SessionRecords;
+use super::{EphemeralStore, StoreError};
+
+async fn put_json<T: Serialize>(
+    store: &dyn EphemeralStore,
+    key: &str,
+    value: &T,
+    ttl: Duration,
+) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.put(key, &bytes, ttl).await
+}
+
+async fn get_json<T: DeserializeOwned>(store: &dyn EphemeralStore, key: &str) -> Result<Option<T>, StoreError> {
+    decode(store.get(key).await?)
+}
+
+async fn take_json<T: DeserializeOwned>(store: &dyn EphemeralStore, key: &str) -> Result<Option<T>, StoreError> {
+    decode(store.take(key).await?)
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, StoreError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}

@@ -1,0 +1,53 @@
+//! SSO sessions by handle (the digest of the cookie's id), and each person's
+//! index of their session handles.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{get_json, put_json};
+use crate::domain::SsoSession;
+use crate::store::{EphemeralStore, StoreError};
+
+pub struct SessionRecords<'a> {
+    store: &'a dyn EphemeralStore,
+}
+
+fn session_key(handle: &str) -> String {
+    format!("sso:{handle}")
+}
+
+fn user_index_key(user_id: Uuid) -> String {
+    format!("user-sessions:{user_id}")
+}
+
+impl<'a> SessionRecords<'a> {
+    pub fn new(store: &'a dyn EphemeralStore) -> Self {
+        SessionRecords { store }
+    }
+
+    /// Writes the session, to live `ttl` (until its end).
+    pub async fn put(&self, handle: &str, session: &SsoSession, ttl: Duration) -> Result<(), StoreError> {
+        put_json(self.store, &session_key(handle), session, ttl).await
+    }
+
+    pub async fn get(&self, handle: &str) -> Result<Option<SsoSession>, StoreError> {
+        get_json(self.store, &session_key(handle)).await
+    }
+
+    /// Adds a handle to the person's index, which lives `ttl` (the longest a
+    /// session can).
+    pub async fn index(&self, user_id: Uuid, handle: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.store.set_add(&user_index_key(user_id), handle, ttl).await
+    }
+
+    pub async fn handles_of(&self, user_id: Uuid) -> Result<Vec<String>, StoreError> {
+        self.store.set_members(&user_index_key(user_id)).await
+    }
+
+    /// Removes the session and its entry in the person's index.
+    pub async fn remove(&self, handle: &str, user_id: Uuid) -> Result<(), StoreError> {
+        self.store.delete(&session_key(handle)).await?;
+        self.store.set_remove(&user_index_key(user_id), handle).await
+    }
+}
