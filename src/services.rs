@@ -43,6 +43,7 @@ impl Services {
     pub fn parking(&self) -> crate::oidc::authorize::Parking<'_> {
         crate::oidc::authorize::Parking {
             sealer: &self.sealer,
+            completions: crate::store::records::Completions::new(&*self.ephemeral),
             clock: &*self.clock,
             ttl_secs: self.settings.authorize.request_ttl_secs,
         }

@@ -46,11 +46,17 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
 
 pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
-    match params.get("req").and_then(|handle| services.parking().load(handle)) {
-        Some(parked) => {
+    let handle = params.get("req").unwrap_or("");
+    let parked = match super::login::waiting_request(&services, handle).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
+    };
+    match services.parking().complete(handle).await {
+        Ok(true) => {
             let error = ProtocolError::new(ErrorCode::AccessDenied, "the user cancelled the sign-in");
             respond::authorization_error(&parked.request.target, &services.settings.issuer, &error)
         }
-        None => super::login::expired_page(),
+        Ok(false) => super::login::answered_page(),
+        Err(e) => super::login::server_error_page(&e),
     }
 }

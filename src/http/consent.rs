@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{expired_page, server_error_page};
+use super::login::server_error_page;
 use super::views::ConsentPage;
 use super::{csrf, flow, respond};
 use crate::domain::{AuditEvent, Scopes};
@@ -20,9 +20,7 @@ async fn context(
     services: &Services,
     request_id: &str,
 ) -> Result<(ParkedRequest, BrowserAccounts, LiveSession), HttpResponse> {
-    let Some(parked) = services.parking().load(request_id) else {
-        return Err(expired_page());
-    };
+    let parked = super::login::waiting_request(services, request_id).await?;
     let accounts = flow::browser_accounts(req, services)
         .await
         .map_err(|e| server_error_page(&e))?;
@@ -85,6 +83,11 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             .session(&live.handle)
     };
     if form.get("decision") != Some("allow") {
+        match services.parking().complete(request_id).await {
+            Ok(true) => {}
+            Ok(false) => return super::login::answered_page(),
+            Err(e) => return server_error_page(&e),
+        }
         services.audit(event("consent_denied")).await;
         let error = ProtocolError::new(ErrorCode::AccessDenied, "the user denied the request");
         return respond::authorization_error(&request.target, &services.settings.issuer, &error);

@@ -26,6 +26,7 @@ pub fn render(services: &Services, outcome: Outcome, accounts: &BrowserAccounts)
         Outcome::Interact(Interaction::Consent, id) => see_other(&format!("/consent?req={id}")),
         Outcome::Code(target, code) => respond::authorization_response(&target, issuer, &[("code", &code)]),
         Outcome::Error(target, error) => respond::authorization_error(&target, issuer, &error),
+        Outcome::Answered => super::login::answered_page(),
     };
     set_session_cookie(&mut response, services, accounts);
     response

@@ -10,7 +10,7 @@ use super::{cookies, csrf, flow, respond};
 use crate::auth::login::{Attempt, LoginOutcome};
 use crate::domain::AuditEvent;
 use crate::error::{InternalError, ProtocolError};
-use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
+use crate::oidc::authorize::{self, Parked, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::services::Services;
 use crate::session::Origin;
@@ -68,20 +68,43 @@ pub fn server_error_page<E: std::fmt::Display + crate::error::Availability + ?Si
     respond::authorize_error_page(&error)
 }
 
+/// The page for a sign-in the app already has its answer to (a form sent
+/// twice, a page reloaded after it went through).
+pub fn answered_page() -> HttpResponse {
+    let page = super::views::ErrorPage {
+        title: "This sign-in is already complete",
+        message: "The application already has its answer. Go back to it to carry on, or open your account page.",
+        detail: None,
+        back_to_app: None,
+        request_id: crate::observability::current_request_id(),
+    };
+    render(&page, StatusCode::BAD_REQUEST)
+}
+
+/// The parked request `req` names and still waits for its answer, or the
+/// page to show instead.
+pub async fn waiting_request(services: &Services, request_id: &str) -> Result<ParkedRequest, HttpResponse> {
+    match services.parking().load(request_id).await {
+        Ok(Parked::Waiting(parked)) => Ok(parked),
+        Ok(Parked::Answered) => Err(answered_page()),
+        Ok(Parked::Unknown) => Err(expired_page()),
+        Err(e) => Err(server_error_page(&e)),
+    }
+}
+
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
-/// (no `req`), an error page when it names nothing live.
-#[allow(clippy::result_large_err)] // the error is the page to answer with
-fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
+/// (no `req`), a page when it names nothing waiting.
+async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
     if request_id.is_empty() {
         return Ok(None);
     }
-    services.parking().load(request_id).map(Some).ok_or_else(expired_page)
+    waiting_request(services, request_id).await.map(Some)
 }
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let request_id = params.get("req").unwrap_or("");
-    let parked = match parked_request(&services, request_id) {
+    let parked = match parked_request(&services, request_id).await {
         Ok(parked) => parked,
         Err(page) => return page,
     };
@@ -136,7 +159,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request_id = form.get("req").unwrap_or("");
-    let parked = match parked_request(&services, request_id) {
+    let parked = match parked_request(&services, request_id).await {
         Ok(parked) => parked,
         Err(page) => return page,
     };

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::{expired_page, server_error_page};
+use super::login::server_error_page;
 use super::views::{AccountChoice, SelectAccountPage};
 use super::{csrf, flow};
 use crate::oidc::authorize::{self, policy::Stage};
@@ -13,8 +13,9 @@ use crate::services::Services;
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let request_id = params.get("req").unwrap_or("");
-    let Some(parked) = services.parking().load(request_id) else {
-        return expired_page();
+    let parked = match super::login::waiting_request(&services, request_id).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
     };
     let accounts = match flow::browser_accounts(&req, &services).await {
         Ok(accounts) => accounts,
@@ -49,8 +50,9 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request_id = form.get("req").unwrap_or("");
-    let Some(parked) = services.parking().load(request_id) else {
-        return expired_page();
+    let parked = match super::login::waiting_request(&services, request_id).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
     };
     let result = async {
         let mut accounts = flow::browser_accounts(&req, &services)

@@ -171,20 +171,27 @@ async fn https_issuer_uses_host_prefixed_secure_cookies(backend: Backend) {
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
 }
 
-async fn a_sign_in_sent_twice_continues_and_an_expired_one_shows_a_clear_page(backend: Backend) {
+async fn a_sign_in_sent_twice_is_answered_once_and_an_expired_one_shows_a_clear_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = app.add_client(true).await;
     app.add_user("alice").await;
     let (req, csrf) = begin(&app, &client).await;
     let first = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
     assert_eq!(first.status(), 303);
-    // Reload or back button: the form is sent again and still reaches the app.
+    assert!(crate::helpers::redirect_params(&first).contains_key("code"));
+    // Reload or back button: the form is sent again; the app already has
+    // its answer, so the person is told so and no second code goes out.
     let again = app.submit_login(&req, &csrf, "alice", PASSWORD).await;
-    assert_eq!(again.status(), 303);
-    assert_ne!(
-        crate::helpers::redirect_params(&again)["code"],
-        crate::helpers::redirect_params(&first)["code"]
-    );
+    assert_eq!(again.status(), 400);
+    assert!(again.headers().get("location").is_none());
+    assert!(again.text().await.unwrap().contains("This sign-in is already complete"));
+    let page = app
+        .browser
+        .get(app.url(&format!("/login?req={req}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400, "the login page too");
 
     let (req, csrf) = begin(&app, &client).await;
     app.clock.advance(601);
@@ -447,5 +454,5 @@ crate::on_both_backends!(
     repeated_failures_are_throttled_with_retry_after,
     session_cookie_is_http_only_lax_and_fresh_at_every_login,
     https_issuer_uses_host_prefixed_secure_cookies,
-    a_sign_in_sent_twice_continues_and_an_expired_one_shows_a_clear_page,
+    a_sign_in_sent_twice_is_answered_once_and_an_expired_one_shows_a_clear_page,
 );

@@ -341,6 +341,15 @@ async fn cancelling_the_login_returns_access_denied_to_the_app(backend: Backend)
         .unwrap();
     assert!(location(&cancel).starts_with(&client.redirect_uri));
     assert_eq!(redirect_params(&cancel)["error"], "access_denied");
+    // Answered once: the link followed again sends the app nothing more.
+    let again = app
+        .browser
+        .get(app.url(&format!("/authorize/cancel?req={req}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    assert!(again.headers().get("location").is_none());
 }
 
 async fn a_login_page_left_open_in_another_tab_continues_once_signed_in(backend: Backend) {
@@ -352,12 +361,7 @@ async fn a_login_page_left_open_in_another_tab_continues_once_signed_in(backend:
     let (req, csrf) = app.open_login(first_tab).await;
     let second_login = location(&second_tab);
     assert!(redirect_params(&app.submit_login(&req, &csrf, "alice", PASSWORD).await).contains_key("code"));
-    // The second tab reloads its login page: it goes straight back to the app.
-    let reload = app.browser.get(app.url(&second_login)).send().await.unwrap();
-    let params = redirect_params(&reload);
-    assert!(params.contains_key("code"));
-    assert_eq!(params["state"], "two");
-    // "Use another account" still shows the form.
+    // "Use another account" in the second tab still shows the form.
     let another = app
         .browser
         .get(app.url(&format!("{second_login}&another=1")))
@@ -365,6 +369,15 @@ async fn a_login_page_left_open_in_another_tab_continues_once_signed_in(backend:
         .await
         .unwrap();
     assert_eq!(another.status(), 200);
+    // The second tab reloads its login page: it goes straight back to the app.
+    let reload = app.browser.get(app.url(&second_login)).send().await.unwrap();
+    let params = redirect_params(&reload);
+    assert!(params.contains_key("code"));
+    assert_eq!(params["state"], "two");
+    // Its request is answered, once: reloading again does not send another code.
+    let again = app.browser.get(app.url(&second_login)).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+    assert!(again.text().await.unwrap().contains("already complete"));
 }
 
 crate::on_both_backends!(

@@ -28,6 +28,9 @@ pub enum Outcome {
     Code(ResponseTarget, String),
     /// Send an error to the app.
     Error(ResponseTarget, ProtocolError),
+    /// The parked request was answered already (a form sent twice, say):
+    /// nothing more goes to the app.
+    Answered,
 }
 
 pub async fn proceed(
@@ -56,7 +59,7 @@ pub async fn proceed(
         Choice::Use(index) => summary_handle(accounts, index),
         Choice::Login => return interact(Interaction::Login),
         Choice::Choose => return interact(Interaction::ChooseAccount),
-        Choice::Fail(error) => return Ok(Outcome::Error(request.target.clone(), error)),
+        Choice::Fail(error) => return answer(services, parked_id, Outcome::Error(request.target.clone(), error)).await,
     };
     accounts.promote(&handle);
     let Some(mut live) = accounts.current().cloned() else {
@@ -66,12 +69,27 @@ pub async fn proceed(
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
         if request.prompt.none {
             let error = ProtocolError::new(ErrorCode::ConsentRequired, "the user must approve this application");
-            return Ok(Outcome::Error(request.target.clone(), error));
+            return answer(services, parked_id, Outcome::Error(request.target.clone(), error)).await;
         }
         return interact(Interaction::Consent);
     }
+    // Completed before the code exists: a request sent twice gets one code.
+    if let Some(handle) = parked_id
+        && !services.parking().complete(handle).await?
+    {
+        return Ok(Outcome::Answered);
+    }
     let code = issue_code(services, request, &mut live).await?;
     Ok(Outcome::Code(request.target.clone(), code))
+}
+
+/// `outcome` for the app, unless the parked request it answers was
+/// answered already.
+async fn answer(services: &Services, parked_id: Option<&str>, outcome: Outcome) -> Result<Outcome, InternalError> {
+    match parked_id {
+        Some(handle) if !services.parking().complete(handle).await? => Ok(Outcome::Answered),
+        _ => Ok(outcome),
+    }
 }
 
 /// A disabled or deleted account's session no longer answers: it is ended

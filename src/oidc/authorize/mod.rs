@@ -12,7 +12,7 @@ pub mod policy;
 use serde::{Deserialize, Serialize};
 
 pub use self::flow::{Interaction, Outcome, issue_code, proceed};
-pub use self::parked::{ParkedRequest, Parking};
+pub use self::parked::{Parked, ParkedRequest, Parking};
 use crate::domain::{CodeChallenge, RedirectUri, Scopes};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
