@@ -85,7 +85,7 @@ pub fn answered_page() -> HttpResponse {
 /// page to show instead.
 pub async fn waiting_request(services: &Services, request_id: &str) -> Result<ParkedRequest, HttpResponse> {
     match services.parking().load(request_id).await {
-        Ok(Parked::Waiting(parked)) => Ok(parked),
+        Ok(Parked::Waiting(parked)) => Ok(*parked),
         Ok(Parked::Answered) => Err(answered_page()),
         Ok(Parked::Unknown) => Err(expired_page()),
         Err(e) => Err(server_error_page(&e)),

@@ -30,7 +30,7 @@ pub struct ParkedRequest {
 #[derive(Debug)]
 pub enum Parked {
     /// A live request, still to be answered.
-    Waiting(ParkedRequest),
+    Waiting(Box<ParkedRequest>),
     /// A request already answered (the app has its code or error).
     Answered,
     /// Nothing live: expired, altered, made up, sealed under another KEK.
@@ -71,7 +71,7 @@ impl Parking<'_> {
         if self.completions.is_complete(handle).await? {
             return Ok(Parked::Answered);
         }
-        Ok(Parked::Waiting(parked))
+        Ok(Parked::Waiting(Box::new(parked)))
     }
 
     /// Marks the request answered; `false` when it already was (of
