@@ -72,6 +72,69 @@ impl Services {
         let ttl = std::time::Duration::from_secs(self.settings.tokens.access_token_ttl_secs);
         crate::oidc::access_token::AccessTokens {
             records: crate::store::records::AccessTokenRecords::new(&*self.ephemeral, ttl),
+            signer: self.signer(),
+        }
+    }
+
+    /// Client authentication at the token, introspection and revocation endpoints.
+    pub fn client_authenticator(&self) -> crate::oidc::token::client_auth::ClientAuthenticator<'_> {
+        use crate::oidc::token::client_assertion::AssertionVerifier;
+        use crate::oidc::token::failed_auth::FailedClientAuth;
+        use crate::store::records::{AssertionIds, Counters};
+        crate::oidc::token::client_auth::ClientAuthenticator {
+            clients: &*self.clients,
+            assertions: AssertionVerifier {
+                fetcher: &self.fetcher,
+                seen: AssertionIds::new(&*self.ephemeral),
+                clock: &*self.clock,
+                issuer: &self.settings.issuer,
+            },
+            failures: FailedClientAuth {
+                counters: Counters::new(&*self.ephemeral),
+                limits: &self.settings.rate_limits,
+            },
+            clock: &*self.clock,
+        }
+    }
+
+    pub fn token_endpoint(&self) -> crate::oidc::token::TokenEndpoint<'_> {
+        crate::oidc::token::TokenEndpoint {
+            auth: self.client_authenticator(),
+            counters: crate::store::records::Counters::new(&*self.ephemeral),
+            limits: &self.settings.rate_limits,
+            grants: crate::oidc::token::Grants {
+                codes: crate::store::records::Codes::new(&*self.ephemeral),
+                users: &*self.users,
+                sessions: self.sessions(),
+                refresh_tokens: &*self.refresh_tokens,
+                access_tokens: self.access_tokens(),
+                grace: crate::store::records::RefreshGrace::new(&*self.ephemeral),
+                audit: &*self.audit,
+                settings: &self.settings.tokens,
+            },
+        }
+    }
+
+    pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
+        crate::oidc::introspection::Introspection {
+            auth: self.client_authenticator(),
+            access_tokens: self.access_tokens(),
+            refresh_tokens: &*self.refresh_tokens,
+            sessions: self.sessions(),
+        }
+    }
+
+    pub fn revocation(&self) -> crate::oidc::revocation::Revocation<'_> {
+        crate::oidc::revocation::Revocation {
+            auth: self.client_authenticator(),
+            access_tokens: self.access_tokens(),
+            refresh_tokens: &*self.refresh_tokens,
+        }
+    }
+
+    /// What signs tokens as this issuer.
+    pub fn signer(&self) -> crate::oidc::signer::TokenSigner<'_> {
+        crate::oidc::signer::TokenSigner {
             keys: &self.keys,
             clock: &*self.clock,
             issuer: &self.settings.issuer,

@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::respond;
-use crate::oidc::{introspection, revocation};
 use crate::services::Services;
 
 fn authorization(req: &HttpRequest) -> Option<&str> {
@@ -13,7 +12,12 @@ fn authorization(req: &HttpRequest) -> Option<&str> {
 
 pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let result = match super::form_params(&req, &body) {
-        Ok(params) => revocation::revoke(&services, &params, authorization(&req), &super::flow::client_ip(&req)).await,
+        Ok(params) => {
+            services
+                .revocation()
+                .revoke(&params, authorization(&req), &super::flow::client_ip(&req))
+                .await
+        }
         Err(error) => Err(error),
     };
     match result {
@@ -25,7 +29,10 @@ pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
 pub async fn introspect(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let result = match super::form_params(&req, &body) {
         Ok(params) => {
-            introspection::introspect(&services, &params, authorization(&req), &super::flow::client_ip(&req)).await
+            services
+                .introspection()
+                .introspect(&params, authorization(&req), &super::flow::client_ip(&req))
+                .await
         }
         Err(error) => Err(error),
     };

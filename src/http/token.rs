@@ -13,7 +13,13 @@ pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Se
         Ok(params) => params,
         Err(error) => return respond::json_error(&error),
     };
-    let result = token::exchange(&services, &params, authorization, &flow::client_ip(&req)).await;
+    let result = token::exchange(
+        &services.token_endpoint(),
+        &params,
+        authorization,
+        &flow::client_ip(&req),
+    )
+    .await;
     match result {
         // RFC 6749 §5.1: Cache-Control: no-store (the default header) and Pragma: no-cache.
         Ok(response) => HttpResponse::Ok()

@@ -5,11 +5,11 @@
 
 use serde::Serialize;
 
-use crate::clock::Clock;
 use crate::crypto;
 use crate::domain::{AccessTokenRecord, Client};
 use crate::error::InternalError;
-use crate::keys::{KeyError, KeyRing};
+use crate::keys::KeyError;
+use crate::oidc::signer::TokenSigner;
 use crate::store::StoreError;
 use crate::store::records::AccessTokenRecords;
 
@@ -51,18 +51,16 @@ struct JwtClaims<'a> {
 /// Issuing, finding and revoking access tokens.
 pub struct AccessTokens<'a> {
     pub records: AccessTokenRecords<'a>,
-    pub keys: &'a KeyRing,
-    pub clock: &'a dyn Clock,
-    pub issuer: &'a str,
+    pub signer: TokenSigner<'a>,
 }
 
 impl AccessTokens<'_> {
     fn jwt(&self, token: &AccessTokenRecord) -> Result<String, KeyError> {
         let subject = token.user_id.map(|u| u.to_string());
         let claims = JwtClaims {
-            iss: self.issuer,
+            iss: self.signer.issuer,
             exp: token.expires_at,
-            aud: crate::oidc::resource::aud_claim(&token.audience_or(self.issuer)),
+            aud: crate::oidc::resource::aud_claim(&token.audience_or(self.signer.issuer)),
             // §2.2: without a person, sub names the client.
             sub: subject.as_deref().unwrap_or(&token.client_id),
             client_id: &token.client_id,
@@ -71,8 +69,7 @@ impl AccessTokens<'_> {
             scope: token.scopes.to_string(),
             sid: token.sid.as_deref(),
         };
-        self.keys
-            .sign(&claims, "at+jwt", crate::keys::Alg::RS256, self.clock.now())
+        self.signer.sign(&claims, "at+jwt", crate::keys::Alg::RS256)
     }
 
     /// Makes the token's value (a JWT or 256 random bits) and its digest.
@@ -98,7 +95,7 @@ impl AccessTokens<'_> {
         // The grant index is written before the revocation check;
         // `revoke_grant` writes its mark before reading the index, so either
         // side sees the other.
-        let bucket = self.records.bucket(self.clock.now());
+        let bucket = self.records.bucket(self.signer.now());
         tokio::try_join!(
             self.records.record(&token, &digest),
             self.records.index_in_grant(grant_id, bucket, &digest)
@@ -123,7 +120,7 @@ impl AccessTokens<'_> {
     /// Revokes every token issued under `grant_id`.
     pub async fn revoke_grant(&self, grant_id: &str) -> Result<(), StoreError> {
         self.records.mark_grant_revoked(grant_id).await?;
-        let current = self.records.bucket(self.clock.now());
+        let current = self.records.bucket(self.signer.now());
         for bucket in [current - 1, current] {
             for digest in self.records.grant_tokens(grant_id, bucket).await? {
                 self.records.delete(&digest).await?;
@@ -154,7 +151,7 @@ impl AccessTokens<'_> {
     /// The live token for `value`, if any.
     pub async fn find(&self, value: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
         let token = self.records.find(&crypto::digest(value)).await?;
-        let Some(token) = token.filter(|t| t.expires_at > self.clock.now()) else {
+        let Some(token) = token.filter(|t| t.expires_at > self.signer.now()) else {
             return Ok(None);
         };
         if self.records.is_client_revoked(&token.client_id).await? {

@@ -107,7 +107,8 @@ async fn send(services: &Services, delivery: &LogoutDelivery) -> Result<(), Stri
         .map_err(|e| e.to_string())?
         .ok_or("the client no longer exists")?;
     let token = logout_token::sign(
-        services,
+        &services.signer(),
+        services.settings.logout.token_ttl_secs,
         &client.client_id,
         &delivery.subject,
         delivery.sid.as_deref(),

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::crypto;
 use crate::keys::{Alg, KeyError};
-use crate::services::Services;
+use crate::oidc::signer::TokenSigner;
 
 #[derive(Debug, Serialize)]
 pub struct IdTokenClaims<'a> {
@@ -43,13 +43,19 @@ pub fn at_hash(access_token: &str) -> String {
     crypto::base64url(&digest[..16])
 }
 
-pub fn sign(services: &Services, subject: &Subject<'_>, access_token: Option<&str>) -> Result<String, KeyError> {
-    let now = services.clock.now();
+/// Signs an ID token about `subject`, valid `ttl_secs` (`tokens.id_token_ttl_secs`).
+pub fn sign(
+    signer: &TokenSigner<'_>,
+    ttl_secs: u64,
+    subject: &Subject<'_>,
+    access_token: Option<&str>,
+) -> Result<String, KeyError> {
+    let now = signer.now();
     let claims = IdTokenClaims {
-        iss: &services.settings.issuer,
+        iss: signer.issuer,
         sub: subject.user_id.to_string(),
         aud: subject.client_id,
-        exp: now + services.settings.tokens.id_token_ttl_secs as i64,
+        exp: now + ttl_secs as i64,
         iat: now,
         auth_time: subject.auth_time,
         nonce: subject.nonce,
@@ -58,7 +64,7 @@ pub fn sign(services: &Services, subject: &Subject<'_>, access_token: Option<&st
         sid: subject.sid,
         amr: subject.amr,
     };
-    services.keys.sign(&claims, "JWT", subject.alg, now)
+    signer.sign(&claims, "JWT", subject.alg)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto;
 use crate::keys::{Alg, KeyError};
-use crate::services::Services;
+use crate::oidc::signer::TokenSigner;
 
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -24,26 +24,28 @@ struct LogoutTokenClaims<'a> {
     // §2.4: a logout token MUST NOT contain a nonce claim; there is none here.
 }
 
-/// Signs a logout token for one app (`typ: logout+jwt`).
+/// Signs a logout token for one app (`typ: logout+jwt`), valid `ttl_secs`
+/// (`logout.token_ttl_secs`).
 pub fn sign(
-    services: &Services,
+    signer: &TokenSigner<'_>,
+    ttl_secs: u64,
     client_id: &str,
     subject: &str,
     sid: Option<&str>,
     alg: Alg,
 ) -> Result<String, KeyError> {
-    let now = services.clock.now();
+    let now = signer.now();
     let mut events = Map::new();
     events.insert(BACKCHANNEL_LOGOUT_EVENT.into(), Value::Object(Map::new()));
     let claims = LogoutTokenClaims {
-        iss: &services.settings.issuer,
+        iss: signer.issuer,
         sub: subject,
         aud: client_id,
         iat: now,
-        exp: now + services.settings.logout.token_ttl_secs as i64,
+        exp: now + ttl_secs as i64,
         jti: crypto::random_token(),
         events,
         sid,
     };
-    services.keys.sign(&claims, "logout+jwt", alg, now)
+    signer.sign(&claims, "logout+jwt", alg)
 }

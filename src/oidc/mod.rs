@@ -13,5 +13,6 @@ pub mod params;
 pub mod registration;
 pub mod resource;
 pub mod revocation;
+pub mod signer;
 pub mod token;
 pub mod userinfo;

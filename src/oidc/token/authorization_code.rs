@@ -10,10 +10,8 @@ use crate::error::ProtocolError;
 use crate::oidc::params::Params;
 use uuid::Uuid;
 
-use super::issue::{self, UserGrant, new_refresh_token};
+use super::issue::{self, Grants, UserGrant, new_refresh_token};
 use crate::oidc::resource;
-use crate::services::Services;
-use crate::store::records::Codes;
 
 #[derive(Debug)]
 pub struct CodeRequest {
@@ -49,22 +47,19 @@ fn family_of(code: &str) -> Uuid {
 }
 
 pub(super) async fn redeem(
-    services: &Services,
+    grants: &Grants<'_>,
     client: &Client,
     request: CodeRequest,
 ) -> Result<TokenResponse, ProtocolError> {
-    let access_ttl = services.settings.tokens.access_token_ttl_secs;
-    let codes = Codes::new(&*services.ephemeral);
+    let access_ttl = grants.settings.access_token_ttl_secs;
+    let codes = &grants.codes;
     let Some(stored) = codes.take(&request.code).await? else {
         // RFC 6749 §4.1.2: if a code is used more than once, the server MUST
         // deny the request and SHOULD revoke all tokens issued from it.
         if let Some(family) = codes.used_family(&request.code).await? {
-            services.access_tokens().revoke_grant(&family).await?;
+            grants.access_tokens.revoke_grant(&family).await?;
             if let Ok(family_id) = family.parse() {
-                services
-                    .refresh_tokens
-                    .revoke_family(family_id, services.clock.now())
-                    .await?;
+                grants.refresh_tokens.revoke_family(family_id, grants.now()).await?;
             }
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
             return Err(ProtocolError::invalid_grant("the authorization code was already used"));
@@ -80,7 +75,7 @@ pub(super) async fn redeem(
         .mark_used(&request.code, &family_id.to_string(), Duration::from_secs(access_ttl))
         .await?;
 
-    if stored.expires_at <= services.clock.now() {
+    if stored.expires_at <= grants.now() {
         return Err(ProtocolError::invalid_grant(
             "the authorization code is invalid or expired",
         ));
@@ -121,7 +116,7 @@ pub(super) async fn redeem(
         }
         (None, None) => {}
     }
-    let user = services.users.find_user(grant.user_id).await?;
+    let user = grants.users.find_user(grant.user_id).await?;
     if user.is_none_or(|u| u.disabled) {
         return Err(ProtocolError::invalid_grant("the user is no longer active"));
     }
@@ -129,7 +124,7 @@ pub(super) async fn redeem(
     // `sid` already logged out (and told so by back-channel logout); it is
     // refused, offline_access included: the person signed out before the
     // app finished signing them in.
-    if !services.sessions().is_live(&grant.session).await? {
+    if !grants.sessions.is_live(&grant.session).await? {
         return Err(ProtocolError::invalid_grant(
             "the session this code was issued in has ended",
         ));
@@ -151,9 +146,9 @@ pub(super) async fn redeem(
         resource,
     };
     let refresh_token = if client.may_use_grant("refresh_token") {
-        let absolute = services.clock.now() + services.settings.tokens.refresh_token_absolute_ttl_secs as i64;
-        let (value, row) = new_refresh_token(services, &user_grant, &grant.scopes, absolute, grant.resource.clone());
-        services.refresh_tokens.insert_refresh_token(&row).await?;
+        let absolute = grants.now() + grants.settings.refresh_token_absolute_ttl_secs as i64;
+        let (value, row) = new_refresh_token(grants, &user_grant, &grant.scopes, absolute, grant.resource.clone());
+        grants.refresh_tokens.insert_refresh_token(&row).await?;
         Some(value)
     } else {
         None
@@ -163,5 +158,5 @@ pub(super) async fn redeem(
         session: Some(grant.session.clone()),
         ..user_grant
     };
-    issue::user_tokens(services, &first, refresh_token).await
+    issue::user_tokens(grants, &first, refresh_token).await
 }

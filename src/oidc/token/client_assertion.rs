@@ -9,8 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::{Jwk, JwkSet};
 use josekit::jws::{ES256, RS256};
 
+use crate::clock::Clock;
 use crate::domain::Client;
-use crate::services::Services;
+use crate::outbound::{FetchError, Fetcher};
+use crate::store::StoreError;
 use crate::store::records::AssertionIds;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -23,6 +25,38 @@ const LEEWAY_SECS: i64 = 30;
 const JWKS_CACHE_SECS: i64 = 300;
 const MAX_JWKS_BYTES: usize = 65_536;
 
+/// Why an assertion was refused: for the log only (the client just hears
+/// `invalid_client`, whatever the reason).
+#[derive(Debug, thiserror::Error)]
+pub enum AssertionError {
+    #[error("the assertion is not a JWT: {0}")]
+    Malformed(String),
+    #[error("the client has no keys")]
+    NoKeys,
+    #[error("jwks_uri: {0}")]
+    Keys(#[from] FetchError),
+    #[error("the client's JWK Set is unreadable: {0}")]
+    BadKeySet(String),
+    #[error("no key of the client verifies the assertion (RS256 or ES256)")]
+    Signature,
+    #[error("iss and sub must both be the client_id")]
+    WrongIssuer,
+    #[error("aud must be this server's issuer identifier, alone")]
+    WrongAudience,
+    #[error("the assertion has no exp")]
+    NoExpiry,
+    #[error("the assertion expired")]
+    Expired,
+    #[error("the assertion lives too long")]
+    TooLong,
+    #[error("the assertion has no jti")]
+    NoJti,
+    #[error("the assertion's jti was already used")]
+    Replayed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The client an assertion says it comes from (`sub`, else `iss`), read
 /// before verification only to find whose keys verify it.
 pub fn claimed_client_id(assertion: &str) -> Option<String> {
@@ -31,65 +65,79 @@ pub fn claimed_client_id(assertion: &str) -> Option<String> {
     claims["sub"].as_str().or(claims["iss"].as_str()).map(str::to_string)
 }
 
-/// Verifies `assertion` for `client`; `Err` carries the reason, for the log
-/// only (the client just hears `invalid_client`).
-pub async fn verify(services: &Services, client: &Client, assertion: &str) -> Result<(), String> {
-    let header = josekit::jwt::decode_header(assertion).map_err(|e| e.to_string())?;
-    let alg = header.claim("alg").and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let kid = header.claim("kid").and_then(|v| v.as_str()).map(str::to_string);
-    let keys = client_keys(services, client).await?;
-    let candidates: Vec<&Jwk> = keys
-        .keys()
-        .into_iter()
-        .filter(|k| kid.as_deref().is_none_or(|kid| k.key_id() == Some(kid)))
-        .collect();
-    let payload = candidates
-        .iter()
-        .find_map(|jwk| {
-            let verified = match alg.as_str() {
-                "RS256" => josekit::jwt::decode_with_verifier(assertion, &RS256.verifier_from_jwk(jwk).ok()?),
-                "ES256" => josekit::jwt::decode_with_verifier(assertion, &ES256.verifier_from_jwk(jwk).ok()?),
-                _ => return None,
-            };
-            verified.ok().map(|(payload, _)| payload)
-        })
-        .ok_or("no key of the client verifies the assertion (RS256 or ES256)")?;
+/// Checks client assertions for this issuer.
+pub struct AssertionVerifier<'a> {
+    pub fetcher: &'a Fetcher,
+    pub seen: AssertionIds<'a>,
+    pub clock: &'a dyn Clock,
+    pub issuer: &'a str,
+}
 
-    // RFC 7523 §3: iss and sub are the client id; aud names this server.
-    let id = client.client_id.as_str();
-    if payload.issuer() != Some(id) || payload.subject() != Some(id) {
-        return Err("iss and sub must both be the client_id".into());
+impl AssertionVerifier<'_> {
+    /// Verifies `assertion` for `client`.
+    pub async fn verify(&self, client: &Client, assertion: &str) -> Result<(), AssertionError> {
+        let header = josekit::jwt::decode_header(assertion).map_err(|e| AssertionError::Malformed(e.to_string()))?;
+        let alg = header.claim("alg").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let kid = header.claim("kid").and_then(|v| v.as_str()).map(str::to_string);
+        let keys = self.client_keys(client).await?;
+        let candidates: Vec<&Jwk> = keys
+            .keys()
+            .into_iter()
+            .filter(|k| kid.as_deref().is_none_or(|kid| k.key_id() == Some(kid)))
+            .collect();
+        let payload = candidates
+            .iter()
+            .find_map(|jwk| {
+                let verified = match alg.as_str() {
+                    "RS256" => josekit::jwt::decode_with_verifier(assertion, &RS256.verifier_from_jwk(jwk).ok()?),
+                    "ES256" => josekit::jwt::decode_with_verifier(assertion, &ES256.verifier_from_jwk(jwk).ok()?),
+                    _ => return None,
+                };
+                verified.ok().map(|(payload, _)| payload)
+            })
+            .ok_or(AssertionError::Signature)?;
+
+        // RFC 7523 §3: iss and sub are the client id; aud names this server.
+        let id = client.client_id.as_str();
+        if payload.issuer() != Some(id) || payload.subject() != Some(id) {
+            return Err(AssertionError::WrongIssuer);
+        }
+        // draft-ietf-oauth-rfc7523bis (the 2025 audience-injection attack): the
+        // server MUST reject an assertion that does not carry its issuer
+        // identifier as its sole audience. A token endpoint URL is no longer
+        // accepted: a malicious server could have asked the client to sign for
+        // a URL that is also ours.
+        if !sole_audience_is(&payload, self.issuer) {
+            return Err(AssertionError::WrongAudience);
+        }
+        let now = self.clock.now();
+        let exp = payload
+            .claim("exp")
+            .and_then(|v| v.as_i64())
+            .ok_or(AssertionError::NoExpiry)?;
+        if exp + LEEWAY_SECS <= now {
+            return Err(AssertionError::Expired);
+        }
+        if exp > now + MAX_LIFETIME_SECS {
+            return Err(AssertionError::TooLong);
+        }
+        let jti = payload.jwt_id().ok_or(AssertionError::NoJti)?;
+        // Accepted once: the first to use this jti wins, until it would expire anyway.
+        let ttl = Duration::from_secs((exp - now + LEEWAY_SECS).max(1) as u64);
+        if !self.seen.first_use(id, jti, ttl).await? {
+            return Err(AssertionError::Replayed);
+        }
+        Ok(())
     }
-    // draft-ietf-oauth-rfc7523bis (the 2025 audience-injection attack): the
-    // server MUST reject an assertion that does not carry its issuer
-    // identifier as its sole audience. A token endpoint URL is no longer
-    // accepted: a malicious server could have asked the client to sign for
-    // a URL that is also ours.
-    if !sole_audience_is(&payload, &services.settings.issuer) {
-        return Err("aud must be this server's issuer identifier, alone".into());
+
+    async fn client_keys(&self, client: &Client) -> Result<JwkSet, AssertionError> {
+        if let Some(jwks) = &client.jwks {
+            return JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| AssertionError::BadKeySet(e.to_string()));
+        }
+        let uri = client.jwks_uri.as_deref().ok_or(AssertionError::NoKeys)?;
+        let body = self.fetcher.get(uri, MAX_JWKS_BYTES, JWKS_CACHE_SECS).await?;
+        JwkSet::from_bytes(body.as_slice()).map_err(|e| AssertionError::BadKeySet(e.to_string()))
     }
-    let now = services.clock.now();
-    let exp = payload
-        .claim("exp")
-        .and_then(|v| v.as_i64())
-        .ok_or("the assertion has no exp")?;
-    if exp + LEEWAY_SECS <= now {
-        return Err("the assertion expired".into());
-    }
-    if exp > now + MAX_LIFETIME_SECS {
-        return Err("the assertion lives too long".into());
-    }
-    let jti = payload.jwt_id().ok_or("the assertion has no jti")?;
-    // Accepted once: the first to use this jti wins, until it would expire anyway.
-    let ttl = Duration::from_secs((exp - now + LEEWAY_SECS).max(1) as u64);
-    let first = AssertionIds::new(&*services.ephemeral)
-        .first_use(id, jti, ttl)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !first {
-        return Err("the assertion's jti was already used".into());
-    }
-    Ok(())
 }
 
 fn sole_audience_is(payload: &josekit::jwt::JwtPayload, issuer: &str) -> bool {
@@ -99,17 +147,4 @@ fn sole_audience_is(payload: &josekit::jwt::JwtPayload, issuer: &str) -> bool {
         Some(serde_json::Value::Array(auds)) => auds.len() == 1 && auds[0].as_str() == Some(issuer),
         _ => false,
     }
-}
-
-async fn client_keys(services: &Services, client: &Client) -> Result<JwkSet, String> {
-    if let Some(jwks) = &client.jwks {
-        return JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| e.to_string());
-    }
-    let uri = client.jwks_uri.as_deref().ok_or("the client has no keys")?;
-    let body = services
-        .fetcher
-        .get(uri, MAX_JWKS_BYTES, JWKS_CACHE_SECS)
-        .await
-        .map_err(|e| format!("jwks_uri: {e}"))?;
-    JwkSet::from_bytes(body.as_slice()).map_err(|e| e.to_string())
 }

@@ -4,11 +4,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::client_assertion::{AssertionError, AssertionVerifier};
+use super::failed_auth::FailedClientAuth;
+use crate::clock::Clock;
 use crate::crypto;
 use crate::domain::{AuthMethod, Client, ClientId};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::store::ClientRepository;
 
 #[derive(Debug)]
 pub enum ClientCredentials {
@@ -129,82 +132,94 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
-/// The registered client, if the credentials prove it. The secret is compared
-/// by digest in constant time; an unknown client costs the same comparison.
-pub async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<Client, ProtocolError> {
-    let client = match ClientId::parse(credentials.client_id()) {
-        Ok(id) => services.clients.find_client(id.as_str()).await?,
-        Err(_) => None,
-    };
-    // Compare against a stand-in when there is no stored secret, so that an
-    // unknown client takes as long as a wrong secret.
-    let stand_in = crypto::digest("no stored secret");
-    let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
-    // A rotated-out secret works until its grace period ends.
-    let now = services.clock.now();
-    let previous = client
-        .as_ref()
-        .and_then(|c| c.previous_secret.as_ref())
-        .filter(|p| p.expires_at > now && stored.is_some())
-        .map(|p| p.hash.as_str());
-    let secret_ok = match credentials.secret() {
-        Some(presented) => {
-            let presented = crypto::digest(presented);
-            let current = crypto::constant_time_eq(&presented, stored.unwrap_or(&stand_in)) && stored.is_some();
-            let old = crypto::constant_time_eq(&presented, previous.unwrap_or(&stand_in)) && previous.is_some();
-            // Both comparisons always run: the time taken does not tell which matched.
-            current | old
-        }
-        None => true,
-    };
-    let client = client.ok_or_else(bad_client)?;
-    if client.auth_method != credentials.method() || !secret_ok {
-        return Err(bad_client());
-    }
-    if let ClientCredentials::Assertion { assertion, .. } = credentials
-        && let Err(reason) = super::client_assertion::verify(services, &client, assertion).await
-    {
-        tracing::info!(client_id = %client.client_id, %reason, "client assertion refused");
-        return Err(bad_client());
-    }
-    Ok(client)
+/// Authenticates clients at the token, introspection and revocation
+/// endpoints, counting failures per caller.
+pub struct ClientAuthenticator<'a> {
+    pub clients: &'a dyn ClientRepository,
+    pub assertions: AssertionVerifier<'a>,
+    pub failures: FailedClientAuth<'a>,
+    pub clock: &'a dyn Clock,
 }
 
-/// [`authenticate`] at an endpoint that a client calls from `client_ip`:
-/// a failure is counted, and once its caller failed too often it is
-/// answered 429 (see [`super::failed_auth`]). Malformed credentials (no
-/// client id at all, two methods at once) count as failures too.
-pub async fn authenticate_from(
-    services: &Services,
-    authorization: Option<&str>,
-    params: &Params,
-    client_ip: &str,
-) -> Result<Client, ProtocolError> {
-    let credentials = ClientCredentials::extract(authorization, params);
-    let outcome = match &credentials {
-        Ok(credentials) => authenticate(services, credentials).await,
-        Err(error) => Err(error.clone()),
-    };
-    let error = match outcome {
-        Ok(client) => return Ok(client),
-        Err(error) if matches!(error.code, ErrorCode::InvalidClient | ErrorCode::InvalidRequest) => error,
-        Err(other) => return Err(other),
-    };
-    let failures = super::failed_auth::FailedClientAuth {
-        counters: crate::store::records::Counters::new(&*services.ephemeral),
-        limits: &services.settings.rate_limits,
-    };
-    let client_id = credentials.as_ref().map(|c| c.client_id()).unwrap_or("");
-    match failures.record(client_id, client_ip).await? {
-        Some(wait) => {
-            crate::observability::rate_limited("client_authentication");
-            Err(ProtocolError::invalid_client(format!(
-                "too many failed client authentications; try again in {} s",
-                wait.as_secs().max(1)
-            ))
-            .wait(wait))
+impl ClientAuthenticator<'_> {
+    /// The registered client, if the credentials prove it. The secret is
+    /// compared by digest in constant time; an unknown client costs the same
+    /// comparison.
+    pub async fn authenticate(&self, credentials: &ClientCredentials) -> Result<Client, ProtocolError> {
+        let client = match ClientId::parse(credentials.client_id()) {
+            Ok(id) => self.clients.find_client(id.as_str()).await?,
+            Err(_) => None,
+        };
+        // Compare against a stand-in when there is no stored secret, so that
+        // an unknown client takes as long as a wrong secret.
+        let stand_in = crypto::digest("no stored secret");
+        let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
+        // A rotated-out secret works until its grace period ends.
+        let now = self.clock.now();
+        let previous = client
+            .as_ref()
+            .and_then(|c| c.previous_secret.as_ref())
+            .filter(|p| p.expires_at > now && stored.is_some())
+            .map(|p| p.hash.as_str());
+        let secret_ok = match credentials.secret() {
+            Some(presented) => {
+                let presented = crypto::digest(presented);
+                let current = crypto::constant_time_eq(&presented, stored.unwrap_or(&stand_in)) && stored.is_some();
+                let old = crypto::constant_time_eq(&presented, previous.unwrap_or(&stand_in)) && previous.is_some();
+                // Both comparisons always run: the time taken does not tell which matched.
+                current | old
+            }
+            None => true,
+        };
+        let client = client.ok_or_else(bad_client)?;
+        if client.auth_method != credentials.method() || !secret_ok {
+            return Err(bad_client());
         }
-        None => Err(error),
+        if let ClientCredentials::Assertion { assertion, .. } = credentials
+            && let Err(reason) = self.assertions.verify(&client, assertion).await
+        {
+            if let AssertionError::Store(e) = reason {
+                return Err(e.into());
+            }
+            tracing::info!(client_id = %client.client_id, %reason, "client assertion refused");
+            return Err(bad_client());
+        }
+        Ok(client)
+    }
+
+    /// [`Self::authenticate`] at an endpoint that a client calls from
+    /// `client_ip`: a failure is counted, and once its caller failed too
+    /// often it is answered 429 (see [`super::failed_auth`]). Malformed
+    /// credentials (no client id at all, two methods at once) count as
+    /// failures too.
+    pub async fn authenticate_from(
+        &self,
+        authorization: Option<&str>,
+        params: &Params,
+        client_ip: &str,
+    ) -> Result<Client, ProtocolError> {
+        let credentials = ClientCredentials::extract(authorization, params);
+        let outcome = match &credentials {
+            Ok(credentials) => self.authenticate(credentials).await,
+            Err(error) => Err(error.clone()),
+        };
+        let error = match outcome {
+            Ok(client) => return Ok(client),
+            Err(error) if matches!(error.code, ErrorCode::InvalidClient | ErrorCode::InvalidRequest) => error,
+            Err(other) => return Err(other),
+        };
+        let client_id = credentials.as_ref().map(|c| c.client_id()).unwrap_or("");
+        match self.failures.record(client_id, client_ip).await? {
+            Some(wait) => {
+                crate::observability::rate_limited("client_authentication");
+                Err(ProtocolError::invalid_client(format!(
+                    "too many failed client authentications; try again in {} s",
+                    wait.as_secs().max(1)
+                ))
+                .wait(wait))
+            }
+            None => Err(error),
+        }
     }
 }
 

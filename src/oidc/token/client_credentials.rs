@@ -2,12 +2,12 @@
 //! own access token, with no person, no ID token and no refresh token.
 
 use super::TokenResponse;
+use super::issue::Grants;
 use crate::domain::scope;
 use crate::domain::{Client, ClientType, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::access_token;
 use crate::oidc::params::Params;
-use crate::services::Services;
 
 #[derive(Debug)]
 pub struct ClientCredentialsRequest {
@@ -29,7 +29,7 @@ impl ClientCredentialsRequest {
 }
 
 pub(super) async fn grant(
-    services: &Services,
+    grants: &Grants<'_>,
     client: &Client,
     request: ClientCredentialsRequest,
 ) -> Result<TokenResponse, ProtocolError> {
@@ -53,20 +53,20 @@ pub(super) async fn grant(
         }
     };
     let resource = crate::oidc::resource::check(client, request.resource.as_deref(), None)?;
-    let now = services.clock.now();
-    let ttl = services.settings.tokens.access_token_ttl_secs;
+    let now = grants.now();
+    let ttl = grants.settings.access_token_ttl_secs;
     let token = crate::domain::AccessTokenRecord {
         user_id: None,
         client_id: client.client_id.clone(),
         scopes: scopes.clone(),
         sid: None,
         session: None,
-        audience: crate::oidc::resource::audience(client, resource.as_deref(), &services.settings.issuer),
+        audience: crate::oidc::resource::audience(client, resource.as_deref(), grants.issuer()),
         issued_at: now,
         expires_at: now + ttl as i64,
     };
-    let access_token = services
-        .access_tokens()
+    let access_token = grants
+        .access_tokens
         .issue_for_client(token, access_token::Format::of(client))
         .await?;
     Ok(TokenResponse {

@@ -4,11 +4,38 @@
 use uuid::Uuid;
 
 use super::TokenResponse;
+use crate::config::TokenSettings;
 use crate::crypto;
 use crate::domain::{Client, RefreshToken, Scopes};
 use crate::error::ProtocolError;
+use crate::oidc::access_token::AccessTokens;
 use crate::oidc::{access_token, id_token, resource};
-use crate::services::Services;
+use crate::session::Sessions;
+use crate::store::records::{Codes, RefreshGrace};
+use crate::store::{AuditLog, RefreshTokenRepository, UserRepository};
+
+/// What the grants of the token endpoint touch.
+pub struct Grants<'a> {
+    pub codes: Codes<'a>,
+    pub users: &'a dyn UserRepository,
+    pub sessions: Sessions<'a>,
+    pub refresh_tokens: &'a dyn RefreshTokenRepository,
+    /// Also the signer of ID tokens and this server's clock.
+    pub access_tokens: AccessTokens<'a>,
+    pub grace: RefreshGrace<'a>,
+    pub audit: &'a dyn AuditLog,
+    pub settings: &'a TokenSettings,
+}
+
+impl Grants<'_> {
+    pub fn now(&self) -> i64 {
+        self.access_tokens.signer.now()
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.access_tokens.signer.issuer
+    }
+}
 
 /// What a person granted, as the code or refresh token carries it.
 pub(super) struct UserGrant<'a> {
@@ -30,15 +57,15 @@ pub(super) struct UserGrant<'a> {
 
 /// A new refresh token of `family`, not yet stored.
 pub(super) fn new_refresh_token(
-    services: &Services,
+    grants: &Grants<'_>,
     grant: &UserGrant<'_>,
     family_scopes: &Scopes,
     family_expires_at: i64,
     family_resource: Option<String>,
 ) -> (String, RefreshToken) {
-    let now = services.clock.now();
+    let now = grants.now();
     let value = crypto::random_token();
-    let ttl = services.settings.tokens.refresh_token_ttl_secs as i64;
+    let ttl = grants.settings.refresh_token_ttl_secs as i64;
     let row = RefreshToken {
         token_hash: crypto::digest(&value),
         family_id: grant.family_id,
@@ -61,25 +88,25 @@ pub(super) fn new_refresh_token(
 
 /// Issues the access and ID tokens; `refresh_token` is one already stored.
 pub(super) async fn user_tokens(
-    services: &Services,
+    grants: &Grants<'_>,
     grant: &UserGrant<'_>,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, ProtocolError> {
-    let now = services.clock.now();
-    let access_ttl = services.settings.tokens.access_token_ttl_secs;
+    let now = grants.now();
+    let access_ttl = grants.settings.access_token_ttl_secs;
     let token = crate::domain::AccessTokenRecord {
         user_id: Some(grant.user_id),
         client_id: grant.client.client_id.clone(),
         scopes: grant.scopes.clone(),
         sid: Some(grant.sid.clone()),
         session: grant.session.clone(),
-        audience: resource::audience(grant.client, grant.resource.as_deref(), &services.settings.issuer),
+        audience: resource::audience(grant.client, grant.resource.as_deref(), grants.issuer()),
         issued_at: now,
         expires_at: now + access_ttl as i64,
     };
     let format = access_token::Format::of(grant.client);
-    let Some(access_token) = services
-        .access_tokens()
+    let Some(access_token) = grants
+        .access_tokens
         .issue(&grant.family_id.to_string(), token, format)
         .await?
     else {
@@ -94,8 +121,13 @@ pub(super) async fn user_tokens(
         amr: &grant.amr,
         alg: grant.client.id_token_alg,
     };
-    let id_token =
-        id_token::sign(services, &subject, Some(&access_token)).map_err(|e| ProtocolError::server_error(&e))?;
+    let id_token = id_token::sign(
+        &grants.access_tokens.signer,
+        grants.settings.id_token_ttl_secs,
+        &subject,
+        Some(&access_token),
+    )
+    .map_err(|e| ProtocolError::server_error(&e))?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -5,15 +5,17 @@ mod authorization_code;
 pub mod client_assertion;
 pub mod client_auth;
 mod client_credentials;
-mod failed_auth;
-mod issue;
+pub mod failed_auth;
+pub mod issue;
 mod refresh_token;
 
 use serde::{Deserialize, Serialize};
 
+use self::client_auth::ClientAuthenticator;
+pub use self::issue::Grants;
+use crate::config::RateLimitSettings;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
-use crate::services::Services;
 use crate::store::records::{Counters, RateSubject};
 
 /// One typed request per grant type.
@@ -65,23 +67,34 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The token endpoint: who the client is, how much it asked, and the grant.
+pub struct TokenEndpoint<'a> {
+    pub auth: ClientAuthenticator<'a>,
+    pub counters: Counters<'a>,
+    pub limits: &'a RateLimitSettings,
+    pub grants: Grants<'a>,
+}
+
 pub async fn exchange(
-    services: &Services,
+    endpoint: &TokenEndpoint<'_>,
     params: &Params,
     authorization_header: Option<&str>,
     client_ip: &str,
 ) -> Result<TokenResponse, ProtocolError> {
     // RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
     params.reject_repeated()?;
-    let client = client_auth::authenticate_from(services, authorization_header, params, client_ip).await?;
+    let client = endpoint
+        .auth
+        .authenticate_from(authorization_header, params, client_ip)
+        .await?;
     // Counted once the client has proved who it is: nobody else can spend its allowance.
-    let limit = services.settings.rate_limits.token_per_client_per_minute;
-    let counters = Counters::new(&*services.ephemeral);
+    let limit = endpoint.limits.token_per_client_per_minute;
+    let counters = &endpoint.counters;
     let subject = RateSubject::TokenRequests {
         client_id: &client.client_id,
     };
     let minute = std::time::Duration::from_secs(60);
-    if let Some(wait) = crate::auth::rate_limit::check(&counters, subject, limit, minute).await? {
+    if let Some(wait) = crate::auth::rate_limit::check(counters, subject, limit, minute).await? {
         crate::observability::rate_limited("token");
         return Err(ProtocolError::too_many_requests(wait));
     }
@@ -94,9 +107,11 @@ pub async fn exchange(
     }
     let grant = request.grant_type();
     let response = match request {
-        TokenRequest::AuthorizationCode(request) => authorization_code::redeem(services, &client, request).await,
-        TokenRequest::RefreshToken(request) => refresh_token::refresh(services, &client, request).await,
-        TokenRequest::ClientCredentials(request) => client_credentials::grant(services, &client, request).await,
+        TokenRequest::AuthorizationCode(request) => {
+            authorization_code::redeem(&endpoint.grants, &client, request).await
+        }
+        TokenRequest::RefreshToken(request) => refresh_token::refresh(&endpoint.grants, &client, request).await,
+        TokenRequest::ClientCredentials(request) => client_credentials::grant(&endpoint.grants, &client, request).await,
     }?;
     crate::observability::tokens_issued(grant);
     Ok(response)

@@ -6,13 +6,11 @@
 use std::time::Duration;
 
 use super::TokenResponse;
-use super::issue::{self, UserGrant, new_refresh_token};
+use super::issue::{self, Grants, UserGrant, new_refresh_token};
 use crate::crypto;
 use crate::domain::{AuditEvent, Client, RefreshToken, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::params::Params;
-use crate::services::Services;
-use crate::store::records::RefreshGrace;
 
 #[derive(Debug)]
 pub struct RefreshRequest {
@@ -40,13 +38,13 @@ fn invalid() -> ProtocolError {
 }
 
 pub(super) async fn refresh(
-    services: &Services,
+    grants: &Grants<'_>,
     client: &Client,
     request: RefreshRequest,
 ) -> Result<TokenResponse, ProtocolError> {
-    let now = services.clock.now();
+    let now = grants.now();
     let hash = crypto::digest(&request.refresh_token);
-    let (current, holder_active) = services
+    let (current, holder_active) = grants
         .refresh_tokens
         .find_refresh_token_and_holder(&hash)
         .await?
@@ -55,16 +53,16 @@ pub(super) async fn refresh(
         return Err(invalid());
     }
     if let Some(consumed_at) = current.consumed_at {
-        return reused(services, &current, consumed_at).await;
+        return reused(grants, &current, consumed_at).await;
     }
     if current.expires_at <= now || current.family_expires_at <= now {
         return Err(invalid());
     }
     // A token bound to an SSO session ends with it, however the session ended.
     if let Some(session) = &current.session
-        && !services.sessions().is_live(session).await?
+        && !grants.sessions.is_live(session).await?
     {
-        services.refresh_tokens.revoke_family(current.family_id, now).await?;
+        grants.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
     }
     // RFC 6749 §6: the scope may be narrowed, never widened.
@@ -81,7 +79,7 @@ pub(super) async fn refresh(
     // RFC 8707 §2.2: a refresh may name one of the resources the grant allows.
     let resource = crate::oidc::resource::check(client, request.resource.as_deref(), current.resource.as_deref())?;
     if !holder_active {
-        services.refresh_tokens.revoke_family(current.family_id, now).await?;
+        grants.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
     }
 
@@ -99,7 +97,7 @@ pub(super) async fn refresh(
         resource,
     };
     let (value, successor) = new_refresh_token(
-        services,
+        grants,
         &grant,
         &current.scopes,
         current.family_expires_at,
@@ -109,18 +107,15 @@ pub(super) async fn refresh(
     // the rotation commits: a failure leaves the presented token current, so
     // the app simply retries, instead of holding a consumed token it never
     // got the successor of.
-    let response = issue::user_tokens(services, &grant, Some(value)).await?;
-    if !services.refresh_tokens.rotate_refresh_token(&hash, &successor).await? {
+    let response = issue::user_tokens(grants, &grant, Some(value)).await?;
+    if !grants.refresh_tokens.rotate_refresh_token(&hash, &successor).await? {
         // Another request rotated it a moment ago: answer as it did. (The
         // access token just made is recorded under the grant, so revoking the
         // family still reaches it; nobody was given it.)
-        return from_grace_window(services, &hash).await;
+        return from_grace_window(grants, &hash).await;
     }
-    let grace = Duration::from_secs(services.settings.tokens.refresh_grace_secs.max(1));
-    if let Err(e) = RefreshGrace::new(&*services.ephemeral)
-        .keep(&hash, &response, grace)
-        .await
-    {
+    let grace = Duration::from_secs(grants.settings.refresh_grace_secs.max(1));
+    if let Err(e) = grants.grace.keep(&hash, &response, grace).await {
         // Only a concurrent duplicate within the window needs it; this
         // response is already committed.
         tracing::warn!(error = %e, "keeping the refresh response for the grace window failed");
@@ -130,14 +125,14 @@ pub(super) async fn refresh(
 
 /// A consumed token came back: a concurrent duplicate within the grace
 /// window, or a replay (the token was stolen) after it.
-async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -> Result<TokenResponse, ProtocolError> {
-    let now = services.clock.now();
-    if now - consumed_at <= services.settings.tokens.refresh_grace_secs as i64 {
-        return from_grace_window(services, &current.token_hash).await;
+async fn reused(grants: &Grants<'_>, current: &RefreshToken, consumed_at: i64) -> Result<TokenResponse, ProtocolError> {
+    let now = grants.now();
+    if now - consumed_at <= grants.settings.refresh_grace_secs as i64 {
+        return from_grace_window(grants, &current.token_hash).await;
     }
-    services.refresh_tokens.revoke_family(current.family_id, now).await?;
-    services
-        .access_tokens()
+    grants.refresh_tokens.revoke_family(current.family_id, now).await?;
+    grants
+        .access_tokens
         .revoke_grant(&current.family_id.to_string())
         .await?;
     crate::observability::refresh_reuse_detected();
@@ -145,18 +140,15 @@ async fn reused(services: &Services, current: &RefreshToken, consumed_at: i64) -
         .user(current.user_id)
         .client(&current.client_id)
         .detail(format!("family {} revoked", current.family_id));
-    services.audit(event).await;
+    crate::audit::record(grants.audit, event).await;
     Err(invalid())
 }
 
 /// The response the winning rotation gave. It may still be on its way: wait
 /// briefly for it rather than fail the duplicate.
-async fn from_grace_window(services: &Services, token_hash: &str) -> Result<TokenResponse, ProtocolError> {
+async fn from_grace_window(grants: &Grants<'_>, token_hash: &str) -> Result<TokenResponse, ProtocolError> {
     for _ in 0..40 {
-        if let Some(response) = RefreshGrace::new(&*services.ephemeral)
-            .get::<TokenResponse>(token_hash)
-            .await?
-        {
+        if let Some(response) = grants.grace.get::<TokenResponse>(token_hash).await? {
             return Ok(response);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
