@@ -115,6 +115,60 @@ impl Services {
         }
     }
 
+    /// What an RP-initiated logout request is checked against.
+    pub fn logout_check(&self) -> crate::oidc::logout::request::LogoutCheck<'_> {
+        crate::oidc::logout::request::LogoutCheck {
+            clients: &*self.clients,
+            keys: &self.keys,
+            issuer: &self.settings.issuer,
+        }
+    }
+
+    pub fn userinfo(&self) -> crate::oidc::userinfo::UserInfo<'_> {
+        crate::oidc::userinfo::UserInfo {
+            access_tokens: self.access_tokens(),
+            users: &*self.users,
+        }
+    }
+
+    /// Ending sessions and telling their apps.
+    pub fn fanout(&self) -> crate::oidc::logout::fanout::Fanout<'_> {
+        crate::oidc::logout::fanout::Fanout {
+            clients: &*self.clients,
+            outbox: &*self.outbox,
+            sessions: self.sessions(),
+            access_tokens: self.access_tokens(),
+            refresh_tokens: &*self.refresh_tokens,
+            settings: &self.settings.logout,
+        }
+    }
+
+    /// Back-channel delivery, for a pass of one's own (tests, tools).
+    pub fn delivery(&self) -> crate::oidc::logout::delivery::Delivery<'_> {
+        crate::oidc::logout::delivery::Delivery {
+            outbox: &*self.outbox,
+            clients: &*self.clients,
+            signer: self.signer(),
+            http: &self.outbound,
+            addresses: crate::outbound::AddressPolicy::from_settings(&self.settings.outbound),
+            settings: &self.settings.logout,
+        }
+    }
+
+    /// What the back-channel delivery worker owns while it runs.
+    pub fn courier(&self) -> crate::oidc::logout::delivery::Courier {
+        crate::oidc::logout::delivery::Courier {
+            outbox: self.outbox.clone(),
+            clients: self.clients.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            issuer: self.settings.issuer.clone(),
+            http: self.outbound.clone(),
+            outbound: self.settings.outbound.clone(),
+            settings: self.settings.logout.clone(),
+        }
+    }
+
     pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
         crate::oidc::introspection::Introspection {
             auth: self.client_authenticator(),

@@ -96,7 +96,7 @@ pub struct Application {
     server: Server,
     /// The Prometheus listener (`metrics.listen`), when configured.
     metrics: Option<(u16, Server)>,
-    delivery_worker: crate::oidc::backchannel::Worker,
+    delivery_worker: crate::oidc::logout::delivery::Worker,
     services: web::Data<Services>,
 }
 
@@ -129,7 +129,7 @@ impl Application {
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
         rotation::spawn(services.clone().into_inner());
-        let delivery_worker = crate::oidc::backchannel::spawn(services.clone().into_inner());
+        let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
         let data = services.clone();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -92,7 +92,7 @@ async fn end_access(
     reason: &str,
     offline: OfflineTokens,
 ) -> Result<Ended, AdminError> {
-    let sessions = crate::oidc::logout_fanout::end_all_sessions(services, user_id, reason).await?;
+    let sessions = services.fanout().end_all_sessions(user_id, reason).await?;
     let mut offline_families = 0;
     if offline == OfflineTokens::Revoke {
         let now = services.clock.now();

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::login::server_error_page;
 use super::views::{AccountPage, SessionView, time_ago};
 use super::{csrf, flow};
-use crate::oidc::logout_fanout;
+
 use crate::oidc::params::Params;
 use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
@@ -88,7 +88,10 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
         let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
             return Ok(flow::see_other("/account"));
         };
-        let front = logout_fanout::end_session(&services, target, "ended from the account page").await?;
+        let front = services
+            .fanout()
+            .end_session(target, "ended from the account page")
+            .await?;
         if target.handle != current.handle {
             return Ok(flow::see_other("/account"));
         }
@@ -110,7 +113,10 @@ pub async fn end_other_sessions(req: HttpRequest, body: web::Bytes, services: we
     let result = async {
         for live in services.sessions().list_for_user(current.session.user_id).await? {
             if live.handle != current.handle {
-                logout_fanout::end_session(&services, &live, "ended from another session's account page").await?;
+                services
+                    .fanout()
+                    .end_session(&live, "ended from another session's account page")
+                    .await?;
             }
         }
         Ok::<_, StoreError>(flow::see_other("/account"))

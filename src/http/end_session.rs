@@ -9,8 +9,8 @@ use super::login::server_error_page;
 use super::views::{LogoutConfirmPage, SignedOutPage, render};
 use super::{csrf, flow, respond, security};
 use crate::error::ProtocolError;
-use crate::oidc::end_session::{self, LogoutRequest};
-use crate::oidc::logout_fanout::{self, FrontChannelNotice};
+use crate::oidc::logout::fanout::FrontChannelNotice;
+use crate::oidc::logout::request::{self as end_session, Decision, LogoutRequest};
 use crate::oidc::params::Params;
 use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession};
@@ -35,7 +35,7 @@ fn invalid_page(error: &ProtocolError) -> HttpResponse {
 
 async fn request(req: &HttpRequest, services: &Services, params: Result<Params, ProtocolError>) -> HttpResponse {
     let logout = match params {
-        Ok(params) => end_session::validate(services, &params).await,
+        Ok(params) => end_session::validate(&services.logout_check(), &params).await,
         Err(e) => Err(e),
     };
     let logout = match logout {
@@ -46,26 +46,11 @@ async fn request(req: &HttpRequest, services: &Services, params: Result<Params, 
         Ok(accounts) => accounts,
         Err(e) => return server_error_page(&e),
     };
-    // The session the app means: the hint's user, else the account in use.
-    let target = match &logout.hint {
-        Some(hint) => accounts.iter().find(|l| l.session.user_id == hint.subject).cloned(),
-        None => accounts.current().cloned(),
-    };
-    let Some(target) = target else {
-        // Nobody to sign out here: done already.
-        return finish(services, &logout, Vec::new(), &accounts);
-    };
-    // A valid hint for this session proves the app asked; anything less could
-    // be a forged request (logout CSRF), so the person confirms.
-    let trusted = logout.hint.as_ref().is_some_and(|hint| {
-        hint.sid
-            .as_ref()
-            .is_none_or(|sid| target.session.clients.iter().any(|c| &c.sid == sid))
-    });
-    if !trusted {
-        return confirmation_page(req, services, &logout, &target).await;
+    match end_session::decide(&logout, &accounts) {
+        Decision::NobodySignedIn => finish(services, &logout, Vec::new(), &accounts),
+        Decision::Confirm(target) => confirmation_page(req, services, &logout, &target).await,
+        Decision::SignOut(target) => sign_out(services, &logout, &target, &mut accounts).await,
     }
-    sign_out(services, &logout, &target, &mut accounts).await
 }
 
 async fn confirmation_page(
@@ -94,7 +79,7 @@ pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Ser
         Ok(form) => form,
         Err(page) => return page,
     };
-    let logout = match end_session::validate(&services, &form).await {
+    let logout = match end_session::validate(&services.logout_check(), &form).await {
         Ok(logout) => logout,
         Err(error) => return invalid_page(&error),
     };
@@ -114,7 +99,7 @@ async fn sign_out(
     target: &LiveSession,
     accounts: &mut BrowserAccounts,
 ) -> HttpResponse {
-    match logout_fanout::end_session(services, target, "RP-initiated logout").await {
+    match services.fanout().end_session(target, "RP-initiated logout").await {
         Ok(front) => {
             accounts.remove(&target.handle);
             finish(services, logout, front, accounts)

@@ -242,7 +242,7 @@ async fn signed_in(
         } else {
             "pushed out by another account on the browser"
         };
-        crate::oidc::logout_fanout::end_session(services, &old, reason).await?;
+        services.fanout().end_session(&old, reason).await?;
     }
     let event = AuditEvent::new("login_succeeded", services.clock.now())
         .user(user_id)

@@ -53,7 +53,7 @@ async fn respond_with(services: &Services, token: Result<Option<String>, Protoco
         Ok(None) => HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="sesame""#))
             .finish(),
-        Ok(Some(token)) => match userinfo::claims(services, &token).await {
+        Ok(Some(token)) => match userinfo::claims(&services.userinfo(), &token).await {
             Ok(claims) => HttpResponse::Ok().json(claims),
             Err(error) => respond::bearer_error(&error),
         },

@@ -2,13 +2,11 @@
 
 pub mod access_token;
 pub mod authorize;
-pub mod backchannel;
 pub mod discovery;
-pub mod end_session;
 pub mod id_token;
+pub mod id_token_hint;
 pub mod introspection;
-pub mod logout_fanout;
-pub mod logout_token;
+pub mod logout;
 pub mod params;
 pub mod registration;
 pub mod resource;

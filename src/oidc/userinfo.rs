@@ -3,11 +3,19 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::services::Services;
+use crate::oidc::access_token::AccessTokens;
+use crate::store::UserRepository;
 
-pub async fn claims(services: &Services, bearer_token: &str) -> Result<Map<String, Value>, ProtocolError> {
+/// What the endpoint reads: the token, then the person.
+pub struct UserInfo<'a> {
+    pub access_tokens: AccessTokens<'a>,
+    pub users: &'a dyn UserRepository,
+}
+
+pub async fn claims(info: &UserInfo<'_>, bearer_token: &str) -> Result<Map<String, Value>, ProtocolError> {
     let invalid = || ProtocolError::invalid_token("the access token is invalid or expired");
-    let token = services.access_tokens().find(bearer_token).await?.ok_or_else(invalid)?;
+    let token = info.access_tokens.find(bearer_token).await?.ok_or_else(invalid)?;
+    let issuer = info.access_tokens.signer.issuer;
     // OIDC Core 5.3: the access token must have been granted with the openid scope.
     if !token.scopes.contains("openid") {
         return Err(ProtocolError::new(
@@ -16,15 +24,12 @@ pub async fn claims(services: &Services, bearer_token: &str) -> Result<Map<Strin
         ));
     }
     // RFC 8707: a token for another resource is not for this endpoint.
-    if !token
-        .audience_or(&services.settings.issuer)
-        .contains(&services.settings.issuer)
-    {
+    if !token.audience_or(issuer).iter().any(|aud| aud == issuer) {
         return Err(invalid());
     }
     // A client's own token (client_credentials) speaks for no person.
     let user_id = token.user_id.ok_or_else(invalid)?;
-    let user = services
+    let user = info
         .users
         .find_user(user_id)
         .await?

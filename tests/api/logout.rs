@@ -8,7 +8,6 @@ use serde_json::Value;
 use sesame::admin::{self, NewClient};
 use sesame::config::Settings;
 use sesame::domain::{DeliveryStatus, LogoutDelivery};
-use sesame::oidc::backchannel;
 
 use crate::helpers::{Backend, TestApp, TestClient, location, redirect_params, spawn_app_with};
 use crate::relying_app::{RelyingApp, verify_logout_token};
@@ -96,7 +95,7 @@ async fn logout_from_one_app_reaches_every_app(backend: Backend) {
     assert_eq!(response.status(), 303, "a valid hint needs no confirmation");
     assert_eq!(location(&response), format!("{SIGNED_OUT}?state=bye"));
 
-    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 2);
+    assert_eq!(app.services.delivery().deliver_due().await.unwrap(), 2);
     for (rp, client, id_token) in [(&rp_a, &a, &a_token), (&rp_b, &b, &b_token)] {
         let tokens = rp.tokens();
         assert_eq!(tokens.len(), 1, "each app is told once");
@@ -260,19 +259,19 @@ async fn an_app_that_was_down_gets_its_notice_when_back(backend: Backend) {
         .unwrap();
     assert!(response.text().await.unwrap().contains("You are signed out"));
 
-    backchannel::deliver_due(&app.services).await.unwrap();
+    app.services.delivery().deliver_due().await.unwrap();
     let pending = &app.services.outbox.list_deliveries(10).await.unwrap()[0];
     assert_eq!((pending.status, pending.attempts), (DeliveryStatus::Pending, 1));
     assert!(pending.last_error.is_some());
     assert_eq!(
-        backchannel::deliver_due(&app.services).await.unwrap(),
+        app.services.delivery().deliver_due().await.unwrap(),
         0,
         "not before the backoff"
     );
 
     let rp = RelyingApp::start_on(port);
     app.clock.advance(13);
-    backchannel::deliver_due(&app.services).await.unwrap();
+    app.services.delivery().deliver_due().await.unwrap();
     let tokens = rp.tokens();
     assert_eq!(tokens.len(), 1);
     verify_logout_token(&app, &tokens[0], &client.client_id).await;
@@ -329,10 +328,8 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
     // real time, since moving the clocks past its lease would rightly let the
     // other node send it again.
     for _ in 0..400 {
-        let (a, b) = tokio::join!(
-            backchannel::deliver_due(&first.services),
-            backchannel::deliver_due(&second.services)
-        );
+        let (first_delivery, second_delivery) = (first.services.delivery(), second.services.delivery());
+        let (a, b) = tokio::join!(first_delivery.deliver_due(), second_delivery.deliver_due());
         if a.unwrap() + b.unwrap() > 0 {
             continue;
         }
@@ -445,7 +442,7 @@ async fn outbound_calls_refuse_internal_addresses(backend: Backend) {
             .sessions,
         1
     );
-    backchannel::deliver_due(&app.services).await.unwrap();
+    app.services.delivery().deliver_due().await.unwrap();
     assert!(rp.tokens().is_empty(), "nothing reached the loopback address");
     for delivery in app.services.outbox.list_deliveries(10).await.unwrap() {
         assert_eq!(delivery.status, DeliveryStatus::Failed, "given up past the horizon");
@@ -467,7 +464,7 @@ async fn disabling_a_user_signs_them_out_everywhere(backend: Backend) {
             .sessions,
         1
     );
-    backchannel::deliver_due(&app.services).await.unwrap();
+    app.services.delivery().deliver_due().await.unwrap();
     assert_eq!(rp.tokens().len(), 1);
     assert_eq!(
         prompt_none_error(&app, &client).await.as_deref(),
@@ -518,7 +515,7 @@ async fn sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_ap
         )
         .await;
     assert!(redirect_params(&again).contains_key("code"));
-    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 1);
+    assert_eq!(app.services.delivery().deliver_due().await.unwrap(), 1);
     let claims = verify_logout_token(&app, &rp.tokens()[0], &client.client_id).await;
     assert_eq!(claims["sid"], first_sid.as_str());
 
@@ -549,7 +546,7 @@ async fn sessions_replaced_or_pushed_out_by_a_sign_in_are_logged_out_of_their_ap
         ];
         app.login_through(&params, name).await;
     }
-    assert_eq!(backchannel::deliver_due(&app.services).await.unwrap(), 1);
+    assert_eq!(app.services.delivery().deliver_due().await.unwrap(), 1);
     let tokens = rp.tokens();
     assert_eq!(tokens.len(), 2);
     let claims = verify_logout_token(&app, &tokens[1], &client.client_id).await;

@@ -3,6 +3,8 @@
 use super::{Prompt, ResponseMode, ResponseTarget};
 use crate::domain::{Client, ClientId, ClientType, CodeChallenge, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
+use crate::keys::KeyRing;
+use crate::oidc::id_token_hint;
 use crate::oidc::params::Params;
 use crate::services::Services;
 
@@ -198,17 +200,17 @@ pub(super) fn prompt(params: &Params) -> Result<Prompt, ProtocolError> {
 
 /// OIDC Core 3.1.2.1: an ID token we issued, passed as a hint about the
 /// signed-in user; accepted even when expired, as long as we signed it.
-pub(super) fn id_token_hint(services: &Services, params: &Params) -> Result<Option<uuid::Uuid>, ProtocolError> {
+pub(super) fn id_token_hint(
+    keys: &KeyRing,
+    issuer: &str,
+    params: &Params,
+) -> Result<Option<uuid::Uuid>, ProtocolError> {
     let Some(hint) = params.get("id_token_hint") else {
         return Ok(None);
     };
-    let invalid = || ProtocolError::invalid_request("id_token_hint is not an ID token issued here");
-    let payload = services.keys.verify(hint).ok_or_else(invalid)?;
-    if payload.issuer() != Some(services.settings.issuer.as_str()) {
-        return Err(invalid());
-    }
-    let subject = payload.subject().and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
-    Ok(Some(subject))
+    id_token_hint::verify(keys, issuer, hint)
+        .map(|hint| Some(hint.subject))
+        .map_err(|_| ProtocolError::invalid_request("id_token_hint is not an ID token issued here"))
 }
 
 pub(super) fn max_age(params: &Params) -> Result<Option<u64>, ProtocolError> {

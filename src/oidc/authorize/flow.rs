@@ -109,7 +109,7 @@ async fn end_inactive_sessions(services: &Services, accounts: &mut BrowserAccoun
         }
     }
     for live in inactive {
-        crate::oidc::logout_fanout::end_session(services, &live, "account no longer active").await?;
+        services.fanout().end_session(&live, "account no longer active").await?;
         accounts.remove(&live.handle);
     }
     Ok(())

@@ -96,7 +96,8 @@ pub async fn validate(services: &Services, params: &Params) -> Result<Authorizat
     let prompt = checks::prompt(params).map_err(at_client)?;
     let max_age = checks::max_age(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
-    let id_token_hint_subject = checks::id_token_hint(services, params).map_err(at_client)?;
+    let id_token_hint_subject =
+        checks::id_token_hint(&services.keys, &services.settings.issuer, params).map_err(at_client)?;
     let resource = crate::oidc::resource::requested(params)
         .and_then(|requested| crate::oidc::resource::check(&client, requested.as_deref(), None))
         .map_err(at_client)?;

@@ -1,20 +1,14 @@
 //! RP-Initiated Logout 1.0 §2–3: validating a logout request. Any error is
 //! shown to the person; nothing here may redirect to an unregistered URI.
 
-use uuid::Uuid;
-
 use crate::domain::{Client, ClientId, RedirectUri};
 use crate::error::ProtocolError;
+use crate::keys::KeyRing;
+use crate::oidc::id_token_hint;
+pub use crate::oidc::id_token_hint::IdTokenHint;
 use crate::oidc::params::Params;
-use crate::services::Services;
-
-/// What a valid `id_token_hint` says.
-#[derive(Clone, Debug)]
-pub struct IdTokenHint {
-    pub subject: Uuid,
-    pub sid: Option<String>,
-    pub audiences: Vec<String>,
-}
+use crate::session::{BrowserAccounts, LiveSession};
+use crate::store::ClientRepository;
 
 #[derive(Clone, Debug)]
 pub struct LogoutRequest {
@@ -49,40 +43,21 @@ fn invalid(description: &'static str) -> ProtocolError {
     ProtocolError::invalid_request(description)
 }
 
-/// §2: the hint is an ID token we issued; it is accepted even when expired, as
-/// long as it is signed by a key we still publish.
-pub fn parse_hint(services: &Services, hint: &str) -> Result<IdTokenHint, ProtocolError> {
-    let payload = services
-        .keys
-        .verify(hint)
-        .ok_or_else(|| invalid("id_token_hint is not an ID token issued here"))?;
-    if payload.issuer() != Some(services.settings.issuer.as_str()) {
-        return Err(invalid("id_token_hint was issued by another server"));
-    }
-    let subject = payload
-        .subject()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("id_token_hint has no valid subject"))?;
-    let sid = payload.claim("sid").and_then(|v| v.as_str()).map(str::to_string);
-    let audiences = payload
-        .audience()
-        .unwrap_or_default()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    Ok(IdTokenHint {
-        subject,
-        sid,
-        audiences,
-    })
+/// What a logout request is checked against.
+pub struct LogoutCheck<'a> {
+    pub clients: &'a dyn ClientRepository,
+    pub keys: &'a KeyRing,
+    pub issuer: &'a str,
 }
 
-pub async fn validate(services: &Services, params: &Params) -> Result<LogoutRequest, ProtocolError> {
+/// §2: a hint is an ID token we issued, accepted even when expired.
+pub async fn validate(check: &LogoutCheck<'_>, params: &Params) -> Result<LogoutRequest, ProtocolError> {
     params.reject_repeated()?;
     let hint = params
         .get("id_token_hint")
-        .map(|h| parse_hint(services, h))
-        .transpose()?;
+        .map(|h| id_token_hint::verify(check.keys, check.issuer, h))
+        .transpose()
+        .map_err(|e| ProtocolError::invalid_request(e.to_string()))?;
     // The client: named by client_id, or the hint's audience.
     let client_id = match (params.get("client_id"), &hint) {
         (Some(id), Some(hint)) if !hint.audiences.iter().any(|a| a == id) => {
@@ -96,7 +71,7 @@ pub async fn validate(services: &Services, params: &Params) -> Result<LogoutRequ
     let client = match client_id {
         Some(id) => {
             let id = ClientId::parse(&id).map_err(|_| unknown())?;
-            Some(services.clients.find_client(id.as_str()).await?.ok_or_else(unknown)?)
+            Some(check.clients.find_client(id.as_str()).await?.ok_or_else(unknown)?)
         }
         None => None,
     };
@@ -123,4 +98,39 @@ pub async fn validate(services: &Services, params: &Params) -> Result<LogoutRequ
         state,
         hint,
     })
+}
+
+/// What a valid logout request asks of this browser.
+#[derive(Debug)]
+pub enum Decision {
+    /// Nobody the request names is signed in here: done already.
+    NobodySignedIn,
+    /// The person must confirm: nothing proves the app asked (a forged
+    /// request would be logout CSRF).
+    Confirm(LiveSession),
+    /// A valid hint for this session proves the app asked: sign out now.
+    SignOut(LiveSession),
+}
+
+/// Which session the app means (the hint's user, else the account in use)
+/// and whether the request is trusted: a hint whose `sid`, when it has one,
+/// is one of that session's apps.
+pub fn decide(logout: &LogoutRequest, accounts: &BrowserAccounts) -> Decision {
+    let target = match &logout.hint {
+        Some(hint) => accounts.iter().find(|l| l.session.user_id == hint.subject).cloned(),
+        None => accounts.current().cloned(),
+    };
+    let Some(target) = target else {
+        return Decision::NobodySignedIn;
+    };
+    let trusted = logout.hint.as_ref().is_some_and(|hint| {
+        hint.sid
+            .as_ref()
+            .is_none_or(|sid| target.session.clients.iter().any(|c| &c.sid == sid))
+    });
+    if trusted {
+        Decision::SignOut(target)
+    } else {
+        Decision::Confirm(target)
+    }
 }
