@@ -169,6 +169,22 @@ impl Services {
         }
     }
 
+    /// Validating and answering authorization requests.
+    pub fn authorizer(&self) -> crate::oidc::authorize::Authorizer<'_> {
+        crate::oidc::authorize::Authorizer {
+            clients: &*self.clients,
+            users: &*self.users,
+            consents: &*self.consents,
+            keys: &self.keys,
+            issuer: &self.settings.issuer,
+            parking: self.parking(),
+            codes: crate::store::records::Codes::new(&*self.ephemeral),
+            fanout: self.fanout(),
+            clock: &*self.clock,
+            code_ttl_secs: self.settings.tokens.code_ttl_secs,
+        }
+    }
+
     pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
         crate::oidc::introspection::Introspection {
             auth: self.client_authenticator(),

@@ -24,7 +24,7 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
         Ok(params) => params,
         Err(error) => return respond::authorize_error_page(&error),
     };
-    let request = match authorize::validate(services, &params).await {
+    let request = match authorize::validate(&services.authorizer(), &params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(error)) => return respond::authorize_error_page(&error),
         Err(AuthorizeError::Redirect(target, error)) => {
@@ -35,7 +35,7 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
         let mut accounts = flow::browser_accounts(req, services)
             .await
             .map_err(InternalError::from)?;
-        let outcome = authorize::proceed(services, &request, None, &mut accounts, Stage::Start).await?;
+        let outcome = authorize::proceed(&services.authorizer(), &request, None, &mut accounts, Stage::Start).await?;
         Ok::<_, crate::error::InternalError>((outcome, accounts))
     };
     match outcome.await {

@@ -5,10 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::server_error_page;
 use super::views::ConsentPage;
-use super::{csrf, flow, respond};
-use crate::domain::{AuditEvent, Scopes};
-use crate::error::{ErrorCode, InternalError, ProtocolError};
-use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
+use super::{csrf, flow};
+use crate::oidc::authorize::ParkedRequest;
 use crate::oidc::params::Params;
 use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession};
@@ -74,47 +72,15 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request = &parked.request;
-    let user_id = live.session.user_id;
-    let now = services.clock.now();
-    let event = |name| {
-        AuditEvent::new(name, now)
-            .user(user_id)
-            .client(&request.client_id)
-            .session(&live.handle)
-    };
-    if form.get("decision") != Some("allow") {
-        match services.parking().complete(request_id).await {
-            Ok(true) => {}
-            Ok(false) => return super::login::answered_page(),
-            Err(e) => return server_error_page(&e),
-        }
-        services.audit(event("consent_denied")).await;
-        let error = ProtocolError::new(ErrorCode::AccessDenied, "the user denied the request");
-        return respond::authorization_error(&request.target, &services.settings.issuer, &error);
-    }
-    let result = async {
-        let previous = services
-            .consents
-            .granted_scopes(user_id, &request.client_id)
+    let authorizer = services.authorizer();
+    let result = if form.get("decision") == Some("allow") {
+        authorizer
+            .consented(&*services.audit, request, request_id, &live, &mut accounts)
             .await
-            .map_err(InternalError::from)?;
-        let mut all = previous
-            .unwrap_or_default()
-            .iter()
-            .map(str::to_string)
-            .collect::<Vec<_>>();
-        all.extend(request.scopes.iter().map(str::to_string));
-        services
-            .consents
-            .grant(user_id, &request.client_id, &Scopes::from_list(all), now)
-            .await
-            .map_err(InternalError::from)?;
-        services
-            .audit(event("consent_granted").detail(request.scopes.to_string()))
-            .await;
-        authorize::proceed(&services, request, Some(request_id), &mut accounts, Stage::Consented).await
+    } else {
+        authorizer.declined(&*services.audit, request, request_id, &live).await
     };
-    match result.await {
+    match result {
         Ok(outcome) => flow::render(&services, outcome, &accounts),
         Err(e) => server_error_page(&e),
     }

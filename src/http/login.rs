@@ -146,7 +146,14 @@ async fn continue_from_session(
     if accounts.current().is_none() {
         return Ok(None);
     }
-    let outcome = authorize::proceed(services, &parked.request, Some(request_id), &mut accounts, Stage::Start).await?;
+    let outcome = authorize::proceed(
+        &services.authorizer(),
+        &parked.request,
+        Some(request_id),
+        &mut accounts,
+        Stage::Start,
+    )
+    .await?;
     if matches!(outcome, authorize::Outcome::Interact(authorize::Interaction::Login, _)) {
         return Ok(None);
     }
@@ -259,7 +266,7 @@ async fn signed_in(
         return Ok(response);
     };
     let outcome = authorize::proceed(
-        services,
+        &services.authorizer(),
         &parked.request,
         Some(request_id),
         &mut accounts,

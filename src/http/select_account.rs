@@ -64,7 +64,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             return Ok(flow::see_other(&format!("/select-account?req={request_id}")));
         }
         let outcome = authorize::proceed(
-            &services,
+            &services.authorizer(),
             &parked.request,
             Some(request_id),
             &mut accounts,

@@ -6,7 +6,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::keys::KeyRing;
 use crate::oidc::id_token_hint;
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::store::ClientRepository;
 
 /// Longest `state` accepted, in bytes: it travels in the sealed request the
 /// pages carry, and back to the app. Room for frameworks that put a signed
@@ -18,17 +18,13 @@ pub(super) const MAX_NONCE_BYTES: usize = 512;
 pub(super) const MAX_LOGIN_HINT_BYTES: usize = 512;
 
 /// RFC 6749 §4.1.2.1: a missing or invalid client identifier is not redirected.
-pub(super) async fn known_client(services: &Services, params: &Params) -> Result<Client, ProtocolError> {
+pub(super) async fn known_client(clients: &dyn ClientRepository, params: &Params) -> Result<Client, ProtocolError> {
     if params.is_repeated("client_id") {
         return Err(ProtocolError::invalid_request("client_id is included more than once"));
     }
     let unknown = || ProtocolError::invalid_request("the application (client_id) is not registered here");
     let client_id = ClientId::parse(params.require("client_id")?).map_err(|_| unknown())?;
-    services
-        .clients
-        .find_client(client_id.as_str())
-        .await?
-        .ok_or_else(unknown)
+    clients.find_client(client_id.as_str()).await?.ok_or_else(unknown)
 }
 
 /// OIDC Core 3.1.2.1: redirect_uri is REQUIRED and MUST exactly match one of

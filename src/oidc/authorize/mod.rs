@@ -4,19 +4,47 @@
 //! ([`AuthorizeError::Page`]), and only afterwards may it be sent back to the
 //! client ([`AuthorizeError::Redirect`]).
 
+mod answer;
 mod checks;
-mod flow;
+mod consent;
 mod parked;
 pub mod policy;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::flow::{Interaction, Outcome, issue_code, proceed};
+pub use self::answer::{Interaction, Outcome, issue_code, proceed};
 pub use self::parked::{Parked, ParkedRequest, Parking};
+use crate::clock::Clock;
 use crate::domain::{CodeChallenge, RedirectUri, Scopes};
 use crate::error::ProtocolError;
+use crate::keys::KeyRing;
+use crate::oidc::logout::fanout::Fanout;
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::store::records::Codes;
+use crate::store::{ClientRepository, ConsentRepository, UserRepository};
+
+/// What validating and answering authorization requests touches.
+pub struct Authorizer<'a> {
+    pub clients: &'a dyn ClientRepository,
+    pub users: &'a dyn UserRepository,
+    pub consents: &'a dyn ConsentRepository,
+    /// For `id_token_hint`.
+    pub keys: &'a KeyRing,
+    pub issuer: &'a str,
+    pub parking: Parking<'a>,
+    pub codes: Codes<'a>,
+    /// Ends the sessions of accounts no longer active; its sessions join apps.
+    pub fanout: Fanout<'a>,
+    pub clock: &'a dyn Clock,
+    /// `tokens.code_ttl_secs`.
+    pub code_ttl_secs: u64,
+}
+
+impl Authorizer<'_> {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
 
 /// How the response parameters travel back (OAuth 2.0 Multiple Response Type
 /// Encoding Practices; Form Post Response Mode).
@@ -80,8 +108,8 @@ impl From<crate::store::StoreError> for AuthorizeError {
 
 /// The pipeline: each step is one check in `checks`, in the order the specs
 /// need (the redirect target first, so later errors can be redirected).
-pub async fn validate(services: &Services, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
-    let client = checks::known_client(services, params)
+pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    let client = checks::known_client(authorizer.clients, params)
         .await
         .map_err(AuthorizeError::Page)?;
     let target = checks::response_target(&client, params).map_err(AuthorizeError::Page)?;
@@ -96,8 +124,7 @@ pub async fn validate(services: &Services, params: &Params) -> Result<Authorizat
     let prompt = checks::prompt(params).map_err(at_client)?;
     let max_age = checks::max_age(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
-    let id_token_hint_subject =
-        checks::id_token_hint(&services.keys, &services.settings.issuer, params).map_err(at_client)?;
+    let id_token_hint_subject = checks::id_token_hint(authorizer.keys, authorizer.issuer, params).map_err(at_client)?;
     let resource = crate::oidc::resource::requested(params)
         .and_then(|requested| crate::oidc::resource::check(&client, requested.as_deref(), None))
         .map_err(at_client)?;

@@ -6,11 +6,10 @@ use super::{AuthorizationRequest, ResponseTarget};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
 use std::time::Duration;
 
+use super::Authorizer;
 use crate::domain::{CodeGrant, StoredGrant};
-use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession};
 use crate::store::StoreError;
-use crate::store::records::Codes;
 
 /// A page of ours the person must go through, for a parked request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +33,7 @@ pub enum Outcome {
 }
 
 pub async fn proceed(
-    services: &Services,
+    authorizer: &Authorizer<'_>,
     request: &AuthorizationRequest,
     parked_id: Option<&str>,
     accounts: &mut BrowserAccounts,
@@ -43,11 +42,11 @@ pub async fn proceed(
     let interact = |interaction| {
         let id = match parked_id {
             Some(id) => id.to_string(),
-            None => services.parking().park(request)?,
+            None => authorizer.parking.park(request)?,
         };
         Ok::<_, InternalError>(Outcome::Interact(interaction, id))
     };
-    end_inactive_sessions(services, accounts).await?;
+    end_inactive_sessions(authorizer, accounts).await?;
     let summary: Vec<Account> = accounts
         .iter()
         .map(|l| Account {
@@ -55,39 +54,45 @@ pub async fn proceed(
             auth_time: l.session.auth_time,
         })
         .collect();
-    let handle = match policy::choose(request, &summary, services.clock.now(), stage) {
+    let handle = match policy::choose(request, &summary, authorizer.now(), stage) {
         Choice::Use(index) => summary_handle(accounts, index),
         Choice::Login => return interact(Interaction::Login),
         Choice::Choose => return interact(Interaction::ChooseAccount),
-        Choice::Fail(error) => return answer(services, parked_id, Outcome::Error(request.target.clone(), error)).await,
+        Choice::Fail(error) => {
+            return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
+        }
     };
     accounts.promote(&handle);
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login);
     };
-    if stage != Stage::Consented && needs_consent(services, request, &live).await? {
+    if stage != Stage::Consented && needs_consent(authorizer, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
         if request.prompt.none {
             let error = ProtocolError::new(ErrorCode::ConsentRequired, "the user must approve this application");
-            return answer(services, parked_id, Outcome::Error(request.target.clone(), error)).await;
+            return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
         }
         return interact(Interaction::Consent);
     }
     // Completed before the code exists: a request sent twice gets one code.
     if let Some(handle) = parked_id
-        && !services.parking().complete(handle).await?
+        && !authorizer.parking.complete(handle).await?
     {
         return Ok(Outcome::Answered);
     }
-    let code = issue_code(services, request, &mut live).await?;
+    let code = issue_code(authorizer, request, &mut live).await?;
     Ok(Outcome::Code(request.target.clone(), code))
 }
 
 /// `outcome` for the app, unless the parked request it answers was
 /// answered already.
-async fn answer(services: &Services, parked_id: Option<&str>, outcome: Outcome) -> Result<Outcome, InternalError> {
+async fn answer(
+    authorizer: &Authorizer<'_>,
+    parked_id: Option<&str>,
+    outcome: Outcome,
+) -> Result<Outcome, InternalError> {
     match parked_id {
-        Some(handle) if !services.parking().complete(handle).await? => Ok(Outcome::Answered),
+        Some(handle) if !authorizer.parking.complete(handle).await? => Ok(Outcome::Answered),
         _ => Ok(outcome),
     }
 }
@@ -96,10 +101,10 @@ async fn answer(services: &Services, parked_id: Option<&str>, outcome: Outcome) 
 /// before an account is chosen (so `prompt=none` gets `login_required`).
 /// Disabling also ends the sessions (the logout fan-out), but the CLI beside
 /// a server without Redis cannot reach them. Cached reads: no SQL here.
-async fn end_inactive_sessions(services: &Services, accounts: &mut BrowserAccounts) -> Result<(), StoreError> {
+async fn end_inactive_sessions(authorizer: &Authorizer<'_>, accounts: &mut BrowserAccounts) -> Result<(), StoreError> {
     let mut inactive = Vec::new();
     for live in accounts.iter() {
-        let active = services
+        let active = authorizer
             .users
             .find_user(live.session.user_id)
             .await?
@@ -109,7 +114,7 @@ async fn end_inactive_sessions(services: &Services, accounts: &mut BrowserAccoun
         }
     }
     for live in inactive {
-        services.fanout().end_session(&live, "account no longer active").await?;
+        authorizer.fanout.end_session(&live, "account no longer active").await?;
         accounts.remove(&live.handle);
     }
     Ok(())
@@ -120,7 +125,7 @@ fn summary_handle(accounts: &BrowserAccounts, index: usize) -> String {
 }
 
 async fn needs_consent(
-    services: &Services,
+    authorizer: &Authorizer<'_>,
     request: &AuthorizationRequest,
     live: &LiveSession,
 ) -> Result<bool, StoreError> {
@@ -130,7 +135,7 @@ async fn needs_consent(
     if request.client_first_party {
         return Ok(false);
     }
-    let granted = services
+    let granted = authorizer
         .consents
         .granted_scopes(live.session.user_id, &request.client_id)
         .await?;
@@ -139,11 +144,11 @@ async fn needs_consent(
 
 /// Joins the app to the session and issues a code bound to both.
 pub async fn issue_code(
-    services: &Services,
+    authorizer: &Authorizer<'_>,
     request: &AuthorizationRequest,
     live: &mut LiveSession,
 ) -> Result<String, StoreError> {
-    let sid = services.sessions().join_client(live, &request.client_id).await?;
+    let sid = authorizer.fanout.sessions.join_client(live, &request.client_id).await?;
     let grant = CodeGrant {
         client_id: request.client_id.clone(),
         redirect_uri: request.target.redirect_uri.clone(),
@@ -157,12 +162,10 @@ pub async fn issue_code(
         session: live.handle.clone(),
         resource: request.resource.clone(),
     };
-    let ttl = services.settings.tokens.code_ttl_secs;
+    let ttl = authorizer.code_ttl_secs;
     let stored = StoredGrant {
         grant,
-        expires_at: services.clock.now() + ttl as i64,
+        expires_at: authorizer.now() + ttl as i64,
     };
-    Codes::new(&*services.ephemeral)
-        .issue(&stored, Duration::from_secs(ttl))
-        .await
+    authorizer.codes.issue(&stored, Duration::from_secs(ttl)).await
 }
