@@ -53,7 +53,7 @@ async fn main() {
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let created = admin::add_client(
-        &services,
+        &services.client_admin(),
         NewClient {
             name: "Bench".into(),
             redirect_uris: vec!["https://bench.example/cb".into()],

@@ -85,7 +85,7 @@ async fn authorize_flood() {
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let client = sesame::admin::add_client(
-        &services,
+        &services.client_admin(),
         sesame::admin::NewClient {
             name: "Flood".into(),
             redirect_uris: vec!["http://127.0.0.1/cb".into()],

@@ -437,7 +437,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             let new = args.metadata.apply_to(base)?;
             let services = startup::build_services(settings, clock).await?;
-            let created = admin::add_client(&services, new, Via::Cli).await?;
+            let created = admin::add_client(&services.client_admin(), new, Via::Cli).await?;
             print_client(&created.client, created.secret.as_deref(), args.json);
             Ok(())
         }
@@ -454,10 +454,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no client {client_id}"))?;
             let new = metadata.apply_to(admin::metadata_of(&client))?;
-            let mut updated = admin::update_client(&services, &client_id, new).await?;
+            let mut updated = admin::update_client(&services.client_admin(), &client_id, new).await?;
             if !access.is_empty() {
-                updated.client =
-                    admin::set_client_access(&services, &client_id, access.audiences(), access.resource_server).await?;
+                updated.client = admin::set_client_access(
+                    &services.client_admin(),
+                    &client_id,
+                    access.audiences(),
+                    access.resource_server,
+                )
+                .await?;
             }
             print_client(&updated.client, updated.secret.as_deref(), json);
             Ok(())
@@ -501,7 +506,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Client(ClientCommand::RotateSecret { client_id, grace, json }) => {
             let services = startup::build_services(settings, clock).await?;
-            let secret = admin::rotate_secret(&services, &client_id, grace).await?;
+            let secret = admin::rotate_secret(&services.client_admin(), &client_id, grace).await?;
             if json {
                 println!("{}", json!({ "client_id": client_id, "client_secret": secret }));
             } else if grace > 0 {
@@ -513,7 +518,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Client(ClientCommand::Delete { client_id }) => {
             let services = startup::build_services(settings, clock).await?;
-            admin::delete_client(&services, &client_id).await?;
+            admin::delete_client(&services.client_admin(), &client_id).await?;
             println!("client {client_id} deleted; its tokens no longer work");
             Ok(())
         }
@@ -540,27 +545,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let password = read_password()?;
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
-            let ended = admin::set_password(&services, &username, password, offline_tokens(keep_offline)).await?;
+            let ended = admin::set_password(
+                &services.user_admin(),
+                &username,
+                password,
+                offline_tokens(keep_offline),
+            )
+            .await?;
             println!("password of {username} changed; {}", describe_ended(&ended));
             Ok(())
         }
         Command::User(UserCommand::Logout { username, keep_offline }) => {
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
-            let ended = admin::logout_user(&services, &username, offline_tokens(keep_offline)).await?;
+            let ended = admin::logout_user(&services.user_admin(), &username, offline_tokens(keep_offline)).await?;
             println!("{}", describe_ended(&ended));
             Ok(())
         }
         Command::User(UserCommand::Disable { username, keep_offline }) => {
             warn_without_shared_store(&settings);
             let services = startup::build_services(settings, clock).await?;
-            let ended = admin::set_user_disabled(&services, &username, true, offline_tokens(keep_offline)).await?;
+            let ended =
+                admin::set_user_disabled(&services.user_admin(), &username, true, offline_tokens(keep_offline)).await?;
             println!("{username} disabled; {}", describe_ended(&ended));
             Ok(())
         }
         Command::User(UserCommand::Enable { username }) => {
             let services = startup::build_services(settings, clock).await?;
-            admin::set_user_disabled(&services, &username, false, admin::OfflineTokens::Keep).await?;
+            admin::set_user_disabled(&services.user_admin(), &username, false, admin::OfflineTokens::Keep).await?;
             println!("{username} enabled");
             Ok(())
         }
@@ -699,7 +711,7 @@ async fn change_role(
 ) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
     let services = startup::build_services(settings, clock).await?;
-    let roles = admin::set_user_role(&services, username, role, granted).await?;
+    let roles = admin::set_user_role(&services.user_admin(), username, role, granted).await?;
     println!("{username} now has roles: {}", roles_text(&roles));
     Ok(())
 }
@@ -723,7 +735,8 @@ async fn registration_token_command(
             json,
         } => {
             let ttl = expires_in.unwrap_or(services.settings.registration.token_ttl_secs);
-            let (record, token) = admin::create_registration_token(services, label, ttl, uses).await?;
+            let (record, token) =
+                admin::create_registration_token(&services.registration_token_admin(), label, ttl, uses).await?;
             if json {
                 let value = json!({
                     "id": record.id,
@@ -768,7 +781,7 @@ async fn registration_token_command(
             }
         }
         RegistrationTokenCommand::Revoke { id } => {
-            admin::revoke_registration_token(services, id).await?;
+            admin::revoke_registration_token(&services.registration_token_admin(), id).await?;
             println!("registration token {id} revoked");
         }
     }
@@ -834,7 +847,7 @@ async fn create_demo_accounts(services: &crate::services::Services) -> anyhow::R
         post_logout_redirect_uris: vec!["http://localhost:9000/".into()],
         ..NewClient::default()
     };
-    let created = admin::add_client(services, client, Via::Cli).await?;
+    let created = admin::add_client(&services.client_admin(), client, Via::Cli).await?;
     println!("demo user:     {DEMO_USER} / {password}");
     println!("demo client:   {DEMO_CLIENT} / {}", created.secret.unwrap_or_default());
     println!("redirect URI:  {redirect}");

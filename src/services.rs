@@ -185,6 +185,38 @@ impl Services {
         }
     }
 
+    /// Operations on clients (CLI, portal, registration API).
+    pub fn client_admin(&self) -> crate::admin::ClientAdmin<'_> {
+        crate::admin::ClientAdmin {
+            clients: &*self.clients,
+            refresh_tokens: &*self.refresh_tokens,
+            access_tokens: self.access_tokens(),
+            audit: &*self.audit,
+            clock: &*self.clock,
+            http_uris: self.settings.registration.http_uris,
+        }
+    }
+
+    /// Operations on people (CLI, and the console to come).
+    pub fn user_admin(&self) -> crate::admin::UserAdmin<'_> {
+        crate::admin::UserAdmin {
+            users: &*self.users,
+            fanout: self.fanout(),
+            refresh_tokens: &*self.refresh_tokens,
+            audit: &*self.audit,
+            clock: &*self.clock,
+        }
+    }
+
+    /// Initial access tokens for the registration API.
+    pub fn registration_token_admin(&self) -> crate::admin::RegistrationTokenAdmin<'_> {
+        crate::admin::RegistrationTokenAdmin {
+            tokens: &*self.registration_tokens,
+            audit: &*self.audit,
+            clock: &*self.clock,
+        }
+    }
+
     pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
         crate::oidc::introspection::Introspection {
             auth: self.client_authenticator(),

@@ -3,12 +3,12 @@
 //! are in [`super::client_metadata`].
 
 use super::AdminError;
+use super::ClientAdmin;
 use crate::crypto;
 use crate::domain::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::domain::{
     AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes, valid_resource_indicator,
 };
-use crate::services::Services;
 
 /// A new client and the credentials shown once (stored only as digests).
 pub struct CreatedClient {
@@ -68,8 +68,8 @@ fn apply(client: &mut Client, valid: ValidMetadata) {
     client.info = valid.info;
 }
 
-pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result<CreatedClient, AdminError> {
-    let valid = validate(services.settings.registration.http_uris, &new)?;
+pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Result<CreatedClient, AdminError> {
+    let valid = validate(admin.http_uris, &new)?;
     let client_id = match new.client_id {
         Some(id) if ClientId::parse(&id).is_ok() => id,
         Some(id) => {
@@ -81,7 +81,7 @@ pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result
     };
     let secret = needs_secret(valid.auth_method).then(crypto::random_token);
     let registration_token = (via == Via::Api).then(crypto::random_token);
-    let now = services.clock.now();
+    let now = admin.clock.now();
     let mut client = Client {
         client_id,
         secret_hash: secret.as_deref().map(crypto::digest),
@@ -118,14 +118,14 @@ pub async fn add_client(services: &Services, new: NewClient, via: Via) -> Result
         updated_at: now,
     };
     apply(&mut client, valid);
-    services.clients.create_client(&client).await?;
+    admin.clients.create_client(&client).await?;
     let mut event = AuditEvent::new("client_registered", now)
         .client(&client.client_id)
         .detail(via.as_str());
     if let Some(owner) = client.owner_id {
         event = event.user(owner);
     }
-    services.audit(event).await;
+    crate::audit::record(admin.audit, event).await;
     Ok(CreatedClient {
         client,
         secret,
@@ -143,9 +143,13 @@ pub struct UpdatedClient {
 /// Replaces a client's metadata (RFC 7592 §2.2: fields left out return to
 /// their defaults). Its id, owner, registration token, first-party mark and
 /// token format stay.
-pub async fn update_client(services: &Services, client_id: &str, new: NewClient) -> Result<UpdatedClient, AdminError> {
-    let valid = validate(services.settings.registration.http_uris, &new)?;
-    let mut client = services
+pub async fn update_client(
+    admin: &ClientAdmin<'_>,
+    client_id: &str,
+    new: NewClient,
+) -> Result<UpdatedClient, AdminError> {
+    let valid = validate(admin.http_uris, &new)?;
+    let mut client = admin
         .clients
         .find_client(client_id)
         .await?
@@ -160,14 +164,12 @@ pub async fn update_client(services: &Services, client_id: &str, new: NewClient)
         client.previous_secret = None;
     }
     apply(&mut client, valid);
-    let now = services.clock.now();
+    let now = admin.clock.now();
     client.updated_at = now;
-    if !services.clients.update_client(&client).await? {
+    if !admin.clients.update_client(&client).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
-    services
-        .audit(AuditEvent::new("client_updated", now).client(client_id))
-        .await;
+    crate::audit::record(admin.audit, AuditEvent::new("client_updated", now).client(client_id)).await;
     Ok(UpdatedClient { client, secret })
 }
 
@@ -229,12 +231,12 @@ fn valid_audiences(audiences: &[String]) -> Result<Vec<String>, AdminError> {
 /// whether it may introspect every access token (`None`: unchanged). Only
 /// operators do this (the CLI); registration and the portal cannot.
 pub async fn set_client_access(
-    services: &Services,
+    admin: &ClientAdmin<'_>,
     client_id: &str,
     audiences: Option<Vec<String>>,
     resource_server: Option<bool>,
 ) -> Result<Client, AdminError> {
-    let client = services
+    let client = admin
         .clients
         .find_client(client_id)
         .await?
@@ -244,8 +246,8 @@ pub async fn set_client_access(
         None => client.audiences.clone(),
     };
     let resource_server = resource_server.unwrap_or(client.resource_server);
-    let now = services.clock.now();
-    if !services
+    let now = admin.clock.now();
+    if !admin
         .clients
         .set_client_access(client_id, &audiences, resource_server, now)
         .await?
@@ -253,13 +255,13 @@ pub async fn set_client_access(
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     let detail = format!("audiences {audiences:?}, resource server {resource_server}");
-    services
-        .audit(
-            AuditEvent::new("client_access_changed", now)
-                .client(client_id)
-                .detail(detail),
-        )
-        .await;
+    crate::audit::record(
+        admin.audit,
+        AuditEvent::new("client_access_changed", now)
+            .client(client_id)
+            .detail(detail),
+    )
+    .await;
     Ok(Client {
         audiences,
         resource_server,
@@ -271,8 +273,8 @@ pub async fn set_client_access(
 /// A new secret for a client that has one, shown once. The old one keeps
 /// working for `grace_secs` (0: it stops at once), so an app can be
 /// redeployed with the new one first.
-pub async fn rotate_secret(services: &Services, client_id: &str, grace_secs: u64) -> Result<String, AdminError> {
-    let client = services
+pub async fn rotate_secret(admin: &ClientAdmin<'_>, client_id: &str, grace_secs: u64) -> Result<String, AdminError> {
+    let client = admin
         .clients
         .find_client(client_id)
         .await?
@@ -284,39 +286,37 @@ pub async fn rotate_secret(services: &Services, client_id: &str, grace_secs: u64
         )));
     };
     let secret = crypto::random_token();
-    let now = services.clock.now();
+    let now = admin.clock.now();
     let previous = (grace_secs > 0).then(|| PreviousSecret {
         hash: old_hash,
         expires_at: now.saturating_add(grace_secs.min(i64::MAX as u64) as i64),
     });
-    if !services
+    if !admin
         .clients
         .set_client_secret(client_id, &crypto::digest(&secret), previous.as_ref(), now)
         .await?
     {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
-    services
-        .audit(
-            AuditEvent::new("client_secret_rotated", now)
-                .client(client_id)
-                .detail(format!("grace {grace_secs}s")),
-        )
-        .await;
+    crate::audit::record(
+        admin.audit,
+        AuditEvent::new("client_secret_rotated", now)
+            .client(client_id)
+            .detail(format!("grace {grace_secs}s")),
+    )
+    .await;
     Ok(secret)
 }
 
 /// Deletes a client; its tokens die with it (refresh tokens revoked, access
 /// tokens refused from now on).
-pub async fn delete_client(services: &Services, client_id: &str) -> Result<(), AdminError> {
-    let now = services.clock.now();
-    if !services.clients.delete_client(client_id).await? {
+pub async fn delete_client(admin: &ClientAdmin<'_>, client_id: &str) -> Result<(), AdminError> {
+    let now = admin.clock.now();
+    if !admin.clients.delete_client(client_id).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
-    services.refresh_tokens.revoke_client_tokens(client_id, now).await?;
-    services.access_tokens().revoke_client(client_id).await?;
-    services
-        .audit(AuditEvent::new("client_deleted", now).client(client_id))
-        .await;
+    admin.refresh_tokens.revoke_client_tokens(client_id, now).await?;
+    admin.access_tokens.revoke_client(client_id).await?;
+    crate::audit::record(admin.audit, AuditEvent::new("client_deleted", now).client(client_id)).await;
     Ok(())
 }

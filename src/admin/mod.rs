@@ -17,7 +17,41 @@ pub use registration_tokens::{create_registration_token, revoke_registration_tok
 pub use users::{Ended, NewUser, OfflineTokens, add_user, logout_user, set_password, set_user_disabled, set_user_role};
 
 use crate::auth::password::PasswordError;
-use crate::store::StoreError;
+use crate::clock::Clock;
+use crate::domain::client_metadata::HttpUris;
+use crate::oidc::access_token::AccessTokens;
+use crate::oidc::logout::fanout::Fanout;
+use crate::store::{
+    AuditLog, ClientRepository, RefreshTokenRepository, RegistrationTokenRepository, StoreError, UserRepository,
+};
+
+/// What operations on clients touch.
+pub struct ClientAdmin<'a> {
+    pub clients: &'a dyn ClientRepository,
+    pub refresh_tokens: &'a dyn RefreshTokenRepository,
+    pub access_tokens: AccessTokens<'a>,
+    pub audit: &'a dyn AuditLog,
+    pub clock: &'a dyn Clock,
+    /// `registration.http_uris`.
+    pub http_uris: HttpUris,
+}
+
+/// What operations on people touch.
+pub struct UserAdmin<'a> {
+    pub users: &'a dyn UserRepository,
+    /// Ends sessions, with single logout; its access tokens end grants.
+    pub fanout: Fanout<'a>,
+    pub refresh_tokens: &'a dyn RefreshTokenRepository,
+    pub audit: &'a dyn AuditLog,
+    pub clock: &'a dyn Clock,
+}
+
+/// What initial access tokens for the registration API touch.
+pub struct RegistrationTokenAdmin<'a> {
+    pub tokens: &'a dyn RegistrationTokenRepository,
+    pub audit: &'a dyn AuditLog,
+    pub clock: &'a dyn Clock,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

@@ -1,13 +1,13 @@
 use uuid::Uuid;
 
 use super::AdminError;
+use super::RegistrationTokenAdmin;
 use crate::crypto;
 use crate::domain::{AuditEvent, RegistrationToken};
-use crate::services::Services;
 
 /// A new initial access token for the registration API, shown once.
 pub async fn create_registration_token(
-    services: &Services,
+    admin: &RegistrationTokenAdmin<'_>,
     label: Option<String>,
     ttl_secs: u64,
     uses: u32,
@@ -18,7 +18,7 @@ pub async fn create_registration_token(
         ));
     }
     let token = crypto::random_token();
-    let now = services.clock.now();
+    let now = admin.clock.now();
     let record = RegistrationToken {
         id: Uuid::now_v7(),
         token_hash: crypto::digest(&token),
@@ -27,19 +27,23 @@ pub async fn create_registration_token(
         expires_at: now.saturating_add(ttl_secs.min(i64::MAX as u64) as i64),
         uses_left: i64::from(uses),
     };
-    services.registration_tokens.create_registration_token(&record).await?;
-    services
-        .audit(AuditEvent::new("registration_token_created", now).detail(record.id.to_string()))
-        .await;
+    admin.tokens.create_registration_token(&record).await?;
+    crate::audit::record(
+        admin.audit,
+        AuditEvent::new("registration_token_created", now).detail(record.id.to_string()),
+    )
+    .await;
     Ok((record, token))
 }
 
-pub async fn revoke_registration_token(services: &Services, id: Uuid) -> Result<(), AdminError> {
-    if !services.registration_tokens.delete_registration_token(id).await? {
+pub async fn revoke_registration_token(admin: &RegistrationTokenAdmin<'_>, id: Uuid) -> Result<(), AdminError> {
+    if !admin.tokens.delete_registration_token(id).await? {
         return Err(AdminError::NotFound(format!("no registration token {id}")));
     }
-    services
-        .audit(AuditEvent::new("registration_token_revoked", services.clock.now()).detail(id.to_string()))
-        .await;
+    crate::audit::record(
+        admin.audit,
+        AuditEvent::new("registration_token_revoked", admin.clock.now()).detail(id.to_string()),
+    )
+    .await;
     Ok(())
 }

@@ -1,10 +1,10 @@
 use uuid::Uuid;
 
 use super::AdminError;
+use super::UserAdmin;
 use crate::auth::password::{self, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use crate::clock::Clock;
 use crate::domain::{AuditEvent, User, Username};
-use crate::services::Services;
 use crate::store::UserRepository;
 
 fn check_password(password: &str) -> Result<(), AdminError> {
@@ -55,9 +55,9 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
     Ok(user)
 }
 
-async fn find(services: &Services, username: &str) -> Result<User, AdminError> {
+async fn find(admin: &UserAdmin<'_>, username: &str) -> Result<User, AdminError> {
     let name = Username::parse(username).map_err(AdminError::Invalid)?;
-    services
+    admin
         .users
         .find_credentials(&name)
         .await?
@@ -87,18 +87,18 @@ pub struct Ended {
 /// unless kept, revokes their offline refresh tokens and the access tokens
 /// issued from them.
 async fn end_access(
-    services: &Services,
+    admin: &UserAdmin<'_>,
     user_id: uuid::Uuid,
     reason: &str,
     offline: OfflineTokens,
 ) -> Result<Ended, AdminError> {
-    let sessions = services.fanout().end_all_sessions(user_id, reason).await?;
+    let sessions = admin.fanout.end_all_sessions(user_id, reason).await?;
     let mut offline_families = 0;
     if offline == OfflineTokens::Revoke {
-        let now = services.clock.now();
-        let families = services.refresh_tokens.revoke_user_tokens(user_id, now, true).await?;
+        let now = admin.clock.now();
+        let families = admin.refresh_tokens.revoke_user_tokens(user_id, now, true).await?;
         for family in &families {
-            services.access_tokens().revoke_grant(&family.to_string()).await?;
+            admin.fanout.access_tokens.revoke_grant(&family.to_string()).await?;
         }
         offline_families = families.len();
     }
@@ -110,68 +110,66 @@ async fn end_access(
 
 /// Ends every session of the user, notifying every app (single logout), and
 /// revokes their offline refresh tokens unless kept.
-pub async fn logout_user(services: &Services, username: &str, offline: OfflineTokens) -> Result<Ended, AdminError> {
-    let user = find(services, username).await?;
-    end_access(services, user.id, "ended by an operator", offline).await
+pub async fn logout_user(admin: &UserAdmin<'_>, username: &str, offline: OfflineTokens) -> Result<Ended, AdminError> {
+    let user = find(admin, username).await?;
+    end_access(admin, user.id, "ended by an operator", offline).await
 }
 
 /// Disables (or enables) an account. Disabling ends its sessions at once,
 /// with single logout, and revokes its offline refresh tokens unless kept; a
 /// disabled account cannot sign in, redeem codes or refresh.
 pub async fn set_user_disabled(
-    services: &Services,
+    admin: &UserAdmin<'_>,
     username: &str,
     disabled: bool,
     offline: OfflineTokens,
 ) -> Result<Ended, AdminError> {
-    let user = find(services, username).await?;
-    let now = services.clock.now();
-    services.users.set_disabled(user.id, disabled, now).await?;
+    let user = find(admin, username).await?;
+    let now = admin.clock.now();
+    admin.users.set_disabled(user.id, disabled, now).await?;
     let event = AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" }, now).user(user.id);
-    services.audit(event).await;
+    crate::audit::record(admin.audit, event).await;
     if !disabled {
         return Ok(Ended::default());
     }
-    end_access(services, user.id, "account disabled", offline).await
+    end_access(admin, user.id, "account disabled", offline).await
 }
 
 /// Sets a new password (same rules as at creation). Whoever held the old one
 /// is signed out: every session ends (with single logout) and, unless kept,
 /// the offline refresh tokens are revoked.
 pub async fn set_password(
-    services: &Services,
+    admin: &UserAdmin<'_>,
     username: &str,
     new_password: String,
     offline: OfflineTokens,
 ) -> Result<Ended, AdminError> {
-    let user = find(services, username).await?;
+    let user = find(admin, username).await?;
     check_password(&new_password)?;
     let hash = password::hash_password(new_password).await?;
-    let now = services.clock.now();
-    services.users.set_password_hash(user.id, &hash, now).await?;
-    services
-        .audit(AuditEvent::new("password_changed", now).user(user.id))
-        .await;
-    end_access(services, user.id, "password changed", offline).await
+    let now = admin.clock.now();
+    admin.users.set_password_hash(user.id, &hash, now).await?;
+    crate::audit::record(admin.audit, AuditEvent::new("password_changed", now).user(user.id)).await;
+    end_access(admin, user.id, "password changed", offline).await
 }
 
 /// Grants (or takes back) a role; returns the roles the user now holds.
 pub async fn set_user_role(
-    services: &Services,
+    admin: &UserAdmin<'_>,
     username: &str,
     role: crate::domain::Role,
     granted: bool,
 ) -> Result<Vec<crate::domain::Role>, AdminError> {
-    let user = find(services, username).await?;
+    let user = find(admin, username).await?;
     let mut roles: Vec<_> = user.roles.iter().copied().filter(|r| *r != role).collect();
     if granted {
         roles.push(role);
     }
-    let now = services.clock.now();
-    services.users.set_roles(user.id, &roles, now).await?;
+    let now = admin.clock.now();
+    admin.users.set_roles(user.id, &roles, now).await?;
     let event = AuditEvent::new(if granted { "role_granted" } else { "role_revoked" }, now)
         .user(user.id)
         .detail(role.as_str());
-    services.audit(event).await;
+    crate::audit::record(admin.audit, event).await;
     Ok(roles)
 }

@@ -184,7 +184,7 @@ pub async fn create(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         owner_id: Some(user.id),
         ..NewClient::default()
     };
-    match admin::add_client(&services, form.clone().apply_to(base), Via::Portal).await {
+    match admin::add_client(&services.client_admin(), form.clone().apply_to(base), Via::Portal).await {
         Ok(created) => credentials_page(&services, &created.client, created.secret.as_deref(), None),
         Err(error) => refused(&req, &services, None, form, error),
     }
@@ -220,7 +220,7 @@ pub async fn update(
     };
     let form = ClientForm::from_params(&params);
     let new = form.clone().apply_to(admin::metadata_of(&client));
-    match admin::update_client(&services, &client.client_id, new).await {
+    match admin::update_client(&services.client_admin(), &client.client_id, new).await {
         // Changing the kind of app to one that needs a secret creates one: shown once.
         Ok(updated) if updated.secret.is_some() => {
             credentials_page(&services, &updated.client, updated.secret.as_deref(), None)
@@ -248,7 +248,7 @@ pub async fn rotate_secret(
         .and_then(|g| g.parse::<u64>().ok())
         .filter(|g| GRACE_CHOICES.contains(g))
         .unwrap_or(0);
-    match admin::rotate_secret(&services, &client.client_id, grace).await {
+    match admin::rotate_secret(&services.client_admin(), &client.client_id, grace).await {
         Ok(secret) => credentials_page(&services, &client, Some(&secret), Some(grace)),
         Err(error) => refused(&req, &services, Some(&client), ClientForm::from_client(&client), error),
     }
@@ -275,7 +275,7 @@ pub async fn delete(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    match admin::delete_client(&services, &client.client_id).await {
+    match admin::delete_client(&services.client_admin(), &client.client_id).await {
         Ok(()) => flow::see_other("/developer?deleted=1"),
         Err(error) => refused(&req, &services, Some(&client), ClientForm::from_client(&client), error),
     }

@@ -65,7 +65,13 @@ async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> 
         return Err(ProtocolError::invalid_request("the body must be application/json"));
     }
     let metadata = registration::parse_metadata(body)?;
-    let created = admin::registration::register(services, token.as_deref(), metadata).await?;
+    let created = admin::registration::register(
+        &services.client_admin(),
+        &*services.registration_tokens,
+        token.as_deref(),
+        metadata,
+    )
+    .await?;
     let body = registration::registration_response(
         services,
         &created.client,
@@ -107,7 +113,7 @@ pub async fn update(
             return Err(ProtocolError::invalid_request("the body must be application/json"));
         }
         let metadata = registration::update_request(&client, &body)?;
-        admin::registration::replace(&services, &client, metadata).await
+        admin::registration::replace(&services.client_admin(), &client, metadata).await
     }
     .await;
     match result {
@@ -122,7 +128,7 @@ pub async fn update(
 pub async fn delete(req: HttpRequest, path: web::Path<String>, services: web::Data<Services>) -> HttpResponse {
     let result = async {
         let client = managed_client(&req, &services, &path).await?;
-        admin::registration::delete(&services, &client).await
+        admin::registration::delete(&services.client_admin(), &client).await
     }
     .await;
     match result {

@@ -126,7 +126,7 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         id_token_alg: None,
         ..Default::default()
     };
-    admin::add_client(&app.services, new, sesame::admin::Via::Cli)
+    admin::add_client(&app.services.client_admin(), new, sesame::admin::Via::Cli)
         .await
         .unwrap()
         .client
@@ -255,7 +255,7 @@ async fn demo_app(app: &TestApp, name: &str) -> (String, String, sesame::demo_rp
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let created = admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: name.into(),
             redirect_uris: vec![format!("{base}/callback")],
@@ -431,9 +431,14 @@ async fn a_developer_registers_an_app_on_the_portal_and_signs_in_with_it(backend
     let rp = start_relying_app();
     let callback = format!("http://127.0.0.1:{rp}/callback");
     app.add_user("alice").await;
-    admin::set_user_role(&app.services, "alice", sesame::domain::Role::Developer, true)
-        .await
-        .unwrap();
+    admin::set_user_role(
+        &app.services.user_admin(),
+        "alice",
+        sesame::domain::Role::Developer,
+        true,
+    )
+    .await
+    .unwrap();
 
     browser.goto(&app.url("/developer")).await.unwrap();
     url_once_at(browser, &app.url("/login?next=")).await;

@@ -159,7 +159,7 @@ async fn an_operator_signs_a_user_out_everywhere() {
     let app =
         crate::helpers::spawn_app_with(crate::helpers::Backend::PostgresRedis, |s| s.logout.poll_secs = 3600).await;
     let created = sesame::admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         sesame::admin::NewClient {
             name: "App".into(),
             redirect_uris: vec!["http://app.example/callback".into()],

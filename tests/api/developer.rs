@@ -41,7 +41,7 @@ async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
 
 async fn developer(app: &TestApp, username: &str, role: Role) -> reqwest::Client {
     app.add_user(username).await;
-    sesame::admin::set_user_role(&app.services, username, role, true)
+    sesame::admin::set_user_role(&app.services.user_admin(), username, role, true)
         .await
         .unwrap();
     signed_in(app, username).await
@@ -92,7 +92,7 @@ async fn only_developers_use_the_portal(backend: Backend) {
     // The account page links to the portal for developers only.
     let (_, account) = page(&dave, &app, "/account").await;
     assert!(!account.contains("/developer"));
-    sesame::admin::set_user_role(&app.services, "dave", Role::Developer, true)
+    sesame::admin::set_user_role(&app.services.user_admin(), "dave", Role::Developer, true)
         .await
         .unwrap();
     let (status, html) = page(&dave, &app, "/developer").await;

@@ -276,7 +276,7 @@ impl TestApp {
     ) -> TestClient {
         let redirect_uri = "http://app.example/callback".to_string();
         let created = admin::add_client(
-            &self.services,
+            &self.services.client_admin(),
             NewClient {
                 name: "Test App".into(),
                 redirect_uris: vec![redirect_uri.clone(), "http://app.example/other?tenant=a".into()],

@@ -154,7 +154,7 @@ async fn private_keys_are_encrypted_at_rest(backend: Backend) {
 async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = sesame::admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         sesame::admin::NewClient {
             name: "EC App".into(),
             redirect_uris: vec!["http://app.example/callback".into()],

@@ -21,7 +21,7 @@ fn manual_delivery(settings: &mut Settings) {
 
 async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontchannel: Option<String>) -> TestClient {
     let created = admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: name.into(),
             redirect_uris: vec!["http://app.example/callback".into()],
@@ -436,7 +436,7 @@ async fn outbound_calls_refuse_internal_addresses(backend: Backend) {
     sign_in(&app, &client).await;
     sign_in(&app, &by_name).await;
     assert_eq!(
-        admin::logout_user(&app.services, "alice", admin::OfflineTokens::Revoke)
+        admin::logout_user(&app.services.user_admin(), "alice", admin::OfflineTokens::Revoke)
             .await
             .unwrap()
             .sessions,
@@ -458,7 +458,7 @@ async fn disabling_a_user_signs_them_out_everywhere(backend: Backend) {
     app.add_user("alice").await;
     sign_in(&app, &client).await;
     assert_eq!(
-        admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Revoke)
+        admin::set_user_disabled(&app.services.user_admin(), "alice", true, admin::OfflineTokens::Revoke)
             .await
             .unwrap()
             .sessions,

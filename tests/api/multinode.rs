@@ -62,7 +62,7 @@ async fn three_nodes_behave_as_one() {
     let second = another_node(&first).await;
     let third = another_node(&first).await;
     let created = admin::add_client(
-        &first.services,
+        &first.services.client_admin(),
         NewClient {
             name: "Shared App".into(),
             redirect_uris: vec!["http://app.example/callback".into()],
@@ -124,7 +124,7 @@ async fn three_nodes_behave_as_one() {
     // once, though node 1 has the client cached.
     let old_secret = client.secret.clone().unwrap();
     assert!(authenticates(&first, &client.client_id, &old_secret).await);
-    let new_secret = admin::rotate_secret(&second.services, &client.client_id, 0)
+    let new_secret = admin::rotate_secret(&second.services.client_admin(), &client.client_id, 0)
         .await
         .unwrap();
     assert!(!authenticates(&first, &client.client_id, &old_secret).await);

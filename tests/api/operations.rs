@@ -81,7 +81,7 @@ pub fn from_address(address: &str) -> reqwest::Client {
 
 async fn service_client(app: &TestApp) -> TestClient {
     let created = sesame::admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         sesame::admin::NewClient {
             name: "Service".into(),
             grant_types: vec!["client_credentials".into()],

@@ -26,7 +26,7 @@ fn jwks_of(key: &KeyMaterial) -> String {
 
 async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>) -> Result<String, String> {
     admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: "Signed".into(),
             redirect_uris: vec!["https://signed.example/cb".into()],

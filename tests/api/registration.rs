@@ -104,9 +104,14 @@ async fn initial_access_tokens_gate_registration(backend: Backend) {
         (401, "invalid_token".into())
     );
 
-    let (_, token) = sesame::admin::create_registration_token(&app.services, Some("team".into()), 3600, 2)
-        .await
-        .unwrap();
+    let (_, token) = sesame::admin::create_registration_token(
+        &app.services.registration_token_admin(),
+        Some("team".into()),
+        3600,
+        2,
+    )
+    .await
+    .unwrap();
     // Invalid metadata does not spend a use.
     let bad = json!({"client_name": "X", "redirect_uris": ["https://x.example/cb#frag"]});
     for _ in 0..3 {
@@ -123,9 +128,10 @@ async fn initial_access_tokens_gate_registration(backend: Backend) {
         "the uses are spent"
     );
 
-    let (_, short_lived) = sesame::admin::create_registration_token(&app.services, None, 60, 5)
-        .await
-        .unwrap();
+    let (_, short_lived) =
+        sesame::admin::create_registration_token(&app.services.registration_token_admin(), None, 60, 5)
+            .await
+            .unwrap();
     app.clock.advance(61);
     assert_eq!(
         error_of(post_register(&app, Some(&short_lived), &web_app()).await).await,

@@ -10,7 +10,7 @@ use crate::tokens::{add_resource_server, introspect};
 
 async fn client_with(app: &TestApp, client_id: Option<&str>, audiences: &[&str], jwt: bool) -> TestClient {
     let created = admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: "App".into(),
             client_id: client_id.map(str::to_string),

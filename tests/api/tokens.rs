@@ -42,7 +42,7 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
 /// introspect every client's access tokens.
 pub async fn add_resource_server(app: &TestApp) -> TestClient {
     let client = app.add_client(false).await;
-    admin::set_client_access(&app.services, &client.client_id, None, Some(true))
+    admin::set_client_access(&app.services.client_admin(), &client.client_id, None, Some(true))
         .await
         .unwrap();
     client
@@ -190,9 +190,13 @@ async fn refresh_tokens_expire_slide_and_end_with_the_session(backend: Backend) 
         .as_str()
         .unwrap()
         .to_string();
-    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
-        .await
-        .unwrap();
+    sesame::admin::logout_user(
+        &app.services.user_admin(),
+        "alice",
+        sesame::admin::OfflineTokens::Revoke,
+    )
+    .await
+    .unwrap();
     assert_eq!(refresh(&app, &client, &bound, None).await.status(), 400);
 }
 
@@ -226,7 +230,7 @@ async fn offline_access_outlives_the_session(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (access, offline) = offline_tokens(&app, &client).await;
     // The operator chooses to keep the person's offline apps working.
-    let ended = admin::logout_user(&app.services, "alice", admin::OfflineTokens::Keep)
+    let ended = admin::logout_user(&app.services.user_admin(), "alice", admin::OfflineTokens::Keep)
         .await
         .unwrap();
     assert_eq!((ended.sessions, ended.offline_families), (1, 0));
@@ -242,12 +246,12 @@ async fn offline_access_outlives_the_session(backend: Backend) {
 
     // But it ends with the account: disabled, its family is revoked for good,
     // even when the operator kept offline tokens at the disabling.
-    sesame::admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Keep)
+    sesame::admin::set_user_disabled(&app.services.user_admin(), "alice", true, admin::OfflineTokens::Keep)
         .await
         .unwrap();
     let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant");
-    sesame::admin::set_user_disabled(&app.services, "alice", false, admin::OfflineTokens::Keep)
+    sesame::admin::set_user_disabled(&app.services.user_admin(), "alice", false, admin::OfflineTokens::Keep)
         .await
         .unwrap();
     let refused: Value = refresh(&app, &client, successor, None).await.json().await.unwrap();
@@ -265,17 +269,19 @@ async fn ending_a_persons_access_revokes_their_offline_tokens(backend: Backend) 
         let access = refreshed["access_token"].as_str().unwrap();
         let offline = refreshed["refresh_token"].as_str().unwrap();
         let ended = match end {
-            "logout" => admin::logout_user(&app.services, "alice", admin::OfflineTokens::Revoke).await,
+            "logout" => admin::logout_user(&app.services.user_admin(), "alice", admin::OfflineTokens::Revoke).await,
             "password" => {
                 admin::set_password(
-                    &app.services,
+                    &app.services.user_admin(),
                     "alice",
                     crate::helpers::PASSWORD.into(),
                     admin::OfflineTokens::Revoke,
                 )
                 .await
             }
-            _ => admin::set_user_disabled(&app.services, "alice", true, admin::OfflineTokens::Revoke).await,
+            _ => {
+                admin::set_user_disabled(&app.services.user_admin(), "alice", true, admin::OfflineTokens::Revoke).await
+            }
         }
         .unwrap();
         assert_eq!(ended.sessions, 1, "{end}: the session ends");
@@ -284,7 +290,7 @@ async fn ending_a_persons_access_revokes_their_offline_tokens(backend: Backend) 
         let refused = refresh(&app, &client, offline, None).await;
         assert_eq!(refused.status(), 400, "{end}: the offline token is revoked");
         if end == "disable" {
-            admin::set_user_disabled(&app.services, "alice", false, admin::OfflineTokens::Keep)
+            admin::set_user_disabled(&app.services.user_admin(), "alice", false, admin::OfflineTokens::Keep)
                 .await
                 .unwrap();
             assert_eq!(
@@ -424,7 +430,7 @@ async fn revocation_and_introspection(backend: Backend) {
 async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: "Service".into(),
             redirect_uris: vec!["https://service.example/cb".into()],
@@ -467,7 +473,7 @@ async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend
 async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = admin::add_client(
-        &app.services,
+        &app.services.client_admin(),
         NewClient {
             name: "Resource-minded".into(),
             redirect_uris: vec!["http://app.example/callback".into()],
@@ -521,9 +527,13 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
 
     // Logout ends them too.
     let second = tokens(&app, &client).await;
-    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
-        .await
-        .unwrap();
+    sesame::admin::logout_user(
+        &app.services.user_admin(),
+        "alice",
+        sesame::admin::OfflineTokens::Revoke,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
         401
@@ -543,7 +553,7 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     };
 
     // With a grace period, both secrets work until it ends.
-    let second_secret = admin::rotate_secret(&app.services, &client.client_id, 600)
+    let second_secret = admin::rotate_secret(&app.services.client_admin(), &client.client_id, 600)
         .await
         .unwrap();
     let during: Value = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None)
@@ -567,7 +577,9 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     assert!(renewed["access_token"].is_string(), "{renewed}");
 
     // Without one, the old secret stops at once.
-    let new_secret = admin::rotate_secret(&app.services, &client.client_id, 0).await.unwrap();
+    let new_secret = admin::rotate_secret(&app.services.client_admin(), &client.client_id, 0)
+        .await
+        .unwrap();
     let refresh_token = renewed["refresh_token"].as_str().unwrap();
     let old = refresh(&app, &with_secret(&second_secret), refresh_token, None).await;
     assert_eq!(old.status(), 401, "the old secret no longer authenticates");
@@ -578,7 +590,9 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
         .unwrap();
     assert!(fresh["access_token"].is_string());
 
-    admin::delete_client(&app.services, &client.client_id).await.unwrap();
+    admin::delete_client(&app.services.client_admin(), &client.client_id)
+        .await
+        .unwrap();
     let access = fresh["access_token"].as_str().unwrap();
     assert_eq!(
         userinfo_status(&app, access).await,
@@ -652,9 +666,14 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
 async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    sesame::admin::set_user_disabled(&app.services, "alice", true, sesame::admin::OfflineTokens::Revoke)
-        .await
-        .unwrap();
+    sesame::admin::set_user_disabled(
+        &app.services.user_admin(),
+        "alice",
+        true,
+        sesame::admin::OfflineTokens::Revoke,
+    )
+    .await
+    .unwrap();
     let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant");
     assert_eq!(
@@ -667,9 +686,13 @@ async fn a_code_issued_before_the_account_was_disabled_is_refused(backend: Backe
 async fn a_code_issued_before_its_session_ended_is_refused(backend: Backend) {
     let (app, client) = setup(backend).await;
     let (code, verifier) = app.get_code(&client, "alice").await;
-    sesame::admin::logout_user(&app.services, "alice", sesame::admin::OfflineTokens::Revoke)
-        .await
-        .unwrap();
+    sesame::admin::logout_user(
+        &app.services.user_admin(),
+        "alice",
+        sesame::admin::OfflineTokens::Revoke,
+    )
+    .await
+    .unwrap();
     let refused: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant", "{refused}");
     assert_eq!(
