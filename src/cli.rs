@@ -613,7 +613,7 @@ fn warn_without_shared_store(settings: &Settings) {
 }
 
 async fn keys_command(settings: Settings, clock: SharedClock, command: KeysCommand) -> anyhow::Result<()> {
-    use crate::keys::rotation::{self, When};
+    use crate::keys::rotation::When;
     use crate::keys::{Alg, KeyMaterial};
     let services = startup::build_services(settings, clock).await?;
     let when = |now: bool| if now { When::Now } else { When::Scheduled };
@@ -638,21 +638,21 @@ async fn keys_command(settings: Settings, clock: SharedClock, command: KeysComma
         }
         KeysCommand::Rotate { now, alg } => {
             let alg = Alg::parse(&alg).with_context(|| format!("unsupported algorithm {alg:?}"))?;
-            let kid = rotation::rotate(&services, alg, when(now), None).await?;
+            let kid = services.key_rotation().rotate(alg, when(now), None).await?;
             println!("{kid}");
         }
         KeysCommand::Revoke { kid } => {
             eprintln!(
                 "WARNING: revoking {kid}. Tokens it signed stop verifying as soon as relying apps refetch the JWKS;                  if it was the active key, a new key signs at once and apps with a cached JWKS reject new tokens                  until they refetch it."
             );
-            rotation::revoke(&services, &kid).await?;
+            services.key_rotation().revoke(&kid).await?;
             println!("revoked {kid}");
         }
         KeysCommand::Import { file, now } => {
             let pem = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let material = KeyMaterial::from_any_pem(pem)?;
             let alg = material.alg;
-            let kid = rotation::rotate(&services, alg, when(now), Some(material)).await?;
+            let kid = services.key_rotation().rotate(alg, when(now), Some(material)).await?;
             println!("{kid}");
         }
     }

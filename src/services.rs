@@ -217,6 +217,26 @@ impl Services {
         }
     }
 
+    /// The signing-key schedule.
+    pub fn key_rotation(&self) -> crate::keys::rotation::KeyRotation<'_> {
+        crate::keys::rotation::KeyRotation {
+            store: &*self.key_store,
+            ring: &self.keys,
+            clock: &*self.clock,
+            settings: &self.settings.keys,
+        }
+    }
+
+    /// What the background key schedule owns while it runs.
+    pub fn key_schedule(&self) -> crate::keys::rotation::KeySchedule {
+        crate::keys::rotation::KeySchedule {
+            store: self.key_store.clone(),
+            ring: self.keys.clone(),
+            clock: self.clock.clone(),
+            settings: self.settings.keys.clone(),
+        }
+    }
+
     pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
         crate::oidc::introspection::Introspection {
             auth: self.client_authenticator(),

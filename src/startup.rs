@@ -68,7 +68,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         draining: Default::default(),
     };
     // Keys exist (created on first start) and are loaded before anything signs.
-    rotation::tick(&services).await.context("loading signing keys")?;
+    services.key_rotation().tick().await.context("loading signing keys")?;
     Ok(services)
 }
 
@@ -128,7 +128,7 @@ impl Application {
         let max_body = services.settings.http.max_body_bytes;
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
-        rotation::spawn(services.clone().into_inner());
+        rotation::spawn(services.key_schedule());
         let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
         let data = services.clone();
         let mut server = HttpServer::new(move || {

@@ -61,7 +61,7 @@ async fn a_rotation_publishes_first_signs_later_and_retires_slowly(backend: Back
 
     // Due: 10 000 − 900 s after activation, the successor is published, not used.
     app.clock.advance(9100);
-    rotation::tick(&app.services).await.unwrap();
+    app.services.key_rotation().tick().await.unwrap();
     let kids = jwks_kids(&app).await;
     assert_eq!(kids.len(), 2, "the next key is in the JWKS before it signs");
     let new_kid = kids.iter().find(|k| **k != old_kid).unwrap().clone();
@@ -74,7 +74,7 @@ async fn a_rotation_publishes_first_signs_later_and_retires_slowly(backend: Back
     // After the pre-publication window the new key signs; old tokens still verify.
     app.clock.advance(900);
     assert_eq!(id_token(&app, &client).await.1, new_kid);
-    rotation::tick(&app.services).await.unwrap();
+    app.services.key_rotation().tick().await.unwrap();
     assert!(
         app.services.keys.verify(&old_token).is_some(),
         "a token signed before the rotation verifies after it"
@@ -83,13 +83,13 @@ async fn a_rotation_publishes_first_signs_later_and_retires_slowly(backend: Back
 
     // The retired key stays published for the retention (≥ ID token lifetime), then leaves.
     app.clock.advance(3599);
-    rotation::tick(&app.services).await.unwrap();
+    app.services.key_rotation().tick().await.unwrap();
     assert!(
         jwks_kids(&app).await.contains(&old_kid),
         "not before its last token expired"
     );
     app.clock.advance(1);
-    rotation::tick(&app.services).await.unwrap();
+    app.services.key_rotation().tick().await.unwrap();
     assert_eq!(jwks_kids(&app).await, vec![new_kid]);
     assert!(app.services.keys.verify(&old_token).is_none());
 }
@@ -99,7 +99,7 @@ async fn revoking_a_key_removes_it_at_once(backend: Backend) {
     let client = app.add_client(false).await;
     app.add_user("alice").await;
     let (old_token, old_kid) = id_token(&app, &client).await;
-    rotation::revoke(&app.services, &old_kid).await.unwrap();
+    app.services.key_rotation().revoke(&old_kid).await.unwrap();
     let kids = jwks_kids(&app).await;
     assert!(!kids.contains(&old_kid), "a revoked key leaves the JWKS at once");
     assert_eq!(kids.len(), 1, "a new key took over");
@@ -108,7 +108,7 @@ async fn revoking_a_key_removes_it_at_once(backend: Backend) {
     assert_eq!(kids[0], new_kid);
     assert!(app.services.keys.verify(&new_token).is_some());
     assert!(
-        rotation::revoke(&app.services, &old_kid).await.is_err(),
+        app.services.key_rotation().revoke(&old_kid).await.is_err(),
         "revoking twice is an error"
     );
 }
@@ -126,7 +126,9 @@ async fn jwks_caching_headers_and_etag(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
-    rotation::rotate(&app.services, Alg::RS256, rotation::When::Scheduled, None)
+    app.services
+        .key_rotation()
+        .rotate(Alg::RS256, rotation::When::Scheduled, None)
         .await
         .unwrap();
     let changed = app
@@ -227,7 +229,7 @@ async fn the_code_flow_survives_a_rotation_mid_flight(backend: Backend) {
 
     // Mid-flight: the rotation falls due and the successor is published…
     app.clock.advance(100);
-    rotation::tick(&app.services).await.unwrap();
+    app.services.key_rotation().tick().await.unwrap();
     let back = app.submit_login(&req, &csrf, "alice", crate::helpers::PASSWORD).await;
     let code = crate::helpers::redirect_params(&back)["code"].clone();
     // …and takes over before the code is exchanged.
@@ -276,7 +278,8 @@ async fn two_nodes_racing_to_rotate_create_one_key() {
     for app in [&first, &second] {
         app.clock.advance(9100);
     }
-    let (a, b) = tokio::join!(rotation::tick(&first.services), rotation::tick(&second.services));
+    let (first_rotation, second_rotation) = (first.services.key_rotation(), second.services.key_rotation());
+    let (a, b) = tokio::join!(first_rotation.tick(), second_rotation.tick());
     a.unwrap();
     b.unwrap();
     let stored = first.services.key_store.list_keys().await.unwrap();
@@ -290,8 +293,8 @@ async fn two_nodes_racing_to_rotate_create_one_key() {
         2,
         "one new ES256 key"
     );
-    rotation::reload(&first.services).await.unwrap();
-    rotation::reload(&second.services).await.unwrap();
+    first.services.key_rotation().reload().await.unwrap();
+    second.services.key_rotation().reload().await.unwrap();
     let jwks = |app: &TestApp| {
         let url = app.url("/jwks");
         let client = app.api.clone();
