@@ -14,7 +14,6 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{DEFAULTS_TOML, Settings};
 use crate::domain::{Alg, ApplicationType, AuthMethod, Role};
 use crate::startup::{self, Application};
-use crate::telemetry;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -803,7 +802,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn serve(settings: Settings, clock: SharedClock, demo: bool) -> anyhow::Result<()> {
-    telemetry::init(settings.log_format);
+    crate::observability::init_logging(settings.log_format);
     for warning in settings.development_warnings() {
         tracing::warn!("{warning}");
     }

@@ -23,4 +23,3 @@ pub mod services;
 pub mod session;
 pub mod startup;
 pub mod store;
-pub mod telemetry;

@@ -1,68 +1,39 @@
-//! What operators watch: Prometheus metrics (recorded where things happen,
-//! served on their own listener) and the request id that ties a log line, a
-//! response header and an error page together.
+//! What operators watch: log lines (text or JSON, level from `RUST_LOG`) and
+//! Prometheus metrics, recorded where things happen. Serving them (the
+//! request middleware and `GET /metrics`) is the HTTP layer's
+//! (`http::metrics`).
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
 
+use crate::config::LogFormat;
 use crate::domain::DeliveryStatus;
-use crate::services::Services;
+use crate::keys::KeyRing;
+use crate::store::{EphemeralStore, LogoutOutbox};
 
-tokio::task_local! {
-    static REQUEST_ID: Option<String>;
-}
-
-/// The id of the request being served (also in its log lines and its
-/// `X-Request-Id` header), for error pages people can quote.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok().flatten()
-}
-
-const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Middleware inside `TracingLogger` (which makes the id): exposes the
-/// request id to the handler and the client, and counts and times the
-/// request per route pattern (bounded labels: never the raw path).
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let request_id = req
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|id| id.to_string());
-    // Labels cost a second walk of the route table: only when recording.
-    let labels = recording().then(|| {
-        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-        (route, req.method().as_str().to_string())
-    });
-    let mut response = REQUEST_ID.scope(request_id.clone(), next.call(req)).await?;
-    if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    let Some((route, method)) = labels else {
-        return Ok(response);
+/// Installs the global log subscriber once; later calls (tests) do nothing.
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal: escape codes in a log file or a
+    // collector's pipe are noise that breaks searching.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
     };
-    let status = response.status().as_u16().to_string();
-    counter!("sesame_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    histogram!("sesame_http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
-    Ok(response)
 }
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Whether metrics are being recorded (a metrics listener was configured).
-fn recording() -> bool {
+pub fn recording() -> bool {
     RECORDER.get().is_some_and(Option::is_some)
 }
 
@@ -81,47 +52,6 @@ pub fn install_recorder() -> Option<&'static PrometheusHandle> {
                 .ok()
         })
         .as_ref()
-}
-
-/// `GET /metrics` on the metrics listener: gauges read from storage at
-/// scrape time, then every metric in the Prometheus text format.
-pub async fn scrape(services: web::Data<Services>) -> HttpResponse {
-    let Some(handle) = install_recorder() else {
-        return HttpResponse::ServiceUnavailable().body("another metrics recorder is installed");
-    };
-    record_gauges(&services).await;
-    handle.run_upkeep();
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(handle.render())
-}
-
-async fn record_gauges(services: &Services) {
-    match services.outbox.count_by_status().await {
-        Ok(counts) => {
-            for status in [
-                DeliveryStatus::Pending,
-                DeliveryStatus::Delivered,
-                DeliveryStatus::Failed,
-            ] {
-                let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
-                gauge!("sesame_logout_deliveries", "status" => status.as_str()).set(n as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: counting logout deliveries failed"),
-    }
-    match services.ephemeral.entry_count().await {
-        Ok(Some(entries)) => gauge!("sesame_ephemeral_entries").set(entries as f64),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "metrics: counting ephemeral entries failed"),
-    }
-    let now = services.clock.now();
-    for key in services.keys.current().describe(now) {
-        if key.state == "active" {
-            gauge!("sesame_signing_key_age_seconds", "alg" => key.alg.to_string())
-                .set((now - key.activates_at).max(0) as f64);
-        }
-    }
 }
 
 /// A sign-in attempt: `succeeded`, `failed` or `throttled`.
@@ -157,4 +87,40 @@ pub fn rate_limited(endpoint: &'static str) {
 /// Time spent hashing or verifying one password (argon2id).
 pub fn password_hash_time(elapsed: Duration) {
     histogram!("sesame_password_hash_seconds").record(elapsed.as_secs_f64());
+}
+
+/// Sets the gauges that are read from storage at scrape time.
+pub async fn record_gauges(outbox: &dyn LogoutOutbox, ephemeral: &dyn EphemeralStore, keys: &KeyRing, now: i64) {
+    match outbox.count_by_status().await {
+        Ok(counts) => {
+            for status in [
+                DeliveryStatus::Pending,
+                DeliveryStatus::Delivered,
+                DeliveryStatus::Failed,
+            ] {
+                let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+                gauge!("sesame_logout_deliveries", "status" => status.as_str()).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting logout deliveries failed"),
+    }
+    match ephemeral.entry_count().await {
+        Ok(Some(entries)) => gauge!("sesame_ephemeral_entries").set(entries as f64),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "metrics: counting ephemeral entries failed"),
+    }
+    for key in keys.current().describe(now) {
+        if key.state == "active" {
+            gauge!("sesame_signing_key_age_seconds", "alg" => key.alg.to_string())
+                .set((now - key.activates_at).max(0) as f64);
+        }
+    }
+}
+
+/// Every metric in the Prometheus text format; `None` when another recorder
+/// was installed first.
+pub fn render() -> Option<String> {
+    let handle = install_recorder()?;
+    handle.run_upkeep();
+    Some(handle.render())
 }

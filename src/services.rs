@@ -237,6 +237,18 @@ impl Services {
         }
     }
 
+    /// The registration API's protocol checks (RFC 7591/7592).
+    pub fn registration_api(&self) -> crate::oidc::registration::RegistrationApi<'_> {
+        crate::oidc::registration::RegistrationApi {
+            clients: &*self.clients,
+            tokens: &*self.registration_tokens,
+            counters: crate::store::records::Counters::new(&*self.ephemeral),
+            settings: &self.settings.registration,
+            issuer: &self.settings.issuer,
+            clock: &*self.clock,
+        }
+    }
+
     pub fn introspection(&self) -> crate::oidc::introspection::Introspection<'_> {
         crate::oidc::introspection::Introspection {
             auth: self.client_authenticator(),

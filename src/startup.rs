@@ -137,7 +137,7 @@ impl Application {
                 .app_data(discovery.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .wrap(http::security_headers())
-                .wrap(actix_web::middleware::from_fn(crate::observability::observe))
+                .wrap(actix_web::middleware::from_fn(crate::http::metrics::observe))
                 .wrap(TracingLogger::<http::RequestSpan>::new())
                 .configure(http::routes)
         })
@@ -155,7 +155,7 @@ impl Application {
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(data.clone())
-                        .route("/metrics", web::get().to(crate::observability::scrape))
+                        .route("/metrics", web::get().to(crate::http::metrics::scrape))
                 })
                 .workers(1)
                 .listen(listener)?

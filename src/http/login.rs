@@ -52,7 +52,7 @@ pub fn forbidden_page(request_id: Option<&str>) -> HttpResponse {
                   Make sure cookies are allowed for this site, then try again.",
         detail: None,
         back_to_app: back.as_deref(),
-        request_id: crate::observability::current_request_id(),
+        request_id: crate::http::metrics::current_request_id(),
     };
     render(&page, StatusCode::FORBIDDEN)
 }
@@ -76,7 +76,7 @@ pub fn answered_page() -> HttpResponse {
         message: "The application already has its answer. Go back to it to carry on, or open your account page.",
         detail: None,
         back_to_app: None,
-        request_id: crate::observability::current_request_id(),
+        request_id: crate::http::metrics::current_request_id(),
     };
     render(&page, StatusCode::BAD_REQUEST)
 }

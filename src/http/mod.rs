@@ -13,6 +13,7 @@ mod end_session;
 mod flow;
 mod health;
 mod login;
+pub mod metrics;
 mod registration;
 mod request_span;
 mod respond;

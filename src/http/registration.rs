@@ -56,8 +56,8 @@ pub async fn register(req: HttpRequest, body: web::Bytes, services: web::Data<Se
 }
 
 async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> Result<HttpResponse, ProtocolError> {
-    let token = registration::check_initial_access(services, bearer(req)?.as_deref()).await?;
-    if let Some(wait) = registration::rate_limited(services, &flow::client_ip(req)).await? {
+    let token = registration::check_initial_access(&services.registration_api(), bearer(req)?.as_deref()).await?;
+    if let Some(wait) = registration::rate_limited(&services.registration_api(), &flow::client_ip(req)).await? {
         crate::observability::rate_limited("register");
         return Ok(respond::too_many_requests(wait));
     }
@@ -73,7 +73,7 @@ async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> 
     )
     .await?;
     let body = registration::registration_response(
-        services,
+        &services.registration_api(),
         &created.client,
         created.secret.as_deref(),
         created.registration_token.as_deref(),
@@ -86,7 +86,7 @@ async fn managed_client(
     services: &Services,
     client_id: &str,
 ) -> Result<crate::domain::Client, ProtocolError> {
-    registration::authenticate_registration(services, client_id, bearer(req)?.as_deref()).await
+    registration::authenticate_registration(&services.registration_api(), client_id, bearer(req)?.as_deref()).await
 }
 
 pub async fn read(req: HttpRequest, path: web::Path<String>, services: web::Data<Services>) -> HttpResponse {
@@ -94,7 +94,7 @@ pub async fn read(req: HttpRequest, path: web::Path<String>, services: web::Data
         Ok(client) => {
             let mut body = registration::metadata_json(&client);
             body["registration_client_uri"] =
-                serde_json::json!(registration::registration_client_uri(&services, &client.client_id));
+                serde_json::json!(services.registration_api().registration_client_uri(&client.client_id));
             no_store(HttpResponse::Ok().json(body))
         }
         Err(e) => error(&e),
@@ -118,7 +118,12 @@ pub async fn update(
     .await;
     match result {
         Ok(updated) => {
-            let body = registration::registration_response(&services, &updated.client, updated.secret.as_deref(), None);
+            let body = registration::registration_response(
+                &services.registration_api(),
+                &updated.client,
+                updated.secret.as_deref(),
+                None,
+            );
             no_store(HttpResponse::Ok().json(body))
         }
         Err(e) => error(&e),

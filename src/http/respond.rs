@@ -59,7 +59,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option
             message,
             detail,
             back_to_app: None,
-            request_id: crate::observability::current_request_id(),
+            request_id: crate::http::metrics::current_request_id(),
         },
         status,
     )

@@ -9,18 +9,32 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use crate::clock::Clock;
 use crate::config::RegistrationPolicy;
+use crate::config::RegistrationSettings;
 use crate::crypto;
 use crate::domain::client_metadata::{MetadataError, MetadataErrorCode, NewClient, ValidMetadata};
 use crate::domain::{Alg, ApplicationType, AuthMethod, Client, ClientId, ClientInfo};
 use crate::error::ProtocolError;
-use crate::services::Services;
 use crate::store::records::{Counters, RateSubject};
+use crate::store::{ClientRepository, RegistrationTokenRepository};
 
-/// Where a client's registration is read, updated and deleted (RFC 7592).
-pub fn registration_client_uri(services: &Services, client_id: &str) -> String {
-    let id: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-    services.settings.endpoint(&format!("/register/{id}"))
+/// What the registration API touches.
+pub struct RegistrationApi<'a> {
+    pub clients: &'a dyn ClientRepository,
+    pub tokens: &'a dyn RegistrationTokenRepository,
+    pub counters: Counters<'a>,
+    pub settings: &'a RegistrationSettings,
+    pub issuer: &'a str,
+    pub clock: &'a dyn Clock,
+}
+
+impl RegistrationApi<'_> {
+    /// Where a client's registration is read, updated and deleted (RFC 7592).
+    pub fn registration_client_uri(&self, client_id: &str) -> String {
+        let id: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+        format!("{}/register/{id}", self.issuer)
+    }
 }
 
 fn metadata_error(field: &'static str, message: impl Into<String>) -> ProtocolError {
@@ -192,7 +206,7 @@ pub fn metadata_json(client: &Client) -> Value {
 /// update that issued a secret): the metadata, the credentials (shown once)
 /// and where to manage the registration.
 pub fn registration_response(
-    services: &Services,
+    api: &RegistrationApi<'_>,
     client: &Client,
     secret: Option<&str>,
     registration_token: Option<&str>,
@@ -206,15 +220,18 @@ pub fn registration_response(
     if let Some(token) = registration_token {
         body["registration_access_token"] = json!(token);
     }
-    body["registration_client_uri"] = json!(registration_client_uri(services, &client.client_id));
+    body["registration_client_uri"] = json!(api.registration_client_uri(&client.client_id));
     body
 }
 
 /// Whether this caller may register (the configured policy), before the body
 /// is looked at. Returns the initial access token's digest to take a use from
 /// once the registration succeeds.
-pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> Result<Option<String>, ProtocolError> {
-    if services.settings.registration.policy == RegistrationPolicy::Open {
+pub async fn check_initial_access(
+    api: &RegistrationApi<'_>,
+    bearer: Option<&str>,
+) -> Result<Option<String>, ProtocolError> {
+    if api.settings.policy == RegistrationPolicy::Open {
         return Ok(None);
     }
     let Some(token) = bearer else {
@@ -223,12 +240,8 @@ pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> 
         ));
     };
     let digest = crypto::digest(token);
-    let now = services.clock.now();
-    match services
-        .registration_tokens
-        .find_registration_token(&digest, now)
-        .await?
-    {
+    let now = api.clock.now();
+    match api.tokens.find_registration_token(&digest, now).await? {
         Some(_) => Ok(Some(digest)),
         None => Err(ProtocolError::invalid_token(
             "the initial access token is unknown, expired or used up",
@@ -237,17 +250,17 @@ pub async fn check_initial_access(services: &Services, bearer: Option<&str>) -> 
 }
 
 /// `Some(wait)` when this address registered too often in the last hour.
-pub async fn rate_limited(services: &Services, client_ip: &str) -> Result<Option<Duration>, ProtocolError> {
-    let limit = services.settings.registration.max_per_hour;
-    let counters = Counters::new(&*services.ephemeral);
+pub async fn rate_limited(api: &RegistrationApi<'_>, client_ip: &str) -> Result<Option<Duration>, ProtocolError> {
+    let limit = api.settings.max_per_hour;
+    let counters = &api.counters;
     let subject = RateSubject::Registration { client_ip };
-    Ok(crate::auth::rate_limit::check(&counters, subject, limit, Duration::from_secs(3600)).await?)
+    Ok(crate::auth::rate_limit::check(counters, subject, limit, Duration::from_secs(3600)).await?)
 }
 
 /// The client a registration access token manages (RFC 7592 §2). An unknown
 /// client and a wrong token are the same 401, compared in constant time.
 pub async fn authenticate_registration(
-    services: &Services,
+    api: &RegistrationApi<'_>,
     client_id: &str,
     bearer: Option<&str>,
 ) -> Result<Client, ProtocolError> {
@@ -255,7 +268,7 @@ pub async fn authenticate_registration(
         return Err(ProtocolError::invalid_token("the registration access token is missing"));
     };
     let client = match ClientId::parse(client_id) {
-        Ok(id) => services.clients.find_client(id.as_str()).await?,
+        Ok(id) => api.clients.find_client(id.as_str()).await?,
         Err(_) => None,
     };
     let stand_in = crypto::digest("no registration token");
