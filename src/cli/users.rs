@@ -1,0 +1,173 @@
+//! `sesame user …`: people, their passwords, sessions and roles.
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use super::{read_password, warn_without_shared_store};
+use crate::admin::{self, NewUser};
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::domain::Role;
+use crate::startup;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user. The password is read from a prompt, or from standard input
+    /// when it is not a terminal (never from the command line).
+    Add {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Sign a user out everywhere, telling every app (needs the shared Redis
+    /// store: with the in-process store, sessions live inside the server).
+    Logout {
+        username: String,
+        /// Keep the user's offline_access refresh tokens (their offline apps go on working).
+        #[arg(long)]
+        keep_offline: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (read from a prompt, or from stdin when it is not a terminal).
+    /// Everyone signed in as the user is signed out.
+    SetPassword {
+        username: String,
+        /// Keep the user's offline_access refresh tokens.
+        #[arg(long)]
+        keep_offline: bool,
+    },
+    /// Disable an account: it cannot sign in, its sessions end everywhere and
+    /// its offline_access refresh tokens are revoked.
+    Disable {
+        username: String,
+        /// Keep the offline_access refresh tokens (unusable while disabled, usable once enabled again).
+        #[arg(long)]
+        keep_offline: bool,
+    },
+    /// Enable a disabled account.
+    Enable { username: String },
+    /// Grant a role: developer (registers clients on the developer portal) or admin (sees every client).
+    GrantRole { username: String, role: String },
+    /// Take a role back.
+    RevokeRole { username: String, role: String },
+}
+
+pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { username, email, name } => {
+            let password = read_password()?;
+            let sql = startup::connect_sql(&settings).await?;
+            let user = admin::add_user(
+                &sql,
+                &*clock,
+                NewUser {
+                    username,
+                    email,
+                    display_name: name,
+                    password,
+                },
+            )
+            .await?;
+            println!("user {} added (id {})", user.username, user.id);
+            Ok(())
+        }
+        UserCommand::List { json } => {
+            let sql = startup::connect_sql(&settings).await?;
+            let users = crate::store::UserRepository::list_users(&sql).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                for user in &users {
+                    let state = if user.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<24} {:<9} {:<18} {}",
+                        user.username,
+                        state,
+                        roles_text(&user.roles),
+                        user.email.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        UserCommand::SetPassword { username, keep_offline } => {
+            let password = read_password()?;
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended = admin::set_password(
+                &services.user_admin(),
+                &username,
+                password,
+                offline_tokens(keep_offline),
+            )
+            .await?;
+            println!("password of {username} changed; {}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Logout { username, keep_offline } => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended = admin::logout_user(&services.user_admin(), &username, offline_tokens(keep_offline)).await?;
+            println!("{}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Disable { username, keep_offline } => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended =
+                admin::set_user_disabled(&services.user_admin(), &username, true, offline_tokens(keep_offline)).await?;
+            println!("{username} disabled; {}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Enable { username } => {
+            let services = startup::build_services(settings, clock).await?;
+            admin::set_user_disabled(&services.user_admin(), &username, false, admin::OfflineTokens::Keep).await?;
+            println!("{username} enabled");
+            Ok(())
+        }
+        UserCommand::GrantRole { username, role } => change_role(settings, clock, &username, &role, true).await,
+        UserCommand::RevokeRole { username, role } => change_role(settings, clock, &username, &role, false).await,
+    }
+}
+
+fn offline_tokens(keep: bool) -> admin::OfflineTokens {
+    if keep {
+        admin::OfflineTokens::Keep
+    } else {
+        admin::OfflineTokens::Revoke
+    }
+}
+
+fn describe_ended(ended: &admin::Ended) -> String {
+    format!(
+        "{} session(s) ended, {} offline refresh token grant(s) revoked; apps are being told",
+        ended.sessions, ended.offline_families
+    )
+}
+
+async fn change_role(
+    settings: Settings,
+    clock: SharedClock,
+    username: &str,
+    role: &str,
+    granted: bool,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
+    let services = startup::build_services(settings, clock).await?;
+    let roles = admin::set_user_role(&services.user_admin(), username, role, granted).await?;
+    println!("{username} now has roles: {}", roles_text(&roles));
+    Ok(())
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "-".into();
+    }
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
