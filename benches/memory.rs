@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use sesame::clock::{SharedClock, SystemClock};
 use sesame::config::{Secret, Settings};
-use sesame::services::Services;
 use sesame::session::Origin;
 use sesame::startup;
+use sesame::startup::Services;
 
 const IN_PROCESS_SESSIONS: usize = 100_000;
 const REDIS_SESSIONS: usize = 20_000;

@@ -19,7 +19,6 @@ pub mod keys;
 pub mod observability;
 pub mod oidc;
 pub mod outbound;
-pub mod services;
 pub mod session;
 pub mod startup;
 pub mod store;

@@ -9,8 +9,8 @@ use super::views::{AccountPage, SessionView, time_ago};
 use super::{csrf, flow};
 
 use crate::oidc::params::Params;
-use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
+use crate::startup::Services;
 use crate::store::StoreError;
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {

@@ -8,7 +8,7 @@ use super::{flow, respond};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
 use crate::oidc::authorize::{self, AuthorizeError, policy::Stage};
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::startup::Services;
 
 pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     handle(&req, &services, Params::parse(req.query_string())).await

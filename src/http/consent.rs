@@ -8,8 +8,8 @@ use super::views::ConsentPage;
 use super::{csrf, flow};
 use crate::oidc::authorize::ParkedRequest;
 use crate::oidc::params::Params;
-use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession};
+use crate::startup::Services;
 
 /// The parked request and the signed-in account it is for, or the page to
 /// show instead.

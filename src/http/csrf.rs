@@ -8,7 +8,7 @@ use actix_web::cookie::Cookie;
 use super::{cookies, security};
 use crate::crypto;
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::startup::Services;
 
 /// The browser's CSRF token, and the cookie to set when it had none.
 pub fn token(req: &HttpRequest, services: &Services) -> (String, Option<Cookie<'static>>) {

@@ -13,7 +13,7 @@ use super::{csrf, flow, respond};
 use crate::admin::{self, AdminError, NewClient, Via};
 use crate::domain::{Client, ClientId, Role, User};
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::startup::Services;
 
 /// The signed-in developer, or the response for everyone else: the login
 /// page (coming back here), or a page saying the role is missing.

@@ -1,7 +1,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::services::Services;
+use crate::startup::Services;
 
 /// The discovery document, serialised once at start.
 pub struct DiscoveryDocument(pub Vec<u8>);

@@ -12,8 +12,8 @@ use crate::error::ProtocolError;
 use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::logout::request::{self as end_session, Decision, LogoutRequest};
 use crate::oidc::params::Params;
-use crate::services::Services;
 use crate::session::{BrowserAccounts, LiveSession};
+use crate::startup::Services;
 
 pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     request(&req, &services, Params::parse(req.query_string())).await

@@ -8,8 +8,8 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::{cookies, respond};
 use crate::oidc::authorize::{Interaction, Outcome};
-use crate::services::Services;
 use crate::session::BrowserAccounts;
+use crate::startup::Services;
 use crate::store::StoreError;
 
 pub fn see_other(location: &str) -> HttpResponse {

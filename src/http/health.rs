@@ -3,7 +3,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::services::Services;
+use crate::startup::Services;
 
 /// The process is up.
 pub async fn live() -> HttpResponse {

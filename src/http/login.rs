@@ -12,8 +12,8 @@ use crate::domain::AuditEvent;
 use crate::error::{InternalError, ProtocolError};
 use crate::oidc::authorize::{self, Parked, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
-use crate::services::Services;
 use crate::session::Origin;
+use crate::startup::Services;
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 

@@ -12,7 +12,7 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use metrics::{counter, histogram};
 
 use crate::observability::recording;
-use crate::services::Services;
+use crate::startup::Services;
 
 tokio::task_local! {
     static REQUEST_ID: Option<String>;

@@ -8,7 +8,7 @@ use super::{flow, respond};
 use crate::admin;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::registration;
-use crate::services::Services;
+use crate::startup::Services;
 
 /// `Ok(None)` without an Authorization header.
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {

@@ -8,7 +8,7 @@ use super::views::{AccountChoice, SelectAccountPage};
 use super::{csrf, flow};
 use crate::oidc::authorize::{self, policy::Stage};
 use crate::oidc::params::Params;
-use crate::services::Services;
+use crate::startup::Services;
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();

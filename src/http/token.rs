@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{flow, respond};
 use crate::oidc::token;
-use crate::services::Services;
+use crate::startup::Services;
 
 pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::respond;
 use crate::error::ProtocolError;
 use crate::oidc::userinfo;
-use crate::services::Services;
+use crate::startup::Services;
 
 pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     respond_with(&services, bearer_header(&req)).await

@@ -9,7 +9,7 @@ use sesame::admin::{self, NewClient, NewUser};
 use sesame::clock::{Clock, MockClock};
 use sesame::config::{Secret, Settings};
 use sesame::domain::AuthMethod;
-use sesame::services::Services;
+use sesame::startup::Services;
 use sesame::startup::{self, Application};
 use sqlx::Connection;
 use uuid::Uuid;

@@ -1,4 +1,10 @@
 //! Assembles the application: the only place that knows every concrete type.
+//! `services` is the wiring: every store, the keys and the settings, and the
+//! narrow context each use case takes, built from them.
+
+mod services;
+
+pub use self::services::Services;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -14,7 +20,6 @@ use crate::config::Settings;
 use crate::http;
 use crate::http::DiscoveryDocument;
 use crate::keys::{KekRing, KeyRing, Sealer, rotation};
-use crate::services::Services;
 use crate::store::cache::{CachedClients, CachedUsers};
 use crate::store::ephemeral::{MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
