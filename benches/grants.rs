@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use sesame::admin::{self, NewClient, NewUser};
 use sesame::clock::{SharedClock, SystemClock};
 use sesame::config::{Secret, Settings};
-use sesame::startup::{self, Application};
+use sesame::http::Application;
+use sesame::startup;
 
 const RUN_FOR: Duration = Duration::from_secs(5);
 const CONCURRENCY: usize = 4;

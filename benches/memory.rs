@@ -96,7 +96,7 @@ async fn authorize_flood() {
     .await
     .expect("client")
     .client;
-    let app = startup::Application::with_listener(services, listener).expect("app");
+    let app = sesame::http::Application::with_listener(services, listener).expect("app");
     let store = app.services();
     tokio::spawn(app.run());
     let url = reqwest::Url::parse_with_params(

@@ -3,7 +3,8 @@
 use crate::admin::{self, NewClient, NewUser, Via};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::startup::{self, Application};
+use crate::http::Application;
+use crate::startup;
 use crate::store::UserRepository;
 
 pub async fn run(settings: Settings, clock: SharedClock, demo: bool) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ mod respond;
 mod revocation;
 mod security;
 mod select_account;
+mod server;
 mod token;
 mod userinfo;
 mod views;
@@ -29,6 +30,7 @@ use actix_web::web;
 pub use discovery::DiscoveryDocument;
 pub use request_span::RequestSpan;
 pub use security::security_headers;
+pub use server::Application;
 
 /// The one route table. Routes are tried in order: the protocol endpoints
 /// apps call most come first, and patterns with a `{parameter}` (matched by

@@ -9,8 +9,9 @@ use sesame::admin::{self, NewClient, NewUser};
 use sesame::clock::{Clock, MockClock};
 use sesame::config::{Secret, Settings};
 use sesame::domain::AuthMethod;
+use sesame::http::Application;
+use sesame::startup;
 use sesame::startup::Services;
-use sesame::startup::{self, Application};
 use sqlx::Connection;
 use uuid::Uuid;
 

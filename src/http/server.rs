@@ -1,0 +1,164 @@
+//! The HTTP server of a node and the work it runs beside it: binding the
+//! listeners (the public one, and Prometheus's when configured), the key
+//! schedule and the back-channel delivery worker, and stopping all of it
+//! gracefully.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use super::DiscoveryDocument;
+use crate::keys::rotation;
+use crate::startup::Services;
+
+/// A bound, not yet awaited server. Binding first lets tests use port 0.
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// The Prometheus listener (`metrics.listen`), when configured.
+    metrics: Option<(u16, Server)>,
+    delivery_worker: crate::oidc::logout::delivery::Worker,
+    services: web::Data<Services>,
+}
+
+impl Application {
+    pub async fn build(services: Services) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&services.settings.listen)
+            .with_context(|| format!("binding {}", services.settings.listen))?;
+        let metrics_listener = match services.settings.metrics.listen.as_str() {
+            "" => None,
+            address => Some(TcpListener::bind(address).with_context(|| format!("binding metrics on {address}"))?),
+        };
+        Self::with_listeners(services, listener, metrics_listener)
+    }
+
+    pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Application> {
+        Self::with_listeners(services, listener, None)
+    }
+
+    /// Serves on `listener`, and Prometheus metrics on `metrics_listener`.
+    pub fn with_listeners(
+        services: Services,
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+    ) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let discovery = web::Data::new(DiscoveryDocument(
+            crate::oidc::discovery::document(&services.settings).context("building the discovery document")?,
+        ));
+        let max_body = services.settings.http.max_body_bytes;
+        let workers = services.settings.http.workers;
+        let services = web::Data::new(services);
+        rotation::spawn(services.key_schedule());
+        let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
+        let data = services.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(discovery.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .wrap(super::security_headers())
+                .wrap(actix_web::middleware::from_fn(super::metrics::observe))
+                .wrap(TracingLogger::<super::RequestSpan>::new())
+                .configure(super::routes)
+        })
+        .listen(listener)?
+        // Signals are handled in `run`, which drains before stopping.
+        .disable_signals();
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                crate::observability::install_recorder();
+                let metrics_port = listener.local_addr()?.port();
+                let data = services.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .route("/metrics", web::get().to(super::metrics::scrape))
+                })
+                .workers(1)
+                .listen(listener)?
+                .run();
+                Some((metrics_port, server))
+            }
+            None => None,
+        };
+        Ok(Application {
+            port,
+            server: server.run(),
+            metrics,
+            delivery_worker,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    pub fn services(&self) -> web::Data<Services> {
+        self.services.clone()
+    }
+
+    /// Serves until the process is told to stop. SIGINT/SIGTERM turn
+    /// `/readyz` to 503 and keep serving for `http.shutdown_drain_secs`, then
+    /// stop accepting connections and let in-flight requests finish (up to
+    /// 30 s); then the logout delivery worker finishes the attempts it has
+    /// started.
+    pub async fn run(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
+        let handle = self.server.handle();
+        let services = self.services.clone();
+        tokio::spawn(async move {
+            if let Err(e) = stop_signal().await {
+                tracing::error!(error = %e, "cannot listen for stop signals");
+                return;
+            }
+            services.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+            let drain = Duration::from_secs(services.settings.http.shutdown_drain_secs);
+            if !drain.is_zero() {
+                tracing::info!(
+                    seconds = drain.as_secs(),
+                    "stop requested: draining (/readyz answers 503)"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        tracing::info!("stopped accepting requests; finishing background work");
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        self.delivery_worker.shut_down().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// SIGTERM (an orchestrator stopping the process) or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    }
+    Ok(())
+}
