@@ -4,10 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::server_error_page;
 use super::views::{AccountPage, SessionView, time_ago};
-use super::{csrf, flow};
+use pages::server_error_page;
 
+use super::{cookies, csrf, outcome, pages};
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
 use crate::startup::Services;
@@ -21,14 +21,14 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
 }
 
 async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, StoreError> {
-    let accounts = flow::browser_accounts(req, services).await?;
+    let accounts = cookies::browser_accounts(req, services).await?;
     let Some(current) = accounts.current() else {
-        let mut response = flow::see_other("/login");
-        flow::set_session_cookie(&mut response, services, &accounts);
+        let mut response = outcome::see_other("/login");
+        cookies::set_session_cookie(&mut response, services, &accounts);
         return Ok(response);
     };
     let Some(user) = services.users.find_user(current.session.user_id).await? else {
-        return Ok(flow::see_other("/login"));
+        return Ok(outcome::see_other("/login"));
     };
     let now = services.clock.now();
     let mut views = Vec::new();
@@ -56,7 +56,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
         sessions: views,
         csrf,
     });
-    flow::set_session_cookie(&mut response, services, &accounts);
+    cookies::set_session_cookie(&mut response, services, &accounts);
     Ok(response)
 }
 
@@ -67,12 +67,12 @@ async fn signed_in_form(
     body: &[u8],
 ) -> Result<(Params, BrowserAccounts, LiveSession), HttpResponse> {
     let form = csrf::verified_form(req, services, body)?;
-    let accounts = flow::browser_accounts(req, services)
+    let accounts = cookies::browser_accounts(req, services)
         .await
         .map_err(|e| server_error_page(&e))?;
     match accounts.current().cloned() {
         Some(current) => Ok((form, accounts, current)),
-        None => Err(flow::see_other("/login")),
+        None => Err(outcome::see_other("/login")),
     }
 }
 
@@ -86,19 +86,19 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
         let sessions = services.sessions().list_for_user(current.session.user_id).await?;
         // Only the person's own sessions can be named here.
         let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
-            return Ok(flow::see_other("/account"));
+            return Ok(outcome::see_other("/account"));
         };
         let front = services
             .fanout()
             .end_session(target, "ended from the account page")
             .await?;
         if target.handle != current.handle {
-            return Ok(flow::see_other("/account"));
+            return Ok(outcome::see_other("/account"));
         }
         accounts.remove(&target.handle);
         let mut response =
             super::end_session::signed_out_page("You are signed out of Sesame on this browser.", front, None);
-        flow::set_session_cookie(&mut response, &services, &accounts);
+        cookies::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };
     result.await.unwrap_or_else(|e| server_error_page(&e))
@@ -119,7 +119,7 @@ pub async fn end_other_sessions(req: HttpRequest, body: web::Bytes, services: we
                     .await?;
             }
         }
-        Ok::<_, StoreError>(flow::see_other("/account"))
+        Ok::<_, StoreError>(outcome::see_other("/account"))
     };
     result.await.unwrap_or_else(|e| server_error_page(&e))
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{flow, respond};
+use super::{cookies, extract, outcome, pages, respond};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
 use crate::oidc::authorize::{self, AuthorizeError, policy::Stage};
 use crate::oidc::params::Params;
@@ -15,31 +15,31 @@ pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpRespons
 }
 
 pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    handle(&req, &services, super::form_params(&req, &body)).await
+    handle(&req, &services, extract::form_params(&req, &body)).await
 }
 
 async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, ProtocolError>) -> HttpResponse {
     let issuer = &services.settings.issuer;
     let params = match params {
         Ok(params) => params,
-        Err(error) => return respond::authorize_error_page(&error),
+        Err(error) => return pages::authorize_error_page(&error),
     };
     let request = match authorize::validate(&services.authorizer(), &params).await {
         Ok(request) => request,
-        Err(AuthorizeError::Page(error)) => return respond::authorize_error_page(&error),
+        Err(AuthorizeError::Page(error)) => return pages::authorize_error_page(&error),
         Err(AuthorizeError::Redirect(target, error)) => {
             return respond::authorization_error(&target, issuer, &error);
         }
     };
     let outcome = async {
-        let mut accounts = flow::browser_accounts(req, services)
+        let mut accounts = cookies::browser_accounts(req, services)
             .await
             .map_err(InternalError::from)?;
         let outcome = authorize::proceed(&services.authorizer(), &request, None, &mut accounts, Stage::Start).await?;
         Ok::<_, crate::error::InternalError>((outcome, accounts))
     };
     match outcome.await {
-        Ok((outcome, accounts)) => flow::render(services, outcome, &accounts),
+        Ok((outcome, accounts)) => outcome::render(services, outcome, &accounts),
         Err(e) => respond::authorization_error(&request.target, issuer, &ProtocolError::from(e)),
     }
 }
@@ -47,7 +47,7 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
 pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let handle = params.get("req").unwrap_or("");
-    let parked = match super::login::waiting_request(&services, handle).await {
+    let parked = match pages::waiting_request(&services, handle).await {
         Ok(parked) => parked,
         Err(page) => return page,
     };
@@ -56,7 +56,7 @@ pub async fn cancel(req: HttpRequest, services: web::Data<Services>) -> HttpResp
             let error = ProtocolError::new(ErrorCode::AccessDenied, "the user cancelled the sign-in");
             respond::authorization_error(&parked.request.target, &services.settings.issuer, &error)
         }
-        Ok(false) => super::login::answered_page(),
-        Err(e) => super::login::server_error_page(&e),
+        Ok(false) => pages::answered_page(),
+        Err(e) => pages::server_error_page(&e),
     }
 }

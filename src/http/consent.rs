@@ -3,13 +3,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::server_error_page;
 use super::views::ConsentPage;
-use super::{csrf, flow};
+use super::{cookies, csrf, outcome, pages};
 use crate::oidc::authorize::ParkedRequest;
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession};
 use crate::startup::Services;
+use pages::server_error_page;
 
 /// The parked request and the signed-in account it is for, or the page to
 /// show instead.
@@ -18,14 +18,14 @@ async fn context(
     services: &Services,
     request_id: &str,
 ) -> Result<(ParkedRequest, BrowserAccounts, LiveSession), HttpResponse> {
-    let parked = super::login::waiting_request(services, request_id).await?;
-    let accounts = flow::browser_accounts(req, services)
+    let parked = pages::waiting_request(services, request_id).await?;
+    let accounts = cookies::browser_accounts(req, services)
         .await
         .map_err(|e| server_error_page(&e))?;
     match accounts.current().cloned() {
         Some(live) => Ok((parked, accounts, live)),
         // Signed out meanwhile (another tab): sign in again for the same request.
-        None => Err(flow::see_other(&format!("/login?req={request_id}"))),
+        None => Err(outcome::see_other(&format!("/login?req={request_id}"))),
     }
 }
 
@@ -38,7 +38,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     };
     let account = match services.users.find_user(live.session.user_id).await {
         Ok(Some(user)) => user.username.to_string(),
-        Ok(None) => return flow::see_other(&format!("/login?req={request_id}")),
+        Ok(None) => return outcome::see_other(&format!("/login?req={request_id}")),
         Err(e) => return server_error_page(&e),
     };
     // The app's own pages (RFC 7591 §2), so people can read its terms first.
@@ -81,7 +81,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         authorizer.declined(&*services.audit, request, request_id, &live).await
     };
     match result {
-        Ok(outcome) => flow::render(&services, outcome, &accounts),
+        Ok(outcome) => outcome::render(&services, outcome, &accounts),
         Err(e) => server_error_page(&e),
     }
 }

@@ -2,6 +2,11 @@
 //! `__Host-` prefix and `Secure`, so no subdomain can set or shadow them.
 
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::session::BrowserAccounts;
+use crate::startup::Services;
+use crate::store::StoreError;
 
 pub const SESSION: &str = "sesame_session";
 pub const CSRF: &str = "sesame_csrf";
@@ -43,6 +48,29 @@ pub fn device(value: String, https: bool, max_age_days: u64) -> Cookie<'static> 
     cookie
 }
 
-pub fn read(req: &actix_web::HttpRequest, base: &str, https: bool) -> Option<String> {
+pub fn read(req: &HttpRequest, base: &str, https: bool) -> Option<String> {
     req.cookie(&name(base, https)).map(|c| c.value().to_string())
+}
+
+/// Writes the accounts back to the cookie, or clears it when none is left.
+pub fn set_session_cookie(response: &mut HttpResponse, services: &Services, accounts: &BrowserAccounts) {
+    let https = services.settings.issuer_is_https();
+    let cookie = match accounts.cookie_value() {
+        Some(value) => session(value, https),
+        None if accounts.had_cookie => {
+            let mut cookie = session(String::new(), https);
+            cookie.make_removal();
+            cookie
+        }
+        None => return,
+    };
+    let _ = response.add_cookie(&cookie);
+}
+
+/// The accounts this browser is signed in to.
+pub async fn browser_accounts(req: &HttpRequest, services: &Services) -> Result<BrowserAccounts, StoreError> {
+    let https = services.settings.issuer_is_https();
+    let cookie = read(req, SESSION, https);
+    let max = services.settings.session.max_accounts_per_browser;
+    BrowserAccounts::load(&services.sessions(), max, cookie.as_deref()).await
 }

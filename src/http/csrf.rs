@@ -5,7 +5,7 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
 
-use super::{cookies, security};
+use super::{cookies, extract, pages, security};
 use crate::crypto;
 use crate::oidc::params::Params;
 use crate::startup::Services;
@@ -53,11 +53,11 @@ pub fn form_page<T: askama::Template>(
 // The error is the page to answer with, returned straight to the handler.
 #[allow(clippy::result_large_err)]
 pub fn verified_form(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<Params, actix_web::HttpResponse> {
-    let Ok(form) = super::form_params(req, body) else {
-        return Err(super::login::forbidden_page(None));
+    let Ok(form) = extract::form_params(req, body) else {
+        return Err(pages::forbidden_page(None));
     };
     if !verify(req, services, &form) {
-        return Err(super::login::forbidden_page(form.get("req")));
+        return Err(pages::forbidden_page(form.get("req")));
     }
     Ok(form)
 }

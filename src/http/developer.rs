@@ -7,23 +7,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::developer_form::{ClientForm, FieldError};
-use super::login::server_error_page;
 use super::views::{ClientFormPage, ClientRow, CredentialsPage, DeveloperPage, render};
-use super::{csrf, flow, respond};
+use super::{cookies, csrf, outcome, pages};
 use crate::admin::{self, AdminError, NewClient, Via};
 use crate::domain::{Client, ClientId, Role, User};
 use crate::oidc::params::Params;
 use crate::startup::Services;
+use pages::server_error_page;
 
 /// The signed-in developer, or the response for everyone else: the login
 /// page (coming back here), or a page saying the role is missing.
 async fn developer(req: &HttpRequest, services: &Services) -> Result<User, HttpResponse> {
-    let accounts = flow::browser_accounts(req, services)
+    let accounts = cookies::browser_accounts(req, services)
         .await
         .map_err(|e| server_error_page(&e))?;
     let Some(current) = accounts.current() else {
-        let mut response = flow::see_other("/login?next=/developer");
-        flow::set_session_cookie(&mut response, services, &accounts);
+        let mut response = outcome::see_other("/login?next=/developer");
+        cookies::set_session_cookie(&mut response, services, &accounts);
         return Err(response);
     };
     let user = services
@@ -33,7 +33,7 @@ async fn developer(req: &HttpRequest, services: &Services) -> Result<User, HttpR
         .map_err(|e| server_error_page(&e))?;
     match user {
         Some(user) if user.has_role(Role::Developer) && !user.disabled => Ok(user),
-        Some(user) => Err(respond::error_page(
+        Some(user) => Err(pages::error_page(
             StatusCode::FORBIDDEN,
             "Developer access needed",
             &format!(
@@ -43,7 +43,7 @@ async fn developer(req: &HttpRequest, services: &Services) -> Result<User, HttpR
             ),
             None,
         )),
-        None => Err(flow::see_other("/login?next=/developer")),
+        None => Err(outcome::see_other("/login?next=/developer")),
     }
 }
 
@@ -65,7 +65,7 @@ async fn managed_client(services: &Services, user: &User, client_id: &str) -> Re
 }
 
 fn not_found() -> HttpResponse {
-    respond::error_page(
+    pages::error_page(
         StatusCode::NOT_FOUND,
         "No such application",
         "This application does not exist, or it is not one of yours.",
@@ -225,7 +225,7 @@ pub async fn update(
         Ok(updated) if updated.secret.is_some() => {
             credentials_page(&services, &updated.client, updated.secret.as_deref(), None)
         }
-        Ok(updated) => flow::see_other(&format!("{}?saved=1", client_path(&updated.client))),
+        Ok(updated) => outcome::see_other(&format!("{}?saved=1", client_path(&updated.client))),
         Err(error) => refused(&req, &services, Some(&client), form, error),
     }
 }
@@ -276,7 +276,7 @@ pub async fn delete(
         );
     }
     match admin::delete_client(&services.client_admin(), &client.client_id).await {
-        Ok(()) => flow::see_other("/developer?deleted=1"),
+        Ok(()) => outcome::see_other("/developer?deleted=1"),
         Err(error) => refused(&req, &services, Some(&client), ClientForm::from_client(&client), error),
     }
 }

@@ -5,26 +5,26 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::server_error_page;
 use super::views::{LogoutConfirmPage, SignedOutPage, render};
-use super::{csrf, flow, respond, security};
+use super::{cookies, csrf, extract, outcome, pages, security};
 use crate::error::ProtocolError;
 use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::logout::request::{self as end_session, Decision, LogoutRequest};
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession};
 use crate::startup::Services;
+use pages::server_error_page;
 
 pub async fn get(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     request(&req, &services, Params::parse(req.query_string())).await
 }
 
 pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    request(&req, &services, super::form_params(&req, &body)).await
+    request(&req, &services, extract::form_params(&req, &body)).await
 }
 
 fn invalid_page(error: &ProtocolError) -> HttpResponse {
-    respond::error_page(
+    pages::error_page(
         StatusCode::BAD_REQUEST,
         "This sign-out request is not valid",
         "The application asked Sesame to sign you out in a way it cannot accept, so you were not signed out here \
@@ -42,7 +42,7 @@ async fn request(req: &HttpRequest, services: &Services, params: Result<Params, 
         Ok(logout) => logout,
         Err(error) => return invalid_page(&error),
     };
-    let mut accounts = match flow::browser_accounts(req, services).await {
+    let mut accounts = match cookies::browser_accounts(req, services).await {
         Ok(accounts) => accounts,
         Err(e) => return server_error_page(&e),
     };
@@ -83,7 +83,7 @@ pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Ser
         Ok(logout) => logout,
         Err(error) => return invalid_page(&error),
     };
-    let mut accounts = match flow::browser_accounts(&req, &services).await {
+    let mut accounts = match cookies::browser_accounts(&req, &services).await {
         Ok(accounts) => accounts,
         Err(e) => return server_error_page(&e),
     };
@@ -121,7 +121,7 @@ fn finish(
     let message = "You are signed out of Sesame and of the applications you used with it.";
     let app_name = logout.client.as_ref().map(|c| c.name.as_str());
     let mut response = match (logout.redirect_target(), logout.may_redirect()) {
-        (Some(target), true) if front.is_empty() => flow::see_other(&target),
+        (Some(target), true) if front.is_empty() => outcome::see_other(&target),
         (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target))),
         (Some(target), false) => signed_out_page(
             message,
@@ -133,7 +133,7 @@ fn finish(
         ),
         (None, _) => signed_out_page(message, front, None),
     };
-    flow::set_session_cookie(&mut response, services, accounts);
+    cookies::set_session_cookie(&mut response, services, accounts);
     response
 }
 

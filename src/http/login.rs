@@ -6,11 +6,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{LoginPage, render};
-use super::{cookies, csrf, flow, respond};
+use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
 use crate::domain::AuditEvent;
-use crate::error::{InternalError, ProtocolError};
-use crate::oidc::authorize::{self, Parked, ParkedRequest, policy::Stage};
+use crate::error::InternalError;
+use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
 use crate::session::Origin;
 use crate::startup::Services;
@@ -27,78 +27,13 @@ fn page_after_sign_in(next: Option<&str>) -> &'static str {
     }
 }
 
-pub fn expired_page() -> HttpResponse {
-    respond::error_page(
-        StatusCode::BAD_REQUEST,
-        "This sign-in has expired",
-        "This sign-in page is no longer valid: it waited too long, or the link is incomplete.",
-        None,
-    )
-}
-
-/// The page for a form that failed its CSRF check. When it named an
-/// authorization request, it offers the way back to the app (through
-/// `/authorize/cancel`, which only ever redirects to a validated URI).
-pub fn forbidden_page(request_id: Option<&str>) -> HttpResponse {
-    let back = request_id.filter(|id| !id.is_empty()).map(|id| {
-        format!(
-            "/authorize/cancel?req={}",
-            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
-        )
-    });
-    let page = super::views::ErrorPage {
-        title: "The form could not be accepted",
-        message: "The form was not sent from this site's page, or your browser did not keep its cookie. \
-                  Make sure cookies are allowed for this site, then try again.",
-        detail: None,
-        back_to_app: back.as_deref(),
-        request_id: crate::http::metrics::current_request_id(),
-    };
-    render(&page, StatusCode::FORBIDDEN)
-}
-
-/// The page for a failure inside Sesame: 503 when a dependency is
-/// unreachable (it passes), 500 otherwise. The cause is logged, not shown.
-pub fn server_error_page<E: std::fmt::Display + crate::error::Availability + ?Sized>(cause: &E) -> HttpResponse {
-    let error = if cause.is_unavailable() {
-        ProtocolError::unavailable(&cause)
-    } else {
-        ProtocolError::server_error(&cause)
-    };
-    respond::authorize_error_page(&error)
-}
-
-/// The page for a sign-in the app already has its answer to (a form sent
-/// twice, a page reloaded after it went through).
-pub fn answered_page() -> HttpResponse {
-    let page = super::views::ErrorPage {
-        title: "This sign-in is already complete",
-        message: "The application already has its answer. Go back to it to carry on, or open your account page.",
-        detail: None,
-        back_to_app: None,
-        request_id: crate::http::metrics::current_request_id(),
-    };
-    render(&page, StatusCode::BAD_REQUEST)
-}
-
-/// The parked request `req` names and still waits for its answer, or the
-/// page to show instead.
-pub async fn waiting_request(services: &Services, request_id: &str) -> Result<ParkedRequest, HttpResponse> {
-    match services.parking().load(request_id).await {
-        Ok(Parked::Waiting(parked)) => Ok(*parked),
-        Ok(Parked::Answered) => Err(answered_page()),
-        Ok(Parked::Unknown) => Err(expired_page()),
-        Err(e) => Err(server_error_page(&e)),
-    }
-}
-
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
 /// (no `req`), a page when it names nothing waiting.
 async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
     if request_id.is_empty() {
         return Ok(None);
     }
-    waiting_request(services, request_id).await.map(Some)
+    pages::waiting_request(services, request_id).await.map(Some)
 }
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
@@ -117,7 +52,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         match continue_from_session(&req, &services, parked, request_id).await {
             Ok(Some(response)) => return response,
             Ok(None) => {}
-            Err(e) => return server_error_page(&e),
+            Err(e) => return pages::server_error_page(&e),
         }
     }
     let username = parked
@@ -142,7 +77,7 @@ async fn continue_from_session(
     parked: &ParkedRequest,
     request_id: &str,
 ) -> Result<Option<HttpResponse>, InternalError> {
-    let mut accounts = flow::browser_accounts(req, services).await?;
+    let mut accounts = cookies::browser_accounts(req, services).await?;
     if accounts.current().is_none() {
         return Ok(None);
     }
@@ -157,7 +92,7 @@ async fn continue_from_session(
     if matches!(outcome, authorize::Outcome::Interact(authorize::Interaction::Login, _)) {
         return Ok(None);
     }
-    Ok(Some(flow::render(services, outcome, &accounts)))
+    Ok(Some(outcome::render(services, outcome, &accounts)))
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
@@ -188,7 +123,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         return again("Enter your username and password.", StatusCode::BAD_REQUEST);
     };
 
-    let client_ip = flow::client_ip(&req);
+    let client_ip = extract::client_ip(&req);
     let https = services.settings.issuer_is_https();
     let device_cookie = cookies::read(&req, cookies::DEVICE, https);
     let attempt = Attempt {
@@ -211,15 +146,15 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             }
             return response;
         }
-        Err(e) => return server_error_page(&e),
+        Err(e) => return pages::server_error_page(&e),
     };
     let origin = Origin {
-        user_agent: &flow::user_agent(&req),
+        user_agent: &extract::user_agent(&req),
         client_ip: &client_ip,
     };
     let mut response = match signed_in(&req, &services, user.id, &origin, parked, request_id, next).await {
         Ok(response) => response,
-        Err(e) => return server_error_page(&e),
+        Err(e) => return pages::server_error_page(&e),
     };
     let cookie = cookies::device(device_cookie, https, services.settings.login.device_cookie_days);
     let _ = response.add_cookie(&cookie);
@@ -238,7 +173,7 @@ async fn signed_in(
     next: &str,
 ) -> anyhow::Result<HttpResponse> {
     let (cookie_id, live) = services.sessions().start(user_id, origin).await?;
-    let mut accounts = flow::browser_accounts(req, services).await?;
+    let mut accounts = cookies::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;
     // The person's previous session on this browser ends (its id is dead),
     // and so does the oldest account when the browser holds too many: like
@@ -261,8 +196,8 @@ async fn signed_in(
     };
     services.audit(event).await;
     let Some(parked) = parked else {
-        let mut response = flow::see_other(next);
-        flow::set_session_cookie(&mut response, services, &accounts);
+        let mut response = outcome::see_other(next);
+        cookies::set_session_cookie(&mut response, services, &accounts);
         return Ok(response);
     };
     let outcome = authorize::proceed(
@@ -273,5 +208,5 @@ async fn signed_in(
         Stage::Authenticated,
     )
     .await?;
-    Ok(flow::render(services, outcome, &accounts))
+    Ok(outcome::render(services, outcome, &accounts))
 }

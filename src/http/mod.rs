@@ -10,10 +10,12 @@ mod developer;
 mod developer_form;
 mod discovery;
 mod end_session;
-mod flow;
+mod extract;
 mod health;
 mod login;
 pub mod metrics;
+mod outcome;
+mod pages;
 mod registration;
 mod request_span;
 mod respond;
@@ -85,26 +87,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(developer::delete),
         )
         .route("/static/{file}", web::get().to(views::static_file));
-}
-
-/// The parameters of an `application/x-www-form-urlencoded` body; any other
-/// content type is `invalid_request` (RFC 6749 §3.2, OIDC Core 3.1.2.1).
-pub(crate) fn form_params(
-    req: &actix_web::HttpRequest,
-    body: &[u8],
-) -> Result<crate::oidc::params::Params, crate::error::ProtocolError> {
-    use crate::error::ProtocolError;
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(ProtocolError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
-    }
-    let body = std::str::from_utf8(body).map_err(|_| ProtocolError::invalid_request("the body is not UTF-8"))?;
-    crate::oidc::params::Params::parse(body)
 }

@@ -4,25 +4,16 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{flow, respond};
+use super::{extract, respond};
 use crate::admin;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::registration;
 use crate::startup::Services;
 
-/// `Ok(None)` without an Authorization header.
+/// The bearer token (`Ok(None)` without one); RFC 6750 §3.1 `invalid_token`
+/// for a malformed header.
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    match value.to_str().unwrap_or("").split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-            Ok(Some(token.trim().to_string()))
-        }
-        _ => Err(ProtocolError::invalid_token(
-            "the Authorization header must be Bearer <token>",
-        )),
-    }
+    extract::bearer(req).map_err(|()| ProtocolError::invalid_token("the Authorization header must be Bearer <token>"))
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -57,7 +48,7 @@ pub async fn register(req: HttpRequest, body: web::Bytes, services: web::Data<Se
 
 async fn register_inner(req: &HttpRequest, body: &[u8], services: &Services) -> Result<HttpResponse, ProtocolError> {
     let token = registration::check_initial_access(&services.registration_api(), bearer(req)?.as_deref()).await?;
-    if let Some(wait) = registration::rate_limited(&services.registration_api(), &flow::client_ip(req)).await? {
+    if let Some(wait) = registration::rate_limited(&services.registration_api(), &extract::client_ip(req)).await? {
         crate::observability::rate_limited("register");
         return Ok(respond::too_many_requests(wait));
     }

@@ -25,7 +25,7 @@ impl RootSpanBuilder for RequestSpan {
             http.method = %request.method(),
             http.route = %route,
             http.path = %request.path(),
-            http.client_ip = %super::flow::client_ip(request.request()),
+            http.client_ip = %super::extract::client_ip(request.request()),
             request_id = %request_id,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,

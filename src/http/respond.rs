@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 
-use super::views::{ErrorPage, FormPostPage, render};
+use super::views::{FormPostPage, render};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::authorize::{ResponseMode, ResponseTarget};
 
@@ -49,51 +49,6 @@ pub fn bearer_error(error: &ProtocolError) -> HttpResponse {
     HttpResponse::build(status(error))
         .insert_header((header::WWW_AUTHENTICATE, challenge))
         .json(error)
-}
-
-/// A page explaining an error that cannot be sent to an application.
-pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option<&str>) -> HttpResponse {
-    render(
-        &ErrorPage {
-            title,
-            message,
-            detail,
-            back_to_app: None,
-            request_id: crate::http::metrics::current_request_id(),
-        },
-        status,
-    )
-}
-
-/// An authorization request the server cannot send back to any application.
-pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
-    if error.code == ErrorCode::TemporarilyUnavailable {
-        let mut page = error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sesame is briefly unavailable",
-            "Sesame cannot reach its storage right now. Nothing you did was lost; please try again in a moment.",
-            None,
-        );
-        page.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE),
-        );
-        return page;
-    }
-    if error.code == ErrorCode::ServerError {
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Sesame could not handle this sign-in request right now. Please try again in a moment.",
-            None,
-        );
-    }
-    error_page(
-        StatusCode::BAD_REQUEST,
-        "This sign-in request is not valid",
-        "The application that sent you here made a request Sesame cannot accept, so you cannot be sent back to it safely.",
-        Some(&format!("{}: {}", error.code.as_str(), error.description)),
-    )
 }
 
 /// The authorization response (RFC 6749 §4.1.2 / §4.1.2.1), with `state`

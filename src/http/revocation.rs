@@ -1,21 +1,16 @@
 //! `POST /revoke` (RFC 7009) and `POST /introspect` (RFC 7662).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::respond;
+use super::{extract, respond};
 use crate::startup::Services;
 
-fn authorization(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-}
-
 pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let result = match super::form_params(&req, &body) {
+    let result = match extract::form_params(&req, &body) {
         Ok(params) => {
             services
                 .revocation()
-                .revoke(&params, authorization(&req), &super::flow::client_ip(&req))
+                .revoke(&params, extract::authorization(&req), &extract::client_ip(&req))
                 .await
         }
         Err(error) => Err(error),
@@ -27,11 +22,11 @@ pub async fn revoke(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
 }
 
 pub async fn introspect(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let result = match super::form_params(&req, &body) {
+    let result = match extract::form_params(&req, &body) {
         Ok(params) => {
             services
                 .introspection()
-                .introspect(&params, authorization(&req), &super::flow::client_ip(&req))
+                .introspect(&params, extract::authorization(&req), &extract::client_ip(&req))
                 .await
         }
         Err(error) => Err(error),

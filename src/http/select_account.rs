@@ -3,21 +3,21 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login::server_error_page;
 use super::views::{AccountChoice, SelectAccountPage};
-use super::{csrf, flow};
+use super::{cookies, csrf, outcome, pages};
 use crate::oidc::authorize::{self, policy::Stage};
 use crate::oidc::params::Params;
 use crate::startup::Services;
+use pages::server_error_page;
 
 pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let params = Params::parse(req.query_string()).unwrap_or_default();
     let request_id = params.get("req").unwrap_or("");
-    let parked = match super::login::waiting_request(&services, request_id).await {
+    let parked = match pages::waiting_request(&services, request_id).await {
         Ok(parked) => parked,
         Err(page) => return page,
     };
-    let accounts = match flow::browser_accounts(&req, &services).await {
+    let accounts = match cookies::browser_accounts(&req, &services).await {
         Ok(accounts) => accounts,
         Err(e) => return server_error_page(&e),
     };
@@ -34,7 +34,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         }
     }
     if choices.is_empty() {
-        return flow::see_other(&format!("/login?req={request_id}"));
+        return outcome::see_other(&format!("/login?req={request_id}"));
     }
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| SelectAccountPage {
         client_name: &parked.request.client_name,
@@ -50,18 +50,18 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Err(page) => return page,
     };
     let request_id = form.get("req").unwrap_or("");
-    let parked = match super::login::waiting_request(&services, request_id).await {
+    let parked = match pages::waiting_request(&services, request_id).await {
         Ok(parked) => parked,
         Err(page) => return page,
     };
     let result = async {
-        let mut accounts = flow::browser_accounts(&req, &services)
+        let mut accounts = cookies::browser_accounts(&req, &services)
             .await
             .map_err(crate::error::InternalError::from)?;
         let chosen = form.get("account").is_some_and(|handle| accounts.promote(handle));
         if !chosen {
             // Signed out meanwhile: show the chooser (or the login page) again.
-            return Ok(flow::see_other(&format!("/select-account?req={request_id}")));
+            return Ok(outcome::see_other(&format!("/select-account?req={request_id}")));
         }
         let outcome = authorize::proceed(
             &services.authorizer(),
@@ -71,7 +71,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             Stage::Selected,
         )
         .await?;
-        Ok::<_, crate::error::InternalError>(flow::render(&services, outcome, &accounts))
+        Ok::<_, crate::error::InternalError>(outcome::render(&services, outcome, &accounts))
     };
     match result.await {
         Ok(response) => response,

@@ -3,13 +3,13 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{flow, respond};
+use super::{extract, respond};
 use crate::oidc::token;
 use crate::startup::Services;
 
 pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let params = match super::form_params(&req, &body) {
+    let authorization = extract::authorization(&req);
+    let params = match extract::form_params(&req, &body) {
         Ok(params) => params,
         Err(error) => return respond::json_error(&error),
     };
@@ -17,7 +17,7 @@ pub async fn exchange(req: HttpRequest, body: web::Bytes, services: web::Data<Se
         &services.token_endpoint(),
         &params,
         authorization,
-        &flow::client_ip(&req),
+        &extract::client_ip(&req),
     )
     .await;
     match result {

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::respond;
+use super::{extract, respond};
 use crate::error::ProtocolError;
 use crate::oidc::userinfo;
 use crate::startup::Services;
@@ -18,7 +18,7 @@ pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
     let from_body = if body.is_empty() {
         Ok(None)
     } else {
-        super::form_params(&req, &body).map(|p| p.get("access_token").map(str::to_string))
+        extract::form_params(&req, &body).map(|p| p.get("access_token").map(str::to_string))
     };
     let token = match (from_header, from_body) {
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -33,18 +33,7 @@ pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
 
 /// `Ok(None)` when there is no Authorization header at all.
 fn bearer_header(req: &HttpRequest) -> Result<Option<String>, ProtocolError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().unwrap_or("");
-    match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-            Ok(Some(token.trim().to_string()))
-        }
-        _ => Err(ProtocolError::invalid_request(
-            "the Authorization header must be Bearer <token>",
-        )),
-    }
+    extract::bearer(req).map_err(|()| ProtocolError::invalid_request("the Authorization header must be Bearer <token>"))
 }
 
 async fn respond_with(services: &Services, token: Result<Option<String>, ProtocolError>) -> HttpResponse {

@@ -1,58 +1,52 @@
-//! Renders where an authorization request goes next, and keeps the session
-//! cookie in step with the accounts on the browser.
+//! What handlers read from a request, in one place: form parameters, the
+//! bearer token and the Authorization header, the client's address and its
+//! user agent. (The session cookie is `cookies`.)
 
 use std::net::IpAddr;
 
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
 
-use super::{cookies, respond};
-use crate::oidc::authorize::{Interaction, Outcome};
-use crate::session::BrowserAccounts;
+use crate::error::ProtocolError;
+use crate::oidc::params::Params;
 use crate::startup::Services;
-use crate::store::StoreError;
 
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+/// The parameters of an `application/x-www-form-urlencoded` body; any other
+/// content type is `invalid_request` (RFC 6749 §3.2, OIDC Core 3.1.2.1).
+pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, ProtocolError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(ProtocolError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = std::str::from_utf8(body).map_err(|_| ProtocolError::invalid_request("the body is not UTF-8"))?;
+    Params::parse(body)
 }
 
-pub fn render(services: &Services, outcome: Outcome, accounts: &BrowserAccounts) -> HttpResponse {
-    let issuer = &services.settings.issuer;
-    let mut response = match outcome {
-        Outcome::Interact(Interaction::Login, id) => see_other(&format!("/login?req={id}")),
-        Outcome::Interact(Interaction::ChooseAccount, id) => see_other(&format!("/select-account?req={id}")),
-        Outcome::Interact(Interaction::Consent, id) => see_other(&format!("/consent?req={id}")),
-        Outcome::Code(target, code) => respond::authorization_response(&target, issuer, &[("code", &code)]),
-        Outcome::Error(target, error) => respond::authorization_error(&target, issuer, &error),
-        Outcome::Answered => super::login::answered_page(),
+/// The `Authorization` header, when it is text.
+pub fn authorization(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// The bearer token of the `Authorization` header: `Ok(None)` without the
+/// header, `Err(())` when it holds anything but `Bearer <token>`.
+#[allow(clippy::result_unit_err)]
+pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
     };
-    set_session_cookie(&mut response, services, accounts);
-    response
-}
-
-/// Writes the accounts back to the cookie, or clears it when none is left.
-pub fn set_session_cookie(response: &mut HttpResponse, services: &Services, accounts: &BrowserAccounts) {
-    let https = services.settings.issuer_is_https();
-    let cookie = match accounts.cookie_value() {
-        Some(value) => cookies::session(value, https),
-        None if accounts.had_cookie => {
-            let mut cookie = cookies::session(String::new(), https);
-            cookie.make_removal();
-            cookie
+    match value.to_str().unwrap_or("").split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
         }
-        None => return,
-    };
-    let _ = response.add_cookie(&cookie);
-}
-
-/// The accounts this browser is signed in to.
-pub async fn browser_accounts(req: &HttpRequest, services: &Services) -> Result<BrowserAccounts, StoreError> {
-    let https = services.settings.issuer_is_https();
-    let cookie = cookies::read(req, cookies::SESSION, https);
-    let max = services.settings.session.max_accounts_per_browser;
-    BrowserAccounts::load(&services.sessions(), max, cookie.as_deref()).await
+        _ => Err(()),
+    }
 }
 
 /// The client address, for rate limits, throttling, audit and the account
