@@ -84,6 +84,10 @@ pub struct ProtocolError {
     /// `Retry-After` (a limit reached), whatever the code.
     #[serde(skip)]
     pub retry_after: Option<std::time::Duration>,
+    /// What went wrong inside (a store's error, a signing failure): for the
+    /// log only, written once where the error is rendered, never shown.
+    #[serde(skip)]
+    detail: Option<String>,
 }
 
 impl ProtocolError {
@@ -92,6 +96,28 @@ impl ProtocolError {
             code,
             description: description.into(),
             retry_after: None,
+            detail: None,
+        }
+    }
+    /// This error, with a private detail for the log.
+    pub fn with_detail(mut self, cause: &dyn std::fmt::Display) -> Self {
+        self.detail = Some(cause.to_string());
+        self
+    }
+    /// The private detail, if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+    /// Writes the private detail to the log: called once, by whatever
+    /// renders the error (a JSON body, a redirect, a page).
+    pub fn log(&self) {
+        let Some(detail) = &self.detail else {
+            return;
+        };
+        match self.code {
+            ErrorCode::ServerError => tracing::error!(error = %detail, "internal error"),
+            ErrorCode::TemporarilyUnavailable => tracing::warn!(error = %detail, "a dependency is unavailable"),
+            code => tracing::info!(error = %detail, code = code.as_str(), "request refused"),
         }
     }
     /// This error, answered 429 with `Retry-After: wait`.
@@ -116,19 +142,19 @@ impl ProtocolError {
     pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidToken, description)
     }
-    /// A dependency (database, Redis) is unreachable: logged, and the client
-    /// is told to try again (RFC 6749 §4.1.2.1 `temporarily_unavailable`).
+    /// A dependency (database, Redis) is unreachable: the client is told to
+    /// try again (RFC 6749 §4.1.2.1 `temporarily_unavailable`); the cause is
+    /// the private detail.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
-        tracing::warn!(error = %cause, "a dependency is unavailable");
         Self::new(
             ErrorCode::TemporarilyUnavailable,
             "the service is briefly unavailable; try again in a moment",
         )
+        .with_detail(cause)
     }
-    /// An internal failure: the cause is logged here and never shown.
+    /// An internal failure: the cause is the private detail, never shown.
     pub fn server_error(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+        Self::new(ErrorCode::ServerError, "the server could not complete the request").with_detail(cause)
     }
 }
 
@@ -200,16 +226,6 @@ pub trait Availability {
 impl Availability for crate::store::StoreError {
     fn is_unavailable(&self) -> bool {
         crate::store::StoreError::is_unavailable(self)
-    }
-}
-
-impl Availability for anyhow::Error {
-    fn is_unavailable(&self) -> bool {
-        self.chain().any(|cause| {
-            cause
-                .downcast_ref::<crate::store::StoreError>()
-                .is_some_and(|e| e.is_unavailable())
-        })
     }
 }
 

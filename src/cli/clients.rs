@@ -24,9 +24,13 @@ pub enum ClientCommand {
         json: bool,
     },
     /// Show one client's registration.
-    Show { client_id: String },
+    Show {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Change a client's registration: the options given replace those values, the rest stay.
     Update {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[command(flatten)]
         metadata: ClientMetadataArgs,
@@ -38,6 +42,7 @@ pub enum ClientCommand {
     },
     /// Give a client a new secret (printed once).
     RotateSecret {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Seconds the old secret keeps working, to redeploy the app without downtime (default 0: it stops now).
         #[arg(long, default_value_t = 0)]
@@ -46,7 +51,10 @@ pub enum ClientCommand {
         json: bool,
     },
     /// Delete a client; its tokens stop working.
-    Delete { client_id: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -26,7 +26,10 @@ pub enum KeysCommand {
         alg: String,
     },
     /// Revoke a compromised key: it leaves the JWKS at once and its tokens stop verifying.
-    Revoke { kid: String },
+    Revoke {
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
     /// Import a private key (PEM, RSA or P-256) as the next key.
     Import {
         file: PathBuf,
@@ -67,7 +70,9 @@ pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -
         }
         KeysCommand::Revoke { kid } => {
             eprintln!(
-                "WARNING: revoking {kid}. Tokens it signed stop verifying as soon as relying apps refetch the JWKS;                  if it was the active key, a new key signs at once and apps with a cached JWKS reject new tokens                  until they refetch it."
+                "WARNING: revoking {kid}. Tokens it signed stop verifying as soon as relying apps refetch the JWKS; \
+                 if it was the active key, a new key signs at once and apps with a cached JWKS reject new tokens \
+                 until they refetch it."
             );
             services.key_rotation().revoke(&kid).await?;
             println!("revoked {kid}");

@@ -15,6 +15,7 @@ pub enum UserCommand {
     /// Add a user. The password is read from a prompt, or from standard input
     /// when it is not a terminal (never from the command line).
     Add {
+        #[arg(allow_hyphen_values = true)]
         username: String,
         #[arg(long)]
         email: Option<String>,
@@ -24,6 +25,7 @@ pub enum UserCommand {
     /// Sign a user out everywhere, telling every app (needs the shared Redis
     /// store: with the in-process store, sessions live inside the server).
     Logout {
+        #[arg(allow_hyphen_values = true)]
         username: String,
         /// Keep the user's offline_access refresh tokens (their offline apps go on working).
         #[arg(long)]
@@ -37,6 +39,7 @@ pub enum UserCommand {
     /// Set a user's password (read from a prompt, or from stdin when it is not a terminal).
     /// Everyone signed in as the user is signed out.
     SetPassword {
+        #[arg(allow_hyphen_values = true)]
         username: String,
         /// Keep the user's offline_access refresh tokens.
         #[arg(long)]
@@ -45,17 +48,29 @@ pub enum UserCommand {
     /// Disable an account: it cannot sign in, its sessions end everywhere and
     /// its offline_access refresh tokens are revoked.
     Disable {
+        #[arg(allow_hyphen_values = true)]
         username: String,
         /// Keep the offline_access refresh tokens (unusable while disabled, usable once enabled again).
         #[arg(long)]
         keep_offline: bool,
     },
     /// Enable a disabled account.
-    Enable { username: String },
+    Enable {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+    },
     /// Grant a role: developer (registers clients on the developer portal) or admin (sees every client).
-    GrantRole { username: String, role: String },
+    GrantRole {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        role: String,
+    },
     /// Take a role back.
-    RevokeRole { username: String, role: String },
+    RevokeRole {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        role: String,
+    },
 }
 
 pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{LogoutConfirmPage, SignedOutPage, render};
 use super::{cookies, csrf, extract, outcome, pages, security};
-use crate::error::ProtocolError;
+use crate::error::{ErrorCode, ProtocolError};
 use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::logout::request::{self as end_session, Decision, LogoutRequest};
 use crate::oidc::params::Params;
@@ -24,6 +24,10 @@ pub async fn post(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
 }
 
 fn invalid_page(error: &ProtocolError) -> HttpResponse {
+    // A store that could not answer is not the app's mistake.
+    if matches!(error.code, ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable) {
+        return pages::authorize_error_page(error);
+    }
     pages::error_page(
         StatusCode::BAD_REQUEST,
         "This sign-out request is not valid",

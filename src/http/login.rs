@@ -171,7 +171,7 @@ async fn signed_in(
     parked: Option<ParkedRequest>,
     request_id: &str,
     next: &str,
-) -> anyhow::Result<HttpResponse> {
+) -> Result<HttpResponse, InternalError> {
     let (cookie_id, live) = services.sessions().start(user_id, origin).await?;
     let mut accounts = cookies::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;

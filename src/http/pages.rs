@@ -30,6 +30,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option
 
 /// An authorization request the server cannot send back to any application.
 pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
+    error.log();
     if error.code == ErrorCode::TemporarilyUnavailable {
         let mut page = error_page(
             StatusCode::SERVICE_UNAVAILABLE,

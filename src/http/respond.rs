@@ -21,6 +21,7 @@ fn status(error: &ProtocolError) -> StatusCode {
 /// RFC 6749 §5.2: a JSON error body; `invalid_client` is 401 with a
 /// `WWW-Authenticate` challenge for the scheme the client may use.
 pub fn json_error(error: &ProtocolError) -> HttpResponse {
+    error.log();
     let mut response = HttpResponse::build(status(error));
     if error.code == ErrorCode::InvalidClient {
         response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="sesame""#));
@@ -41,6 +42,7 @@ pub fn too_many_requests(wait: std::time::Duration) -> HttpResponse {
 
 /// RFC 6750 §3: a Bearer challenge with the error, on 401/403/400.
 pub fn bearer_error(error: &ProtocolError) -> HttpResponse {
+    error.log();
     let challenge = format!(
         r#"Bearer realm="sesame", error="{}", error_description="{}""#,
         error.code.as_str(),
@@ -74,6 +76,7 @@ pub fn authorization_response(target: &ResponseTarget, issuer: &str, params: &[(
 }
 
 pub fn authorization_error(target: &ResponseTarget, issuer: &str, error: &ProtocolError) -> HttpResponse {
+    error.log();
     authorization_response(
         target,
         issuer,

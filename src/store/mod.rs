@@ -17,14 +17,20 @@ use crate::domain::{
     StoredKey, User, Username,
 };
 
+/// A backend's own error, kept for the log.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a store reports. Implementations map their backend's errors here
+/// (`sql`, `ephemeral::redis`), so no trait names a database's types.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Sql(#[from] sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
+    /// The store could not be reached or answered too late: the request may
+    /// succeed once it is back (503 `temporarily_unavailable`).
+    #[error("storage unavailable: {0}")]
+    Unavailable(BackendError),
+    /// Anything else the backend reported (a bug or a broken store: 500).
+    #[error("storage: {0}")]
+    Backend(BackendError),
     #[error("stored value could not be decoded: {0}")]
     Corrupt(String),
     #[error("{0} already exists")]
@@ -36,43 +42,7 @@ impl StoreError {
     /// succeed once it is back (503 `temporarily_unavailable`), unlike a bug
     /// or a corrupt record (500).
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Sql(sqlx::Error::Database(e)) => {
-                // SQLSTATE classes 08 (connection exception) and 57P
-                // (the server shutting down or starting up).
-                e.code()
-                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
-            }
-            StoreError::Sql(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Protocol(_)
-            ),
-            StoreError::Redis(e) => {
-                use redis::{ErrorKind, ServerErrorKind};
-                e.is_io_error()
-                    || e.is_timeout()
-                    || e.is_connection_dropped()
-                    || e.is_connection_refusal()
-                    // A failover or resharding in progress, or a server loading its data.
-                    || matches!(
-                        e.kind(),
-                        ErrorKind::Server(
-                            ServerErrorKind::ReadOnly
-                                | ServerErrorKind::MasterDown
-                                | ServerErrorKind::ClusterDown
-                                | ServerErrorKind::TryAgain
-                                | ServerErrorKind::BusyLoading
-                        ) | ErrorKind::ClusterConnectionNotFound
-                            | ErrorKind::MasterNameNotFoundBySentinel
-                    )
-            }
-            _ => false,
-        }
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 

@@ -301,6 +301,25 @@ fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
     let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_ne!(rotated["client_secret"], first_secret);
 
+    // Ids and kids are base64url and may begin with a hyphen: the commands
+    // that name one take it as a value, not as an option.
+    let out = sesame(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "Dash",
+            "--redirect-uri",
+            "https://d.example/cb",
+            "--client-id=-dash",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sesame(dir.path(), &["client", "show", "-dash"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
     let out = sesame(dir.path(), &["client", "delete", "shop"], None);
     assert!(out.status.success());
     assert!(!sesame(dir.path(), &["client", "show", "shop"], None).status.success());

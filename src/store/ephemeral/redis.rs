@@ -342,3 +342,30 @@ impl EphemeralStore for RedisStore {
         Ok(())
     }
 }
+
+impl From<RedisError> for StoreError {
+    fn from(e: RedisError) -> Self {
+        use redis::ServerErrorKind;
+        let unavailable = e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            // A failover or resharding in progress, or a server loading its data.
+            || matches!(
+                e.kind(),
+                ErrorKind::Server(
+                    ServerErrorKind::ReadOnly
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::BusyLoading
+                ) | ErrorKind::ClusterConnectionNotFound
+                    | ErrorKind::MasterNameNotFoundBySentinel
+            );
+        if unavailable {
+            StoreError::Unavailable(Box::new(e))
+        } else {
+            StoreError::Backend(Box::new(e))
+        }
+    }
+}

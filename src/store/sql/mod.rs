@@ -51,7 +51,7 @@ impl SqlStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            create_private_file(options.get_filename()).map_err(|e| StoreError::Sql(sqlx::Error::Io(e)))?;
+            create_private_file(options.get_filename()).map_err(|e| StoreError::Backend(Box::new(e)))?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -66,9 +66,9 @@ impl SqlStore {
                 .await?;
             Ok(SqlStore::Postgres(pool))
         } else {
-            Err(StoreError::Sql(sqlx::Error::Configuration(
+            Err(StoreError::Backend(
                 "database_url must start with sqlite: or postgres:".into(),
-            )))
+            ))
         }
     }
 
@@ -121,6 +121,38 @@ impl HealthCheck for SqlStore {
 fn conflict_as(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
-        _ => StoreError::Sql(e),
+        _ => StoreError::from(e),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let unavailable = match &e {
+            // SQLSTATE classes 08 (connection exception) and 57P (the server
+            // shutting down or starting up).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            other => matches!(
+                other,
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Protocol(_)
+            ),
+        };
+        if unavailable {
+            StoreError::Unavailable(Box::new(e))
+        } else {
+            StoreError::Backend(Box::new(e))
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Backend(Box::new(e))
     }
 }
