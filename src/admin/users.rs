@@ -24,7 +24,7 @@ pub struct NewUser {
 }
 
 pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUser) -> Result<User, AdminError> {
-    let username = Username::parse(&new.username).map_err(AdminError::Invalid)?;
+    let username = Username::parse(&new.username).map_err(|e| AdminError::Invalid(e.to_string()))?;
     check_password(&new.password)?;
     if let Some(email) = &new.email
         && (!email.contains('@') || email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -56,7 +56,7 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
 }
 
 async fn find(admin: &UserAdmin<'_>, username: &str) -> Result<User, AdminError> {
-    let name = Username::parse(username).map_err(AdminError::Invalid)?;
+    let name = Username::parse(username).map_err(|e| AdminError::Invalid(e.to_string()))?;
     admin
         .users
         .find_credentials(&name)

@@ -206,6 +206,20 @@ pub fn valid_resource_indicator(input: &str) -> bool {
         && url::Url::parse(input).is_ok()
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRedirectUri {
+    #[error("{0:?} contains control characters")]
+    ControlCharacters(String),
+    #[error("{0:?} is not an absolute URI: {1}")]
+    NotAbsolute(String, String),
+    #[error("{0:?} must not contain a fragment")]
+    Fragment(String),
+    #[error("{0:?} is not a usable redirect URI")]
+    NotUsable(String),
+    #[error("{0:?} uses a forbidden scheme")]
+    ForbiddenScheme(String),
+}
+
 /// An absolute redirection URI without fragment (RFC 6749 §3.1.2), kept exactly
 /// as registered so that comparison is a plain string match.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,21 +227,22 @@ pub fn valid_resource_indicator(input: &str) -> bool {
 pub struct RedirectUri(String);
 
 impl RedirectUri {
-    pub fn parse(input: &str) -> Result<RedirectUri, String> {
+    pub fn parse(input: &str) -> Result<RedirectUri, InvalidRedirectUri> {
+        let owned = || input.to_string();
         // RFC 3986 has no raw control characters; a parser would quietly
         // drop or encode them, and the stored text would differ from the URL.
         if input.chars().any(char::is_control) {
-            return Err(format!("{input:?} contains control characters"));
+            return Err(InvalidRedirectUri::ControlCharacters(owned()));
         }
-        let url = url::Url::parse(input).map_err(|e| format!("{input:?} is not an absolute URI: {e}"))?;
+        let url = url::Url::parse(input).map_err(|e| InvalidRedirectUri::NotAbsolute(owned(), e.to_string()))?;
         if url.fragment().is_some() || input.contains('#') {
-            return Err(format!("{input:?} must not contain a fragment"));
+            return Err(InvalidRedirectUri::Fragment(owned()));
         }
         if url.cannot_be_a_base() && !url.scheme().contains('.') {
-            return Err(format!("{input:?} is not a usable redirect URI"));
+            return Err(InvalidRedirectUri::NotUsable(owned()));
         }
         if matches!(url.scheme(), "javascript" | "data" | "file" | "vbscript") {
-            return Err(format!("{input:?} uses a forbidden scheme"));
+            return Err(InvalidRedirectUri::ForbiddenScheme(owned()));
         }
         Ok(RedirectUri(input.to_string()))
     }

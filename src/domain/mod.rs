@@ -17,19 +17,19 @@ mod user;
 
 pub use audit::AuditEvent;
 pub use client::{
-    ApplicationType, AuthMethod, Client, ClientInfo, ClientType, PreviousSecret, RedirectUri, is_loopback_ip_host,
-    valid_resource_indicator,
+    ApplicationType, AuthMethod, Client, ClientInfo, ClientType, InvalidRedirectUri, PreviousSecret, RedirectUri,
+    is_loopback_ip_host, valid_resource_indicator,
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
 pub use logout::{DeliveryStatus, LogoutDelivery};
-pub use pkce::{CodeChallenge, CodeVerifier};
+pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};
 pub use refresh_token::RefreshToken;
 pub use registration_token::RegistrationToken;
-pub use scope::Scopes;
+pub use scope::{InvalidScope, Scopes};
 pub use session::{RpSession, SessionLifetime, SsoSession};
 pub use signing_key::{Alg, StoredKey};
-pub use user::{Role, User, Username};
+pub use user::{InvalidUsername, Role, User, Username};
 
 /// Values for unit tests of other modules.
 #[cfg(test)]

@@ -14,14 +14,22 @@ pub struct CodeChallenge(String);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeVerifier(String);
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPkce {
+    #[error("code_challenge must be the 43-character base64url SHA-256 of the verifier")]
+    Challenge,
+    #[error("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")]
+    Verifier,
+}
+
 fn is_unreserved(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
 }
 
 impl CodeChallenge {
-    pub fn parse_s256(input: &str) -> Result<CodeChallenge, String> {
+    pub fn parse_s256(input: &str) -> Result<CodeChallenge, InvalidPkce> {
         if input.len() != 43 || !input.chars().all(is_unreserved) {
-            return Err("code_challenge must be the 43-character base64url SHA-256 of the verifier".into());
+            return Err(InvalidPkce::Challenge);
         }
         Ok(CodeChallenge(input.to_string()))
     }
@@ -34,9 +42,9 @@ impl CodeChallenge {
 }
 
 impl CodeVerifier {
-    pub fn parse(input: &str) -> Result<CodeVerifier, String> {
+    pub fn parse(input: &str) -> Result<CodeVerifier, InvalidPkce> {
         if !(43..=128).contains(&input.len()) || !input.chars().all(is_unreserved) {
-            return Err("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)".into());
+            return Err(InvalidPkce::Verifier);
         }
         Ok(CodeVerifier(input.to_string()))
     }

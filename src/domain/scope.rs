@@ -52,6 +52,11 @@ pub fn description(scope: &str) -> &'static str {
         .map_or("Use a permission of this server", |s| s.description)
 }
 
+/// A scope token with characters RFC 6749 §3.3 does not allow.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("scope {0:?} has characters RFC 6749 §3.3 does not allow")]
+pub struct InvalidScope(pub String);
+
 /// A set of scope tokens (RFC 6749 §3.3): space-delimited, each made of
 /// NQCHAR (%x21 / %x23-5B / %x5D-7E), kept in the order first given, no
 /// duplicates.
@@ -59,14 +64,14 @@ pub fn description(scope: &str) -> &'static str {
 pub struct Scopes(Vec<String>);
 
 impl Scopes {
-    pub fn parse(input: &str) -> Result<Scopes, String> {
+    pub fn parse(input: &str) -> Result<Scopes, InvalidScope> {
         let mut scopes = Vec::new();
         for token in input.split(' ').filter(|t| !t.is_empty()) {
             let valid = token
                 .chars()
                 .all(|c| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c));
             if !valid {
-                return Err(format!("scope {token:?} has characters RFC 6749 §3.3 does not allow"));
+                return Err(InvalidScope(token.to_string()));
             }
             if !scopes.iter().any(|s| s == token) {
                 scopes.push(token.to_string());

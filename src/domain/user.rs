@@ -49,6 +49,14 @@ impl Role {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidUsername {
+    #[error("a username has 1 to 64 characters")]
+    Length,
+    #[error("a username may hold letters, digits and . _ - @")]
+    Characters,
+}
+
 /// A login name: 1–64 characters of letters, digits and `. _ - @`, kept in
 /// lower case so that `Alice` and `alice` are one account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,16 +64,16 @@ impl Role {
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(input: &str) -> Result<Username, String> {
+    pub fn parse(input: &str) -> Result<Username, InvalidUsername> {
         let name = input.trim().to_lowercase();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err("a username has 1 to 64 characters".into());
+            return Err(InvalidUsername::Length);
         }
         if !name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
         {
-            return Err("a username may hold letters, digits and . _ - @".into());
+            return Err(InvalidUsername::Characters);
         }
         Ok(Username(name))
     }

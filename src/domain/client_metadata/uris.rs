@@ -11,7 +11,7 @@ pub(super) fn redirect_uri(http_uris: HttpUris, app: ApplicationType, input: &st
     if input.len() > MAX_URI_LEN {
         return Err(format!("a URI has at most {MAX_URI_LEN} characters"));
     }
-    let uri = RedirectUri::parse(input)?;
+    let uri = RedirectUri::parse(input).map_err(|e| e.to_string())?;
     let url = url::Url::parse(input).map_err(|e| format!("{input:?}: {e}"))?;
     let scheme = url.scheme();
     match (app, scheme) {

@@ -106,8 +106,8 @@ pub(super) fn response_type_is_code(params: &Params) -> Result<(), ProtocolError
 /// OIDC Core 3.1.2.1: scope MUST contain `openid`. Scopes the client may not
 /// have are dropped (RFC 6749 §3.3 lets the server grant fewer).
 pub(super) fn scopes(client: &Client, params: &Params) -> Result<Scopes, ProtocolError> {
-    let requested =
-        Scopes::parse(params.require("scope")?).map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?;
+    let requested = Scopes::parse(params.require("scope")?)
+        .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e.to_string()))?;
     if !requested.contains("openid") {
         return Err(ProtocolError::new(ErrorCode::InvalidScope, "scope must include openid"));
     }
@@ -154,7 +154,7 @@ pub(super) fn pkce(client: &Client, params: &Params) -> Result<Option<CodeChalle
     }
     CodeChallenge::parse_s256(challenge)
         .map(Some)
-        .map_err(ProtocolError::invalid_request)
+        .map_err(|e| ProtocolError::invalid_request(e.to_string()))
 }
 
 /// An optional free-text parameter of at most `max_bytes`.

@@ -30,7 +30,7 @@ impl CodeRequest {
                 .get("code_verifier")
                 .map(CodeVerifier::parse)
                 .transpose()
-                .map_err(ProtocolError::invalid_request)?,
+                .map_err(|e| ProtocolError::invalid_request(e.to_string()))?,
             resource: resource::requested(params)?,
         })
     }

@@ -22,7 +22,7 @@ impl ClientCredentialsRequest {
                 .get("scope")
                 .map(Scopes::parse)
                 .transpose()
-                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e.to_string()))?,
             resource: crate::oidc::resource::requested(params)?,
         })
     }

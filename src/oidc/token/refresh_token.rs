@@ -27,7 +27,7 @@ impl RefreshRequest {
                 .get("scope")
                 .map(Scopes::parse)
                 .transpose()
-                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e))?,
+                .map_err(|e| ProtocolError::new(ErrorCode::InvalidScope, e.to_string()))?,
             resource: crate::oidc::resource::requested(params)?,
         })
     }

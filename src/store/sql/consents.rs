@@ -16,7 +16,7 @@ impl ConsentRepository for SqlStore {
                 .await
         })?;
         scopes
-            .map(|(s,)| Scopes::parse(&s).map_err(StoreError::Corrupt))
+            .map(|(s,)| Scopes::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
     }
 

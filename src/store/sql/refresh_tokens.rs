@@ -36,7 +36,7 @@ struct HolderRow {
 impl Row {
     fn into_token(self) -> Result<RefreshToken, StoreError> {
         Ok(RefreshToken {
-            scopes: Scopes::parse(&self.scopes).map_err(StoreError::Corrupt)?,
+            scopes: Scopes::parse(&self.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             amr: self.amr.split_whitespace().map(str::to_string).collect(),
             token_hash: self.token_hash,
             family_id: self.family_id,

@@ -32,7 +32,7 @@ macro_rules! select_user {
 
 impl UserRow {
     fn into_user(self) -> Result<(User, String), StoreError> {
-        let username = Username::parse(&self.username).map_err(StoreError::Corrupt)?;
+        let username = Username::parse(&self.username).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let user = User {
             id: self.id,
             username,
