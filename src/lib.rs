@@ -11,7 +11,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod demo_rp;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::helpers::processes::ServeProcess;
+
 fn sesame(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sesame"))
         .args(args)
@@ -466,39 +468,24 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     assert_eq!(users[0]["roles"], serde_json::json!([]));
 }
 
-/// `sesame serve` on SQLite in a folder of its own, once it answers.
-fn start_serve(env: &[(&str, &str)]) -> (tempfile::TempDir, u16, std::process::Child) {
+/// `sesame serve` on SQLite in a folder of its own, once it serves.
+fn start_serve(env: &[(&str, &str)]) -> (tempfile::TempDir, ServeProcess) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_sesame"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env(
-            "SESAME_DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("serve.db").display()),
-        )
-        .env("SESAME_KEYS_DIR", dir.path().join("keys"))
-        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SESAME_HTTP__WORKERS", "1")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..300 {
-        if raw_get(port, "/healthz").is_some_and(|answer| answer.starts_with("HTTP/1.1 200")) {
-            return (dir, port, child);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let mut child = child;
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server never answered /healthz");
+    let serve = ServeProcess::start(|| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+        command
+            .arg("serve")
+            .current_dir(dir.path())
+            .env(
+                "SESAME_DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("serve.db").display()),
+            )
+            .env("SESAME_KEYS_DIR", dir.path().join("keys"))
+            .env("SESAME_HTTP__WORKERS", "1")
+            .envs(env.iter().copied());
+        command
+    });
+    (dir, serve)
 }
 
 /// One GET on a fresh connection; the whole answer, or `None` when refused.
@@ -512,23 +499,14 @@ fn raw_get(port: u16, path: &str) -> Option<String> {
     Some(answer)
 }
 
-fn sigterm(child: &std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// SIGTERM: the server stops accepting, finishes, stops its workers, and
 /// exits cleanly.
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
-    let (_dir, _port, child) = start_serve(&[]);
-    sigterm(&child);
-    let out = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let (_dir, serve) = start_serve(&[]);
+    serve.terminate();
+    let (success, log) = serve.wait();
+    assert!(success, "{log}");
     assert!(
         log.contains("finishing background work") && log.contains("stopped"),
         "{log}"
@@ -540,9 +518,10 @@ fn serve_stops_cleanly_on_sigterm() {
 /// the server stops as above.
 #[test]
 fn serve_drains_before_it_stops() {
-    let (_dir, port, child) = start_serve(&[("SESAME_HTTP__SHUTDOWN_DRAIN_SECS", "5")]);
+    let (_dir, serve) = start_serve(&[("SESAME_HTTP__SHUTDOWN_DRAIN_SECS", "5")]);
+    let port = serve.port;
     assert!(raw_get(port, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
-    sigterm(&child);
+    serve.terminate();
     let mut draining = false;
     for _ in 0..40 {
         let answer = raw_get(port, "/readyz").expect("still accepting while draining");
@@ -555,9 +534,8 @@ fn serve_drains_before_it_stops() {
     assert!(draining, "/readyz says draining");
     let discovery = raw_get(port, "/.well-known/openid-configuration").expect("still accepting");
     assert!(discovery.starts_with("HTTP/1.1 200"), "still serving: {discovery}");
-    let out = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let (success, log) = serve.wait();
+    assert!(success, "{log}");
     assert!(log.contains("draining") && log.contains("stopped"), "{log}");
     assert!(raw_get(port, "/healthz").is_none(), "no longer accepting");
 }

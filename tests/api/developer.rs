@@ -3,12 +3,12 @@
 
 use sesame::domain::Role;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, browser, hidden_field, location, spawn_app};
+use crate::helpers::{Backend, Browser, PASSWORD, TestApp, hidden_field, location, spawn_app};
 
 /// A browser signed in as `username` through the account sign-in, which
 /// comes back to the portal.
-async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let browser = browser();
+async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    let browser = app.other_browser();
     let first = browser.get(app.url("/developer")).send().await.unwrap();
     assert_eq!(first.status(), 303);
     assert_eq!(location(&first), "/login?next=/developer");
@@ -39,7 +39,7 @@ async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
     browser
 }
 
-async fn developer(app: &TestApp, username: &str, role: Role) -> reqwest::Client {
+async fn developer(app: &TestApp, username: &str, role: Role) -> Browser {
     app.add_user(username).await;
     sesame::admin::set_user_role(&app.services.user_admin(), username, role, true)
         .await
@@ -47,12 +47,12 @@ async fn developer(app: &TestApp, username: &str, role: Role) -> reqwest::Client
     signed_in(app, username).await
 }
 
-async fn page(browser: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+async fn page(browser: &Browser, app: &TestApp, path: &str) -> (u16, String) {
     let response = browser.get(app.url(path)).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-async fn post(browser: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn post(browser: &Browser, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     browser.post(app.url(path)).form(form).send().await.unwrap()
 }
 
@@ -101,7 +101,7 @@ async fn only_developers_use_the_portal(backend: Backend) {
     let (_, account) = page(&dave, &app, "/account").await;
     assert!(account.contains(r#"href="/developer""#));
     // `next` only ever names Sesame's own pages.
-    let (_, login) = page(&browser(), &app, "/login?next=https://evil.example/").await;
+    let (_, login) = page(&app.other_browser(), &app, "/login?next=https://evil.example/").await;
     assert_eq!(hidden_field(&login, "next"), "/account");
 }
 

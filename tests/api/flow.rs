@@ -10,10 +10,8 @@ use openidconnect::{
 use sesame::clock::Clock;
 use sesame::domain::AuthMethod;
 
+use crate::helpers::relying_party::rp_http;
 use crate::helpers::{Backend, TestApp, TestClient, redirect_params, spawn_app};
-
-/// openidconnect's HTTP client contract over reqwest, following no redirects.
-pub use sesame::demo_rp::http_client as rp_http;
 
 /// Signs alice in to `client` (allowing it on the consent page when it is
 /// a third-party app), checking every step as a relying party would.

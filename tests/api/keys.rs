@@ -11,7 +11,7 @@ use sesame::clock::Clock;
 use sesame::config::Settings;
 use sesame::keys::{Alg, rotation};
 
-use crate::flow::rp_http;
+use crate::helpers::relying_party::rp_http;
 use crate::helpers::{Backend, TestApp, TestClient, spawn_app, spawn_app_with};
 
 /// A schedule short enough to walk through: rotate every 10 000 s, publish

@@ -7,9 +7,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::helpers::{PASSWORD, hidden_field, location};
+use crate::helpers::processes::ServeProcess;
+use crate::helpers::{Browser, PASSWORD, hidden_field, location};
 
-fn sesame(dir: &std::path::Path, port: u16) -> Command {
+fn sesame(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
     command
         .current_dir(dir)
@@ -18,8 +19,6 @@ fn sesame(dir: &std::path::Path, port: u16) -> Command {
             format!("sqlite://{}", dir.join("log.db").display()),
         )
         .env("SESAME_KEYS_DIR", dir.join("keys"))
-        .env("SESAME_ISSUER", format!("http://127.0.0.1:{port}"))
-        .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
         .env("SESAME_HTTP__WORKERS", "1")
         .env("SESAME_HTTP__TRUSTED_PROXIES", "[\"127.0.0.2\"]")
         .env("RUST_LOG", "debug");
@@ -45,14 +44,9 @@ fn run(command: &mut Command, stdin: Option<&str>) -> String {
 #[tokio::test]
 async fn log_lines_carry_no_request_secrets_and_the_believed_client_address() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    run(sesame(dir.path(), port).args(["user", "add", "alice"]), Some(PASSWORD));
+    run(sesame(dir.path()).args(["user", "add", "alice"]), Some(PASSWORD));
     let client: serde_json::Value = serde_json::from_str(&run(
-        sesame(dir.path(), port).args([
+        sesame(dir.path()).args([
             "client",
             "add",
             "--name",
@@ -66,20 +60,13 @@ async fn log_lines_carry_no_request_secrets_and_the_believed_client_address() {
     ))
     .unwrap();
     let client_id = client["client_id"].as_str().unwrap();
-    let server = sesame(dir.path(), port)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let browser = crate::helpers::browser();
-    for _ in 0..300 {
-        if browser.get(format!("{issuer}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let server = ServeProcess::start(|| {
+        let mut command = sesame(dir.path());
+        command.arg("serve");
+        command
+    });
+    let issuer = server.origin();
+    let browser = Browser::new(&issuer);
 
     let secrets = [
         "state-SECRET-4f1c",
@@ -104,11 +91,7 @@ async fn log_lines_carry_no_request_secrets_and_the_believed_client_address() {
     // A forged hint goes back to the app as an error (logged as nothing).
     authorize(&[("id_token_hint", secrets[3])]).await.unwrap();
     // From a trusted proxy at 127.0.0.2, forwarding for 203.0.113.7.
-    let proxied = reqwest::Client::builder()
-        .local_address(Some("127.0.0.2".parse().unwrap()))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let proxied = Browser::from_address(&issuer, "127.0.0.2");
     proxied
         .get(format!("{issuer}/.well-known/openid-configuration"))
         .header("x-forwarded-for", "203.0.113.7")
@@ -150,13 +133,8 @@ async fn log_lines_carry_no_request_secrets_and_the_believed_client_address() {
     assert_eq!(signed_in.status(), 303);
     let code = crate::helpers::redirect_params(&signed_in)["code"].clone();
 
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = server.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    server.terminate();
+    let (_, log) = server.wait();
     assert!(log.contains("HTTP request"), "request spans are logged: {log}");
     for secret in secrets.into_iter().chain([PASSWORD, handle.as_str(), code.as_str()]) {
         assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");

@@ -80,7 +80,7 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused(backend
         .unwrap();
     assert_eq!(fetch_site.status(), 403);
     // Another browser (no CSRF cookie) cannot use the token either.
-    let other_browser = crate::helpers::browser();
+    let other_browser = app.other_browser();
     let response = other_browser
         .post(app.url("/login"))
         .form(&form(&csrf))
@@ -211,46 +211,6 @@ async fn a_sign_in_sent_twice_is_answered_once_and_an_expired_one_shows_a_clear_
     assert_eq!(app.submit_login(&req, &csrf, "alice", PASSWORD).await.status(), 400);
 }
 
-/// A browser (its own cookies) whose connections come from `address`.
-struct AddressedBrowser {
-    http: reqwest::Client,
-}
-
-impl AddressedBrowser {
-    fn new(address: &str) -> AddressedBrowser {
-        AddressedBrowser {
-            http: reqwest::Client::builder()
-                .local_address(Some(address.parse().unwrap()))
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
-    }
-
-    /// Signs in on the plain login page (no app); returns the status.
-    async fn sign_in(&self, app: &TestApp, username: &str, password: &str) -> u16 {
-        let page = self
-            .http
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = hidden_field(&page, "csrf");
-        self.http
-            .post(app.url("/login"))
-            .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    }
-}
-
 async fn audit_count(app: &TestApp, event: &str) -> usize {
     let events = app.services.audit.recent(1000).await.unwrap();
     events.iter().filter(|e| e.event == event).count()
@@ -263,16 +223,16 @@ async fn audit_count(app: &TestApp, event: &str) -> usize {
 async fn an_attacker_rotating_addresses_cannot_keep_a_person_out(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_user("alice").await;
-    let her_laptop = AddressedBrowser::new("127.0.0.1");
-    assert_eq!(her_laptop.sign_in(&app, "alice", PASSWORD).await, 303);
+    let her_laptop = app.browser_from("127.0.0.1");
+    assert_eq!(her_laptop.sign_in("alice", PASSWORD).await, 303);
 
     let free = app.services.settings.login.throttle_free_attempts as usize;
     let addresses: Vec<String> = (2..14).map(|n| format!("127.0.0.{n}")).collect();
     let mut failures = 0;
     for address in &addresses {
-        let attacker = AddressedBrowser::new(address);
+        let attacker = app.browser_from(address);
         for attempt in 0..free + 2 {
-            let status = attacker.sign_in(&app, "alice", "not her password").await;
+            let status = attacker.sign_in("alice", "not her password").await;
             if attempt < free {
                 assert_eq!(status, 401, "{address} attempt {attempt}");
                 failures += 1;
@@ -287,30 +247,24 @@ async fn an_attacker_rotating_addresses_cannot_keep_a_person_out(backend: Backen
         for round in 0..4 {
             app.clock.advance(1 << round);
             for address in &addresses {
-                assert_eq!(
-                    AddressedBrowser::new(address).sign_in(&app, "alice", "wrong").await,
-                    401
-                );
+                assert_eq!(app.browser_from(address).sign_in("alice", "wrong").await, 401);
                 failures += 1;
             }
         }
     }
+    assert_eq!(her_laptop.sign_in("alice", PASSWORD).await, 303, "her own browser");
+    // Her laptop on an attacker's network: the same cookies, another address.
+    let her_laptop_elsewhere = app.browser_from("127.0.0.2");
+    let device = her_laptop.cookie("sesame_device").expect("her browser is known");
+    her_laptop_elsewhere.plant_cookie(&format!("sesame_device={device}; Path=/"));
     assert_eq!(
-        her_laptop.sign_in(&app, "alice", PASSWORD).await,
-        303,
-        "her own browser"
-    );
-    let her_laptop_elsewhere = AddressedBrowser {
-        http: her_laptop.http.clone(),
-    };
-    assert_eq!(
-        her_laptop_elsewhere.sign_in(&app, "alice", PASSWORD).await,
+        her_laptop_elsewhere.sign_in("alice", PASSWORD).await,
         303,
         "her browser, even from an attacker's address"
     );
-    let new_phone = AddressedBrowser::new("127.0.0.200");
+    let new_phone = app.browser_from("127.0.0.200");
     assert_eq!(
-        new_phone.sign_in(&app, "alice", PASSWORD).await,
+        new_phone.sign_in("alice", PASSWORD).await,
         303,
         "a new browser elsewhere"
     );
@@ -318,12 +272,7 @@ async fn an_attacker_rotating_addresses_cannot_keep_a_person_out(backend: Backen
     // it cannot be told from the attacker. (The first waits are a second or
     // two: only the in-process store, on the test clock, still holds them.)
     if matches!(backend, Backend::SqliteMemory) {
-        assert_eq!(
-            AddressedBrowser::new("127.0.0.2")
-                .sign_in(&app, "alice", PASSWORD)
-                .await,
-            429
-        );
+        assert_eq!(app.browser_from("127.0.0.2").sign_in("alice", PASSWORD).await, 429);
     }
 
     // The account is reported as targeted, once; failures are aggregated,
@@ -339,17 +288,15 @@ async fn an_attacker_rotating_addresses_cannot_keep_a_person_out(backend: Backen
 async fn a_known_browser_waits_for_its_own_failures(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_user("alice").await;
-    let laptop = AddressedBrowser::new("127.0.0.1");
-    assert_eq!(laptop.sign_in(&app, "alice", PASSWORD).await, 303);
+    let laptop = app.browser_from("127.0.0.1");
+    assert_eq!(laptop.sign_in("alice", PASSWORD).await, 303);
     let free = app.services.settings.login.throttle_free_attempts as usize;
     for _ in 0..free {
-        assert_eq!(laptop.sign_in(&app, "alice", "typo").await, 401);
+        assert_eq!(laptop.sign_in("alice", "typo").await, 401);
     }
-    assert_eq!(laptop.sign_in(&app, "alice", PASSWORD).await, 429);
+    assert_eq!(laptop.sign_in("alice", PASSWORD).await, 429);
     assert_eq!(
-        AddressedBrowser::new("127.0.0.1")
-            .sign_in(&app, "alice", PASSWORD)
-            .await,
+        app.browser_from("127.0.0.1").sign_in("alice", PASSWORD).await,
         303,
         "another browser at the same address is not held back"
     );
@@ -360,27 +307,21 @@ async fn a_known_browser_waits_for_its_own_failures(backend: Backend) {
 async fn a_password_spray_from_one_address_waits(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.login.throttle_address_free_attempts = 3).await;
     app.add_user("alice").await;
-    let laptop = AddressedBrowser::new("127.0.0.7");
-    assert_eq!(laptop.sign_in(&app, "alice", PASSWORD).await, 303);
-    let sprayer = AddressedBrowser::new("127.0.0.7");
+    let laptop = app.browser_from("127.0.0.7");
+    assert_eq!(laptop.sign_in("alice", PASSWORD).await, 303);
+    let sprayer = app.browser_from("127.0.0.7");
     for name in ["bob", "carol", "dave"] {
-        assert_eq!(sprayer.sign_in(&app, name, "Winter2026!").await, 401);
+        assert_eq!(sprayer.sign_in(name, "Winter2026!").await, 401);
     }
-    assert_eq!(sprayer.sign_in(&app, "erin", "Winter2026!").await, 429);
+    assert_eq!(sprayer.sign_in("erin", "Winter2026!").await, 429);
     assert_eq!(
-        sprayer.sign_in(&app, "alice", PASSWORD).await,
+        sprayer.sign_in("alice", PASSWORD).await,
         429,
         "a browser alice never used"
     );
+    assert_eq!(laptop.sign_in("alice", PASSWORD).await, 303, "alice's own browser");
     assert_eq!(
-        laptop.sign_in(&app, "alice", PASSWORD).await,
-        303,
-        "alice's own browser"
-    );
-    assert_eq!(
-        AddressedBrowser::new("127.0.0.8")
-            .sign_in(&app, "erin", "Winter2026!")
-            .await,
+        app.browser_from("127.0.0.8").sign_in("erin", "Winter2026!").await,
         401,
         "another address is not held back"
     );
@@ -416,10 +357,9 @@ async fn the_device_cookie_is_sealed_and_strict(backend: Backend) {
         .find(|c| c.starts_with("sesame_device="))
         .expect("a device cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Max-Age="));
-    let forged = AddressedBrowser::new("127.0.0.3");
+    let forged = app.browser_from("127.0.0.3");
     for _ in 0..app.services.settings.login.throttle_free_attempts {
         let page = forged
-            .http
             .get(app.url("/login"))
             .send()
             .await
@@ -429,7 +369,6 @@ async fn the_device_cookie_is_sealed_and_strict(backend: Backend) {
             .unwrap();
         let csrf = hidden_field(&page, "csrf");
         forged
-            .http
             .post(app.url("/login"))
             .header("cookie", format!("sesame_csrf={csrf}; sesame_device=made.0.up"))
             .form(&[("csrf", csrf.as_str()), ("username", "alice"), ("password", "wrong")])
@@ -438,7 +377,7 @@ async fn the_device_cookie_is_sealed_and_strict(backend: Backend) {
             .unwrap();
     }
     assert_eq!(
-        forged.sign_in(&app, "alice", PASSWORD).await,
+        forged.sign_in("alice", PASSWORD).await,
         429,
         "a forged cookie vouches for nothing"
     );

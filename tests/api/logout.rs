@@ -9,8 +9,8 @@ use sesame::admin::{self, NewClient};
 use sesame::config::Settings;
 use sesame::domain::{DeliveryStatus, LogoutDelivery};
 
+use crate::helpers::relying_party::{RelyingApp, verify_logout_token};
 use crate::helpers::{Backend, TestApp, TestClient, location, redirect_params, spawn_app_with};
-use crate::relying_app::{RelyingApp, verify_logout_token};
 
 const SIGNED_OUT: &str = "http://app.example/signed-out";
 
@@ -188,7 +188,8 @@ async fn a_logout_without_a_trustworthy_hint_asks_first(backend: Backend) {
     );
 
     // Nobody signed in, no hint: the same page, never a redirect.
-    let nobody = crate::helpers::browser()
+    let nobody = app
+        .other_browser()
         .get(app.url("/end_session"))
         .query(&params)
         .send()
@@ -240,7 +241,8 @@ async fn an_app_that_was_down_gets_its_notice_when_back(backend: Backend) {
         s.logout.backoff_base_secs = 10;
     })
     .await;
-    let port = RelyingApp::reserve_port();
+    let down = RelyingApp::down();
+    let port = down.port;
     let client = register(
         &app,
         "App A",
@@ -269,7 +271,7 @@ async fn an_app_that_was_down_gets_its_notice_when_back(backend: Backend) {
         "not before the backoff"
     );
 
-    let rp = RelyingApp::start_on(port);
+    let rp = down.come_up();
     app.clock.advance(13);
     app.services.delivery().deliver_due().await.unwrap();
     let tokens = rp.tokens();

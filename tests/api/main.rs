@@ -17,7 +17,6 @@ mod operations;
 mod private_key_jwt;
 mod redis_topologies;
 mod registration;
-mod relying_app;
 mod sessions;
 mod sso;
 mod token;

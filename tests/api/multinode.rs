@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use sesame::admin::{self, NewClient};
+use sesame::domain::DeliveryStatus;
 
+use crate::helpers::relying_party::RelyingApp;
 use crate::helpers::{Backend, TestApp, TestClient, location, pkce_challenge, redirect_params, spawn_app_with};
-use crate::relying_app::RelyingApp;
 
 /// Another node sharing the first one's database, Redis keys, signing-key
 /// encryption key and issuer (as behind a load balancer).
@@ -146,7 +147,18 @@ async fn three_nodes_behave_as_one() {
         waited += Duration::from_millis(100);
     }
     assert_eq!(rp.tokens().len(), 1, "the back-channel notice arrives");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Once the shared outbox records it delivered, no node sends it again.
+    let mut waited = Duration::ZERO;
+    loop {
+        let deliveries = third.services.outbox.list_deliveries(10).await.unwrap();
+        if deliveries.iter().all(|d| d.status == DeliveryStatus::Delivered) {
+            assert_eq!(deliveries.len(), 1);
+            break;
+        }
+        assert!(waited < Duration::from_secs(15), "recorded delivered: {deliveries:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    }
     assert_eq!(rp.tokens().len(), 1, "and only once");
 
     // The session is gone for node 1 too.

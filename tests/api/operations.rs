@@ -1,12 +1,12 @@
 //! Running Sesame: metrics, request ids, and what happens when a dependency
 //! goes away and comes back.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sesame::config::Secret;
 
+use crate::helpers::processes::{RedisProcess, on_a_free_port};
 use crate::helpers::{Backend, TestApp, TestClient, spawn_app, spawn_app_with};
 
 async fn scrape(app: &TestApp) -> String {
@@ -234,62 +234,44 @@ crate::on_both_backends!(
     every_response_carries_a_request_id_that_error_pages_show,
 );
 
-/// A Redis of the test's own, which it can stop and start again; it keeps
-/// its data on disk (every write synced) as a production Redis would.
+/// A Redis of the test's own, which it can kill and start again on the
+/// same port; it keeps its data on disk (every write synced) as a
+/// production Redis would.
 struct OwnRedis {
-    port: u16,
     dir: tempfile::TempDir,
-    process: Option<Child>,
+    process: RedisProcess,
 }
 
 impl OwnRedis {
     fn start() -> OwnRedis {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut redis = OwnRedis {
-            port,
-            dir: tempfile::tempdir().unwrap(),
-            process: None,
-        };
-        redis.restart();
-        redis
+        let dir = tempfile::tempdir().unwrap();
+        let process = RedisProcess::start(dir.path(), false, |port| Self::arguments(dir.path(), port));
+        OwnRedis { dir, process }
+    }
+
+    fn arguments(dir: &std::path::Path, port: u16) -> Vec<String> {
+        let port = port.to_string();
+        let dir = dir.display().to_string();
+        ["--bind", "127.0.0.1", "--port", &port, "--save", ""]
+            .into_iter()
+            .chain(["--appendonly", "yes", "--appendfsync", "always", "--dir", &dir])
+            .map(str::to_string)
+            .collect()
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let process = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (bash .ci/services installs it)");
-        self.process = Some(process);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start");
+        format!("redis://127.0.0.1:{}", self.process.port)
     }
 
     /// Killed, not shut down: nothing gets a chance to flush.
     fn kill(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
-        }
+        self.process.kill();
     }
-}
 
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
+    fn restart(&mut self) {
+        let port = self.process.port;
+        self.process = RedisProcess::spawn(self.dir.path(), port, false, &Self::arguments(self.dir.path(), port))
+            .unwrap_or_else(|| panic!("port {port} was taken while Redis was down"));
     }
 }
 
@@ -395,8 +377,7 @@ impl OwnPostgres {
             .status()
             .unwrap();
         assert!(chown.success());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let postgres = OwnPostgres { port, data, bin };
+        let mut postgres = OwnPostgres { port: 0, data, bin };
         let init = postgres
             .as_postgres(&postgres.bin.join("initdb"))
             .args(["-A", "trust", "-U", "postgres", "-D"])
@@ -405,7 +386,12 @@ impl OwnPostgres {
             .status()
             .unwrap();
         assert!(init.success(), "initdb");
-        postgres.pg_ctl(&["start", "-w"]);
+        // pg_ctl fails when the server cannot bind its port: another is tried.
+        let port = on_a_free_port("PostgreSQL", |port| {
+            postgres.port = port;
+            postgres.try_pg_ctl(&["start", "-w"]).then_some(port)
+        });
+        postgres.port = port;
         postgres
     }
 
@@ -416,6 +402,10 @@ impl OwnPostgres {
     }
 
     fn pg_ctl(&self, args: &[&str]) {
+        assert!(self.try_pg_ctl(args), "pg_ctl {args:?}");
+    }
+
+    fn try_pg_ctl(&self, args: &[&str]) -> bool {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {}",
             self.port,
@@ -429,9 +419,10 @@ impl OwnPostgres {
             .args(["-o", &options, "-l"])
             .arg(self.data.path().join("log"))
             .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert!(status.success(), "pg_ctl {args:?}");
+        status.success()
     }
 
     fn url(&self) -> String {
@@ -478,7 +469,7 @@ async fn losing_the_database_costs_availability_and_nothing_else() {
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.as_str()),
     ];
-    let person = crate::helpers::browser();
+    let person = app.other_browser();
     let login_page = person
         .get(app.url("/login"))
         .send()

@@ -1,89 +1,52 @@
 //! The ephemeral store on a Redis Cluster and behind Redis Sentinel, each a
 //! set of `redis-server` processes of the test's own on free ports.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sesame::config::Secret;
 use sesame::store::EphemeralStore;
 use sesame::store::ephemeral::RedisStore;
 
+use crate::helpers::processes::{RedisProcess, candidate_port};
 use crate::helpers::{Backend, TestApp, redirect_params, silent_request, spawn_app_with};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A plain `redis-server` (or Sentinel) on a free port, with `args`.
+fn start_server(dir: &Path, args: &[&str]) -> RedisProcess {
+    RedisProcess::start(dir, false, |port| {
+        let mut all = owned(args);
+        all.extend(owned(&["--port", &port.to_string()]));
+        all.extend(common(dir));
+        all
+    })
 }
 
-/// One `redis-server` (or Sentinel) process, killed when dropped.
-struct Server {
-    port: u16,
-    process: Child,
-}
-
-impl Server {
-    fn start(dir: &Path, port: u16, args: &[&str]) -> Server {
-        Server::spawn(dir, port, &["--port", &port.to_string()], args)
-    }
-
-    /// TLS only, on `port`, with the certificate and key in `dir`.
-    fn start_tls(dir: &Path, port: u16) -> Server {
-        let listen = [
+/// TLS only, on a free port, with the certificate and key in `dir`.
+fn start_tls_server(dir: &Path) -> RedisProcess {
+    RedisProcess::start(dir, true, |port| {
+        let mut all = owned(&["--tls-cert-file", "server.crt", "--tls-key-file", "server.key"]);
+        all.extend(owned(&[
             "--port",
             "0",
             "--tls-port",
             &port.to_string(),
             "--tls-auth-clients",
             "no",
-        ];
-        let files = ["--tls-cert-file", "server.crt", "--tls-key-file", "server.key"];
-        Server::spawn(dir, port, &listen, &files)
-    }
-
-    fn spawn(dir: &Path, port: u16, listen: &[&str], args: &[&str]) -> Server {
-        let process = Command::new("redis-server")
-            .current_dir(dir)
-            .args(args)
-            .args(listen)
-            .args(["--bind", "127.0.0.1", "--save", ""])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (bash .ci/services installs it)");
-        // Killed by `drop` if it never answers.
-        let server = Server { port, process };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start on port {port}");
-    }
-
-    /// What `redis-cli` prints for one command to this server.
-    fn cli(&self, args: &[&str]) -> String {
-        redis_cli(self.port, args)
-    }
+        ]));
+        all.extend(common(dir));
+        all
+    })
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
+fn common(dir: &Path) -> Vec<String> {
+    let mut args = owned(&["--bind", "127.0.0.1", "--save", "", "--dir"]);
+    args.push(dir.display().to_string());
+    args
 }
 
-fn redis_cli(port: u16, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
 }
 
 /// Polls `done` every 100 ms for up to `seconds`, without blocking the
@@ -100,30 +63,25 @@ async fn wait_until(seconds: u64, what: &str, mut done: impl FnMut() -> bool) {
 
 /// A three-primary Redis Cluster.
 struct OwnCluster {
-    nodes: Vec<Server>,
+    nodes: Vec<RedisProcess>,
     _dir: tempfile::TempDir,
 }
 
 impl OwnCluster {
     async fn start() -> OwnCluster {
         let dir = tempfile::tempdir().unwrap();
-        let nodes: Vec<Server> = (0..3)
+        let nodes: Vec<RedisProcess> = (0..3)
             .map(|i| {
-                // The bus port is given explicitly: port + 10000 may not exist.
-                let bus = free_port().to_string();
                 let config = format!("nodes-{i}.conf");
-                Server::start(
-                    dir.path(),
-                    free_port(),
-                    &[
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-port",
-                        &bus,
-                        "--cluster-config-file",
-                        &config,
-                    ],
-                )
+                RedisProcess::start(dir.path(), false, |port| {
+                    // The bus port is given explicitly: port + 10000 may not
+                    // exist. Taken meanwhile, the node exits and is retried.
+                    let bus = candidate_port().to_string();
+                    let mut all = owned(&["--cluster-enabled", "yes", "--cluster-port", &bus]);
+                    all.extend(owned(&["--cluster-config-file", &config, "--port", &port.to_string()]));
+                    all.extend(common(dir.path()));
+                    all
+                })
             })
             .collect();
         let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
@@ -163,18 +121,18 @@ impl OwnCluster {
 
 /// A primary, its replica, and one Sentinel watching them as `primary`.
 struct OwnSentinel {
-    primary: Server,
-    replica: Server,
-    sentinel: Server,
+    primary: RedisProcess,
+    replica: RedisProcess,
+    sentinel: RedisProcess,
     _dir: tempfile::TempDir,
 }
 
 impl OwnSentinel {
     async fn start() -> OwnSentinel {
         let dir = tempfile::tempdir().unwrap();
-        let primary = Server::start(dir.path(), free_port(), &[]);
+        let primary = start_server(dir.path(), &[]);
         let primary_port = primary.port.to_string();
-        let replica = Server::start(dir.path(), free_port(), &["--replicaof", "127.0.0.1", &primary_port]);
+        let replica = start_server(dir.path(), &["--replicaof", "127.0.0.1", &primary_port]);
         let config = dir.path().join("sentinel.conf");
         std::fs::write(
             &config,
@@ -185,7 +143,7 @@ impl OwnSentinel {
             ),
         )
         .unwrap();
-        let sentinel = Server::start(dir.path(), free_port(), &[config.to_str().unwrap(), "--sentinel"]);
+        let sentinel = start_server(dir.path(), &[config.to_str().unwrap(), "--sentinel"]);
         wait_until(30, "the Sentinel finding the replica", || {
             sentinel
                 .cli(&["sentinel", "replicas", "primary"])
@@ -364,7 +322,7 @@ fn make_certificates(dir: &Path) {
 async fn rediss_with_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
     make_certificates(dir.path());
-    let redis = Server::start_tls(dir.path(), free_port());
+    let redis = start_tls_server(dir.path());
     let url = format!("rediss://127.0.0.1:{}", redis.port);
     let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
 

@@ -86,10 +86,7 @@ async fn login_issues_a_fresh_session_id_and_kills_the_old_one(backend: Backend)
     app.add_user("alice").await;
     // An id planted before login is never adopted.
     let planted = "A".repeat(43);
-    app.jar.add_cookie_str(
-        &format!("sesame_session={planted}; Path=/"),
-        &app.issuer.parse().unwrap(),
-    );
+    app.browser.plant_cookie(&format!("sesame_session={planted}; Path=/"));
     sign_in(&app, &client, "alice").await;
     let first = session_cookie(&app);
     assert!(!first.contains(&planted));
@@ -117,9 +114,8 @@ async fn the_account_page_lists_sessions_and_apps_and_ends_them(backend: Backend
     assert!(has_session(&app, &b).await);
 
     // A second device.
-    let laptop = app.second_browser();
-    let (req, csrf) = laptop.login_page(&a).await;
-    let response = laptop.submit(&req, &csrf, "alice").await;
+    let laptop = app.other_browser();
+    let response = laptop.sign_in_for(&a, "alice").await;
     assert!(location(&response).starts_with(&a.redirect_uri));
 
     let page = app

@@ -2,14 +2,13 @@
 //! signs people in through Sesame with the openidconnect crate (code flow,
 //! PKCE, nonce), shows who is signed in, signs out through RP-Initiated
 //! Logout, and ends its own session when Sesame's back-channel logout token
-//! arrives. Run two (`sesame-demo-rp`) on two ports to watch SSO and SLO.
+//! arrives. Run two on two ports to watch SSO and SLO.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::Mutex;
 
 use actix_web::cookie::Cookie;
-use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use josekit::jwk::Jwk;
@@ -71,7 +70,6 @@ pub async fn http_client(request: openidconnect::HttpRequest) -> Result<openidco
 /// A running demo app.
 pub struct DemoApp {
     pub port: u16,
-    pub handle: ServerHandle,
     pub server: actix_web::dev::Server,
 }
 
@@ -104,14 +102,9 @@ pub async fn start(config: DemoConfig, listener: TcpListener) -> anyhow::Result<
             .route("/backchannel-logout", web::post().to(backchannel_logout))
     })
     .workers(1)
-    .disable_signals()
     .listen(listener)?
     .run();
-    Ok(DemoApp {
-        port,
-        handle: server.handle(),
-        server,
-    })
+    Ok(DemoApp { port, server })
 }
 
 fn page(demo: &Demo, body: &str) -> HttpResponse {
@@ -232,7 +225,7 @@ async fn finish_login(demo: &Demo, code: String, verifier: PkceCodeVerifier, non
         .preferred_username()
         .map(|u| u.to_string())
         .unwrap_or_else(|| claims.subject().to_string());
-    let local_id = crate::crypto::random_token();
+    let local_id = random_session_id();
     demo.sessions.lock().map_err(|_| anyhow::anyhow!("lock"))?.insert(
         local_id.clone(),
         LocalSession {
@@ -245,6 +238,15 @@ async fn finish_login(demo: &Demo, code: String, verifier: PkceCodeVerifier, non
 }
 
 /// The `sid` of an ID token whose signature was already verified.
+/// 256 random bits: the app's own session cookie.
+fn random_session_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 fn sid_claim(id_token: &str) -> Option<String> {
     use base64::Engine;
     let payload = id_token.split('.').nth(1)?;

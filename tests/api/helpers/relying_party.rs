@@ -1,5 +1,7 @@
-//! A relying app on port 0 for logout tests: it records the logout tokens
-//! POSTed to its back-channel endpoint and serves its front-channel page.
+//! What relying apps do, for tests that act as one: an app on port 0 that
+//! records the logout tokens POSTed to its back channel (and serves its
+//! front-channel page), the checks an app makes on a logout token, and the
+//! HTTP client an openidconnect-based app uses.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,20 @@ pub struct RelyingApp {
     handle: ServerHandle,
 }
 
+/// See [`RelyingApp::down`].
+pub struct DownApp {
+    pub port: u16,
+    socket: tokio::net::TcpSocket,
+}
+
+impl DownApp {
+    /// The app comes up on its port.
+    pub fn come_up(self) -> RelyingApp {
+        let listener = self.socket.listen(64).unwrap().into_std().unwrap();
+        RelyingApp::serve(listener)
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct LogoutForm {
     logout_token: String,
@@ -28,14 +44,14 @@ impl RelyingApp {
         Self::serve(TcpListener::bind("127.0.0.1:0").unwrap())
     }
 
-    /// A port nothing listens on yet: an app that is down.
-    pub fn reserve_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// The app comes (back) up on `port`.
-    pub fn start_on(port: u16) -> RelyingApp {
-        Self::serve(TcpListener::bind(("127.0.0.1", port)).unwrap())
+    /// An app that is down: its port is bound but not listening (a
+    /// connection is refused), so that no other test can take it before
+    /// the app comes up.
+    pub fn down() -> DownApp {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        DownApp { socket, port }
     }
 
     fn serve(listener: TcpListener) -> RelyingApp {
@@ -116,4 +132,23 @@ pub async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) ->
     assert!(claims.contains_key("iat") && claims.contains_key("exp") && claims.contains_key("jti"));
     assert!(!claims.contains_key("nonce"), "a logout token MUST NOT contain a nonce");
     claims
+}
+
+/// openidconnect's HTTP client contract over reqwest, following no redirects.
+pub async fn rp_http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let (parts, body) = request.into_parts();
+    let response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut builder = openidconnect::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    Ok(builder.body(response.bytes().await?.to_vec()).unwrap())
 }

@@ -1,8 +1,20 @@
 //! `spawn_app()`: the real server on port 0 with its own database and Redis
-//! key prefix, and an HTTP client that keeps cookies and never follows redirects.
+//! key prefix, a [`Browser`] and an API client to talk to it, and the steps
+//! of a sign-in and a token request that most tests share.
+//!
+//! Beside it: [`browser`] (a browser taken step by step), [`chromium`] (a
+//! real one), [`relying_party`] (an app that receives logout notices and
+//! checks what Sesame signs), [`processes`] (servers a test runs itself).
+
+pub mod browser;
+pub mod chromium;
+pub mod processes;
+pub mod relying_party;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+
+pub use browser::Browser;
 
 use actix_web::web;
 use sesame::admin::{self, NewClient, NewUser};
@@ -52,10 +64,8 @@ pub struct TestApp {
     /// Where `/metrics` is served, when `metrics.listen` was set.
     pub metrics_port: Option<u16>,
     pub services: web::Data<Services>,
-    /// Keeps cookies, follows no redirects: a browser whose steps we take one by one.
-    pub browser: reqwest::Client,
-    /// The browser's cookies.
-    pub jar: Arc<reqwest::cookie::Jar>,
+    /// The person's browser.
+    pub browser: Browser,
     /// No cookies: a relying app's back channel.
     pub api: reqwest::Client,
     postgres_database: Option<String>,
@@ -66,18 +76,6 @@ pub struct TestClient {
     pub client_id: String,
     pub secret: Option<String>,
     pub redirect_uri: String,
-}
-
-pub fn browser() -> reqwest::Client {
-    browser_with_jar(Arc::new(reqwest::cookie::Jar::default()))
-}
-
-pub fn browser_with_jar(jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -145,13 +143,12 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let services = app.services();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run());
-    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let issuer = format!("http://127.0.0.1:{port}");
     TestApp {
-        issuer: format!("http://127.0.0.1:{port}"),
+        browser: Browser::new(&issuer),
+        issuer,
         clock,
         services,
-        browser: browser_with_jar(jar.clone()),
-        jar,
         api: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -226,18 +223,17 @@ impl Drop for TestApp {
 impl TestApp {
     /// The value of one of the browser's cookies.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        use reqwest::cookie::CookieStore;
-        let header = self.jar.cookies(&self.issuer.parse().unwrap())?;
-        header
-            .to_str()
-            .unwrap()
-            .split("; ")
-            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
+        self.browser.cookie(name)
     }
 
-    /// A second browser, with no cookies.
-    pub fn other_browser(&self) -> reqwest::Client {
-        browser()
+    /// Another browser (another device, another person), with no cookies.
+    pub fn other_browser(&self) -> Browser {
+        Browser::new(&self.issuer)
+    }
+
+    /// Another browser whose connections come from `address` (any of 127.0.0.0/8).
+    pub fn browser_from(&self, address: &str) -> Browser {
+        Browser::from_address(&self.issuer, address)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -301,28 +297,13 @@ impl TestApp {
 
     /// GET /authorize with these parameters, from the browser.
     pub async fn authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
-        self.browser
-            .get(self.url("/authorize"))
-            .query(params)
-            .send()
-            .await
-            .unwrap()
+        self.browser.authorize(params).await
     }
 
     /// Follows an authorize redirect to the login page and returns
     /// `(request id, csrf token)` from its form.
     pub async fn open_login(&self, authorize_response: reqwest::Response) -> (String, String) {
-        assert_eq!(
-            authorize_response.status(),
-            303,
-            "authorize should send the browser to login"
-        );
-        let login_path = location(&authorize_response);
-        assert!(login_path.starts_with("/login?req="), "{login_path}");
-        let page = self.browser.get(self.url(&login_path)).send().await.unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
-        (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
+        self.browser.open_login(authorize_response).await
     }
 
     pub async fn submit_login(
@@ -332,17 +313,7 @@ impl TestApp {
         username: &str,
         password: &str,
     ) -> reqwest::Response {
-        self.browser
-            .post(self.url("/login"))
-            .form(&[
-                ("req", request_id),
-                ("csrf", csrf),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap()
+        self.browser.submit_login(request_id, csrf, username, password).await
     }
 
     /// Signs `username` in through the login page for an authorization
@@ -486,77 +457,4 @@ pub fn hidden_field(html: &str, name: &str) -> String {
         + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_string()
-}
-
-/// Another browser (its own cookies) using the same server.
-pub struct Browser<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-}
-
-impl TestApp {
-    pub fn second_browser(&self) -> Browser<'_> {
-        Browser {
-            app: self,
-            client: browser(),
-        }
-    }
-}
-
-impl Browser<'_> {
-    fn authorize_params(client: &TestClient) -> Vec<(&str, &str)> {
-        vec![
-            ("client_id", client.client_id.as_str()),
-            ("redirect_uri", client.redirect_uri.as_str()),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ]
-    }
-
-    /// Starts a request for `client` and returns the login form's `(req, csrf)`.
-    pub async fn login_page(&self, client: &TestClient) -> (String, String) {
-        let response = self
-            .client
-            .get(self.app.url("/authorize"))
-            .query(&Self::authorize_params(client))
-            .send()
-            .await
-            .unwrap();
-        let page = self
-            .client
-            .get(self.app.url(&location(&response)))
-            .send()
-            .await
-            .unwrap();
-        let html = page.text().await.unwrap();
-        (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
-    }
-
-    pub async fn submit(&self, request_id: &str, csrf: &str, username: &str) -> reqwest::Response {
-        self.client
-            .post(self.app.url("/login"))
-            .form(&[
-                ("req", request_id),
-                ("csrf", csrf),
-                ("username", username),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Whether a `prompt=none` request from this browser gets a code.
-    pub async fn has_session(&self, client: &TestClient) -> bool {
-        let mut params = Self::authorize_params(client);
-        params.push(("prompt", "none"));
-        let response = self
-            .client
-            .get(self.app.url("/authorize"))
-            .query(&params)
-            .send()
-            .await
-            .unwrap();
-        redirect_params(&response).contains_key("code")
-    }
 }

@@ -1,0 +1,179 @@
+//! A real browser: Debian's headless Chromium driven through chromedriver
+//! (WebDriver), for the tests of what people do on Sesame's pages.
+//!
+//! chromedriver listens on a port it picks itself (`--port=0`, read back
+//! from what it prints), so two tests never fight over one. It runs in a
+//! process group of its own with the Chromium it starts: [`Chromium::quit`]
+//! ends the WebDriver session (Chromium exits) and stops chromedriver, and
+//! if a test fails before that, dropping the value kills the whole group,
+//! so no browser outlives its test.
+
+use std::io::{BufRead, BufReader};
+use std::ops::Deref;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub struct Chromium {
+    client: Client,
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// The WebDriver client: `goto`, `find`, `current_url`… are fantoccini's.
+impl Deref for Chromium {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Chromium {
+    /// A fresh headless Chromium with an empty profile; `None`, with a
+    /// notice on stderr, when SESAME_SKIP_BROWSER_TESTS is set.
+    pub async fn start() -> Option<Chromium> {
+        if std::env::var_os("SESAME_SKIP_BROWSER_TESTS").is_some() {
+            eprintln!("NOTICE: browser test skipped because SESAME_SKIP_BROWSER_TESTS is set");
+            return None;
+        }
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+            "the browser tests need Debian's chromium and chromium-driver: run `bash .ci/services` \
+             (or set SESAME_SKIP_BROWSER_TESTS=1 to skip them locally)"
+        );
+        let mut chromedriver = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let port = announced_port(&mut chromedriver);
+        let profile = tempfile::tempdir().unwrap();
+        let client = ClientBuilder::native()
+            .capabilities(capabilities(profile.path()))
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await;
+        let client = match client {
+            Ok(client) => client,
+            Err(e) => {
+                kill_group(&mut chromedriver);
+                panic!("chromedriver did not start a session: {e}");
+            }
+        };
+        Some(Chromium {
+            client,
+            chromedriver,
+            _profile: profile,
+        })
+    }
+
+    /// Ends the session (Chromium exits) and stops chromedriver.
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        kill_group(&mut self.chromedriver);
+    }
+
+    /// The URL once it starts with `prefix` (navigation after a click
+    /// completes asynchronously); fails after ten seconds.
+    pub async fn url_once_at(&self, prefix: &str) -> url::Url {
+        for _ in 0..100 {
+            let url = self.current_url().await.unwrap();
+            if url.as_str().starts_with(prefix) {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the browser never reached {prefix}: at {}",
+            self.current_url().await.unwrap()
+        );
+    }
+
+    pub async fn type_into(&self, id: &str, text: &str) {
+        self.find(Locator::Id(id)).await.unwrap().send_keys(text).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    /// The text of the element with this id, once it exists (ten seconds at most).
+    pub async fn text_of(&self, id: &str) -> String {
+        self.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id(id))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        kill_group(&mut self.chromedriver);
+    }
+}
+
+/// Reads chromedriver's "ChromeDriver was started successfully on port N."
+/// and keeps draining what it prints afterwards (a closed pipe would kill it).
+fn announced_port(chromedriver: &mut Child) -> u16 {
+    let mut lines = BufReader::new(chromedriver.stdout.take().unwrap()).lines();
+    let port = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                    break rest.trim_end_matches('.').parse::<u16>().expect("a port number");
+                }
+            }
+            _ => {
+                kill_group(chromedriver);
+                panic!("chromedriver exited before it listened");
+            }
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    port
+}
+
+fn capabilities(profile: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect::<Vec<_>>();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    capabilities
+}
+
+/// SIGKILL to chromedriver's process group: chromedriver and every
+/// Chromium process it started.
+fn kill_group(chromedriver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", chromedriver.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = chromedriver.wait();
+}
