@@ -18,6 +18,7 @@ mod private_key_jwt;
 mod redis_topologies;
 mod registration;
 mod sessions;
+mod snapshots;
 mod sso;
 mod token;
 mod token_access;
