@@ -16,13 +16,7 @@ pub async fn run(settings: Settings, clock: SharedClock, demo: bool) -> anyhow::
     if demo {
         create_demo_accounts(&services.client_admin(), &*services.users).await?;
     }
-    let app = Application::build(services).await?;
-    tracing::info!(
-        port = app.port(),
-        issuer = %app.services().settings.issuer,
-        "Sesame is serving"
-    );
-    app.run().await?;
+    Application::build(services).await?.run().await?;
     Ok(())
 }
 

@@ -121,13 +121,18 @@ impl Application {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
+        // Stop signals are caught before the node says it serves: a SIGTERM
+        // right after start is a graceful stop too, never a kill.
+        let stop = StopSignals::install()?;
+        tracing::info!(
+            port = self.port,
+            issuer = %self.services.settings.issuer,
+            "Sesame is serving"
+        );
         let handle = self.server.handle();
         let services = self.services.clone();
         tokio::spawn(async move {
-            if let Err(e) = stop_signal().await {
-                tracing::error!(error = %e, "cannot listen for stop signals");
-                return;
-            }
+            stop.received().await;
             services.draining.store(true, std::sync::atomic::Ordering::Relaxed);
             let drain = Duration::from_secs(services.settings.http.shutdown_drain_secs);
             if !drain.is_zero() {
@@ -152,13 +157,24 @@ impl Application {
 }
 
 /// SIGTERM (an orchestrator stopping the process) or SIGINT (Ctrl-C).
-async fn stop_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => tracing::info!("SIGTERM received"),
+            _ = self.interrupt.recv() => tracing::info!("SIGINT received"),
+        }
+    }
 }

@@ -36,6 +36,7 @@ async fn metrics_count_requests_logins_and_tokens(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.metrics.listen = "127.0.0.1:0".into()).await;
     let client = app.add_client(false).await;
     app.add_user("alice").await;
+    app.browser.sign_in_for(&client, "alice").await;
     let (code, verifier) = app.get_code(&client, "alice").await;
     assert_eq!(app.redeem(&client, &code, &verifier).await.status(), 200);
 
