@@ -85,7 +85,7 @@ async fn main() {
     let app = Application::with_listener(services, listener).expect("app");
     tokio::spawn(app.run());
     let base = format!("http://127.0.0.1:{port}");
-    let (id, secret) = (created.client.client_id, created.secret.expect("secret"));
+    let (id, secret) = (created.client.client_id.to_string(), created.secret.expect("secret"));
 
     // client_credentials
     let http = reqwest::Client::new();

@@ -53,7 +53,10 @@ async fn create_sessions(services: &Services, count: usize) {
         let user = uuid::Uuid::from_u128(i as u128 + 1);
         let sessions = services.sessions();
         let (_, mut live) = sessions.start(user, &origin).await.expect("session");
-        sessions.join_client(&mut live, "bench-app").await.expect("join");
+        sessions
+            .join_client(&mut live, &sesame::domain::ClientId::parse("bench-app").unwrap())
+            .await
+            .expect("join");
     }
 }
 

@@ -71,13 +71,12 @@ fn apply(client: &mut Client, valid: ValidMetadata) {
 pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Result<CreatedClient, AdminError> {
     let valid = validate(admin.http_uris, &new)?;
     let client_id = match new.client_id {
-        Some(id) if ClientId::parse(&id).is_ok() => id,
-        Some(id) => {
-            return Err(AdminError::Invalid(format!(
+        Some(id) => ClientId::parse(&id).map_err(|_| {
+            AdminError::Invalid(format!(
                 "client id {id:?} must be 1 to 128 characters of letters, digits and . _ - :"
-            )));
-        }
-        None => crypto::random_token()[..22].to_string(),
+            ))
+        })?,
+        None => ClientId::random(),
     };
     let secret = needs_secret(valid.auth_method).then(crypto::random_token);
     let registration_token = (via == Via::Api).then(crypto::random_token);
@@ -145,7 +144,7 @@ pub struct UpdatedClient {
 /// token format stay.
 pub async fn update_client(
     admin: &ClientAdmin<'_>,
-    client_id: &str,
+    client_id: &ClientId,
     new: NewClient,
 ) -> Result<UpdatedClient, AdminError> {
     let valid = validate(admin.http_uris, &new)?;
@@ -182,7 +181,7 @@ pub fn metadata_of(client: &Client) -> NewClient {
         redirect_uris: client.redirect_uris.iter().map(|u| u.as_str().to_string()).collect(),
         public: false,
         auth_method: Some(client.auth_method),
-        client_id: Some(client.client_id.clone()),
+        client_id: Some(client.client_id.to_string()),
         first_party: client.first_party,
         id_token_alg: Some(client.id_token_alg),
         post_logout_redirect_uris: client
@@ -232,7 +231,7 @@ fn valid_audiences(audiences: &[String]) -> Result<Vec<String>, AdminError> {
 /// operators do this (the CLI); registration and the portal cannot.
 pub async fn set_client_access(
     admin: &ClientAdmin<'_>,
-    client_id: &str,
+    client_id: &ClientId,
     audiences: Option<Vec<String>>,
     resource_server: Option<bool>,
 ) -> Result<Client, AdminError> {
@@ -273,7 +272,11 @@ pub async fn set_client_access(
 /// A new secret for a client that has one, shown once. The old one keeps
 /// working for `grace_secs` (0: it stops at once), so an app can be
 /// redeployed with the new one first.
-pub async fn rotate_secret(admin: &ClientAdmin<'_>, client_id: &str, grace_secs: u64) -> Result<String, AdminError> {
+pub async fn rotate_secret(
+    admin: &ClientAdmin<'_>,
+    client_id: &ClientId,
+    grace_secs: u64,
+) -> Result<String, AdminError> {
     let client = admin
         .clients
         .find_client(client_id)
@@ -310,7 +313,7 @@ pub async fn rotate_secret(admin: &ClientAdmin<'_>, client_id: &str, grace_secs:
 
 /// Deletes a client; its tokens die with it (refresh tokens revoked, access
 /// tokens refused from now on).
-pub async fn delete_client(admin: &ClientAdmin<'_>, client_id: &str) -> Result<(), AdminError> {
+pub async fn delete_client(admin: &ClientAdmin<'_>, client_id: &ClientId) -> Result<(), AdminError> {
     let now = admin.clock.now();
     if !admin.clients.delete_client(client_id).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));

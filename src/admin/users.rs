@@ -98,7 +98,7 @@ async fn end_access(
         let now = admin.clock.now();
         let families = admin.refresh_tokens.revoke_user_tokens(user_id, now, true).await?;
         for family in &families {
-            admin.fanout.access_tokens.revoke_grant(&family.to_string()).await?;
+            admin.fanout.access_tokens.revoke_grant(*family).await?;
         }
         offline_families = families.len();
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::admin::{self, NewClient, Via};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::domain::{Alg, ApplicationType, AuthMethod};
+use crate::domain::{Alg, ApplicationType, AuthMethod, ClientId};
 use crate::startup;
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -235,6 +235,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             access,
             json,
         } => {
+            let client_id = existing_client_id(&client_id)?;
             let services = startup::build_services(settings, clock).await?;
             let client = services
                 .clients
@@ -274,6 +275,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             Ok(())
         }
         ClientCommand::Show { client_id } => {
+            let client_id = existing_client_id(&client_id)?;
             let sql = startup::connect_sql(&settings).await?;
             let client = crate::store::ClientRepository::find_client(&sql, &client_id)
                 .await?
@@ -282,6 +284,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             Ok(())
         }
         ClientCommand::RotateSecret { client_id, grace, json } => {
+            let client_id = existing_client_id(&client_id)?;
             let services = startup::build_services(settings, clock).await?;
             let secret = admin::rotate_secret(&services.client_admin(), &client_id, grace).await?;
             if json {
@@ -294,6 +297,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             Ok(())
         }
         ClientCommand::Delete { client_id } => {
+            let client_id = existing_client_id(&client_id)?;
             let services = startup::build_services(settings, clock).await?;
             admin::delete_client(&services.client_admin(), &client_id).await?;
             println!("client {client_id} deleted; its tokens no longer work");
@@ -328,4 +332,9 @@ fn print_client(client: &crate::domain::Client, secret: Option<&str>, as_json: b
         println!("client_secret: {secret}");
         println!("(the secret is shown only now; store it safely)");
     }
+}
+
+/// A client id from the command line; text that cannot be one names no client.
+fn existing_client_id(id: &str) -> anyhow::Result<ClientId> {
+    ClientId::parse(id).map_err(|_| anyhow::anyhow!("no client {id}"))
 }

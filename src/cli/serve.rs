@@ -25,7 +25,8 @@ async fn create_demo_accounts(clients: &admin::ClientAdmin<'_>, users: &dyn User
     const DEMO_CLIENT: &str = "demo-app";
     const DEMO_USER: &str = "demo";
     let redirect = "http://localhost:9000/callback";
-    if clients.clients.find_client(DEMO_CLIENT).await?.is_some() {
+    let demo_client = crate::domain::ClientId::parse(DEMO_CLIENT)?;
+    if clients.clients.find_client(&demo_client).await?.is_some() {
         println!(
             "demo: client {DEMO_CLIENT} and user {DEMO_USER} already exist (credentials were printed at first start)"
         );

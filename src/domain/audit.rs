@@ -1,6 +1,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::{ClientId, SessionHandle};
+
 /// A security-relevant event. Session ids appear only as digests; no
 /// password, token or secret is ever put here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,11 +35,11 @@ impl AuditEvent {
         self.user_id = Some(user_id);
         self
     }
-    pub fn client(mut self, client_id: &str) -> Self {
+    pub fn client(mut self, client_id: &ClientId) -> Self {
         self.client_id = Some(client_id.to_string());
         self
     }
-    pub fn session(mut self, handle: &str) -> Self {
+    pub fn session(mut self, handle: &SessionHandle) -> Self {
         self.session = Some(handle.to_string());
         self
     }

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Alg, Scopes};
+use super::{Alg, ClientId, Scopes};
 use crate::clock::UnixTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +107,7 @@ pub struct PreviousSecret {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
-    pub client_id: String,
+    pub client_id: ClientId,
     /// `crypto::digest` of the secret; `None` for public clients.
     pub secret_hash: Option<String>,
     pub client_type: ClientType,

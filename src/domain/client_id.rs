@@ -27,6 +27,12 @@ impl ClientId {
         }
     }
 
+    /// A fresh id for a client registered without one: 22 base64url
+    /// characters (132 random bits), inside the alphabet by construction.
+    pub fn random() -> ClientId {
+        ClientId(crate::crypto::random_token()[..22].to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

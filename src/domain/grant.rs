@@ -1,13 +1,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CodeChallenge, RedirectUri, Scopes};
+use super::{ClientId, CodeChallenge, RedirectUri, Scopes, SessionHandle, Sid};
 
 /// What an authorization code stands for: everything the token request must
 /// repeat, and what the tokens will say.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CodeGrant {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: RedirectUri,
     pub user_id: Uuid,
     pub scopes: Scopes,
@@ -16,9 +16,9 @@ pub struct CodeGrant {
     pub auth_time: i64,
     pub amr: Vec<String>,
     /// The relying-party session id for this client (`sid` in the ID token).
-    pub sid: String,
+    pub sid: Sid,
     /// The SSO session's handle, so tokens can die with it.
-    pub session: String,
+    pub session: SessionHandle,
     /// RFC 8707: the resource the tokens are for, when the request named one.
     #[serde(default)]
     pub resource: Option<String>,
@@ -37,12 +37,12 @@ pub struct StoredGrant {
 pub struct AccessTokenRecord {
     /// The person; `None` for a client's own token (client_credentials).
     pub user_id: Option<Uuid>,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub scopes: Scopes,
-    pub sid: Option<String>,
+    pub sid: Option<Sid>,
     /// The SSO session's handle: the token dies with the session. `None`
     /// for client tokens and tokens refreshed with `offline_access`.
-    pub session: Option<String>,
+    pub session: Option<SessionHandle>,
     /// Who the token is for (RFC 8707, RFC 9068 `aud`). Empty in records
     /// made before audiences existed: this server.
     #[serde(default)]

@@ -1,6 +1,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::{ClientId, Sid};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
@@ -32,12 +34,12 @@ impl DeliveryStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogoutDelivery {
     pub id: Uuid,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub uri: String,
     /// The user (`sub`).
     pub subject: String,
     /// The app's session id (`sid`).
-    pub sid: Option<String>,
+    pub sid: Option<Sid>,
     pub created_at: i64,
     pub give_up_at: i64,
     pub status: DeliveryStatus,

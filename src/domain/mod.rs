@@ -6,6 +6,7 @@ mod client;
 mod client_id;
 pub mod client_metadata;
 mod grant;
+mod ids;
 mod logout;
 mod pkce;
 mod refresh_token;
@@ -22,6 +23,7 @@ pub use client::{
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
+pub use ids::{FamilyId, SessionHandle, Sid};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};
 pub use refresh_token::RefreshToken;
@@ -39,7 +41,7 @@ pub mod tests_support {
     /// A public web client with no URIs, allowed `openid`.
     pub fn client() -> Client {
         Client {
-            client_id: "c".into(),
+            client_id: ClientId::parse("c").unwrap(),
             secret_hash: None,
             client_type: ClientType::Public,
             auth_method: AuthMethod::None,

@@ -1,19 +1,19 @@
 use uuid::Uuid;
 
-use super::Scopes;
+use super::{ClientId, FamilyId, Scopes, SessionHandle, Sid};
 
 /// A refresh token as stored (by digest), one of a family: the chain of
 /// tokens that one grant rotated through.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshToken {
     pub token_hash: String,
-    pub family_id: Uuid,
-    pub client_id: String,
+    pub family_id: FamilyId,
+    pub client_id: ClientId,
     pub user_id: Uuid,
     pub scopes: Scopes,
-    pub sid: String,
+    pub sid: Sid,
     /// The SSO session it dies with; `None` when granted `offline_access`.
-    pub session: Option<String>,
+    pub session: Option<SessionHandle>,
     pub auth_time: i64,
     pub amr: Vec<String>,
     /// RFC 8707: the resource the family's access tokens are for, if one was asked.

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::{ClientId, Sid};
+
 /// A single sign-on session as kept in the ephemeral store, under the digest
 /// of the id its cookie carries (its *handle*).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,8 +26,8 @@ pub struct SsoSession {
 /// Back-Channel Logout `sid`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RpSession {
-    pub client_id: String,
-    pub sid: String,
+    pub client_id: ClientId,
+    pub sid: Sid,
     pub first_auth_at: i64,
     pub last_auth_at: i64,
 }
@@ -47,7 +49,7 @@ impl SsoSession {
         absolute.min(idle)
     }
 
-    pub fn rp_session(&self, client_id: &str) -> Option<&RpSession> {
-        self.clients.iter().find(|c| c.client_id == client_id)
+    pub fn rp_session(&self, client_id: &ClientId) -> Option<&RpSession> {
+        self.clients.iter().find(|c| &c.client_id == client_id)
     }
 }

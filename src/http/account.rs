@@ -36,7 +36,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
         let mut apps = Vec::new();
         for rp in &live.session.clients {
             let name = services.clients.find_client(&rp.client_id).await?.map(|c| c.name);
-            apps.push(name.unwrap_or_else(|| rp.client_id.clone()));
+            apps.push(name.unwrap_or_else(|| rp.client_id.to_string()));
         }
         views.push(SessionView {
             current: live.handle == current.handle,

@@ -55,7 +55,7 @@ async fn managed_client(services: &Services, user: &User, client_id: &str) -> Re
     };
     let client = services
         .clients
-        .find_client(client_id.as_str())
+        .find_client(&client_id)
         .await
         .map_err(|e| server_error_page(&e))?;
     match client {
@@ -282,7 +282,7 @@ pub async fn delete(
 }
 
 fn client_path(client: &Client) -> String {
-    let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_bytes()).collect();
+    let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_str().as_bytes()).collect();
     format!("/developer/clients/{id}")
 }
 
@@ -298,7 +298,7 @@ fn credentials_page(services: &Services, client: &Client, secret: Option<&str>, 
     render(
         &CredentialsPage {
             name: &client.name,
-            client_id: &client.client_id,
+            client_id: client.client_id.as_str(),
             secret,
             grace_note,
             issuer: &services.settings.issuer,

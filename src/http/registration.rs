@@ -84,8 +84,11 @@ pub async fn read(req: HttpRequest, path: web::Path<String>, services: web::Data
     match managed_client(&req, &services, &path).await {
         Ok(client) => {
             let mut body = registration::metadata_json(&client);
-            body["registration_client_uri"] =
-                serde_json::json!(services.registration_api().registration_client_uri(&client.client_id));
+            body["registration_client_uri"] = serde_json::json!(
+                services
+                    .registration_api()
+                    .registration_client_uri(client.client_id.as_str())
+            );
             no_store(HttpResponse::Ok().json(body))
         }
         Err(e) => error(&e),

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{AccountChoice, SelectAccountPage};
 use super::{cookies, csrf, outcome, pages};
+use crate::domain::SessionHandle;
 use crate::oidc::authorize::{self, policy::Stage};
 use crate::oidc::params::Params;
 use crate::startup::Services;
@@ -58,7 +59,9 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         let mut accounts = cookies::browser_accounts(&req, &services)
             .await
             .map_err(crate::error::InternalError::from)?;
-        let chosen = form.get("account").is_some_and(|handle| accounts.promote(handle));
+        let chosen = form
+            .get("account")
+            .is_some_and(|handle| accounts.promote(&SessionHandle::from_stored(handle.to_string())));
         if !chosen {
             // Signed out meanwhile: show the chooser (or the login page) again.
             return Ok(outcome::see_other(&format!("/select-account?req={request_id}")));

@@ -45,7 +45,7 @@ pub struct ConsentPage<'a> {
 }
 
 pub struct AccountChoice {
-    pub handle: String,
+    pub handle: crate::domain::SessionHandle,
     pub name: String,
     pub username: String,
 }
@@ -60,7 +60,7 @@ pub struct SelectAccountPage<'a> {
 }
 
 pub struct SessionView {
-    pub handle: String,
+    pub handle: crate::domain::SessionHandle,
     pub device: String,
     pub location: String,
     pub signed_in: String,
@@ -137,9 +137,9 @@ pub struct ClientRow {
 
 impl From<&crate::domain::Client> for ClientRow {
     fn from(client: &crate::domain::Client) -> Self {
-        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_bytes()).collect();
+        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_str().as_bytes()).collect();
         ClientRow {
-            client_id: client.client_id.clone(),
+            client_id: client.client_id.to_string(),
             name: client.name.clone(),
             kind: AppKind::of(client).label(),
             redirect: client

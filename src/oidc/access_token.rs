@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::crypto;
-use crate::domain::{AccessTokenRecord, Client};
+use crate::domain::{AccessTokenRecord, Client, ClientId, FamilyId, SessionHandle, Sid};
 use crate::error::InternalError;
 use crate::keys::KeyError;
 use crate::oidc::signer::TokenSigner;
@@ -62,12 +62,12 @@ impl AccessTokens<'_> {
             exp: token.expires_at,
             aud: crate::oidc::resource::aud_claim(&token.audience_or(self.signer.issuer)),
             // §2.2: without a person, sub names the client.
-            sub: subject.as_deref().unwrap_or(&token.client_id),
-            client_id: &token.client_id,
+            sub: subject.as_deref().unwrap_or(token.client_id.as_str()),
+            client_id: token.client_id.as_str(),
             iat: token.issued_at,
             jti: crypto::random_token(),
             scope: token.scopes.to_string(),
-            sid: token.sid.as_deref(),
+            sid: token.sid.as_ref().map(Sid::as_str),
         };
         self.signer.sign(&claims, "at+jwt", crate::keys::Alg::RS256)
     }
@@ -87,7 +87,7 @@ impl AccessTokens<'_> {
     /// (a replay raced this issuance).
     pub async fn issue(
         &self,
-        grant_id: &str,
+        grant_id: FamilyId,
         token: AccessTokenRecord,
         format: Format,
     ) -> Result<Option<String>, InternalError> {
@@ -118,7 +118,7 @@ impl AccessTokens<'_> {
     }
 
     /// Revokes every token issued under `grant_id`.
-    pub async fn revoke_grant(&self, grant_id: &str) -> Result<(), StoreError> {
+    pub async fn revoke_grant(&self, grant_id: FamilyId) -> Result<(), StoreError> {
         self.records.mark_grant_revoked(grant_id).await?;
         let current = self.records.bucket(self.signer.now());
         for bucket in [current - 1, current] {
@@ -135,7 +135,7 @@ impl AccessTokens<'_> {
     }
 
     /// Revokes every access token issued within the SSO session `session`.
-    pub async fn revoke_session(&self, session: &str) -> Result<(), StoreError> {
+    pub async fn revoke_session(&self, session: &SessionHandle) -> Result<(), StoreError> {
         for digest in self.records.session_tokens(session).await? {
             self.records.delete(&digest).await?;
         }
@@ -144,7 +144,7 @@ impl AccessTokens<'_> {
 
     /// Ends every access token of a deleted client: a mark, kept as long as
     /// any of its tokens could live, that `find` honours.
-    pub async fn revoke_client(&self, client_id: &str) -> Result<(), StoreError> {
+    pub async fn revoke_client(&self, client_id: &ClientId) -> Result<(), StoreError> {
         self.records.mark_client_revoked(client_id).await
     }
 

@@ -5,13 +5,14 @@
 
 use uuid::Uuid;
 
+use crate::domain::Sid;
 use crate::keys::KeyRing;
 
 /// What a valid hint says.
 #[derive(Clone, Debug)]
 pub struct IdTokenHint {
     pub subject: Uuid,
-    pub sid: Option<String>,
+    pub sid: Option<Sid>,
     pub audiences: Vec<String>,
 }
 
@@ -35,7 +36,10 @@ pub fn verify(keys: &KeyRing, issuer: &str, hint: &str) -> Result<IdTokenHint, H
         .subject()
         .and_then(|s| s.parse().ok())
         .ok_or(HintError::NoSubject)?;
-    let sid = payload.claim("sid").and_then(|v| v.as_str()).map(str::to_string);
+    let sid = payload
+        .claim("sid")
+        .and_then(|v| v.as_str())
+        .map(|sid| Sid::from_stored(sid.into()));
     let audiences = payload
         .audience()
         .unwrap_or_default()

@@ -104,5 +104,7 @@ impl Introspection<'_> {
 }
 
 fn may_see_access_token(caller: &Client, token: &AccessTokenRecord) -> bool {
-    token.client_id == caller.client_id || caller.resource_server || token.audience.contains(&caller.client_id)
+    token.client_id == caller.client_id
+        || caller.resource_server
+        || token.audience.iter().any(|aud| aud == caller.client_id.as_str())
 }

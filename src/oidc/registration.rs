@@ -220,7 +220,7 @@ pub fn registration_response(
     if let Some(token) = registration_token {
         body["registration_access_token"] = json!(token);
     }
-    body["registration_client_uri"] = json!(api.registration_client_uri(&client.client_id));
+    body["registration_client_uri"] = json!(api.registration_client_uri(client.client_id.as_str()));
     body
 }
 
@@ -268,7 +268,7 @@ pub async fn authenticate_registration(
         return Err(ProtocolError::invalid_token("the registration access token is missing"));
     };
     let client = match ClientId::parse(client_id) {
-        Ok(id) => api.clients.find_client(id.as_str()).await?,
+        Ok(id) => api.clients.find_client(&id).await?,
         Err(_) => None,
     };
     let stand_in = crypto::digest("no registration token");
@@ -289,7 +289,7 @@ pub fn update_request(client: &Client, body: &[u8]) -> Result<NewClient, Protoco
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ProtocolError::invalid_request(format!("the body is not JSON: {e}")))?;
     match value.get("client_id") {
-        Some(Value::String(id)) if *id == client.client_id => {}
+        Some(Value::String(id)) if id == client.client_id.as_str() => {}
         _ => {
             return Err(ProtocolError::invalid_request(
                 "the body must carry this client's client_id",

@@ -52,7 +52,7 @@ impl Revocation<'_> {
             Some(found) if found.client_id == client.client_id => {
                 let now = self.access_tokens.signer.now();
                 self.refresh_tokens.revoke_family(found.family_id, now).await?;
-                self.access_tokens.revoke_grant(&found.family_id.to_string()).await?;
+                self.access_tokens.revoke_grant(found.family_id).await?;
                 Ok(true)
             }
             _ => Ok(false),

@@ -2,7 +2,7 @@
 //! `max_accounts_per_browser` session ids, joined by `.`; the first is the
 //! account in use.
 
-use super::{LiveSession, Sessions, handle_of};
+use super::{LiveSession, SessionHandle, Sessions};
 use crate::store::StoreError;
 
 #[derive(Clone, Debug, Default)]
@@ -31,7 +31,7 @@ impl BrowserAccounts {
             if accounts.iter().any(|(known, _)| known == id) {
                 continue;
             }
-            if let Some(live) = sessions.find_by_handle(&handle_of(id)).await? {
+            if let Some(live) = sessions.find_by_handle(&SessionHandle::of_cookie(id)).await? {
                 accounts.push((id.to_string(), live));
             }
         }
@@ -45,8 +45,8 @@ impl BrowserAccounts {
         self.accounts.first().map(|(_, live)| live)
     }
 
-    pub fn find(&self, handle: &str) -> Option<&LiveSession> {
-        self.accounts.iter().map(|(_, l)| l).find(|l| l.handle == handle)
+    pub fn find(&self, handle: &SessionHandle) -> Option<&LiveSession> {
+        self.accounts.iter().map(|(_, l)| l).find(|l| &l.handle == handle)
     }
 
     /// Puts a newly signed-in session first, replacing any older session of
@@ -71,8 +71,8 @@ impl BrowserAccounts {
     }
 
     /// Makes the session with `handle` the one in use.
-    pub fn promote(&mut self, handle: &str) -> bool {
-        match self.accounts.iter().position(|(_, l)| l.handle == handle) {
+    pub fn promote(&mut self, handle: &SessionHandle) -> bool {
+        match self.accounts.iter().position(|(_, l)| &l.handle == handle) {
             Some(index) => {
                 let account = self.accounts.remove(index);
                 self.accounts.insert(0, account);
@@ -82,8 +82,8 @@ impl BrowserAccounts {
         }
     }
 
-    pub fn remove(&mut self, handle: &str) {
-        self.accounts.retain(|(_, l)| l.handle != handle);
+    pub fn remove(&mut self, handle: &SessionHandle) {
+        self.accounts.retain(|(_, l)| &l.handle != handle);
     }
 
     /// The cookie value, or `None` when no account is left.

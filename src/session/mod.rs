@@ -18,7 +18,7 @@ pub use self::device::{describe_device, ip_prefix};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::domain::AuditEvent;
-pub use crate::domain::{RpSession, SessionLifetime, SsoSession};
+pub use crate::domain::{ClientId, RpSession, SessionHandle, SessionLifetime, Sid, SsoSession};
 use crate::store::records::SessionRecords;
 use crate::store::{AuditLog, StoreError};
 
@@ -28,12 +28,8 @@ const TOUCH_INTERVAL_SECS: i64 = 60;
 /// A session found live in the store, with its handle.
 #[derive(Clone, Debug)]
 pub struct LiveSession {
-    pub handle: String,
+    pub handle: SessionHandle,
     pub session: SsoSession,
-}
-
-pub fn handle_of(cookie_id: &str) -> String {
-    crypto::digest(cookie_id)
 }
 
 /// Where the person is signing in from.
@@ -51,7 +47,7 @@ pub struct Sessions<'a> {
 }
 
 impl Sessions<'_> {
-    async fn save(&self, handle: &str, session: &SsoSession) -> Result<(), StoreError> {
+    async fn save(&self, handle: &SessionHandle, session: &SsoSession) -> Result<(), StoreError> {
         let ttl = (session.expires_at(self.lifetime) - self.clock.now()).max(1) as u64;
         self.records.put(handle, session, Duration::from_secs(ttl)).await
     }
@@ -72,7 +68,7 @@ impl Sessions<'_> {
             clients: Vec::new(),
         };
         let cookie_id = crypto::random_token();
-        let handle = handle_of(&cookie_id);
+        let handle = SessionHandle::of_cookie(&cookie_id);
         self.save(&handle, &session).await?;
         let absolute = Duration::from_secs(self.lifetime.absolute_secs);
         self.records.index(user_id, &handle, absolute).await?;
@@ -86,7 +82,7 @@ impl Sessions<'_> {
 
     /// The live session with this handle, recording its use. An expired
     /// session is removed, not just ignored.
-    pub async fn find_by_handle(&self, handle: &str) -> Result<Option<LiveSession>, StoreError> {
+    pub async fn find_by_handle(&self, handle: &SessionHandle) -> Result<Option<LiveSession>, StoreError> {
         let Some(mut session) = self.records.get(handle).await? else {
             return Ok(None);
         };
@@ -104,14 +100,14 @@ impl Sessions<'_> {
             self.save(handle, &session).await?;
         }
         Ok(Some(LiveSession {
-            handle: handle.to_string(),
+            handle: handle.clone(),
             session,
         }))
     }
 
     /// Whether the session with this handle is live, without counting this
     /// as its use (an app refreshing tokens is not the person being active).
-    pub async fn is_live(&self, handle: &str) -> Result<bool, StoreError> {
+    pub async fn is_live(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
         let session = self.records.get(handle).await?;
         Ok(session.is_some_and(|s| s.expires_at(self.lifetime) > self.clock.now()))
     }
@@ -119,9 +115,9 @@ impl Sessions<'_> {
     /// Records that `client_id` signed in through this session and returns
     /// its relying-party session id (`sid`), the same for every login of
     /// that app within this session.
-    pub async fn join_client(&self, live: &mut LiveSession, client_id: &str) -> Result<String, StoreError> {
+    pub async fn join_client(&self, live: &mut LiveSession, client_id: &ClientId) -> Result<Sid, StoreError> {
         let now = self.clock.now();
-        let sid = match live.session.clients.iter_mut().find(|c| c.client_id == client_id) {
+        let sid = match live.session.clients.iter_mut().find(|c| &c.client_id == client_id) {
             // Already joined: like `last_seen`, the time is written back at
             // most once a minute, so an app signing in again costs no write.
             Some(rp) if now - rp.last_auth_at < TOUCH_INTERVAL_SECS => return Ok(rp.sid.clone()),
@@ -130,9 +126,9 @@ impl Sessions<'_> {
                 rp.sid.clone()
             }
             None => {
-                let sid = crypto::random_token();
+                let sid = Sid::random();
                 live.session.clients.push(RpSession {
-                    client_id: client_id.to_string(),
+                    client_id: client_id.clone(),
                     sid: sid.clone(),
                     first_auth_at: now,
                     last_auth_at: now,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::records::{CachedKind, VersionMarks};
 use super::{ClientRepository, EphemeralStore, StoreError, UserRepository};
 use crate::clock::SharedClock;
-use crate::domain::{Client, PreviousSecret, Role, User, Username};
+use crate::domain::{Client, ClientId, PreviousSecret, Role, User, Username};
 
 /// The longest a cached record is used without reading it again.
 pub const MAX_AGE_SECS: i64 = 5;
@@ -110,8 +110,8 @@ impl CachedClients {
         }
     }
 
-    async fn changed(&self, client_id: &str) -> Result<(), StoreError> {
-        self.cache.changed(client_id).await
+    async fn changed(&self, client_id: &ClientId) -> Result<(), StoreError> {
+        self.cache.changed(client_id.as_str()).await
     }
 }
 
@@ -122,9 +122,9 @@ impl ClientRepository for CachedClients {
         self.changed(&client.client_id).await
     }
 
-    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+    async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         self.cache
-            .get_or_load(client_id, || self.inner.find_client(client_id))
+            .get_or_load(client_id.as_str(), || self.inner.find_client(client_id))
             .await
     }
 
@@ -144,7 +144,7 @@ impl ClientRepository for CachedClients {
 
     async fn set_client_secret(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         secret_hash: &str,
         previous: Option<&PreviousSecret>,
         now: i64,
@@ -159,7 +159,7 @@ impl ClientRepository for CachedClients {
 
     async fn set_client_access(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         audiences: &[String],
         resource_server: bool,
         now: i64,
@@ -172,7 +172,7 @@ impl ClientRepository for CachedClients {
         Ok(set)
     }
 
-    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         let deleted = self.inner.delete_client(client_id).await?;
         self.changed(client_id).await?;
         Ok(deleted)

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, DeliveryStatus, LogoutDelivery, PreviousSecret, RefreshToken, RegistrationToken, Role, Scopes,
-    StoredKey, User, Username,
+    AuditEvent, Client, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, RefreshToken,
+    RegistrationToken, Role, Scopes, SessionHandle, StoredKey, User, Username,
 };
 
 /// A backend's own error, kept for the log.
@@ -115,7 +115,7 @@ pub trait RegistrationTokenRepository: Send + Sync + 'static {
 pub trait ClientRepository: Send + Sync + 'static {
     /// Fails with `StoreError::Conflict` when the client id is taken.
     async fn create_client(&self, client: &Client) -> Result<(), StoreError>;
-    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// The clients a developer registered on the portal.
     async fn list_clients_by_owner(&self, owner_id: Uuid) -> Result<Vec<Client>, StoreError>;
@@ -127,7 +127,7 @@ pub trait ClientRepository: Send + Sync + 'static {
     /// (or none); `false` when there was no client with a secret.
     async fn set_client_secret(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         secret_hash: &str,
         previous: Option<&PreviousSecret>,
         now: i64,
@@ -136,22 +136,22 @@ pub trait ClientRepository: Send + Sync + 'static {
     /// when there was no such client.
     async fn set_client_access(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         audiences: &[String],
         resource_server: bool,
         now: i64,
     ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
-    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError>;
 }
 
 /// What each person allowed each app.
 #[async_trait]
 pub trait ConsentRepository: Send + Sync + 'static {
     /// The scopes `user_id` has allowed `client_id`, if any.
-    async fn granted_scopes(&self, user_id: Uuid, client_id: &str) -> Result<Option<Scopes>, StoreError>;
+    async fn granted_scopes(&self, user_id: Uuid, client_id: &ClientId) -> Result<Option<Scopes>, StoreError>;
     /// Records that `scopes` (the full set now allowed) are granted.
-    async fn grant(&self, user_id: Uuid, client_id: &str, scopes: &Scopes, now: i64) -> Result<(), StoreError>;
+    async fn grant(&self, user_id: Uuid, client_id: &ClientId, scopes: &Scopes, now: i64) -> Result<(), StoreError>;
 }
 
 /// Security events, kept in SQL.
@@ -215,15 +215,19 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
     /// is not a current token: unknown, consumed or revoked. Of concurrent
     /// rotations of one token, exactly one wins.
     async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError>;
-    async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError>;
+    async fn revoke_family(&self, family_id: FamilyId, now: i64) -> Result<(), StoreError>;
     /// Revokes the tokens bound to an SSO session; returns their families.
-    async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
+    async fn revoke_session_tokens(&self, session: &SessionHandle, now: i64) -> Result<Vec<FamilyId>, StoreError>;
     /// Revokes every refresh token of a person (only those bound to a
     /// session unless `include_offline`); returns their families.
-    async fn revoke_user_tokens(&self, user_id: Uuid, now: i64, include_offline: bool)
-    -> Result<Vec<Uuid>, StoreError>;
+    async fn revoke_user_tokens(
+        &self,
+        user_id: Uuid,
+        now: i64,
+        include_offline: bool,
+    ) -> Result<Vec<FamilyId>, StoreError>;
     /// Revokes every refresh token of a client; returns their families.
-    async fn revoke_client_tokens(&self, client_id: &str, now: i64) -> Result<Vec<Uuid>, StoreError>;
+    async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -53,6 +53,7 @@ async fn register(app: &TestApp, name: &str, redirect_uri: &str) -> String {
         .unwrap()
         .client
         .client_id
+        .to_string()
 }
 
 fn authorize_url(app: &TestApp, client_id: &str, redirect_uri: &str, prompt: Option<&str>) -> String {
@@ -161,7 +162,7 @@ impl DemoApp {
         let created = admin::add_client(&admin, new("http://127.0.0.1:9"), admin::Via::Cli)
             .await
             .unwrap();
-        let client_id = created.client.client_id;
+        let client_id = created.client.client_id.to_string();
         let mut process = Command::new(env!("CARGO_BIN_EXE_sesame-demo-rp"))
             .args(["--port", "0", "--issuer", &app.issuer, "--name", name])
             .args(["--client-id", &client_id])
@@ -182,7 +183,9 @@ impl DemoApp {
             .trim()
             .trim_end_matches('/')
             .to_string();
-        admin::update_client(&admin, &client_id, new(&base)).await.unwrap();
+        admin::update_client(&admin, &created.client.client_id, new(&base))
+            .await
+            .unwrap();
         DemoApp {
             base,
             client_id,

@@ -174,7 +174,7 @@ async fn an_operator_signs_a_user_out_everywhere() {
     .await
     .unwrap();
     let client = crate::helpers::TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     };
@@ -422,7 +422,13 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     ]));
     assert_eq!(updated["client_name"], "Renamed");
     assert_eq!(updated["redirect_uris"], serde_json::json!(["https://api.example/new"]));
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.info.contacts, ["ops@api.example"]);
     assert!(stored.registration_token_hash.is_some(), "the API can still manage it");
     let refused = Command::new(env!("CARGO_BIN_EXE_sesame"))
@@ -451,7 +457,13 @@ async fn registration_tokens_roles_and_client_updates_from_the_command_line() {
     // Without Redis the CLI cannot reach the server's memory: the server sees
     // the CLI's change once its cached copy is `MAX_AGE_SECS` old.
     app.clock.advance(sesame::store::cache::MAX_AGE_SECS);
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stored.previous_secret.map(|p| p.hash),
         Some(sesame::crypto::digest(registered["client_secret"].as_str().unwrap()))

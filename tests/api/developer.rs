@@ -168,7 +168,13 @@ async fn developers_register_edit_rekey_and_delete_their_clients(backend: Backen
     let client_id = element(&html, "client-id");
     let secret = element(&html, "client-secret");
     assert!(authenticates(&app, &client_id, &secret).await);
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let alice_id = app
         .services
         .users
@@ -206,7 +212,13 @@ async fn developers_register_edit_rekey_and_delete_their_clients(backend: Backen
     .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(location(&saved), format!("{path}?saved=1"));
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.name, "Alice's Renamed App");
     assert_eq!(
         stored.backchannel_logout_uri.as_deref(),
@@ -232,7 +244,12 @@ async fn developers_register_edit_rekey_and_delete_their_clients(backend: Backen
     assert_eq!(bad_edit.status(), 422);
     assert!(bad_edit.text().await.unwrap().contains(r#"id="name-error""#));
     assert_eq!(
-        app.services.clients.find_client(&client_id).await.unwrap().unwrap(),
+        app.services
+            .clients
+            .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+            .await
+            .unwrap()
+            .unwrap(),
         stored
     );
 
@@ -263,7 +280,14 @@ async fn developers_register_edit_rekey_and_delete_their_clients(backend: Backen
     // Delete: confirmed, or not at all.
     let unconfirmed = post(&alice, &app, &format!("{path}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(unconfirmed.status(), 422);
-    assert!(app.services.clients.find_client(&client_id).await.unwrap().is_some());
+    assert!(
+        app.services
+            .clients
+            .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
     let deleted = post(
         &alice,
         &app,
@@ -273,7 +297,14 @@ async fn developers_register_edit_rekey_and_delete_their_clients(backend: Backen
     .await;
     assert_eq!(deleted.status(), 303);
     assert_eq!(location(&deleted), "/developer?deleted=1");
-    assert!(app.services.clients.find_client(&client_id).await.unwrap().is_none());
+    assert!(
+        app.services
+            .clients
+            .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(!authenticates(&app, &client_id, &new_secret).await);
 }
 
@@ -302,7 +333,13 @@ async fn developers_see_their_own_clients_and_admins_see_all(backend: Backend) {
         !html.contains(r#"id="client-secret""#),
         "a single-page app has no secret"
     );
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.auth_method, sesame::domain::AuthMethod::None);
 
     let path = format!("/developer/clients/{client_id}");
@@ -323,7 +360,14 @@ async fn developers_see_their_own_clients_and_admins_see_all(backend: Backend) {
         404,
         "another developer's client is not theirs to delete"
     );
-    assert!(app.services.clients.find_client(&client_id).await.unwrap().is_some());
+    assert!(
+        app.services
+            .clients
+            .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let (_, carol_list) = page(&carol, &app, "/developer").await;
     assert!(carol_list.contains(&client_id), "admins see every client");

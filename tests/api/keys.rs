@@ -172,7 +172,7 @@ async fn clients_may_ask_for_es256_id_tokens(backend: Backend) {
     .await
     .unwrap();
     let client = TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     };

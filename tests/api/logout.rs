@@ -36,7 +36,7 @@ async fn register(app: &TestApp, name: &str, backchannel: Option<String>, frontc
     .await
     .unwrap();
     TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     }
@@ -295,10 +295,10 @@ async fn a_restart_loses_no_notice_and_two_nodes_deliver_each_once(backend: Back
     let deliveries: Vec<LogoutDelivery> = (0..12)
         .map(|i| LogoutDelivery {
             id: uuid::Uuid::now_v7(),
-            client_id: client.client_id.clone(),
+            client_id: client.id(),
             uri: rp.backchannel_uri(),
             subject: format!("user-{i}"),
-            sid: Some(format!("sid-{i}")),
+            sid: Some(sesame::domain::Sid::from_stored(format!("sid-{i}"))),
             created_at: now,
             give_up_at: now + 3600,
             status: DeliveryStatus::Pending,
@@ -587,10 +587,10 @@ fn notices(client_id: &str, uri: &str, count: usize, now: i64) -> Vec<LogoutDeli
     (0..count)
         .map(|i| LogoutDelivery {
             id: uuid::Uuid::now_v7(),
-            client_id: client_id.to_string(),
+            client_id: sesame::domain::ClientId::parse(client_id).unwrap(),
             uri: uri.to_string(),
             subject: format!("user-{i}"),
-            sid: Some(format!("sid-{i}")),
+            sid: Some(sesame::domain::Sid::from_stored(format!("sid-{i}"))),
             created_at: now,
             give_up_at: now + 3600,
             status: DeliveryStatus::Pending,
@@ -641,7 +641,7 @@ async fn a_hanging_app_delays_no_other_apps_notice(backend: Backend) {
     let outbox = app.services.outbox.list_deliveries(400).await.unwrap();
     let untouched = outbox
         .iter()
-        .filter(|d| d.client_id == slow.client_id && d.attempts == 0)
+        .filter(|d| d.client_id == slow.id() && d.attempts == 0)
         .count();
     assert!(
         untouched >= 300 - 2 * share,

@@ -76,7 +76,7 @@ async fn three_nodes_behave_as_one() {
     .await
     .unwrap();
     let client = TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     };
@@ -125,7 +125,7 @@ async fn three_nodes_behave_as_one() {
     // once, though node 1 has the client cached.
     let old_secret = client.secret.clone().unwrap();
     assert!(authenticates(&first, &client.client_id, &old_secret).await);
-    let new_secret = admin::rotate_secret(&second.services.client_admin(), &client.client_id, 0)
+    let new_secret = admin::rotate_secret(&second.services.client_admin(), &client.id(), 0)
         .await
         .unwrap();
     assert!(!authenticates(&first, &client.client_id, &old_secret).await);

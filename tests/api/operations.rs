@@ -93,7 +93,7 @@ async fn service_client(app: &TestApp) -> TestClient {
     .await
     .unwrap();
     TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: String::new(),
     }

@@ -41,7 +41,7 @@ async fn register(app: &TestApp, jwks: Option<String>, jwks_uri: Option<String>)
     .await
     .map(|c| {
         assert!(c.secret.is_none(), "no secret for private_key_jwt");
-        c.client.client_id
+        c.client.client_id.to_string()
     })
     .map_err(|e| e.to_string())
 }

@@ -76,7 +76,13 @@ async fn a_registered_client_signs_in_with_a_standard_library(backend: Backend) 
     assert!(body.get("software_id").is_none());
 
     // The secret is stored only as a digest.
-    let stored = app.services.clients.find_client(client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(stored.secret_hash.as_deref(), Some(secret));
     assert!(!stored.first_party, "registered apps ask people for consent");
 
@@ -324,7 +330,13 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
         json!(["https://registered.example/new-callback"])
     );
     assert!(updated.get("tos_uri").is_none());
-    let stored = app.services.clients.find_client(&client_id).await.unwrap().unwrap();
+    let stored = app
+        .services
+        .clients
+        .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stored.redirect_uris[0].as_str(),
         "https://registered.example/new-callback"
@@ -358,7 +370,12 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
         .unwrap();
     assert_eq!(error_of(response).await, (400, "invalid_request".into()));
     assert_eq!(
-        app.services.clients.find_client(&client_id).await.unwrap().unwrap(),
+        app.services
+            .clients
+            .find_client(&sesame::domain::ClientId::parse(&client_id).unwrap())
+            .await
+            .unwrap()
+            .unwrap(),
         stored,
         "refused updates leave the registration as it was"
     );
@@ -398,7 +415,7 @@ async fn registration_is_managed_with_its_access_token(backend: Backend) {
     assert!(
         app.services
             .clients
-            .find_client(other["client_id"].as_str().unwrap())
+            .find_client(&sesame::domain::ClientId::parse(other["client_id"].as_str().unwrap()).unwrap())
             .await
             .unwrap()
             .is_some()

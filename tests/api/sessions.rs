@@ -34,7 +34,7 @@ fn session_cookie(app: &TestApp) -> String {
 async fn stored(app: &TestApp, cookie_id: &str) -> bool {
     let records = sesame::store::records::SessionRecords::new(&*app.services.ephemeral);
     records
-        .get(&sesame::session::handle_of(cookie_id))
+        .get(&sesame::domain::SessionHandle::of_cookie(cookie_id))
         .await
         .unwrap()
         .is_some()

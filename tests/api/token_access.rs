@@ -30,7 +30,7 @@ async fn client_with(app: &TestApp, client_id: Option<&str>, audiences: &[&str],
     .await
     .unwrap();
     TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     }

@@ -42,7 +42,7 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
 /// introspect every client's access tokens.
 pub async fn add_resource_server(app: &TestApp) -> TestClient {
     let client = app.add_client(false).await;
-    admin::set_client_access(&app.services.client_admin(), &client.client_id, None, Some(true))
+    admin::set_client_access(&app.services.client_admin(), &client.id(), None, Some(true))
         .await
         .unwrap();
     client
@@ -442,7 +442,7 @@ async fn client_credentials_for_confidential_clients_allowed_it(backend: Backend
     .await
     .unwrap();
     let service = TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "https://service.example/cb".into(),
     };
@@ -486,7 +486,7 @@ async fn jwt_access_tokens_validate_locally_and_still_revoke(backend: Backend) {
     .await
     .unwrap();
     let client = TestClient {
-        client_id: created.client.client_id,
+        client_id: created.client.client_id.to_string(),
         secret: created.secret,
         redirect_uri: "http://app.example/callback".into(),
     };
@@ -553,7 +553,7 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     };
 
     // With a grace period, both secrets work until it ends.
-    let second_secret = admin::rotate_secret(&app.services.client_admin(), &client.client_id, 600)
+    let second_secret = admin::rotate_secret(&app.services.client_admin(), &client.id(), 600)
         .await
         .unwrap();
     let during: Value = refresh(&app, &client, issued["refresh_token"].as_str().unwrap(), None)
@@ -577,7 +577,7 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
     assert!(renewed["access_token"].is_string(), "{renewed}");
 
     // Without one, the old secret stops at once.
-    let new_secret = admin::rotate_secret(&app.services.client_admin(), &client.client_id, 0)
+    let new_secret = admin::rotate_secret(&app.services.client_admin(), &client.id(), 0)
         .await
         .unwrap();
     let refresh_token = renewed["refresh_token"].as_str().unwrap();
@@ -590,7 +590,7 @@ async fn secret_rotation_and_client_deletion_end_old_credentials(backend: Backen
         .unwrap();
     assert!(fresh["access_token"].is_string());
 
-    admin::delete_client(&app.services.client_admin(), &client.client_id)
+    admin::delete_client(&app.services.client_admin(), &client.id())
         .await
         .unwrap();
     let access = fresh["access_token"].as_str().unwrap();
@@ -615,11 +615,11 @@ async fn concurrent_rotations_of_one_token_store_one_successor(backend: Backend)
     let user = app.add_user("alice").await;
     let token = |hash: &str| RefreshToken {
         token_hash: hash.to_string(),
-        family_id: uuid::Uuid::nil(),
-        client_id: client.client_id.clone(),
+        family_id: sesame::domain::FamilyId::from_uuid(uuid::Uuid::nil()),
+        client_id: client.id(),
         user_id: user.id,
         scopes: Scopes::parse("openid").unwrap(),
-        sid: "sid".into(),
+        sid: sesame::domain::Sid::from_stored("sid".into()),
         session: None,
         auth_time: 1,
         amr: vec!["pwd".into()],

@@ -55,14 +55,16 @@ pub async fn proceed(
         })
         .collect();
     let handle = match policy::choose(request, &summary, authorizer.now(), stage) {
-        Choice::Use(index) => summary_handle(accounts, index),
+        Choice::Use(index) => accounts.iter().nth(index).map(|l| l.handle.clone()),
         Choice::Login => return interact(Interaction::Login),
         Choice::Choose => return interact(Interaction::ChooseAccount),
         Choice::Fail(error) => {
             return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
         }
     };
-    accounts.promote(&handle);
+    if let Some(handle) = handle {
+        accounts.promote(&handle);
+    }
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login);
     };
@@ -118,10 +120,6 @@ async fn end_inactive_sessions(authorizer: &Authorizer<'_>, accounts: &mut Brows
         accounts.remove(&live.handle);
     }
     Ok(())
-}
-
-fn summary_handle(accounts: &BrowserAccounts, index: usize) -> String {
-    accounts.iter().nth(index).map(|l| l.handle.clone()).unwrap_or_default()
 }
 
 async fn needs_consent(

@@ -24,7 +24,7 @@ pub(super) async fn known_client(clients: &dyn ClientRepository, params: &Params
     }
     let unknown = || ProtocolError::invalid_request("the application (client_id) is not registered here");
     let client_id = ClientId::parse(params.require("client_id")?).map_err(|_| unknown())?;
-    clients.find_client(client_id.as_str()).await?.ok_or_else(unknown)
+    clients.find_client(&client_id).await?.ok_or_else(unknown)
 }
 
 /// OIDC Core 3.1.2.1: redirect_uri is REQUIRED and MUST exactly match one of

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use self::answer::{Interaction, Outcome, issue_code, proceed};
 pub use self::parked::{Parked, ParkedRequest, Parking};
 use crate::clock::Clock;
-use crate::domain::{CodeChallenge, RedirectUri, Scopes};
+use crate::domain::{ClientId, CodeChallenge, RedirectUri, Scopes};
 use crate::error::ProtocolError;
 use crate::keys::KeyRing;
 use crate::oidc::logout::fanout::Fanout;
@@ -74,7 +74,7 @@ pub struct Prompt {
 /// A request that passed every check.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub client_name: String,
     pub client_first_party: bool,
     pub target: ResponseTarget,

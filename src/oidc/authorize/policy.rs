@@ -100,7 +100,7 @@ mod tests {
 
     fn request(prompt: Prompt, max_age: Option<u64>, hint: Option<Uuid>) -> AuthorizationRequest {
         AuthorizationRequest {
-            client_id: "c".into(),
+            client_id: crate::domain::ClientId::parse("c").unwrap(),
             client_name: "C".into(),
             client_first_party: false,
             target: ResponseTarget {

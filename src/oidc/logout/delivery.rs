@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use super::token as logout_token;
 use crate::clock::SharedClock;
 use crate::config::{LogoutSettings, OutboundSettings};
-use crate::domain::LogoutDelivery;
+use crate::domain::{LogoutDelivery, Sid};
 use crate::keys::KeyRing;
 use crate::oidc::signer::TokenSigner;
 use crate::outbound::AddressPolicy;
@@ -125,7 +125,7 @@ impl Delivery<'_> {
             self.settings.token_ttl_secs,
             &client.client_id,
             &delivery.subject,
-            delivery.sid.as_deref(),
+            delivery.sid.as_ref().map(Sid::as_str),
             client.id_token_alg,
         )
         .map_err(|e| e.to_string())?;

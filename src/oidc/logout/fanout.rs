@@ -65,7 +65,7 @@ impl Fanout<'_> {
                 // §3: iss and sid let the app find the session to end.
                 url.query_pairs_mut()
                     .append_pair("iss", issuer)
-                    .append_pair("sid", &rp.sid);
+                    .append_pair("sid", rp.sid.as_str());
                 front.push(FrontChannelNotice {
                     origin: url.origin().ascii_serialization(),
                     url: url.to_string(),
@@ -81,7 +81,7 @@ impl Fanout<'_> {
         // Refresh tokens bound to the session die with it (offline ones do
         // not), and so do the access tokens refreshed from them.
         for family in self.refresh_tokens.revoke_session_tokens(&live.handle, now).await? {
-            self.access_tokens.revoke_grant(&family.to_string()).await?;
+            self.access_tokens.revoke_grant(family).await?;
         }
         self.sessions.end(live, reason).await?;
         Ok(front)

@@ -71,7 +71,7 @@ pub async fn validate(check: &LogoutCheck<'_>, params: &Params) -> Result<Logout
     let client = match client_id {
         Some(id) => {
             let id = ClientId::parse(&id).map_err(|_| unknown())?;
-            Some(check.clients.find_client(id.as_str()).await?.ok_or_else(unknown)?)
+            Some(check.clients.find_client(&id).await?.ok_or_else(unknown)?)
         }
         None => None,
     };

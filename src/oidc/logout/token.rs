@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::crypto;
+use crate::domain::ClientId;
 use crate::keys::{Alg, KeyError};
 use crate::oidc::signer::TokenSigner;
 
@@ -29,7 +30,7 @@ struct LogoutTokenClaims<'a> {
 pub fn sign(
     signer: &TokenSigner<'_>,
     ttl_secs: u64,
-    client_id: &str,
+    client_id: &ClientId,
     subject: &str,
     sid: Option<&str>,
     alg: Alg,
@@ -40,7 +41,7 @@ pub fn sign(
     let claims = LogoutTokenClaims {
         iss: signer.issuer,
         sub: subject,
-        aud: client_id,
+        aud: client_id.as_str(),
         iat: now,
         exp: now + ttl_secs as i64,
         jti: crypto::random_token(),

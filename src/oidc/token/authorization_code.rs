@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use super::TokenResponse;
 use crate::crypto;
-use crate::domain::{Client, CodeVerifier};
+use crate::domain::{Client, CodeVerifier, FamilyId};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
-use uuid::Uuid;
 
 use super::issue::{self, Grants, UserGrant, new_refresh_token};
 use crate::oidc::resource;
@@ -39,11 +38,11 @@ impl CodeRequest {
 /// Marks a code as redeemed, so a second use can be told from a bad code.
 /// The family id of the tokens a code yields: derived from the code, so
 /// nothing else can name it.
-fn family_of(code: &str) -> Uuid {
+fn family_of(code: &str) -> FamilyId {
     let digest = crypto::sha256(code.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
+    FamilyId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }
 
 pub(super) async fn redeem(
@@ -57,10 +56,8 @@ pub(super) async fn redeem(
         // RFC 6749 §4.1.2: if a code is used more than once, the server MUST
         // deny the request and SHOULD revoke all tokens issued from it.
         if let Some(family) = codes.used_family(&request.code).await? {
-            grants.access_tokens.revoke_grant(&family).await?;
-            if let Ok(family_id) = family.parse() {
-                grants.refresh_tokens.revoke_family(family_id, grants.now()).await?;
-            }
+            grants.access_tokens.revoke_grant(family).await?;
+            grants.refresh_tokens.revoke_family(family, grants.now()).await?;
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
             return Err(ProtocolError::invalid_grant("the authorization code was already used"));
         }
@@ -72,7 +69,7 @@ pub(super) async fn redeem(
     // named after the code so that the mark of its use names it at once.
     let family_id = family_of(&request.code);
     codes
-        .mark_used(&request.code, &family_id.to_string(), Duration::from_secs(access_ttl))
+        .mark_used(&request.code, family_id, Duration::from_secs(access_ttl))
         .await?;
 
     if stored.expires_at <= grants.now() {

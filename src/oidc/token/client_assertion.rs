@@ -124,7 +124,7 @@ impl AssertionVerifier<'_> {
         let jti = payload.jwt_id().ok_or(AssertionError::NoJti)?;
         // Accepted once: the first to use this jti wins, until it would expire anyway.
         let ttl = Duration::from_secs((exp - now + LEEWAY_SECS).max(1) as u64);
-        if !self.seen.first_use(id, jti, ttl).await? {
+        if !self.seen.first_use(&client.client_id, jti, ttl).await? {
             return Err(AssertionError::Replayed);
         }
         Ok(())

@@ -147,7 +147,7 @@ impl ClientAuthenticator<'_> {
     /// comparison.
     pub async fn authenticate(&self, credentials: &ClientCredentials) -> Result<Client, ProtocolError> {
         let client = match ClientId::parse(credentials.client_id()) {
-            Ok(id) => self.clients.find_client(id.as_str()).await?,
+            Ok(id) => self.clients.find_client(&id).await?,
             Err(_) => None,
         };
         // Compare against a stand-in when there is no stored secret, so that

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::TokenResponse;
 use crate::config::TokenSettings;
 use crate::crypto;
-use crate::domain::{Client, RefreshToken, Scopes};
+use crate::domain::{Client, FamilyId, RefreshToken, Scopes, SessionHandle, Sid};
 use crate::error::ProtocolError;
 use crate::oidc::access_token::AccessTokens;
 use crate::oidc::{access_token, id_token, resource};
@@ -43,14 +43,14 @@ pub(super) struct UserGrant<'a> {
     pub user_id: Uuid,
     /// The scopes of this access token (a refresh may narrow them).
     pub scopes: Scopes,
-    pub sid: String,
+    pub sid: Sid,
     /// The SSO session the tokens die with (`None`: offline).
-    pub session: Option<String>,
+    pub session: Option<SessionHandle>,
     pub auth_time: i64,
     pub amr: Vec<String>,
     /// OIDC Core 12.2: an ID token from a refresh carries no nonce.
     pub nonce: Option<String>,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     /// RFC 8707: the resource this response's access token is for.
     pub resource: Option<String>,
 }
@@ -105,19 +105,15 @@ pub(super) async fn user_tokens(
         expires_at: now + access_ttl as i64,
     };
     let format = access_token::Format::of(grant.client);
-    let Some(access_token) = grants
-        .access_tokens
-        .issue(&grant.family_id.to_string(), token, format)
-        .await?
-    else {
+    let Some(access_token) = grants.access_tokens.issue(grant.family_id, token, format).await? else {
         return Err(ProtocolError::invalid_grant("the grant was revoked"));
     };
     let subject = id_token::Subject {
         user_id: grant.user_id,
-        client_id: &grant.client.client_id,
+        client_id: grant.client.client_id.as_str(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
-        sid: &grant.sid,
+        sid: grant.sid.as_str(),
         amr: &grant.amr,
         alg: grant.client.id_token_alg,
     };

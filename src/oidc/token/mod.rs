@@ -91,7 +91,7 @@ pub async fn exchange(
     let limit = endpoint.limits.token_per_client_per_minute;
     let counters = &endpoint.counters;
     let subject = RateSubject::TokenRequests {
-        client_id: &client.client_id,
+        client_id: client.client_id.as_str(),
     };
     let minute = std::time::Duration::from_secs(60);
     if let Some(wait) = crate::auth::rate_limit::check(counters, subject, limit, minute).await? {

@@ -131,10 +131,7 @@ async fn reused(grants: &Grants<'_>, current: &RefreshToken, consumed_at: i64) -
         return from_grace_window(grants, &current.token_hash).await;
     }
     grants.refresh_tokens.revoke_family(current.family_id, now).await?;
-    grants
-        .access_tokens
-        .revoke_grant(&current.family_id.to_string())
-        .await?;
+    grants.access_tokens.revoke_grant(current.family_id).await?;
     crate::observability::refresh_reuse_detected();
     let event = AuditEvent::new("refresh_token_reused", now)
         .user(current.user_id)

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::{get_json, put_json};
-use crate::domain::AccessTokenRecord;
+use crate::domain::{AccessTokenRecord, ClientId, FamilyId, SessionHandle};
 use crate::store::{EphemeralStore, StoreError};
 
 pub struct AccessTokenRecords<'a> {
@@ -20,19 +20,19 @@ fn token_key(digest: &str) -> String {
     format!("at:{digest}")
 }
 
-fn grant_tokens_key(grant_id: &str, bucket: i64) -> String {
+fn grant_tokens_key(grant_id: FamilyId, bucket: i64) -> String {
     format!("grant:{grant_id}:tokens:{bucket}")
 }
 
-fn grant_revoked_key(grant_id: &str) -> String {
+fn grant_revoked_key(grant_id: FamilyId) -> String {
     format!("grant:{grant_id}:revoked")
 }
 
-fn session_tokens_key(session: &str) -> String {
+fn session_tokens_key(session: &SessionHandle) -> String {
     format!("session:{session}:tokens")
 }
 
-fn client_revoked_key(client_id: &str) -> String {
+fn client_revoked_key(client_id: &ClientId) -> String {
     format!("client:{client_id}:revoked")
 }
 
@@ -65,7 +65,7 @@ impl<'a> AccessTokenRecords<'a> {
     }
 
     /// Adds the token to its grant's index for bucket `bucket`.
-    pub async fn index_in_grant(&self, grant_id: &str, bucket: i64, digest: &str) -> Result<(), StoreError> {
+    pub async fn index_in_grant(&self, grant_id: FamilyId, bucket: i64, digest: &str) -> Result<(), StoreError> {
         self.store
             .set_add(&grant_tokens_key(grant_id, bucket), digest, self.ttl * 2)
             .await
@@ -84,35 +84,35 @@ impl<'a> AccessTokenRecords<'a> {
         self.store.delete(&token_key(digest)).await
     }
 
-    pub async fn mark_grant_revoked(&self, grant_id: &str) -> Result<(), StoreError> {
+    pub async fn mark_grant_revoked(&self, grant_id: FamilyId) -> Result<(), StoreError> {
         self.store.put(&grant_revoked_key(grant_id), b"1", self.ttl).await
     }
 
-    pub async fn is_grant_revoked(&self, grant_id: &str) -> Result<bool, StoreError> {
+    pub async fn is_grant_revoked(&self, grant_id: FamilyId) -> Result<bool, StoreError> {
         Ok(self.store.get(&grant_revoked_key(grant_id)).await?.is_some())
     }
 
     /// The digests indexed under a grant in bucket `bucket`.
-    pub async fn grant_tokens(&self, grant_id: &str, bucket: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn grant_tokens(&self, grant_id: FamilyId, bucket: i64) -> Result<Vec<String>, StoreError> {
         self.store.set_members(&grant_tokens_key(grant_id, bucket)).await
     }
 
     /// The digests of the tokens issued within an SSO session.
-    pub async fn session_tokens(&self, session: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn session_tokens(&self, session: &SessionHandle) -> Result<Vec<String>, StoreError> {
         self.store.set_members(&session_tokens_key(session)).await
     }
 
-    pub async fn forget_session(&self, session: &str) -> Result<(), StoreError> {
+    pub async fn forget_session(&self, session: &SessionHandle) -> Result<(), StoreError> {
         self.store.delete(&session_tokens_key(session)).await
     }
 
     /// A deleted client's tokens are refused while this mark lives (as long
     /// as any of them could).
-    pub async fn mark_client_revoked(&self, client_id: &str) -> Result<(), StoreError> {
+    pub async fn mark_client_revoked(&self, client_id: &ClientId) -> Result<(), StoreError> {
         self.store.put(&client_revoked_key(client_id), b"1", self.ttl).await
     }
 
-    pub async fn is_client_revoked(&self, client_id: &str) -> Result<bool, StoreError> {
+    pub async fn is_client_revoked(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         Ok(self.store.get(&client_revoked_key(client_id)).await?.is_some())
     }
 }

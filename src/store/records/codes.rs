@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{put_json, take_json};
 use crate::crypto;
-use crate::domain::StoredGrant;
+use crate::domain::{FamilyId, StoredGrant};
 use crate::store::{EphemeralStore, StoreError};
 
 pub struct Codes<'a> {
@@ -41,16 +41,21 @@ impl<'a> Codes<'a> {
     }
 
     /// Records that `code` was redeemed into `family`, for `ttl`.
-    pub async fn mark_used(&self, code: &str, family: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.store.put(&used_key(code), family.as_bytes(), ttl).await
+    pub async fn mark_used(&self, code: &str, family: FamilyId, ttl: Duration) -> Result<(), StoreError> {
+        self.store
+            .put(&used_key(code), family.to_string().as_bytes(), ttl)
+            .await
     }
 
     /// The family a redeemed `code` yielded, while its mark lives.
-    pub async fn used_family(&self, code: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .store
-            .get(&used_key(code))
-            .await?
-            .map(|family| String::from_utf8_lossy(&family).into_owned()))
+    pub async fn used_family(&self, code: &str) -> Result<Option<FamilyId>, StoreError> {
+        let Some(mark) = self.store.get(&used_key(code)).await? else {
+            return Ok(None);
+        };
+        let family = std::str::from_utf8(&mark)
+            .ok()
+            .and_then(|text| uuid::Uuid::parse_str(text).ok())
+            .ok_or_else(|| StoreError::Corrupt("a used code's mark names no token family".into()))?;
+        Ok(Some(FamilyId::from_uuid(family)))
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::crypto;
+use crate::domain::ClientId;
 use crate::store::{EphemeralStore, StoreError};
 
 pub struct AssertionIds<'a> {
@@ -17,7 +18,7 @@ impl<'a> AssertionIds<'a> {
 
     /// `true` for the first use of `jti` by `client_id` within `ttl`: of
     /// concurrent uses, exactly one.
-    pub async fn first_use(&self, client_id: &str, jti: &str, ttl: Duration) -> Result<bool, StoreError> {
+    pub async fn first_use(&self, client_id: &ClientId, jti: &str, ttl: Duration) -> Result<bool, StoreError> {
         let key = format!("assertion-jti:{client_id}:{}", crypto::digest(jti));
         Ok(self.store.incr(&key, ttl).await? == 1)
     }

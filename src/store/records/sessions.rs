@@ -6,14 +6,14 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{get_json, put_json};
-use crate::domain::SsoSession;
+use crate::domain::{SessionHandle, SsoSession};
 use crate::store::{EphemeralStore, StoreError};
 
 pub struct SessionRecords<'a> {
     store: &'a dyn EphemeralStore,
 }
 
-fn session_key(handle: &str) -> String {
+fn session_key(handle: &SessionHandle) -> String {
     format!("sso:{handle}")
 }
 
@@ -27,27 +27,28 @@ impl<'a> SessionRecords<'a> {
     }
 
     /// Writes the session, to live `ttl` (until its end).
-    pub async fn put(&self, handle: &str, session: &SsoSession, ttl: Duration) -> Result<(), StoreError> {
+    pub async fn put(&self, handle: &SessionHandle, session: &SsoSession, ttl: Duration) -> Result<(), StoreError> {
         put_json(self.store, &session_key(handle), session, ttl).await
     }
 
-    pub async fn get(&self, handle: &str) -> Result<Option<SsoSession>, StoreError> {
+    pub async fn get(&self, handle: &SessionHandle) -> Result<Option<SsoSession>, StoreError> {
         get_json(self.store, &session_key(handle)).await
     }
 
     /// Adds a handle to the person's index, which lives `ttl` (the longest a
     /// session can).
-    pub async fn index(&self, user_id: Uuid, handle: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.store.set_add(&user_index_key(user_id), handle, ttl).await
+    pub async fn index(&self, user_id: Uuid, handle: &SessionHandle, ttl: Duration) -> Result<(), StoreError> {
+        self.store.set_add(&user_index_key(user_id), handle.as_str(), ttl).await
     }
 
-    pub async fn handles_of(&self, user_id: Uuid) -> Result<Vec<String>, StoreError> {
-        self.store.set_members(&user_index_key(user_id)).await
+    pub async fn handles_of(&self, user_id: Uuid) -> Result<Vec<SessionHandle>, StoreError> {
+        let members = self.store.set_members(&user_index_key(user_id)).await?;
+        Ok(members.into_iter().map(SessionHandle::from_stored).collect())
     }
 
     /// Removes the session and its entry in the person's index.
-    pub async fn remove(&self, handle: &str, user_id: Uuid) -> Result<(), StoreError> {
+    pub async fn remove(&self, handle: &SessionHandle, user_id: Uuid) -> Result<(), StoreError> {
         self.store.delete(&session_key(handle)).await?;
-        self.store.set_remove(&user_index_key(user_id), handle).await
+        self.store.set_remove(&user_index_key(user_id), handle.as_str()).await
     }
 }

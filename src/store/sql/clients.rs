@@ -103,7 +103,7 @@ impl ClientRow {
             },
             created_at: self.created_at,
             updated_at: self.updated_at,
-            client_id: self.client_id,
+            client_id: ClientId::parse(&self.client_id).map_err(|_| corrupt("client_id"))?,
         })
     }
 }
@@ -125,7 +125,7 @@ impl ClientRepository for SqlStore {
              $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
         );
         on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&client.client_id)
+            .bind(client.client_id.as_str())
             .bind(client.secret_hash.as_deref())
             .bind(client.client_type.as_str())
             .bind(client.auth_method.as_str())
@@ -173,7 +173,7 @@ impl ClientRepository for SqlStore {
              client_uri = $17, logo_uri = $18, policy_uri = $19, tos_uri = $20, contacts = $21, \
              previous_secret_hash = $22, previous_secret_expires_at = $23, updated_at = $24 WHERE client_id = $1",
         )
-        .bind(&client.client_id)
+        .bind(client.client_id.as_str())
         .bind(client.secret_hash.as_deref())
         .bind(client.client_type.as_str())
         .bind(client.auth_method.as_str())
@@ -226,7 +226,7 @@ impl ClientRepository for SqlStore {
 
     async fn set_client_secret(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         secret_hash: &str,
         previous: Option<&PreviousSecret>,
         now: i64,
@@ -235,7 +235,7 @@ impl ClientRepository for SqlStore {
             "UPDATE clients SET secret_hash = $2, previous_secret_hash = $3, previous_secret_expires_at = $4, \
              updated_at = $5 WHERE client_id = $1 AND secret_hash IS NOT NULL",
         )
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(secret_hash)
         .bind(previous.map(|p| p.hash.as_str()))
         .bind(previous.map(|p| p.expires_at))
@@ -248,18 +248,15 @@ impl ClientRepository for SqlStore {
 
     async fn set_client_access(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         audiences: &[String],
         resource_server: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        if ClientId::parse(client_id).is_err() {
-            return Ok(false);
-        }
         let affected = on_pool!(self, pool => sqlx::query(
             "UPDATE clients SET access_token_audiences = $2, resource_server = $3, updated_at = $4 WHERE client_id = $1",
         )
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(contacts_json(audiences))
         .bind(resource_server)
         .bind(now)
@@ -269,27 +266,19 @@ impl ClientRepository for SqlStore {
         Ok(affected == 1)
     }
 
-    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        if ClientId::parse(client_id).is_err() {
-            return Ok(false);
-        }
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         let affected = on_pool!(self, pool => sqlx::query("DELETE FROM clients WHERE client_id = $1")
-            .bind(client_id)
+            .bind(client_id.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
         Ok(affected == 1)
     }
 
-    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        // Callers parse ids at the edge; this keeps any text that cannot be an
-        // id (a NUL byte breaks PostgreSQL text) from reaching the database.
-        if ClientId::parse(client_id).is_err() {
-            return Ok(None);
-        }
+    async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1")))
-            .bind(client_id)
+            .bind(client_id.as_str())
             .fetch_optional(pool)
             .await
         })?;

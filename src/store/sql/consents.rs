@@ -2,16 +2,16 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{SqlStore, on_pool};
-use crate::domain::Scopes;
+use crate::domain::{ClientId, Scopes};
 use crate::store::{ConsentRepository, StoreError};
 
 #[async_trait]
 impl ConsentRepository for SqlStore {
-    async fn granted_scopes(&self, user_id: Uuid, client_id: &str) -> Result<Option<Scopes>, StoreError> {
+    async fn granted_scopes(&self, user_id: Uuid, client_id: &ClientId) -> Result<Option<Scopes>, StoreError> {
         let scopes: Option<(String,)> = on_pool!(self, pool => {
             sqlx::query_as("SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2")
                 .bind(user_id)
-                .bind(client_id)
+                .bind(client_id.as_str())
                 .fetch_optional(pool)
                 .await
         })?;
@@ -20,14 +20,14 @@ impl ConsentRepository for SqlStore {
             .transpose()
     }
 
-    async fn grant(&self, user_id: Uuid, client_id: &str, scopes: &Scopes, now: i64) -> Result<(), StoreError> {
+    async fn grant(&self, user_id: Uuid, client_id: &ClientId, scopes: &Scopes, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO consents (user_id, client_id, scopes, granted_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) \
              ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at",
         )
         .bind(user_id)
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(scopes.to_string())
         .bind(now)
         .execute(pool)

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{SqlStore, on_pool};
-use crate::domain::{DeliveryStatus, LogoutDelivery};
+use crate::domain::{ClientId, DeliveryStatus, LogoutDelivery, Sid};
 use crate::store::{LogoutOutbox, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -27,10 +27,11 @@ impl DeliveryRow {
             status: DeliveryStatus::parse(&self.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("delivery {}: status {}", self.id, self.status)))?,
             id: self.id,
-            client_id: self.client_id,
+            client_id: ClientId::parse(&self.client_id)
+                .map_err(|_| StoreError::Corrupt(format!("delivery {}: client id", self.id)))?,
             uri: self.uri,
             subject: self.subject,
-            sid: self.sid,
+            sid: self.sid.map(Sid::from_stored),
             created_at: self.created_at,
             give_up_at: self.give_up_at,
             attempts: self.attempts,
@@ -83,10 +84,10 @@ impl LogoutOutbox for SqlStore {
             for d in deliveries {
                 sqlx::query(ENQUEUE)
                     .bind(d.id)
-                    .bind(&d.client_id)
+                    .bind(d.client_id.as_str())
                     .bind(&d.uri)
                     .bind(&d.subject)
-                    .bind(d.sid.as_deref())
+                    .bind(d.sid.as_ref().map(Sid::as_str))
                     .bind(d.created_at)
                     .bind(d.give_up_at)
                     .bind(d.status.as_str())

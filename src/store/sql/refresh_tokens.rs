@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{SqlStore, on_pool};
-use crate::domain::{RefreshToken, Scopes};
+use crate::domain::{ClientId, FamilyId, RefreshToken, Scopes, SessionHandle, Sid};
 use crate::store::{RefreshTokenRepository, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -39,11 +39,12 @@ impl Row {
             scopes: Scopes::parse(&self.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             amr: self.amr.split_whitespace().map(str::to_string).collect(),
             token_hash: self.token_hash,
-            family_id: self.family_id,
-            client_id: self.client_id,
+            family_id: FamilyId::from_uuid(self.family_id),
+            client_id: ClientId::parse(&self.client_id)
+                .map_err(|_| StoreError::Corrupt("a refresh token's client id".into()))?,
             user_id: self.user_id,
-            sid: self.sid,
-            session: self.session,
+            sid: Sid::from_stored(self.sid),
+            session: self.session.map(SessionHandle::from_stored),
             auth_time: self.auth_time,
             resource: self.resource,
             issued_at: self.issued_at,
@@ -95,12 +96,12 @@ macro_rules! bind_token {
     ($query:expr, $t:expr) => {
         $query
             .bind(&$t.token_hash)
-            .bind($t.family_id)
-            .bind(&$t.client_id)
+            .bind($t.family_id.as_uuid())
+            .bind($t.client_id.as_str())
             .bind($t.user_id)
             .bind($t.scopes.to_string())
-            .bind(&$t.sid)
-            .bind($t.session.as_deref())
+            .bind($t.sid.as_str())
+            .bind($t.session.as_ref().map(SessionHandle::as_str))
             .bind($t.auth_time)
             .bind($t.amr.join(" "))
             .bind($t.issued_at)
@@ -161,11 +162,11 @@ impl RefreshTokenRepository for SqlStore {
         Ok(inserted == 1)
     }
 
-    async fn revoke_family(&self, family_id: Uuid, now: i64) -> Result<(), StoreError> {
+    async fn revoke_family(&self, family_id: FamilyId, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         )
-        .bind(family_id)
+        .bind(family_id.as_uuid())
         .bind(now)
         .execute(pool)
         .await
@@ -173,18 +174,15 @@ impl RefreshTokenRepository for SqlStore {
         Ok(())
     }
 
-    async fn revoke_client_tokens(&self, client_id: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
+    async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING family_id",
         )
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(now)
         .fetch_all(pool)
         .await)?;
-        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
-        families.sort();
-        families.dedup();
-        Ok(families)
+        Ok(distinct_families(families))
     }
 
     async fn revoke_user_tokens(
@@ -192,7 +190,7 @@ impl RefreshTokenRepository for SqlStore {
         user_id: Uuid,
         now: i64,
         include_offline: bool,
-    ) -> Result<Vec<Uuid>, StoreError> {
+    ) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 \
              WHERE user_id = $1 AND revoked_at IS NULL AND ($3 OR session IS NOT NULL) RETURNING family_id",
@@ -202,23 +200,25 @@ impl RefreshTokenRepository for SqlStore {
         .bind(include_offline)
         .fetch_all(pool)
         .await)?;
-        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
-        families.sort();
-        families.dedup();
-        Ok(families)
+        Ok(distinct_families(families))
     }
 
-    async fn revoke_session_tokens(&self, session: &str, now: i64) -> Result<Vec<Uuid>, StoreError> {
+    async fn revoke_session_tokens(&self, session: &SessionHandle, now: i64) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",
         )
-        .bind(session)
+        .bind(session.as_str())
         .bind(now)
         .fetch_all(pool)
         .await)?;
-        let mut families: Vec<Uuid> = families.into_iter().map(|(f,)| f).collect();
-        families.sort();
-        families.dedup();
-        Ok(families)
+        Ok(distinct_families(families))
     }
+}
+
+/// The families of the rows a revocation touched, each once.
+fn distinct_families(rows: Vec<(Uuid,)>) -> Vec<FamilyId> {
+    let mut families: Vec<Uuid> = rows.into_iter().map(|(f,)| f).collect();
+    families.sort();
+    families.dedup();
+    families.into_iter().map(FamilyId::from_uuid).collect()
 }

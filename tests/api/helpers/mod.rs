@@ -79,6 +79,13 @@ pub struct TestClient {
     pub redirect_uri: String,
 }
 
+impl TestClient {
+    /// The id as Sesame's own types take it.
+    pub fn id(&self) -> sesame::domain::ClientId {
+        sesame::domain::ClientId::parse(&self.client_id).unwrap()
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
@@ -309,7 +316,7 @@ impl TestApp {
         .await
         .unwrap();
         TestClient {
-            client_id: created.client.client_id,
+            client_id: created.client.client_id.to_string(),
             secret: created.secret,
             redirect_uri,
         }
