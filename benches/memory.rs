@@ -52,7 +52,10 @@ async fn create_sessions(services: &Services, count: usize) {
     for i in 0..count {
         let user = uuid::Uuid::from_u128(i as u128 + 1);
         let sessions = services.sessions();
-        let (_, mut live) = sessions.start(user, &origin).await.expect("session");
+        let (_, mut live) = sessions
+            .start(user, vec!["pwd".into()], &origin)
+            .await
+            .expect("session");
         sessions
             .join_client(&mut live, &sesame::domain::ClientId::parse("bench-app").unwrap())
             .await

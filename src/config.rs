@@ -39,6 +39,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub session: SessionSettings,
     pub login: LoginSettings,
+    pub mfa: MfaSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -164,6 +165,28 @@ pub struct LoginSettings {
     pub throttle_max_delay_secs: u64,
     pub account_alert_failures: u32,
     pub device_cookie_days: u64,
+}
+
+/// Whether a second factor is needed to sign in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondFactorPolicy {
+    /// Asked of accounts that have one (and of apps or roles that require it).
+    Optional,
+    /// Everyone: an account without one enrols during sign-in.
+    Required,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSettings {
+    pub second_factor: SecondFactorPolicy,
+    pub required_for_roles: Vec<crate::domain::Role>,
+    pub totp_skew_steps: u32,
+    pub totp_failures_per_sign_in: u32,
+    pub totp_failures_per_account: u32,
+    pub pending_sign_in_secs: u64,
+    pub recent_authentication_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -302,6 +325,20 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// How the service is named to people outside a browser (authenticator
+    /// apps): the issuer's host, without scheme, port or path.
+    pub fn service_name(&self) -> &str {
+        let rest = self
+            .issuer
+            .split_once("://")
+            .map_or(self.issuer.as_str(), |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => authority.split(':').next().unwrap_or(authority),
+        }
     }
 
     pub fn issuer_is_https(&self) -> bool {

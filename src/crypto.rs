@@ -15,6 +15,13 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `N` random bytes from the CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
 /// SHA-256 of a high-entropy secret, base64url. Codes, tokens, client secrets
 /// and session ids are stored and looked up by this digest, never in the clear.
 /// (A fast hash suffices: these are 256-bit random values, not passwords.)

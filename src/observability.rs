@@ -59,6 +59,11 @@ pub fn login(outcome: &'static str) {
     counter!("sesame_logins_total", "outcome" => outcome).increment(1);
 }
 
+/// A second factor was enrolled, removed, accepted, refused or throttled.
+pub fn second_factor(method: &'static str, outcome: &'static str) {
+    counter!("sesame_second_factor_total", "method" => method, "outcome" => outcome).increment(1);
+}
+
 /// An account reached the alert level of failed sign-ins from elsewhere.
 pub fn account_targeted() {
     counter!("sesame_accounts_targeted_total").increment(1);

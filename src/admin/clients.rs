@@ -7,7 +7,8 @@ use super::ClientAdmin;
 use crate::crypto;
 use crate::domain::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::domain::{
-    AuditEvent, AuthMethod, Client, ClientId, ClientType, PreviousSecret, Scopes, valid_resource_indicator,
+    AuditEvent, AuthMethod, Client, ClientAccess, ClientId, ClientType, PreviousSecret, Scopes,
+    valid_resource_indicator,
 };
 
 /// A new client and the credentials shown once (stored only as digests).
@@ -108,6 +109,7 @@ pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Re
             Vec::new()
         },
         resource_server: new.resource_server && via == Via::Cli,
+        require_second_factor: new.require_second_factor && via == Via::Cli,
         application_type: valid.application_type,
         info: Default::default(),
         owner_id: new.owner_id,
@@ -200,6 +202,7 @@ pub fn metadata_of(client: &Client) -> NewClient {
         jwt_access_tokens: client.jwt_access_tokens,
         audiences: client.audiences.clone(),
         resource_server: client.resource_server,
+        require_second_factor: client.require_second_factor,
         info: client.info.clone(),
         owner_id: client.owner_id,
     }
@@ -226,34 +229,44 @@ fn valid_audiences(audiences: &[String]) -> Result<Vec<String>, AdminError> {
     Ok(valid)
 }
 
-/// Sets what a client's access tokens reach (RFC 8707 audiences) and
-/// whether it may introspect every access token (`None`: unchanged). Only
-/// operators do this (the CLI); registration and the portal cannot.
+/// A change to what only operators set (`None`: unchanged).
+#[derive(Clone, Debug, Default)]
+pub struct AccessChange {
+    pub audiences: Option<Vec<String>>,
+    pub resource_server: Option<bool>,
+    pub require_second_factor: Option<bool>,
+}
+
+/// Sets what a client's access tokens reach (RFC 8707 audiences), whether it
+/// may introspect every access token and whether signing in to it needs a
+/// second factor. Only operators do this (the CLI); registration and the
+/// portal cannot.
 pub async fn set_client_access(
     admin: &ClientAdmin<'_>,
     client_id: &ClientId,
-    audiences: Option<Vec<String>>,
-    resource_server: Option<bool>,
+    change: AccessChange,
 ) -> Result<Client, AdminError> {
     let client = admin
         .clients
         .find_client(client_id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))?;
-    let audiences = match audiences {
-        Some(audiences) => valid_audiences(&audiences)?,
-        None => client.audiences.clone(),
+    let access = ClientAccess {
+        audiences: match change.audiences {
+            Some(audiences) => valid_audiences(&audiences)?,
+            None => client.audiences.clone(),
+        },
+        resource_server: change.resource_server.unwrap_or(client.resource_server),
+        require_second_factor: change.require_second_factor.unwrap_or(client.require_second_factor),
     };
-    let resource_server = resource_server.unwrap_or(client.resource_server);
     let now = admin.clock.now();
-    if !admin
-        .clients
-        .set_client_access(client_id, &audiences, resource_server, now)
-        .await?
-    {
+    if !admin.clients.set_client_access(client_id, &access, now).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
-    let detail = format!("audiences {audiences:?}, resource server {resource_server}");
+    let detail = format!(
+        "audiences {:?}, resource server {}, second factor required {}",
+        access.audiences, access.resource_server, access.require_second_factor
+    );
     crate::audit::record(
         admin.audit,
         AuditEvent::new("client_access_changed", now)
@@ -262,8 +275,9 @@ pub async fn set_client_access(
     )
     .await;
     Ok(Client {
-        audiences,
-        resource_server,
+        audiences: access.audiences,
+        resource_server: access.resource_server,
+        require_second_factor: access.require_second_factor,
         updated_at: now,
         ..client
     })

@@ -10,11 +10,14 @@ pub use crate::domain::client_metadata::{
     MetadataError, MetadataErrorCode, NewClient, ValidMetadata, validate as validate_metadata,
 };
 pub use clients::{
-    CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret, set_client_access,
-    update_client,
+    AccessChange, CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret,
+    set_client_access, update_client,
 };
 pub use registration_tokens::{create_registration_token, revoke_registration_token};
-pub use users::{Ended, NewUser, OfflineTokens, add_user, logout_user, set_password, set_user_disabled, set_user_role};
+pub use users::{
+    Ended, NewUser, OfflineTokens, add_user, logout_user, reset_second_factors, second_factors_of, set_password,
+    set_user_disabled, set_user_role,
+};
 
 use crate::auth::password::PasswordError;
 use crate::clock::Clock;

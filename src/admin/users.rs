@@ -3,6 +3,7 @@ use uuid::Uuid;
 use super::AdminError;
 use super::UserAdmin;
 use crate::auth::password::{self, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+use crate::auth::second_factor::{FactorSummary, SecondFactors};
 use crate::clock::Clock;
 use crate::domain::{AuditEvent, User, Username};
 use crate::store::UserRepository;
@@ -113,6 +114,36 @@ async fn end_access(
 pub async fn logout_user(admin: &UserAdmin<'_>, username: &str, offline: OfflineTokens) -> Result<Ended, AdminError> {
     let user = find(admin, username).await?;
     end_access(admin, user.id, "ended by an operator", offline).await
+}
+
+/// A person's second factors, for an operator.
+pub async fn second_factors_of(
+    admin: &UserAdmin<'_>,
+    factors: &SecondFactors<'_>,
+    username: &str,
+) -> Result<(User, FactorSummary), AdminError> {
+    let user = find(admin, username).await?;
+    let summary = factors.summary(user.id).await?;
+    Ok((user, summary))
+}
+
+/// Removes every second factor of an account (an operator helping someone
+/// who lost them) and ends its sessions, with single logout: whoever is
+/// signed in now signed in with the old factors.
+pub async fn reset_second_factors(
+    admin: &UserAdmin<'_>,
+    factors: &SecondFactors<'_>,
+    username: &str,
+) -> Result<Ended, AdminError> {
+    let user = find(admin, username).await?;
+    factors.remove_totp(user.id, "an operator").await?;
+    end_access(
+        admin,
+        user.id,
+        "second factors reset by an operator",
+        OfflineTokens::Keep,
+    )
+    .await
 }
 
 /// Disables (or enables) an account. Disabling ends its sessions at once,

@@ -4,4 +4,7 @@ pub mod device;
 pub mod login;
 pub mod password;
 pub mod rate_limit;
+pub mod second_factor;
+pub mod sign_in;
 pub mod throttle;
+pub mod totp;

@@ -96,6 +96,10 @@ pub struct ClientAccessArgs {
     /// access tokens (`--resource-server false` to take it back).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     resource_server: Option<bool>,
+    /// Everyone signing in to this app must present a second factor
+    /// (`--require-second-factor false` to take it back).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    require_second_factor: Option<bool>,
 }
 
 impl ClientAccessArgs {
@@ -108,7 +112,7 @@ impl ClientAccessArgs {
     }
 
     fn is_empty(&self) -> bool {
-        self.audiences().is_none() && self.resource_server.is_none()
+        self.audiences().is_none() && self.resource_server.is_none() && self.require_second_factor.is_none()
     }
 }
 
@@ -221,6 +225,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
                 jwt_access_tokens: args.jwt_access_tokens,
                 audiences: args.access.audiences.clone(),
                 resource_server: args.access.resource_server.unwrap_or(false),
+                require_second_factor: args.access.require_second_factor.unwrap_or(false),
                 ..NewClient::default()
             };
             let new = args.metadata.apply_to(base)?;
@@ -248,8 +253,11 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
                 updated.client = admin::set_client_access(
                     &services.client_admin(),
                     &client_id,
-                    access.audiences(),
-                    access.resource_server,
+                    admin::AccessChange {
+                        audiences: access.audiences(),
+                        resource_server: access.resource_server,
+                        require_second_factor: access.require_second_factor,
+                    },
                 )
                 .await?;
             }
@@ -315,6 +323,7 @@ fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     value["jwt_access_tokens"] = json!(client.jwt_access_tokens);
     value["access_token_audiences"] = json!(client.audiences);
     value["resource_server"] = json!(client.resource_server);
+    value["require_second_factor"] = json!(client.require_second_factor);
     value["scope"] = json!(client.allowed_scopes.to_string());
     value["owner_id"] = json!(client.owner_id);
     value

@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use super::{read_password, warn_without_shared_store};
 use crate::admin::{self, NewUser};
+use crate::auth::second_factor::FactorSummary;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::Role;
@@ -70,6 +71,27 @@ pub enum UserCommand {
         #[arg(allow_hyphen_values = true)]
         username: String,
         role: String,
+    },
+    /// A user's second factors.
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MfaCommand {
+    /// Show a user's second factors.
+    List {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user's second factors (authenticator app and recovery codes)
+    /// and sign them out everywhere; they sign in with their password and,
+    /// where required, set up a new factor.
+    Reset {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
     },
 }
 
@@ -148,7 +170,49 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
         }
         UserCommand::GrantRole { username, role } => change_role(settings, clock, &username, &role, true).await,
         UserCommand::RevokeRole { username, role } => change_role(settings, clock, &username, &role, false).await,
+        UserCommand::Mfa(MfaCommand::List { username, json }) => {
+            let services = startup::build_services(settings, clock).await?;
+            let (user, summary) =
+                admin::second_factors_of(&services.user_admin(), &services.second_factors(), &username).await?;
+            print_factors(&user.username.to_string(), &summary, json)
+        }
+        UserCommand::Mfa(MfaCommand::Reset { username }) => {
+            warn_without_shared_store(&settings);
+            let services = startup::build_services(settings, clock).await?;
+            let ended =
+                admin::reset_second_factors(&services.user_admin(), &services.second_factors(), &username).await?;
+            println!("second factors of {username} removed; {}", describe_ended(&ended));
+            Ok(())
+        }
     }
+}
+
+fn print_factors(username: &str, summary: &FactorSummary, json: bool) -> anyhow::Result<()> {
+    if json {
+        let value = serde_json::json!({
+            "username": username,
+            "totp": summary.totp.as_ref().map(|t| serde_json::json!({
+                "added_at": t.created_at,
+                "last_used_at": t.last_used_at,
+            })),
+            "recovery_codes_left": summary.recovery_codes_left,
+            "recovery_codes_total": summary.recovery_codes_total,
+            "recovery_code_last_used_at": summary.recovery_code_last_used,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    match &summary.totp {
+        Some(totp) => println!(
+            "{username}: authenticator app added at {} (Unix time), last used {}; recovery codes: {} of {} left",
+            totp.created_at,
+            totp.last_used_at.map_or("never".to_string(), |at| at.to_string()),
+            summary.recovery_codes_left,
+            summary.recovery_codes_total
+        ),
+        None => println!("{username}: no second factor"),
+    }
+    Ok(())
 }
 
 fn offline_tokens(keep: bool) -> admin::OfflineTokens {

@@ -105,6 +105,16 @@ pub struct PreviousSecret {
     pub expires_at: UnixTime,
 }
 
+/// What only an operator sets on a client: who its access tokens are for,
+/// whether it may introspect every access token, whether everyone signing in
+/// to it needs a second factor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientAccess {
+    pub audiences: Vec<String>,
+    pub resource_server: bool,
+    pub require_second_factor: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
     pub client_id: ClientId,
@@ -119,6 +129,9 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// The operator's own app: people are not asked for consent.
     pub first_party: bool,
+    /// Everyone who signs in to this app must present a second factor
+    /// (set by the operator).
+    pub require_second_factor: bool,
     /// `id_token_signed_response_alg` (OIDC Registration §2).
     pub id_token_alg: Alg,
     pub backchannel_logout_uri: Option<String>,

@@ -2,6 +2,7 @@
 //! value of the type is valid by construction.
 
 mod audit;
+mod authn;
 mod client;
 mod client_id;
 pub mod client_metadata;
@@ -12,14 +13,16 @@ mod pkce;
 mod refresh_token;
 mod registration_token;
 pub mod scope;
+mod second_factor;
 mod session;
 mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
+pub use authn::{AMR_MFA, AMR_OTP, AMR_PASSWORD, Level, with_second_factor};
 pub use client::{
-    ApplicationType, AuthMethod, Client, ClientInfo, ClientType, InvalidRedirectUri, PreviousSecret, RedirectUri,
-    is_loopback_ip_host, valid_resource_indicator,
+    ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, PreviousSecret,
+    RedirectUri, is_loopback_ip_host, valid_resource_indicator,
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
@@ -29,6 +32,7 @@ pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};
 pub use refresh_token::RefreshToken;
 pub use registration_token::RegistrationToken;
 pub use scope::{InvalidScope, Scopes};
+pub use second_factor::{PendingSignIn, RecoveryCode, TotpFactor};
 pub use session::{RpSession, SessionLifetime, SsoSession};
 pub use signing_key::{Alg, StoredKey};
 pub use user::{InvalidUsername, Role, User, Username};
@@ -65,6 +69,7 @@ pub mod tests_support {
             info: ClientInfo::default(),
             owner_id: None,
             registration_token_hash: None,
+            require_second_factor: false,
             previous_secret: None,
             created_at: 0,
             updated_at: 0,

@@ -8,6 +8,7 @@ use super::views::{AccountPage, SessionView, time_ago};
 use pages::server_error_page;
 
 use super::{cookies, csrf, outcome, pages};
+use crate::error::InternalError;
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
 use crate::startup::Services;
@@ -20,7 +21,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     }
 }
 
-async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, StoreError> {
+async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, InternalError> {
     let accounts = cookies::browser_accounts(req, services).await?;
     let Some(current) = accounts.current() else {
         let mut response = outcome::see_other("/login");
@@ -49,11 +50,13 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, St
         });
     }
     let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
+    let factors = super::account_security::factors_view(services, &user).await?;
     let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
         name: &name,
         username: user.username.as_str(),
         developer: user.has_role(crate::domain::Role::Developer),
         sessions: views,
+        factors,
         csrf,
     });
     cookies::set_session_cookie(&mut response, services, &accounts);

@@ -11,6 +11,7 @@ use crate::store::StoreError;
 pub const SESSION: &str = "sesame_session";
 pub const CSRF: &str = "sesame_csrf";
 pub const DEVICE: &str = "sesame_device";
+pub const SIGN_IN: &str = "sesame_signin";
 
 pub fn name(base: &str, https: bool) -> String {
     if https {
@@ -45,6 +46,19 @@ pub fn device(value: String, https: bool, max_age_days: u64) -> Cookie<'static> 
     let mut cookie = build(DEVICE, value, https, SameSite::Strict);
     let days = i64::try_from(max_age_days).unwrap_or(i64::MAX / 86_400);
     cookie.set_max_age(actix_web::cookie::time::Duration::days(days));
+    cookie
+}
+
+/// A sign-in between its steps (see `auth::sign_in`): `Strict`, a session
+/// cookie, only ever sent by our own pages.
+pub fn sign_in(value: String, https: bool) -> Cookie<'static> {
+    build(SIGN_IN, value, https, SameSite::Strict)
+}
+
+/// Removes the sign-in cookie.
+pub fn sign_in_removal(https: bool) -> Cookie<'static> {
+    let mut cookie = sign_in(String::new(), https);
+    cookie.make_removal();
     cookie
 }
 

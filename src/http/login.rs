@@ -8,7 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::views::{LoginPage, render};
 use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
-use crate::domain::AuditEvent;
+use crate::auth::sign_in::{self, Demands, Start};
+use crate::domain::{AMR_PASSWORD, AuditEvent, Level, User};
 use crate::error::InternalError;
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
@@ -20,7 +21,7 @@ const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 /// Where a sign-in without an app goes afterwards: one of Sesame's own pages,
 /// named by `next`. Anything else is the account page, so `next` can never
 /// send anyone off-site.
-fn page_after_sign_in(next: Option<&str>) -> &'static str {
+pub(super) fn page_after_sign_in(next: Option<&str>) -> &'static str {
     match next {
         Some("/developer") => "/developer",
         _ => "/account",
@@ -152,7 +153,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         user_agent: &extract::user_agent(&req),
         client_ip: &client_ip,
     };
-    let mut response = match signed_in(&req, &services, user.id, &origin, parked, request_id, next).await {
+    let mut response = match after_password(&req, &services, &user, &origin, parked, request_id, next).await {
         Ok(response) => response,
         Err(e) => return pages::server_error_page(&e),
     };
@@ -161,18 +162,66 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     response
 }
 
-/// Starts a fresh SSO session, makes it the browser's current account, and
-/// continues the authorization request (or opens the account page).
-async fn signed_in(
+/// After the right password: the next step of the sign-in when the account
+/// or the request needs one (see `auth::sign_in`), else signed in.
+async fn after_password(
     req: &HttpRequest,
     services: &Services,
-    user_id: uuid::Uuid,
+    user: &User,
     origin: &Origin<'_>,
     parked: Option<ParkedRequest>,
     request_id: &str,
     next: &str,
 ) -> Result<HttpResponse, InternalError> {
-    let (cookie_id, live) = services.sessions().start(user_id, origin).await?;
+    let demands = parked.as_ref().map_or(Demands::default(), |p| Demands {
+        requested: p.request.acr,
+        client_requires: p.request.client_requires_second_factor,
+    });
+    let required = sign_in::required_level(&services.settings.mfa, user, demands);
+    let has_factor = services.second_factors().has_second_factor(user.id).await?;
+    let level = sign_in::sign_in_level(required, has_factor);
+    let amr = vec![AMR_PASSWORD.to_string()];
+    if level <= Level::of_amr(&amr) {
+        let signed_in = SignedIn {
+            user_id: user.id,
+            amr,
+            origin,
+        };
+        return self::signed_in(req, services, signed_in, parked, request_id, next).await;
+    }
+    let start = Start {
+        user_id: user.id,
+        amr,
+        required: level,
+        step_up: None,
+        request_id: (!request_id.is_empty()).then_some(request_id),
+        next,
+    };
+    let (id, _) = services.sign_in_steps().start(start).await?;
+    let mut response = outcome::see_other(&format!("/login/second-factor?req={request_id}"));
+    let _ = response.add_cookie(&cookies::sign_in(id, services.settings.issuer_is_https()));
+    Ok(response)
+}
+
+/// Who just finished signing in, with what (RFC 8176), from where.
+pub(super) struct SignedIn<'a> {
+    pub user_id: uuid::Uuid,
+    pub amr: Vec<String>,
+    pub origin: &'a Origin<'a>,
+}
+
+/// Starts a fresh SSO session, makes it the browser's current account, and
+/// continues the authorization request (or opens the account page).
+pub(super) async fn signed_in(
+    req: &HttpRequest,
+    services: &Services,
+    signed_in: SignedIn<'_>,
+    parked: Option<ParkedRequest>,
+    request_id: &str,
+    next: &str,
+) -> Result<HttpResponse, InternalError> {
+    let SignedIn { user_id, amr, origin } = signed_in;
+    let (cookie_id, live) = services.sessions().start(user_id, amr, origin).await?;
     let mut accounts = cookies::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;
     // The person's previous session on this browser ends (its id is dead),

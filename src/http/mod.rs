@@ -2,6 +2,7 @@
 //! in `oidc`, and render the result. No protocol decisions are made here.
 
 mod account;
+mod account_security;
 mod authorize;
 mod consent;
 mod cookies;
@@ -11,6 +12,8 @@ mod developer_form;
 mod discovery;
 mod end_session;
 mod extract;
+mod factor_views;
+mod finish_sign_in;
 mod health;
 mod login;
 pub mod metrics;
@@ -20,6 +23,7 @@ mod registration;
 mod request_span;
 mod respond;
 mod revocation;
+mod second_factor;
 mod security;
 mod select_account;
 mod server;
@@ -57,7 +61,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::post().to(consent::submit))
         .route("/select-account", web::get().to(select_account::show))
         .route("/select-account", web::post().to(select_account::submit))
+        .route("/login/second-factor", web::get().to(second_factor::show))
+        .route("/login/second-factor", web::post().to(second_factor::submit))
+        .route("/login/finish", web::post().to(finish_sign_in::finish_form))
         .route("/account", web::get().to(account::show))
+        .route("/account/totp", web::get().to(account_security::show_totp))
+        .route("/account/totp", web::post().to(account_security::confirm_totp))
+        .route("/account/totp/remove", web::post().to(account_security::remove_totp))
+        .route(
+            "/account/recovery-codes",
+            web::post().to(account_security::new_recovery_codes),
+        )
+        .route("/account/confirm", web::get().to(account_security::show_confirm))
+        .route("/account/confirm", web::post().to(account_security::confirm))
         .route("/account/sessions/end", web::post().to(account::end_session))
         .route(
             "/account/sessions/end-others",

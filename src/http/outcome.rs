@@ -21,6 +21,7 @@ pub fn render(services: &Services, outcome: Outcome, accounts: &BrowserAccounts)
     let mut response = match outcome {
         Outcome::Interact(Interaction::Login, id) => see_other(&format!("/login?req={id}")),
         Outcome::Interact(Interaction::ChooseAccount, id) => see_other(&format!("/select-account?req={id}")),
+        Outcome::Interact(Interaction::SecondFactor, id) => see_other(&format!("/login/second-factor?req={id}")),
         Outcome::Interact(Interaction::Consent, id) => see_other(&format!("/consent?req={id}")),
         Outcome::Code(target, code) => respond::authorization_response(&target, issuer, &[("code", &code)]),
         Outcome::Error(target, error) => respond::authorization_error(&target, issuer, &error),

@@ -77,6 +77,7 @@ pub struct AccountPage<'a> {
     /// Links to the developer portal.
     pub developer: bool,
     pub sessions: Vec<SessionView>,
+    pub factors: super::factor_views::FactorsView,
     pub csrf: String,
 }
 

@@ -33,6 +33,8 @@ const MAX_CACHED_KEYS: usize = 64;
 pub enum Purpose {
     AuthorizationRequest,
     DeviceCookie,
+    /// A TOTP secret shown to a person and not yet confirmed.
+    TotpEnrolment,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
         match self {
             Purpose::AuthorizationRequest => "authorization-request",
             Purpose::DeviceCookie => "device-cookie",
+            Purpose::TotpEnrolment => "totp-enrolment",
         }
     }
 }

@@ -7,8 +7,8 @@ use openidconnect::core::{
     CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, RegistrationUrl, ResponseTypes,
-    Scope, TokenUrl, UserInfoUrl,
+    AdditionalProviderMetadata, AuthUrl, AuthenticationContextClass, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    RegistrationUrl, ResponseTypes, Scope, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,7 @@ const SUPPORTED_CLAIMS: &[&str] = &[
     "azp",
     "sid",
     "amr",
+    "acr",
     "name",
     "preferred_username",
     "updated_at",
@@ -122,6 +123,12 @@ pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::Pars
         SUPPORTED_CLAIMS
             .iter()
             .map(|c| CoreClaimName::new(c.to_string()))
+            .collect(),
+    ))
+    .set_acr_values_supported(Some(
+        crate::domain::Level::ALL
+            .iter()
+            .map(|level| AuthenticationContextClass::new(level.acr().to_string()))
             .collect(),
     ))
     .set_claims_parameter_supported(Some(false))

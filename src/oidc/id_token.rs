@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::crypto;
+use crate::domain::Level;
 use crate::keys::{Alg, KeyError};
 use crate::oidc::signer::TokenSigner;
 
@@ -22,6 +23,8 @@ pub struct IdTokenClaims<'a> {
     pub sid: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub amr: &'a [String],
+    /// The level the authentication reached (OIDC Core 2), from `amr`.
+    pub acr: &'static str,
 }
 
 /// What an ID token says about an authentication.
@@ -63,6 +66,7 @@ pub fn sign(
         azp: subject.client_id,
         sid: subject.sid,
         amr: subject.amr,
+        acr: Level::of_amr(subject.amr).acr(),
     };
     signer.sign(&claims, "JWT", subject.alg)
 }

@@ -52,15 +52,20 @@ impl Sessions<'_> {
         self.records.put(handle, session, Duration::from_secs(ttl)).await
     }
 
-    /// Starts a session for a person who just authenticated, under a fresh
-    /// random id (session fixation: never one the browser brought). Returns
-    /// the cookie id and the session.
-    pub async fn start(&self, user_id: Uuid, origin: &Origin<'_>) -> Result<(String, LiveSession), StoreError> {
+    /// Starts a session for a person who just authenticated with `amr`
+    /// (RFC 8176 methods), under a fresh random id (session fixation: never
+    /// one the browser brought). Returns the cookie id and the session.
+    pub async fn start(
+        &self,
+        user_id: Uuid,
+        amr: Vec<String>,
+        origin: &Origin<'_>,
+    ) -> Result<(String, LiveSession), StoreError> {
         let now = self.clock.now();
         let session = SsoSession {
             user_id,
             auth_time: now,
-            amr: vec!["pwd".into()],
+            amr,
             created_at: now,
             last_seen: now,
             user_agent: origin.user_agent.chars().take(256).collect(),
@@ -138,6 +143,23 @@ impl Sessions<'_> {
         };
         self.save(&live.handle, &live.session).await?;
         Ok(sid)
+    }
+
+    /// Records that the person just authenticated again in this session with
+    /// `amr` (a step-up, or a confirmation before changing their factors):
+    /// the session now says these methods, and `auth_time` is now.
+    pub async fn reauthenticated(&self, live: &mut LiveSession, amr: Vec<String>) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        live.session.amr = amr;
+        live.session.auth_time = now;
+        live.session.last_seen = now;
+        self.save(&live.handle, &live.session).await?;
+        let event = AuditEvent::new("session_reauthenticated", now)
+            .user(live.session.user_id)
+            .session(&live.handle)
+            .detail(live.session.amr.join(" "));
+        crate::audit::record(self.audit, event).await;
+        Ok(())
     }
 
     /// Ends a session now (see `oidc::logout_fanout` for telling its apps).

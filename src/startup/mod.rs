@@ -61,6 +61,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         outbox: sql.clone(),
         refresh_tokens: sql.clone(),
         registration_tokens: sql.clone(),
+        second_factors: sql.clone(),
         outbound,
         fetcher,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::keys::{KeyRing, Sealer};
 use crate::store::{
     AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
-    RefreshTokenRepository, RegistrationTokenRepository, UserRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, SecondFactorRepository, UserRepository,
 };
 
 pub struct Services {
@@ -26,6 +26,7 @@ pub struct Services {
     pub outbox: Arc<dyn LogoutOutbox>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
+    pub second_factors: Arc<dyn SecondFactorRepository>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
     /// For documents apps registered (`jwks_uri`): size-limited, one fetch
@@ -182,6 +183,7 @@ impl Services {
             fanout: self.fanout(),
             clock: &*self.clock,
             code_ttl_secs: self.settings.tokens.code_ttl_secs,
+            mfa: &self.settings.mfa,
         }
     }
 
@@ -284,6 +286,30 @@ impl Services {
             sealer: &self.sealer,
             clock: &*self.clock,
             settings: &self.settings.login,
+        }
+    }
+
+    /// Second factors: setting them up, checking codes, recovery codes.
+    pub fn second_factors(&self) -> crate::auth::second_factor::SecondFactors<'_> {
+        crate::auth::second_factor::SecondFactors {
+            factors: &*self.second_factors,
+            keks: self.keys.kek(),
+            sealer: &self.sealer,
+            store: &*self.ephemeral,
+            audit: &*self.audit,
+            clock: &*self.clock,
+            mfa: &self.settings.mfa,
+            login: &self.settings.login,
+            service_name: self.settings.service_name(),
+        }
+    }
+
+    /// Sign-ins between their first factor and their last step.
+    pub fn sign_in_steps(&self) -> crate::auth::sign_in::SignInSteps<'_> {
+        crate::auth::sign_in::SignInSteps {
+            pending: crate::store::records::PendingSignIns::new(&*self.ephemeral),
+            clock: &*self.clock,
+            settings: &self.settings.mfa,
         }
     }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::records::{CachedKind, VersionMarks};
 use super::{ClientRepository, EphemeralStore, StoreError, UserRepository};
 use crate::clock::SharedClock;
-use crate::domain::{Client, ClientId, PreviousSecret, Role, User, Username};
+use crate::domain::{Client, ClientAccess, ClientId, PreviousSecret, Role, User, Username};
 
 /// The longest a cached record is used without reading it again.
 pub const MAX_AGE_SECS: i64 = 5;
@@ -160,14 +160,10 @@ impl ClientRepository for CachedClients {
     async fn set_client_access(
         &self,
         client_id: &ClientId,
-        audiences: &[String],
-        resource_server: bool,
+        access: &ClientAccess,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let set = self
-            .inner
-            .set_client_access(client_id, audiences, resource_server, now)
-            .await?;
+        let set = self.inner.set_client_access(client_id, access, now).await?;
         self.changed(client_id).await?;
         Ok(set)
     }

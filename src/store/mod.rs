@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, RefreshToken,
-    RegistrationToken, Role, Scopes, SessionHandle, StoredKey, User, Username,
+    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, RecoveryCode,
+    RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey, TotpFactor, User, Username,
 };
 
 /// A backend's own error, kept for the log.
@@ -137,8 +137,7 @@ pub trait ClientRepository: Send + Sync + 'static {
     async fn set_client_access(
         &self,
         client_id: &ClientId,
-        audiences: &[String],
-        resource_server: bool,
+        access: &ClientAccess,
         now: i64,
     ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
@@ -228,6 +227,27 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
     ) -> Result<Vec<FamilyId>, StoreError>;
     /// Revokes every refresh token of a client; returns their families.
     async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError>;
+}
+
+/// Second factors: each account's TOTP authenticator and recovery codes.
+#[async_trait]
+pub trait SecondFactorRepository: Send + Sync + 'static {
+    async fn find_totp(&self, user_id: Uuid) -> Result<Option<TotpFactor>, StoreError>;
+    /// Stores a new authenticator; `StoreError::Conflict` when the account
+    /// has one already.
+    async fn insert_totp(&self, factor: &TotpFactor) -> Result<(), StoreError>;
+    /// `false` when the account had none.
+    async fn delete_totp(&self, user_id: Uuid) -> Result<bool, StoreError>;
+    /// Records that the code of time step `step` was accepted, only if no
+    /// code of that step or a later one was: `false` when one was (a replay,
+    /// or an older code). Of two concurrent uses of one code, one wins.
+    async fn accept_totp_step(&self, user_id: Uuid, step: i64, now: i64) -> Result<bool, StoreError>;
+    /// Replaces every recovery code of the account with these digests.
+    async fn replace_recovery_codes(&self, user_id: Uuid, code_hashes: &[String], now: i64) -> Result<(), StoreError>;
+    /// Marks an unused code used; `false` when there is no such unused code.
+    async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, now: i64) -> Result<bool, StoreError>;
+    async fn recovery_codes(&self, user_id: Uuid) -> Result<Vec<RecoveryCode>, StoreError>;
+    async fn delete_recovery_codes(&self, user_id: Uuid) -> Result<(), StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

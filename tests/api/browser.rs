@@ -19,7 +19,7 @@ use crate::helpers::chromium::Chromium;
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app};
 
 /// A relying app's callback page on loopback, so the browser has somewhere to land.
-fn start_relying_app() -> u16 {
+pub(crate) fn start_relying_app() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = HttpServer::new(|| {

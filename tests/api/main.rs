@@ -2,6 +2,7 @@ mod helpers;
 
 mod authorize;
 mod browser;
+mod browser_factors;
 mod cli;
 mod developer;
 mod discovery;
@@ -17,6 +18,7 @@ mod operations;
 mod private_key_jwt;
 mod redis_topologies;
 mod registration;
+mod second_factor;
 mod sessions;
 mod snapshots;
 mod sso;

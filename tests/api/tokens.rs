@@ -42,9 +42,16 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
 /// introspect every client's access tokens.
 pub async fn add_resource_server(app: &TestApp) -> TestClient {
     let client = app.add_client(false).await;
-    admin::set_client_access(&app.services.client_admin(), &client.id(), None, Some(true))
-        .await
-        .unwrap();
+    admin::set_client_access(
+        &app.services.client_admin(),
+        &client.id(),
+        admin::AccessChange {
+            resource_server: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     client
 }
 

@@ -64,6 +64,8 @@ pub struct NewClient {
     pub audiences: Vec<String>,
     /// May introspect every access token. Only the CLI may set it.
     pub resource_server: bool,
+    /// Signing in to it needs a second factor. Only the CLI may set it.
+    pub require_second_factor: bool,
     pub info: ClientInfo,
     /// The developer registering it on the portal.
     pub owner_id: Option<uuid::Uuid>,

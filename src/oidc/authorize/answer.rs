@@ -7,7 +7,8 @@ use crate::error::{ErrorCode, InternalError, ProtocolError};
 use std::time::Duration;
 
 use super::Authorizer;
-use crate::domain::{CodeGrant, StoredGrant};
+use crate::auth::sign_in::{Demands, required_level};
+use crate::domain::{CodeGrant, Level, StoredGrant};
 use crate::session::{BrowserAccounts, LiveSession};
 use crate::store::StoreError;
 
@@ -16,6 +17,9 @@ use crate::store::StoreError;
 pub enum Interaction {
     Login,
     ChooseAccount,
+    /// The session's authentication is weaker than the request needs: a
+    /// second factor on top of it (step-up), or setting one up.
+    SecondFactor,
     Consent,
 }
 
@@ -68,6 +72,17 @@ pub async fn proceed(
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login);
     };
+    if needs_step_up(authorizer, request, &live).await? {
+        // OIDC Core 3.1.2.1: prompt=none and a step that needs the person.
+        if request.prompt.none {
+            let error = ProtocolError::new(
+                ErrorCode::InteractionRequired,
+                "the request needs a stronger authentication than the session has",
+            );
+            return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
+        }
+        return interact(Interaction::SecondFactor);
+    }
     if stage != Stage::Consented && needs_consent(authorizer, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
         if request.prompt.none {
@@ -120,6 +135,24 @@ async fn end_inactive_sessions(authorizer: &Authorizer<'_>, accounts: &mut Brows
         accounts.remove(&live.handle);
     }
     Ok(())
+}
+
+/// Whether the session's level is below what the request, the app, the
+/// person's roles or the site require (cached account read: no SQL).
+async fn needs_step_up(
+    authorizer: &Authorizer<'_>,
+    request: &AuthorizationRequest,
+    live: &LiveSession,
+) -> Result<bool, StoreError> {
+    let Some(user) = authorizer.users.find_user(live.session.user_id).await? else {
+        return Ok(false);
+    };
+    let demands = Demands {
+        requested: request.acr,
+        client_requires: request.client_requires_second_factor,
+    };
+    let required = required_level(authorizer.mfa, &user, demands);
+    Ok(Level::of_amr(&live.session.amr) < required)
 }
 
 async fn needs_consent(

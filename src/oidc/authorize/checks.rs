@@ -1,7 +1,7 @@
 //! One function per check of an authorization request.
 
 use super::{Prompt, ResponseMode, ResponseTarget};
-use crate::domain::{Client, ClientId, ClientType, CodeChallenge, Scopes};
+use crate::domain::{Client, ClientId, ClientType, CodeChallenge, Level, Scopes};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::keys::KeyRing;
 use crate::oidc::id_token_hint;
@@ -207,6 +207,15 @@ pub(super) fn id_token_hint(
     id_token_hint::verify(keys, issuer, hint)
         .map(|hint| Some(hint.subject))
         .map_err(|_| ProtocolError::invalid_request("id_token_hint is not an ID token issued here"))
+}
+
+/// At most this many bytes of `acr_values`.
+const MAX_ACR_VALUES_BYTES: usize = 512;
+
+/// OIDC Core 3.1.2.1 `acr_values`: the level the app asks for, if it names
+/// one Sesame knows (the claim is voluntary: unknown values are ignored).
+pub(super) fn acr_values(params: &Params) -> Result<Option<Level>, ProtocolError> {
+    Ok(bounded(params, "acr_values", MAX_ACR_VALUES_BYTES)?.and_then(|values| Level::requested(&values)))
 }
 
 pub(super) fn max_age(params: &Params) -> Result<Option<u64>, ProtocolError> {

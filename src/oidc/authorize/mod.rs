@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 pub use self::answer::{Interaction, Outcome, issue_code, proceed};
 pub use self::parked::{Parked, ParkedRequest, Parking};
 use crate::clock::Clock;
-use crate::domain::{ClientId, CodeChallenge, RedirectUri, Scopes};
+use crate::config::MfaSettings;
+use crate::domain::{ClientId, CodeChallenge, Level, RedirectUri, Scopes};
 use crate::error::ProtocolError;
 use crate::keys::KeyRing;
 use crate::oidc::logout::fanout::Fanout;
@@ -38,6 +39,8 @@ pub struct Authorizer<'a> {
     pub clock: &'a dyn Clock,
     /// `tokens.code_ttl_secs`.
     pub code_ttl_secs: u64,
+    /// Who must present a second factor.
+    pub mfa: &'a MfaSettings,
 }
 
 impl Authorizer<'_> {
@@ -89,6 +92,12 @@ pub struct AuthorizationRequest {
     /// RFC 8707: the resource the access tokens are to be for.
     #[serde(default)]
     pub resource: Option<String>,
+    /// The level `acr_values` asks for.
+    #[serde(default)]
+    pub acr: Option<Level>,
+    /// The app requires two factors of everyone signing in to it.
+    #[serde(default)]
+    pub client_requires_second_factor: bool,
 }
 
 #[derive(Debug)]
@@ -123,6 +132,7 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
     let nonce = checks::bounded(params, "nonce", checks::MAX_NONCE_BYTES).map_err(at_client)?;
     let prompt = checks::prompt(params).map_err(at_client)?;
     let max_age = checks::max_age(params).map_err(at_client)?;
+    let acr = checks::acr_values(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
     let id_token_hint_subject = checks::id_token_hint(authorizer.keys, authorizer.issuer, params).map_err(at_client)?;
     let resource = crate::oidc::resource::requested(params)
@@ -133,6 +143,8 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
         client_id: client.client_id,
         client_name: client.name,
         client_first_party: client.first_party,
+        client_requires_second_factor: client.require_second_factor,
+        acr,
         target,
         scopes,
         nonce,

@@ -116,6 +116,8 @@ mod tests {
             login_hint: None,
             id_token_hint_subject: hint,
             resource: None,
+            acr: None,
+            client_requires_second_factor: false,
         }
     }
 

@@ -43,6 +43,8 @@ pub enum ThrottleSubject<'a> {
     Address { client_ip: &'a str },
     /// An account from a browser that signed in to it before.
     KnownBrowser { account: &'a str, device: &'a str },
+    /// Wrong second-factor codes for an account (reached only past its password).
+    SecondFactor { account: &'a str },
 }
 
 impl ThrottleSubject<'_> {
@@ -55,6 +57,7 @@ impl ThrottleSubject<'_> {
             ThrottleSubject::KnownBrowser { account, device } => {
                 format!("throttle:browser:{}", crypto::digest(&format!("{device}\n{account}")))
             }
+            ThrottleSubject::SecondFactor { account } => format!("throttle:2fa:{}", crypto::digest(account)),
         }
     }
 }

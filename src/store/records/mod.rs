@@ -11,6 +11,7 @@
 //! | replay guards ([`AssertionIds`]) | `assertion-jti:<client>:<digest>` | until the assertion expires |
 //! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
 //! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
+//! | sign-ins waiting for a second step ([`PendingSignIns`]) | `signin:<digest>` | `mfa.pending_sign_in_secs` |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
@@ -24,6 +25,7 @@ mod grace;
 mod marks;
 mod replay;
 mod sessions;
+mod sign_ins;
 
 use std::time::Duration;
 
@@ -38,6 +40,7 @@ pub use self::grace::RefreshGrace;
 pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;
 pub use self::sessions::SessionRecords;
+pub use self::sign_ins::PendingSignIns;
 use super::{EphemeralStore, StoreError};
 
 async fn put_json<T: Serialize>(

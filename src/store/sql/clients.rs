@@ -4,7 +4,8 @@ use super::{SqlStore, conflict_as, on_pool};
 use uuid::Uuid;
 
 use crate::domain::{
-    Alg, ApplicationType, AuthMethod, Client, ClientId, ClientInfo, ClientType, PreviousSecret, RedirectUri, Scopes,
+    Alg, ApplicationType, AuthMethod, Client, ClientAccess, ClientId, ClientInfo, ClientType, PreviousSecret,
+    RedirectUri, Scopes,
 };
 use crate::store::{ClientRepository, StoreError};
 
@@ -42,6 +43,7 @@ struct ClientRow {
     updated_at: i64,
     access_token_audiences: String,
     resource_server: bool,
+    require_second_factor: bool,
 }
 
 /// Every column of a client, in `ClientRow` order.
@@ -50,7 +52,8 @@ const COLUMNS: &str = "client_id, secret_hash, client_type, token_endpoint_auth_
      backchannel_logout_uri, backchannel_logout_session_required, frontchannel_logout_uri, \
      frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, application_type, client_uri, \
      logo_uri, policy_uri, tos_uri, contacts, owner_id, registration_token_hash, previous_secret_hash, \
-     previous_secret_expires_at, created_at, updated_at, access_token_audiences, resource_server";
+     previous_secret_expires_at, created_at, updated_at, access_token_audiences, resource_server, \
+     require_second_factor";
 
 impl ClientRow {
     fn into_client(self) -> Result<Client, StoreError> {
@@ -83,6 +86,7 @@ impl ClientRow {
             audiences: serde_json::from_str(&self.access_token_audiences)
                 .map_err(|_| corrupt("access_token_audiences"))?,
             resource_server: self.resource_server,
+            require_second_factor: self.require_second_factor,
             application_type: ApplicationType::parse(&self.application_type)
                 .ok_or_else(|| corrupt("application_type"))?,
             info: ClientInfo {
@@ -122,7 +126,7 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)"
         );
         on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(client.client_id.as_str())
@@ -157,6 +161,7 @@ impl ClientRepository for SqlStore {
             .bind(client.updated_at)
             .bind(contacts_json(&client.audiences))
             .bind(client.resource_server)
+            .bind(client.require_second_factor)
             .execute(pool)
             .await
             .map(|_| ()))
@@ -249,16 +254,17 @@ impl ClientRepository for SqlStore {
     async fn set_client_access(
         &self,
         client_id: &ClientId,
-        audiences: &[String],
-        resource_server: bool,
+        access: &ClientAccess,
         now: i64,
     ) -> Result<bool, StoreError> {
         let affected = on_pool!(self, pool => sqlx::query(
-            "UPDATE clients SET access_token_audiences = $2, resource_server = $3, updated_at = $4 WHERE client_id = $1",
+            "UPDATE clients SET access_token_audiences = $2, resource_server = $3, require_second_factor = $4, \
+             updated_at = $5 WHERE client_id = $1",
         )
         .bind(client_id.as_str())
-        .bind(contacts_json(audiences))
-        .bind(resource_server)
+        .bind(contacts_json(&access.audiences))
+        .bind(access.resource_server)
+        .bind(access.require_second_factor)
         .bind(now)
         .execute(pool)
         .await

@@ -9,6 +9,7 @@ mod keys;
 mod outbox;
 mod refresh_tokens;
 mod registration_tokens;
+mod second_factors;
 mod users;
 
 use std::str::FromStr;

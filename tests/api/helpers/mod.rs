@@ -278,7 +278,12 @@ impl TestApp {
             user_agent: "test",
             client_ip: "127.0.0.1",
         };
-        let (cookie, _) = self.services.sessions().start(user.id, &origin).await.unwrap();
+        let (cookie, _) = self
+            .services
+            .sessions()
+            .start(user.id, vec!["pwd".into()], &origin)
+            .await
+            .unwrap();
         self.browser.plant_cookie(&format!("sesame_session={cookie}; Path=/"));
     }
 

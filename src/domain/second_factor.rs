@@ -1,0 +1,59 @@
+//! Second factors as stored, and a sign-in that is part way through.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Level, SessionHandle};
+
+/// An account's TOTP authenticator (RFC 6238). The secret is encrypted under
+/// a key-encryption key; `last_step` is the newest time step accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotpFactor {
+    pub user_id: Uuid,
+    pub sealed_secret: Vec<u8>,
+    pub kek_id: String,
+    pub last_step: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// One recovery code as stored: its digest and when it was used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveryCode {
+    pub code_hash: String,
+    pub created_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A sign-in past its first factor (or a signed-in person stepping up),
+/// waiting for the steps the account and the request still need. It lives
+/// in the ephemeral store under the digest of a random id that only the
+/// browser's cookie carries, for a few minutes; no SSO session exists (or
+/// changes) until it is complete.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub user_id: Uuid,
+    /// The methods presented so far (RFC 8176).
+    pub amr: Vec<String>,
+    /// The level the sign-in must reach before it completes.
+    pub required: Level,
+    pub started_at: i64,
+    /// The session being stepped up; `None` when a new one starts at the end.
+    pub step_up: Option<SessionHandle>,
+    /// The sealed authorization request this sign-in continues, if any.
+    pub request_id: Option<String>,
+    /// For a sign-in without an app: the page of ours that follows.
+    pub next: String,
+    /// Wrong second-factor codes sent within this sign-in.
+    pub failures: u32,
+}
+
+impl PendingSignIn {
+    pub fn level(&self) -> Level {
+        Level::of_amr(&self.amr)
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.level() >= self.required
+    }
+}

@@ -1,0 +1,282 @@
+//! The account page's factors: set up or remove an authenticator app, get
+//! new recovery codes. Each change needs a recent sign-in
+//! (`mfa.recent_authentication_secs`); otherwise `/account/confirm` asks for
+//! the password (and the second factor, when the account has one) first.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::factor_views::{ConfirmIdentityPage, FactorsView, RecoveryCodesPage, TotpEnrolPage};
+use super::views::time_ago;
+use super::{cookies, csrf, extract, outcome, pages};
+use crate::auth::login::{Attempt, LoginOutcome};
+use crate::auth::second_factor::{Confirmation, Enrolment};
+use crate::auth::sign_in::{self, Demands, Start};
+use crate::domain::{AMR_PASSWORD, Level, User};
+use crate::error::InternalError;
+use crate::oidc::params::Params;
+use crate::session::LiveSession;
+use crate::startup::Services;
+
+/// The signed-in person and their session, or the response that sends
+/// them to sign in.
+async fn signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
+    let accounts = cookies::browser_accounts(req, services)
+        .await
+        .map_err(|e| pages::server_error_page(&e))?;
+    let Some(live) = accounts.current().cloned() else {
+        return Err(outcome::see_other("/login?next=/account"));
+    };
+    match services.users.find_user(live.session.user_id).await {
+        Ok(Some(user)) if !user.disabled => Ok((user, live)),
+        Ok(_) => Err(outcome::see_other("/login?next=/account")),
+        Err(e) => Err(pages::server_error_page(&e)),
+    }
+}
+
+/// The person, when they signed in recently enough to change their factors.
+async fn recently_signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
+    let (user, live) = signed_in(req, services).await?;
+    let recent =
+        services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64;
+    if recent {
+        Ok((user, live))
+    } else {
+        Err(outcome::see_other("/account/confirm"))
+    }
+}
+
+/// Policy requires a second factor of this account (so its last one stays).
+pub fn second_factor_required(services: &Services, user: &User) -> bool {
+    sign_in::required_level(&services.settings.mfa, user, Demands::default()) >= Level::TwoFactors
+}
+
+/// What the account page shows of the person's factors.
+pub async fn factors_view(services: &Services, user: &User) -> Result<FactorsView, InternalError> {
+    let summary = services.second_factors().summary(user.id).await?;
+    let now = services.clock.now();
+    Ok(FactorsView {
+        totp_added: summary.totp.as_ref().map(|t| time_ago(t.created_at, now)),
+        totp_last_used: summary
+            .totp
+            .as_ref()
+            .and_then(|t| t.last_used_at)
+            .map(|at| time_ago(at, now)),
+        recovery_left: summary.recovery_codes_left,
+        recovery_total: summary.recovery_codes_total,
+        recovery_last_used: summary.recovery_code_last_used.map(|at| time_ago(at, now)),
+        required: second_factor_required(services, user),
+    })
+}
+
+fn enrol_page(req: &HttpRequest, services: &Services, enrolment: &Enrolment, error: Option<&str>) -> HttpResponse {
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    csrf::form_page(req, services, status, |csrf| TotpEnrolPage {
+        required: false,
+        qr_svg: &enrolment.qr_svg,
+        secret: &enrolment.secret_base32,
+        sealed: &enrolment.sealed,
+        action: "/account/totp",
+        request_id: "",
+        csrf,
+        error,
+        cancel: "/account",
+    })
+}
+
+fn codes_page(req: &HttpRequest, services: &Services, codes: Vec<String>) -> HttpResponse {
+    csrf::form_page(req, services, StatusCode::OK, |csrf| RecoveryCodesPage {
+        codes,
+        continue_sign_in: None,
+        csrf,
+    })
+}
+
+/// `GET /account/totp`: a new secret to scan.
+pub async fn show_totp(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let (user, _) = match recently_signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match services.second_factors().begin_totp(&user) {
+        Ok(enrolment) => enrol_page(&req, &services, &enrolment, None),
+        Err(e) => pages::server_error_page(&e),
+    }
+}
+
+/// `POST /account/totp`: confirms the scanned secret with a code.
+pub async fn confirm_totp(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, _) = match recently_signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let factors = services.second_factors();
+    let sealed = form.get("enrolment").unwrap_or("");
+    let result = async {
+        Ok::<_, InternalError>(
+            match factors
+                .confirm_totp(&user, sealed, form.get("code").unwrap_or(""))
+                .await?
+            {
+                Confirmation::Enrolled {
+                    recovery_codes: Some(codes),
+                } => codes_page(&req, &services, codes),
+                Confirmation::Enrolled { recovery_codes: None } | Confirmation::AlreadyEnrolled => {
+                    outcome::see_other("/account")
+                }
+                Confirmation::WrongCode => match factors.resume_totp(&user, sealed)? {
+                    Some(enrolment) => enrol_page(
+                        &req,
+                        &services,
+                        &enrolment,
+                        Some(
+                            "That code is not right. Check the app shows this account, and try the code it shows now.",
+                        ),
+                    ),
+                    None => outcome::see_other("/account/totp"),
+                },
+                Confirmation::Expired => outcome::see_other("/account/totp"),
+            },
+        )
+    };
+    result.await.unwrap_or_else(|e| pages::server_error_page(&e))
+}
+
+/// `POST /account/totp/remove`.
+pub async fn remove_totp(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    if let Err(page) = csrf::verified_form(&req, &services, &body) {
+        return page;
+    }
+    let (user, _) = match recently_signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if second_factor_required(&services, &user) {
+        return pages::error_page(
+            StatusCode::CONFLICT,
+            "This factor cannot be removed",
+            "Your account must have a second factor, and this is its only one.",
+            None,
+        );
+    }
+    match services
+        .second_factors()
+        .remove_totp(user.id, "the account holder")
+        .await
+    {
+        Ok(_) => outcome::see_other("/account"),
+        Err(e) => pages::server_error_page(&e),
+    }
+}
+
+/// `POST /account/recovery-codes`: a new set, shown once.
+pub async fn new_recovery_codes(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    if let Err(page) = csrf::verified_form(&req, &services, &body) {
+        return page;
+    }
+    let (user, _) = match recently_signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let factors = services.second_factors();
+    let result = async {
+        if !factors.has_second_factor(user.id).await? {
+            return Ok(outcome::see_other("/account"));
+        }
+        let codes = factors.new_recovery_codes(user.id).await?;
+        Ok::<_, InternalError>(codes_page(&req, &services, codes))
+    };
+    result.await.unwrap_or_else(|e| pages::server_error_page(&e))
+}
+
+/// `GET /account/confirm`.
+pub async fn show_confirm(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let (user, _) = match signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    csrf::form_page(&req, &services, StatusCode::OK, |csrf| ConfirmIdentityPage {
+        username: user.username.as_str(),
+        csrf,
+        error: None,
+    })
+}
+
+/// `POST /account/confirm`: the password again (throttled like any
+/// sign-in), then the second factor when the account has one; the session
+/// then counts as just authenticated.
+pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, live) = match signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    confirmed(&req, &services, &form, &user, live)
+        .await
+        .unwrap_or_else(|e| pages::server_error_page(&e))
+}
+
+async fn confirmed(
+    req: &HttpRequest,
+    services: &Services,
+    form: &Params,
+    user: &User,
+    mut live: LiveSession,
+) -> Result<HttpResponse, InternalError> {
+    let https = services.settings.issuer_is_https();
+    let client_ip = extract::client_ip(req);
+    let device_cookie = cookies::read(req, cookies::DEVICE, https);
+    let attempt = Attempt {
+        username: user.username.as_str(),
+        password: form.get("password").unwrap_or(""),
+        client_ip: &client_ip,
+        device_cookie: device_cookie.as_deref(),
+    };
+    let again = |message: &str, status: StatusCode| {
+        csrf::form_page(req, services, status, |csrf| ConfirmIdentityPage {
+            username: user.username.as_str(),
+            csrf,
+            error: Some(message),
+        })
+    };
+    match services.password_login().attempt(attempt).await? {
+        LoginOutcome::SignedIn { .. } => {}
+        LoginOutcome::Refused => return Ok(again("The password is incorrect.", StatusCode::UNAUTHORIZED)),
+        LoginOutcome::Throttled(wait) => {
+            let message = format!("Too many attempts. Wait {} seconds, then try again.", wait.as_secs());
+            let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
+    }
+    let amr = vec![AMR_PASSWORD.to_string()];
+    if !services.second_factors().has_second_factor(user.id).await? {
+        services.sessions().reauthenticated(&mut live, amr).await?;
+        return Ok(outcome::see_other("/account"));
+    }
+    let start = Start {
+        user_id: user.id,
+        amr,
+        required: Level::TwoFactors,
+        step_up: Some(live.handle.clone()),
+        request_id: None,
+        next: "/account",
+    };
+    let (id, _) = services.sign_in_steps().start(start).await?;
+    let mut response = outcome::see_other("/login/second-factor");
+    let _ = response.add_cookie(&cookies::sign_in(id, https));
+    Ok(response)
+}
