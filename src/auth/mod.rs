@@ -8,3 +8,4 @@ pub mod second_factor;
 pub mod sign_in;
 pub mod throttle;
 pub mod totp;
+pub mod webauthn;

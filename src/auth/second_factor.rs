@@ -12,7 +12,7 @@ use super::totp::TotpSecret;
 use crate::clock::Clock;
 use crate::config::{LoginSettings, MfaSettings};
 use crate::crypto;
-use crate::domain::{AMR_OTP, AuditEvent, TotpFactor, User};
+use crate::domain::{AMR_OTP, AuditEvent, TotpFactor, User, WebauthnCredential};
 use crate::error::InternalError;
 use crate::keys::{KekRing, KeyError, Purpose, Sealer};
 use crate::store::records::{Counters, ThrottleSubject};
@@ -67,6 +67,8 @@ pub enum CodeCheck {
 #[derive(Debug, Default)]
 pub struct FactorSummary {
     pub totp: Option<TotpFactor>,
+    /// Passkeys and security keys.
+    pub keys: Vec<WebauthnCredential>,
     pub recovery_codes_left: usize,
     pub recovery_codes_total: usize,
     pub recovery_code_last_used: Option<i64>,
@@ -74,7 +76,7 @@ pub struct FactorSummary {
 
 impl FactorSummary {
     pub fn has_second_factor(&self) -> bool {
-        self.totp.is_some()
+        self.totp.is_some() || !self.keys.is_empty()
     }
 }
 
@@ -135,13 +137,20 @@ impl SecondFactors<'_> {
         let codes = self.factors.recovery_codes(user_id).await?;
         Ok(FactorSummary {
             totp,
+            keys: self.factors.webauthn_credentials(user_id).await?,
             recovery_codes_left: codes.iter().filter(|c| c.used_at.is_none()).count(),
             recovery_codes_total: codes.len(),
             recovery_code_last_used: codes.iter().filter_map(|c| c.used_at).max(),
         })
     }
 
+    /// Whether the account has any second factor: an authenticator app, a
+    /// security key or a passkey.
     pub async fn has_second_factor(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.has_totp(user_id).await? || !self.factors.webauthn_credentials(user_id).await?.is_empty())
+    }
+
+    pub async fn has_totp(&self, user_id: Uuid) -> Result<bool, StoreError> {
         Ok(self.factors.find_totp(user_id).await?.is_some())
     }
 

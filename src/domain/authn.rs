@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 pub const AMR_PASSWORD: &str = "pwd";
 /// RFC 8176 §2: one-time password (a TOTP code or a recovery code).
 pub const AMR_OTP: &str = "otp";
+/// RFC 8176 §2: proof of possession of a hardware-secured key (a security key).
+pub const AMR_HWK: &str = "hwk";
+/// RFC 8176 §2: proof of possession of a software-secured key (a passkey,
+/// which may be synchronised between devices).
+pub const AMR_SWK: &str = "swk";
+/// RFC 8176 §2: user presence test (here: user verification by the authenticator).
+pub const AMR_USER: &str = "user";
 /// RFC 8176 §2: multiple-factor authentication.
 pub const AMR_MFA: &str = "mfa";
 

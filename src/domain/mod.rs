@@ -19,7 +19,7 @@ mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
-pub use authn::{AMR_MFA, AMR_OTP, AMR_PASSWORD, Level, with_second_factor};
+pub use authn::{AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, with_second_factor};
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, PreviousSecret,
     RedirectUri, is_loopback_ip_host, valid_resource_indicator,
@@ -32,7 +32,7 @@ pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};
 pub use refresh_token::RefreshToken;
 pub use registration_token::RegistrationToken;
 pub use scope::{InvalidScope, Scopes};
-pub use second_factor::{PendingSignIn, RecoveryCode, TotpFactor};
+pub use second_factor::{CredentialKind, PendingSignIn, RecoveryCode, TotpFactor, WebauthnCredential};
 pub use session::{RpSession, SessionLifetime, SsoSession};
 pub use signing_key::{Alg, StoredKey};
 pub use user::{InvalidUsername, Role, User, Username};

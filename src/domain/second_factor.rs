@@ -25,6 +25,57 @@ pub struct RecoveryCode {
     pub used_at: Option<i64>,
 }
 
+/// What a WebAuthn credential is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// Discoverable and user-verified: signs in on its own, no password.
+    Passkey,
+    /// A second factor after the password.
+    SecurityKey,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Passkey => "passkey",
+            CredentialKind::SecurityKey => "security_key",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<CredentialKind> {
+        match value {
+            "passkey" => Some(CredentialKind::Passkey),
+            "security_key" => Some(CredentialKind::SecurityKey),
+            _ => None,
+        }
+    }
+
+    /// How people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CredentialKind::Passkey => "Passkey",
+            CredentialKind::SecurityKey => "Security key",
+        }
+    }
+}
+
+/// A registered WebAuthn credential. `credential` is the library's own
+/// serialised form (public key, signature counter, flags), opaque here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebauthnCredential {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: CredentialKind,
+    /// The person's name for it ("work laptop").
+    pub name: String,
+    /// The credential id, base64url.
+    pub credential_id: String,
+    pub credential: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
 /// A sign-in past its first factor (or a signed-in person stepping up),
 /// waiting for the steps the account and the request still need. It lives
 /// in the ephemeral store under the digest of a random id that only the

@@ -6,7 +6,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::factor_views::{ConfirmIdentityPage, FactorsView, RecoveryCodesPage, TotpEnrolPage};
+use super::factor_views::{ConfirmIdentityPage, FactorsView, KeyView, RecoveryCodesPage, TotpEnrolPage};
 use super::views::time_ago;
 use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
@@ -36,13 +36,34 @@ async fn signed_in(req: &HttpRequest, services: &Services) -> Result<(User, Live
 
 /// The person, when they signed in recently enough to change their factors.
 async fn recently_signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
-    let (user, live) = signed_in(req, services).await?;
+    recently_signed_in_or(req, services, outcome::see_other).await
+}
+
+/// The same, sending the person where they must go first with `go` (a
+/// redirect for a page, a JSON answer for a script).
+pub(super) async fn recently_signed_in_or(
+    req: &HttpRequest,
+    services: &Services,
+    go: impl Fn(&str) -> HttpResponse,
+) -> Result<(User, LiveSession), HttpResponse> {
+    let (user, live) = signed_in(req, services).await.map_err(|response| {
+        if !response.status().is_redirection() {
+            return response;
+        }
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("/login?next=/account")
+            .to_string();
+        go(&location)
+    })?;
     let recent =
         services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64;
     if recent {
         Ok((user, live))
     } else {
-        Err(outcome::see_other("/account/confirm"))
+        Err(go("/account/confirm"))
     }
 }
 
@@ -66,6 +87,19 @@ pub async fn factors_view(services: &Services, user: &User) -> Result<FactorsVie
         recovery_total: summary.recovery_codes_total,
         recovery_last_used: summary.recovery_code_last_used.map(|at| time_ago(at, now)),
         required: second_factor_required(services, user),
+        keys_available: services.webauthn.is_some(),
+        count: usize::from(summary.totp.is_some()) + summary.keys.len(),
+        keys: summary
+            .keys
+            .iter()
+            .map(|key| KeyView {
+                id: key.id.to_string(),
+                name: key.name.clone(),
+                kind: key.kind.label(),
+                added: time_ago(key.created_at, now),
+                last_used: key.last_used_at.map(|at| time_ago(at, now)),
+            })
+            .collect(),
     })
 }
 
@@ -159,7 +193,11 @@ pub async fn remove_totp(req: HttpRequest, body: web::Bytes, services: web::Data
         Ok(found) => found,
         Err(response) => return response,
     };
-    if second_factor_required(&services, &user) {
+    let has_keys = match services.passkeys().credentials(user.id).await {
+        Ok(keys) => !keys.is_empty(),
+        Err(e) => return pages::server_error_page(&e),
+    };
+    if second_factor_required(&services, &user) && !has_keys {
         return pages::error_page(
             StatusCode::CONFLICT,
             "This factor cannot be removed",

@@ -6,6 +6,10 @@ use askama::Template;
 #[template(path = "second_factor.html")]
 pub struct SecondFactorPage<'a> {
     pub request_id: &'a str,
+    /// The account has an authenticator app (and so recovery codes).
+    pub totp: bool,
+    /// The account has passkeys or security keys (and WebAuthn is on).
+    pub keys: bool,
     pub csrf: String,
     pub error: Option<&'a str>,
     /// Where "start again" leads: the login page for this request.
@@ -51,6 +55,20 @@ pub struct FactorsView {
     pub recovery_left: usize,
     pub recovery_total: usize,
     pub recovery_last_used: Option<String>,
-    /// Policy requires a second factor of this account: it cannot be removed.
+    /// Policy requires a second factor of this account: its last one stays.
     pub required: bool,
+    /// Passkeys and security keys can be added (WebAuthn is on).
+    pub keys_available: bool,
+    pub keys: Vec<KeyView>,
+    /// Factors in all: the last one of a required account cannot go.
+    pub count: usize,
+}
+
+/// A passkey or security key on the account page.
+pub struct KeyView {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub added: String,
+    pub last_used: Option<String>,
 }

@@ -67,6 +67,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         csrf,
         username,
         error: None,
+        passkeys: services.webauthn.is_some(),
     })
 }
 
@@ -117,6 +118,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             csrf: csrf.to_string(),
             username: typed_username,
             error: Some(message),
+            passkeys: services.webauthn.is_some(),
         };
         render(&page, status)
     };

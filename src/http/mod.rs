@@ -30,6 +30,7 @@ mod server;
 mod token;
 mod userinfo;
 mod views;
+mod webauthn;
 
 use actix_web::web;
 
@@ -64,6 +65,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login/second-factor", web::get().to(second_factor::show))
         .route("/login/second-factor", web::post().to(second_factor::submit))
         .route("/login/finish", web::post().to(finish_sign_in::finish_form))
+        .route("/login/passkey/start", web::post().to(webauthn::passkey_start))
+        .route("/login/passkey/finish", web::post().to(webauthn::passkey_finish))
+        .route(
+            "/login/second-factor/key/start",
+            web::post().to(webauthn::second_factor_start),
+        )
+        .route(
+            "/login/second-factor/key/finish",
+            web::post().to(webauthn::second_factor_finish),
+        )
+        .route("/account/webauthn/start", web::post().to(webauthn::register_start))
+        .route("/account/webauthn/finish", web::post().to(webauthn::register_finish))
+        .route("/account/webauthn/remove", web::post().to(webauthn::remove))
         .route("/account", web::get().to(account::show))
         .route("/account/totp", web::get().to(account_security::show_totp))
         .route("/account/totp", web::post().to(account_security::confirm_totp))

@@ -154,11 +154,13 @@ async fn step_page(
         return Ok(expired(services.settings.issuer_is_https()));
     };
     let factors = services.second_factors();
-    let has_factor = factors.has_second_factor(user.id).await?;
-    match sign_in::next_step(&current.pending, has_factor) {
+    let summary = factors.summary(user.id).await?;
+    match sign_in::next_step(&current.pending, summary.has_second_factor()) {
         None => finish_sign_in::finish(req, services, &current.id, request_id).await,
         Some(Step::SecondFactor) => Ok(csrf::form_page(req, services, status, |csrf| SecondFactorPage {
             request_id: request_id.unwrap_or(""),
+            totp: summary.totp.is_some(),
+            keys: !summary.keys.is_empty() && services.webauthn.is_some(),
             csrf,
             error,
             start_over: start_over(request_id),

@@ -18,6 +18,8 @@ pub struct LoginPage<'a> {
     pub csrf: String,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// Offer "Sign in with a passkey" (WebAuthn is on).
+    pub passkeys: bool,
 }
 
 #[derive(Template)]
@@ -227,6 +229,10 @@ pub async fn static_file(file: web::Path<String>) -> HttpResponse {
             "text/javascript; charset=utf-8",
         ),
         "logout.js" => (include_str!("../../static/logout.js"), "text/javascript; charset=utf-8"),
+        "webauthn.js" => (
+            include_str!("../../static/webauthn.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()

@@ -47,6 +47,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     );
     let clients = Arc::new(CachedClients::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
+    let webauthn = relying_party(&settings.issuer);
     let services = Services {
         settings,
         clock,
@@ -62,6 +63,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         refresh_tokens: sql.clone(),
         registration_tokens: sql.clone(),
         second_factors: sql.clone(),
+        webauthn,
         outbound,
         fetcher,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
@@ -70,6 +72,17 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     // Keys exist (created on first start) and are loaded before anything signs.
     services.key_rotation().tick().await.context("loading signing keys")?;
     Ok(services)
+}
+
+/// The WebAuthn relying party for the issuer, or `None` with a warning.
+fn relying_party(issuer: &str) -> Option<Arc<webauthn_rs::Webauthn>> {
+    match crate::auth::webauthn::relying_party(issuer) {
+        Ok(webauthn) => Some(Arc::new(webauthn)),
+        Err(reason) => {
+            tracing::warn!("{reason}; passkeys and security keys are off");
+            None
+        }
+    }
 }
 
 /// Opens the SQL store and applies migrations.

@@ -27,6 +27,9 @@ pub struct Services {
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
     pub second_factors: Arc<dyn SecondFactorRepository>,
+    /// The WebAuthn relying party (from the issuer); `None` when the issuer's
+    /// host is an IP address, which WebAuthn does not accept.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
     /// For documents apps registered (`jwks_uri`): size-limited, one fetch
@@ -301,6 +304,17 @@ impl Services {
             mfa: &self.settings.mfa,
             login: &self.settings.login,
             service_name: self.settings.service_name(),
+        }
+    }
+
+    /// Passkeys and security keys.
+    pub fn passkeys(&self) -> crate::auth::webauthn::Passkeys<'_> {
+        crate::auth::webauthn::Passkeys {
+            webauthn: self.webauthn.as_deref(),
+            factors: &*self.second_factors,
+            ceremonies: crate::store::records::Ceremonies::new(&*self.ephemeral),
+            audit: &*self.audit,
+            clock: &*self.clock,
         }
     }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::domain::{
     AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, RecoveryCode,
     RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey, TotpFactor, User, Username,
+    WebauthnCredential,
 };
 
 /// A backend's own error, kept for the log.
@@ -248,6 +249,16 @@ pub trait SecondFactorRepository: Send + Sync + 'static {
     async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, now: i64) -> Result<bool, StoreError>;
     async fn recovery_codes(&self, user_id: Uuid) -> Result<Vec<RecoveryCode>, StoreError>;
     async fn delete_recovery_codes(&self, user_id: Uuid) -> Result<(), StoreError>;
+    /// Stores a new WebAuthn credential; `StoreError::Conflict` when its
+    /// credential id is registered already (to anyone).
+    async fn insert_webauthn(&self, credential: &WebauthnCredential) -> Result<(), StoreError>;
+    async fn webauthn_credentials(&self, user_id: Uuid) -> Result<Vec<WebauthnCredential>, StoreError>;
+    async fn find_webauthn(&self, credential_id: &str) -> Result<Option<WebauthnCredential>, StoreError>;
+    /// Records a use: the credential as the library updated it (counter), and when.
+    async fn webauthn_used(&self, id: Uuid, credential: &str, now: i64) -> Result<(), StoreError>;
+    /// `false` when the account has no such credential.
+    async fn delete_webauthn(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError>;
+    async fn delete_all_webauthn(&self, user_id: Uuid) -> Result<(), StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

@@ -1,7 +1,11 @@
 //! Second factors in a real browser (Debian's headless Chromium): a person
 //! sets up an authenticator app on the account page, an app asking for the
 //! two-factor level gets a step-up of the password session, and the next
-//! sign-in takes password + code, refusing a code already used.
+//! sign-in takes password + code, refusing a code already used; passkeys
+//! and security keys through the DevTools virtual authenticator (CTAP2,
+//! resident keys, user verification): registered on the account page, a
+//! passkey signs in with no username (on an account that also has TOTP),
+//! and a security key is the second step after a password.
 //!
 //! Set SESAME_SKIP_BROWSER_TESTS=1 to skip these tests locally; they say so.
 
@@ -122,4 +126,83 @@ async fn a_person_sets_up_totp_and_signs_in_with_it_in_a_real_browser(backend: B
     browser.quit().await;
 }
 
-crate::on_both_backends!(a_person_sets_up_totp_and_signs_in_with_it_in_a_real_browser);
+/// WebAuthn needs a domain name: these tests serve Sesame as `localhost`.
+async fn spawn_on_localhost(backend: Backend) -> TestApp {
+    crate::helpers::spawn_app_with(backend, |s| s.issuer = s.issuer.replace("127.0.0.1", "localhost")).await
+}
+
+async fn sign_out_here(browser: &Chromium, app: &TestApp) {
+    browser.goto(&app.url("/account")).await.unwrap();
+    browser.click("form[action='/account/sessions/end'] button").await;
+    browser.text_of("signed-out").await;
+}
+
+async fn add_key(browser: &Chromium, app: &TestApp, name: &str, kind: &str) {
+    browser.goto(&app.url("/account")).await.unwrap();
+    browser.type_into("key-name", name).await;
+    browser.click(&format!("input[name=kind][value={kind}]")).await;
+    browser.click("#add-key").await;
+    browser.once_page_has(&format!("<strong>{name}</strong>")).await;
+}
+
+async fn passkeys_and_security_keys_in_a_real_browser(backend: Backend) {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let app = spawn_on_localhost(backend).await;
+    let callback = crate::browser::start_relying_app();
+    let (a_uri, b_uri) = (
+        format!("http://127.0.0.1:{callback}/a/callback"),
+        format!("http://127.0.0.1:{callback}/b/callback"),
+    );
+    let a = register(&app, "App A", &a_uri).await;
+    let b = register(&app, "App B", &b_uri).await;
+    app.add_user("alice").await;
+    let platform = browser.add_authenticator("internal").await;
+
+    // The account page: a passkey, and an authenticator app beside it.
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.type_into("username", "alice").await;
+    browser.type_into("password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&app.url("/account")).await;
+    add_key(&browser, &app, "laptop", "passkey").await;
+    browser.click("#add-totp").await;
+    let secret = TotpSecret::from_base32(&browser.text_of("totp-secret").await).unwrap();
+    type_code(&browser, &secret.code_at(app.clock.now()).unwrap()).await;
+    browser.text_of("recovery-codes").await;
+    sign_out_here(&browser, &app).await;
+
+    // App A: "Sign in with a passkey", no username typed, no code asked
+    // although the account has an authenticator app.
+    browser.goto(&authorize_url(&app, &a, None)).await.unwrap();
+    browser.url_once_at(&app.url("/login")).await;
+    browser.click("#passkey-sign-in").await;
+    let landed = browser.url_once_at(&a_uri).await;
+    let (acr, amr) = acr_and_amr(&app, &a, &code_of(&landed)).await;
+    assert_eq!(acr, Level::TwoFactors.acr());
+    assert_eq!(amr, ["swk", "user", "mfa"]);
+
+    // A security key (another authenticator), then App B: password, then the key.
+    browser.remove_authenticator(&platform).await;
+    browser.add_authenticator("usb").await;
+    add_key(&browser, &app, "yubikey", "security_key").await;
+    sign_out_here(&browser, &app).await;
+    browser.goto(&authorize_url(&app, &b, None)).await.unwrap();
+    browser.url_once_at(&app.url("/login")).await;
+    browser.type_into("username", "alice").await;
+    browser.type_into("password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&app.url("/login/second-factor")).await;
+    browser.click("#use-key").await;
+    let landed = browser.url_once_at(&b_uri).await;
+    let (acr, amr) = acr_and_amr(&app, &b, &code_of(&landed)).await;
+    assert_eq!(acr, Level::TwoFactors.acr());
+    assert_eq!(amr, ["pwd", "hwk", "mfa"]);
+    browser.quit().await;
+}
+
+crate::on_both_backends!(
+    a_person_sets_up_totp_and_signs_in_with_it_in_a_real_browser,
+    passkeys_and_security_keys_in_a_real_browser,
+);

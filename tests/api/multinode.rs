@@ -172,3 +172,92 @@ async fn three_nodes_behave_as_one() {
     let response = first.authorize(&params).await;
     assert_eq!(redirect_params(&response)["error"], "login_required");
 }
+
+/// A sign-in and a WebAuthn ceremony begun on one node finish on another:
+/// both live in the shared store, not in a node's memory.
+#[tokio::test]
+async fn a_sign_in_and_a_ceremony_begun_on_one_node_finish_on_another() {
+    use crate::second_factor::{code_now, enrol, request, second_factor_form, send_code};
+    let first = spawn_app_with(Backend::PostgresRedis, |s| {
+        s.issuer = s.issuer.replace("127.0.0.1", "localhost")
+    })
+    .await;
+    let second = another_node(&first).await;
+    let second_url = |path: &str| second.url(path);
+    let client = first.add_client(false).await;
+    first.add_user("alice").await;
+    let enrolled = enrol(&first, &first.browser, "alice").await;
+
+    // The password on node 1, the code on node 2.
+    let browser = first.other_browser();
+    let (request_id, csrf) = browser.open_login(browser.authorize(&request(&client)).await).await;
+    let response = browser
+        .submit_login(&request_id, &csrf, "alice", crate::helpers::PASSWORD)
+        .await;
+    let step = location(&response);
+    assert!(step.starts_with("/login/second-factor"), "{step}");
+    let page = browser.get(second_url(&step)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let csrf = crate::helpers::hidden_field(&html, "csrf");
+    let back = browser
+        .post(second_url("/login/second-factor"))
+        .form(&[
+            ("req", request_id.as_str()),
+            ("csrf", csrf.as_str()),
+            ("code", code_now(&first, &enrolled.secret).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303);
+    assert!(location(&back).starts_with(&client.redirect_uri), "{}", location(&back));
+    let _ = (second_factor_form, send_code);
+
+    // A passkey ceremony started on node 1 is found on node 2 (a forged
+    // answer is judged there, not "expired"), and only once.
+    let someone = first.other_browser();
+    let login = someone
+        .get(first.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&login, "csrf");
+    let started: serde_json::Value = someone
+        .post(first.url("/login/passkey/start"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ceremony = started["ceremony"].as_str().expect("a ceremony").to_string();
+    assert_eq!(started["options"]["publicKey"]["rpId"], "localhost");
+    let finish = |ceremony: String, csrf: String| {
+        let someone = &someone;
+        let url = second_url("/login/passkey/finish");
+        async move {
+            someone
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("ceremony", ceremony.as_str()),
+                    ("credential", r#"{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA"},"extensions":{}}"#),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let judged = finish(ceremony.clone(), csrf.clone()).await;
+    assert_eq!(judged.status(), 400);
+    assert!(judged.text().await.unwrap().contains("was not accepted"));
+    let again = finish(ceremony, csrf).await;
+    assert_eq!(again.status(), 400);
+    assert!(again.text().await.unwrap().contains("expired"));
+    assert!(someone.cookie("sesame_session").is_none());
+}

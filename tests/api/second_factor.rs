@@ -19,9 +19,9 @@ use crate::helpers::{
 };
 
 /// What a person gets from setting up an authenticator app.
-struct Enrolled {
-    secret: TotpSecret,
-    recovery_codes: Vec<String>,
+pub(crate) struct Enrolled {
+    pub(crate) secret: TotpSecret,
+    pub(crate) recovery_codes: Vec<String>,
 }
 
 /// The text of the element with `id`.
@@ -45,13 +45,13 @@ fn recovery_codes(html: &str) -> Vec<String> {
 }
 
 /// The six-digit code the app shows now.
-fn code_now(app: &TestApp, secret: &TotpSecret) -> String {
+pub(crate) fn code_now(app: &TestApp, secret: &TotpSecret) -> String {
     secret.code_at(app.clock.now()).unwrap()
 }
 
 /// Signs `username` in on `browser` (plain login page) and sets up an
 /// authenticator app on the account page, as a person does.
-async fn enrol(app: &TestApp, browser: &Browser, username: &str) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp, browser: &Browser, username: &str) -> Enrolled {
     assert_eq!(browser.sign_in(username, PASSWORD).await, 303);
     let page = browser.get(browser.url("/account/totp")).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -94,7 +94,7 @@ async fn password_step(browser: &Browser, params: &[(&str, &str)], username: &st
     second_factor_form(browser, &next).await
 }
 
-async fn second_factor_form(browser: &Browser, path: &str) -> (String, String) {
+pub(crate) async fn second_factor_form(browser: &Browser, path: &str) -> (String, String) {
     let page = browser.get(browser.url(path)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -102,7 +102,7 @@ async fn second_factor_form(browser: &Browser, path: &str) -> (String, String) {
     (hidden_field(&html, "req"), hidden_field(&html, "csrf"))
 }
 
-async fn send_code(browser: &Browser, request_id: &str, csrf: &str, code: &str) -> Response {
+pub(crate) async fn send_code(browser: &Browser, request_id: &str, csrf: &str, code: &str) -> Response {
     browser
         .post(browser.url("/login/second-factor"))
         .form(&[("req", request_id), ("csrf", csrf), ("code", code)])
@@ -111,7 +111,7 @@ async fn send_code(browser: &Browser, request_id: &str, csrf: &str, code: &str) 
         .unwrap()
 }
 
-fn request(client: &TestClient) -> Vec<(&str, &str)> {
+pub(crate) fn request(client: &TestClient) -> Vec<(&str, &str)> {
     vec![
         ("client_id", client.client_id.as_str()),
         ("redirect_uri", client.redirect_uri.as_str()),
@@ -559,3 +559,149 @@ crate::on_both_backends!(
     factor_changes_need_a_recent_sign_in,
     an_operator_lists_and_resets_second_factors,
 );
+
+mod webauthn {
+    //! Passkey and security-key ceremonies over HTTP, without an
+    //! authenticator: what a forged, replayed or misplaced answer gets.
+    //! (The ceremonies themselves run in `browser_factors`, in Chromium.)
+
+    use serde_json::Value;
+
+    use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, spawn_app, spawn_app_with};
+
+    async fn on_localhost(backend: Backend) -> TestApp {
+        spawn_app_with(backend, |s| s.issuer = s.issuer.replace("127.0.0.1", "localhost")).await
+    }
+
+    async fn login_csrf(app: &TestApp, browser: &crate::helpers::browser::Browser) -> (String, String) {
+        let html = browser
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (hidden_field(&html, "csrf"), html)
+    }
+
+    async fn passkeys_need_a_domain_name(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let (csrf, html) = login_csrf(&app, &app.browser).await;
+        assert!(
+            !html.contains("passkey-sign-in"),
+            "no passkey button on an IP-address issuer"
+        );
+        let response = app
+            .browser
+            .post(app.url("/login/passkey/start"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("not available"), "{body}");
+    }
+
+    async fn forged_replayed_or_misplaced_answers_sign_nobody_in(backend: Backend) {
+        let app = on_localhost(backend).await;
+        app.add_user("alice").await;
+        let (csrf, html) = login_csrf(&app, &app.browser).await;
+        assert!(html.contains("passkey-sign-in"));
+        assert!(html.contains("/static/webauthn.js") && !html.contains("<script>"));
+        let start = || async {
+            let body: Value = app
+                .browser
+                .post(app.url("/login/passkey/start"))
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(body["options"]["publicKey"]["userVerification"], "required");
+            body["ceremony"].as_str().unwrap().to_string()
+        };
+        let finish = |browser: &crate::helpers::browser::Browser, csrf: &str, ceremony: &str, credential: &str| {
+            let request = browser.post(app.url("/login/passkey/finish")).form(&[
+                ("csrf", csrf),
+                ("ceremony", ceremony),
+                ("credential", credential),
+            ]);
+            async move { request.send().await.unwrap() }
+        };
+        let forged = r#"{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA","userHandle":"AAAA"},"extensions":{}}"#;
+        let huge = "x".repeat(60_000);
+        for credential in ["", "not json", "{}", "[]", forged, huge.as_str()] {
+            let ceremony = start().await;
+            let response = finish(&app.browser, &csrf, &ceremony, credential).await;
+            assert!(
+                [400, 413].contains(&response.status().as_u16()),
+                "{credential:.20}: {}",
+                response.status()
+            );
+            // Taken once: the same ceremony again is over.
+            let again = finish(&app.browser, &csrf, &ceremony, forged).await;
+            assert_eq!(again.status(), 400);
+        }
+        // A ceremony finished in another browser (its own CSRF token) is expired there.
+        let ceremony = start().await;
+        let other = app.other_browser();
+        let (other_csrf, _) = login_csrf(&app, &other).await;
+        let response = finish(&other, &other_csrf, &ceremony, forged).await;
+        assert_eq!(response.status(), 400);
+        assert!(response.text().await.unwrap().contains("another browser"));
+        assert!(app.browser.cookie("sesame_session").is_none());
+        assert!(other.cookie("sesame_session").is_none());
+    }
+
+    async fn adding_a_key_needs_a_recent_sign_in_and_a_name(backend: Backend) {
+        let app = on_localhost(backend).await;
+        app.add_user("alice").await;
+        assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
+        let account = app
+            .browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(account.contains("add-key"));
+        let csrf = hidden_field(&account, "csrf");
+        let start = |kind: &'static str, name: String| {
+            let request = app.browser.post(app.url("/account/webauthn/start")).form(&[
+                ("csrf", csrf.as_str()),
+                ("kind", kind),
+                ("name", name.as_str()),
+            ]);
+            async move { request.send().await.unwrap() }
+        };
+        let passkey: Value = start("passkey", "laptop".into()).await.json().await.unwrap();
+        let selection = &passkey["options"]["publicKey"]["authenticatorSelection"];
+        assert_eq!(selection["residentKey"], "required", "{passkey}");
+        assert_eq!(selection["userVerification"], "required");
+        assert_eq!(passkey["options"]["publicKey"]["rp"]["id"], "localhost");
+        let key: Value = start("security_key", "yubikey".into()).await.json().await.unwrap();
+        assert!(
+            key["options"]["publicKey"]["extensions"]
+                .get("credentialProtectionPolicy")
+                .is_none()
+        );
+        assert_eq!(start("fingerprint", "x".into()).await.status(), 400);
+        assert_eq!(start("passkey", "x".repeat(65)).await.status(), 400);
+        assert_eq!(start("passkey", "   ".into()).await.status(), 400);
+        app.clock.advance(3600);
+        let stale: Value = start("passkey", "laptop".into()).await.json().await.unwrap();
+        assert_eq!(stale["location"], "/account/confirm");
+    }
+
+    crate::on_both_backends!(
+        passkeys_need_a_domain_name,
+        forged_replayed_or_misplaced_answers_sign_nobody_in,
+        adding_a_key_needs_a_recent_sign_in_and_a_name,
+    );
+}

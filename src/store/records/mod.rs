@@ -12,12 +12,14 @@
 //! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
 //! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
 //! | sign-ins waiting for a second step ([`PendingSignIns`]) | `signin:<digest>` | `mfa.pending_sign_in_secs` |
+//! | WebAuthn ceremonies in flight ([`Ceremonies`]) | `webauthn:<digest>` | five minutes |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.
 
 mod access_tokens;
+mod ceremonies;
 mod codes;
 mod completions;
 mod counters;
@@ -33,6 +35,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use self::access_tokens::AccessTokenRecords;
+pub use self::ceremonies::Ceremonies;
 pub use self::codes::Codes;
 pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};

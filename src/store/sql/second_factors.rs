@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{SqlStore, conflict_as, on_pool};
-use crate::domain::{RecoveryCode, TotpFactor};
+use crate::domain::{CredentialKind, RecoveryCode, TotpFactor, WebauthnCredential};
 use crate::store::{SecondFactorRepository, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -143,5 +143,127 @@ impl SecondFactorRepository for SqlStore {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    async fn insert_webauthn(&self, credential: &WebauthnCredential) -> Result<(), StoreError> {
+        self.insert_webauthn_row(credential).await
+    }
+
+    async fn webauthn_credentials(&self, user_id: Uuid) -> Result<Vec<WebauthnCredential>, StoreError> {
+        self.webauthn_rows(user_id).await
+    }
+
+    async fn find_webauthn(&self, credential_id: &str) -> Result<Option<WebauthnCredential>, StoreError> {
+        self.webauthn_row(credential_id).await
+    }
+
+    async fn webauthn_used(&self, id: Uuid, credential: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE webauthn_credentials SET credential = $2, last_used_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(credential)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn delete_webauthn(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM webauthn_credentials WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user_id)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn delete_all_webauthn(&self, user_id: Uuid) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM webauthn_credentials WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    id: Uuid,
+    user_id: Uuid,
+    kind: String,
+    name: String,
+    credential_id: String,
+    credential: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl CredentialRow {
+    fn into_credential(self) -> Result<WebauthnCredential, StoreError> {
+        Ok(WebauthnCredential {
+            kind: CredentialKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("credential {}: kind {}", self.id, self.kind)))?,
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name,
+            credential_id: self.credential_id,
+            credential: self.credential,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}
+
+const CREDENTIAL_COLUMNS: &str = "id, user_id, kind, name, credential_id, credential, created_at, last_used_at";
+
+impl SqlStore {
+    pub(super) async fn insert_webauthn_row(&self, c: &WebauthnCredential) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO webauthn_credentials (id, user_id, kind, name, credential_id, credential, created_at, \
+             last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id)
+        .bind(c.user_id)
+        .bind(c.kind.as_str())
+        .bind(&c.name)
+        .bind(&c.credential_id)
+        .bind(&c.credential)
+        .bind(c.created_at)
+        .bind(c.last_used_at)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .map_err(conflict_as("this credential"))?;
+        Ok(())
+    }
+
+    pub(super) async fn webauthn_rows(&self, user_id: Uuid) -> Result<Vec<WebauthnCredential>, StoreError> {
+        let rows: Vec<CredentialRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at"
+            )))
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(CredentialRow::into_credential).collect()
+    }
+
+    pub(super) async fn webauthn_row(&self, credential_id: &str) -> Result<Option<WebauthnCredential>, StoreError> {
+        let row: Option<CredentialRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE credential_id = $1"
+            )))
+            .bind(credential_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(CredentialRow::into_credential).transpose()
     }
 }

@@ -117,6 +117,71 @@ impl Chromium {
     }
 }
 
+/// A command of the WebAuthn WebDriver extension (W3C WebAuthn §11), which
+/// fantoccini does not model: a virtual authenticator in place of a key or
+/// a phone.
+#[derive(Debug)]
+struct WebAuthnCommand {
+    path: String,
+    method: http::Method,
+    body: Option<serde_json::Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthnCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/webauthn/{}", session_id.unwrap_or(""), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (self.method.clone(), self.body.as_ref().map(|b| b.to_string()))
+    }
+}
+
+impl Chromium {
+    /// Adds a virtual authenticator: `internal` (a platform authenticator
+    /// that keeps passkeys and verifies the person) or `usb` (a security
+    /// key). Returns its id.
+    pub async fn add_authenticator(&self, transport: &str) -> String {
+        let resident = transport == "internal";
+        let command = WebAuthnCommand {
+            path: "authenticator".into(),
+            method: http::Method::POST,
+            body: Some(serde_json::json!({
+                "protocol": "ctap2",
+                "transport": transport,
+                "hasResidentKey": resident,
+                "hasUserVerification": true,
+                "isUserConsenting": true,
+                "isUserVerified": true,
+            })),
+        };
+        let id = self.client.issue_cmd(command).await.expect("a virtual authenticator");
+        id.as_str().expect("its id").to_string()
+    }
+
+    pub async fn remove_authenticator(&self, id: &str) {
+        let command = WebAuthnCommand {
+            path: format!("authenticator/{id}"),
+            method: http::Method::DELETE,
+            body: None,
+        };
+        self.client.issue_cmd(command).await.expect("the authenticator removed");
+    }
+
+    /// The page's HTML once it contains `text` (ten seconds at most).
+    pub async fn once_page_has(&self, text: &str) -> String {
+        let mut html = String::new();
+        for _ in 0..100 {
+            html = self.source().await.unwrap_or_default();
+            if html.contains(text) {
+                return html;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}: {html}");
+    }
+}
+
 impl Drop for Chromium {
     fn drop(&mut self) {
         kill_group(&mut self.chromedriver);

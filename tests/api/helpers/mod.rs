@@ -151,7 +151,11 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let services = app.services();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run());
-    let issuer = format!("http://127.0.0.1:{port}");
+    // This node's own address; as `localhost` when the issuer is (a test
+    // that needs a domain name for WebAuthn).
+    let on_localhost = services.settings.issuer.starts_with("http://localhost:");
+    let host = if on_localhost { "localhost" } else { "127.0.0.1" };
+    let issuer = format!("http://{host}:{port}");
     TestApp {
         browser: Browser::new(&issuer),
         issuer,
