@@ -5,7 +5,9 @@
 //!     code → token with PKCE and an RS256 ID token → userinfo),
 //! (b) `client_credentials`, (c) refresh grants (rotating), (d) password
 //!     sign-ins (Sesame only: the peer has no account store), (e) JWKS and
-//!     discovery.
+//!     discovery, (f) sign-ins with password and an authenticator-app code
+//!     (Sesame only; every sign-in is another account, a code being
+//!     accepted once).
 //!
 //! Each server runs as its own process on its default settings (Node is
 //! single threaded; Sesame runs a worker per core, with every rate limit and
@@ -180,6 +182,11 @@ async fn start_sesame(dir: &Path, extra_env: &[(&str, &str)]) -> Server {
         &["user", "add", "bench", "--email", "bench@example.com"],
         Some(PASSWORD),
     );
+    if wanted('f') {
+        for i in 0..TOTP_ACCOUNTS {
+            sesame_cli(dir, port, &["user", "add", &format!("mfa-{i}")], Some(PASSWORD));
+        }
+    }
     let app = sesame_cli(
         dir,
         port,
@@ -351,6 +358,132 @@ async fn sesame_login(browser: &reqwest::Client, info: &ServerInfo) {
     assert_eq!(response.status(), 303, "sign-in");
 }
 
+/// Accounts with an authenticator app for (f): `sesame user add` makes them
+/// before the server starts.
+const TOTP_ACCOUNTS: usize = 320;
+/// (f) runs this long: about a third of the accounts at (d)'s pace.
+const TOTP_RUN_FOR: Duration = Duration::from_secs(2);
+
+struct TotpAccount {
+    username: String,
+    secret: sesame::auth::totp::TotpSecret,
+    /// The step its enrolment code used: sign-ins use a later one.
+    enrolled_step: i64,
+}
+
+type TotpAccounts = Arc<std::sync::Mutex<Vec<TotpAccount>>>;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn element_text(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\"")).expect("the element");
+    let rest = &html[start..];
+    let open = rest.find('>').unwrap() + 1;
+    rest[open..open + rest[open..].find('<').unwrap()].trim().to_string()
+}
+
+/// Signs each (f) account in with its password and sets up its
+/// authenticator app on the account page, eight at a time.
+async fn enrol_totp_accounts(info: &ServerInfo) -> Vec<TotpAccount> {
+    let names: Vec<String> = (0..TOTP_ACCOUNTS).map(|i| format!("mfa-{i}")).collect();
+    let mut tasks = Vec::new();
+    for chunk in names.chunks(TOTP_ACCOUNTS.div_ceil(CONCURRENCY)) {
+        let (chunk, info) = (chunk.to_vec(), info.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut enrolled = Vec::new();
+            for username in chunk {
+                let browser = browser();
+                password_step(&browser, &info, &username).await;
+                let page = browser
+                    .get(format!("{}/account/totp", info.issuer))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                let secret = sesame::auth::totp::TotpSecret::from_base32(&element_text(&page, "totp-secret")).unwrap();
+                let at = now();
+                let response = browser
+                    .post(format!("{}/account/totp", info.issuer))
+                    .form(&[
+                        ("csrf", hidden(&page, "csrf")),
+                        ("enrolment", hidden(&page, "enrolment")),
+                        ("code", secret.code_at(at).unwrap()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "TOTP set up");
+                enrolled.push(TotpAccount {
+                    username,
+                    secret,
+                    enrolled_step: at.div_euclid(30),
+                });
+            }
+            enrolled
+        }));
+    }
+    let mut accounts = Vec::new();
+    for task in tasks {
+        accounts.extend(task.await.unwrap());
+    }
+    accounts
+}
+
+/// The login page and its form: the first factor of `username`.
+async fn password_step(browser: &reqwest::Client, info: &ServerInfo, username: &str) -> reqwest::Response {
+    let page = browser
+        .get(format!("{}/login", info.issuer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = browser
+        .post(format!("{}/login", info.issuer))
+        .form(&[
+            ("req", ""),
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "password");
+    response
+}
+
+/// A whole sign-in with password and code, as a new browser.
+async fn sesame_totp_login(info: &ServerInfo, account: &TotpAccount) {
+    let browser = browser();
+    let step = password_step(&browser, info, &account.username).await;
+    let next = location(&step, &info.issuer);
+    assert!(next.contains("/login/second-factor"), "{next}");
+    let page = browser.get(&next).send().await.unwrap().text().await.unwrap();
+    // A step after the one its set-up used, within the ±1 step accepted.
+    let code_step = (account.enrolled_step + 1).max(now().div_euclid(30));
+    let code = account.secret.code_at(code_step * 30).unwrap();
+    let response = browser
+        .post(format!("{}/login/second-factor", info.issuer))
+        .form(&[
+            ("req", ""),
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{}: second step", account.username);
+}
+
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = html.find(&marker).expect("hidden field") + marker.len();
@@ -381,6 +514,16 @@ where
     F: Fn(S) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = S> + Send,
 {
+    measure_for(server, states, step, RUN_FOR).await
+}
+
+/// `measure` for `run_for` instead of the usual five seconds.
+async fn measure_for<S, F, Fut>(server: &Server, states: Vec<S>, step: F, run_for: Duration) -> Outcome
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = S> + Send,
+{
     let step = Arc::new(step);
     let cpu_before = server.cpu_time();
     let started = Instant::now();
@@ -390,7 +533,7 @@ where
             let step = step.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                while started.elapsed() < RUN_FOR {
+                while started.elapsed() < run_for {
                     let t = Instant::now();
                     state = step(state).await;
                     latencies.push(t.elapsed());
@@ -542,6 +685,33 @@ async fn scenarios(server: &Server) -> Vec<(&'static str, Outcome)> {
         })
         .await;
         results.push(("(d) password sign-in (login page + argon2id)", outcome));
+    }
+
+    // (f) password + TOTP sign-ins: Sesame only. A TOTP code is accepted
+    // once per account and 30-second step, so every sign-in is a different
+    // account, set up (untimed) just before.
+    if info.name == "Sesame" && wanted('f') {
+        let accounts = Arc::new(std::sync::Mutex::new(enrol_totp_accounts(&info).await));
+        let states = (0..CONCURRENCY)
+            .map(|_| Arc::new((accounts.clone(), info.clone())))
+            .collect();
+        let outcome = measure_for(
+            server,
+            states,
+            |shared: Arc<(TotpAccounts, ServerInfo)>| async move {
+                let account = shared
+                    .0
+                    .lock()
+                    .unwrap()
+                    .pop()
+                    .expect("enough bench accounts for the run");
+                sesame_totp_login(&shared.1, &account).await;
+                shared
+            },
+            TOTP_RUN_FOR,
+        )
+        .await;
+        results.push(("(f) password + TOTP sign-in (two pages)", outcome));
     }
 
     // (e) JWKS and discovery, alternately.

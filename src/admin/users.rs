@@ -136,7 +136,7 @@ pub async fn reset_second_factors(
     username: &str,
 ) -> Result<Ended, AdminError> {
     let user = find(admin, username).await?;
-    factors.remove_totp(user.id, "an operator").await?;
+    factors.remove_all(user.id, "an operator").await?;
     end_access(
         admin,
         user.id,

@@ -257,10 +257,13 @@ impl SecondFactors<'_> {
         Ok(codes)
     }
 
-    /// Removes the authenticator and the recovery codes.
+    /// Removes the authenticator, and the recovery codes with it when no
+    /// other factor is left for them to stand in for.
     pub async fn remove_totp(&self, user_id: Uuid, by: &str) -> Result<bool, StoreError> {
         let removed = self.factors.delete_totp(user_id).await?;
-        self.factors.delete_recovery_codes(user_id).await?;
+        if self.factors.webauthn_credentials(user_id).await?.is_empty() {
+            self.factors.delete_recovery_codes(user_id).await?;
+        }
         if removed {
             crate::observability::second_factor("totp", "removed");
             self.record(
@@ -271,6 +274,23 @@ impl SecondFactors<'_> {
             .await;
         }
         Ok(removed)
+    }
+
+    /// Removes every second factor of the account: the authenticator app,
+    /// the recovery codes, passkeys and security keys (an operator's reset).
+    pub async fn remove_all(&self, user_id: Uuid, by: &str) -> Result<(), StoreError> {
+        self.remove_totp(user_id, by).await?;
+        let keys = self.factors.webauthn_credentials(user_id).await?.len();
+        self.factors.delete_all_webauthn(user_id).await?;
+        if keys > 0 {
+            self.record(
+                AuditEvent::new("second_factor_removed", self.clock.now())
+                    .user(user_id)
+                    .detail(format!("{keys} passkey(s) or security key(s), by {by}")),
+            )
+            .await;
+        }
+        Ok(())
     }
 
     /// Checks a code sent at sign-in: a TOTP code (six digits) accepted once

@@ -475,6 +475,11 @@ impl Passkeys<'_> {
     /// Removes one of the person's credentials.
     pub async fn remove(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
         let removed = self.factors.delete_webauthn(user_id, id).await?;
+        let none_left = self.credentials(user_id).await?.is_empty() && self.factors.find_totp(user_id).await?.is_none();
+        if none_left {
+            // Recovery codes stand in for a factor; with none left they go too.
+            self.factors.delete_recovery_codes(user_id).await?;
+        }
         if removed {
             crate::observability::second_factor("webauthn", "removed");
             let event = AuditEvent::new("second_factor_removed", self.clock.now())

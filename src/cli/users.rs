@@ -198,6 +198,13 @@ fn print_factors(username: &str, summary: &FactorSummary, json: bool) -> anyhow:
             "recovery_codes_left": summary.recovery_codes_left,
             "recovery_codes_total": summary.recovery_codes_total,
             "recovery_code_last_used_at": summary.recovery_code_last_used,
+            "keys": summary.keys.iter().map(|k| serde_json::json!({
+                "id": k.id,
+                "kind": k.kind.as_str(),
+                "name": k.name,
+                "added_at": k.created_at,
+                "last_used_at": k.last_used_at,
+            })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -210,7 +217,16 @@ fn print_factors(username: &str, summary: &FactorSummary, json: bool) -> anyhow:
             summary.recovery_codes_left,
             summary.recovery_codes_total
         ),
-        None => println!("{username}: no second factor"),
+        None => println!("{username}: no authenticator app"),
+    }
+    for key in &summary.keys {
+        println!(
+            "{username}: {} \"{}\" added at {}, last used {}",
+            key.kind.label(),
+            key.name,
+            key.created_at,
+            key.last_used_at.map_or("never".to_string(), |at| at.to_string())
+        );
     }
     Ok(())
 }

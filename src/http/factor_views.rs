@@ -6,8 +6,10 @@ use askama::Template;
 #[template(path = "second_factor.html")]
 pub struct SecondFactorPage<'a> {
     pub request_id: &'a str,
-    /// The account has an authenticator app (and so recovery codes).
+    /// The account has an authenticator app.
     pub totp: bool,
+    /// The code form: an authenticator app or recovery codes left.
+    pub codes: bool,
     /// The account has passkeys or security keys (and WebAuthn is on).
     pub keys: bool,
     pub csrf: String,

@@ -160,6 +160,7 @@ async fn step_page(
         Some(Step::SecondFactor) => Ok(csrf::form_page(req, services, status, |csrf| SecondFactorPage {
             request_id: request_id.unwrap_or(""),
             totp: summary.totp.is_some(),
+            codes: summary.totp.is_some() || summary.recovery_codes_left > 0,
             keys: !summary.keys.is_empty() && services.webauthn.is_some(),
             csrf,
             error,

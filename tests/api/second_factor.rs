@@ -83,12 +83,14 @@ pub(crate) async fn enrol(app: &TestApp, browser: &Browser, username: &str) -> E
 /// The password step for `params`; returns the second-factor form's `(req, csrf)`.
 async fn password_step(browser: &Browser, params: &[(&str, &str)], username: &str) -> (String, String) {
     let (request_id, csrf) = browser.open_login(browser.authorize(params).await).await;
+    let before = browser.cookie("sesame_session");
     let response = browser.submit_login(&request_id, &csrf, username, PASSWORD).await;
     assert_eq!(response.status(), 303);
     let next = location(&response);
     assert_eq!(next, format!("/login/second-factor?req={request_id}"));
-    assert!(
-        browser.cookie("sesame_session").is_none(),
+    assert_eq!(
+        browser.cookie("sesame_session"),
+        before,
         "no session before the second step"
     );
     second_factor_form(browser, &next).await
@@ -180,6 +182,14 @@ async fn password_and_totp_sign_in_to_an_app(backend: Backend) {
 
     // SSO: the session answers the next request without asking again.
     assert!(browser.has_session(&client).await);
+
+    // prompt=login: password and code again, whatever the session has.
+    app.clock.advance(30);
+    let mut again = request(&client);
+    again.push(("prompt", "login"));
+    let (request_id, csrf) = password_step(&browser, &again, "alice").await;
+    let back = send_code(&browser, &request_id, &csrf, &code_now(&app, &enrolled.secret)).await;
+    assert!(location(&back).starts_with(&client.redirect_uri), "{}", location(&back));
 }
 
 async fn a_totp_code_is_accepted_once_within_its_window(backend: Backend) {
