@@ -369,6 +369,10 @@ struct TotpAccount {
     secret: sesame::auth::totp::TotpSecret,
     /// The step its enrolment code used: sign-ins use a later one.
     enrolled_step: i64,
+    /// A browser with no cookies for its timed sign-in, made beforehand
+    /// (building an HTTP client loads the system's CA roots: slow, and the
+    /// load generator's cost, not the server's).
+    fresh_browser: reqwest::Client,
 }
 
 type TotpAccounts = Arc<std::sync::Mutex<Vec<TotpAccount>>>;
@@ -424,6 +428,7 @@ async fn enrol_totp_accounts(info: &ServerInfo) -> Vec<TotpAccount> {
                     username,
                     secret,
                     enrolled_step: at.div_euclid(30),
+                    fresh_browser: self::browser(),
                 });
             }
             enrolled
@@ -463,8 +468,8 @@ async fn password_step(browser: &reqwest::Client, info: &ServerInfo, username: &
 
 /// A whole sign-in with password and code, as a new browser.
 async fn sesame_totp_login(info: &ServerInfo, account: &TotpAccount) {
-    let browser = browser();
-    let step = password_step(&browser, info, &account.username).await;
+    let browser = &account.fresh_browser;
+    let step = password_step(browser, info, &account.username).await;
     let next = location(&step, &info.issuer);
     assert!(next.contains("/login/second-factor"), "{next}");
     let page = browser.get(&next).send().await.unwrap().text().await.unwrap();
