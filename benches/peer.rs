@@ -7,7 +7,10 @@
 //!     sign-ins (Sesame only: the peer has no account store), (e) JWKS and
 //!     discovery, (f) sign-ins with password and an authenticator-app code
 //!     (Sesame only; every sign-in is another account, a code being
-//!     accepted once).
+//!     accepted once), (g) passkey sign-ins (Sesame only, on a server of its
+//!     own named `localhost`, as WebAuthn needs a domain; the load
+//!     generator's authenticator is `webauthn-authenticator-rs`'s software
+//!     passkey).
 //!
 //! Each server runs as its own process on its default settings (Node is
 //! single threaded; Sesame runs a worker per core, with every rate limit and
@@ -175,6 +178,12 @@ fn sesame_cli(dir: &Path, port: u16, args: &[&str], stdin: Option<&str>) -> serd
 }
 
 async fn start_sesame(dir: &Path, extra_env: &[(&str, &str)]) -> Server {
+    start_sesame_as(dir, "127.0.0.1", extra_env).await
+}
+
+/// Sesame with the issuer `http://{host}:port` (WebAuthn needs a domain
+/// name: `localhost`); it listens on 127.0.0.1 either way.
+async fn start_sesame_as(dir: &Path, host: &str, extra_env: &[(&str, &str)]) -> Server {
     let port = free_port();
     sesame_cli(
         dir,
@@ -217,13 +226,14 @@ async fn start_sesame(dir: &Path, extra_env: &[(&str, &str)]) -> Server {
         None,
     );
     let process = sesame_command(dir, port)
+        .env("SESAME_ISSUER", format!("http://{host}:{port}"))
         .envs(extra_env.iter().copied())
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let issuer = format!("http://127.0.0.1:{port}");
+    let issuer = format!("http://{host}:{port}");
     wait_until_up(&issuer).await;
     let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
     server(
@@ -890,6 +900,9 @@ async fn main() {
         print_row("Sesame", scenario, outcome);
     }
     drop(sesame);
+    if wanted('g') {
+        passkey_sign_ins(&storage).await;
+    }
     storage.clean_up().await;
     if std::env::var("BENCH_PEER").as_deref() == Ok("off") {
         return;
@@ -909,5 +922,156 @@ async fn main() {
                 outcome.per_cpu_second() / peer.per_cpu_second()
             );
         }
+    }
+}
+
+/// (g) Passkey sign-ins: "Sign in with a passkey" on the login page, no
+/// password and no argon2. Each task has an account with a passkey held by a
+/// software authenticator (`SoftPasskey`, which keeps no resident keys: the
+/// load generator lists the credential in the request and names the account
+/// in the answer, as a phone's passkey would itself). Embedded storage only:
+/// with PostgreSQL the second server would share the first one's accounts.
+async fn passkey_sign_ins(storage: &Storage) {
+    if !matches!(storage, Storage::Embedded) {
+        println!("NOTICE: (g) passkey sign-in runs on the embedded storage only");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port_dir = dir.path();
+    for i in 0..CONCURRENCY {
+        sesame_cli(port_dir, 0, &["user", "add", &format!("passkey-{i}")], Some(PASSWORD));
+    }
+    let server = start_sesame_as(port_dir, "localhost", &[]).await;
+    let mut states = Vec::new();
+    for i in 0..CONCURRENCY {
+        states.push(Arc::new(tokio::sync::Mutex::new(
+            PasskeyHolder::enrol(&server.info, &format!("passkey-{i}")).await,
+        )));
+    }
+    let info = server.info.clone();
+    let outcome = measure(
+        &server,
+        states,
+        move |holder: Arc<tokio::sync::Mutex<PasskeyHolder>>| {
+            let info = info.clone();
+            async move {
+                holder.lock().await.sign_in(&info).await;
+                holder
+            }
+        },
+    )
+    .await;
+    print_row("Sesame", "(g) passkey sign-in (no password)", &outcome);
+}
+
+struct PasskeyHolder {
+    browser: reqwest::Client,
+    authenticator: webauthn_authenticator_rs::softpasskey::SoftPasskey,
+    credential_id: String,
+    user_handle: String,
+}
+
+impl PasskeyHolder {
+    /// Signs `username` in with its password and adds a passkey on the account page.
+    async fn enrol(info: &ServerInfo, username: &str) -> PasskeyHolder {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        let browser = browser();
+        password_step(&browser, info, username).await;
+        let account = browser
+            .get(format!("{}/account", info.issuer))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&account, "csrf");
+        let started: serde_json::Value = browser
+            .post(format!("{}/account/webauthn/start", info.issuer))
+            .form(&[("csrf", csrf.as_str()), ("kind", "passkey"), ("name", "bench")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut options = started["options"].clone();
+        // The software authenticator keeps no resident keys.
+        options["publicKey"]["authenticatorSelection"]["residentKey"] = "discouraged".into();
+        options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = false.into();
+        let user_handle = options["publicKey"]["user"]["id"].as_str().unwrap().to_string();
+        let mut authenticator = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+        let origin = url::Url::parse(&info.issuer).unwrap();
+        let created = authenticator
+            .do_registration(origin, serde_json::from_value(options).unwrap())
+            .expect("the software passkey registers");
+        let credential_id = serde_json::to_value(&created).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let response = browser
+            .post(format!("{}/account/webauthn/finish", info.issuer))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("ceremony", started["ceremony"].as_str().unwrap()),
+                ("credential", serde_json::to_string(&created).unwrap().as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "passkey registered");
+        PasskeyHolder {
+            browser,
+            authenticator,
+            credential_id,
+            user_handle,
+        }
+    }
+
+    /// The login page, the passkey ceremony, the answer: signed in.
+    async fn sign_in(&mut self, info: &ServerInfo) {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        let page = self
+            .browser
+            .get(format!("{}/login", info.issuer))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&page, "csrf");
+        let started: serde_json::Value = self
+            .browser
+            .post(format!("{}/login/passkey/start", info.issuer))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut options = started["options"].clone();
+        options["publicKey"]["allowCredentials"] =
+            serde_json::json!([{ "type": "public-key", "id": self.credential_id }]);
+        let origin = url::Url::parse(&info.issuer).unwrap();
+        let asserted = self
+            .authenticator
+            .do_authentication(origin, serde_json::from_value(options).unwrap())
+            .expect("the software passkey signs");
+        let mut answer = serde_json::to_value(&asserted).unwrap();
+        answer["response"]["userHandle"] = self.user_handle.clone().into();
+        let response = self
+            .browser
+            .post(format!("{}/login/passkey/finish", info.issuer))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("ceremony", started["ceremony"].as_str().unwrap()),
+                ("credential", answer.to_string().as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "signed in with the passkey");
     }
 }
