@@ -80,6 +80,30 @@
     if (status) status.textContent = text;
   }
 
+  // Passkey autofill: the login page carries a sealed challenge; a browser
+  // that can offers the passkeys in the username field's suggestions.
+  var autofillAbort = null;
+
+  function autofill(form) {
+    if (!PublicKeyCredential.isConditionalMediationAvailable) return;
+    var options = JSON.parse(form.getAttribute("data-options"));
+    PublicKeyCredential.isConditionalMediationAvailable()
+      .then(function (available) {
+        if (!available) return;
+        autofillAbort = new AbortController();
+        return navigator.credentials
+          .get({ publicKey: requestOptions(options).publicKey, mediation: "conditional", signal: autofillAbort.signal })
+          .then(function (credential) {
+            addField(form, "ceremony", form.getAttribute("data-autofill"));
+            addField(form, "credential", credentialJson(credential));
+            form.method = "post";
+            form.action = "/login/passkey/finish";
+            form.submit();
+          });
+      })
+      .catch(function () { /* dismissed or aborted: the button and the password stay */ });
+  }
+
   // One ceremony: options from `start` (JSON), the authenticator, then the
   // answer posted to `finish` with the rest of the form.
   function ceremony(button) {
@@ -88,6 +112,8 @@
     var fields = {};
     new FormData(form).forEach(function (value, name) { fields[name] = value; });
     var creating = button.getAttribute("data-ceremony") === "register";
+    // One request at a time: a pending autofill request gives way.
+    if (autofillAbort) { autofillAbort.abort(); autofillAbort = null; }
     button.disabled = true;
     say(status, creating ? "Follow your browser's prompt to create the key…" : "Follow your browser's prompt…");
     post(button.getAttribute("data-start"), fields)
@@ -135,4 +161,5 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-webauthn-only]"), function (element) {
     element.hidden = false;
   });
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-autofill]"), autofill);
 })();

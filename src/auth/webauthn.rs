@@ -23,8 +23,14 @@ use crate::domain::{
     AMR_HWK, AMR_MFA, AMR_SWK, AMR_USER, AuditEvent, CredentialKind, User, WebauthnCredential, with_second_factor,
 };
 use crate::error::InternalError;
+use crate::keys::{Purpose, Sealer};
 use crate::store::records::Ceremonies;
 use crate::store::{AuditLog, SecondFactorRepository, StoreError};
+
+/// How a sealed ceremony's id begins (a stored one is a random token).
+const SEALED: &str = "sealed.";
+/// Sealed autofill challenges open for one to two of these.
+const SEALED_EPOCH_SECS: i64 = 300;
 
 /// The most credentials one account may register.
 pub const MAX_CREDENTIALS: usize = 20;
@@ -107,6 +113,8 @@ pub struct Proven {
 
 pub struct Passkeys<'a> {
     pub webauthn: Option<&'a Webauthn>,
+    /// Seals the login page's autofill challenge.
+    pub sealer: Option<&'a Sealer>,
     pub factors: &'a dyn SecondFactorRepository,
     pub ceremonies: Ceremonies<'a>,
     pub audit: &'a dyn AuditLog,
@@ -175,7 +183,10 @@ impl Passkeys<'_> {
 
     /// The ceremony `id`, once, if the browser with `csrf` began it.
     async fn take(&self, id: &str, csrf: &str) -> Result<Stored, CeremonyError> {
-        let stored: Stored = self.ceremonies.take(id).await?.ok_or(CeremonyError::Expired)?;
+        let stored: Stored = match id.strip_prefix(SEALED) {
+            Some(sealed) => self.open_sealed(sealed).ok_or(CeremonyError::Expired)?,
+            None => self.ceremonies.take(id).await?.ok_or(CeremonyError::Expired)?,
+        };
         if !crypto::constant_time_eq(&stored.browser, &crypto::digest(csrf)) {
             return Err(CeremonyError::Expired);
         }
@@ -322,6 +333,46 @@ impl Passkeys<'_> {
         })
     }
 
+    /// A passkey challenge for the login page to carry (autofill, which
+    /// starts a ceremony on every view of the page): sealed into the page
+    /// instead of stored, so an anonymous visitor costs no store entry. The
+    /// finish mark written after a verified answer makes it single-use.
+    pub fn sealed_passkey_sign_in(&self, csrf: &str) -> Result<Challenge, CeremonyError> {
+        let (webauthn, sealer) = match (self.webauthn, self.sealer) {
+            (Some(webauthn), Some(sealer)) => (webauthn, sealer),
+            _ => return Err(CeremonyError::Unavailable),
+        };
+        let (options, state) = webauthn
+            .start_discoverable_authentication()
+            .map_err(|_| CeremonyError::Unavailable)?;
+        let stored = Stored {
+            browser: crypto::digest(csrf),
+            user_id: None,
+            name: None,
+            state: State::Discoverable(state),
+        };
+        let plaintext = serde_json::to_vec(&stored).map_err(|_| CeremonyError::Rejected)?;
+        let sealed = sealer
+            .seal(Purpose::PasskeyChallenge, self.epoch(), &plaintext)
+            .map_err(|e| CeremonyError::Internal(e.into()))?;
+        Ok(Challenge {
+            ceremony: format!("{SEALED}{sealed}"),
+            options: to_json(&options)?,
+        })
+    }
+
+    fn epoch(&self) -> u64 {
+        self.clock.now().div_euclid(SEALED_EPOCH_SECS).max(1) as u64
+    }
+
+    fn open_sealed(&self, sealed: &str) -> Option<Stored> {
+        let epoch = self.epoch();
+        let (_, plaintext) = self
+            .sealer?
+            .open(Purpose::PasskeyChallenge, sealed, epoch - 1..=epoch)?;
+        serde_json::from_slice(&plaintext).ok()
+    }
+
     /// Options for a second step with the account's keys: its security keys
     /// when it has any, else its passkeys.
     pub async fn start_second_factor(&self, user_id: Uuid, csrf: &str) -> Result<Challenge, CeremonyError> {
@@ -407,6 +458,13 @@ impl Passkeys<'_> {
             self.refused(Some(credential.user_id), client_ip, now).await;
             return Err(CeremonyError::Rejected);
         };
+        // A sealed ceremony is not taken from the store: its first verified
+        // answer marks it finished, and a replay of that answer is refused.
+        if let Some(sealed) = ceremony.strip_prefix(SEALED)
+            && !self.ceremonies.first_finish(sealed).await?
+        {
+            return Err(CeremonyError::Expired);
+        }
         self.factors.webauthn_used(credential.id, &updated, now).await?;
         let method = match credential.kind {
             CredentialKind::Passkey => AMR_SWK,

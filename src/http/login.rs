@@ -28,6 +28,13 @@ pub(super) fn page_after_sign_in(next: Option<&str>) -> &'static str {
     }
 }
 
+/// The sealed passkey challenge the page carries for autofill, as
+/// `(options JSON, ceremony)`; `None` without WebAuthn.
+fn passkey_autofill(services: &Services, csrf: &str) -> Option<(String, String)> {
+    let challenge = services.passkeys().sealed_passkey_sign_in(csrf).ok()?;
+    Some((challenge.options.to_string(), challenge.ceremony))
+}
+
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
 /// (no `req`), a page when it names nothing waiting.
 async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
@@ -64,6 +71,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
         request_id,
         next: page_after_sign_in(params.get("next")),
+        autofill: passkey_autofill(&services, &csrf),
         csrf,
         username,
         error: None,
@@ -119,6 +127,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             username: typed_username,
             error: Some(message),
             passkeys: services.webauthn.is_some(),
+            autofill: passkey_autofill(&services, csrf),
         };
         render(&page, status)
     };

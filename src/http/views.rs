@@ -20,6 +20,8 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Offer "Sign in with a passkey" (WebAuthn is on).
     pub passkeys: bool,
+    /// The sealed challenge for passkey autofill: `(options JSON, ceremony)`.
+    pub autofill: Option<(String, String)>,
 }
 
 #[derive(Template)]

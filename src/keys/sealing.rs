@@ -35,6 +35,8 @@ pub enum Purpose {
     DeviceCookie,
     /// A TOTP secret shown to a person and not yet confirmed.
     TotpEnrolment,
+    /// A passkey challenge the login page carries for autofill.
+    PasskeyChallenge,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Purpose::AuthorizationRequest => "authorization-request",
             Purpose::DeviceCookie => "device-cookie",
             Purpose::TotpEnrolment => "totp-enrolment",
+            Purpose::PasskeyChallenge => "passkey-challenge",
         }
     }
 }

@@ -576,6 +576,7 @@ mod webauthn {
     //! (The ceremonies themselves run in `browser_factors`, in Chromium.)
 
     use serde_json::Value;
+    use sesame::clock::Clock;
 
     use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, spawn_app, spawn_app_with};
 
@@ -709,7 +710,195 @@ mod webauthn {
         assert_eq!(stale["location"], "/account/confirm");
     }
 
+    /// A passkey held by a software authenticator (which keeps no resident
+    /// keys: the test lists the credential in each request and names the
+    /// account in each answer, as a phone's passkey does itself).
+    struct SoftPasskey {
+        authenticator: webauthn_authenticator_rs::softpasskey::SoftPasskey,
+        credential_id: String,
+        user_handle: String,
+    }
+
+    impl SoftPasskey {
+        /// Adds a passkey on the account page of the signed-in `browser`.
+        async fn register(app: &TestApp, browser: &crate::helpers::browser::Browser) -> SoftPasskey {
+            use webauthn_authenticator_rs::WebauthnAuthenticator;
+            let account = browser
+                .get(app.url("/account"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = hidden_field(&account, "csrf");
+            let started: Value = browser
+                .post(app.url("/account/webauthn/start"))
+                .form(&[("csrf", csrf.as_str()), ("kind", "passkey"), ("name", "phone")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut options = started["options"].clone();
+            options["publicKey"]["authenticatorSelection"]["residentKey"] = "discouraged".into();
+            options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = false.into();
+            let user_handle = options["publicKey"]["user"]["id"].as_str().unwrap().to_string();
+            let mut authenticator = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+            let created = authenticator
+                .do_registration(
+                    url::Url::parse(&app.issuer).unwrap(),
+                    serde_json::from_value(options).unwrap(),
+                )
+                .unwrap();
+            let created = serde_json::to_value(&created).unwrap();
+            let response = browser
+                .post(app.url("/account/webauthn/finish"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("ceremony", started["ceremony"].as_str().unwrap()),
+                    ("credential", created.to_string().as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 303);
+            SoftPasskey {
+                authenticator,
+                credential_id: created["id"].as_str().unwrap().to_string(),
+                user_handle,
+            }
+        }
+
+        /// The authenticator's answer to `options`, as the page posts it.
+        fn answer(&mut self, app: &TestApp, options: &Value) -> String {
+            use webauthn_authenticator_rs::WebauthnAuthenticator;
+            let mut options = options.clone();
+            options["publicKey"]["allowCredentials"] =
+                serde_json::json!([{ "type": "public-key", "id": self.credential_id }]);
+            let asserted = self
+                .authenticator
+                .do_authentication(
+                    url::Url::parse(&app.issuer).unwrap(),
+                    serde_json::from_value(options).unwrap(),
+                )
+                .unwrap();
+            let mut answer = serde_json::to_value(&asserted).unwrap();
+            answer["response"]["userHandle"] = self.user_handle.clone().into();
+            answer.to_string()
+        }
+    }
+
+    fn attribute(html: &str, name: &str) -> String {
+        let marker = format!("{name}=\"");
+        let start = html.find(&marker).unwrap_or_else(|| panic!("no {name}")) + marker.len();
+        let raw = &html[start..start + html[start..].find('"').unwrap()];
+        raw.replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&amp;", "&")
+            .replace("&#x2b;", "+")
+    }
+
+    async fn a_passkey_signs_in_through_autofill_and_the_button_and_an_answer_works_once(backend: Backend) {
+        let app = on_localhost(backend).await;
+        let user = app.add_user("alice").await;
+        assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
+        let mut passkey = SoftPasskey::register(&app, &app.browser).await;
+
+        // Autofill: the login page carries a sealed challenge; nothing is stored for it.
+        let browser = app.other_browser();
+        let html = browser
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("autocomplete=\"username webauthn\""));
+        let ceremony = attribute(&html, "data-autofill");
+        assert!(ceremony.starts_with("sealed."), "{ceremony}");
+        let options: Value = serde_json::from_str(&attribute(&html, "data-options")).unwrap();
+        let credential = passkey.answer(&app, &options);
+        let csrf = hidden_field(&html, "csrf");
+        let finish = |browser: &crate::helpers::browser::Browser, ceremony: &str, credential: &str, csrf: &str| {
+            let request = browser.post(app.url("/login/passkey/finish")).form(&[
+                ("csrf", csrf),
+                ("ceremony", ceremony),
+                ("credential", credential),
+                ("next", "/account"),
+            ]);
+            async move { request.send().await.unwrap() }
+        };
+        let signed_in = finish(&browser, &ceremony, &credential, &csrf).await;
+        assert_eq!(signed_in.status(), 303);
+        assert_eq!(crate::helpers::location(&signed_in), "/account");
+        assert!(browser.cookie("sesame_session").is_some());
+        // The same answer again (a replay): refused.
+        let replay = finish(&browser, &ceremony, &credential, &csrf).await;
+        assert_eq!(replay.status(), 400);
+        // A tampered sealed challenge opens nothing.
+        let tampered = format!("{}x", &ceremony[..ceremony.len() - 1]);
+        assert_eq!(finish(&browser, &tampered, &credential, &csrf).await.status(), 400);
+
+        // The button: a stored ceremony, taken once.
+        let other = app.other_browser();
+        let html = other.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden_field(&html, "csrf");
+        let started: Value = other
+            .post(app.url("/login/passkey/start"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ceremony = started["ceremony"].as_str().unwrap().to_string();
+        let credential = passkey.answer(&app, &started["options"]);
+        assert_eq!(finish(&other, &ceremony, &credential, &csrf).await.status(), 303);
+        assert_eq!(finish(&other, &ceremony, &credential, &csrf).await.status(), 400);
+
+        // A counter that went backwards (a cloned or synchronised passkey)
+        // is audited, not refused.
+        let factors = &app.services.second_factors;
+        let stored = factors.webauthn_credentials(user.id).await.unwrap().remove(0);
+        let mut ahead: Value = serde_json::from_str(&stored.credential).unwrap();
+        fn set_counters(value: &mut Value) {
+            match value {
+                Value::Object(map) => map.iter_mut().for_each(|(k, v)| {
+                    if k == "counter" {
+                        *v = 1_000_000.into();
+                    } else {
+                        set_counters(v);
+                    }
+                }),
+                Value::Array(items) => items.iter_mut().for_each(set_counters),
+                _ => {}
+            }
+        }
+        set_counters(&mut ahead);
+        factors
+            .webauthn_used(stored.id, &ahead.to_string(), app.clock.now())
+            .await
+            .unwrap();
+        let third = app.other_browser();
+        let html = third.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let options: Value = serde_json::from_str(&attribute(&html, "data-options")).unwrap();
+        let credential = passkey.answer(&app, &options);
+        let ceremony = attribute(&html, "data-autofill");
+        let csrf = hidden_field(&html, "csrf");
+        assert_eq!(finish(&third, &ceremony, &credential, &csrf).await.status(), 303);
+        let events = app.services.audit.recent(50).await.unwrap();
+        assert!(
+            events.iter().any(|e| e.event == "webauthn_counter_regressed"),
+            "{events:?}"
+        );
+    }
+
     crate::on_both_backends!(
+        a_passkey_signs_in_through_autofill_and_the_button_and_an_answer_works_once,
         passkeys_need_a_domain_name,
         forged_replayed_or_misplaced_answers_sign_nobody_in,
         adding_a_key_needs_a_recent_sign_in_and_a_name,

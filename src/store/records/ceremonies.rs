@@ -13,6 +13,9 @@ use crate::crypto;
 use crate::store::{EphemeralStore, StoreError};
 
 pub const CEREMONY_TTL: Duration = Duration::from_secs(300);
+/// A sealed ceremony opens for one to two of these epochs; its finish mark
+/// lives as long.
+pub const SEALED_CEREMONY_TTL: Duration = Duration::from_secs(600);
 
 pub struct Ceremonies<'a> {
     store: &'a dyn EphemeralStore,
@@ -32,6 +35,14 @@ impl<'a> Ceremonies<'a> {
         let id = crypto::random_token();
         put_json(self.store, &key(&id), state, CEREMONY_TTL).await?;
         Ok(id)
+    }
+
+    /// Records that the sealed ceremony `sealed` (carried by a page, not
+    /// stored) finished; `false` when it had already. Written only after an
+    /// authenticator's answer verified, so only real sign-ins write here.
+    pub async fn first_finish(&self, sealed: &str) -> Result<bool, StoreError> {
+        let key = format!("webauthn-done:{}", crypto::digest(sealed));
+        Ok(self.store.incr(&key, SEALED_CEREMONY_TTL).await? == 1)
     }
 
     /// Takes the state: a ceremony is finished at most once.

@@ -12,7 +12,7 @@
 //! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
 //! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
 //! | sign-ins waiting for a second step ([`PendingSignIns`]) | `signin:<digest>` | `mfa.pending_sign_in_secs` |
-//! | WebAuthn ceremonies in flight ([`Ceremonies`]) | `webauthn:<digest>` | five minutes |
+//! | WebAuthn ceremonies in flight ([`Ceremonies`]) | `webauthn:<digest>`; `webauthn-done:<digest>` for a finished sealed one | five minutes; ten |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
