@@ -84,9 +84,7 @@ pub(super) async fn finish(
                         Stage::Selected,
                     )
                     .await?;
-                    let mut response = outcome::render(services, outcome, &accounts);
-                    cookies::set_session_cookie(&mut response, services, &accounts);
-                    response
+                    outcome::render(services, outcome, &accounts)
                 }
                 _ => {
                     let mut response = outcome::see_other(next);
