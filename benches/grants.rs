@@ -51,6 +51,7 @@ async fn main() {
     settings.issuer = format!("http://127.0.0.1:{port}");
     settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("bench.db").display()));
     settings.keys_dir = dir.path().join("keys");
+    settings.store_journal = dir.path().join("store.journal");
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let created = admin::add_client(

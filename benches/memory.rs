@@ -36,6 +36,7 @@ async fn services(dir: &std::path::Path, redis: Option<&str>) -> Services {
     let mut settings = Settings::defaults();
     settings.database_url = Secret::new(format!("sqlite://{}", dir.join("memory.db").display()));
     settings.keys_dir = dir.join("keys");
+    settings.store_journal = dir.join("store.journal");
     if let Some(url) = redis {
         settings.redis_url = Secret::new(url);
         settings.redis_prefix = format!("bench-memory:{}:", uuid::Uuid::new_v4().simple());
@@ -88,6 +89,7 @@ async fn authorize_flood() {
     settings.issuer = format!("http://127.0.0.1:{port}");
     settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("flood.db").display()));
     settings.keys_dir = dir.path().join("keys");
+    settings.store_journal = dir.path().join("store.journal");
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let client = sesame::admin::add_client(

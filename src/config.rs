@@ -33,6 +33,8 @@ pub struct Settings {
     pub redis_url: Secret,
     pub redis_prefix: String,
     pub redis_tls_ca_file: String,
+    pub store_journal: PathBuf,
+    pub store_journal_flush_ms: u64,
     pub keys_dir: PathBuf,
     pub log_format: LogFormat,
     pub authorize: AuthorizeSettings,

@@ -98,8 +98,13 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
     let clock: SharedClock = Arc::new(SystemClock);
+    if !matches!(cli.command, Command::Serve { .. }) {
+        // The store journal belongs to the running server, which appends to
+        // it; an operator command must not open (and compact) it beside it.
+        settings.store_journal = std::path::PathBuf::new();
+    }
     match cli.command {
         Command::Serve { demo } => serve::run(settings, clock, demo).await,
         Command::Migrate => {

@@ -151,6 +151,9 @@ impl Application {
             let _ = task.await;
         }
         self.delivery_worker.shut_down().await;
+        if let Err(e) = self.services.ephemeral.flush().await {
+            tracing::error!(error = %e, "the store journal could not be written at the stop");
+        }
         tracing::info!("stopped");
         served
     }

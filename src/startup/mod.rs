@@ -13,7 +13,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KekRing, KeyRing, Sealer};
 use crate::store::cache::{CachedClients, CachedUsers};
-use crate::store::ephemeral::{MemoryStore, RedisStore};
+use crate::store::ephemeral::{JournaledStore, MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
 use crate::store::{EphemeralStore, HealthCheck};
 
@@ -30,6 +30,22 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
                     .context("connecting to Redis")?,
             );
             (redis.clone(), Arc::new(EphemeralHealth(redis)))
+        }
+        None if !settings.store_journal.as_os_str().is_empty() => {
+            let path = settings.store_journal.clone();
+            let journaled = Arc::new(
+                tokio::task::spawn_blocking({
+                    let clock = clock.clone();
+                    move || JournaledStore::open(&path, clock)
+                })
+                .await
+                .context("opening the store journal")?
+                .with_context(|| format!("opening the store journal {}", settings.store_journal.display()))?,
+            );
+            journaled.flush_every(std::time::Duration::from_millis(settings.store_journal_flush_ms));
+            tracing::info!(path = %settings.store_journal.display(), "store journal: sessions and codes survive a restart");
+            let store = Arc::new(journaled);
+            (store.clone(), Arc::new(EphemeralHealth(store)))
         }
         None => {
             let memory = Arc::new(MemoryStore::new(clock.clone()));

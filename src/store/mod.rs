@@ -77,6 +77,12 @@ pub trait EphemeralStore: Send + Sync + 'static {
     async fn entry_count(&self) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
+    /// Makes every write so far durable (the journaled embedded store; Redis
+    /// and the plain in-process store have nothing to do). Called when the
+    /// node stops.
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// People who can sign in.

@@ -1,11 +1,12 @@
-//! One contract for `EphemeralStore`, run against the in-process store and Redis.
+//! One contract for `EphemeralStore`, run against the in-process store, the
+//! journaled embedded store (the default without Redis) and Redis.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sesame::clock::MockClock;
 use sesame::store::EphemeralStore;
-use sesame::store::ephemeral::{MemoryStore, RedisStore};
+use sesame::store::ephemeral::{JournaledStore, MemoryStore, RedisStore};
 use uuid::Uuid;
 
 async fn store(backend: crate::helpers::Backend) -> Arc<dyn EphemeralStore> {
@@ -13,6 +14,14 @@ async fn store(backend: crate::helpers::Backend) -> Arc<dyn EphemeralStore> {
         crate::helpers::Backend::SqliteMemory => Arc::new(MemoryStore::new(MockClock::new())),
         crate::helpers::Backend::PostgresRedis => redis_store(&crate::helpers::redis_url()).await,
     }
+}
+
+/// The journaled embedded store, in a folder of its own that lives as long
+/// as the test process.
+fn journaled_store() -> Arc<dyn EphemeralStore> {
+    let dir: &'static tempfile::TempDir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+    let store = JournaledStore::open(&dir.path().join("store.journal"), MockClock::new()).expect("a journal");
+    Arc::new(Arc::new(store))
 }
 
 /// A store on the Redis deployment `url` names, under a prefix of its own.
@@ -112,6 +121,11 @@ macro_rules! on_both_stores {
         mod postgres_redis {
             $( #[tokio::test] async fn $name() {
                 super::$name(super::store(crate::helpers::Backend::PostgresRedis).await).await
+            } )*
+        }
+        mod journaled {
+            $( #[tokio::test] async fn $name() {
+                super::$name(super::journaled_store()).await
             } )*
         }
     };

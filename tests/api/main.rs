@@ -18,6 +18,7 @@ mod operations;
 mod private_key_jwt;
 mod redis_topologies;
 mod registration;
+mod restart;
 mod second_factor;
 mod sessions;
 mod snapshots;

@@ -1,5 +1,9 @@
 //! In-process [`EphemeralStore`] for a single node. Expiry follows the
 //! injected clock, so lifetimes can be tested without sleeping.
+//!
+//! When journaled (see [`super::journal`]), every write also notes the
+//! key's state after it — a line of the journal — under the same lock as
+//! the write, so the journal's order is the order of the writes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -35,6 +39,46 @@ impl Entry {
 struct Inner {
     entries: HashMap<String, Entry>,
     writes: u64,
+    /// Journal lines not yet written to disk; `None` when not journaled.
+    journal: Option<Vec<u8>>,
+}
+
+/// One journal line: a key's state after a write (`e` its expiry, and
+/// bytes `b` in base64url or set members `s`), or its removal (no `e`).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Line {
+    k: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    e: Option<UnixTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<Vec<String>>,
+}
+
+impl Line {
+    fn of(key: &str, entry: Option<&Entry>) -> Line {
+        let mut line = Line {
+            k: key.to_string(),
+            e: None,
+            b: None,
+            s: None,
+        };
+        if let Some(entry) = entry {
+            line.e = Some(entry.expires_at);
+            match &entry.value {
+                Value::Bytes(bytes) => line.b = Some(crate::crypto::base64url(bytes)),
+                Value::Set(set) => line.s = Some(set.iter().cloned().collect()),
+            }
+        }
+        line
+    }
+
+    fn append_to(&self, out: &mut Vec<u8>) {
+        if serde_json::to_writer(&mut *out, self).is_ok() {
+            out.push(b'\n');
+        }
+    }
 }
 
 pub struct MemoryStore {
@@ -48,9 +92,63 @@ impl MemoryStore {
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
                 writes: 0,
+                journal: None,
             }),
             clock,
         }
+    }
+
+    /// A store whose writes are noted for a journal ([`Self::drain_journal`]).
+    pub(super) fn journaled(clock: SharedClock) -> MemoryStore {
+        let store = MemoryStore::new(clock);
+        store.with(|inner, _| inner.journal = Some(Vec::new()));
+        store
+    }
+
+    /// The journal lines noted since the last call.
+    pub(super) fn drain_journal(&self) -> Vec<u8> {
+        self.with(|inner, _| inner.journal.as_mut().map(std::mem::take).unwrap_or_default())
+    }
+
+    /// Applies journal lines (a snapshot, then later writes, in order);
+    /// states already expired and lines that do not parse (a write cut
+    /// short by a crash) are skipped. Returns how many lines were skipped
+    /// as unreadable.
+    pub(super) fn replay(&self, lines: &[u8]) -> usize {
+        self.with(|inner, now| {
+            let mut unreadable = 0;
+            for raw in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let Ok(line) = serde_json::from_slice::<Line>(raw) else {
+                    unreadable += 1;
+                    continue;
+                };
+                let value = match (&line.b, &line.s) {
+                    (Some(b), _) => crate::crypto::base64url_decode(b).map(Value::Bytes),
+                    (None, Some(s)) => Some(Value::Set(s.iter().cloned().collect())),
+                    (None, None) => None,
+                };
+                match (line.e, value) {
+                    (Some(expires_at), Some(value)) if expires_at > now => {
+                        inner.entries.insert(line.k, Entry { value, expires_at });
+                    }
+                    _ => {
+                        inner.entries.remove(&line.k);
+                    }
+                }
+            }
+            unreadable
+        })
+    }
+
+    /// Every live entry as journal lines: a snapshot to start a journal from.
+    pub(super) fn snapshot(&self) -> Vec<u8> {
+        self.with(|inner, now| {
+            let mut out = Vec::new();
+            for (key, entry) in inner.entries.iter().filter(|(_, e)| e.expires_at > now) {
+                Line::of(key, Some(entry)).append_to(&mut out);
+            }
+            out
+        })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner, UnixTime) -> R) -> R {
@@ -74,6 +172,13 @@ impl Inner {
         self.entries.get_mut(key)
     }
 
+    /// Notes `key`'s state for the journal, when there is one.
+    fn note(&mut self, key: &str) {
+        if let Some(journal) = self.journal.as_mut() {
+            Line::of(key, self.entries.get(key)).append_to(journal);
+        }
+    }
+
     fn wrote(&mut self, now: UnixTime) {
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY_WRITES) {
@@ -93,6 +198,7 @@ impl EphemeralStore for MemoryStore {
                     expires_at: expiry(now, ttl),
                 },
             );
+            inner.note(key);
             inner.wrote(now);
         });
         Ok(())
@@ -105,12 +211,18 @@ impl EphemeralStore for MemoryStore {
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.with(|inner, now| {
             inner.live(key, now)?;
-            inner.entries.remove(key).and_then(|e| e.bytes())
+            let taken = inner.entries.remove(key).and_then(|e| e.bytes());
+            inner.note(key);
+            taken
         }))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|inner, _| inner.entries.remove(key));
+        self.with(|inner, _| {
+            if inner.entries.remove(key).is_some() {
+                inner.note(key);
+            }
+        });
         Ok(())
     }
 
@@ -133,6 +245,7 @@ impl EphemeralStore for MemoryStore {
                     1
                 }
             };
+            inner.note(key);
             inner.wrote(now);
             Ok(count)
         })
@@ -158,6 +271,7 @@ impl EphemeralStore for MemoryStore {
                     inner.entries.insert(key.to_string(), entry);
                 }
             }
+            inner.note(key);
             inner.wrote(now);
         });
         Ok(())
@@ -173,6 +287,7 @@ impl EphemeralStore for MemoryStore {
                 if set.is_empty() {
                     inner.entries.remove(key);
                 }
+                inner.note(key);
             }
         });
         Ok(())

@@ -2,10 +2,12 @@
 //! process, and Redis (one server, Cluster or Sentinel). What is kept in
 //! them, under which keys, is [`super::records`].
 
+mod journal;
 mod memory;
 mod redis;
 mod redis_topology;
 
+pub use self::journal::JournaledStore;
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
 pub use self::redis_topology::{RedisTopology, SentinelTopology, TopologyError};

@@ -119,6 +119,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     match backend {
         Backend::SqliteMemory => {
             settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("sesame.db").display()));
+            settings.store_journal = dir.path().join("data").join("sesame-store.journal");
         }
         Backend::PostgresRedis => {
             let name = format!("sesame_test_{}", Uuid::new_v4().simple());

@@ -75,6 +75,32 @@ impl ServeProcess {
         })
     }
 
+    /// Starts `command` again on `port` (a restart keeps its issuer), once
+    /// the port the previous process held is free.
+    pub fn start_on(port: u16, mut command: impl FnMut() -> Command) -> ServeProcess {
+        for _ in 0..50 {
+            let child = command()
+                .env("SESAME_LISTEN", format!("127.0.0.1:{port}"))
+                .env("SESAME_ISSUER", format!("http://127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the sesame binary runs");
+            let mut process = ServeProcess::collecting(port, child);
+            if process.wait_for_log("Sesame is serving", Duration::from_secs(30)) {
+                return process;
+            }
+            process.kill();
+            assert!(
+                process.log().contains("binding"),
+                "sesame serve did not start:\n{}",
+                process.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("port {port} stayed taken");
+    }
+
     fn collecting(port: u16, mut child: Child) -> ServeProcess {
         let log = Arc::new((Mutex::new(Log::default()), Condvar::new()));
         let sink = log.clone();
@@ -91,6 +117,10 @@ impl ServeProcess {
             changed.notify_all();
         });
         ServeProcess { port, child, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn origin(&self) -> String {
