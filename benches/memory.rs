@@ -168,7 +168,21 @@ async fn main() {
         after as f64 / 1048576.0,
         (after.saturating_sub(before)) as f64 / IN_PROCESS_SESSIONS as f64
     );
+    // The store journal (the default without Redis) after the sessions:
+    // the records written, then the compact snapshot a restart makes.
+    services_in_process.ephemeral.flush().await.expect("flush");
+    let journal = dir.path().join("store.journal");
+    let written = std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0);
     drop(services_in_process);
+    let reopened = services(dir.path(), None).await;
+    let snapshot = std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "store journal: {IN_PROCESS_SESSIONS} sessions, {:.1} MiB written, {:.1} MiB after the compaction at restart: {:.1} MiB per 10,000 sessions",
+        written as f64 / 1048576.0,
+        snapshot as f64 / 1048576.0,
+        snapshot as f64 / 1048576.0 / (IN_PROCESS_SESSIONS as f64 / 10_000.0)
+    );
+    drop(reopened);
 
     let url = std::env::var("SESAME_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let Some(before) = redis_used_memory(&url).await else {

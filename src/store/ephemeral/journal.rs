@@ -1,5 +1,5 @@
 //! The embedded store that survives restarts: the in-process store, with
-//! every write's resulting state appended to a journal file (JSON lines)
+//! every write's resulting state appended to a journal file (binary records)
 //! that a background task writes and fsyncs every `store_journal_flush_ms`
 //! (200 ms by default) and at a graceful stop. Starting again replays the
 //! journal — states already expired are dropped, so expiry carries across
@@ -21,8 +21,10 @@ use crate::clock::SharedClock;
 use crate::store::{EphemeralStore, StoreError};
 
 /// The journal is rewritten as a snapshot once it has grown this much
-/// beyond the last snapshot (every write of a session appends its whole
-/// state, so a busy journal grows faster than the data it holds).
+/// beyond twice the last snapshot (every write of a session appends its
+/// whole state, so a busy journal grows faster than the data it holds;
+/// relative to the snapshot, so compaction stays rare when the data itself
+/// grows).
 const COMPACT_AFTER_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct JournaledStore {
@@ -75,12 +77,12 @@ impl JournaledStore {
         let memory = MemoryStore::journaled(clock);
         match std::fs::read(path) {
             Ok(bytes) => {
-                let unreadable = memory.replay(&bytes);
-                if unreadable > 0 {
+                let unread = memory.replay(&bytes);
+                if unread > 0 {
                     tracing::warn!(
                         path = %path.display(),
-                        lines = unreadable,
-                        "store journal: skipped lines cut short (a crash while writing)"
+                        bytes = unread,
+                        "store journal: left out a last write cut short (a crash while writing)"
                     );
                 }
             }
@@ -144,7 +146,7 @@ impl JournaledStore {
             .map_err(io_error(&self.path, "writing the store journal"))?;
         let mut sizes = self.sizes.lock().unwrap_or_else(|p| p.into_inner());
         sizes.0 += pending.len() as u64;
-        if sizes.0 > sizes.1.saturating_add(COMPACT_AFTER_BYTES) {
+        if sizes.0 > sizes.1.saturating_mul(2).saturating_add(COMPACT_AFTER_BYTES) {
             // Lines noted while the snapshot is taken are in it or in the
             // next flush (they are drained after it): none is lost.
             let snapshot = self.memory.snapshot();
@@ -241,7 +243,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_line_cut_short_by_a_crash_is_skipped() {
+    async fn a_record_cut_short_by_a_crash_is_left_out() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let clock = MockClock::new();
@@ -253,7 +255,7 @@ mod tests {
             .append(true)
             .open(&path)
             .unwrap()
-            .write_all(br#"{"k":"torn","e":99999999"#)
+            .write_all(&[40, 0, 0, 0, 1, 0xff, 0xff])
             .unwrap();
         let again = Arc::new(JournaledStore::open(&path, clock).unwrap());
         assert_eq!(again.get("kept").await.unwrap(), Some(b"1".to_vec()));

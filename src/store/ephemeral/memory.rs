@@ -2,7 +2,7 @@
 //! injected clock, so lifetimes can be tested without sleeping.
 //!
 //! When journaled (see [`super::journal`]), every write also notes the
-//! key's state after it — a line of the journal — under the same lock as
+//! key's state after it — a record of the journal — under the same lock as
 //! the write, so the journal's order is the order of the writes.
 
 use std::collections::{BTreeSet, HashMap};
@@ -39,45 +39,149 @@ impl Entry {
 struct Inner {
     entries: HashMap<String, Entry>,
     writes: u64,
-    /// Journal lines not yet written to disk; `None` when not journaled.
+    /// Journal records not yet written to disk; `None` when not journaled.
     journal: Option<Vec<u8>>,
 }
 
-/// One journal line: a key's state after a write (`e` its expiry, and
-/// bytes `b` in base64url or set members `s`), or its removal (no `e`).
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(super) struct Line {
-    k: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    e: Option<UnixTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    b: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    s: Option<Vec<String>>,
-}
+/// Journal records: a key's state after a write, or its removal, as
+/// `len:u32 | kind:u8 | expires_at:i64 | key_len:u16 | key | payload`
+/// (little-endian; kind 0 removed, 1 bytes, 2 set of `len:u32 | member`),
+/// or a change to a set: kind 3 one member added (and the set's new
+/// expiry), kind 4 one member removed — a set that grows one member at a
+/// time is not written whole each time. Binary, so that noting a write is
+/// a copy, not an encoding.
+mod record {
+    use std::collections::BTreeSet;
 
-impl Line {
-    fn of(key: &str, entry: Option<&Entry>) -> Line {
-        let mut line = Line {
-            k: key.to_string(),
-            e: None,
-            b: None,
-            s: None,
-        };
-        if let Some(entry) = entry {
-            line.e = Some(entry.expires_at);
-            match &entry.value {
-                Value::Bytes(bytes) => line.b = Some(crate::crypto::base64url(bytes)),
-                Value::Set(set) => line.s = Some(set.iter().cloned().collect()),
-            }
-        }
-        line
+    use super::{Entry, Value};
+    use crate::clock::UnixTime;
+
+    /// What a record says happened to its key.
+    pub(super) enum Change {
+        Set(Value, UnixTime),
+        Removed,
+        MemberAdded(String, UnixTime),
+        MemberRemoved(String),
     }
 
-    fn append_to(&self, out: &mut Vec<u8>) {
-        if serde_json::to_writer(&mut *out, self).is_ok() {
-            out.push(b'\n');
+    /// A key and what happened to it.
+    pub(super) type Record = (String, Change);
+
+    const REMOVED: u8 = 0;
+    const BYTES: u8 = 1;
+    const SET: u8 = 2;
+    const MEMBER_ADDED: u8 = 3;
+    const MEMBER_REMOVED: u8 = 4;
+
+    fn header(out: &mut Vec<u8>, kind: u8, expires_at: UnixTime, key: &str) -> Option<usize> {
+        let key_len = u16::try_from(key.len()).ok()?;
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        out.push(kind);
+        out.extend_from_slice(&expires_at.to_le_bytes());
+        out.extend_from_slice(&key_len.to_le_bytes());
+        out.extend_from_slice(key.as_bytes());
+        Some(start)
+    }
+
+    fn close(out: &mut [u8], start: usize) {
+        let len = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+
+    /// One member added to the set `key`, which now expires at `expires_at`.
+    pub(super) fn append_member(out: &mut Vec<u8>, key: &str, member: &str, added: Option<UnixTime>) {
+        let (kind, expires_at) = match added {
+            Some(at) => (MEMBER_ADDED, at),
+            None => (MEMBER_REMOVED, 0),
+        };
+        if let Some(start) = header(out, kind, expires_at, key) {
+            out.extend_from_slice(member.as_bytes());
+            close(out, start);
         }
+    }
+
+    pub(super) fn append(out: &mut Vec<u8>, key: &str, entry: Option<&Entry>) {
+        let (kind, expires_at) = match entry {
+            None => (REMOVED, 0),
+            Some(e) => (
+                match e.value {
+                    Value::Bytes(_) => BYTES,
+                    Value::Set(_) => SET,
+                },
+                e.expires_at,
+            ),
+        };
+        let Some(start) = header(out, kind, expires_at, key) else {
+            return;
+        };
+        match entry.map(|e| &e.value) {
+            Some(Value::Bytes(bytes)) => out.extend_from_slice(bytes),
+            Some(Value::Set(members)) => {
+                for member in members {
+                    out.extend_from_slice(&(member.len() as u32).to_le_bytes());
+                    out.extend_from_slice(member.as_bytes());
+                }
+            }
+            None => {}
+        }
+        close(out, start);
+    }
+
+    /// The records in `bytes`, in order: `(key, Some((value, expiry)))`
+    /// or `(key, None)` for a removal. Stops at a record cut short (a crash
+    /// while writing); the second value counts what was left unread.
+    pub(super) fn read(bytes: &[u8]) -> (Vec<Record>, usize) {
+        let mut records = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Some(record) = rest
+                .get(..4)
+                .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize)
+            else {
+                return (records, rest.len());
+            };
+            let Some(body) = rest.get(4..4 + record) else {
+                return (records, rest.len());
+            };
+            match parse(body) {
+                Some(parsed) => records.push(parsed),
+                None => return (records, rest.len()),
+            }
+            rest = &rest[4 + record..];
+        }
+        (records, 0)
+    }
+
+    fn parse(body: &[u8]) -> Option<Record> {
+        let kind = *body.first()?;
+        let expires_at = UnixTime::from_le_bytes(body.get(1..9)?.try_into().ok()?);
+        let key_len = u16::from_le_bytes(body.get(9..11)?.try_into().ok()?) as usize;
+        let key = String::from_utf8(body.get(11..11 + key_len)?.to_vec()).ok()?;
+        let payload = body.get(11 + key_len..)?;
+        let value = match kind {
+            REMOVED => return Some((key, Change::Removed)),
+            MEMBER_ADDED => {
+                return Some((
+                    key,
+                    Change::MemberAdded(String::from_utf8(payload.to_vec()).ok()?, expires_at),
+                ));
+            }
+            MEMBER_REMOVED => return Some((key, Change::MemberRemoved(String::from_utf8(payload.to_vec()).ok()?))),
+            BYTES => Value::Bytes(payload.to_vec()),
+            SET => {
+                let mut members = BTreeSet::new();
+                let mut rest = payload;
+                while !rest.is_empty() {
+                    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+                    members.insert(String::from_utf8(rest.get(4..4 + len)?.to_vec()).ok()?);
+                    rest = &rest[4 + len..];
+                }
+                Value::Set(members)
+            }
+            _ => return None,
+        };
+        Some((key, Change::Set(value, expires_at)))
     }
 }
 
@@ -105,47 +209,71 @@ impl MemoryStore {
         store
     }
 
-    /// The journal lines noted since the last call.
+    /// The journal records noted since the last call.
     pub(super) fn drain_journal(&self) -> Vec<u8> {
-        self.with(|inner, _| inner.journal.as_mut().map(std::mem::take).unwrap_or_default())
-    }
-
-    /// Applies journal lines (a snapshot, then later writes, in order);
-    /// states already expired and lines that do not parse (a write cut
-    /// short by a crash) are skipped. Returns how many lines were skipped
-    /// as unreadable.
-    pub(super) fn replay(&self, lines: &[u8]) -> usize {
-        self.with(|inner, now| {
-            let mut unreadable = 0;
-            for raw in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                let Ok(line) = serde_json::from_slice::<Line>(raw) else {
-                    unreadable += 1;
-                    continue;
-                };
-                let value = match (&line.b, &line.s) {
-                    (Some(b), _) => crate::crypto::base64url_decode(b).map(Value::Bytes),
-                    (None, Some(s)) => Some(Value::Set(s.iter().cloned().collect())),
-                    (None, None) => None,
-                };
-                match (line.e, value) {
-                    (Some(expires_at), Some(value)) if expires_at > now => {
-                        inner.entries.insert(line.k, Entry { value, expires_at });
-                    }
-                    _ => {
-                        inner.entries.remove(&line.k);
-                    }
-                }
-            }
-            unreadable
+        // The buffer keeps its size for the next interval: a busy node's
+        // writes do not regrow it from nothing every flush.
+        self.with(|inner, _| {
+            inner
+                .journal
+                .as_mut()
+                .map(|journal| std::mem::replace(journal, Vec::with_capacity(journal.capacity())))
+                .unwrap_or_default()
         })
     }
 
-    /// Every live entry as journal lines: a snapshot to start a journal from.
+    /// Applies journal records (a snapshot, then later writes, in order);
+    /// states already expired are dropped. Returns how many bytes at the end
+    /// were a record cut short by a crash, and left out.
+    pub(super) fn replay(&self, journal: &[u8]) -> usize {
+        use record::Change;
+        let (records, unread) = record::read(journal);
+        self.with(|inner, now| {
+            for (key, change) in records {
+                match change {
+                    Change::Set(value, expires_at) if expires_at > now => {
+                        inner.entries.insert(key, Entry { value, expires_at });
+                    }
+                    Change::Set(..) | Change::Removed => {
+                        inner.entries.remove(&key);
+                    }
+                    Change::MemberAdded(member, expires_at) => {
+                        let entry = inner.entries.entry(key).or_insert_with(|| Entry {
+                            value: Value::Set(BTreeSet::new()),
+                            expires_at,
+                        });
+                        entry.expires_at = expires_at;
+                        match &mut entry.value {
+                            Value::Set(set) => {
+                                set.insert(member);
+                            }
+                            other => *other = Value::Set(BTreeSet::from([member])),
+                        }
+                    }
+                    Change::MemberRemoved(member) => {
+                        if let Some(Entry {
+                            value: Value::Set(set), ..
+                        }) = inner.entries.get_mut(&key)
+                        {
+                            set.remove(&member);
+                        }
+                    }
+                }
+            }
+            // Sets emptied or expired by the changes replayed go too.
+            inner
+                .entries
+                .retain(|_, e| e.expires_at > now && !matches!(&e.value, Value::Set(set) if set.is_empty()));
+        });
+        unread
+    }
+
+    /// Every live entry as journal records: a snapshot to start a journal from.
     pub(super) fn snapshot(&self) -> Vec<u8> {
         self.with(|inner, now| {
             let mut out = Vec::new();
             for (key, entry) in inner.entries.iter().filter(|(_, e)| e.expires_at > now) {
-                Line::of(key, Some(entry)).append_to(&mut out);
+                record::append(&mut out, key, Some(entry));
             }
             out
         })
@@ -175,7 +303,15 @@ impl Inner {
     /// Notes `key`'s state for the journal, when there is one.
     fn note(&mut self, key: &str) {
         if let Some(journal) = self.journal.as_mut() {
-            Line::of(key, self.entries.get(key)).append_to(journal);
+            record::append(journal, key, self.entries.get(key));
+        }
+    }
+
+    /// Notes one member added to (with the set's new expiry) or removed
+    /// from the set `key`.
+    fn note_member(&mut self, key: &str, member: &str, added: Option<UnixTime>) {
+        if let Some(journal) = self.journal.as_mut() {
+            record::append_member(journal, key, member, added);
         }
     }
 
@@ -271,7 +407,7 @@ impl EphemeralStore for MemoryStore {
                     inner.entries.insert(key.to_string(), entry);
                 }
             }
-            inner.note(key);
+            inner.note_member(key, member, Some(expires_at));
             inner.wrote(now);
         });
         Ok(())
@@ -287,7 +423,7 @@ impl EphemeralStore for MemoryStore {
                 if set.is_empty() {
                     inner.entries.remove(key);
                 }
-                inner.note(key);
+                inner.note_member(key, member, None);
             }
         });
         Ok(())
