@@ -329,6 +329,34 @@ impl Settings {
         Ok(())
     }
 
+    /// Where the durable data lives, for the start-up line: the SQLite
+    /// file, or the PostgreSQL host and database (never the password).
+    pub fn database_location(&self) -> String {
+        let url = self.database_url.expose();
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            return format!("SQLite {}", path.split('?').next().unwrap_or(path));
+        }
+        match Url::parse(url) {
+            Ok(parsed) => format!(
+                "PostgreSQL {}{}",
+                parsed.host_str().unwrap_or("localhost"),
+                parsed.path()
+            ),
+            Err(_) => "PostgreSQL".into(),
+        }
+    }
+
+    /// Where the ephemeral state lives, for the start-up line.
+    pub fn ephemeral_location(&self) -> String {
+        if self.redis_url().is_some() {
+            "Redis".into()
+        } else if self.store_journal.as_os_str().is_empty() {
+            "memory only (a restart ends every session)".into()
+        } else {
+            format!("memory, journaled to {}", self.store_journal.display())
+        }
+    }
+
     /// How the service is named to people outside a browser (authenticator
     /// apps): the issuer's host, without scheme, port or path.
     pub fn service_name(&self) -> &str {
@@ -404,6 +432,19 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_up_line_names_where_data_lives_without_secrets() {
+        let mut settings = Settings::defaults();
+        assert_eq!(settings.database_location(), "SQLite data/sesame.db");
+        assert!(settings.ephemeral_location().contains("data/sesame-store.journal"));
+        settings.database_url = Secret::new("postgres://sesame:hunter2@db.internal:5432/sesame");
+        let location = settings.database_location();
+        assert_eq!(location, "PostgreSQL db.internal/sesame");
+        assert!(!location.contains("hunter2"));
+        settings.store_journal = PathBuf::new();
+        assert!(settings.ephemeral_location().starts_with("memory only"));
+    }
 
     #[test]
     fn built_in_defaults_parse_and_validate() {

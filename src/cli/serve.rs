@@ -12,6 +12,12 @@ pub async fn run(settings: Settings, clock: SharedClock, demo: bool) -> anyhow::
     for warning in settings.development_warnings() {
         tracing::warn!("{warning}");
     }
+    tracing::info!(
+        database = %settings.database_location(),
+        keys = %settings.keys_dir.display(),
+        ephemeral = %settings.ephemeral_location(),
+        "where this node keeps its data"
+    );
     let services = startup::build_services(settings, clock).await?;
     if demo {
         create_demo_accounts(&services.client_admin(), &*services.users).await?;
