@@ -42,6 +42,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub login: LoginSettings,
     pub mfa: MfaSettings,
+    pub retention: RetentionSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -85,6 +86,16 @@ pub enum RegistrationPolicy {
 }
 
 pub use crate::domain::client_metadata::HttpUris;
+
+/// How long records that have served their purpose are kept.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub audit_days: u64,
+    pub logout_notice_days: u64,
+    pub every_secs: u64,
+    pub batch: u32,
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

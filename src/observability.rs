@@ -59,6 +59,11 @@ pub fn login(outcome: &'static str) {
     counter!("sesame_logins_total", "outcome" => outcome).increment(1);
 }
 
+/// Rows pruned from `table` (see `admin::retention`).
+pub fn pruned(table: &'static str, rows: u64) {
+    counter!("sesame_pruned_rows_total", "table" => table).increment(rows);
+}
+
 /// A second factor was enrolled, removed, accepted, refused or throttled.
 pub fn second_factor(method: &'static str, outcome: &'static str) {
     counter!("sesame_second_factor_total", "method" => method, "outcome" => outcome).increment(1);

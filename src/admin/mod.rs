@@ -4,6 +4,7 @@
 mod clients;
 pub mod registration;
 mod registration_tokens;
+pub mod retention;
 mod users;
 
 pub use crate::domain::client_metadata::{

@@ -55,6 +55,7 @@ impl Application {
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
         rotation::spawn(services.key_schedule());
+        spawn_pruning(services.clone());
         let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
         let data = services.clone();
         let mut server = HttpServer::new(move || {
@@ -157,6 +158,23 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// Prunes what has served its purpose every `retention.every_secs`, the
+/// first time a minute after start (not in the rush of a restart).
+fn spawn_pruning(services: web::Data<Services>) {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(services.settings.retention.every_secs.max(60));
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match services.pruner().prune().await {
+                Ok(pruned) => tracing::debug!(?pruned, "pruned"),
+                Err(e) => tracing::warn!(error = %e, "pruning failed; trying again later"),
+            }
+        }
+    });
 }
 
 /// SIGTERM (an orchestrator stopping the process) or SIGINT (Ctrl-C).

@@ -79,6 +79,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         refresh_tokens: sql.clone(),
         registration_tokens: sql.clone(),
         second_factors: sql.clone(),
+        retention: sql.clone(),
         webauthn,
         outbound,
         fetcher,

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::keys::{KeyRing, Sealer};
 use crate::store::{
     AuditLog, ClientRepository, ConsentRepository, EphemeralStore, HealthCheck, KeyRepository, LogoutOutbox,
-    RefreshTokenRepository, RegistrationTokenRepository, SecondFactorRepository, UserRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, Retention, SecondFactorRepository, UserRepository,
 };
 
 pub struct Services {
@@ -27,6 +27,7 @@ pub struct Services {
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
     pub second_factors: Arc<dyn SecondFactorRepository>,
+    pub retention: Arc<dyn Retention>,
     /// The WebAuthn relying party (from the issuer); `None` when the issuer's
     /// host is an IP address, which WebAuthn does not accept.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
@@ -304,6 +305,15 @@ impl Services {
             mfa: &self.settings.mfa,
             login: &self.settings.login,
             service_name: self.settings.service_name(),
+        }
+    }
+
+    /// Pruning what has served its purpose.
+    pub fn pruner(&self) -> crate::admin::retention::Pruner<'_> {
+        crate::admin::retention::Pruner {
+            store: &*self.retention,
+            clock: &*self.clock,
+            settings: &self.settings.retention,
         }
     }
 

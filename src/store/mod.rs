@@ -267,6 +267,18 @@ pub trait SecondFactorRepository: Send + Sync + 'static {
     async fn delete_all_webauthn(&self, user_id: Uuid) -> Result<(), StoreError>;
 }
 
+/// Deleting what has outlived its use, in batches (see `admin::retention`).
+#[async_trait]
+pub trait Retention: Send + Sync + 'static {
+    /// Up to `batch` refresh tokens whose family's absolute lifetime ended
+    /// before `now`; how many were deleted.
+    async fn prune_refresh_tokens(&self, now: i64, batch: u32) -> Result<u64, StoreError>;
+    /// Up to `batch` audit events older than `before`.
+    async fn prune_audit_events(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
+    /// Up to `batch` delivered or abandoned logout notices made before `before`.
+    async fn prune_logout_deliveries(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
+}
+
 /// Checks that the backing service answers, for `/readyz`.
 #[async_trait]
 pub trait HealthCheck: Send + Sync + 'static {

@@ -19,6 +19,7 @@ mod private_key_jwt;
 mod redis_topologies;
 mod registration;
 mod restart;
+mod retention;
 mod second_factor;
 mod sessions;
 mod snapshots;

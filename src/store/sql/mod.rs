@@ -9,6 +9,7 @@ mod keys;
 mod outbox;
 mod refresh_tokens;
 mod registration_tokens;
+mod retention;
 mod second_factors;
 mod users;
 
