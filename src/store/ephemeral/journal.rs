@@ -221,12 +221,16 @@ mod tests {
         store.set_add("set", "a", Duration::from_secs(100)).await.unwrap();
         store.set_add("set", "b", Duration::from_secs(100)).await.unwrap();
         store.set_remove("set", "a").await.unwrap();
+        // A set that expired and began again holds only its new members.
+        store.set_add("index", "stale", Duration::from_secs(5)).await.unwrap();
+        clock.advance(6);
+        store.set_add("index", "fresh", Duration::from_secs(100)).await.unwrap();
         store.flush().await.unwrap();
         // Not flushed: lost with a crash, as documented.
         store.put("late", b"l", Duration::from_secs(100)).await.unwrap();
         drop(store);
 
-        clock.advance(20);
+        clock.advance(14);
         let again = Arc::new(JournaledStore::open(&path, clock.clone()).unwrap());
         assert_eq!(again.get("session").await.unwrap(), Some(b"alice".to_vec()));
         assert_eq!(
@@ -237,6 +241,7 @@ mod tests {
         assert_eq!(again.get("code").await.unwrap(), None, "a taken code stays taken");
         assert_eq!(again.incr("count", Duration::from_secs(100)).await.unwrap(), 3);
         assert_eq!(again.set_members("set").await.unwrap(), vec!["b".to_string()]);
+        assert_eq!(again.set_members("index").await.unwrap(), vec!["fresh".to_string()]);
         assert_eq!(again.get("late").await.unwrap(), None);
         let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
         assert_eq!(mode & 0o777, 0o600);

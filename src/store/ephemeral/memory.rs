@@ -397,6 +397,7 @@ impl EphemeralStore for MemoryStore {
                 }) => {
                     set.insert(member.to_string());
                     *at = expires_at;
+                    inner.note_member(key, member, Some(expires_at));
                 }
                 _ => {
                     let set = BTreeSet::from([member.to_string()]);
@@ -405,9 +406,11 @@ impl EphemeralStore for MemoryStore {
                         expires_at,
                     };
                     inner.entries.insert(key.to_string(), entry);
+                    // A new set is journaled whole: replay must not merge it
+                    // with an earlier set of that key that had expired.
+                    inner.note(key);
                 }
             }
-            inner.note_member(key, member, Some(expires_at));
             inner.wrote(now);
         });
         Ok(())
