@@ -50,6 +50,13 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database, consistently, while the server runs (on
+    /// PostgreSQL use pg_dump). The key-encryption key is not in it: keep
+    /// the keys folder (or `keys.encryption_key`) apart from it.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -110,6 +117,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             startup::connect_sql(&settings).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let sql = startup::connect_sql(&settings).await?;
+            sql.backup_to(&file).await?;
+            println!(
+                "database copied to {}; the key-encryption key is not in it: keep {} (or keys.encryption_key) \
+                 separately, or the copy's signing keys cannot be opened",
+                file.display(),
+                settings.keys_dir.display()
+            );
             Ok(())
         }
         Command::User(command) => users::run(settings, clock, command).await,

@@ -206,3 +206,55 @@ async fn a_restart_of_one_embedded_node_signs_nobody_out() {
     let silent = other.authorize(&request(&app, &challenge, Some("none"))).await;
     assert!(redirect_params(&silent).contains_key("code"), "{}", location(&silent));
 }
+
+/// `sesame backup FILE` copies the database while the server runs; the copy
+/// is private (0600), complete, and never overwrites a file.
+#[tokio::test]
+async fn a_backup_taken_while_serving_holds_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
+    let created = cli(
+        dir,
+        &[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--redirect-uri",
+            REDIRECT,
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    let server = serve(dir);
+    let browser = Browser::new(&server.origin());
+    let app = App {
+        client_id: created["client_id"].as_str().unwrap().to_string(),
+        secret: created["client_secret"].as_str().unwrap().to_string(),
+    };
+    let challenge = pkce_challenge(&"v".repeat(43));
+    let (request_id, csrf) = browser
+        .open_login(browser.authorize(&request(&app, &challenge, None)).await)
+        .await;
+    browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
+
+    let copy = dir.join("backup.db");
+    cli(dir, &["backup", copy.to_str().unwrap()], None);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let refused = sesame(dir).args(["backup", copy.to_str().unwrap()]).output().unwrap();
+    assert!(!refused.status.success(), "an existing file is never overwritten");
+
+    // The copy is a working database: the accounts and clients are in it.
+    let users = sesame(dir)
+        .env("SESAME_DATABASE_URL", format!("sqlite://{}", copy.display()))
+        .args(["user", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(users.status.success());
+    let users: serde_json::Value = serde_json::from_slice(&users.stdout).unwrap();
+    assert_eq!(users[0]["username"], "alice");
+    drop(server);
+}

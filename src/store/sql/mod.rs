@@ -83,6 +83,28 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A consistent copy of a SQLite database at `path` (a new 0600 file),
+    /// taken while the server runs (`VACUUM INTO`: one read transaction,
+    /// writers go on). PostgreSQL is backed up with its own tools.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let SqlStore::Sqlite(pool) = self else {
+            return Err(StoreError::Backend(
+                "on PostgreSQL, back up with pg_dump (and keep the key-encryption key)".into(),
+            ));
+        };
+        if path.exists() {
+            return Err(StoreError::Backend(format!("{} exists already", path.display()).into()));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?;
+        create_private_file(path).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        // VACUUM INTO wants a file that does not exist or is empty: the
+        // empty 0600 file just made keeps the copy private.
+        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
