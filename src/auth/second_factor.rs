@@ -282,6 +282,8 @@ impl SecondFactors<'_> {
         self.remove_totp(user_id, by).await?;
         let keys = self.factors.webauthn_credentials(user_id).await?.len();
         self.factors.delete_all_webauthn(user_id).await?;
+        // No factor is left for recovery codes to stand in for.
+        self.factors.delete_recovery_codes(user_id).await?;
         if keys > 0 {
             self.record(
                 AuditEvent::new("second_factor_removed", self.clock.now())

@@ -19,9 +19,7 @@ use webauthn_rs::prelude::{
 
 use crate::clock::Clock;
 use crate::crypto;
-use crate::domain::{
-    AMR_HWK, AMR_MFA, AMR_SWK, AMR_USER, AuditEvent, CredentialKind, User, WebauthnCredential, with_second_factor,
-};
+use crate::domain::{AMR_HWK, AMR_MFA, AMR_SWK, AMR_USER, AuditEvent, CredentialKind, User, WebauthnCredential};
 use crate::error::InternalError;
 use crate::keys::{Purpose, Sealer};
 use crate::store::records::Ceremonies;
@@ -114,7 +112,7 @@ pub struct Proven {
 pub struct Passkeys<'a> {
     pub webauthn: Option<&'a Webauthn>,
     /// Seals the login page's autofill challenge.
-    pub sealer: Option<&'a Sealer>,
+    pub sealer: &'a Sealer,
     pub factors: &'a dyn SecondFactorRepository,
     pub ceremonies: Ceremonies<'a>,
     pub audit: &'a dyn AuditLog,
@@ -338,10 +336,7 @@ impl Passkeys<'_> {
     /// instead of stored, so an anonymous visitor costs no store entry. The
     /// finish mark written after a verified answer makes it single-use.
     pub fn sealed_passkey_sign_in(&self, csrf: &str) -> Result<Challenge, CeremonyError> {
-        let (webauthn, sealer) = match (self.webauthn, self.sealer) {
-            (Some(webauthn), Some(sealer)) => (webauthn, sealer),
-            _ => return Err(CeremonyError::Unavailable),
-        };
+        let webauthn = self.webauthn()?;
         let (options, state) = webauthn
             .start_discoverable_authentication()
             .map_err(|_| CeremonyError::Unavailable)?;
@@ -352,7 +347,8 @@ impl Passkeys<'_> {
             state: State::Discoverable(state),
         };
         let plaintext = serde_json::to_vec(&stored).map_err(|_| CeremonyError::Rejected)?;
-        let sealed = sealer
+        let sealed = self
+            .sealer
             .seal(Purpose::PasskeyChallenge, self.epoch(), &plaintext)
             .map_err(|e| CeremonyError::Internal(e.into()))?;
         Ok(Challenge {
@@ -367,9 +363,7 @@ impl Passkeys<'_> {
 
     fn open_sealed(&self, sealed: &str) -> Option<Stored> {
         let epoch = self.epoch();
-        let (_, plaintext) = self
-            .sealer?
-            .open(Purpose::PasskeyChallenge, sealed, epoch - 1..=epoch)?;
+        let (_, plaintext) = self.sealer.open(Purpose::PasskeyChallenge, sealed, epoch - 1..=epoch)?;
         serde_json::from_slice(&plaintext).ok()
     }
 
@@ -546,12 +540,6 @@ impl Passkeys<'_> {
             self.record(event).await;
         }
         Ok(removed)
-    }
-
-    /// The method list after a second step with a key on top of `amr`.
-    pub fn after_second_factor(amr: &[String], proven: &Proven) -> Vec<String> {
-        let method = proven.amr.first().map(String::as_str).unwrap_or(AMR_HWK);
-        with_second_factor(amr, method)
     }
 }
 

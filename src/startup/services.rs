@@ -321,7 +321,7 @@ impl Services {
     pub fn passkeys(&self) -> crate::auth::webauthn::Passkeys<'_> {
         crate::auth::webauthn::Passkeys {
             webauthn: self.webauthn.as_deref(),
-            sealer: Some(&self.sealer),
+            sealer: &self.sealer,
             factors: &*self.second_factors,
             ceremonies: crate::store::records::Ceremonies::new(&*self.ephemeral),
             audit: &*self.audit,

@@ -217,6 +217,7 @@ impl MemoryStore {
             inner
                 .journal
                 .as_mut()
+                .filter(|journal| !journal.is_empty())
                 .map(|journal| std::mem::replace(journal, Vec::with_capacity(journal.capacity())))
                 .unwrap_or_default()
         })
