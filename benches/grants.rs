@@ -52,6 +52,7 @@ async fn main() {
     settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("bench.db").display()));
     settings.keys_dir = dir.path().join("keys");
     settings.store_journal = dir.path().join("store.journal");
+    settings.admin_socket = dir.path().join("admin.sock");
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let created = admin::add_client(

@@ -37,6 +37,7 @@ async fn services(dir: &std::path::Path, redis: Option<&str>) -> Services {
     settings.database_url = Secret::new(format!("sqlite://{}", dir.join("memory.db").display()));
     settings.keys_dir = dir.join("keys");
     settings.store_journal = dir.join("store.journal");
+    settings.admin_socket = dir.join("admin.sock");
     if let Some(url) = redis {
         settings.redis_url = Secret::new(url);
         settings.redis_prefix = format!("bench-memory:{}:", uuid::Uuid::new_v4().simple());
@@ -90,6 +91,7 @@ async fn authorize_flood() {
     settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("flood.db").display()));
     settings.keys_dir = dir.path().join("keys");
     settings.store_journal = dir.path().join("store.journal");
+    settings.admin_socket = dir.path().join("admin.sock");
     let clock: SharedClock = Arc::new(SystemClock);
     let services = startup::build_services(settings, clock).await.expect("services");
     let client = sesame::admin::add_client(

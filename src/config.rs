@@ -35,6 +35,7 @@ pub struct Settings {
     pub redis_tls_ca_file: String,
     pub store_journal: PathBuf,
     pub store_journal_flush_ms: u64,
+    pub admin_socket: PathBuf,
     pub keys_dir: PathBuf,
     pub log_format: LogFormat,
     pub authorize: AuthorizeSettings,

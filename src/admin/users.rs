@@ -68,7 +68,8 @@ async fn find(admin: &UserAdmin<'_>, username: &str) -> Result<User, AdminError>
 
 /// What happens to a person's `offline_access` refresh tokens (those that
 /// outlive sessions: a phone app's, say) when an operator ends their access.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OfflineTokens {
     /// Revoked with everything else: the safe default after a compromise.
     Revoke,
@@ -77,7 +78,7 @@ pub enum OfflineTokens {
 }
 
 /// What ending a person's access ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ended {
     pub sessions: usize,
     /// Refresh token families revoked beyond those that died with a session.
@@ -182,6 +183,23 @@ pub async fn set_password(
     admin.users.set_password_hash(user.id, &hash, now).await?;
     crate::audit::record(admin.audit, AuditEvent::new("password_changed", now).user(user.id)).await;
     end_access(admin, user.id, "password changed", offline).await
+}
+
+/// Deletes an account for good: its sessions end first (with single
+/// logout) and every refresh token it holds is revoked, offline ones too;
+/// then the account goes with its consents and second factors. The audit
+/// log keeps what happened under its id.
+pub async fn delete_user(admin: &UserAdmin<'_>, username: &str) -> Result<Ended, AdminError> {
+    let user = find(admin, username).await?;
+    let ended = end_access(admin, user.id, "account deleted", OfflineTokens::Revoke).await?;
+    if !admin.users.delete_user(user.id).await? {
+        return Err(AdminError::NotFound(format!("no user {}", user.username)));
+    }
+    let event = AuditEvent::new("user_deleted", admin.clock.now())
+        .user(user.id)
+        .detail(user.username.as_str());
+    crate::audit::record(admin.audit, event).await;
+    Ok(ended)
 }
 
 /// Grants (or takes back) a role; returns the roles the user now holds.

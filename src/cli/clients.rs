@@ -229,7 +229,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
                 ..NewClient::default()
             };
             let new = args.metadata.apply_to(base)?;
-            let services = startup::build_services(settings, clock).await?;
+            let services = super::services(settings, clock).await?;
             let created = admin::add_client(&services.client_admin(), new, Via::Cli).await?;
             print_client(&created.client, created.secret.as_deref(), args.json);
             Ok(())
@@ -241,7 +241,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             json,
         } => {
             let client_id = existing_client_id(&client_id)?;
-            let services = startup::build_services(settings, clock).await?;
+            let services = super::services(settings, clock).await?;
             let client = services
                 .clients
                 .find_client(&client_id)
@@ -293,7 +293,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
         }
         ClientCommand::RotateSecret { client_id, grace, json } => {
             let client_id = existing_client_id(&client_id)?;
-            let services = startup::build_services(settings, clock).await?;
+            let services = super::services(settings, clock).await?;
             let secret = admin::rotate_secret(&services.client_admin(), &client_id, grace).await?;
             if json {
                 println!("{}", json!({ "client_id": client_id, "client_secret": secret }));
@@ -306,8 +306,10 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
         }
         ClientCommand::Delete { client_id } => {
             let client_id = existing_client_id(&client_id)?;
-            let services = startup::build_services(settings, clock).await?;
-            admin::delete_client(&services.client_admin(), &client_id).await?;
+            let operation = crate::control::Operation::DeleteClient {
+                client_id: client_id.to_string(),
+            };
+            super::on_the_server(settings, clock, operation).await?;
             println!("client {client_id} deleted; its tokens no longer work");
             Ok(())
         }

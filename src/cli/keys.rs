@@ -7,7 +7,6 @@ use clap::Subcommand;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::startup;
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
@@ -42,10 +41,10 @@ pub enum KeysCommand {
 pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -> anyhow::Result<()> {
     use crate::keys::rotation::When;
     use crate::keys::{Alg, KeyMaterial};
-    let services = startup::build_services(settings, clock).await?;
     let when = |now: bool| if now { When::Now } else { When::Scheduled };
     match command {
         KeysCommand::List { json } => {
+            let services = super::services(settings, clock).await?;
             let keys = services.keys.current().describe(services.clock.now());
             if json {
                 println!("{}", serde_json::to_string_pretty(&keys)?);
@@ -65,6 +64,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -
         }
         KeysCommand::Rotate { now, alg } => {
             let alg = Alg::parse(&alg).with_context(|| format!("unsupported algorithm {alg:?}"))?;
+            let services = super::services(settings, clock).await?;
             let kid = services.key_rotation().rotate(alg, when(now), None).await?;
             println!("{kid}");
         }
@@ -74,13 +74,17 @@ pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -
                  if it was the active key, a new key signs at once and apps with a cached JWKS reject new tokens \
                  until they refetch it."
             );
-            services.key_rotation().revoke(&kid).await?;
+            // The serving node's key ring must drop it at once: it checks
+            // its own access tokens and ID token hints against it.
+            let operation = crate::control::Operation::RevokeKey { kid: kid.clone() };
+            super::on_the_server(settings, clock, operation).await?;
             println!("revoked {kid}");
         }
         KeysCommand::Import { file, now } => {
             let pem = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let material = KeyMaterial::from_any_pem(pem)?;
             let alg = material.alg;
+            let services = super::services(settings, clock).await?;
             let kid = services.key_rotation().rotate(alg, when(now), Some(material)).await?;
             println!("{kid}");
         }

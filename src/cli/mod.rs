@@ -20,8 +20,10 @@ use self::keys::KeysCommand;
 use self::logout::LogoutCommand;
 use self::registration::RegistrationCommand;
 use self::users::UserCommand;
+use crate::admin::Ended;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{DEFAULTS_TOML, Settings};
+use crate::control::{self, Operation};
 use crate::startup;
 
 #[derive(Parser, Debug)]
@@ -105,13 +107,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let mut settings = Settings::load(cli.config.as_deref())?;
+    let settings = Settings::load(cli.config.as_deref())?;
     let clock: SharedClock = Arc::new(SystemClock);
-    if !matches!(cli.command, Command::Serve { .. }) {
-        // The store journal belongs to the running server, which appends to
-        // it; an operator command must not open (and compact) it beside it.
-        settings.store_journal = std::path::PathBuf::new();
-    }
     match cli.command {
         Command::Serve { demo } => serve::run(settings, clock, demo).await,
         Command::Migrate => {
@@ -139,13 +136,45 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn warn_without_shared_store(settings: &Settings) {
-    if settings.redis_url().is_none() {
-        eprintln!(
-            "warning: no redis_url: sessions live inside the running server's memory, where this command cannot \
-             reach them; end them from the account page, or run with Redis"
-        );
+/// What an operator's command works on: the database and the keys. Without
+/// Redis the ephemeral state is the running server's; the command gets a
+/// scratch store in memory and leaves the store journal alone (the server
+/// appends to it), so it must not end sessions: see [`on_the_server`].
+async fn services(mut settings: Settings, clock: SharedClock) -> anyhow::Result<startup::Services> {
+    settings.store_journal = std::path::PathBuf::new();
+    startup::build_services(settings, clock).await
+}
+
+/// Has `operation` carried out where the sessions and tokens it ends live.
+/// With Redis, here: every node shares that store. Without it, by the
+/// running server, through its admin socket; when no server runs (its store
+/// journal is free), here, in that journal, which the server reads when it
+/// starts. Fails, having changed nothing, when a server runs but does not
+/// answer.
+async fn on_the_server(settings: Settings, clock: SharedClock, operation: Operation) -> anyhow::Result<Ended> {
+    if settings.redis_url().is_some() {
+        let services = startup::build_services(settings, clock).await?;
+        return Ok(control::perform(&services, operation).await?);
     }
+    let unanswered = if settings.admin_socket.as_os_str().is_empty() {
+        anyhow::anyhow!("admin_socket is empty, so no running server can be asked")
+    } else {
+        match control::socket::ask(&settings.admin_socket, &operation).await {
+            Err(unreachable @ control::socket::AskError::Unreachable { .. }) => unreachable.into(),
+            answered => return Ok(answered?),
+        }
+    };
+    anyhow::ensure!(
+        !settings.store_journal.as_os_str().is_empty(),
+        "{unanswered}; and with store_journal empty a running server's sessions are in its memory alone"
+    );
+    let services = startup::build_services(settings, clock)
+        .await
+        .map_err(|e| anyhow::anyhow!("{unanswered}; and {e:#}"))?;
+    let ended = control::perform(&services, operation).await?;
+    services.ephemeral.flush().await?;
+    eprintln!("no server is running: done in its store journal, where the server finds it when it starts");
+    Ok(ended)
 }
 
 fn read_password() -> anyhow::Result<String> {

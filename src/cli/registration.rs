@@ -7,7 +7,6 @@ use serde_json::json;
 use crate::admin;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::startup;
 
 #[derive(Subcommand, Debug)]
 pub enum RegistrationCommand {
@@ -43,7 +42,7 @@ pub enum RegistrationTokenCommand {
 
 pub async fn run(settings: Settings, clock: SharedClock, command: RegistrationCommand) -> anyhow::Result<()> {
     let RegistrationCommand::Token(command) = command;
-    let services = startup::build_services(settings.clone(), clock).await?;
+    let services = super::services(settings.clone(), clock).await?;
     token_command(&services.registration_token_admin(), &settings, command).await
 }
 

@@ -3,11 +3,12 @@
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::{read_password, warn_without_shared_store};
+use super::{on_the_server, read_password};
 use crate::admin::{self, NewUser};
 use crate::auth::second_factor::FactorSummary;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::control::Operation;
 use crate::domain::Role;
 use crate::startup;
 
@@ -23,8 +24,9 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Sign a user out everywhere, telling every app (needs the shared Redis
-    /// store: with the in-process store, sessions live inside the server).
+    /// Sign a user out everywhere, telling every app. Without Redis the
+    /// running server does it (through its admin socket); fails when it
+    /// cannot be reached.
     Logout {
         #[arg(allow_hyphen_values = true)]
         username: String,
@@ -54,6 +56,13 @@ pub enum UserCommand {
         /// Keep the offline_access refresh tokens (unusable while disabled, usable once enabled again).
         #[arg(long)]
         keep_offline: bool,
+    },
+    /// Delete an account for good: its sessions end everywhere (apps are
+    /// told), its refresh tokens are revoked, and it goes with its consents
+    /// and second factors.
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
     },
     /// Enable a disabled account.
     Enable {
@@ -135,35 +144,43 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
         }
         UserCommand::SetPassword { username, keep_offline } => {
             let password = read_password()?;
-            warn_without_shared_store(&settings);
-            let services = startup::build_services(settings, clock).await?;
-            let ended = admin::set_password(
-                &services.user_admin(),
-                &username,
+            let operation = Operation::SetPassword {
+                username: username.clone(),
                 password,
-                offline_tokens(keep_offline),
-            )
-            .await?;
+                offline: offline_tokens(keep_offline),
+            };
+            let ended = on_the_server(settings, clock, operation).await?;
             println!("password of {username} changed; {}", describe_ended(&ended));
             Ok(())
         }
         UserCommand::Logout { username, keep_offline } => {
-            warn_without_shared_store(&settings);
-            let services = startup::build_services(settings, clock).await?;
-            let ended = admin::logout_user(&services.user_admin(), &username, offline_tokens(keep_offline)).await?;
+            let operation = Operation::LogoutUser {
+                username,
+                offline: offline_tokens(keep_offline),
+            };
+            let ended = on_the_server(settings, clock, operation).await?;
             println!("{}", describe_ended(&ended));
             Ok(())
         }
         UserCommand::Disable { username, keep_offline } => {
-            warn_without_shared_store(&settings);
-            let services = startup::build_services(settings, clock).await?;
-            let ended =
-                admin::set_user_disabled(&services.user_admin(), &username, true, offline_tokens(keep_offline)).await?;
+            let operation = Operation::DisableUser {
+                username: username.clone(),
+                offline: offline_tokens(keep_offline),
+            };
+            let ended = on_the_server(settings, clock, operation).await?;
             println!("{username} disabled; {}", describe_ended(&ended));
             Ok(())
         }
+        UserCommand::Delete { username } => {
+            let operation = Operation::DeleteUser {
+                username: username.clone(),
+            };
+            let ended = on_the_server(settings, clock, operation).await?;
+            println!("{username} deleted; {}", describe_ended(&ended));
+            Ok(())
+        }
         UserCommand::Enable { username } => {
-            let services = startup::build_services(settings, clock).await?;
+            let services = super::services(settings, clock).await?;
             admin::set_user_disabled(&services.user_admin(), &username, false, admin::OfflineTokens::Keep).await?;
             println!("{username} enabled");
             Ok(())
@@ -171,16 +188,16 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
         UserCommand::GrantRole { username, role } => change_role(settings, clock, &username, &role, true).await,
         UserCommand::RevokeRole { username, role } => change_role(settings, clock, &username, &role, false).await,
         UserCommand::Mfa(MfaCommand::List { username, json }) => {
-            let services = startup::build_services(settings, clock).await?;
+            let services = super::services(settings, clock).await?;
             let (user, summary) =
                 admin::second_factors_of(&services.user_admin(), &services.second_factors(), &username).await?;
             print_factors(&user.username.to_string(), &summary, json)
         }
         UserCommand::Mfa(MfaCommand::Reset { username }) => {
-            warn_without_shared_store(&settings);
-            let services = startup::build_services(settings, clock).await?;
-            let ended =
-                admin::reset_second_factors(&services.user_admin(), &services.second_factors(), &username).await?;
+            let operation = Operation::ResetSecondFactors {
+                username: username.clone(),
+            };
+            let ended = on_the_server(settings, clock, operation).await?;
             println!("second factors of {username} removed; {}", describe_ended(&ended));
             Ok(())
         }
@@ -254,7 +271,7 @@ async fn change_role(
     granted: bool,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| format!("unknown role {role:?} (developer or admin)"))?;
-    let services = startup::build_services(settings, clock).await?;
+    let services = super::services(settings, clock).await?;
     let roles = admin::set_user_role(&services.user_admin(), username, role, granted).await?;
     println!("{username} now has roles: {}", roles_text(&roles));
     Ok(())

@@ -1,7 +1,7 @@
 //! The HTTP server of a node and the work it runs beside it: binding the
-//! listeners (the public one, and Prometheus's when configured), the key
-//! schedule and the back-channel delivery worker, and stopping all of it
-//! gracefully.
+//! listeners (the public one, Prometheus's when configured, and without
+//! Redis the admin socket), the key schedule and the back-channel delivery
+//! worker, and stopping all of it gracefully.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use super::DiscoveryDocument;
+use crate::control::socket::AdminSocket;
 use crate::keys::rotation;
 use crate::startup::Services;
 
@@ -23,6 +24,8 @@ pub struct Application {
     /// The Prometheus listener (`metrics.listen`), when configured.
     metrics: Option<(u16, Server)>,
     delivery_worker: crate::oidc::logout::delivery::Worker,
+    /// Where the CLI reaches this node's memory (no Redis).
+    admin_socket: Option<AdminSocket>,
     services: web::Data<Services>,
 }
 
@@ -54,6 +57,13 @@ impl Application {
         let max_body = services.settings.http.max_body_bytes;
         let workers = services.settings.http.workers;
         let services = web::Data::new(services);
+        let admin_socket = match services.settings.redis_url() {
+            None if !services.settings.admin_socket.as_os_str().is_empty() => Some(AdminSocket::bind(
+                &services.settings.admin_socket,
+                services.clone().into_inner(),
+            )?),
+            _ => None,
+        };
         rotation::spawn(services.key_schedule());
         spawn_pruning(services.clone());
         let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
@@ -96,6 +106,7 @@ impl Application {
             server: server.run(),
             metrics,
             delivery_worker,
+            admin_socket,
             services,
         })
     }
@@ -146,6 +157,9 @@ impl Application {
             handle.stop(true).await;
         });
         let served = self.server.await;
+        // Operators' commands stop with the requests: what they change must
+        // be in the journal written below.
+        drop(self.admin_socket);
         tracing::info!("stopped accepting requests; finishing background work");
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;

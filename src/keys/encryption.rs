@@ -54,7 +54,7 @@ impl KekRing {
     /// given. A first KEK file is created (0600) when there is none.
     pub fn load(dir: &Path, setting: &Secret) -> Result<KekRing, KeyError> {
         let io = |e: std::io::Error| KeyError::Io(format!("{}: {e}", dir.display()));
-        super::create_private_dir(dir).map_err(io)?;
+        crate::files::create_private_dir(dir).map_err(io)?;
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;

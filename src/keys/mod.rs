@@ -11,7 +11,6 @@ pub mod schedule;
 mod sealing;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use josekit::jwk::Jwk;
@@ -42,14 +41,6 @@ pub enum KeyError {
     Sign(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-}
-
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if !dir.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    }
-    Ok(())
 }
 
 /// One key as loaded: its times, signer and public JWK.

@@ -225,4 +225,10 @@ impl UserRepository for CachedUsers {
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.inner.list_users().await
     }
+
+    async fn delete_user(&self, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete_user(id).await?;
+        self.cache.changed(&id.to_string()).await?;
+        Ok(deleted)
+    }
 }

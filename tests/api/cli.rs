@@ -350,6 +350,13 @@ fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
         !String::from_utf8_lossy(&out.stdout).contains("argon2"),
         "no password hash is shown"
     );
+
+    let out = sesame(dir.path(), &["user", "delete", "erin"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sesame(dir.path(), &["user", "list", "--json"], None);
+    let users: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(users.is_empty(), "the account is gone");
+    assert!(!sesame(dir.path(), &["user", "delete", "erin"], None).status.success());
 }
 
 /// Registration tokens, roles and client changes from the command line, on

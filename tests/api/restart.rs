@@ -258,3 +258,122 @@ async fn a_backup_taken_while_serving_holds_everything() {
     assert_eq!(users[0]["username"], "alice");
     drop(server);
 }
+
+/// Runs the CLI as an operator would, for its exit status and what it said.
+fn operator(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = sesame(dir).args(args).stdin(Stdio::null()).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn signed_in_browser(server: &ServeProcess, app: &App, challenge: &str) -> Browser {
+    let browser = Browser::new(&server.origin());
+    let (request_id, csrf) = browser
+        .open_login(browser.authorize(&request(app, challenge, None)).await)
+        .await;
+    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
+    assert!(redirect_params(&back).contains_key("code"), "{}", location(&back));
+    browser
+}
+
+async fn silent_error(browser: &Browser, app: &App, challenge: &str) -> Option<String> {
+    let silent = browser.authorize(&request(app, challenge, Some("none"))).await;
+    redirect_params(&silent).get("error").cloned()
+}
+
+/// Without Redis, `sesame user logout` is carried out by the running server
+/// through its admin socket: the session ends at once and the app is told.
+/// A server that runs but does not answer makes the command fail, changing
+/// nothing; with no server running, the command is done in the store
+/// journal the server reads when it starts.
+#[tokio::test]
+async fn operator_commands_reach_the_running_embedded_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let receiver = crate::helpers::relying_party::RelyingApp::start();
+    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
+    let created = cli(
+        dir,
+        &[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--redirect-uri",
+            REDIRECT,
+            "--backchannel-logout-uri",
+            &receiver.backchannel_uri(),
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    let app = App {
+        client_id: created["client_id"].as_str().unwrap().to_string(),
+        secret: created["client_secret"].as_str().unwrap().to_string(),
+    };
+    let challenge = pkce_challenge(&"v".repeat(43));
+    let server = serve(dir);
+    let socket = dir.join("data/sesame-admin.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the admin socket is its owner's alone");
+
+    let browser = signed_in_browser(&server, &app, &challenge).await;
+    let (ok, stdout, stderr) = operator(dir, &["user", "logout", "alice"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("1 session(s) ended"), "{stdout}");
+    assert_eq!(
+        silent_error(&browser, &app, &challenge).await.as_deref(),
+        Some("login_required"),
+        "signed out at once"
+    );
+    for _ in 0..100 {
+        if !receiver.tokens().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(receiver.tokens().len(), 1, "the app received its logout token");
+
+    // The server's answer for a name it does not know is an error, too.
+    let (ok, _, stderr) = operator(dir, &["user", "disable", "nobody"]);
+    assert!(!ok);
+    assert!(stderr.contains("no user nobody"), "{stderr}");
+
+    // A server that runs but does not answer: the command fails loudly.
+    let browser_two = signed_in_browser(&server, &app, &challenge).await;
+    let elsewhere = sesame(dir)
+        .env("SESAME_ADMIN_SOCKET", dir.join("elsewhere.sock"))
+        .args(["user", "logout", "alice"])
+        .output()
+        .unwrap();
+    assert!(!elsewhere.status.success(), "no claim of success");
+    let stderr = String::from_utf8_lossy(&elsewhere.stderr);
+    assert!(stderr.contains("cannot reach the running server"), "{stderr}");
+    assert!(stderr.contains("in use"), "{stderr}");
+    assert_eq!(
+        silent_error(&browser_two, &app, &challenge).await,
+        None,
+        "nothing changed"
+    );
+
+    // No server running: done in its journal, in force when it starts.
+    let port = server.port;
+    server.terminate();
+    let (stopped, log) = server.wait();
+    assert!(stopped, "{log}");
+    assert!(!socket.exists(), "the socket goes with the server");
+    let (ok, _, stderr) = operator(dir, &["user", "logout", "alice"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("no server is running"), "{stderr}");
+    let again = serve_again(dir, port);
+    let browser_two = same_browser(&browser_two, &again, &["sesame_session"]);
+    assert_eq!(
+        silent_error(&browser_two, &app, &challenge).await.as_deref(),
+        Some("login_required")
+    );
+    receiver.stop().await;
+}

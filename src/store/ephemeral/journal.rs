@@ -35,11 +35,41 @@ pub struct JournaledStore {
     sizes: Mutex<(u64, u64)>,
     /// One flush at a time, so lines reach the file in the order written.
     flushing: tokio::sync::Mutex<()>,
+    /// Held (an exclusive lock on `<journal>.lock`) while the store is open:
+    /// two processes appending to one journal would corrupt it, and an
+    /// operator's command tells a stopped server from a running one by it.
+    _lock: std::fs::File,
 }
 
 fn io_error(path: &Path, what: &str) -> impl FnOnce(std::io::Error) -> StoreError {
     let context = format!("{what} {}", path.display());
     move |e| StoreError::Backend(format!("{context}: {e}").into())
+}
+
+/// Takes the journal's lock, or says who holds it.
+fn lock(journal: &Path) -> Result<std::fs::File, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io_error(&path, "opening the lock of the store journal"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Backend(
+            format!(
+                "the store journal {} is in use by another Sesame process (a server running on it)",
+                journal.display()
+            )
+            .into(),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error(&path, "locking the store journal")(e)),
+    }
 }
 
 /// Writes `bytes` as the file at `path`, whole or not at all: a temporary
@@ -66,14 +96,9 @@ impl JournaledStore {
     /// Opens (or creates) the journal at `path` and loads what it holds.
     /// Blocking file work: call at start-up.
     pub fn open(path: &Path, clock: SharedClock) -> Result<JournaledStore, StoreError> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty() && !f.exists()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(folder)
-                .map_err(io_error(folder, "creating the store journal's folder"))?;
-        }
+        use std::os::unix::fs::OpenOptionsExt;
+        crate::files::create_private_parent(path).map_err(io_error(path, "creating the folder of"))?;
+        let lock = lock(path)?;
         let memory = MemoryStore::journaled(clock);
         match std::fs::read(path) {
             Ok(bytes) => {
@@ -106,6 +131,7 @@ impl JournaledStore {
             file: Mutex::new(file),
             sizes: Mutex::new((size, size)),
             flushing: tokio::sync::Mutex::new(()),
+            _lock: lock,
         })
     }
 
@@ -245,6 +271,22 @@ mod tests {
         assert_eq!(again.get("late").await.unwrap(), None);
         let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn one_process_at_a_time_has_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let first = JournaledStore::open(&path, MockClock::new()).unwrap();
+        let Err(second) = JournaledStore::open(&path, MockClock::new()) else {
+            panic!("two stores on one journal")
+        };
+        assert!(second.to_string().contains("in use"), "{second}");
+        drop(first);
+        assert!(
+            JournaledStore::open(&path, MockClock::new()).is_ok(),
+            "free once closed"
+        );
     }
 
     #[tokio::test]

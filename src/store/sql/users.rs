@@ -110,6 +110,16 @@ impl UserRepository for SqlStore {
         Ok(())
     }
 
+    async fn delete_user(&self, id: Uuid) -> Result<bool, StoreError> {
+        // Consents, second factors and passkeys go with it (ON DELETE CASCADE).
+        let deleted = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() > 0))?;
+        Ok(deleted)
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("ORDER BY username")).fetch_all(pool).await

@@ -120,6 +120,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
         Backend::SqliteMemory => {
             settings.database_url = Secret::new(format!("sqlite://{}", dir.path().join("sesame.db").display()));
             settings.store_journal = dir.path().join("data").join("sesame-store.journal");
+            settings.admin_socket = dir.path().join("data").join("sesame-admin.sock");
         }
         Backend::PostgresRedis => {
             let name = format!("sesame_test_{}", Uuid::new_v4().simple());
