@@ -13,6 +13,7 @@ mod keys;
 mod logging;
 mod login;
 mod logout;
+mod migrations;
 mod multinode;
 mod operations;
 mod private_key_jwt;

@@ -17,10 +17,25 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::{HealthCheck, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "the database was upgraded by a newer Sesame (schema {database}; this binary knows up to {known}): run \
+         that newer version, or restore a backup taken before the upgrade"
+    )]
+    NewerSchema { database: i64, known: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// How long a request waits for a pooled connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -74,13 +89,50 @@ impl SqlStore {
         }
     }
 
-    /// Applies the migrations embedded in the binary for this database kind.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// The migrations embedded in the binary for this database kind.
+    pub fn migrations(&self) -> &'static Migrator {
         match self {
-            SqlStore::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            SqlStore::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            SqlStore::Sqlite(_) => &SQLITE_MIGRATIONS,
+            SqlStore::Postgres(_) => &POSTGRES_MIGRATIONS,
         }
+    }
+
+    /// Brings the schema up to this binary's, refusing a database that a
+    /// newer Sesame has upgraded beyond what this one knows (running on it
+    /// could misread or lose what the newer version wrote).
+    pub async fn migrate(&self) -> Result<(), MigrateError> {
+        let known = self.migrations().iter().map(|m| m.version).max().unwrap_or(0);
+        if let Some(database) = self.schema_version().await?
+            && database > known
+        {
+            return Err(MigrateError::NewerSchema { database, known });
+        }
+        on_pool!(self, pool => self.migrations().run(pool).await).map_err(StoreError::from)?;
         Ok(())
+    }
+
+    /// The newest migration applied to this database; `None` for a new one.
+    pub async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let exists = match self {
+            SqlStore::Sqlite(pool) => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            )
+            .fetch_one(pool)
+            .await?
+            .eq(&1),
+            SqlStore::Postgres(pool) => {
+                sqlx::query_scalar::<_, bool>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        if !exists {
+            return Ok(None);
+        }
+        let version: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await
+        })?;
+        Ok(version)
     }
 
     /// A consistent copy of a SQLite database at `path` (a new 0600 file),
@@ -115,16 +167,11 @@ impl SqlStore {
 /// keys. SQLite gives its `-wal` and `-shm` files the database file's mode.
 /// Existing files and folders keep the mode the operator gave them.
 fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") || path.exists() {
         return Ok(());
     }
-    if let Some(folder) = path.parent()
-        && !folder.as_os_str().is_empty()
-        && !folder.exists()
-    {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(folder)?;
-    }
+    crate::files::create_private_parent(path).map_err(|e| crate::files::at(path, "creating the folder of", e))?;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
