@@ -344,11 +344,10 @@ impl Settings {
     /// Where the durable data lives, for the start-up line: the SQLite
     /// file, or the PostgreSQL host and database (never the password).
     pub fn database_location(&self) -> String {
-        let url = self.database_url.expose();
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            return format!("SQLite {}", path.split('?').next().unwrap_or(path));
+        if let Some(path) = self.sqlite_path() {
+            return format!("SQLite {}", path.display());
         }
-        match Url::parse(url) {
+        match Url::parse(self.database_url.expose()) {
             Ok(parsed) => format!(
                 "PostgreSQL {}{}",
                 parsed.host_str().unwrap_or("localhost"),
@@ -356,6 +355,13 @@ impl Settings {
             ),
             Err(_) => "PostgreSQL".into(),
         }
+    }
+
+    /// The SQLite database file, when the database is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url.expose();
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
     }
 
     /// Where the ephemeral state lives, for the start-up line.

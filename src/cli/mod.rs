@@ -59,6 +59,14 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         file: std::path::PathBuf,
     },
+    /// Put a backup (from `sesame backup`) in place of the SQLite database
+    /// of this installation, which must be stopped. The backup is checked
+    /// first; the database it replaces and the sessions journaled with it are
+    /// kept beside them, renamed, not deleted.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -125,6 +133,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 file.display(),
                 settings.keys_dir.display()
             );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let restored = startup::restore::restore(&settings, &file).await?;
+            println!(
+                "{} restored into {} (schema {}, brought up to date at the next start)",
+                file.display(),
+                restored.database.display(),
+                restored.schema
+            );
+            for path in &restored.set_aside {
+                println!("kept aside: {}", path.display());
+            }
+            println!("sessions from before the restore are set aside with the old database: everyone signs in again");
             Ok(())
         }
         Command::User(command) => users::run(settings, clock, command).await,

@@ -3,6 +3,7 @@
 //! holds them and builds the narrow context each use case takes. Serving
 //! them is `http::Application`.
 
+pub mod restore;
 mod services;
 
 use std::sync::Arc;

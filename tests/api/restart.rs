@@ -377,3 +377,183 @@ async fn operator_commands_reach_the_running_embedded_server() {
     );
     receiver.stop().await;
 }
+
+/// Verifies `jwt`'s signature against the JWKS `server` publishes.
+async fn verifies_against(server: &ServeProcess, jwt: &str) -> bool {
+    let header = josekit::jwt::decode_header(jwt).unwrap();
+    let kid = header.claim("kid").unwrap().as_str().unwrap().to_string();
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", server.origin()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let Some(jwk) = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+    else {
+        return false;
+    };
+    let jwk = josekit::jwk::Jwk::from_bytes(serde_json::to_vec(jwk).unwrap()).unwrap();
+    let verifier = josekit::jws::RS256.verifier_from_jwk(&jwk).unwrap();
+    josekit::jwt::decode_with_verifier(jwt, &verifier).is_ok()
+}
+
+async fn tokens(server: &ServeProcess, app: &App, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/token", server.origin()))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// Signs alice in and redeems the code: ID token, access and refresh token.
+async fn sign_in_and_redeem(server: &ServeProcess, app: &App) -> serde_json::Value {
+    let verifier = "w".repeat(43);
+    let challenge = pkce_challenge(&verifier);
+    let browser = Browser::new(&server.origin());
+    let mut params = request(app, &challenge, None);
+    for (name, value) in params.iter_mut() {
+        if *name == "scope" {
+            *value = "openid offline_access";
+        }
+    }
+    let (request_id, csrf) = browser.open_login(browser.authorize(&params).await).await;
+    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
+    let code = redirect_params(&back)["code"].clone();
+    let (status, body) = tokens(
+        server,
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A backup taken while people sign in restores into a stopped installation
+/// on another machine (its keys folder copied over): the restored server
+/// signs people in, and what the old one issued still holds: its ID tokens
+/// verify against the new JWKS and its refresh tokens refresh. A restore is
+/// refused while a server runs, and for a file that is no backup or whose
+/// keys the key-encryption key at hand cannot open.
+#[tokio::test]
+async fn a_backup_taken_under_load_restores_into_a_working_server() {
+    let first_dir = tempfile::tempdir().unwrap();
+    let first_dir = first_dir.path();
+    cli(first_dir, &["user", "add", "alice"], Some(PASSWORD));
+    let created = cli(
+        first_dir,
+        &[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--redirect-uri",
+            REDIRECT,
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    let app = std::sync::Arc::new(App {
+        client_id: created["client_id"].as_str().unwrap().to_string(),
+        secret: created["client_secret"].as_str().unwrap().to_string(),
+    });
+    let first = std::sync::Arc::new(serve(first_dir));
+    let issued = sign_in_and_redeem(&first, &app).await;
+
+    // Under load: people keep signing in while the backup is taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..3 {
+        let (first, app, stop) = (first.clone(), app.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let mut signed_in = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                sign_in_and_redeem(&first, &app).await;
+                signed_in += 1;
+            }
+            signed_in
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let backup = first_dir.join("backup.db");
+    let (ok, _, stderr) = operator(first_dir, &["backup", backup.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in load {
+        assert!(task.await.unwrap() > 0, "the load ran");
+    }
+    let (ok, _, stderr) = operator(first_dir, &["restore", backup.to_str().unwrap()]);
+    assert!(!ok, "never into a running installation");
+    assert!(stderr.contains("running"), "{stderr}");
+
+    let port = first.port;
+    let first = std::sync::Arc::into_inner(first).unwrap();
+    first.terminate();
+    let (stopped, log) = first.wait();
+    assert!(stopped, "{log}");
+
+    // Another machine: without the key-encryption key, refused.
+    let second_dir = tempfile::tempdir().unwrap();
+    let second_dir = second_dir.path();
+    let (ok, _, stderr) = operator(second_dir, &["restore", backup.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("key-encryption key"), "{stderr}");
+    let (ok, _, stderr) = operator(second_dir, &["restore", "/etc/hostname"]);
+    assert!(!ok);
+    assert!(stderr.contains("not a Sesame backup"), "{stderr}");
+    assert!(!second_dir.join("data/sesame.db").exists(), "nothing was put in place");
+
+    // With the keys folder copied over, restored.
+    std::fs::create_dir(second_dir.join("keys")).unwrap();
+    for entry in std::fs::read_dir(first_dir.join("keys")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), second_dir.join("keys").join(entry.file_name())).unwrap();
+    }
+    let (ok, stdout, stderr) = operator(second_dir, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("restored into"), "{stdout}");
+    let restored = second_dir.join("data/sesame.db");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&restored).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    let second = serve_again(second_dir, port);
+    let id_token = issued["id_token"].as_str().unwrap();
+    assert!(verifies_against(&second, id_token).await, "the old ID token verifies");
+    let (status, refreshed) = tokens(
+        &second,
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", issued["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the old refresh token refreshes: {refreshed}");
+    let fresh = sign_in_and_redeem(&second, &app).await;
+    assert!(verifies_against(&second, fresh["id_token"].as_str().unwrap()).await);
+
+    // Restoring again over a database keeps the one it replaces.
+    second.terminate();
+    let (stopped, log) = second.wait();
+    assert!(stopped, "{log}");
+    let (ok, stdout, stderr) = operator(second_dir, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("kept aside") && stdout.contains("before-restore"),
+        "{stdout}"
+    );
+}

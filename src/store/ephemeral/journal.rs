@@ -46,8 +46,9 @@ fn io_error(path: &Path, what: &str) -> impl FnOnce(std::io::Error) -> StoreErro
     move |e| StoreError::Backend(format!("{context}: {e}").into())
 }
 
-/// Takes the journal's lock, or says who holds it.
-fn lock(journal: &Path) -> Result<std::fs::File, StoreError> {
+/// Takes the journal's lock (held while the returned file is open), or
+/// says who holds it: a running server, or maintenance such as a restore.
+pub fn lock(journal: &Path) -> Result<std::fs::File, StoreError> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut name = journal.as_os_str().to_owned();
     name.push(".lock");

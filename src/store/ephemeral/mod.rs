@@ -7,7 +7,7 @@ mod memory;
 mod redis;
 mod redis_topology;
 
-pub use self::journal::JournaledStore;
+pub use self::journal::{JournaledStore, lock as lock_journal};
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
 pub use self::redis_topology::{RedisTopology, SentinelTopology, TopologyError};

@@ -135,6 +135,25 @@ impl SqlStore {
         Ok(version)
     }
 
+    /// A SQLite backup opened read-only, to be checked before it is restored.
+    pub async fn open_backup(path: &std::path::Path) -> Result<SqlStore, StoreError> {
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(SqlStore::Sqlite(pool))
+    }
+
+    /// SQLite's own consistency check of the file (`PRAGMA quick_check`);
+    /// `Ok(false)` when it found damage.
+    pub async fn is_intact(&self) -> Result<bool, StoreError> {
+        let SqlStore::Sqlite(pool) = self else { return Ok(true) };
+        let verdict: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(pool).await?;
+        Ok(verdict == "ok")
+    }
+
     /// A consistent copy of a SQLite database at `path` (a new 0600 file),
     /// taken while the server runs (`VACUUM INTO`: one read transaction,
     /// writers go on). PostgreSQL is backed up with its own tools.
