@@ -64,6 +64,11 @@ pub fn pruned(table: &'static str, rows: u64) {
     counter!("sesame_pruned_rows_total", "table" => table).increment(rows);
 }
 
+/// Rows in `table`, measured after each pruning.
+pub fn table_rows(table: &'static str, rows: u64) {
+    gauge!("sesame_table_rows", "table" => table).set(rows as f64);
+}
+
 /// A second factor was enrolled, removed, accepted, refused or throttled.
 pub fn second_factor(method: &'static str, outcome: &'static str) {
     counter!("sesame_second_factor_total", "method" => method, "outcome" => outcome).increment(1);

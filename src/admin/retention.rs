@@ -46,6 +46,15 @@ impl Pruner<'_> {
         crate::observability::pruned("logout_deliveries", pruned.logout_deliveries);
         Ok(pruned)
     }
+
+    /// Publishes how many rows each growing table holds (`sesame_table_rows`).
+    pub async fn measure(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        let rows = self.store.table_rows().await?;
+        for (table, count) in &rows {
+            crate::observability::table_rows(table, *count);
+        }
+        Ok(rows)
+    }
 }
 
 /// Deletes batch after batch until one comes back short; the total.

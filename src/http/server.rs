@@ -174,8 +174,9 @@ impl Application {
     }
 }
 
-/// Prunes what has served its purpose every `retention.every_secs`, the
-/// first time a minute after start (not in the rush of a restart).
+/// Prunes what has served its purpose every `retention.every_secs`, then
+/// measures the tables; the first time a minute after start (not in the
+/// rush of a restart).
 fn spawn_pruning(services: web::Data<Services>) {
     tokio::spawn(async move {
         let every = Duration::from_secs(services.settings.retention.every_secs.max(60));
@@ -186,6 +187,9 @@ fn spawn_pruning(services: web::Data<Services>) {
             match services.pruner().prune().await {
                 Ok(pruned) => tracing::debug!(?pruned, "pruned"),
                 Err(e) => tracing::warn!(error = %e, "pruning failed; trying again later"),
+            }
+            if let Err(e) = services.pruner().measure().await {
+                tracing::warn!(error = %e, "measuring the tables failed; trying again later");
             }
         }
     });

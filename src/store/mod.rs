@@ -280,6 +280,8 @@ pub trait Retention: Send + Sync + 'static {
     async fn prune_audit_events(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
     /// Up to `batch` delivered or abandoned logout notices made before `before`.
     async fn prune_logout_deliveries(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
+    /// Rows in each table that grows with use, for the operator's metrics.
+    async fn table_rows(&self) -> Result<Vec<(&'static str, u64)>, StoreError>;
 }
 
 /// Checks that the backing service answers, for `/readyz`.

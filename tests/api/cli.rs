@@ -558,3 +558,47 @@ fn serve_drains_before_it_stops() {
     assert!(log.contains("draining") && log.contains("stopped"), "{log}");
     assert!(raw_get(port, "/healthz").is_none(), "no longer accepting");
 }
+
+/// A data folder Sesame cannot make is named in the error, and the server
+/// does not start; whatever it creates is its owner's alone.
+#[test]
+fn serve_names_a_data_folder_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file where a folder should be").unwrap();
+    for (setting, value, named) in [
+        (
+            "SESAME_DATABASE_URL",
+            format!("sqlite://{}", blocker.join("data/sesame.db").display()),
+            blocker.join("data/sesame.db"),
+        ),
+        (
+            "SESAME_STORE_JOURNAL",
+            blocker.join("store.journal").display().to_string(),
+            blocker.join("store.journal"),
+        ),
+        (
+            "SESAME_KEYS_DIR",
+            blocker.join("keys").display().to_string(),
+            blocker.join("keys"),
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("SESAME_LISTEN", "127.0.0.1:0")
+            .env(setting, &value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{setting}: refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&named.display().to_string()), "{setting}: {stderr}");
+    }
+    let out = sesame(dir.path(), &["keys", "list"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (path, expected) in [("cli.db", 0o600), ("keys", 0o700)] {
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.path().join(path)).unwrap().permissions());
+        assert_eq!(mode & 0o777, expected, "{path}");
+    }
+}

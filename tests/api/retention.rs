@@ -109,6 +109,15 @@ async fn what_has_served_its_purpose_is_pruned_and_nothing_else(backend: Backend
     assert_eq!(pending.len(), 1, "a pending notice is never pruned");
     assert!(services.users.find_user(user.id).await.unwrap().is_some());
 
+    // What is left is measured, for the operator's metrics.
+    let rows: std::collections::HashMap<_, _> = services.pruner().measure().await.unwrap().into_iter().collect();
+    assert_eq!(rows["users"], 1);
+    assert_eq!(
+        rows["logout_deliveries"], 2,
+        "the pending notice and the recent delivered one"
+    );
+    assert!(rows["refresh_tokens"] >= 1 && rows["audit_events"] >= 2);
+
     // Nothing left to prune: a second pass deletes nothing.
     assert_eq!(services.pruner().prune().await.unwrap(), Default::default());
 }

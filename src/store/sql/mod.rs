@@ -197,6 +197,7 @@ fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)
         .map(|_| ())
+        .map_err(|e| crate::files::at(path, "creating the database", e))
 }
 
 #[async_trait]
