@@ -315,20 +315,10 @@ impl Passkeys<'_> {
     }
 
     /// Options for "Sign in with a passkey": no username, any discoverable
-    /// credential of this site.
-    pub async fn start_passkey_sign_in(&self, csrf: &str) -> Result<Challenge, CeremonyError> {
-        let webauthn = self.webauthn()?;
-        let (mut options, state): (RequestChallengeResponse, _) = webauthn
-            .start_discoverable_authentication()
-            .map_err(|_| CeremonyError::Unavailable)?;
-        // The library asks for conditional mediation (autofill); the page
-        // chooses per call, so the options carry none.
-        options.mediation = None;
-        let ceremony = self.begin(csrf, None, None, State::Discoverable(state)).await?;
-        Ok(Challenge {
-            ceremony,
-            options: to_json(&options)?,
-        })
+    /// credential of this site. Anyone may ask, so nothing is stored: the
+    /// ceremony is sealed into the answer (see [`Self::sealed_passkey_sign_in`]).
+    pub fn start_passkey_sign_in(&self, csrf: &str) -> Result<Challenge, CeremonyError> {
+        self.seal_discoverable(csrf, false)
     }
 
     /// A passkey challenge for the login page to carry (autofill, which
@@ -336,10 +326,20 @@ impl Passkeys<'_> {
     /// instead of stored, so an anonymous visitor costs no store entry. The
     /// finish mark written after a verified answer makes it single-use.
     pub fn sealed_passkey_sign_in(&self, csrf: &str) -> Result<Challenge, CeremonyError> {
+        self.seal_discoverable(csrf, true)
+    }
+
+    /// A discoverable-credential ceremony sealed to this browser (its CSRF
+    /// token); `conditional` keeps the library's conditional mediation
+    /// (autofill), otherwise the page chooses per call.
+    fn seal_discoverable(&self, csrf: &str, conditional: bool) -> Result<Challenge, CeremonyError> {
         let webauthn = self.webauthn()?;
-        let (options, state) = webauthn
+        let (mut options, state): (RequestChallengeResponse, _) = webauthn
             .start_discoverable_authentication()
             .map_err(|_| CeremonyError::Unavailable)?;
+        if !conditional {
+            options.mediation = None;
+        }
         let stored = Stored {
             browser: crypto::digest(csrf),
             user_id: None,

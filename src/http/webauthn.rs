@@ -153,7 +153,7 @@ pub async fn passkey_start(req: HttpRequest, body: web::Bytes, services: web::Da
         Ok(found) => found,
         Err(response) => return response,
     };
-    match services.passkeys().start_passkey_sign_in(&token).await {
+    match services.passkeys().start_passkey_sign_in(&token) {
         Ok(challenge) => HttpResponse::Ok().json(challenge),
         Err(e) => failed(&e),
     }

@@ -557,3 +557,59 @@ async fn a_backup_taken_under_load_restores_into_a_working_server() {
         "{stdout}"
     );
 }
+
+/// A back-channel notice the app could not take before the stop (it was
+/// down) is delivered once the server is back and the app is up.
+#[tokio::test]
+async fn a_logout_notice_pending_at_the_stop_is_delivered_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let down = crate::helpers::relying_party::RelyingApp::down();
+    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
+    let created = cli(
+        dir,
+        &[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--redirect-uri",
+            REDIRECT,
+            "--backchannel-logout-uri",
+            &format!("http://127.0.0.1:{}/backchannel", down.port),
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    let app = App {
+        client_id: created["client_id"].as_str().unwrap().to_string(),
+        secret: created["client_secret"].as_str().unwrap().to_string(),
+    };
+    let server = serve(dir);
+    signed_in_browser(&server, &app, &pkce_challenge(&"v".repeat(43))).await;
+    let (ok, _, stderr) = operator(dir, &["user", "logout", "alice"]);
+    assert!(ok, "{stderr}");
+    let pending = || {
+        let out = sesame(dir).args(["logout", "deliveries", "--json"]).output().unwrap();
+        let deliveries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        deliveries.iter().filter(|d| d["status"] == "pending").count()
+    };
+    assert_eq!(pending(), 1, "owed to the app that is down");
+
+    let port = server.port;
+    server.terminate();
+    let (stopped, log) = server.wait();
+    assert!(stopped, "{log}");
+    let receiver = down.come_up();
+    let _again = serve_again(dir, port);
+    for _ in 0..150 {
+        if !receiver.tokens().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(receiver.tokens().len(), 1, "delivered after the restart");
+    assert_eq!(pending(), 0);
+    receiver.stop().await;
+}

@@ -653,10 +653,16 @@ mod webauthn {
                 "{credential:.20}: {}",
                 response.status()
             );
-            // Taken once: the same ceremony again is over.
+            // Refused again: a forged answer never becomes a good one.
             let again = finish(&app.browser, &csrf, &ceremony, forged).await;
             assert_eq!(again.status(), 400);
         }
+        // Anyone may start one: it costs no store entry.
+        let before = app.services.ephemeral.entry_count().await.unwrap();
+        for _ in 0..5 {
+            start().await;
+        }
+        assert_eq!(app.services.ephemeral.entry_count().await.unwrap(), before);
         // A ceremony finished in another browser (its own CSRF token) is expired there.
         let ceremony = start().await;
         let other = app.other_browser();
