@@ -44,6 +44,8 @@ pub struct Settings {
     pub login: LoginSettings,
     pub mfa: MfaSettings,
     pub retention: RetentionSettings,
+    pub mail: MailSettings,
+    pub password_reset: PasswordResetSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -96,6 +98,50 @@ pub struct RetentionSettings {
     pub logout_notice_days: u64,
     pub every_secs: u64,
     pub batch: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: String,
+    pub smtp_password: Secret,
+    pub from: String,
+    pub timeout_secs: u64,
+    pub poll_secs: u64,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub give_up_after_secs: u64,
+}
+
+impl MailSettings {
+    /// No SMTP server: messages are written to the log (development).
+    pub fn logs_only(&self) -> bool {
+        self.smtp_host.is_empty()
+    }
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: a relay on the same machine, or a test sink.
+    None,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetSettings {
+    pub enabled: bool,
+    pub link_ttl_secs: u64,
+    pub per_account_per_hour: u64,
+    pub per_address_per_hour: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -417,6 +463,20 @@ impl Settings {
                  run one node, or set SESAME_REDIS_URL"
                     .into(),
             );
+        }
+        if self.mail.logs_only() {
+            warnings.push(
+                "no mail.smtp_host: mail (password reset links included) is written to the log, not sent; \
+                 set mail.smtp_host in production"
+                    .into(),
+            );
+        } else if self.mail.smtp_security == SmtpSecurity::None
+            && !matches!(self.mail.smtp_host.as_str(), "localhost" | "127.0.0.1" | "::1")
+        {
+            warnings.push(format!(
+                "mail.smtp_security = \"none\" sends mail to {} unencrypted",
+                self.mail.smtp_host
+            ));
         }
         if self.outbound.allow_loopback || self.outbound.allow_private {
             warnings.push(format!(

@@ -17,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod keys;
+pub mod mail;
 pub mod observability;
 pub mod oidc;
 pub mod outbound;

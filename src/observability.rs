@@ -64,6 +64,28 @@ pub fn pruned(table: &'static str, rows: u64) {
     counter!("sesame_pruned_rows_total", "table" => table).increment(rows);
 }
 
+/// A message was queued, sent, retried or given up.
+pub fn mail(kind: &str, outcome: &'static str) {
+    counter!("sesame_mail_total", "kind" => kind.to_string(), "outcome" => outcome).increment(1);
+}
+
+/// Messages in the mail outbox by status, read at scrape time.
+pub async fn record_mail_gauges(outbox: &dyn crate::store::MailOutbox) {
+    match outbox.count_mail_by_status().await {
+        Ok(counts) => {
+            for status in [
+                DeliveryStatus::Pending,
+                DeliveryStatus::Delivered,
+                DeliveryStatus::Failed,
+            ] {
+                let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+                gauge!("sesame_mail_outbox", "status" => status.as_str()).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting mail failed"),
+    }
+}
+
 /// Rows in `table`, measured after each pruning.
 pub fn table_rows(table: &'static str, rows: u64) {
     gauge!("sesame_table_rows", "table" => table).set(rows as f64);

@@ -16,6 +16,7 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     pub audit_events: u64,
     pub logout_deliveries: u64,
+    pub mail: u64,
 }
 
 pub struct Pruner<'a> {
@@ -40,10 +41,15 @@ impl Pruner<'_> {
                     .prune_logout_deliveries(days(self.settings.logout_notice_days), b)
             })
             .await?,
+            mail: drain(batch, |b| {
+                self.store.prune_mail(days(self.settings.logout_notice_days), b)
+            })
+            .await?,
         };
         crate::observability::pruned("refresh_tokens", pruned.refresh_tokens);
         crate::observability::pruned("audit_events", pruned.audit_events);
         crate::observability::pruned("logout_deliveries", pruned.logout_deliveries);
+        crate::observability::pruned("mail_outbox", pruned.mail);
         Ok(pruned)
     }
 

@@ -4,6 +4,7 @@
 mod clients;
 mod keys;
 mod logout;
+mod mail;
 mod registration;
 mod serve;
 mod users;
@@ -79,6 +80,9 @@ enum Command {
     /// Inspect single logout.
     #[command(subcommand)]
     Logout(LogoutCommand),
+    /// Mail Sesame sends: what waits, what was sent, what failed.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Manage signing keys (shared by every node through the database).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -154,6 +158,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Registration(command) => registration::run(settings, clock, command).await,
         Command::Logout(command) => logout::run(settings, command).await,
         Command::Keys(command) => keys::run(settings, clock, command).await,
+        Command::Mail(command) => mail::run(settings, command).await,
         Command::Config(ConfigCommand::Defaults) => Ok(()),
     }
 }

@@ -62,6 +62,7 @@ pub async fn observe(
 pub async fn scrape(services: web::Data<Services>) -> HttpResponse {
     let now = services.clock.now();
     crate::observability::record_gauges(&*services.outbox, &*services.ephemeral, &services.keys, now).await;
+    crate::observability::record_mail_gauges(&*services.mail).await;
     match crate::observability::render() {
         Some(text) => HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text),
         None => HttpResponse::ServiceUnavailable().body("another metrics recorder is installed"),

@@ -1,7 +1,7 @@
 //! The HTTP server of a node and the work it runs beside it: binding the
 //! listeners (the public one, Prometheus's when configured, and without
-//! Redis the admin socket), the key schedule and the back-channel delivery
-//! worker, and stopping all of it gracefully.
+//! Redis the admin socket), the key schedule, the back-channel delivery
+//! worker and the mail worker, and stopping all of it gracefully.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub struct Application {
     /// The Prometheus listener (`metrics.listen`), when configured.
     metrics: Option<(u16, Server)>,
     delivery_worker: crate::oidc::logout::delivery::Worker,
+    mail_worker: crate::mail::worker::Worker,
     /// Where the CLI reaches this node's memory (no Redis).
     admin_socket: Option<AdminSocket>,
     services: web::Data<Services>,
@@ -67,6 +68,7 @@ impl Application {
         rotation::spawn(services.key_schedule());
         spawn_pruning(services.clone());
         let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
+        let mail_worker = crate::mail::worker::spawn(Arc::new(services.postman()));
         let data = services.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -106,6 +108,7 @@ impl Application {
             server: server.run(),
             metrics,
             delivery_worker,
+            mail_worker,
             admin_socket,
             services,
         })
@@ -166,6 +169,7 @@ impl Application {
             let _ = task.await;
         }
         self.delivery_worker.shut_down().await;
+        self.mail_worker.shut_down().await;
         if let Err(e) = self.services.ephemeral.flush().await {
             tracing::error!(error = %e, "the store journal could not be written at the stop");
         }

@@ -40,3 +40,13 @@ pub fn error_chain(error: &reqwest::Error) -> String {
     }
     text
 }
+
+/// Seconds before retrying a call that failed `attempts` times: base ×
+/// 2^attempts, at most max, ±20% so that retries of many calls spread out.
+pub fn retry_delay(base_secs: u64, max_secs: u64, attempts: i64) -> i64 {
+    use rand::Rng;
+    let exponent = attempts.clamp(0, 30) as u32;
+    let delay = base_secs.saturating_mul(1u64 << exponent).min(max_secs.max(1)) as f64;
+    let jitter = rand::rng().random_range(0.8..1.2);
+    (delay * jitter).round().max(1.0) as i64
+}

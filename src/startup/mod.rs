@@ -65,6 +65,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let clients = Arc::new(CachedClients::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let webauthn = relying_party(&settings.issuer);
+    let settings_mail = settings.mail.clone();
     let services = Services {
         settings,
         clock,
@@ -81,6 +82,10 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         registration_tokens: sql.clone(),
         second_factors: sql.clone(),
         retention: sql.clone(),
+        mail: sql.clone(),
+        mail_transport: Arc::new(
+            crate::mail::transport::Transport::from_settings(&settings_mail).context("setting up mail")?,
+        ),
         webauthn,
         outbound,
         fetcher,

@@ -28,6 +28,9 @@ pub struct Services {
     pub registration_tokens: Arc<dyn RegistrationTokenRepository>,
     pub second_factors: Arc<dyn SecondFactorRepository>,
     pub retention: Arc<dyn Retention>,
+    /// Mail waiting to be sent, and how it leaves.
+    pub mail: Arc<dyn crate::store::MailOutbox>,
+    pub mail_transport: Arc<crate::mail::transport::Transport>,
     /// The WebAuthn relying party (from the issuer); `None` when the issuer's
     /// host is an IP address, which WebAuthn does not accept.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
@@ -309,6 +312,27 @@ impl Services {
     }
 
     /// Pruning what has served its purpose.
+    /// Queuing mail.
+    pub fn mail_outbox(&self) -> crate::mail::Outbox<'_> {
+        crate::mail::Outbox {
+            store: &*self.mail,
+            kek: self.keys.kek(),
+            clock: &*self.clock,
+            settings: &self.settings.mail,
+        }
+    }
+
+    /// What the mail worker of this node owns.
+    pub fn postman(&self) -> crate::mail::worker::Postman {
+        crate::mail::worker::Postman {
+            outbox: self.mail.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            transport: self.mail_transport.clone(),
+            settings: self.settings.mail.clone(),
+        }
+    }
+
     pub fn pruner(&self) -> crate::admin::retention::Pruner<'_> {
         crate::admin::retention::Pruner {
             store: &*self.retention,

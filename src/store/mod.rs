@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, RecoveryCode,
-    RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey, TotpFactor, User, Username,
+    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, QueuedMail,
+    RecoveryCode, RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey, TotpFactor, User, Username,
     WebauthnCredential,
 };
 
@@ -182,6 +182,22 @@ pub trait KeyRepository: Send + Sync + 'static {
     async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
 }
 
+/// Mail waiting to be sent, shared by every node.
+#[async_trait]
+pub trait MailOutbox: Send + Sync + 'static {
+    async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError>;
+    /// Claims up to `limit` pending messages due at `now` for `lease_secs`:
+    /// no other node sends them meanwhile.
+    async fn claim_due_mail(&self, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Sent: the body is erased.
+    async fn record_mail_sent(&self, id: Uuid, now: i64) -> Result<(), StoreError>;
+    /// Failed; retried at `retry_at`, or given up (the body erased) when `None`.
+    async fn record_mail_failure(&self, id: Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
+    /// The newest messages first, without bodies.
+    async fn list_mail(&self, limit: i64) -> Result<Vec<QueuedMail>, StoreError>;
+    async fn count_mail_by_status(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError>;
+}
+
 /// The back-channel logout outbox, shared by every node.
 #[async_trait]
 pub trait LogoutOutbox: Send + Sync + 'static {
@@ -280,6 +296,8 @@ pub trait Retention: Send + Sync + 'static {
     async fn prune_audit_events(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
     /// Up to `batch` delivered or abandoned logout notices made before `before`.
     async fn prune_logout_deliveries(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
+    /// Up to `batch` sent or given-up messages queued before `before`.
+    async fn prune_mail(&self, before: i64, batch: u32) -> Result<u64, StoreError>;
     /// Rows in each table that grows with use, for the operator's metrics.
     async fn table_rows(&self) -> Result<Vec<(&'static str, u64)>, StoreError>;
 }

@@ -13,6 +13,7 @@ mod keys;
 mod logging;
 mod login;
 mod logout;
+mod mail;
 mod migrations;
 mod multinode;
 mod operations;

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use tokio::task::JoinSet;
 
 use super::token as logout_token;
@@ -83,7 +82,13 @@ impl Delivery<'_> {
                 tracing::info!(client = %delivery.client_id, delivery = %delivery.id, "back-channel logout delivered");
             }
             Err(error) => {
-                let retry_at = now + self.backoff(delivery.attempts);
+                let settings = self.settings;
+                let retry_at = now
+                    + crate::outbound::retry_delay(
+                        settings.backoff_base_secs,
+                        settings.backoff_max_secs,
+                        delivery.attempts,
+                    );
                 let retry = (retry_at < delivery.give_up_at).then_some(retry_at);
                 self.outbox.record_failure(delivery.id, &error, retry).await?;
                 crate::observability::logout_delivery(if retry.is_some() { "retry" } else { "gave_up" });
@@ -98,18 +103,6 @@ impl Delivery<'_> {
             }
         }
         Ok(())
-    }
-
-    /// base × 2^attempts, at most max, ±20% so that retries of many notices spread out.
-    fn backoff(&self, attempts: i64) -> i64 {
-        let settings = self.settings;
-        let exponent = attempts.clamp(0, 30) as u32;
-        let delay = settings
-            .backoff_base_secs
-            .saturating_mul(1u64 << exponent)
-            .min(settings.backoff_max_secs.max(1)) as f64;
-        let jitter = rand::rng().random_range(0.8..1.2);
-        (delay * jitter).round().max(1.0) as i64
     }
 
     async fn send(&self, delivery: &LogoutDelivery) -> Result<(), String> {

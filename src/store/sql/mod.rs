@@ -6,6 +6,7 @@ mod audit;
 mod clients;
 mod consents;
 mod keys;
+mod mail;
 mod outbox;
 mod refresh_tokens;
 mod registration_tokens;

@@ -18,7 +18,7 @@ async fn delete_batch(store: &SqlStore, sql: &'static str, cutoff: i64, batch: u
 
 /// The tables that grow with use. A literal list: table names cannot be
 /// bound parameters.
-const MEASURED: [(&str, &str); 7] = [
+const MEASURED: [(&str, &str); 8] = [
     ("users", "SELECT COUNT(*) FROM users"),
     ("clients", "SELECT COUNT(*) FROM clients"),
     ("consents", "SELECT COUNT(*) FROM consents"),
@@ -26,6 +26,7 @@ const MEASURED: [(&str, &str); 7] = [
     ("audit_events", "SELECT COUNT(*) FROM audit_events"),
     ("logout_deliveries", "SELECT COUNT(*) FROM logout_deliveries"),
     ("webauthn_credentials", "SELECT COUNT(*) FROM webauthn_credentials"),
+    ("mail_outbox", "SELECT COUNT(*) FROM mail_outbox"),
 ];
 
 #[async_trait]
@@ -54,6 +55,17 @@ impl Retention for SqlStore {
         delete_batch(
             self,
             "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
+            before,
+            batch,
+        )
+        .await
+    }
+
+    async fn prune_mail(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
+        delete_batch(
+            self,
+            "DELETE FROM mail_outbox WHERE id IN \
+             (SELECT id FROM mail_outbox WHERE created_at < $1 AND status <> 'pending' LIMIT $2)",
             before,
             batch,
         )

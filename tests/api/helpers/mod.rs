@@ -10,6 +10,7 @@ pub mod browser;
 pub mod chromium;
 pub mod processes;
 pub mod relying_party;
+pub mod smtp;
 pub mod snapshot;
 
 use std::net::TcpListener;

@@ -1,0 +1,113 @@
+//! What Sesame's messages say: one askama pair (plain text, HTML) per
+//! message under `templates/mail/`, naming the operator's service (the
+//! issuer's host). A message never holds a password.
+
+use askama::Template;
+
+use super::{Body, Message};
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct PasswordResetText<'a> {
+    name: &'a str,
+    service: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    name: &'a str,
+    service: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    name: &'a str,
+    service: &'a str,
+    how: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    name: &'a str,
+    service: &'a str,
+    how: &'a str,
+}
+
+fn body(text: askama::Result<String>, html: askama::Result<String>) -> Body {
+    // The templates take only strings and numbers: rendering cannot fail.
+    Body {
+        text: text.unwrap_or_default(),
+        html: html.unwrap_or_default(),
+    }
+}
+
+/// The link to set a new password, valid for `minutes`.
+pub fn password_reset(to: &str, name: &str, service: &str, link: &str, minutes: u64) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "password_reset",
+        subject: format!("Set a new password for {service}"),
+        body: body(
+            PasswordResetText {
+                name,
+                service,
+                link,
+                minutes,
+            }
+            .render(),
+            PasswordResetHtml {
+                name,
+                service,
+                link,
+                minutes,
+            }
+            .render(),
+        ),
+    }
+}
+
+/// A notice that the password changed; `how` says through what.
+pub fn password_changed(to: &str, name: &str, service: &str, how: &str) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "password_changed",
+        subject: format!("Your {service} password was changed"),
+        body: body(
+            PasswordChangedText { name, service, how }.render(),
+            PasswordChangedHtml { name, service, how }.render(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reset_mail_carries_the_link_in_both_renderings_and_escapes_html() {
+        let message = password_reset(
+            "a@example.com",
+            "<Alice>",
+            "id.example",
+            "https://id.example/login/reset?token=abc",
+            30,
+        );
+        assert!(message.body.text.contains("https://id.example/login/reset?token=abc"));
+        assert!(message.body.text.contains("<Alice>"), "plain text is not escaped");
+        assert!(
+            message
+                .body
+                .html
+                .contains("href=\"https://id.example/login/reset?token=abc\"")
+        );
+        assert!(!message.body.html.contains("<Alice>"), "{}", message.body.html);
+        assert!(message.body.text.contains("30 minutes"));
+    }
+}

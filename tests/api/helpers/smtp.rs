@@ -1,0 +1,203 @@
+//! An SMTP server for tests, on port 0: it accepts every message and keeps
+//! it, so tests read the mail Sesame sends and follow its links. It can also
+//! start down (its port bound, refusing connections) and come up later.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+/// One message as the server received it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub raw: String,
+}
+
+impl Received {
+    pub fn subject(&self) -> String {
+        self.raw
+            .lines()
+            .find_map(|line| line.strip_prefix("Subject: "))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The decoded text/plain part.
+    pub fn text(&self) -> String {
+        self.part("text/plain")
+    }
+
+    pub fn html(&self) -> String {
+        self.part("text/html")
+    }
+
+    fn part(&self, content_type: &str) -> String {
+        let Some(start) = self.raw.find(&format!("Content-Type: {content_type}")) else {
+            return String::new();
+        };
+        let rest = &self.raw[start..];
+        let body_start = rest.find("\r\n\r\n").map_or(rest.len(), |i| i + 4);
+        let body = &rest[body_start..];
+        let body = &body[..body.find("\r\n--").unwrap_or(body.len())];
+        quoted_printable(body)
+    }
+
+    /// The first link in the text part that starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let text = self.text();
+        let start = text.find(prefix)?;
+        let link = text[start..].split_whitespace().next()?;
+        Some(link.to_string())
+    }
+}
+
+fn quoted_printable(encoded: &str) -> String {
+    let joined = encoded.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(hex) = joined.get(i + 1..i + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+pub struct SmtpSink {
+    pub port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A sink whose port is bound but not listening: connections are refused
+/// until it comes up.
+pub struct DownSink {
+    pub port: u16,
+    socket: TcpSocket,
+}
+
+impl DownSink {
+    pub fn come_up(self) -> SmtpSink {
+        SmtpSink::serve(self.socket.listen(16).unwrap())
+    }
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        SmtpSink::serve(TcpListener::bind("127.0.0.1:0").await.unwrap())
+    }
+
+    pub fn down() -> DownSink {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        DownSink { port, socket }
+    }
+
+    fn serve(listener: TcpListener) -> SmtpSink {
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = received.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(session(stream, sink.clone()));
+            }
+        });
+        SmtpSink { port, received, task }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 15 s) until `count` messages have come.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..150 {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {count} message(s), got {:?}", self.received().len());
+    }
+
+    /// Settings that send Sesame's mail here.
+    pub fn configure(&self, settings: &mut sesame::config::Settings) {
+        settings.mail.smtp_host = "127.0.0.1".into();
+        settings.mail.smtp_port = self.port;
+        settings.mail.smtp_security = sesame::config::SmtpSecurity::None;
+        settings.mail.poll_secs = 1;
+        settings.mail.backoff_base_secs = 1;
+        settings.mail.backoff_max_secs = 2;
+        settings.mail.timeout_secs = 5;
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Received>>>) {
+    let (reading, mut writing) = stream.into_split();
+    let mut lines = BufReader::new(reading);
+    let _ = writing.write_all(b"220 sink ESMTP\r\n").await;
+    let mut to = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let command = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+            b"250 sink\r\n"
+        } else if command.starts_with("MAIL") || command.starts_with("RSET") || command.starts_with("NOOP") {
+            if command.starts_with("RSET") {
+                to.clear();
+            }
+            b"250 OK\r\n"
+        } else if command.starts_with("RCPT") {
+            to.push(line.trim_end()[8..].trim_matches(|c| c == '<' || c == '>').to_string());
+            b"250 OK\r\n"
+        } else if command.starts_with("DATA") {
+            let _ = writing.write_all(b"354 go on\r\n").await;
+            let mut raw = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                raw.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            sink.lock().unwrap().push(Received {
+                to: std::mem::take(&mut to),
+                raw,
+            });
+            b"250 kept\r\n"
+        } else if command.starts_with("QUIT") {
+            let _ = writing.write_all(b"221 bye\r\n").await;
+            return;
+        } else {
+            b"502 not here\r\n"
+        };
+        if writing.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
