@@ -4,6 +4,7 @@
 //! `store` implementations; `domain` types are used by all. Only `startup`
 //! knows every concrete type.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;

@@ -76,6 +76,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         username,
         error: None,
         passkeys: services.webauthn.is_some(),
+        forgot_password: services.settings.password_reset.enabled,
     })
 }
 
@@ -128,6 +129,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             error: Some(message),
             passkeys: services.webauthn.is_some(),
             autofill: passkey_autofill(&services, csrf),
+            forgot_password: services.settings.password_reset.enabled,
         };
         render(&page, status)
     };

@@ -19,6 +19,7 @@ mod login;
 pub mod metrics;
 mod outcome;
 mod pages;
+mod password_reset;
 mod registration;
 mod request_span;
 mod respond;
@@ -62,6 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::post().to(consent::submit))
         .route("/select-account", web::get().to(select_account::show))
         .route("/select-account", web::post().to(select_account::submit))
+        .route("/login/forgot", web::get().to(password_reset::forgot_page))
+        .route("/login/forgot", web::post().to(password_reset::forgot))
+        .route("/login/reset", web::get().to(password_reset::reset_page))
+        .route("/login/reset", web::post().to(password_reset::reset))
         .route("/login/second-factor", web::get().to(second_factor::show))
         .route("/login/second-factor", web::post().to(second_factor::submit))
         .route("/login/finish", web::post().to(finish_sign_in::finish_form))

@@ -22,6 +22,8 @@ pub struct LoginPage<'a> {
     pub passkeys: bool,
     /// The sealed challenge for passkey autofill: `(options JSON, ceremony)`.
     pub autofill: Option<(String, String)>,
+    /// Offer "Forgot your password?" (`password_reset.enabled`).
+    pub forgot_password: bool,
 }
 
 #[derive(Template)]
@@ -84,6 +86,33 @@ pub struct AccountPage<'a> {
     pub factors: super::factor_views::FactorsView,
     pub csrf: String,
 }
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage<'a> {
+    pub csrf: String,
+    /// The request was taken: the same answer whether an account matched.
+    pub sent: bool,
+    pub minutes: u64,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage<'a> {
+    pub csrf: String,
+    pub token: &'a str,
+    pub username: &'a str,
+    /// Ask for an authenticator or recovery code.
+    pub code: bool,
+    /// The account's only second factor is a key this page cannot use.
+    pub key_only: bool,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "password_reset_done.html")]
+pub struct PasswordResetDonePage;
 
 #[derive(Template)]
 #[template(path = "signed_out.html")]

@@ -312,6 +312,23 @@ impl Services {
     }
 
     /// Pruning what has served its purpose.
+    /// "Forgot your password?".
+    pub fn password_reset(&self) -> crate::account::password_reset::PasswordReset<'_> {
+        crate::account::password_reset::PasswordReset {
+            users: &*self.users,
+            links: crate::store::records::ResetLinks::new(&*self.ephemeral),
+            counters: crate::store::records::Counters::new(&*self.ephemeral),
+            mail: self.mail_outbox(),
+            factors: self.second_factors(),
+            admin: self.user_admin(),
+            audit: &*self.audit,
+            clock: &*self.clock,
+            settings: &self.settings.password_reset,
+            issuer: &self.settings.issuer,
+            service: self.settings.service_name(),
+        }
+    }
+
     /// Queuing mail.
     pub fn mail_outbox(&self) -> crate::mail::Outbox<'_> {
         crate::mail::Outbox {

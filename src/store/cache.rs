@@ -226,6 +226,10 @@ impl UserRepository for CachedUsers {
         self.inner.list_users().await
     }
 
+    async fn find_by_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
+        self.inner.find_by_email(email).await
+    }
+
     async fn delete_user(&self, id: Uuid) -> Result<bool, StoreError> {
         let deleted = self.inner.delete_user(id).await?;
         self.cache.changed(&id.to_string()).await?;

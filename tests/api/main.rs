@@ -17,6 +17,7 @@ mod mail;
 mod migrations;
 mod multinode;
 mod operations;
+mod password_reset;
 mod private_key_jwt;
 mod redis_topologies;
 mod registration;

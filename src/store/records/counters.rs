@@ -18,6 +18,10 @@ pub enum RateSubject<'a> {
     FailedClientAuth { client_id: &'a str, client_ip: &'a str },
     /// Failed client authentications from an address, any client id.
     FailedClientAuthFrom { client_ip: &'a str },
+    /// Password reset requests from an address.
+    PasswordResetFrom { client_ip: &'a str },
+    /// Password reset links mailed to an account.
+    PasswordResetLinks { account: &'a str },
 }
 
 impl RateSubject<'_> {
@@ -29,6 +33,8 @@ impl RateSubject<'_> {
                 format!("client-auth-failed:{client_id}:{client_ip}")
             }
             RateSubject::FailedClientAuthFrom { client_ip } => format!("client-auth-failed-ip:{client_ip}"),
+            RateSubject::PasswordResetFrom { client_ip } => format!("reset-from:{client_ip}"),
+            RateSubject::PasswordResetLinks { account } => format!("reset-links:{account}"),
         };
         format!("rate:{}", crypto::digest(&subject))
     }

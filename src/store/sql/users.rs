@@ -110,6 +110,16 @@ impl UserRepository for SqlStore {
         Ok(())
     }
 
+    async fn find_by_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_user!("WHERE LOWER(email) = LOWER($1) ORDER BY username LIMIT 10"))
+                .bind(email)
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.into_iter().map(|r| r.into_user().map(|(user, _)| user)).collect()
+    }
+
     async fn delete_user(&self, id: Uuid) -> Result<bool, StoreError> {
         // Consents, second factors and passkeys go with it (ON DELETE CASCADE).
         let deleted = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
