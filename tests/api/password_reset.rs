@@ -228,6 +228,42 @@ async fn requests_from_one_address_are_limited(backend: Backend) {
     assert!(page.contains("Too many requests"));
 }
 
+/// The whole path in headless Chromium: the login page's link, the mail,
+/// the link followed once, the new password signing in, the link dead after.
+#[tokio::test]
+async fn a_person_resets_a_forgotten_password_in_a_real_browser() {
+    let Some(browser) = crate::helpers::chromium::Chromium::start().await else {
+        return;
+    };
+    let (app, sink) = app_with_mail(Backend::SqliteMemory).await;
+    app.add_user("alice").await;
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.click("#forgot-password").await;
+    browser.url_once_at(&app.url("/login/forgot")).await;
+    browser.type_into("identifier", "alice").await;
+    browser.click("button[type=submit]").await;
+    browser.once_page_has("If an account matches").await;
+    let link = sink.wait_for(1).await[0]
+        .link(&format!("{}/login/reset?token=", app.issuer))
+        .unwrap();
+
+    browser.goto(&link).await.unwrap();
+    browser.once_page_has("Set a new password").await;
+    browser.type_into("password", NEW_PASSWORD).await;
+    browser.type_into("repeat", NEW_PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.text_of("reset-done").await;
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.type_into("username", "alice").await;
+    browser.type_into("password", NEW_PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&app.url("/account")).await;
+    browser.goto(&link).await.unwrap();
+    browser.once_page_has("This link no longer works").await;
+    browser.quit().await;
+}
+
 on_both_backends!(
     a_forgotten_password_is_reset_once_with_the_mailed_link,
     nothing_tells_whether_an_account_exists,
