@@ -46,6 +46,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub mail: MailSettings,
     pub password_reset: PasswordResetSettings,
+    pub account: AccountSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -133,6 +134,14 @@ pub enum SmtpSecurity {
     Tls,
     /// No encryption: a relay on the same machine, or a test sink.
     None,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    pub verify_link_ttl_secs: u64,
+    pub verify_per_account_per_hour: u64,
+    pub security_notices: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

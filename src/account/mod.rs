@@ -1,5 +1,7 @@
-//! What people do for their own accounts, without an operator: for now,
-//! setting a new password when they forgot theirs. Built on the operator's
-//! use cases (`admin`) for what both do, such as ending every session.
+//! What people do for their own accounts, without an operator: setting a
+//! new password when they forgot theirs, changing their password, name and
+//! email address. Built on the operator's use cases (`admin`) for what both
+//! do, such as ending every session.
 
 pub mod password_reset;
+pub mod profile;

@@ -22,7 +22,7 @@ use crate::config::PasswordResetSettings;
 use crate::domain::{AuditEvent, User, Username};
 use crate::error::InternalError;
 use crate::mail::{Outbox, messages};
-use crate::store::records::{Counters, RateSubject, ResetLinks};
+use crate::store::records::{Counters, LinkTarget, MailedLinks, RateSubject};
 use crate::store::{AuditLog, StoreError, UserRepository};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -79,7 +79,7 @@ impl From<admin::AdminError> for ResetError {
 /// What resetting a password touches.
 pub struct PasswordReset<'a> {
     pub users: &'a dyn UserRepository,
-    pub links: ResetLinks<'a>,
+    pub links: MailedLinks<'a>,
     pub counters: Counters<'a>,
     pub mail: Outbox<'a>,
     pub factors: SecondFactors<'a>,
@@ -88,6 +88,8 @@ pub struct PasswordReset<'a> {
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     pub settings: &'a PasswordResetSettings,
+    /// `account.security_notices`: mail the person once the password changed.
+    pub notices: bool,
     pub issuer: &'a str,
     pub service: &'a str,
 }
@@ -133,7 +135,11 @@ impl PasswordReset<'_> {
                 continue;
             }
             let ttl = Duration::from_secs(self.settings.link_ttl_secs.max(60));
-            let token = self.links.issue(user.id, now, ttl).await?;
+            let target = LinkTarget {
+                user_id: user.id,
+                email: None,
+            };
+            let token = self.links.issue(target, now, ttl).await?;
             let link = format!("{}/login/reset?token={token}", self.issuer);
             let message =
                 messages::password_reset(&email, display_name(&user), self.service, &link, ttl.as_secs() / 60);
@@ -148,10 +154,10 @@ impl PasswordReset<'_> {
 
     /// The account a live link resets, and what it must prove.
     pub async fn ticket(&self, token: &str) -> Result<Option<Ticket>, ResetError> {
-        let Some(user_id) = self.links.peek(token, self.clock.now()).await? else {
+        let Some(target) = self.links.peek(token, self.clock.now()).await? else {
             return Ok(None);
         };
-        let Some(user) = self.active(user_id).await? else {
+        let Some(user) = self.active(target.user_id).await? else {
             return Ok(None);
         };
         let proof = self.proof(user.id).await?;
@@ -198,7 +204,7 @@ impl PasswordReset<'_> {
                 }
             }
         }
-        if self.links.take(token, self.clock.now()).await? != Some(ticket.user.id) {
+        if self.links.take(token, self.clock.now()).await?.map(|t| t.user_id) != Some(ticket.user.id) {
             return Err(ResetError::LinkDead);
         }
         let user = ticket.user;
@@ -209,7 +215,9 @@ impl PasswordReset<'_> {
             AuditEvent::new("password_reset", now).user(user.id).ip(client_ip),
         )
         .await;
-        if let Some(email) = &user.email {
+        if self.notices
+            && let Some(email) = &user.email
+        {
             let notice = messages::password_changed(email, display_name(&user), self.service, "with a reset link");
             self.mail.queue(notice).await?;
         }

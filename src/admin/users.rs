@@ -28,12 +28,12 @@ pub async fn add_user(users: &dyn UserRepository, clock: &dyn Clock, new: NewUse
     let username = Username::parse(&new.username).map_err(|e| AdminError::Invalid(e.to_string()))?;
     check_password(&new.password)?;
     if let Some(email) = &new.email
-        && (!email.contains('@') || email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()))
+        && !crate::domain::is_email_address(email)
     {
         return Err(AdminError::Invalid(format!("{email:?} is not an email address")));
     }
     if let Some(name) = &new.display_name
-        && (name.chars().count() > 200 || name.chars().any(char::is_control))
+        && !crate::domain::is_display_name(name)
     {
         return Err(AdminError::Invalid(
             "a display name has at most 200 characters and no control characters".into(),

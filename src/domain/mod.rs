@@ -37,7 +37,7 @@ pub use scope::{InvalidScope, Scopes};
 pub use second_factor::{CredentialKind, PendingSignIn, RecoveryCode, TotpFactor, WebauthnCredential};
 pub use session::{RpSession, SessionLifetime, SsoSession};
 pub use signing_key::{Alg, StoredKey};
-pub use user::{InvalidUsername, Role, User, Username};
+pub use user::{InvalidUsername, Role, User, Username, is_display_name, is_email_address};
 
 /// Values for unit tests of other modules.
 #[cfg(test)]

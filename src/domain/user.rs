@@ -88,6 +88,25 @@ impl std::fmt::Display for Username {
     }
 }
 
+/// Whether `text` can be an account's email address: one `@`, no spaces or
+/// control characters, at most 254 bytes (RFC 5321's path limit).
+pub fn is_email_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && text.len() <= 254
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Whether `text` can be a display name: at most 200 characters, no
+/// control characters.
+pub fn is_display_name(text: &str) -> bool {
+    text.chars().count() <= 200 && !text.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +121,23 @@ mod tests {
         for bad in ["", "a b", "x;drop", &"a".repeat(65)] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn addresses_and_names() {
+        assert!(is_email_address("alice@example.com"));
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "a b@example.com",
+            "a@b@c",
+            "a\u{0}@example.com",
+        ] {
+            assert!(!is_email_address(bad), "{bad:?}");
+        }
+        assert!(is_display_name("Alice Liddell") && is_display_name(""));
+        assert!(!is_display_name("bell\u{7}") && !is_display_name(&"x".repeat(201)));
     }
 }

@@ -20,7 +20,7 @@ use crate::startup::Services;
 
 /// The signed-in person and their session, or the response that sends
 /// them to sign in.
-async fn signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
+pub(super) async fn signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
     let accounts = cookies::browser_accounts(req, services)
         .await
         .map_err(|e| pages::server_error_page(&e))?;

@@ -2,6 +2,7 @@
 //! in `oidc`, and render the result. No protocol decisions are made here.
 
 mod account;
+mod account_profile;
 mod account_security;
 mod authorize;
 mod consent;
@@ -84,6 +85,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/webauthn/finish", web::post().to(webauthn::register_finish))
         .route("/account/webauthn/remove", web::post().to(webauthn::remove))
         .route("/account", web::get().to(account::show))
+        .route("/account/profile", web::get().to(account_profile::show))
+        .route("/account/profile/name", web::post().to(account_profile::change_name))
+        .route("/account/profile/email", web::post().to(account_profile::change_email))
+        .route(
+            "/account/profile/password",
+            web::post().to(account_profile::change_password),
+        )
+        .route("/account/email/confirm", web::get().to(account_profile::confirm_page))
+        .route("/account/email/confirm", web::post().to(account_profile::confirm))
         .route("/account/totp", web::get().to(account_security::show_totp))
         .route("/account/totp", web::post().to(account_security::confirm_totp))
         .route("/account/totp/remove", web::post().to(account_security::remove_totp))

@@ -111,6 +111,30 @@ pub struct ResetPasswordPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage<'a> {
+    pub csrf: String,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    /// Signed in recently: the current password may be left out.
+    pub recent: bool,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "confirm_email.html")]
+pub struct ConfirmEmailPage<'a> {
+    pub csrf: String,
+    pub token: &'a str,
+    pub username: &'a str,
+    pub address: &'a str,
+    pub done: bool,
+}
+
+#[derive(Template)]
 #[template(path = "password_reset_done.html")]
 pub struct PasswordResetDonePage;
 

@@ -40,6 +40,40 @@ struct PasswordChangedHtml<'a> {
     how: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyEmailText<'a> {
+    name: &'a str,
+    service: &'a str,
+    address: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyEmailHtml<'a> {
+    name: &'a str,
+    service: &'a str,
+    address: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change_requested.txt")]
+struct EmailChangeText<'a> {
+    name: &'a str,
+    service: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change_requested.html")]
+struct EmailChangeHtml<'a> {
+    name: &'a str,
+    service: &'a str,
+}
+
 fn body(text: askama::Result<String>, html: askama::Result<String>) -> Body {
     // The templates take only strings and numbers: rendering cannot fail.
     Body {
@@ -82,6 +116,46 @@ pub fn password_changed(to: &str, name: &str, service: &str, how: &str) -> Messa
         body: body(
             PasswordChangedText { name, service, how }.render(),
             PasswordChangedHtml { name, service, how }.render(),
+        ),
+    }
+}
+
+/// The link that proves `to` is the person's address.
+pub fn verify_email(to: &str, name: &str, service: &str, link: &str, minutes: u64) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "verify_email",
+        subject: format!("Confirm your email address for {service}"),
+        body: body(
+            VerifyEmailText {
+                name,
+                service,
+                address: to,
+                link,
+                minutes,
+            }
+            .render(),
+            VerifyEmailHtml {
+                name,
+                service,
+                address: to,
+                link,
+                minutes,
+            }
+            .render(),
+        ),
+    }
+}
+
+/// A notice to the current address that a change to another was asked for.
+pub fn email_change_requested(to: &str, name: &str, service: &str) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "email_change_requested",
+        subject: format!("Your {service} email address is being changed"),
+        body: body(
+            EmailChangeText { name, service }.render(),
+            EmailChangeHtml { name, service }.render(),
         ),
     }
 }

@@ -316,7 +316,10 @@ impl Services {
     pub fn password_reset(&self) -> crate::account::password_reset::PasswordReset<'_> {
         crate::account::password_reset::PasswordReset {
             users: &*self.users,
-            links: crate::store::records::ResetLinks::new(&*self.ephemeral),
+            links: crate::store::records::MailedLinks::new(
+                &*self.ephemeral,
+                crate::store::records::LinkPurpose::PasswordReset,
+            ),
             counters: crate::store::records::Counters::new(&*self.ephemeral),
             mail: self.mail_outbox(),
             factors: self.second_factors(),
@@ -324,6 +327,26 @@ impl Services {
             audit: &*self.audit,
             clock: &*self.clock,
             settings: &self.settings.password_reset,
+            notices: self.settings.account.security_notices,
+            issuer: &self.settings.issuer,
+            service: self.settings.service_name(),
+        }
+    }
+
+    /// A person changing their own account.
+    pub fn profile(&self) -> crate::account::profile::Profile<'_> {
+        crate::account::profile::Profile {
+            users: &*self.users,
+            links: crate::store::records::MailedLinks::new(
+                &*self.ephemeral,
+                crate::store::records::LinkPurpose::VerifyEmail,
+            ),
+            counters: crate::store::records::Counters::new(&*self.ephemeral),
+            mail: self.mail_outbox(),
+            fanout: self.fanout(),
+            audit: &*self.audit,
+            clock: &*self.clock,
+            settings: &self.settings.account,
             issuer: &self.settings.issuer,
             service: self.settings.service_name(),
         }

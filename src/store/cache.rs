@@ -222,6 +222,16 @@ impl UserRepository for CachedUsers {
         self.cache.changed(&id.to_string()).await
     }
 
+    async fn set_email(&self, id: Uuid, email: Option<&str>, verified: bool, now: i64) -> Result<(), StoreError> {
+        self.inner.set_email(id, email, verified, now).await?;
+        self.cache.changed(&id.to_string()).await
+    }
+
+    async fn set_display_name(&self, id: Uuid, name: Option<&str>, now: i64) -> Result<(), StoreError> {
+        self.inner.set_display_name(id, name, now).await?;
+        self.cache.changed(&id.to_string()).await
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.inner.list_users().await
     }

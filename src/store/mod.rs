@@ -96,6 +96,8 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn set_disabled(&self, id: Uuid, disabled: bool, now: i64) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: Uuid, password_hash: &str, now: i64) -> Result<(), StoreError>;
     async fn set_roles(&self, id: Uuid, roles: &[Role], now: i64) -> Result<(), StoreError>;
+    async fn set_email(&self, id: Uuid, email: Option<&str>, verified: bool, now: i64) -> Result<(), StoreError>;
+    async fn set_display_name(&self, id: Uuid, name: Option<&str>, now: i64) -> Result<(), StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     /// Accounts whose email is `email` (compared without case); at most 10.
     async fn find_by_email(&self, email: &str) -> Result<Vec<User>, StoreError>;

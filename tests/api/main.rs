@@ -19,6 +19,7 @@ mod multinode;
 mod operations;
 mod password_reset;
 mod private_key_jwt;
+mod profile;
 mod redis_topologies;
 mod registration;
 mod restart;

@@ -22,6 +22,8 @@ pub enum RateSubject<'a> {
     PasswordResetFrom { client_ip: &'a str },
     /// Password reset links mailed to an account.
     PasswordResetLinks { account: &'a str },
+    /// Address confirmation links mailed for an account.
+    VerifyLinks { account: &'a str },
 }
 
 impl RateSubject<'_> {
@@ -35,6 +37,7 @@ impl RateSubject<'_> {
             RateSubject::FailedClientAuthFrom { client_ip } => format!("client-auth-failed-ip:{client_ip}"),
             RateSubject::PasswordResetFrom { client_ip } => format!("reset-from:{client_ip}"),
             RateSubject::PasswordResetLinks { account } => format!("reset-links:{account}"),
+            RateSubject::VerifyLinks { account } => format!("verify-links:{account}"),
         };
         format!("rate:{}", crypto::digest(&subject))
     }

@@ -13,7 +13,7 @@
 //! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
 //! | sign-ins waiting for a second step ([`PendingSignIns`]) | `signin:<digest>` | `mfa.pending_sign_in_secs` |
 //! | WebAuthn ceremonies in flight ([`Ceremonies`]) | `webauthn:<digest>`; `webauthn-done:<digest>` for a finished sealed one | five minutes; ten |
-//! | password reset links ([`ResetLinks`]) | `reset:<digest>`, `reset-newest:<digest of the account>` | `password_reset.link_ttl_secs` |
+//! | mailed links ([`MailedLinks`]: password reset, email verification) | `link:<purpose>:<digest>`, `link-newest:<purpose>:<digest of the account>` | the link's lifetime |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
@@ -25,9 +25,9 @@ mod codes;
 mod completions;
 mod counters;
 mod grace;
+mod mailed_links;
 mod marks;
 mod replay;
-mod reset_links;
 mod sessions;
 mod sign_ins;
 
@@ -42,9 +42,9 @@ pub use self::codes::Codes;
 pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};
 pub use self::grace::RefreshGrace;
+pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks};
 pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;
-pub use self::reset_links::ResetLinks;
 pub use self::sessions::SessionRecords;
 pub use self::sign_ins::PendingSignIns;
 use super::{EphemeralStore, StoreError};

@@ -130,6 +130,31 @@ impl UserRepository for SqlStore {
         Ok(deleted)
     }
 
+    async fn set_email(&self, id: Uuid, email: Option<&str>, verified: bool, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE users SET email = $2, email_verified = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(verified)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn set_display_name(&self, id: Uuid, name: Option<&str>, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("UPDATE users SET display_name = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(name)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("ORDER BY username")).fetch_all(pool).await

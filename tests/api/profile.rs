@@ -1,0 +1,158 @@
+//! A person's own name, password and email address on `/account/profile`:
+//! the current password (or a recent sign-in) to change the password, other
+//! sessions ended on request, a new address that counts only once confirmed
+//! from the link sent to it, with the old address told.
+
+use crate::helpers::browser::Browser;
+use crate::helpers::smtp::SmtpSink;
+use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, location, spawn_app_with};
+use crate::on_both_backends;
+
+async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(backend, |s| sink.configure(s)).await;
+    (app, sink)
+}
+
+/// Posts `form` (plus the page's CSRF token) to `path`: status, location, body.
+async fn post(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let page = browser.get(browser.url("/account/profile")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = hidden_field(&page.text().await.unwrap(), "csrf");
+    let mut fields = vec![("csrf", csrf.as_str())];
+    fields.extend_from_slice(form);
+    let response = browser.post(browser.url(path)).form(&fields).send().await.unwrap();
+    let status = response.status().as_u16();
+    let to = if response.status().is_redirection() {
+        location(&response)
+    } else {
+        String::new()
+    };
+    (status, to, response.text().await.unwrap_or_default())
+}
+
+async fn user(app: &TestApp) -> sesame::domain::User {
+    let name = sesame::domain::Username::parse("alice").unwrap();
+    app.services.users.find_credentials(&name).await.unwrap().unwrap().0
+}
+
+async fn a_person_changes_their_name_and_password(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.add_user("alice").await;
+    let client = app.add_client(false).await;
+    let here = app.other_browser();
+    let elsewhere = app.other_browser();
+    assert_eq!(here.sign_in("alice", PASSWORD).await, 303);
+    assert_eq!(elsewhere.sign_in("alice", PASSWORD).await, 303);
+    let account = here
+        .get(here.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("href=\"/account/profile\""));
+
+    let (status, to, _) = post(&here, "/account/profile/name", &[("name", "Alice Liddell")]).await;
+    assert_eq!((status, to.as_str()), (303, "/account/profile?done=name"));
+    assert_eq!(user(&app).await.display_name.as_deref(), Some("Alice Liddell"));
+    let (status, _, page) = post(&here, "/account/profile/name", &[("name", "bad\u{7}name")]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("control characters"));
+
+    let new = "a fresh passphrase";
+    let change = |current: &'static str, password: &'static str, repeat: &'static str| {
+        [
+            ("current", current),
+            ("password", password),
+            ("repeat", repeat),
+            ("end_others", "1"),
+        ]
+    };
+    let (status, _, page) = post(&here, "/account/profile/password", &change("wrong password", new, new)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("current password is not right"), "{page}");
+    let (status, _, _) = post(&here, "/account/profile/password", &change(PASSWORD, new, "different")).await;
+    assert_eq!(status, 400);
+    // Signed in a moment ago: the current password may be left out.
+    let (status, to, _) = post(&here, "/account/profile/password", &change("", new, new)).await;
+    assert_eq!((status, to.as_str()), (303, "/account/profile?done=password"));
+    assert!(here.has_session(&client).await, "this browser stays signed in");
+    assert!(!elsewhere.has_session(&client).await, "the others are signed out");
+    assert_eq!(app.other_browser().sign_in("alice", new).await, 303);
+    let notice = sink.wait_for(1).await.remove(0);
+    assert!(notice.subject().contains("password was changed"));
+
+    // Later, the current password is needed again.
+    app.clock.advance(3600);
+    let (status, _, page) = post(&here, "/account/profile/password", &change("", PASSWORD, PASSWORD)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Enter your current password"), "{page}");
+}
+
+async fn a_new_address_counts_once_confirmed(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.add_user("alice").await;
+    let here = app.other_browser();
+    assert_eq!(here.sign_in("alice", PASSWORD).await, 303);
+    let (status, _, page) = post(&here, "/account/profile/email", &[("email", "not an address")]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("not an email address"));
+
+    let (status, to, _) = post(&here, "/account/profile/email", &[("email", "first@new.example")]).await;
+    assert_eq!((status, to.as_str()), (303, "/account/profile?done=email"));
+    let (status, _, _) = post(&here, "/account/profile/email", &[("email", "alice@new.example")]).await;
+    assert_eq!(status, 303);
+    let mail = sink.wait_for(4).await;
+    let sent_to = |address: &str| {
+        mail.iter()
+            .find(|m| m.subject().contains("Confirm your email") && m.to == vec![address.to_string()])
+            .unwrap_or_else(|| panic!("a link to {address}"))
+    };
+    let to_new = [sent_to("first@new.example"), sent_to("alice@new.example")];
+    let told = mail.iter().filter(|m| m.subject().contains("is being changed")).count();
+    assert_eq!(told, 2, "the old address is told");
+    assert!(
+        mail.iter()
+            .filter(|m| m.subject().contains("is being changed"))
+            .all(|m| m.to == vec!["alice@example.com".to_string()])
+    );
+    let before = user(&app).await;
+    assert_eq!(
+        before.email.as_deref(),
+        Some("alice@example.com"),
+        "nothing changes before"
+    );
+    assert!(!before.email_verified);
+
+    let prefix = format!("{}/account/email/confirm?token=", app.issuer);
+    let first = to_new[0].link(&prefix).unwrap();
+    let newest = to_new[1].link(&prefix).unwrap();
+    // Any browser may follow it; the newer link ends the older.
+    let other = app.other_browser();
+    assert_eq!(other.get(&first).send().await.unwrap().status(), 400);
+    let page = other.get(&newest).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("alice@new.example"));
+    assert!(!user(&app).await.email_verified, "opening the link changes nothing");
+    let response = other
+        .post(other.url("/account/email/confirm"))
+        .form(&[
+            ("csrf", hidden_field(&page, "csrf").as_str()),
+            ("token", hidden_field(&page, "token").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Your address is confirmed"));
+    let after = user(&app).await;
+    assert_eq!(after.email.as_deref(), Some("alice@new.example"));
+    assert!(after.email_verified);
+    assert_eq!(other.get(&newest).send().await.unwrap().status(), 400, "once only");
+}
+
+on_both_backends!(
+    a_person_changes_their_name_and_password,
+    a_new_address_counts_once_confirmed
+);
