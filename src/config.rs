@@ -47,6 +47,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub password_reset: PasswordResetSettings,
     pub account: AccountSettings,
+    pub signup: SignupSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -134,6 +135,27 @@ pub enum SmtpSecurity {
     Tls,
     /// No encryption: a relay on the same machine, or a test sink.
     None,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupSettings {
+    pub mode: SignupMode,
+    pub invitation_ttl_secs: u64,
+    pub link_ttl_secs: u64,
+    pub per_address_per_hour: u64,
+}
+
+/// Who may create an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Operators only (`sesame user add`).
+    Closed,
+    /// Also people an operator invited (`sesame user invite`).
+    Invite,
+    /// Also anyone, from the sign-up page, once their address is confirmed.
+    Open,
 }
 
 #[derive(Clone, Debug, Deserialize)]

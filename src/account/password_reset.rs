@@ -138,6 +138,7 @@ impl PasswordReset<'_> {
             let target = LinkTarget {
                 user_id: user.id,
                 email: None,
+                account: None,
             };
             let token = self.links.issue(target, now, ttl).await?;
             let link = format!("{}/login/reset?token={token}", self.issuer);

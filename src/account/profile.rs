@@ -164,6 +164,7 @@ impl Profile<'_> {
         let target = LinkTarget {
             user_id: user.id,
             email: Some(address.to_string()),
+            account: None,
         };
         let token = self.links.issue(target, now, ttl).await?;
         let link = format!("{}/account/email/confirm?token={token}", self.issuer);

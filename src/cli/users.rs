@@ -34,6 +34,14 @@ pub enum UserCommand {
         #[arg(long)]
         keep_offline: bool,
     },
+    /// Invite someone by mail (needs signup.mode = "invite" or "open"): they
+    /// choose a username and password from the link, and get the roles given.
+    Invite {
+        email: String,
+        /// developer or admin; repeat for both.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
     /// List users.
     List {
         #[arg(long)]
@@ -169,6 +177,19 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
             };
             let ended = on_the_server(settings, clock, operation).await?;
             println!("{username} disabled; {}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Invite { email, roles } => {
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?} (developer or admin)")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let operation = Operation::InviteUser {
+                email: email.clone(),
+                roles,
+            };
+            on_the_server(settings, clock, operation).await?;
+            println!("invitation mailed to {email}");
             Ok(())
         }
         UserCommand::Delete { username } => {

@@ -10,7 +10,7 @@ pub mod socket;
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, AdminError, Ended, OfflineTokens};
-use crate::domain::ClientId;
+use crate::domain::{ClientId, Role};
 use crate::keys::KeyError;
 use crate::startup::Services;
 
@@ -43,6 +43,11 @@ pub enum Operation {
     RevokeKey {
         kid: String,
     },
+    /// Mails an invitation (its link lives in the ephemeral store, hence here).
+    InviteUser {
+        email: String,
+        roles: Vec<Role>,
+    },
 }
 
 impl Operation {
@@ -57,6 +62,7 @@ impl Operation {
             Operation::ResetSecondFactors { .. } => "reset_second_factors",
             Operation::DeleteClient { .. } => "delete_client",
             Operation::RevokeKey { .. } => "revoke_key",
+            Operation::InviteUser { .. } => "invite_user",
         }
     }
 }
@@ -67,6 +73,8 @@ pub enum OperationError {
     Admin(#[from] AdminError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Signup(#[from] crate::account::signup::SignupError),
 }
 
 /// Carries out `operation` on this node; what it ended, for the operator.
@@ -94,6 +102,10 @@ pub async fn perform(services: &Services, operation: Operation) -> Result<Ended,
         }
         Operation::RevokeKey { kid } => {
             services.key_rotation().revoke(&kid).await?;
+            Ended::default()
+        }
+        Operation::InviteUser { email, roles } => {
+            services.signup().invite(&email, roles).await?;
             Ended::default()
         }
     };

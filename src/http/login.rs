@@ -77,6 +77,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         error: None,
         passkeys: services.webauthn.is_some(),
         forgot_password: services.settings.password_reset.enabled,
+        signup: services.settings.signup.mode == crate::config::SignupMode::Open,
     })
 }
 
@@ -130,6 +131,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             passkeys: services.webauthn.is_some(),
             autofill: passkey_autofill(&services, csrf),
             forgot_password: services.settings.password_reset.enabled,
+            signup: services.settings.signup.mode == crate::config::SignupMode::Open,
         };
         render(&page, status)
     };

@@ -29,6 +29,7 @@ mod second_factor;
 mod security;
 mod select_account;
 mod server;
+mod signup;
 mod token;
 mod userinfo;
 mod views;
@@ -64,6 +65,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::post().to(consent::submit))
         .route("/select-account", web::get().to(select_account::show))
         .route("/select-account", web::post().to(select_account::submit))
+        .route("/signup", web::get().to(signup::show))
+        .route("/signup", web::post().to(signup::submit))
+        .route("/signup/confirm", web::get().to(signup::confirm_page))
+        .route("/signup/confirm", web::post().to(signup::confirm))
+        .route("/invitation", web::get().to(signup::invitation_page))
+        .route("/invitation", web::post().to(signup::accept))
         .route("/login/forgot", web::get().to(password_reset::forgot_page))
         .route("/login/forgot", web::post().to(password_reset::forgot))
         .route("/login/reset", web::get().to(password_reset::reset_page))

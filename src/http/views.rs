@@ -24,6 +24,8 @@ pub struct LoginPage<'a> {
     pub autofill: Option<(String, String)>,
     /// Offer "Forgot your password?" (`password_reset.enabled`).
     pub forgot_password: bool,
+    /// Offer "Create an account" (`signup.mode = "open"`).
+    pub signup: bool,
 }
 
 #[derive(Template)]
@@ -127,6 +129,33 @@ pub struct ProfilePage<'a> {
 #[derive(Template)]
 #[template(path = "confirm_email.html")]
 pub struct ConfirmEmailPage<'a> {
+    pub csrf: String,
+    pub token: &'a str,
+    pub username: &'a str,
+    pub address: &'a str,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage<'a> {
+    pub csrf: String,
+    /// `/signup`, or `/invitation` for an invitation.
+    pub action: &'a str,
+    /// The invitation's link token; empty for a sign-up.
+    pub token: &'a str,
+    /// The address an invitation was sent to.
+    pub invited: Option<&'a str>,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub sent: bool,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signup_confirm.html")]
+pub struct SignupConfirmPage<'a> {
     pub csrf: String,
     pub token: &'a str,
     pub username: &'a str,

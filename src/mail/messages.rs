@@ -74,6 +74,34 @@ struct EmailChangeHtml<'a> {
     service: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    service: &'a str,
+    link: &'a str,
+    days: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    service: &'a str,
+    link: &'a str,
+    days: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_exists.txt")]
+struct AccountExistsText<'a> {
+    service: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_exists.html")]
+struct AccountExistsHtml<'a> {
+    service: &'a str,
+}
+
 fn body(text: askama::Result<String>, html: askama::Result<String>) -> Body {
     // The templates take only strings and numbers: rendering cannot fail.
     Body {
@@ -156,6 +184,32 @@ pub fn email_change_requested(to: &str, name: &str, service: &str) -> Message {
         body: body(
             EmailChangeText { name, service }.render(),
             EmailChangeHtml { name, service }.render(),
+        ),
+    }
+}
+
+/// An operator's invitation, valid for `days`.
+pub fn invitation(to: &str, service: &str, link: &str, days: u64) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "invitation",
+        subject: format!("You are invited to {service}"),
+        body: body(
+            InvitationText { service, link, days }.render(),
+            InvitationHtml { service, link, days }.render(),
+        ),
+    }
+}
+
+/// To an address that has an account when someone signs up with it.
+pub fn account_exists(to: &str, service: &str) -> Message {
+    Message {
+        to: to.to_string(),
+        kind: "account_exists",
+        subject: format!("You already have a {service} account"),
+        body: body(
+            AccountExistsText { service }.render(),
+            AccountExistsHtml { service }.render(),
         ),
     }
 }

@@ -352,6 +352,23 @@ impl Services {
         }
     }
 
+    /// Invitations and open sign-up.
+    pub fn signup(&self) -> crate::account::signup::Signup<'_> {
+        use crate::store::records::{LinkPurpose, MailedLinks};
+        crate::account::signup::Signup {
+            users: &*self.users,
+            invitations: MailedLinks::new(&*self.ephemeral, LinkPurpose::Invitation),
+            confirmations: MailedLinks::new(&*self.ephemeral, LinkPurpose::SignUp),
+            counters: crate::store::records::Counters::new(&*self.ephemeral),
+            mail: self.mail_outbox(),
+            audit: &*self.audit,
+            clock: &*self.clock,
+            settings: &self.settings.signup,
+            issuer: &self.settings.issuer,
+            service: self.settings.service_name(),
+        }
+    }
+
     /// Queuing mail.
     pub fn mail_outbox(&self) -> crate::mail::Outbox<'_> {
         crate::mail::Outbox {

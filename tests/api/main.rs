@@ -26,6 +26,7 @@ mod restart;
 mod retention;
 mod second_factor;
 mod sessions;
+mod signup;
 mod snapshots;
 mod sso;
 mod token;

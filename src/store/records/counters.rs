@@ -24,6 +24,8 @@ pub enum RateSubject<'a> {
     PasswordResetLinks { account: &'a str },
     /// Address confirmation links mailed for an account.
     VerifyLinks { account: &'a str },
+    /// Sign-ups from an address.
+    SignUpFrom { client_ip: &'a str },
 }
 
 impl RateSubject<'_> {
@@ -38,6 +40,7 @@ impl RateSubject<'_> {
             RateSubject::PasswordResetFrom { client_ip } => format!("reset-from:{client_ip}"),
             RateSubject::PasswordResetLinks { account } => format!("reset-links:{account}"),
             RateSubject::VerifyLinks { account } => format!("verify-links:{account}"),
+            RateSubject::SignUpFrom { client_ip } => format!("signup-from:{client_ip}"),
         };
         format!("rate:{}", crypto::digest(&subject))
     }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{get_json, put_json, take_json};
 use crate::crypto;
+use crate::domain::Role;
 use crate::store::{EphemeralStore, StoreError};
 
 /// What a link does.
@@ -18,6 +19,10 @@ pub enum LinkPurpose {
     PasswordReset,
     /// Proves the address the link was sent to (a new one, or the current one).
     VerifyEmail,
+    /// An operator's invitation: the person chooses a username and password.
+    Invitation,
+    /// Open sign-up: the account is created once its address is proven.
+    SignUp,
 }
 
 impl LinkPurpose {
@@ -25,6 +30,8 @@ impl LinkPurpose {
         match self {
             LinkPurpose::PasswordReset => "reset",
             LinkPurpose::VerifyEmail => "verify",
+            LinkPurpose::Invitation => "invite",
+            LinkPurpose::SignUp => "signup",
         }
     }
 }
@@ -32,9 +39,25 @@ impl LinkPurpose {
 /// What a live link acts on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkTarget {
+    /// The account (for an invitation or a sign-up, the id it will have).
     pub user_id: Uuid,
     /// The address a verification link proves.
     pub email: Option<String>,
+    /// An account that does not exist yet: created when the link is followed.
+    #[serde(default)]
+    pub account: Option<PendingAccount>,
+}
+
+/// What an invitation or a sign-up holds for the account it creates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAccount {
+    /// Chosen at sign-up; at an invitation, chosen when it is accepted.
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    /// The argon2id hash of the password chosen at sign-up.
+    pub password_hash: Option<String>,
+    /// Granted by the operator who invited.
+    pub roles: Vec<Role>,
 }
 
 #[derive(Serialize, Deserialize)]

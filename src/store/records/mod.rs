@@ -42,7 +42,7 @@ pub use self::codes::Codes;
 pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};
 pub use self::grace::RefreshGrace;
-pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks};
+pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks, PendingAccount};
 pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;
 pub use self::sessions::SessionRecords;
