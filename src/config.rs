@@ -164,6 +164,7 @@ pub struct AccountSettings {
     pub verify_link_ttl_secs: u64,
     pub verify_per_account_per_hour: u64,
     pub security_notices: bool,
+    pub new_browser_notices: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -14,6 +14,7 @@ use crate::config::LoginSettings;
 use crate::domain::{AuditEvent, User, Username};
 use crate::error::InternalError;
 use crate::keys::Sealer;
+use crate::mail::notices::{Change, Notices};
 use crate::store::records::Counters;
 use crate::store::{AuditLog, EphemeralStore, UserRepository};
 
@@ -44,6 +45,9 @@ pub struct PasswordLogin<'a> {
     pub sealer: &'a Sealer,
     pub clock: &'a dyn Clock,
     pub settings: &'a LoginSettings,
+    /// Tells the person of a sign-in from a browser that had not signed in
+    /// to the account before (a signal, never a lock-out).
+    pub notices: Option<Notices<'a>>,
 }
 
 /// The name failures are counted under: the username as stored (lower
@@ -81,6 +85,12 @@ impl PasswordLogin<'_> {
             Some(user) => {
                 crate::observability::login("succeeded");
                 throttle.record_success(&account, source).await?;
+                if known_browser.is_none()
+                    && let Some(notices) = &self.notices
+                {
+                    let detail = format!("from the network address {}", attempt.client_ip);
+                    notices.tell(user.id, Change::NewBrowser, &detail).await;
+                }
                 let cookie = device
                     .unwrap_or_else(|| DeviceCookie::fresh(now))
                     .with_account(&account, now)

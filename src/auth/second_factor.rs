@@ -15,6 +15,7 @@ use crate::crypto;
 use crate::domain::{AMR_OTP, AuditEvent, TotpFactor, User, WebauthnCredential};
 use crate::error::InternalError;
 use crate::keys::{KekRing, KeyError, Purpose, Sealer};
+use crate::mail::notices::Notices;
 use crate::store::records::{Counters, ThrottleSubject};
 use crate::store::{AuditLog, EphemeralStore, SecondFactorRepository, StoreError};
 
@@ -97,6 +98,8 @@ pub struct SecondFactors<'a> {
     pub login: &'a LoginSettings,
     /// Names the service in authenticator apps (the issuer's host).
     pub service_name: &'a str,
+    /// Mails the person when a factor is added or removed.
+    pub notices: Notices<'a>,
 }
 
 /// The associated data a TOTP secret is encrypted under: it opens for its
@@ -129,6 +132,7 @@ fn new_recovery_code() -> String {
 
 impl SecondFactors<'_> {
     async fn record(&self, event: AuditEvent) {
+        self.notices.after(&event).await;
         crate::audit::record(self.audit, event).await;
     }
 
@@ -195,8 +199,9 @@ impl SecondFactors<'_> {
 
     fn open_enrolment(&self, user: &User, sealed: &str) -> Option<TotpSecret> {
         let epoch = self.clock.now().div_euclid(ENROLMENT_EPOCH_SECS).max(1) as u64;
+        // The next epoch too: the node that sealed it may run a little ahead.
         self.sealer
-            .open(Purpose::TotpEnrolment, sealed, epoch - 1..=epoch)
+            .open(Purpose::TotpEnrolment, sealed, epoch - 1..=epoch + 1)
             .and_then(|(_, plaintext)| serde_json::from_slice::<SealedEnrolment>(&plaintext).ok())
             .filter(|enrolment| enrolment.user_id == user.id)
             .map(|enrolment| TotpSecret::from_bytes(enrolment.secret))

@@ -22,6 +22,7 @@ use crate::crypto;
 use crate::domain::{AMR_HWK, AMR_MFA, AMR_SWK, AMR_USER, AuditEvent, CredentialKind, User, WebauthnCredential};
 use crate::error::InternalError;
 use crate::keys::{Purpose, Sealer};
+use crate::mail::notices::Notices;
 use crate::store::records::Ceremonies;
 use crate::store::{AuditLog, SecondFactorRepository, StoreError};
 
@@ -117,6 +118,8 @@ pub struct Passkeys<'a> {
     pub ceremonies: Ceremonies<'a>,
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
+    /// Mails the person when a key is added or removed.
+    pub notices: Notices<'a>,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, CeremonyError> {
@@ -160,6 +163,7 @@ impl Passkeys<'_> {
     }
 
     async fn record(&self, event: AuditEvent) {
+        self.notices.after(&event).await;
         crate::audit::record(self.audit, event).await;
     }
 
@@ -363,7 +367,10 @@ impl Passkeys<'_> {
 
     fn open_sealed(&self, sealed: &str) -> Option<Stored> {
         let epoch = self.epoch();
-        let (_, plaintext) = self.sealer.open(Purpose::PasskeyChallenge, sealed, epoch - 1..=epoch)?;
+        // The next epoch too: the node that sealed it may run a little ahead.
+        let (_, plaintext) = self
+            .sealer
+            .open(Purpose::PasskeyChallenge, sealed, epoch - 1..=epoch + 1)?;
         serde_json::from_slice(&plaintext).ok()
     }
 

@@ -102,6 +102,24 @@ struct AccountExistsHtml<'a> {
     service: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/account_changed.txt")]
+struct AccountChangedText<'a> {
+    name: &'a str,
+    service: &'a str,
+    change: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_changed.html")]
+struct AccountChangedHtml<'a> {
+    name: &'a str,
+    service: &'a str,
+    change: &'a str,
+    detail: &'a str,
+}
+
 fn body(text: askama::Result<String>, html: askama::Result<String>) -> Body {
     // The templates take only strings and numbers: rendering cannot fail.
     Body {
@@ -210,6 +228,31 @@ pub fn account_exists(to: &str, service: &str) -> Message {
         body: body(
             AccountExistsText { service }.render(),
             AccountExistsHtml { service }.render(),
+        ),
+    }
+}
+
+/// A security notice: `change` (a sentence) happened, with `detail`.
+pub fn account_changed(to: &str, name: &str, service: &str, kind: &'static str, change: &str, detail: &str) -> Message {
+    Message {
+        to: to.to_string(),
+        kind,
+        subject: format!("{change} on your {service} account"),
+        body: body(
+            AccountChangedText {
+                name,
+                service,
+                change,
+                detail,
+            }
+            .render(),
+            AccountChangedHtml {
+                name,
+                service,
+                change,
+                detail,
+            }
+            .render(),
         ),
     }
 }

@@ -6,6 +6,7 @@
 //! sent or given up. What the messages say is in [`messages`].
 
 pub mod messages;
+pub mod notices;
 pub mod transport;
 pub mod worker;
 

@@ -293,6 +293,15 @@ impl Services {
             sealer: &self.sealer,
             clock: &*self.clock,
             settings: &self.settings.login,
+            // Its own setting: on even when the other notices are off.
+            notices: self
+                .settings
+                .account
+                .new_browser_notices
+                .then(|| crate::mail::notices::Notices {
+                    enabled: true,
+                    ..self.notices()
+                }),
         }
     }
 
@@ -308,6 +317,17 @@ impl Services {
             mfa: &self.settings.mfa,
             login: &self.settings.login,
             service_name: self.settings.service_name(),
+            notices: self.notices(),
+        }
+    }
+
+    /// Security notices to people.
+    pub fn notices(&self) -> crate::mail::notices::Notices<'_> {
+        crate::mail::notices::Notices {
+            outbox: self.mail_outbox(),
+            users: &*self.users,
+            enabled: self.settings.account.security_notices,
+            service: self.settings.service_name(),
         }
     }
 
@@ -407,6 +427,7 @@ impl Services {
             ceremonies: crate::store::records::Ceremonies::new(&*self.ephemeral),
             audit: &*self.audit,
             clock: &*self.clock,
+            notices: self.notices(),
         }
     }
 

@@ -152,7 +152,41 @@ async fn a_new_address_counts_once_confirmed(backend: Backend) {
     assert_eq!(other.get(&newest).send().await.unwrap().status(), 400, "once only");
 }
 
+/// Security notices: a second factor added or removed, and a sign-in from a
+/// browser that had not signed in to the account before (never one it had).
+async fn people_are_told_of_changes_they_may_not_have_made(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(backend, |s| {
+        sink.configure(s);
+        s.account.new_browser_notices = true;
+    })
+    .await;
+    app.add_user("alice").await;
+    let browser = app.other_browser();
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    let first = sink.wait_for(1).await.remove(0);
+    assert!(
+        first.subject().contains("browser not used before"),
+        "{}",
+        first.subject()
+    );
+    assert!(first.text().contains("network address"));
+    // The same browser again: it is known now.
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    crate::second_factor::enrol(&app, &browser, "alice").await;
+    let mail = sink.wait_for(2).await;
+    assert!(
+        mail[1].subject().contains("second factor was added"),
+        "{}",
+        mail[1].subject()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let subjects: Vec<String> = sink.received().iter().map(|m| m.subject()).collect();
+    assert_eq!(subjects.len(), 2, "no notice for a known browser: {subjects:?}");
+}
+
 on_both_backends!(
     a_person_changes_their_name_and_password,
-    a_new_address_counts_once_confirmed
+    a_new_address_counts_once_confirmed,
+    people_are_told_of_changes_they_may_not_have_made
 );
