@@ -165,6 +165,7 @@ pub struct AccountSettings {
     pub verify_per_account_per_hour: u64,
     pub security_notices: bool,
     pub new_browser_notices: bool,
+    pub require_verified_email: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -139,7 +139,9 @@ impl Profile<'_> {
             return Err(ProfileError::BadName);
         }
         let name = (!name.is_empty()).then_some(name);
-        self.users.set_display_name(user.id, name, self.clock.now()).await?;
+        let now = self.clock.now();
+        self.users.set_display_name(user.id, name, now).await?;
+        crate::audit::record(self.audit, AuditEvent::new("display_name_changed", now).user(user.id)).await;
         Ok(())
     }
 

@@ -110,6 +110,7 @@ pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Re
         },
         resource_server: new.resource_server && via == Via::Cli,
         require_second_factor: new.require_second_factor && via == Via::Cli,
+        require_verified_email: new.require_verified_email && via == Via::Cli,
         application_type: valid.application_type,
         info: Default::default(),
         owner_id: new.owner_id,
@@ -203,6 +204,7 @@ pub fn metadata_of(client: &Client) -> NewClient {
         audiences: client.audiences.clone(),
         resource_server: client.resource_server,
         require_second_factor: client.require_second_factor,
+        require_verified_email: client.require_verified_email,
         info: client.info.clone(),
         owner_id: client.owner_id,
     }
@@ -235,6 +237,7 @@ pub struct AccessChange {
     pub audiences: Option<Vec<String>>,
     pub resource_server: Option<bool>,
     pub require_second_factor: Option<bool>,
+    pub require_verified_email: Option<bool>,
 }
 
 /// Sets what a client's access tokens reach (RFC 8707 audiences), whether it
@@ -258,14 +261,15 @@ pub async fn set_client_access(
         },
         resource_server: change.resource_server.unwrap_or(client.resource_server),
         require_second_factor: change.require_second_factor.unwrap_or(client.require_second_factor),
+        require_verified_email: change.require_verified_email.unwrap_or(client.require_verified_email),
     };
     let now = admin.clock.now();
     if !admin.clients.set_client_access(client_id, &access, now).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     let detail = format!(
-        "audiences {:?}, resource server {}, second factor required {}",
-        access.audiences, access.resource_server, access.require_second_factor
+        "audiences {:?}, resource server {}, second factor required {}, confirmed email required {}",
+        access.audiences, access.resource_server, access.require_second_factor, access.require_verified_email
     );
     crate::audit::record(
         admin.audit,
@@ -278,6 +282,7 @@ pub async fn set_client_access(
         audiences: access.audiences,
         resource_server: access.resource_server,
         require_second_factor: access.require_second_factor,
+        require_verified_email: access.require_verified_email,
         updated_at: now,
         ..client
     })

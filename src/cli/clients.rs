@@ -100,6 +100,10 @@ pub struct ClientAccessArgs {
     /// (`--require-second-factor false` to take it back).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     require_second_factor: Option<bool>,
+    /// People must have confirmed their email address before this app gets
+    /// a code (`--require-verified-email false` to take it back).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    require_verified_email: Option<bool>,
 }
 
 impl ClientAccessArgs {
@@ -112,7 +116,10 @@ impl ClientAccessArgs {
     }
 
     fn is_empty(&self) -> bool {
-        self.audiences().is_none() && self.resource_server.is_none() && self.require_second_factor.is_none()
+        self.audiences().is_none()
+            && self.resource_server.is_none()
+            && self.require_second_factor.is_none()
+            && self.require_verified_email.is_none()
     }
 }
 
@@ -226,6 +233,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
                 audiences: args.access.audiences.clone(),
                 resource_server: args.access.resource_server.unwrap_or(false),
                 require_second_factor: args.access.require_second_factor.unwrap_or(false),
+                require_verified_email: args.access.require_verified_email.unwrap_or(false),
                 ..NewClient::default()
             };
             let new = args.metadata.apply_to(base)?;
@@ -257,6 +265,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
                         audiences: access.audiences(),
                         resource_server: access.resource_server,
                         require_second_factor: access.require_second_factor,
+                        require_verified_email: access.require_verified_email,
                     },
                 )
                 .await?;
@@ -326,6 +335,7 @@ fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     value["access_token_audiences"] = json!(client.audiences);
     value["resource_server"] = json!(client.resource_server);
     value["require_second_factor"] = json!(client.require_second_factor);
+    value["require_verified_email"] = json!(client.require_verified_email);
     value["scope"] = json!(client.allowed_scopes.to_string());
     value["owner_id"] = json!(client.owner_id);
     value

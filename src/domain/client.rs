@@ -113,6 +113,7 @@ pub struct ClientAccess {
     pub audiences: Vec<String>,
     pub resource_server: bool,
     pub require_second_factor: bool,
+    pub require_verified_email: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +133,9 @@ pub struct Client {
     /// Everyone who signs in to this app must present a second factor
     /// (set by the operator).
     pub require_second_factor: bool,
+    /// People must have confirmed their email address before this app gets
+    /// a code (set by the operator).
+    pub require_verified_email: bool,
     /// `id_token_signed_response_alg` (OIDC Registration §2).
     pub id_token_alg: Alg,
     pub backchannel_logout_uri: Option<String>,

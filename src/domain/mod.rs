@@ -72,6 +72,7 @@ pub mod tests_support {
             owner_id: None,
             registration_token_hash: None,
             require_second_factor: false,
+            require_verified_email: false,
             previous_secret: None,
             created_at: 0,
             updated_at: 0,

@@ -32,6 +32,7 @@ mod server;
 mod signup;
 mod token;
 mod userinfo;
+mod verify_email;
 mod views;
 mod webauthn;
 
@@ -78,6 +79,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login/second-factor", web::get().to(second_factor::show))
         .route("/login/second-factor", web::post().to(second_factor::submit))
         .route("/login/finish", web::post().to(finish_sign_in::finish_form))
+        .route("/login/verify-email", web::get().to(verify_email::show))
+        .route("/login/verify-email", web::post().to(verify_email::submit))
         .route("/login/passkey/start", web::post().to(webauthn::passkey_start))
         .route("/login/passkey/finish", web::post().to(webauthn::passkey_finish))
         .route(

@@ -164,6 +164,17 @@ pub struct SignupConfirmPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage<'a> {
+    pub csrf: String,
+    pub request_id: &'a str,
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub sent: bool,
+}
+
+#[derive(Template)]
 #[template(path = "password_reset_done.html")]
 pub struct PasswordResetDonePage;
 

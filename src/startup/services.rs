@@ -191,6 +191,7 @@ impl Services {
             clock: &*self.clock,
             code_ttl_secs: self.settings.tokens.code_ttl_secs,
             mfa: &self.settings.mfa,
+            require_verified_email: self.settings.account.require_verified_email,
         }
     }
 

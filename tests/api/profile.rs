@@ -185,7 +185,83 @@ async fn people_are_told_of_changes_they_may_not_have_made(backend: Backend) {
     assert_eq!(subjects.len(), 2, "no notice for a known browser: {subjects:?}");
 }
 
+/// An app that needs confirmed addresses gets no code for an unconfirmed
+/// one: the person confirms it (from a link, in any browser) and continues.
+async fn an_app_that_needs_a_confirmed_address_waits_for_it(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.add_user("alice").await;
+    let client = app.add_client(false).await;
+    let change = sesame::admin::AccessChange {
+        require_verified_email: Some(true),
+        ..Default::default()
+    };
+    sesame::admin::set_client_access(&app.services.client_admin(), &client.id(), change)
+        .await
+        .unwrap();
+    let params = [
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid email"),
+    ];
+    let signed_in = app.login_through(&params, "alice").await;
+    let page_path = location(&signed_in);
+    assert!(page_path.starts_with("/login/verify-email?req="), "{page_path}");
+    let page = app
+        .browser
+        .get(app.url(&page_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("needs a confirmed email address"), "{page}");
+    let mut silent = params.to_vec();
+    silent.push(("prompt", "none"));
+    let answer = app.authorize(&silent).await;
+    assert_eq!(
+        crate::helpers::redirect_params(&answer)["error"],
+        "interaction_required"
+    );
+
+    let request_id = hidden_field(&page, "req");
+    let csrf = hidden_field(&page, "csrf");
+    let act = |action: &'static str| {
+        app.browser.post(app.url("/login/verify-email")).form(&[
+            ("csrf", csrf.as_str()),
+            ("req", request_id.as_str()),
+            ("action", action),
+        ])
+    };
+    let not_yet = act("continue").send().await.unwrap();
+    assert_eq!(location(&not_yet), page_path, "no code before the address is confirmed");
+    let sent = act("send").send().await.unwrap();
+    assert!(location(&sent).ends_with("&sent=1"));
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, vec!["alice@example.com".to_string()]);
+    let link = mail
+        .link(&format!("{}/account/email/confirm?token=", app.issuer))
+        .unwrap();
+    let phone = app.other_browser();
+    let confirm = phone.get(&link).send().await.unwrap().text().await.unwrap();
+    let done = phone
+        .post(phone.url("/account/email/confirm"))
+        .form(&[
+            ("csrf", hidden_field(&confirm, "csrf").as_str()),
+            ("token", hidden_field(&confirm, "token").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let back = act("continue").send().await.unwrap();
+    assert!(location(&back).starts_with(&client.redirect_uri), "{}", location(&back));
+    assert!(crate::helpers::redirect_params(&back).contains_key("code"));
+}
+
 on_both_backends!(
+    an_app_that_needs_a_confirmed_address_waits_for_it,
     a_person_changes_their_name_and_password,
     a_new_address_counts_once_confirmed,
     people_are_told_of_changes_they_may_not_have_made

@@ -66,6 +66,8 @@ pub struct NewClient {
     pub resource_server: bool,
     /// Signing in to it needs a second factor. Only the CLI may set it.
     pub require_second_factor: bool,
+    /// It gets codes only for confirmed addresses. Only the CLI may set it.
+    pub require_verified_email: bool,
     pub info: ClientInfo,
     /// The developer registering it on the portal.
     pub owner_id: Option<uuid::Uuid>,

@@ -20,6 +20,9 @@ pub enum Interaction {
     /// The session's authentication is weaker than the request needs: a
     /// second factor on top of it (step-up), or setting one up.
     SecondFactor,
+    /// The app (or the site) needs a confirmed email address the account
+    /// does not have yet.
+    VerifyEmail,
     Consent,
 }
 
@@ -82,6 +85,16 @@ pub async fn proceed(
             return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
         }
         return interact(Interaction::SecondFactor);
+    }
+    if needs_verified_email(authorizer, request, &live).await? {
+        if request.prompt.none {
+            let error = ProtocolError::new(
+                ErrorCode::InteractionRequired,
+                "the application needs a confirmed email address",
+            );
+            return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
+        }
+        return interact(Interaction::VerifyEmail);
     }
     if stage != Stage::Consented && needs_consent(authorizer, request, &live).await? {
         // OIDC Core 3.1.2.1: with prompt=none, consent_required instead of a page.
@@ -153,6 +166,20 @@ async fn needs_step_up(
     };
     let required = required_level(authorizer.mfa, &user, demands);
     Ok(Level::of_amr(&live.session.amr) < required)
+}
+
+/// Whether the app, or the site, needs a confirmed address the account does
+/// not have (cached account read: no SQL).
+async fn needs_verified_email(
+    authorizer: &Authorizer<'_>,
+    request: &AuthorizationRequest,
+    live: &LiveSession,
+) -> Result<bool, StoreError> {
+    if !(authorizer.require_verified_email || request.client_requires_verified_email) {
+        return Ok(false);
+    }
+    let user = authorizer.users.find_user(live.session.user_id).await?;
+    Ok(!user.is_some_and(|u| u.email_verified && u.email.is_some()))
 }
 
 async fn needs_consent(

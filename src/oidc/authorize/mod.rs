@@ -41,6 +41,9 @@ pub struct Authorizer<'a> {
     pub code_ttl_secs: u64,
     /// Who must present a second factor.
     pub mfa: &'a MfaSettings,
+    /// `account.require_verified_email`: every app gets codes only for
+    /// confirmed addresses.
+    pub require_verified_email: bool,
 }
 
 impl Authorizer<'_> {
@@ -98,6 +101,9 @@ pub struct AuthorizationRequest {
     /// The app requires two factors of everyone signing in to it.
     #[serde(default)]
     pub client_requires_second_factor: bool,
+    /// The app gets codes only for people whose address is confirmed.
+    #[serde(default)]
+    pub client_requires_verified_email: bool,
 }
 
 #[derive(Debug)]
@@ -144,6 +150,7 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
         client_name: client.name,
         client_first_party: client.first_party,
         client_requires_second_factor: client.require_second_factor,
+        client_requires_verified_email: client.require_verified_email,
         acr,
         target,
         scopes,

@@ -118,6 +118,7 @@ mod tests {
             resource: None,
             acr: None,
             client_requires_second_factor: false,
+            client_requires_verified_email: false,
         }
     }
 
