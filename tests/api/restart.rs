@@ -613,3 +613,88 @@ async fn a_logout_notice_pending_at_the_stop_is_delivered_after_it() {
     assert_eq!(pending(), 0);
     receiver.stop().await;
 }
+
+/// Mail survives a restart: a reset link asked for while the SMTP server
+/// is down waits in the outbox (`sesame mail list` shows why), is sent by
+/// the restarted node once the server is up, and the link still works.
+#[tokio::test]
+async fn mail_waiting_at_a_stop_is_sent_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let down = crate::helpers::smtp::SmtpSink::down();
+    let smtp_port = down.port.to_string();
+    let with_mail = |mut command: Command| {
+        command
+            .env("SESAME_MAIL__SMTP_HOST", "127.0.0.1")
+            .env("SESAME_MAIL__SMTP_PORT", &smtp_port)
+            .env("SESAME_MAIL__SMTP_SECURITY", "none")
+            .env("SESAME_MAIL__POLL_SECS", "1")
+            .env("SESAME_MAIL__BACKOFF_BASE_SECS", "1")
+            .env("SESAME_MAIL__BACKOFF_MAX_SECS", "1")
+            .env("SESAME_ACCOUNT__NEW_BROWSER_NOTICES", "false");
+        command
+    };
+    cli(
+        dir,
+        &["user", "add", "alice", "--email", "alice@example.com"],
+        Some(PASSWORD),
+    );
+    let server = ServeProcess::start(|| {
+        let mut command = with_mail(sesame(dir));
+        command.arg("serve");
+        command
+    });
+    let person = Browser::new(&server.origin());
+    let page = person
+        .get(person.url("/login/forgot"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let asked = person
+        .post(person.url("/login/forgot"))
+        .form(&[
+            ("csrf", crate::helpers::hidden_field(&page, "csrf").as_str()),
+            ("identifier", "alice"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 200);
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..50 {
+        listed = cli(dir, &["mail", "list", "--json"], None);
+        if listed[0]["attempts"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed[0]["status"], "pending", "{listed}");
+    assert_eq!(listed[0]["kind"], "password_reset");
+    assert!(listed[0]["last_error"].is_string(), "{listed}");
+    assert!(!listed.to_string().contains("token="), "the list never shows a body");
+
+    let port = server.port;
+    server.terminate();
+    let (stopped, log) = server.wait();
+    assert!(stopped, "{log}");
+    let sink = down.come_up();
+    let again = ServeProcess::start_on(port, || {
+        let mut command = with_mail(sesame(dir));
+        command.arg("serve");
+        command
+    });
+    let mail = sink.wait_for(1).await.remove(0);
+    let link = mail
+        .link(&format!("{}/login/reset?token=", again.origin()))
+        .expect("the link");
+    let person = Browser::new(&again.origin());
+    assert_eq!(
+        person.get(&link).send().await.unwrap().status(),
+        200,
+        "the link outlived the restart"
+    );
+    assert_eq!(cli(dir, &["mail", "list", "--json"], None)[0]["status"], "delivered");
+}
