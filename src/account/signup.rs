@@ -20,6 +20,8 @@ use crate::store::records::{Counters, LinkTarget, MailedLinks, PendingAccount, R
 use crate::store::{AuditLog, StoreError, UserRepository};
 
 const HOUR: Duration = Duration::from_secs(3600);
+/// Sign-up messages one address receives per hour at most.
+const MAIL_PER_ADDRESS_PER_HOUR: u64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignupError {
@@ -180,6 +182,12 @@ impl Signup<'_> {
         // Hashed whether or not the address is taken: both answers take as long.
         let hash = password::hash_password(application.password).await?;
         let now = self.clock.now();
+        // Sign-ups from many networks must not flood one inbox: beyond a
+        // few an hour, nothing more is mailed there (the answer is the same).
+        let mailed = self.counters.count(RateSubject::SignUpMailTo { email }, HOUR).await?;
+        if mailed > MAIL_PER_ADDRESS_PER_HOUR {
+            return Ok(());
+        }
         if !self.users.find_by_email(email).await?.is_empty() {
             self.mail.queue(messages::account_exists(email, self.service)).await?;
             let event = AuditEvent::new("signup_address_taken", now).ip(client_ip);

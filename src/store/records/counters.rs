@@ -26,6 +26,8 @@ pub enum RateSubject<'a> {
     VerifyLinks { account: &'a str },
     /// Sign-ups from an address.
     SignUpFrom { client_ip: &'a str },
+    /// Sign-up mail to one email address, whoever asks.
+    SignUpMailTo { email: &'a str },
 }
 
 impl RateSubject<'_> {
@@ -41,6 +43,7 @@ impl RateSubject<'_> {
             RateSubject::PasswordResetLinks { account } => format!("reset-links:{account}"),
             RateSubject::VerifyLinks { account } => format!("verify-links:{account}"),
             RateSubject::SignUpFrom { client_ip } => format!("signup-from:{client_ip}"),
+            RateSubject::SignUpMailTo { email } => format!("signup-to:{}", email.to_lowercase()),
         };
         format!("rate:{}", crypto::digest(&subject))
     }
