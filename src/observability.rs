@@ -72,17 +72,20 @@ pub fn mail(kind: &str, outcome: &'static str) {
 /// Messages in the mail outbox by status, read at scrape time.
 pub async fn record_mail_gauges(outbox: &dyn crate::store::MailOutbox) {
     match outbox.count_mail_by_status().await {
-        Ok(counts) => {
-            for status in [
-                DeliveryStatus::Pending,
-                DeliveryStatus::Delivered,
-                DeliveryStatus::Failed,
-            ] {
-                let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
-                gauge!("sesame_mail_outbox", "status" => status.as_str()).set(n as f64);
-            }
-        }
+        Ok(counts) => status_gauges("sesame_mail_outbox", &counts),
         Err(e) => tracing::warn!(error = %e, "metrics: counting mail failed"),
+    }
+}
+
+/// One gauge per outbox status, zero for a status no row has.
+fn status_gauges(name: &'static str, counts: &[(DeliveryStatus, i64)]) {
+    for status in [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ] {
+        let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+        gauge!(name, "status" => status.as_str()).set(n as f64);
     }
 }
 
@@ -129,16 +132,7 @@ pub fn password_hash_time(elapsed: Duration) {
 /// Sets the gauges that are read from storage at scrape time.
 pub async fn record_gauges(outbox: &dyn LogoutOutbox, ephemeral: &dyn EphemeralStore, keys: &KeyRing, now: i64) {
     match outbox.count_by_status().await {
-        Ok(counts) => {
-            for status in [
-                DeliveryStatus::Pending,
-                DeliveryStatus::Delivered,
-                DeliveryStatus::Failed,
-            ] {
-                let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
-                gauge!("sesame_logout_deliveries", "status" => status.as_str()).set(n as f64);
-            }
-        }
+        Ok(counts) => status_gauges("sesame_logout_deliveries", &counts),
         Err(e) => tracing::warn!(error = %e, "metrics: counting logout deliveries failed"),
     }
     match ephemeral.entry_count().await {

@@ -4,18 +4,12 @@
 //! and answers that never tell whether an account exists.
 
 use crate::helpers::browser::Browser;
-use crate::helpers::smtp::{Received, SmtpSink};
+use crate::helpers::smtp::{Received, SmtpSink, app_with_mail};
 use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, spawn_app_with};
 use crate::on_both_backends;
 use crate::second_factor::{code_now, enrol};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
-
-async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
-    let app = spawn_app_with(backend, |s| sink.configure(s)).await;
-    (app, sink)
-}
 
 /// Asks for a link; the status and the page.
 async fn ask(browser: &Browser, identifier: &str) -> (u16, String) {

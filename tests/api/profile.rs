@@ -4,15 +4,9 @@
 //! from the link sent to it, with the old address told.
 
 use crate::helpers::browser::Browser;
-use crate::helpers::smtp::SmtpSink;
+use crate::helpers::smtp::{SmtpSink, app_with_mail};
 use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, location, spawn_app_with};
 use crate::on_both_backends;
-
-async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
-    let app = spawn_app_with(backend, |s| sink.configure(s)).await;
-    (app, sink)
-}
 
 /// Posts `form` (plus the page's CSRF token) to `path`: status, location, body.
 async fn post(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {

@@ -79,6 +79,19 @@ struct App {
     secret: String,
 }
 
+/// Adds alice and a first-party confidential app (with `extra` options).
+fn alice_and_app(dir: &std::path::Path, extra: &[&str]) -> App {
+    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
+    let mut args = vec!["client", "add", "--name", "App", "--redirect-uri", REDIRECT];
+    args.extend_from_slice(extra);
+    args.extend(["--first-party", "--json"]);
+    let created = cli(dir, &args, None);
+    App {
+        client_id: created["client_id"].as_str().unwrap().to_string(),
+        secret: created["client_secret"].as_str().unwrap().to_string(),
+    }
+}
+
 const REDIRECT: &str = "http://app.example/callback";
 
 fn request<'a>(app: &'a App, challenge: &'a str, prompt: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
@@ -129,25 +142,7 @@ async fn userinfo_status(server: &ServeProcess, token: &str) -> u16 {
 async fn a_restart_of_one_embedded_node_signs_nobody_out() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
-    let created = cli(
-        dir,
-        &[
-            "client",
-            "add",
-            "--name",
-            "App",
-            "--redirect-uri",
-            REDIRECT,
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
-    let app = App {
-        client_id: created["client_id"].as_str().unwrap().to_string(),
-        secret: created["client_secret"].as_str().unwrap().to_string(),
-    };
+    let app = alice_and_app(dir, &[]);
     let verifier = "v".repeat(43);
     let challenge = pkce_challenge(&verifier);
 
@@ -213,27 +208,9 @@ async fn a_restart_of_one_embedded_node_signs_nobody_out() {
 async fn a_backup_taken_while_serving_holds_everything() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
-    let created = cli(
-        dir,
-        &[
-            "client",
-            "add",
-            "--name",
-            "App",
-            "--redirect-uri",
-            REDIRECT,
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
     let server = serve(dir);
     let browser = Browser::new(&server.origin());
-    let app = App {
-        client_id: created["client_id"].as_str().unwrap().to_string(),
-        secret: created["client_secret"].as_str().unwrap().to_string(),
-    };
+    let app = alice_and_app(dir, &[]);
     let challenge = pkce_challenge(&"v".repeat(43));
     let (request_id, csrf) = browser
         .open_login(browser.authorize(&request(&app, &challenge, None)).await)
@@ -294,27 +271,7 @@ async fn operator_commands_reach_the_running_embedded_server() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let receiver = crate::helpers::relying_party::RelyingApp::start();
-    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
-    let created = cli(
-        dir,
-        &[
-            "client",
-            "add",
-            "--name",
-            "App",
-            "--redirect-uri",
-            REDIRECT,
-            "--backchannel-logout-uri",
-            &receiver.backchannel_uri(),
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
-    let app = App {
-        client_id: created["client_id"].as_str().unwrap().to_string(),
-        secret: created["client_secret"].as_str().unwrap().to_string(),
-    };
+    let app = alice_and_app(dir, &["--backchannel-logout-uri", &receiver.backchannel_uri()]);
     let challenge = pkce_challenge(&"v".repeat(43));
     let server = serve(dir);
     let socket = dir.join("data/sesame-admin.sock");
@@ -452,25 +409,7 @@ async fn sign_in_and_redeem(server: &ServeProcess, app: &App) -> serde_json::Val
 async fn a_backup_taken_under_load_restores_into_a_working_server() {
     let first_dir = tempfile::tempdir().unwrap();
     let first_dir = first_dir.path();
-    cli(first_dir, &["user", "add", "alice"], Some(PASSWORD));
-    let created = cli(
-        first_dir,
-        &[
-            "client",
-            "add",
-            "--name",
-            "App",
-            "--redirect-uri",
-            REDIRECT,
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
-    let app = std::sync::Arc::new(App {
-        client_id: created["client_id"].as_str().unwrap().to_string(),
-        secret: created["client_secret"].as_str().unwrap().to_string(),
-    });
+    let app = std::sync::Arc::new(alice_and_app(first_dir, &[]));
     let first = std::sync::Arc::new(serve(first_dir));
     let issued = sign_in_and_redeem(&first, &app).await;
 
@@ -565,27 +504,13 @@ async fn a_logout_notice_pending_at_the_stop_is_delivered_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let down = crate::helpers::relying_party::RelyingApp::down();
-    cli(dir, &["user", "add", "alice"], Some(PASSWORD));
-    let created = cli(
+    let app = alice_and_app(
         dir,
         &[
-            "client",
-            "add",
-            "--name",
-            "App",
-            "--redirect-uri",
-            REDIRECT,
             "--backchannel-logout-uri",
             &format!("http://127.0.0.1:{}/backchannel", down.port),
-            "--first-party",
-            "--json",
         ],
-        None,
     );
-    let app = App {
-        client_id: created["client_id"].as_str().unwrap().to_string(),
-        secret: created["client_secret"].as_str().unwrap().to_string(),
-    };
     let server = serve(dir);
     signed_in_browser(&server, &app, &pkce_challenge(&"v".repeat(43))).await;
     let (ok, _, stderr) = operator(dir, &["user", "logout", "alice"]);

@@ -146,6 +146,13 @@ impl SmtpSink {
     }
 }
 
+/// A test app whose mail goes to a sink of its own.
+pub async fn app_with_mail(backend: crate::helpers::Backend) -> (crate::helpers::TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let app = crate::helpers::spawn_app_with(backend, |s| sink.configure(s)).await;
+    (app, sink)
+}
+
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.task.abort();
