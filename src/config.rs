@@ -158,13 +158,22 @@ pub enum SignupMode {
     Open,
 }
 
+/// Which security notices people are mailed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettings {
+    pub password_changed: bool,
+    pub email_change: bool,
+    pub factor_changed: bool,
+    pub new_browser: bool,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSettings {
     pub verify_link_ttl_secs: u64,
     pub verify_per_account_per_hour: u64,
-    pub security_notices: bool,
-    pub new_browser_notices: bool,
+    pub notices: NoticeSettings,
     pub require_verified_email: bool,
 }
 

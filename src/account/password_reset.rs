@@ -88,7 +88,7 @@ pub struct PasswordReset<'a> {
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     pub settings: &'a PasswordResetSettings,
-    /// `account.security_notices`: mail the person once the password changed.
+    /// `account.notices.password_changed`: mail the person once it changed.
     pub notices: bool,
     pub issuer: &'a str,
     pub service: &'a str,

@@ -122,7 +122,7 @@ impl Profile<'_> {
         }
         let event = AuditEvent::new("password_changed", now).user(user.id).ip(client_ip);
         crate::audit::record(self.audit, event).await;
-        if self.settings.security_notices
+        if self.settings.notices.password_changed
             && let Some(email) = &user.email
         {
             let how = "from your account page";
@@ -178,7 +178,7 @@ impl Profile<'_> {
             .as_deref()
             .is_some_and(|current| !current.eq_ignore_ascii_case(address));
         if changing
-            && self.settings.security_notices
+            && self.settings.notices.email_change
             && let Some(current) = &user.email
         {
             let notice = messages::email_change_requested(current, display_name(user), self.service);

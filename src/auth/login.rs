@@ -47,7 +47,7 @@ pub struct PasswordLogin<'a> {
     pub settings: &'a LoginSettings,
     /// Tells the person of a sign-in from a browser that had not signed in
     /// to the account before (a signal, never a lock-out).
-    pub notices: Option<Notices<'a>>,
+    pub notices: Notices<'a>,
 }
 
 /// The name failures are counted under: the username as stored (lower
@@ -85,11 +85,9 @@ impl PasswordLogin<'_> {
             Some(user) => {
                 crate::observability::login("succeeded");
                 throttle.record_success(&account, source).await?;
-                if known_browser.is_none()
-                    && let Some(notices) = &self.notices
-                {
+                if known_browser.is_none() {
                     let detail = format!("from the network address {}", attempt.client_ip);
-                    notices.tell(user.id, Change::NewBrowser, &detail).await;
+                    self.notices.tell(user.id, Change::NewBrowser, &detail).await;
                 }
                 let cookie = device
                     .unwrap_or_else(|| DeviceCookie::fresh(now))

@@ -7,14 +7,15 @@
 use uuid::Uuid;
 
 use super::{Outbox, messages};
+use crate::config::NoticeSettings;
 use crate::domain::AuditEvent;
 use crate::store::UserRepository;
 
 pub struct Notices<'a> {
     pub outbox: Outbox<'a>,
     pub users: &'a dyn UserRepository,
-    /// `account.security_notices`.
-    pub enabled: bool,
+    /// `[account.notices]`: which ones are sent.
+    pub settings: &'a NoticeSettings,
     pub service: &'a str,
 }
 
@@ -63,7 +64,11 @@ impl Notices<'_> {
 
     /// Tells the person behind `user_id` (if they have an address).
     pub async fn tell(&self, user_id: Uuid, change: Change, detail: &str) {
-        if !self.enabled {
+        let wanted = match change {
+            Change::FactorAdded | Change::FactorRemoved => self.settings.factor_changed,
+            Change::NewBrowser => self.settings.new_browser,
+        };
+        if !wanted {
             return;
         }
         let user = match self.users.find_user(user_id).await {

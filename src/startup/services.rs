@@ -294,15 +294,7 @@ impl Services {
             sealer: &self.sealer,
             clock: &*self.clock,
             settings: &self.settings.login,
-            // Its own setting: on even when the other notices are off.
-            notices: self
-                .settings
-                .account
-                .new_browser_notices
-                .then(|| crate::mail::notices::Notices {
-                    enabled: true,
-                    ..self.notices()
-                }),
+            notices: self.notices(),
         }
     }
 
@@ -327,7 +319,7 @@ impl Services {
         crate::mail::notices::Notices {
             outbox: self.mail_outbox(),
             users: &*self.users,
-            enabled: self.settings.account.security_notices,
+            settings: &self.settings.account.notices,
             service: self.settings.service_name(),
         }
     }
@@ -348,7 +340,7 @@ impl Services {
             audit: &*self.audit,
             clock: &*self.clock,
             settings: &self.settings.password_reset,
-            notices: self.settings.account.security_notices,
+            notices: self.settings.account.notices.password_changed,
             issuer: &self.settings.issuer,
             service: self.settings.service_name(),
         }

@@ -152,7 +152,7 @@ async fn people_are_told_of_changes_they_may_not_have_made(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(backend, |s| {
         sink.configure(s);
-        s.account.new_browser_notices = true;
+        s.account.notices.new_browser = true;
     })
     .await;
     app.add_user("alice").await;

@@ -556,7 +556,7 @@ async fn mail_waiting_at_a_stop_is_sent_after_it() {
             .env("SESAME_MAIL__POLL_SECS", "1")
             .env("SESAME_MAIL__BACKOFF_BASE_SECS", "1")
             .env("SESAME_MAIL__BACKOFF_MAX_SECS", "1")
-            .env("SESAME_ACCOUNT__NEW_BROWSER_NOTICES", "false");
+            .env("SESAME_ACCOUNT__NOTICES__NEW_BROWSER", "false");
         command
     };
     cli(

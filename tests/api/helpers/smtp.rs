@@ -142,7 +142,7 @@ impl SmtpSink {
         settings.mail.backoff_max_secs = 2;
         settings.mail.timeout_secs = 5;
         // Tests that count messages sign in from new browsers all the time.
-        settings.account.new_browser_notices = false;
+        settings.account.notices.new_browser = false;
     }
 }
 
