@@ -55,6 +55,10 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
+    /// What loading noticed and ignored (unknown `SESAME_*` variables);
+    /// the command says it once logging is set up.
+    #[serde(skip)]
+    pub load_warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -328,6 +332,44 @@ impl Settings {
     /// Loads the layered configuration. `file` is the `--config` argument; a
     /// file named there must exist.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut settings: Settings = Self::figment(file)?
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.validate()?;
+        settings.load_warnings = unknown_variables(std::env::vars().map(|(name, _)| name));
+        Ok(settings)
+    }
+
+    /// Every effective setting as `(key, value, where it came from)`, by
+    /// key; secrets masked (`sesame config show`).
+    pub fn describe(file: Option<&Path>) -> Result<Vec<(String, String, String)>, ConfigError> {
+        let figment = Self::figment(file)?;
+        let merged: toml::Table = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        let mut rows = Vec::new();
+        for key in setting_keys() {
+            let Some(value) = lookup(&merged, &key) else { continue };
+            let shown = if SECRET_KEYS.contains(&key.as_str()) {
+                mask(value)
+            } else {
+                value.to_string()
+            };
+            let source = match figment.find_metadata(&key) {
+                Some(meta) => match &meta.source {
+                    Some(figment::Source::File(path)) => format!("file {}", path.display()),
+                    _ if meta.name.contains("environment") => format!("environment {}", variable_of(&key)),
+                    _ => "default".to_string(),
+                },
+                None => "default".to_string(),
+            };
+            rows.push((key, shown, source));
+        }
+        Ok(rows)
+    }
+
+    /// The defaults, then the file, then `SESAME_*` variables that name a
+    /// setting (others are warned about, never fatal: the test suite's own
+    /// variables share the prefix).
+    fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
         match file {
             Some(path) if !path.exists() => {
@@ -342,17 +384,11 @@ impl Settings {
             }
             None => {}
         }
-        // `SESAME_CONFIG` names the file and `SESAME_TEST_*` belong to the test
-        // suite; neither is a setting.
+        let known = setting_keys();
         let env = Env::prefixed("SESAME_")
             .split("__")
-            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
-        let settings: Settings = figment
-            .merge(env)
-            .extract()
-            .map_err(|e| ConfigError::Load(Box::new(e)))?;
-        settings.validate()?;
-        Ok(settings)
+            .filter(move |key| known.iter().any(|k| k.eq_ignore_ascii_case(key.as_str())));
+        Ok(figment.merge(env))
     }
 
     /// The built-in defaults alone, for tests and tools.
@@ -427,6 +463,23 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// On this machine, an issuer whose port is not the one listened on:
+    /// discovery would send apps to a port nobody answers (behind a proxy
+    /// elsewhere the two differ by design, so only local issuers count).
+    fn port_disagreement(&self) -> Option<String> {
+        let issuer = Url::parse(&self.issuer).ok()?;
+        let local = matches!(issuer.host_str()?, "localhost" | "127.0.0.1" | "[::1]");
+        let issuer_port = issuer.port_or_known_default()?;
+        let listen_port: u16 = self.listen.rsplit_once(':')?.1.parse().ok()?;
+        (local && listen_port != 0 && issuer_port != listen_port).then(|| {
+            format!(
+                "issuer {} names port {issuer_port} but listen is {}: apps will be sent to a port this node does not \
+                 answer; set issuer to match (unless a proxy on this machine forwards {issuer_port} to {listen_port})",
+                self.issuer, self.listen
+            )
+        })
     }
 
     /// Where the durable data lives, for the start-up line: the SQLite
@@ -506,6 +559,9 @@ impl Settings {
                     .into(),
             );
         }
+        if let Some(warning) = self.port_disagreement() {
+            warnings.push(warning);
+        }
         if self.mail.logs_only() {
             warnings.push(
                 "no mail.smtp_host: mail (password reset links included) is written to the log, not sent; \
@@ -549,6 +605,108 @@ impl Settings {
     }
 }
 
+/// Settings whose values are masked wherever they are shown.
+const SECRET_KEYS: [&str; 4] = ["database_url", "redis_url", "mail.smtp_password", "keys.encryption_key"];
+
+/// `SESAME_*` variables that are not settings: the configuration file's
+/// name, and the test suite's own (`SESAME_TEST_*`, `SESAME_SKIP_*`).
+fn is_not_a_setting(name: &str) -> bool {
+    name == "CONFIG" || name.starts_with("TEST_") || name.starts_with("SKIP_")
+}
+
+/// Every setting's dotted key (`mail.smtp_host`), from the annotated defaults.
+pub fn setting_keys() -> Vec<String> {
+    fn walk(table: &toml::Table, prefix: &str, keys: &mut Vec<String>) {
+        for (name, value) in table {
+            let key = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match value {
+                toml::Value::Table(inner) => walk(inner, &key, keys),
+                _ => keys.push(key),
+            }
+        }
+    }
+    let defaults: toml::Table = toml::from_str(DEFAULTS_TOML).unwrap_or_default();
+    let mut keys = Vec::new();
+    walk(&defaults, "", &mut keys);
+    keys
+}
+
+fn lookup<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let (first, rest) = key.split_once('.').map_or((key, None), |(a, b)| (a, Some(b)));
+    let value = table.get(first)?;
+    match (rest, value) {
+        (None, value) => Some(value),
+        (Some(rest), toml::Value::Table(inner)) => lookup(inner, rest),
+        _ => None,
+    }
+}
+
+/// A secret as it may be shown: a URL keeps all but its password; anything
+/// else is starred out unless empty.
+fn mask(value: &toml::Value) -> String {
+    let text = value.as_str().unwrap_or_default();
+    if text.is_empty() {
+        return "\"\"".into();
+    }
+    match Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("********"));
+            format!("\"{url}\"")
+        }
+        Ok(url) if url.has_host() => format!("\"{url}\""),
+        _ => "\"********\"".into(),
+    }
+}
+
+/// The environment variable that sets `key`.
+fn variable_of(key: &str) -> String {
+    format!("SESAME_{}", key.replace('.', "__").to_uppercase())
+}
+
+/// A warning for each `SESAME_*` variable that names no setting, with the
+/// closest one that does.
+fn unknown_variables(names: impl Iterator<Item = String>) -> Vec<String> {
+    let known: Vec<String> = setting_keys().iter().map(|k| variable_of(k)).collect();
+    let mut warnings = Vec::new();
+    for name in names {
+        let Some(rest) = name.strip_prefix("SESAME_") else {
+            continue;
+        };
+        if is_not_a_setting(&rest.to_uppercase()) || known.iter().any(|k| k.eq_ignore_ascii_case(&name)) {
+            continue;
+        }
+        let upper = name.to_uppercase();
+        let closest = known.iter().min_by_key(|k| edit_distance(k, &upper));
+        warnings.push(match closest {
+            Some(closest) if edit_distance(closest, &upper) <= upper.len() / 3 => {
+                format!("{name} is not a setting and is ignored; did you mean {closest}?")
+            }
+            _ => format!("{name} is not a setting and is ignored (sesame config show lists them)"),
+        });
+    }
+    warnings
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,6 +722,55 @@ mod tests {
         assert!(!location.contains("hunter2"));
         settings.store_journal = PathBuf::new();
         assert!(settings.ephemeral_location().starts_with("memory only"));
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_the_closest_setting_and_the_suites_own_are_not() {
+        let names = [
+            "SESAME_MAIL__SMTP_HOTS",
+            "SESAME_SKIP_BROWSER_TESTS",
+            "SESAME_TEST_LOG",
+            "SESAME_CONFIG",
+            "SESAME_ISSUER",
+            "SESAME_WHATEVER_THIS_IS_NOT",
+            "PATH",
+        ];
+        let warnings = unknown_variables(names.iter().map(|n| n.to_string()));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("did you mean SESAME_MAIL__SMTP_HOST?"),
+            "{warnings:?}"
+        );
+        assert!(!warnings[1].contains("did you mean"), "{warnings:?}");
+    }
+
+    #[test]
+    fn secrets_are_masked_and_every_key_is_known() {
+        let url = toml::Value::String("postgres://sesame:hunter2@db/sesame".into());
+        assert_eq!(mask(&url), "\"postgres://sesame:********@db/sesame\"");
+        assert_eq!(mask(&toml::Value::String("hunter2".into())), "\"********\"");
+        assert_eq!(mask(&toml::Value::String(String::new())), "\"\"");
+        let keys = setting_keys();
+        for secret in SECRET_KEYS {
+            assert!(keys.iter().any(|k| k == secret), "{secret}");
+        }
+        assert!(keys.iter().any(|k| k == "account.notices.new_browser"));
+    }
+
+    #[test]
+    fn a_local_issuer_on_another_port_than_listen_is_warned_about() {
+        let mut settings = Settings::defaults();
+        settings.listen = "127.0.0.1:9090".into();
+        assert!(
+            settings
+                .development_warnings()
+                .iter()
+                .any(|w| w.contains("names port 8080"))
+        );
+        settings.issuer = "https://id.example.com".into();
+        assert!(!settings.development_warnings().iter().any(|w| w.contains("names port")));
+        settings.issuer = "http://localhost:9090".into();
+        assert!(!settings.development_warnings().iter().any(|w| w.contains("names port")));
     }
 
     #[test]

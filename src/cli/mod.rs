@@ -95,6 +95,12 @@ enum Command {
 enum ConfigCommand {
     /// Print the annotated default configuration.
     Defaults,
+    /// Print the effective settings, secrets masked, each with where it
+    /// came from (default, file, or environment variable).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -119,7 +125,16 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Show { json }) = cli.command {
+        return show_config(cli.config.as_deref(), json);
+    }
     let settings = Settings::load(cli.config.as_deref())?;
+    if !matches!(cli.command, Command::Serve { .. }) {
+        // `serve` logs them once its log is set up.
+        for warning in &settings.load_warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { demo } => serve::run(settings, clock, demo).await,
@@ -159,8 +174,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Logout(command) => logout::run(settings, command).await,
         Command::Keys(command) => keys::run(settings, clock, command).await,
         Command::Mail(command) => mail::run(settings, command).await,
-        Command::Config(ConfigCommand::Defaults) => Ok(()),
+        Command::Config(_) => Ok(()),
     }
+}
+
+fn show_config(file: Option<&std::path::Path>, json: bool) -> anyhow::Result<()> {
+    let rows = Settings::describe(file)?;
+    if json {
+        let value: Vec<_> = rows
+            .iter()
+            .map(|(key, value, source)| serde_json::json!({ "key": key, "value": value, "source": source }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let width = rows.iter().map(|(k, v, _)| k.len() + v.len() + 3).max().unwrap_or(0);
+    for (key, value, source) in rows {
+        let line = format!("{key} = {value}");
+        println!("{line:<width$}  # {source}");
+    }
+    Ok(())
 }
 
 /// What an operator's command works on: the database and the keys. Without

@@ -9,7 +9,7 @@ use crate::store::UserRepository;
 
 pub async fn run(settings: Settings, clock: SharedClock, demo: bool) -> anyhow::Result<()> {
     crate::observability::init_logging(settings.log_format);
-    for warning in settings.development_warnings() {
+    for warning in settings.load_warnings.iter().chain(&settings.development_warnings()) {
         tracing::warn!("{warning}");
     }
     tracing::info!(

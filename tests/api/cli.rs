@@ -602,3 +602,51 @@ fn serve_names_a_data_folder_it_cannot_use() {
         assert_eq!(mode & 0o777, expected, "{path}");
     }
 }
+
+/// `sesame config show`: every effective setting with where it came from
+/// (default, file, environment), secrets masked; an unknown `SESAME_*`
+/// variable is a warning naming the closest setting, never fatal, and the
+/// test suite's own variables are not even that.
+#[test]
+fn the_effective_configuration_shows_where_each_value_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sesame.toml"), "listen = \"127.0.0.1:9999\"\n").unwrap();
+    let show = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["config", "show", "--json"])
+        .current_dir(dir.path())
+        .env("SESAME_ISSUER", "http://localhost:9999")
+        .env("SESAME_MAIL__SMTP_PASSWORD", "hunter2")
+        .output()
+        .unwrap();
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&show.stdout).unwrap();
+    let row = |key: &str| {
+        rows.iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone()
+    };
+    assert_eq!(row("listen")["value"], "\"127.0.0.1:9999\"");
+    assert!(row("listen")["source"].as_str().unwrap().starts_with("file "));
+    assert_eq!(row("issuer")["source"], "environment SESAME_ISSUER");
+    assert_eq!(row("retention.audit_days")["source"], "default");
+    assert_eq!(row("mail.smtp_password")["value"], "\"********\"");
+    assert!(!String::from_utf8_lossy(&show.stdout).contains("hunter2"));
+
+    let listed = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["user", "list"])
+        .current_dir(dir.path())
+        .env(
+            "SESAME_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("cli.db").display()),
+        )
+        .env("SESAME_KEYS_DIR", dir.path().join("keys"))
+        .env("SESAME_MAIL__SMTP_HOTS", "mail.example")
+        .env("SESAME_SKIP_BROWSER_TESTS", "1")
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(stderr.contains("did you mean SESAME_MAIL__SMTP_HOST?"), "{stderr}");
+    assert!(!stderr.contains("SKIP_BROWSER_TESTS"), "{stderr}");
+}
