@@ -6,14 +6,16 @@ use crate::domain::AuditEvent;
 use crate::store::AuditLog;
 
 pub async fn record(log: &dyn AuditLog, event: AuditEvent) {
+    // Typed for collectors: an absent field is left out, never `None`.
+    let user = event.user_id.map(|id| id.to_string());
     tracing::info!(
         target: "audit",
         event = %event.event,
-        user = ?event.user_id,
-        client = ?event.client_id,
-        session = ?event.session,
-        client_ip = ?event.client_ip,
-        detail = ?event.detail,
+        user = user.as_deref(),
+        client = event.client_id.as_deref(),
+        session = event.session.as_deref(),
+        client_ip = event.client_ip.as_deref(),
+        detail = event.detail.as_deref(),
         "audit"
     );
     if let Err(e) = log.record(&event).await {

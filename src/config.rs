@@ -269,8 +269,20 @@ pub struct LoginSettings {
     pub throttle_address_free_attempts: u32,
     pub throttle_window_secs: u64,
     pub throttle_max_delay_secs: u64,
+    pub audit_username: AuditUsername,
     pub account_alert_failures: u32,
     pub device_cookie_days: u64,
+}
+
+/// How a failed sign-in names the username that was tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditUsername {
+    /// As typed (trimmed, at most 64 characters).
+    Plain,
+    /// Its SHA-256 digest: the same name gives the same value, the log
+    /// does not hold it (people type passwords into username fields).
+    Digest,
 }
 
 /// Whether a second factor is needed to sign in.
@@ -302,6 +314,7 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     pub workers: usize,
     pub shutdown_drain_secs: u64,
+    pub access_log: bool,
 }
 
 /// A setting that may carry a password (database and Redis URLs): it never

@@ -10,7 +10,7 @@ use super::device::DeviceCookie;
 use super::password;
 use super::throttle::{FailureEffect, LoginThrottle, Source};
 use crate::clock::Clock;
-use crate::config::LoginSettings;
+use crate::config::{AuditUsername, LoginSettings};
 use crate::domain::{AuditEvent, User, Username};
 use crate::error::InternalError;
 use crate::keys::Sealer;
@@ -101,7 +101,7 @@ impl PasswordLogin<'_> {
             None => {
                 crate::observability::login("failed");
                 let effect = throttle.record_failure(&account, source).await?;
-                self.audit_failure(&effect, known_user, source, attempt.client_ip, now)
+                self.audit_failure(&effect, (known_user, attempt.username), source, attempt.client_ip, now)
                     .await;
                 Ok(LoginOutcome::Refused)
             }
@@ -135,7 +135,7 @@ impl PasswordLogin<'_> {
     async fn audit_failure(
         &self,
         effect: &FailureEffect,
-        user: Option<Uuid>,
+        (user, typed): (Option<Uuid>, &str),
         source: Source<'_>,
         client_ip: &str,
         now: i64,
@@ -159,7 +159,11 @@ impl PasswordLogin<'_> {
         };
         let (count, scope) = counted.unwrap_or((effect.failures, "for this account from a browser it knows"));
         if count.is_power_of_two() {
-            let detail = format!("{count} failed sign-in(s) {scope} in {window_min} min");
+            let tried = match self.settings.audit_username {
+                AuditUsername::Plain => format!("{:?}", typed.trim().chars().take(64).collect::<String>()),
+                AuditUsername::Digest => format!("sha256:{}", crate::crypto::digest(typed.trim())),
+            };
+            let detail = format!("{count} failed sign-in(s) {scope} in {window_min} min; username tried {tried}");
             crate::audit::record(self.audit, event("login_failed", detail)).await;
         }
         if effect.started_waiting

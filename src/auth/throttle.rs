@@ -145,6 +145,7 @@ mod tests {
             throttle_window_secs: 900,
             throttle_max_delay_secs: 60,
             account_alert_failures: 4,
+            audit_username: crate::config::AuditUsername::Plain,
             device_cookie_days: 365,
         }
     }

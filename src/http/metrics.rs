@@ -1,6 +1,7 @@
 //! Serving what operators watch: the middleware that gives every request an
-//! id (in its log lines, its `X-Request-Id` header and its error page) and
-//! counts and times it per route, and `GET /metrics` on the metrics listener.
+//! id (in its log lines, its `X-Request-Id` header and its error page),
+//! writes its access line and counts and times it per route, and
+//! `GET /metrics` on the metrics listener.
 
 use std::time::Instant;
 
@@ -43,9 +44,22 @@ pub async fn observe(
         let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
         (route, req.method().as_str().to_string())
     });
+    let access_log = req
+        .app_data::<web::Data<Services>>()
+        .is_some_and(|services| services.settings.http.access_log);
     let mut response = REQUEST_ID.scope(request_id.clone(), next.call(req)).await?;
     if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if access_log {
+        // Inside the request's span: method, route, path (never the query),
+        // client address and request id come with it.
+        tracing::info!(
+            target: "access",
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
     }
     let Some((route, method)) = labels else {
         return Ok(response);

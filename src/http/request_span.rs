@@ -34,12 +34,8 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    /// Records the status, and logs one access line per request at debug
-    /// level (`RUST_LOG=sesame=debug`), inside the span.
+    /// Records the status (the access line itself is `http::metrics::observe`'s).
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        if let Ok(response) = outcome {
-            span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "request finished"));
-        }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

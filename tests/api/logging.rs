@@ -148,3 +148,60 @@ async fn log_lines_carry_no_request_secrets_and_the_believed_client_address() {
         "a forged X-Forwarded-For is not believed"
     );
 }
+
+/// Every line the JSON log writes during a sign-in (one failed password,
+/// then the right one) parses, with typed fields: audit events name the
+/// username tried and hold no `Some(..)`/`None` debug strings, and each
+/// request has one access line with its status, duration, route and
+/// request id — never its query string.
+#[tokio::test]
+async fn json_log_lines_parse_into_typed_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    run(sesame(dir.path()).args(["user", "add", "alice"]), Some(PASSWORD));
+    let server = ServeProcess::start(|| {
+        let mut command = sesame(dir.path());
+        command
+            .env("RUST_LOG", "info")
+            .env("SESAME_LOG_FORMAT", "json")
+            .arg("serve");
+        command
+    });
+    let browser = Browser::new(&server.origin());
+    assert_eq!(browser.sign_in("alice", "not-the-password").await, 401);
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    server.terminate();
+    let (_, log) = server.wait();
+
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    for line in &lines {
+        for (name, value) in line["fields"].as_object().unwrap() {
+            let text = value.as_str().unwrap_or_default();
+            assert!(!text.starts_with("Some(") && text != "None", "{name}: {line}");
+        }
+    }
+    let failed = lines
+        .iter()
+        .find(|l| l["target"] == "audit" && l["fields"]["event"] == "login_failed")
+        .expect("the failed sign-in is audited");
+    assert_eq!(failed["fields"]["client_ip"], "127.0.0.1");
+    assert!(
+        failed["fields"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("username tried \"alice\""),
+        "{failed}"
+    );
+    let access: Vec<_> = lines.iter().filter(|l| l["target"] == "access").collect();
+    let login_posts: Vec<_> = access
+        .iter()
+        .filter(|l| l["span"]["http.route"] == "/login" && l["span"]["http.method"] == "POST")
+        .collect();
+    assert_eq!(login_posts.len(), 2, "one access line per request: {access:?}");
+    assert_eq!(login_posts[0]["fields"]["status"], 401);
+    assert!(login_posts[0]["fields"]["duration_ms"].is_f64());
+    assert!(!login_posts[0]["span"]["request_id"].as_str().unwrap().is_empty());
+    assert!(!log.contains(PASSWORD) && !log.contains("not-the-password"));
+}
