@@ -141,5 +141,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/developer/clients/{client_id}/delete",
             web::post().to(developer::delete),
         )
-        .route("/static/{file}", web::get().to(views::static_file));
+        .route("/static/{file}", web::get().to(views::static_file))
+        .route("/", web::get().to(pages::home))
+        .default_service(web::to(pages::not_found));
 }

@@ -28,6 +28,41 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, detail: Option
     )
 }
 
+/// `GET /`: what this service is, and the ways in.
+pub async fn home(services: actix_web::web::Data<Services>) -> HttpResponse {
+    let settings = &services.settings;
+    render(
+        &super::views::HomePage {
+            service: settings.service_name(),
+            issuer: &settings.issuer,
+            signup: settings.signup.mode == crate::config::SignupMode::Open,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Any path no route serves: a page for a browser, JSON for an API client
+/// (whatever does not ask for HTML).
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is nothing at this address. Sign in from the application you were using, or go to your account.",
+            None,
+        );
+    }
+    HttpResponse::NotFound().json(serde_json::json!({
+        "error": "not_found",
+        "error_description": "no such endpoint",
+    }))
+}
+
 /// An authorization request the server cannot send back to any application.
 pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
     error.log();

@@ -175,6 +175,14 @@ pub struct VerifyEmailPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub service: &'a str,
+    pub issuer: &'a str,
+    pub signup: bool,
+}
+
+#[derive(Template)]
 #[template(path = "password_reset_done.html")]
 pub struct PasswordResetDonePage;
 

@@ -228,7 +228,38 @@ async fn the_per_client_volume_limit_counts_authenticated_requests_only(backend:
     );
 }
 
+/// `/` says what this service is and where to go; an unknown path is a page
+/// for a browser and JSON for an API client, never an empty answer.
+async fn a_home_page_and_real_not_found_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let home = app.browser.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(
+        html.contains("href=\"/account\"") && html.contains("href=\"/developer\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h1>127.0.0.1</h1>"),
+        "named after the issuer's host: {html}"
+    );
+    let page = app
+        .browser
+        .get(app.url("/no/such/page"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("Page not found"));
+    let api = app.api.post(app.url("/no/such/endpoint")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+}
+
 crate::on_both_backends!(
+    a_home_page_and_real_not_found_answers,
     nobody_can_lock_an_app_out_of_the_token_endpoint,
     the_per_client_volume_limit_counts_authenticated_requests_only,
     metrics_count_requests_logins_and_tokens,
