@@ -292,7 +292,10 @@ async fn confirmed(
         LoginOutcome::SignedIn { .. } => {}
         LoginOutcome::Refused => return Ok(again("The password is incorrect.", StatusCode::UNAUTHORIZED)),
         LoginOutcome::Throttled(wait) => {
-            let message = format!("Too many attempts. Wait {} seconds, then try again.", wait.as_secs());
+            let message = format!(
+                "Too many attempts. Wait {}, then try again.",
+                super::views::wait_words(wait.as_secs())
+            );
             let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
             if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -153,8 +153,8 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         Ok(LoginOutcome::Refused) => return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED),
         Ok(LoginOutcome::Throttled(wait)) => {
             let message = format!(
-                "Too many sign-in attempts. Wait {} seconds, then try again.",
-                wait.as_secs()
+                "Too many sign-in attempts. Wait {}, then try again.",
+                super::views::wait_words(wait.as_secs())
             );
             let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
             if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {

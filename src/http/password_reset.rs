@@ -165,7 +165,9 @@ pub async fn reset(req: HttpRequest, body: web::Bytes, services: web::Data<Servi
         Err(ResetError::WrongCode) => {
             "That code is not right. Each code works once: if you just used it, wait for the next one.".to_string()
         }
-        Err(ResetError::Throttled(secs)) => format!("Too many wrong codes. Try again in {secs} seconds."),
+        Err(ResetError::Throttled(secs)) => {
+            format!("Too many wrong codes. Try again in {}.", super::views::wait_words(secs))
+        }
         Err(ResetError::KeyOnly) => "This account's second step is a security key or passkey.".to_string(),
     };
     show(&req, &services, token, Some(&message), StatusCode::BAD_REQUEST).await

@@ -286,8 +286,8 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             }
             CodeCheck::Throttled(wait) => {
                 let message = format!(
-                    "Too many wrong codes for this account. Wait {} seconds, then try again.",
-                    wait.as_secs()
+                    "Too many wrong codes for this account. Wait {}, then try again.",
+                    super::views::wait_words(wait.as_secs())
                 );
                 let current = Current {
                     id,

@@ -211,6 +211,20 @@ pub struct LogoutConfirmPage<'a> {
 }
 
 /// "3 minutes ago"-style time, from Unix seconds.
+/// How long to wait, in words: "1 second", "40 seconds", "2 minutes"
+/// (rounded up: never shorter than the wait).
+pub fn wait_words(secs: u64) -> String {
+    match secs {
+        0..=1 => "1 second".into(),
+        2..=59 => format!("{secs} seconds"),
+        60..=3599 => match secs.div_ceil(60) {
+            1 => "1 minute".into(),
+            minutes => format!("{minutes} minutes"),
+        },
+        _ => duration_words(secs),
+    }
+}
+
 pub fn time_ago(then: i64, now: i64) -> String {
     let seconds = (now - then).max(0);
     match seconds {
@@ -224,7 +238,8 @@ pub fn time_ago(then: i64, now: i64) -> String {
 /// A duration in plain words: "1 hour", "7 days".
 pub fn duration_words(secs: u64) -> String {
     match secs {
-        0..=3599 => format!("{} minutes", secs / 60),
+        0..=119 => "1 minute".into(),
+        120..=3599 => format!("{} minutes", secs / 60),
         3600..=7199 => "1 hour".into(),
         7200..=86_399 => format!("{} hours", secs / 3600),
         86_400..=172_799 => "1 day".into(),
@@ -342,4 +357,20 @@ pub async fn static_file(file: web::Path<String>) -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        assert_eq!(wait_words(1), "1 second");
+        assert_eq!(wait_words(40), "40 seconds");
+        assert_eq!(wait_words(60), "1 minute");
+        assert_eq!(wait_words(61), "2 minutes");
+        assert_eq!(wait_words(7200), "2 hours");
+        assert_eq!(duration_words(90), "1 minute");
+        assert_eq!(duration_words(1800), "30 minutes");
+    }
 }
