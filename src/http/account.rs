@@ -49,6 +49,12 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
             handle: live.handle,
         });
     }
+    let mut others = Vec::new();
+    for live in accounts.iter().filter(|l| l.handle != current.handle) {
+        if let Some(other) = services.users.find_user(live.session.user_id).await? {
+            others.push((live.handle.as_str().to_string(), other.username.to_string()));
+        }
+    }
     let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
     let factors = super::account_security::factors_view(services, &user).await?;
     let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
@@ -58,6 +64,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
         sessions: views,
         factors,
         csrf,
+        others,
     });
     cookies::set_session_cookie(&mut response, services, &accounts);
     Ok(response)
@@ -99,8 +106,65 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
             return Ok(outcome::see_other("/account"));
         }
         accounts.remove(&target.handle);
-        let mut response =
-            super::end_session::signed_out_page("You are signed out of Sesame on this browser.", front, None);
+        let ended: Vec<String> = services
+            .users
+            .find_user(target.session.user_id)
+            .await?
+            .map(|u| u.username.to_string())
+            .into_iter()
+            .collect();
+        let message = super::end_session::signed_out_message(&services, &ended, &accounts).await?;
+        let still = accounts.current().is_some();
+        let mut response = super::end_session::signed_out_page(&message, front, None, still);
+        cookies::set_session_cookie(&mut response, &services, &accounts);
+        Ok::<_, StoreError>(response)
+    };
+    result.await.unwrap_or_else(|e| server_error_page(&e))
+}
+
+/// Makes another account signed in on this browser the one its pages act for.
+pub async fn switch(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (form, mut accounts, _) = match signed_in_form(&req, &services, &body).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let handle = crate::domain::SessionHandle::from_stored(form.get("account").unwrap_or("").to_string());
+    // Only an account this browser holds can be named.
+    accounts.promote(&handle);
+    let next = match form.get("next") {
+        Some("/developer") => "/developer",
+        _ => "/account",
+    };
+    let mut response = outcome::see_other(next);
+    cookies::set_session_cookie(&mut response, &services, &accounts);
+    response
+}
+
+/// Signs every account on this browser out (a shared computer), each with
+/// single logout.
+pub async fn end_browser_sessions(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (_, mut accounts, _) = match signed_in_form(&req, &services, &body).await {
+        Ok(context) => context,
+        Err(page) => return page,
+    };
+    let result = async {
+        let mut ended = Vec::new();
+        let mut front = Vec::new();
+        let live: Vec<LiveSession> = accounts.iter().cloned().collect();
+        for session in &live {
+            if let Some(user) = services.users.find_user(session.session.user_id).await? {
+                ended.push(user.username.to_string());
+            }
+            front.extend(
+                services
+                    .fanout()
+                    .end_session(session, "every account signed out on this browser")
+                    .await?,
+            );
+            accounts.remove(&session.handle);
+        }
+        let message = super::end_session::signed_out_message(&services, &ended, &accounts).await?;
+        let mut response = super::end_session::signed_out_page(&message, front, None, false);
         cookies::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };

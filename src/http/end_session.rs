@@ -103,13 +103,46 @@ async fn sign_out(
     target: &LiveSession,
     accounts: &mut BrowserAccounts,
 ) -> HttpResponse {
+    let ended = match services.users.find_user(target.session.user_id).await {
+        Ok(user) => user.map(|u| u.username.to_string()),
+        Err(e) => return server_error_page(&e),
+    };
     match services.fanout().end_session(target, "RP-initiated logout").await {
         Ok(front) => {
             accounts.remove(&target.handle);
-            finish(services, logout, front, accounts)
+            finish_for(services, logout, front, accounts, ended.as_deref()).await
         }
         Err(e) => server_error_page(&e),
     }
+}
+
+/// What the signed-out page says: who was signed out, and who is still
+/// signed in on this browser (a shared computer must not leave anyone
+/// thinking they are out when another account is in).
+pub async fn signed_out_message(
+    services: &Services,
+    ended: &[String],
+    accounts: &BrowserAccounts,
+) -> Result<String, crate::store::StoreError> {
+    let mut still = Vec::new();
+    for live in accounts.iter() {
+        if let Some(user) = services.users.find_user(live.session.user_id).await? {
+            still.push(user.username.to_string());
+        }
+    }
+    let service = services.settings.service_name();
+    let out = match ended {
+        [] => format!("Nobody was signed in to {service} on this browser."),
+        [one] => format!("{one} is signed out of {service} on this browser, and of the applications used with it."),
+        many => format!(
+            "{} are signed out of {service} on this browser, and of the applications used with them.",
+            many.join(", ")
+        ),
+    };
+    Ok(match still.as_slice() {
+        [] => out,
+        others => format!("{out} Still signed in on this browser: {}.", others.join(", ")),
+    })
 }
 
 /// Straight to the app's registered post-logout URI when the request is
@@ -122,11 +155,41 @@ fn finish(
     front: Vec<FrontChannelNotice>,
     accounts: &BrowserAccounts,
 ) -> HttpResponse {
-    let message = "You are signed out of Sesame and of the applications you used with it.";
+    finish_with(
+        services,
+        logout,
+        front,
+        accounts,
+        "Nobody is signed in on this browser.",
+    )
+}
+
+async fn finish_for(
+    services: &Services,
+    logout: &LogoutRequest,
+    front: Vec<FrontChannelNotice>,
+    accounts: &BrowserAccounts,
+    ended: Option<&str>,
+) -> HttpResponse {
+    let ended: Vec<String> = ended.into_iter().map(str::to_string).collect();
+    match signed_out_message(services, &ended, accounts).await {
+        Ok(message) => finish_with(services, logout, front, accounts, &message),
+        Err(e) => server_error_page(&e),
+    }
+}
+
+fn finish_with(
+    services: &Services,
+    logout: &LogoutRequest,
+    front: Vec<FrontChannelNotice>,
+    accounts: &BrowserAccounts,
+    message: &str,
+) -> HttpResponse {
     let app_name = logout.client.as_ref().map(|c| c.name.as_str());
+    let still = accounts.current().is_some();
     let mut response = match (logout.redirect_target(), logout.may_redirect()) {
         (Some(target), true) if front.is_empty() => outcome::see_other(&target),
-        (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target))),
+        (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target)), still),
         (Some(target), false) => signed_out_page(
             message,
             front,
@@ -134,8 +197,9 @@ fn finish(
                 target,
                 app_name: app_name.unwrap_or("the application").to_string(),
             }),
+            still,
         ),
-        (None, _) => signed_out_page(message, front, None),
+        (None, _) => signed_out_page(message, front, None, still),
     };
     cookies::set_session_cookie(&mut response, services, accounts);
     response
@@ -151,7 +215,12 @@ pub enum Continue {
 
 /// The signed-out page, loading each front-channel URL in a hidden frame; the
 /// page's CSP allows exactly those frames.
-pub fn signed_out_page(message: &str, front: Vec<FrontChannelNotice>, next: Option<Continue>) -> HttpResponse {
+pub fn signed_out_page(
+    message: &str,
+    front: Vec<FrontChannelNotice>,
+    next: Option<Continue>,
+    still_signed_in: bool,
+) -> HttpResponse {
     let mut origins: Vec<String> = front.iter().map(|n| n.origin.clone()).collect();
     origins.sort();
     origins.dedup();
@@ -165,6 +234,7 @@ pub fn signed_out_page(message: &str, front: Vec<FrontChannelNotice>, next: Opti
         frames: front.into_iter().map(|n| n.url).collect(),
         continue_to,
         return_to,
+        still_signed_in,
     };
     let mut response = render(&page, StatusCode::OK);
     if let Ok(value) = header::HeaderValue::from_str(&security::policy_with_frames(&origins)) {

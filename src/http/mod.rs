@@ -114,6 +114,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/confirm", web::get().to(account_security::show_confirm))
         .route("/account/confirm", web::post().to(account_security::confirm))
         .route("/account/sessions/end", web::post().to(account::end_session))
+        .route("/account/switch", web::post().to(account::switch))
+        .route(
+            "/account/sessions/end-browser",
+            web::post().to(account::end_browser_sessions),
+        )
         .route(
             "/account/sessions/end-others",
             web::post().to(account::end_other_sessions),

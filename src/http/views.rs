@@ -87,6 +87,8 @@ pub struct AccountPage<'a> {
     pub sessions: Vec<SessionView>,
     pub factors: super::factor_views::FactorsView,
     pub csrf: String,
+    /// The other accounts signed in on this browser: `(session handle, username)`.
+    pub others: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -197,6 +199,8 @@ pub struct SignedOutPage<'a> {
     /// A registered URI of an app whose request was not confirmed, and the
     /// app's name: offered as a link, never followed by itself.
     pub return_to: Option<(String, String)>,
+    /// Another account is still signed in on this browser.
+    pub still_signed_in: bool,
 }
 
 #[derive(Template)]

@@ -230,7 +230,101 @@ fn request_with_login(client: &TestClient) -> Vec<(&str, &str)> {
     params
 }
 
+/// Two accounts on one browser (a shared computer): the account page names
+/// the other and switches to it; signing one out says so and that the other
+/// is still signed in (and it is); "every account" signs both out.
+async fn two_accounts_on_one_browser_always_know_who_is_signed_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_user("alice").await;
+    app.add_user("bob").await;
+    let client = app.add_client(false).await;
+    let browser = app.other_browser();
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    assert_eq!(browser.sign_in("bob", PASSWORD).await, 303);
+    let page = browser
+        .get(browser.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Signed in as <strong>bob</strong>"), "{page}");
+    assert!(page.contains("Switch to alice"), "{page}");
+    let form = |page: &str, action: &str| -> Vec<(String, String)> {
+        let start = page
+            .find(&format!("action=\"{action}\""))
+            .unwrap_or_else(|| panic!("{action}"));
+        let rest = &page[start..];
+        let rest = &rest[..rest.find("</form>").unwrap()];
+        rest.split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .map(|field| {
+                let (name, after) = field.split_once('"').unwrap();
+                let value = after.split("value=\"").nth(1).unwrap().split('"').next().unwrap();
+                (name.to_string(), value.to_string())
+            })
+            .collect()
+    };
+    let switched = browser
+        .post(browser.url("/account/switch"))
+        .form(&form(&page, "/account/switch"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&switched), "/account");
+    let page = browser
+        .get(browser.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Signed in as <strong>alice</strong>"), "{page}");
+
+    // Sign alice out here: the page says bob is still signed in, and he is.
+    let this = page.find("this browser</span>").unwrap();
+    let end = form(&page[this..], "/account/sessions/end");
+    let out = browser
+        .post(browser.url("/account/sessions/end"))
+        .form(&end)
+        .send()
+        .await
+        .unwrap();
+    let text = out.text().await.unwrap();
+    assert!(text.contains("alice is signed out"), "{text}");
+    assert!(text.contains("Still signed in on this browser: bob."), "{text}");
+    assert!(text.contains("Go to the account still signed in"));
+    assert!(browser.has_session(&client).await, "bob is still signed in");
+
+    // Every account on this browser.
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    let page = browser
+        .get(browser.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let out = browser
+        .post(browser.url("/account/sessions/end-browser"))
+        .form(&form(&page, "/account/sessions/end-browser"))
+        .send()
+        .await
+        .unwrap();
+    let text = out.text().await.unwrap();
+    assert!(
+        text.contains("are signed out") && text.contains("alice") && text.contains("bob"),
+        "{text}"
+    );
+    assert!(!text.contains("Still signed in"));
+    assert!(!browser.has_session(&client).await, "nobody is signed in");
+}
+
 crate::on_both_backends!(
+    two_accounts_on_one_browser_always_know_who_is_signed_in,
     idle_sessions_end_and_leave_the_store,
     sessions_end_at_the_absolute_timeout_however_busy,
     login_issues_a_fresh_session_id_and_kills_the_old_one,
