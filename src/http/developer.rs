@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::developer_form::{ClientForm, FieldError};
-use super::views::{ClientFormPage, ClientRow, CredentialsPage, DeveloperPage, render};
+use super::views::{AccessNeededPage, ClientFormPage, ClientRow, CredentialsPage, DeveloperPage, render};
 use super::{cookies, csrf, outcome, pages};
 use crate::admin::{self, AdminError, NewClient, Via};
 use crate::domain::{Client, ClientId, Role, User};
@@ -33,16 +33,27 @@ async fn developer(req: &HttpRequest, services: &Services) -> Result<User, HttpR
         .map_err(|e| server_error_page(&e))?;
     match user {
         Some(user) if user.has_role(Role::Developer) && !user.disabled => Ok(user),
-        Some(user) => Err(pages::error_page(
-            StatusCode::FORBIDDEN,
-            "Developer access needed",
-            &format!(
-                "You are signed in as {}, who cannot register applications yet. \
-                 An operator can allow it with: sesame user grant-role {} developer",
-                user.username, user.username
-            ),
-            None,
-        )),
+        Some(user) => {
+            // Another account on this browser may have the role: offer it.
+            let mut developers = Vec::new();
+            for live in accounts.iter().filter(|l| l.handle != current.handle) {
+                let other = services
+                    .users
+                    .find_user(live.session.user_id)
+                    .await
+                    .map_err(|e| server_error_page(&e))?;
+                if let Some(other) = other.filter(|o| o.has_role(Role::Developer) && !o.disabled) {
+                    developers.push((live.handle.as_str().to_string(), other.username.to_string()));
+                }
+            }
+            Err(csrf::form_page(req, services, StatusCode::FORBIDDEN, |csrf| {
+                AccessNeededPage {
+                    csrf,
+                    username: user.username.as_str(),
+                    developers,
+                }
+            }))
+        }
         None => Err(outcome::see_other("/login?next=/developer")),
     }
 }

@@ -177,6 +177,15 @@ pub struct VerifyEmailPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "access_needed.html")]
+pub struct AccessNeededPage<'a> {
+    pub csrf: String,
+    pub username: &'a str,
+    /// Accounts on this browser that have the role: `(session handle, username)`.
+    pub developers: Vec<(String, String)>,
+}
+
+#[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage<'a> {
     pub service: &'a str,

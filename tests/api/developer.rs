@@ -88,7 +88,11 @@ async fn only_developers_use_the_portal(backend: Backend) {
     let dave = signed_in(&app, "dave").await;
     let (status, html) = page(&dave, &app, "/developer").await;
     assert_eq!(status, 403);
-    assert!(html.contains("sesame user grant-role dave developer"), "{html}");
+    assert!(html.contains("signed in as <strong>dave</strong>"), "{html}");
+    assert!(
+        !html.contains("sesame user"),
+        "no shell command for an end user: {html}"
+    );
     // The account page links to the portal for developers only.
     let (_, account) = page(&dave, &app, "/account").await;
     assert!(!account.contains("/developer"));
@@ -375,7 +379,36 @@ async fn developers_see_their_own_clients_and_admins_see_all(backend: Backend) {
     assert_eq!(page(&carol, &app, &path).await.0, 200);
 }
 
+/// A person signed in as an account without the role, with a developer
+/// account also signed in on the browser, is offered to continue as it.
+async fn the_portal_offers_the_developer_account_already_signed_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_user("erin").await;
+    sesame::admin::set_user_role(&app.services.user_admin(), "erin", Role::Developer, true)
+        .await
+        .unwrap();
+    app.add_user("dave").await;
+    let browser = app.other_browser();
+    assert_eq!(browser.sign_in("erin", crate::helpers::PASSWORD).await, 303);
+    assert_eq!(browser.sign_in("dave", crate::helpers::PASSWORD).await, 303);
+    let (status, html) = page(&browser, &app, "/developer").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("Continue as erin"), "{html}");
+    let csrf = crate::helpers::hidden_field(&html, "csrf");
+    let handle = crate::helpers::hidden_field(&html, "account");
+    let switched = post(
+        &browser,
+        &app,
+        "/account/switch",
+        &[("csrf", &csrf), ("account", &handle), ("next", "/developer")],
+    )
+    .await;
+    assert_eq!(location(&switched), "/developer");
+    assert_eq!(page(&browser, &app, "/developer").await.0, 200);
+}
+
 crate::on_both_backends!(
+    the_portal_offers_the_developer_account_already_signed_in,
     only_developers_use_the_portal,
     developers_register_edit_rekey_and_delete_their_clients,
     developers_see_their_own_clients_and_admins_see_all,
