@@ -66,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::post().to(consent::submit))
         .route("/select-account", web::get().to(select_account::show))
         .route("/select-account", web::post().to(select_account::submit))
+        .route("/select-account/forget", web::post().to(select_account::forget))
         .route("/signup", web::get().to(signup::show))
         .route("/signup", web::post().to(signup::submit))
         .route("/signup/confirm", web::get().to(signup::confirm_page))

@@ -45,6 +45,33 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     })
 }
 
+/// Signs one account out of this browser (with single logout) and shows the
+/// chooser again, or the login page when none is left.
+pub async fn forget(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let request_id = form.get("req").unwrap_or("");
+    let result = async {
+        let mut accounts = cookies::browser_accounts(&req, &services).await?;
+        let handle = SessionHandle::from_stored(form.get("account").unwrap_or("").to_string());
+        // Only an account this browser holds can be named.
+        let named = accounts.iter().find(|l| l.handle == handle).cloned();
+        if let Some(live) = named {
+            services
+                .fanout()
+                .end_session(&live, "signed out from the account chooser")
+                .await?;
+            accounts.remove(&live.handle);
+        }
+        let mut response = outcome::see_other(&format!("/select-account?req={request_id}"));
+        cookies::set_session_cookie(&mut response, &services, &accounts);
+        Ok::<_, crate::store::StoreError>(response)
+    };
+    result.await.unwrap_or_else(|e| server_error_page(&e))
+}
+
 pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let form = match csrf::verified_form(&req, &services, &body) {
         Ok(form) => form,

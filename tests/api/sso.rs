@@ -380,7 +380,58 @@ async fn a_login_page_left_open_in_another_tab_continues_once_signed_in(backend:
     assert!(again.text().await.unwrap().contains("already complete"));
 }
 
+/// The chooser signs an account out and forgets it on this browser: the
+/// chooser then lists only the others, and that account's session is over.
+async fn the_chooser_forgets_an_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.add_client(false).await;
+    app.add_user("alice").await;
+    app.add_user("bob").await;
+    sign_in(&app, &client, "alice", &[]).await;
+    sign_in(&app, &client, "bob", &[("prompt", "login")]).await;
+    let chooser = app.authorize(&request(&client, &[("prompt", "select_account")])).await;
+    let path = location(&chooser);
+    let html = app
+        .browser
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sign out and forget"), "{html}");
+    // bob is listed first (in use); his forget form is the first.
+    let forget_at = html.find("action=\"/select-account/forget\"").unwrap();
+    let handle = crate::helpers::hidden_field(&html[forget_at..], "account");
+    let req = crate::helpers::hidden_field(&html, "req");
+    let csrf = crate::helpers::hidden_field(&html, "csrf");
+    let forgot = app
+        .browser
+        .post(app.url("/select-account/forget"))
+        .form(&[
+            ("req", req.as_str()),
+            ("csrf", csrf.as_str()),
+            ("account", handle.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&forgot), format!("/select-account?req={req}"));
+    let html = app
+        .browser
+        .get(app.url(&location(&forgot)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("alice") && !html.contains("bob"), "{html}");
+}
+
 crate::on_both_backends!(
+    the_chooser_forgets_an_account,
     a_login_page_left_open_in_another_tab_continues_once_signed_in,
     a_second_app_gets_a_code_without_the_login_page,
     prompt_none_answers_from_the_session_and_never_shows_ui,
