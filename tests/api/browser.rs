@@ -368,3 +368,32 @@ crate::on_both_backends!(
     logging_out_of_one_demo_app_logs_out_of_both,
     a_developer_registers_an_app_on_the_portal_and_signs_in_with_it,
 );
+
+/// How far the page scrolls sideways (0 when it fits).
+async fn overflow(browser: &Chromium) -> i64 {
+    let script = "return document.documentElement.scrollWidth - window.innerWidth;";
+    browser.execute(script, vec![]).await.unwrap().as_i64().unwrap()
+}
+
+/// The pages fit a 320 px phone: no horizontal scrolling on the login page,
+/// the account page and the home page.
+#[tokio::test]
+async fn pages_fit_a_small_phone_without_scrolling_sideways() {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::SqliteMemory).await;
+    app.add_user("alice").await;
+    browser.set_window_size(320, 700).await.unwrap();
+    for path in ["/", "/login", "/login/forgot"] {
+        browser.goto(&app.url(path)).await.unwrap();
+        assert!(overflow(&browser).await <= 0, "{path} scrolls sideways at 320 px");
+    }
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.type_into("username", "alice").await;
+    browser.type_into("password", crate::helpers::PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&app.url("/account")).await;
+    assert!(overflow(&browser).await <= 0, "/account scrolls sideways at 320 px");
+    browser.quit().await;
+}
