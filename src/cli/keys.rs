@@ -50,15 +50,21 @@ pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -
                 println!("{}", serde_json::to_string_pretty(&keys)?);
                 return Ok(());
             }
+            let now = services.clock.now();
             println!(
-                "{:<45} {:<6} {:<8} {:>12} {:>12} {:>12}",
-                "KID", "ALG", "STATE", "CREATED", "ACTIVATES", "UNTIL"
+                "{:<45} {:<6} {:<8} {:<20} {:<20} UNTIL",
+                "KID", "ALG", "STATE", "CREATED", "ACTIVATES"
             );
             for k in keys {
-                let until = k.published_until.map(|u| u.to_string()).unwrap_or_default();
+                let until = k.published_until.map(|u| super::time::when(u, now)).unwrap_or_default();
                 println!(
-                    "{:<45} {:<6} {:<8} {:>12} {:>12} {:>12}",
-                    k.kid, k.alg, k.state, k.created_at, k.activates_at, until
+                    "{:<45} {:<6} {:<8} {:<20} {:<20} {}",
+                    k.kid,
+                    k.alg,
+                    k.state,
+                    super::time::iso(k.created_at),
+                    super::time::iso(k.activates_at),
+                    until
                 );
             }
         }

@@ -26,16 +26,16 @@ pub async fn run(settings: Settings, command: LogoutCommand) -> anyhow::Result<(
                 return Ok(());
             }
             println!(
-                "{:<10} {:<24} {:>8} {:>12}  LAST ERROR",
+                "{:<10} {:<24} {:>8} {:<20}  LAST ERROR",
                 "STATUS", "CLIENT", "ATTEMPTS", "NEXT"
             );
             for d in deliveries {
                 println!(
-                    "{:<10} {:<24} {:>8} {:>12}  {}",
+                    "{:<10} {:<24} {:>8} {:<20}  {}",
                     d.status.as_str(),
                     d.client_id,
                     d.attempts,
-                    d.next_attempt_at,
+                    super::time::iso(d.next_attempt_at),
                     d.last_error.unwrap_or_default()
                 );
             }

@@ -27,17 +27,17 @@ pub async fn run(settings: Settings, command: MailCommand) -> anyhow::Result<()>
                 return Ok(());
             }
             println!(
-                "{:<10} {:<18} {:<32} {:>8} {:>12}  LAST ERROR",
+                "{:<10} {:<18} {:<32} {:>8} {:<20}  LAST ERROR",
                 "STATUS", "KIND", "TO", "ATTEMPTS", "CREATED"
             );
             for m in mail {
                 println!(
-                    "{:<10} {:<18} {:<32} {:>8} {:>12}  {}",
+                    "{:<10} {:<18} {:<32} {:>8} {:<20}  {}",
                     m.status.as_str(),
                     m.kind,
                     m.recipient,
                     m.attempts,
-                    m.created_at,
+                    super::time::iso(m.created_at),
                     m.last_error.unwrap_or_default()
                 );
             }

@@ -7,6 +7,7 @@ mod logout;
 mod mail;
 mod registration;
 mod serve;
+mod time;
 mod users;
 
 use std::io::{IsTerminal, Read};

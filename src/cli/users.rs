@@ -249,9 +249,9 @@ fn print_factors(username: &str, summary: &FactorSummary, json: bool) -> anyhow:
     }
     match &summary.totp {
         Some(totp) => println!(
-            "{username}: authenticator app added at {} (Unix time), last used {}; recovery codes: {} of {} left",
-            totp.created_at,
-            totp.last_used_at.map_or("never".to_string(), |at| at.to_string()),
+            "{username}: authenticator app added {}, last used {}; recovery codes: {} of {} left",
+            super::time::iso(totp.created_at),
+            totp.last_used_at.map_or("never".to_string(), super::time::iso),
             summary.recovery_codes_left,
             summary.recovery_codes_total
         ),
@@ -259,11 +259,11 @@ fn print_factors(username: &str, summary: &FactorSummary, json: bool) -> anyhow:
     }
     for key in &summary.keys {
         println!(
-            "{username}: {} \"{}\" added at {}, last used {}",
+            "{username}: {} \"{}\" added {}, last used {}",
             key.kind.label(),
             key.name,
-            key.created_at,
-            key.last_used_at.map_or("never".to_string(), |at| at.to_string())
+            super::time::iso(key.created_at),
+            key.last_used_at.map_or("never".to_string(), super::time::iso)
         );
     }
     Ok(())
