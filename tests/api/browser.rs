@@ -168,7 +168,7 @@ impl DemoApp {
             .args(["--client-id", &client_id])
             .env("DEMO_RP_CLIENT_SECRET", created.secret.unwrap())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the sesame-demo-rp binary runs");
         // Its first line: "<name> on http://127.0.0.1:<port>/".
@@ -176,13 +176,19 @@ impl DemoApp {
         BufReader::new(process.stdout.take().unwrap())
             .read_line(&mut first_line)
             .unwrap();
-        let base = first_line
-            .split(" on ")
-            .nth(1)
-            .unwrap_or_else(|| panic!("sesame-demo-rp did not start: {first_line:?}"))
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
+        let Some(base) = first_line.split(" on ").nth(1) else {
+            // It said why on stderr before it exited.
+            let mut why = String::new();
+            if let Some(mut stderr) = process.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+            }
+            panic!("sesame-demo-rp did not start: {first_line:?} {why}");
+        };
+        let base = base.trim().trim_end_matches('/').to_string();
+        // Drained from now on, so that a chatty app never blocks on a full pipe.
+        if let Some(mut stderr) = process.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        }
         admin::update_client(&admin, &created.client.client_id, new(&base))
             .await
             .unwrap();
