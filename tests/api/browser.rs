@@ -171,11 +171,17 @@ impl DemoApp {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the sesame-demo-rp binary runs");
-        // Its first line: "<name> on http://127.0.0.1:<port>/".
-        let mut first_line = String::new();
-        BufReader::new(process.stdout.take().unwrap())
-            .read_line(&mut first_line)
-            .unwrap();
+        // Its first line: "<name> on http://127.0.0.1:<port>/". Read off
+        // this test's runtime, which goes on serving Sesame meanwhile (the
+        // app asks Sesame's discovery before it prints it).
+        let stdout = process.stdout.take().unwrap();
+        let first_line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        })
+        .await
+        .unwrap()
+        .unwrap();
         let Some(base) = first_line.split(" on ").nth(1) else {
             // It said why on stderr before it exited.
             let mut why = String::new();
