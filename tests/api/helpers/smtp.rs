@@ -132,6 +132,19 @@ impl SmtpSink {
         panic!("expected {count} message(s), got {:?}", self.received().len());
     }
 
+    /// Waits (up to 15 s) for a message whose subject contains `text`
+    /// (messages sent in one batch arrive in any order).
+    pub async fn wait_for_subject(&self, text: &str) -> Received {
+        for _ in 0..150 {
+            if let Some(found) = self.received().into_iter().find(|m| m.subject().contains(text)) {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let subjects: Vec<String> = self.received().iter().map(Received::subject).collect();
+        panic!("no message about {text:?}: {subjects:?}");
+    }
+
     /// Settings that send Sesame's mail here.
     pub fn configure(&self, settings: &mut sesame::config::Settings) {
         settings.mail.smtp_host = "127.0.0.1".into();
