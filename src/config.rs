@@ -48,6 +48,7 @@ pub struct Settings {
     pub password_reset: PasswordResetSettings,
     pub account: AccountSettings,
     pub signup: SignupSettings,
+    pub ui: UiSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -148,6 +149,39 @@ pub struct SignupSettings {
     pub invitation_ttl_secs: u64,
     pub link_ttl_secs: u64,
     pub per_address_per_hour: u64,
+}
+
+/// What people see: the product's name, logo, colours and language.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    pub product_name: String,
+    pub default_language: String,
+    /// An image file (png, svg, jpg, webp) shown above every page's card.
+    pub logo: PathBuf,
+    /// `#rrggbb`: buttons, links and focus rings.
+    pub accent_colour: String,
+    /// A folder whose `locales/`, `static/`, `extra.css` and `footer.html`
+    /// override or add to the built-in ones (see README, "Branding").
+    pub theme_dir: PathBuf,
+}
+
+impl UiSettings {
+    fn optional(path: &Path) -> Option<&Path> {
+        (!path.as_os_str().is_empty()).then_some(path)
+    }
+
+    pub fn logo(&self) -> Option<&Path> {
+        Self::optional(&self.logo)
+    }
+
+    pub fn theme_dir(&self) -> Option<&Path> {
+        Self::optional(&self.theme_dir)
+    }
+
+    pub fn accent_colour(&self) -> Option<&str> {
+        (!self.accent_colour.trim().is_empty()).then_some(self.accent_colour.as_str())
+    }
 }
 
 /// Who may create an account.

@@ -25,3 +25,4 @@ pub mod outbound;
 pub mod session;
 pub mod startup;
 pub mod store;
+pub mod ui;

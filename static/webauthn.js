@@ -115,7 +115,9 @@
     // One request at a time: a pending autofill request gives way.
     if (autofillAbort) { autofillAbort.abort(); autofillAbort = null; }
     button.disabled = true;
-    say(status, creating ? "Follow your browser's prompt to create the key…" : "Follow your browser's prompt…");
+    // The words come from the page, in its language.
+    var words = function (name, fallback) { return (status && status.getAttribute("data-" + name)) || fallback; };
+    say(status, creating ? words("creating", "Follow your browser's prompt to create the key…") : words("prompt", "Follow your browser's prompt…"));
     post(button.getAttribute("data-start"), fields)
       .then(function (challenge) {
         // The server wants something first (a recent sign-in, say).
@@ -136,7 +138,7 @@
       .catch(function (error) {
         button.disabled = false;
         var cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
-        say(status, cancelled ? "Cancelled. You can try again." : (error.message || "That did not work. Try again."));
+        say(status, cancelled ? words("cancelled", "Cancelled. You can try again.") : (error.message || words("failed", "That did not work. Try again.")));
       });
   }
 

@@ -219,7 +219,12 @@ impl PasswordReset<'_> {
         if self.notices
             && let Some(email) = &user.email
         {
-            let notice = messages::password_changed(email, display_name(&user), self.service, "with a reset link");
+            let notice = messages::password_changed(
+                email,
+                display_name(&user),
+                self.service,
+                messages::PasswordChange::ResetLink,
+            );
             self.mail.queue(notice).await?;
         }
         Ok(user)

@@ -125,7 +125,7 @@ impl Profile<'_> {
         if self.settings.notices.password_changed
             && let Some(email) = &user.email
         {
-            let how = "from your account page";
+            let how = messages::PasswordChange::AccountPage;
             let notice = messages::password_changed(email, display_name(user), self.service, how);
             self.mail.queue(notice).await?;
         }

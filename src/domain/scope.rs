@@ -7,7 +7,7 @@ pub struct ScopeInfo {
     pub name: &'static str,
     /// Meaningless without a person (refused in `client_credentials`).
     pub about_a_person: bool,
-    /// What the person allows, in their words.
+    /// The message (`templates/locales`) telling people what it allows.
     pub description: &'static str,
 }
 
@@ -15,22 +15,22 @@ pub const CATALOGUE: &[ScopeInfo] = &[
     ScopeInfo {
         name: "openid",
         about_a_person: true,
-        description: "Know who you are when you sign in",
+        description: "scope-openid",
     },
     ScopeInfo {
         name: "profile",
         about_a_person: true,
-        description: "See your name and username",
+        description: "scope-profile",
     },
     ScopeInfo {
         name: "email",
         about_a_person: true,
-        description: "See your email address",
+        description: "scope-email",
     },
     ScopeInfo {
         name: "offline_access",
         about_a_person: true,
-        description: "Stay connected to your account when you are not using it",
+        description: "scope-offline-access",
     },
 ];
 
@@ -44,12 +44,12 @@ pub fn is_about_a_person(scope: &str) -> bool {
     CATALOGUE.iter().any(|s| s.name == scope && s.about_a_person)
 }
 
-/// What a person is told `scope` allows.
+/// The message telling a person what `scope` allows.
 pub fn description(scope: &str) -> &'static str {
     CATALOGUE
         .iter()
         .find(|s| s.name == scope)
-        .map_or("Use a permission of this server", |s| s.description)
+        .map_or("scope-other", |s| s.description)
 }
 
 /// A scope token with characters RFC 6749 §3.3 does not allow.

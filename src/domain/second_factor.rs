@@ -58,6 +58,14 @@ impl CredentialKind {
             CredentialKind::SecurityKey => "Security key",
         }
     }
+
+    /// The message (`templates/locales`) naming it on pages.
+    pub fn message_id(self) -> &'static str {
+        match self {
+            CredentialKind::Passkey => "kind-passkey",
+            CredentialKind::SecurityKey => "kind-security-key",
+        }
+    }
 }
 
 /// A registered WebAuthn credential. `credential` is the library's own

@@ -9,6 +9,7 @@ use pages::server_error_page;
 
 use super::{cookies, csrf, outcome, pages};
 use crate::error::InternalError;
+use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
 use crate::startup::Services;
@@ -49,12 +50,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
             handle: live.handle,
         });
     }
-    let mut others = Vec::new();
-    for live in accounts.iter().filter(|l| l.handle != current.handle) {
-        if let Some(other) = services.users.find_user(live.session.user_id).await? {
-            others.push((live.handle.as_str().to_string(), other.username.to_string()));
-        }
-    }
+    let others = other_accounts(services, &accounts).await?;
     let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
     let factors = super::account_security::factors_view(services, &user).await?;
     let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
@@ -68,6 +64,22 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
     });
     cookies::set_session_cookie(&mut response, services, &accounts);
     Ok(response)
+}
+
+/// The accounts signed in on this browser besides the current one, as
+/// `(handle, username)`: whom a page acting for a person can switch to.
+pub async fn other_accounts(
+    services: &Services,
+    accounts: &BrowserAccounts,
+) -> Result<Vec<(String, String)>, crate::store::StoreError> {
+    let current = accounts.current().map(|live| live.handle.clone());
+    let mut others = Vec::new();
+    for live in accounts.iter().filter(|live| Some(&live.handle) != current.as_ref()) {
+        if let Some(other) = services.users.find_user(live.session.user_id).await? {
+            others.push((live.handle.as_str().to_string(), other.username.to_string()));
+        }
+    }
+    Ok(others)
 }
 
 /// A verified form from the signed-in person, with their accounts.
@@ -148,27 +160,37 @@ pub async fn end_browser_sessions(req: HttpRequest, body: web::Bytes, services: 
         Err(page) => return page,
     };
     let result = async {
-        let mut ended = Vec::new();
-        let mut front = Vec::new();
-        let live: Vec<LiveSession> = accounts.iter().cloned().collect();
-        for session in &live {
-            if let Some(user) = services.users.find_user(session.session.user_id).await? {
-                ended.push(user.username.to_string());
-            }
-            front.extend(
-                services
-                    .fanout()
-                    .end_session(session, "every account signed out on this browser")
-                    .await?,
-            );
-            accounts.remove(&session.handle);
-        }
+        let (ended, front) = end_every_session(&services, &mut accounts).await?;
         let message = super::end_session::signed_out_message(&services, &ended, &accounts).await?;
         let mut response = super::end_session::signed_out_page(&message, front, None, false);
         cookies::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };
     result.await.unwrap_or_else(|e| server_error_page(&e))
+}
+
+/// Signs every account on this browser out (each app told, as at any
+/// sign-out): the usernames signed out, and the front-channel frames to load.
+pub async fn end_every_session(
+    services: &Services,
+    accounts: &mut BrowserAccounts,
+) -> Result<(Vec<String>, Vec<FrontChannelNotice>), StoreError> {
+    let mut ended = Vec::new();
+    let mut front = Vec::new();
+    let live: Vec<LiveSession> = accounts.iter().cloned().collect();
+    for session in &live {
+        if let Some(user) = services.users.find_user(session.session.user_id).await? {
+            ended.push(user.username.to_string());
+        }
+        front.extend(
+            services
+                .fanout()
+                .end_session(session, "every account signed out on this browser")
+                .await?,
+        );
+        accounts.remove(&session.handle);
+    }
+    Ok((ended, front))
 }
 
 /// Ends every session of the person but the one on this browser.

@@ -20,13 +20,14 @@ fn recent(services: &Services, live: &LiveSession) -> bool {
     services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64
 }
 
-fn notice_for(done: Option<&str>) -> Option<&'static str> {
-    match done? {
-        "name" => Some("Your name is saved."),
-        "email" => Some("A confirmation link is on its way to that address. It becomes yours once you open it."),
-        "password" => Some("Your password is changed."),
-        _ => None,
-    }
+fn notice_for(done: Option<&str>) -> Option<String> {
+    let id = match done? {
+        "name" => "profile-name-saved",
+        "email" => "profile-email-sent",
+        "password" => "profile-password-changed",
+        _ => return None,
+    };
+    Some(crate::ui::t(id))
 }
 
 fn page(
@@ -61,7 +62,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     };
     let done = Params::parse(req.query_string()).ok();
     let notice = notice_for(done.as_ref().and_then(|p| p.get("done")));
-    page(&req, &services, &user, &live, notice, None)
+    page(&req, &services, &user, &live, notice.as_deref(), None)
 }
 
 /// The signed-in person and their verified form, or the response to give.
@@ -88,17 +89,9 @@ fn answer(
         Ok(()) => outcome::see_other(&format!("/account/profile?done={done}")),
         Err(ProfileError::Internal(e)) => pages::server_error_page(&e),
         Err(e) => {
-            let message = capitalised(&e.to_string());
+            let message = super::explain::profile(&e);
             page(req, services, user, live, None, Some(&message))
         }
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
     }
 }
 
@@ -154,8 +147,8 @@ pub async fn change_password(req: HttpRequest, body: web::Bytes, services: web::
 fn dead_link() -> HttpResponse {
     pages::error_page(
         StatusCode::BAD_REQUEST,
-        "This link no longer works",
-        "It has expired, was used already, or a newer link was sent. Ask for a new one from your profile.",
+        &crate::ui::t("link-gone"),
+        &crate::ui::t("profile-link-gone"),
         None,
     )
 }

@@ -95,7 +95,7 @@ pub async fn factors_view(services: &Services, user: &User) -> Result<FactorsVie
             .map(|key| KeyView {
                 id: key.id.to_string(),
                 name: key.name.clone(),
-                kind: key.kind.label(),
+                kind: key.kind.message_id(),
                 added: time_ago(key.created_at, now),
                 last_used: key.last_used_at.map(|at| time_ago(at, now)),
             })
@@ -167,14 +167,7 @@ pub async fn confirm_totp(req: HttpRequest, body: web::Bytes, services: web::Dat
                     outcome::see_other("/account")
                 }
                 Confirmation::WrongCode => match factors.resume_totp(&user, sealed)? {
-                    Some(enrolment) => enrol_page(
-                        &req,
-                        &services,
-                        &enrolment,
-                        Some(
-                            "That code is not right. Check the app shows this account, and try the code it shows now.",
-                        ),
-                    ),
+                    Some(enrolment) => enrol_page(&req, &services, &enrolment, Some(&crate::ui::t("totp-wrong-code"))),
                     None => outcome::see_other("/account/totp"),
                 },
                 Confirmation::Expired => outcome::see_other("/account/totp"),
@@ -200,8 +193,8 @@ pub async fn remove_totp(req: HttpRequest, body: web::Bytes, services: web::Data
     if second_factor_required(&services, &user) && !has_keys {
         return pages::error_page(
             StatusCode::CONFLICT,
-            "This factor cannot be removed",
-            "Your account must have a second factor, and this is its only one.",
+            &crate::ui::t("factor-last-title"),
+            &crate::ui::t("factor-last"),
             None,
         );
     }
@@ -290,12 +283,9 @@ async fn confirmed(
     };
     match services.password_login().attempt(attempt).await? {
         LoginOutcome::SignedIn { .. } => {}
-        LoginOutcome::Refused => return Ok(again("The password is incorrect.", StatusCode::UNAUTHORIZED)),
+        LoginOutcome::Refused => return Ok(again(&crate::ui::t("password-wrong"), StatusCode::UNAUTHORIZED)),
         LoginOutcome::Throttled(wait) => {
-            let message = format!(
-                "Too many attempts. Wait {}, then try again.",
-                super::views::wait_words(wait.as_secs())
-            );
+            let message = crate::ui::t_with("login-throttled", "wait", super::views::wait_words(wait.as_secs()));
             let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
             if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -55,6 +55,12 @@ pub fn sign_in(value: String, https: bool) -> Cookie<'static> {
     build(SIGN_IN, value, https, SameSite::Strict)
 }
 
+/// The language an app asked for (`ui_locales`), for the rest of the
+/// sign-in: `Lax`, so it travels when the app sends the browser here.
+pub fn language(value: String, https: bool) -> Cookie<'static> {
+    build(crate::ui::LANGUAGE_COOKIE, value, https, SameSite::Lax)
+}
+
 /// Removes the sign-in cookie.
 pub fn sign_in_removal(https: bool) -> Cookie<'static> {
     let mut cookie = sign_in(String::new(), https);

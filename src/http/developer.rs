@@ -78,8 +78,8 @@ async fn managed_client(services: &Services, user: &User, client_id: &str) -> Re
 fn not_found() -> HttpResponse {
     pages::error_page(
         StatusCode::NOT_FOUND,
-        "No such application",
-        "This application does not exist, or it is not one of yours.",
+        &crate::ui::t("developer-no-such-title"),
+        &crate::ui::t("developer-no-such"),
         None,
     )
 }
@@ -121,13 +121,23 @@ pub async fn list(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     let notice = Params::parse(req.query_string())
         .unwrap_or_default()
         .get("deleted")
-        .map(|_| "The application was deleted; its tokens no longer work.");
+        .map(|_| crate::ui::t("developer-deleted"));
     let rows = clients.iter().map(ClientRow::from).collect();
-    csrf::form_page(&req, &services, StatusCode::OK, |_| DeveloperPage {
+    let others = match cookies::browser_accounts(&req, &services).await {
+        Ok(accounts) => super::account::other_accounts(&services, &accounts).await,
+        Err(e) => Err(e),
+    };
+    let others = match others {
+        Ok(others) => others,
+        Err(e) => return server_error_page(&e),
+    };
+    csrf::form_page(&req, &services, StatusCode::OK, |csrf| DeveloperPage {
         username: user.username.as_str(),
         admin,
         clients: rows,
-        notice,
+        notice: notice.as_deref(),
+        others,
+        csrf,
     })
 }
 
@@ -276,7 +286,7 @@ pub async fn delete(
         Err(response) => return response,
     };
     if params.get("confirm") != Some("yes") {
-        let error = FieldError::on("confirm", "Tick the box to confirm the deletion.");
+        let error = FieldError::on("confirm", crate::ui::t("delete-tick"));
         return form_page(
             &req,
             &services,
@@ -300,11 +310,8 @@ fn client_path(client: &Client) -> String {
 /// The credentials, shown once (the page is never cached).
 fn credentials_page(services: &Services, client: &Client, secret: Option<&str>, grace: Option<u64>) -> HttpResponse {
     let grace_note = grace.map(|g| match g {
-        0 => "The old secret no longer works.".to_string(),
-        secs => format!(
-            "The old secret keeps working for {}; deploy the new one before then.",
-            super::views::duration_words(secs)
-        ),
+        0 => crate::ui::t("grace-ended"),
+        secs => crate::ui::t_with("grace-note", "duration", super::views::duration_words(secs)),
     });
     render(
         &CredentialsPage {

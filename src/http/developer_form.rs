@@ -45,11 +45,12 @@ impl AppKind {
         }
     }
 
+    /// The message (`templates/locales`) naming it on pages.
     pub fn label(self) -> &'static str {
         match self {
-            AppKind::Web => "Web app (server-side, keeps a secret)",
-            AppKind::Spa => "Single-page app (runs in the browser)",
-            AppKind::Native => "Native app (mobile or desktop)",
+            AppKind::Web => "kind-web",
+            AppKind::Spa => "kind-spa",
+            AppKind::Native => "kind-native",
         }
     }
 }

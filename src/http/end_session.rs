@@ -30,9 +30,8 @@ fn invalid_page(error: &ProtocolError) -> HttpResponse {
     }
     pages::error_page(
         StatusCode::BAD_REQUEST,
-        "This sign-out request is not valid",
-        "The application asked Sesame to sign you out in a way it cannot accept, so you were not signed out here \
-         and are not sent back to it. You can sign out from your account page.",
+        &crate::ui::t("error-logout-invalid-title"),
+        &crate::ui::t("error-logout-invalid"),
         Some(&format!("{}: {}", error.code.as_str(), error.description)),
     )
 }
@@ -52,7 +51,7 @@ async fn request(req: &HttpRequest, services: &Services, params: Result<Params, 
     };
     match end_session::decide(&logout, &accounts) {
         Decision::NobodySignedIn => finish(services, &logout, Vec::new(), &accounts),
-        Decision::Confirm(target) => confirmation_page(req, services, &logout, &target).await,
+        Decision::Confirm(target) => confirmation_page(req, services, &logout, &target, &accounts).await,
         Decision::SignOut(target) => sign_out(services, &logout, &target, &mut accounts).await,
     }
 }
@@ -62,14 +61,27 @@ async fn confirmation_page(
     services: &Services,
     logout: &LogoutRequest,
     target: &LiveSession,
+    accounts: &BrowserAccounts,
 ) -> HttpResponse {
-    let account = match services.users.find_user(target.session.user_id).await {
-        Ok(user) => user.map(|u| u.username.to_string()),
+    let names = async {
+        let account = services.users.find_user(target.session.user_id).await?;
+        let mut others = Vec::new();
+        for live in accounts.iter().filter(|live| live.handle != target.handle) {
+            others.extend(services.users.find_user(live.session.user_id).await?);
+        }
+        Ok::<_, crate::store::StoreError>((account, others))
+    };
+    let (account, others) = match names.await {
+        Ok((account, others)) => (
+            account.map(|u| u.username.to_string()),
+            others.into_iter().map(|u| u.username.to_string()).collect(),
+        ),
         Err(e) => return server_error_page(&e),
     };
     csrf::form_page(req, services, StatusCode::OK, |csrf| LogoutConfirmPage {
         client_name: logout.client.as_ref().map(|c| c.name.as_str()),
         account: account.as_deref(),
+        others,
         csrf,
         client_id: logout.client.as_ref().map(|c| c.client_id.as_str()),
         post_logout_redirect_uri: logout.redirect.as_ref().map(|r| r.as_str()),
@@ -91,9 +103,29 @@ pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Ser
         Ok(accounts) => accounts,
         Err(e) => return server_error_page(&e),
     };
+    if form.get("every") == Some("1") {
+        return sign_out_everyone(&services, &logout, &mut accounts).await;
+    }
     match accounts.current().cloned() {
         Some(target) => sign_out(&services, &logout, &target, &mut accounts).await,
         None => finish(&services, &logout, Vec::new(), &accounts),
+    }
+}
+
+/// The person chose "every account on this browser".
+async fn sign_out_everyone(
+    services: &Services,
+    logout: &LogoutRequest,
+    accounts: &mut BrowserAccounts,
+) -> HttpResponse {
+    let signed_out = async {
+        let (ended, front) = super::account::end_every_session(services, accounts).await?;
+        let message = signed_out_message(services, &ended, accounts).await?;
+        Ok::<_, crate::store::StoreError>((front, message))
+    };
+    match signed_out.await {
+        Ok((front, message)) => finish_with(services, logout, front, accounts, &message),
+        Err(e) => server_error_page(&e),
     }
 }
 
@@ -130,18 +162,17 @@ pub async fn signed_out_message(
             still.push(user.username.to_string());
         }
     }
-    let service = services.settings.service_name();
     let out = match ended {
-        [] => format!("Nobody was signed in to {service} on this browser."),
-        [one] => format!("{one} is signed out of {service} on this browser, and of the applications used with it."),
-        many => format!(
-            "{} are signed out of {service} on this browser, and of the applications used with them.",
-            many.join(", ")
-        ),
+        [] => crate::ui::t("signed-out-nobody"),
+        [one] => crate::ui::t_with("signed-out-one", "accounts", one),
+        many => crate::ui::t_with("signed-out-many", "accounts", many.join(", ")),
     };
     Ok(match still.as_slice() {
         [] => out,
-        others => format!("{out} Still signed in on this browser: {}.", others.join(", ")),
+        others => format!(
+            "{out} {}",
+            crate::ui::t_with("signed-out-still", "accounts", others.join(", "))
+        ),
     })
 }
 
@@ -155,13 +186,7 @@ fn finish(
     front: Vec<FrontChannelNotice>,
     accounts: &BrowserAccounts,
 ) -> HttpResponse {
-    finish_with(
-        services,
-        logout,
-        front,
-        accounts,
-        "Nobody is signed in on this browser.",
-    )
+    finish_with(services, logout, front, accounts, &crate::ui::t("signed-out-nobody"))
 }
 
 async fn finish_for(
@@ -195,7 +220,7 @@ fn finish_with(
             front,
             Some(Continue::Link {
                 target,
-                app_name: app_name.unwrap_or("the application").to_string(),
+                app_name: app_name.map_or_else(|| crate::ui::t("the-application"), str::to_string),
             }),
             still,
         ),

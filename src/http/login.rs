@@ -16,8 +16,6 @@ use crate::oidc::params::Params;
 use crate::session::Origin;
 use crate::startup::Services;
 
-const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
-
 /// Where a sign-in without an app goes afterwards: one of Sesame's own pages,
 /// named by `next`. Anything else is the account page, so `next` can never
 /// send anyone off-site.
@@ -67,8 +65,10 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         .as_ref()
         .and_then(|p| p.request.login_hint.as_deref())
         .unwrap_or("");
+    let logo = app_logo(&services, parked.as_ref()).await;
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| LoginPage {
         client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
+        client_logo: logo.as_deref(),
         request_id,
         next: page_after_sign_in(params.get("next")),
         autofill: passkey_autofill(&services, &csrf),
@@ -79,6 +79,20 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         forgot_password: services.settings.password_reset.enabled,
         signup: services.settings.signup.mode == crate::config::SignupMode::Open,
     })
+}
+
+/// The logo the app registered, shown above its name. A store that cannot
+/// answer costs the logo, not the page.
+async fn app_logo(services: &Services, parked: Option<&ParkedRequest>) -> Option<String> {
+    let client_id = &parked?.request.client_id;
+    services
+        .clients
+        .find_client(client_id)
+        .await
+        .ok()
+        .flatten()?
+        .info
+        .logo_uri
 }
 
 /// The response when the browser's session can answer the parked request
@@ -120,9 +134,11 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     let typed_username = form.get("username").unwrap_or("").trim();
     let csrf = form.get("csrf").unwrap_or("");
     let next = page_after_sign_in(form.get("next"));
+    let logo = app_logo(&services, parked.as_ref()).await;
     let again = |message: &str, status: StatusCode| {
         let page = LoginPage {
             client_name: parked.as_ref().map(|p| p.request.client_name.as_str()),
+            client_logo: logo.as_deref(),
             request_id,
             next,
             csrf: csrf.to_string(),
@@ -136,7 +152,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         render(&page, status)
     };
     let Some(password) = form.get("password") else {
-        return again("Enter your username and password.", StatusCode::BAD_REQUEST);
+        return again(&crate::ui::t("login-missing"), StatusCode::BAD_REQUEST);
     };
 
     let client_ip = extract::client_ip(&req);
@@ -150,12 +166,9 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     };
     let (user, device_cookie) = match services.password_login().attempt(attempt).await {
         Ok(LoginOutcome::SignedIn { user, device_cookie }) => (user, device_cookie),
-        Ok(LoginOutcome::Refused) => return again(BAD_CREDENTIALS, StatusCode::UNAUTHORIZED),
+        Ok(LoginOutcome::Refused) => return again(&crate::ui::t("login-wrong"), StatusCode::UNAUTHORIZED),
         Ok(LoginOutcome::Throttled(wait)) => {
-            let message = format!(
-                "Too many sign-in attempts. Wait {}, then try again.",
-                super::views::wait_words(wait.as_secs())
-            );
+            let message = crate::ui::t_with("login-throttled", "wait", super::views::wait_words(wait.as_secs()));
             let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
             if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

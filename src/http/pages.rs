@@ -41,19 +41,49 @@ pub async fn home(services: actix_web::web::Data<Services>) -> HttpResponse {
     )
 }
 
+/// Whether the client reads pages (a browser) rather than JSON.
+fn wants_html(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A path served, asked with a method it does not serve (RFC 9110 15.5.6:
+/// the answer names the methods it does, in `Allow`).
+pub fn method_not_allowed(req: &actix_web::HttpRequest, methods: &[&str]) -> HttpResponse {
+    let allow = methods
+        .iter()
+        .map(|m| m.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = if wants_html(req) {
+        error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &crate::ui::t("error-method-title"),
+            &crate::ui::t("error-method"),
+            None,
+        )
+    } else {
+        HttpResponse::MethodNotAllowed().json(serde_json::json!({
+            "error": "method_not_allowed",
+            "error_description": format!("this endpoint answers {allow}"),
+        }))
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
 /// Any path no route serves: a page for a browser, JSON for an API client
 /// (whatever does not ask for HTML).
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    let wants_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if wants_html {
+    if wants_html(&req) {
         return error_page(
             StatusCode::NOT_FOUND,
-            "Page not found",
-            "There is nothing at this address. Sign in from the application you were using, or go to your account.",
+            &crate::ui::t("error-not-found-title"),
+            &crate::ui::t("error-not-found"),
             None,
         );
     }
@@ -69,8 +99,8 @@ pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
     if error.code == ErrorCode::TemporarilyUnavailable {
         let mut page = error_page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Sesame is briefly unavailable",
-            "Sesame cannot reach its storage right now. Nothing you did was lost; please try again in a moment.",
+            &crate::ui::t("error-unavailable-title"),
+            &crate::ui::t("error-unavailable"),
             None,
         );
         page.headers_mut().insert(
@@ -82,15 +112,15 @@ pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
     if error.code == ErrorCode::ServerError {
         return error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Sesame could not handle this sign-in request right now. Please try again in a moment.",
+            &crate::ui::t("error-server-title"),
+            &crate::ui::t("error-sign-in-server"),
             None,
         );
     }
     error_page(
         StatusCode::BAD_REQUEST,
-        "This sign-in request is not valid",
-        "The application that sent you here made a request Sesame cannot accept, so you cannot be sent back to it safely.",
+        &crate::ui::t("error-invalid-request-title"),
+        &crate::ui::t("error-invalid-request"),
         Some(&format!("{}: {}", error.code.as_str(), error.description)),
     )
 }
@@ -99,8 +129,8 @@ pub fn authorize_error_page(error: &ProtocolError) -> HttpResponse {
 pub fn expired_page() -> HttpResponse {
     error_page(
         StatusCode::BAD_REQUEST,
-        "This sign-in has expired",
-        "This sign-in page is no longer valid: it waited too long, or the link is incomplete.",
+        &crate::ui::t("error-expired-title"),
+        &crate::ui::t("error-expired"),
         None,
     )
 }
@@ -116,9 +146,8 @@ pub fn forbidden_page(request_id: Option<&str>) -> HttpResponse {
         )
     });
     let page = ErrorPage {
-        title: "The form could not be accepted",
-        message: "The form was not sent from this site's page, or your browser did not keep its cookie. \
-                  Make sure cookies are allowed for this site, then try again.",
+        title: &crate::ui::t("error-form-title"),
+        message: &crate::ui::t("error-form"),
         detail: None,
         back_to_app: back.as_deref(),
         request_id: super::metrics::current_request_id(),
@@ -141,8 +170,8 @@ pub fn server_error_page<E: std::fmt::Display + crate::error::Availability + ?Si
 /// twice, a page reloaded after it went through).
 pub fn answered_page() -> HttpResponse {
     let page = ErrorPage {
-        title: "This sign-in is already complete",
-        message: "The application already has its answer. Go back to it to carry on, or open your account page.",
+        title: &crate::ui::t("error-answered-title"),
+        message: &crate::ui::t("error-answered"),
         detail: None,
         back_to_app: None,
         request_id: super::metrics::current_request_id(),

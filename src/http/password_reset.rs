@@ -16,8 +16,8 @@ use crate::startup::Services;
 fn disabled() -> HttpResponse {
     pages::error_page(
         StatusCode::NOT_FOUND,
-        "Not available",
-        "Passwords are not reset by mail here: ask whoever runs this service.",
+        &crate::ui::t("not-available"),
+        &crate::ui::t("reset-not-available"),
         None,
     )
 }
@@ -25,9 +25,8 @@ fn disabled() -> HttpResponse {
 fn dead_link() -> HttpResponse {
     pages::error_page(
         StatusCode::BAD_REQUEST,
-        "This link no longer works",
-        "It has expired, was used already, or a newer link was sent. Ask for a new one from the sign-in page \
-         (\u{201c}Forgot your password?\u{201d}).",
+        &crate::ui::t("link-gone"),
+        &crate::ui::t("reset-link-gone"),
         None,
     )
 }
@@ -60,12 +59,13 @@ pub async fn forgot(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     match services.password_reset().allowed_from(&client_ip).await {
         Ok(true) => {}
         Ok(false) => {
+            let error = crate::ui::t("too-many-from-network");
             let mut page = csrf::form_page(&req, &services, StatusCode::TOO_MANY_REQUESTS, |csrf| {
                 ForgotPasswordPage {
                     csrf,
                     sent: false,
                     minutes: minutes(&services),
-                    error: Some("Too many requests from your network. Try again in an hour."),
+                    error: Some(&error),
                 }
             });
             page.headers_mut().insert(
@@ -159,16 +159,7 @@ pub async fn reset(req: HttpRequest, body: web::Bytes, services: web::Data<Servi
         Ok(_) => return render(&PasswordResetDonePage, StatusCode::OK),
         Err(ResetError::LinkDead) => return dead_link(),
         Err(ResetError::Internal(e)) => return pages::server_error_page(&e),
-        Err(ResetError::WeakPassword) => "A password has 8 to 1024 characters.".to_string(),
-        Err(ResetError::Mismatch) => "The two passwords differ.".to_string(),
-        Err(ResetError::CodeNeeded) => "Enter the code from your authenticator app, or a recovery code.".to_string(),
-        Err(ResetError::WrongCode) => {
-            "That code is not right. Each code works once: if you just used it, wait for the next one.".to_string()
-        }
-        Err(ResetError::Throttled(secs)) => {
-            format!("Too many wrong codes. Try again in {}.", super::views::wait_words(secs))
-        }
-        Err(ResetError::KeyOnly) => "This account's second step is a security key or passkey.".to_string(),
+        Err(other) => super::explain::reset(&other),
     };
     show(&req, &services, token, Some(&message), StatusCode::BAD_REQUEST).await
 }
@@ -177,6 +168,11 @@ pub async fn reset(req: HttpRequest, body: web::Bytes, services: web::Data<Servi
 fn failed(e: ResetError) -> HttpResponse {
     match e {
         ResetError::Internal(inner) => pages::server_error_page(&inner),
-        other => pages::error_page(StatusCode::BAD_REQUEST, "Not possible", &other.to_string(), None),
+        other => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &crate::ui::t("not-possible"),
+            &super::explain::reset(&other),
+            None,
+        ),
     }
 }

@@ -18,8 +18,6 @@ use crate::error::InternalError;
 use crate::oidc::params::Params;
 use crate::startup::Services;
 
-const WRONG_CODE: &str = "That code is not right. Each code works once: if you just used it, wait for the next one.";
-
 /// A pending sign-in and the id its cookie carries.
 struct Current {
     id: String,
@@ -43,17 +41,13 @@ fn start_over(request_id: Option<&str>) -> String {
 /// The page for a sign-in that is gone: expired, finished, or never begun
 /// on this browser. The sign-in cookie goes with it.
 fn ended(https: bool, message: &str, status: StatusCode) -> HttpResponse {
-    let mut response = pages::error_page(status, "Sign in again", message, None);
+    let mut response = pages::error_page(status, &crate::ui::t("sign-in-again"), message, None);
     let _ = response.add_cookie(&cookies::sign_in_removal(https));
     response
 }
 
 pub(super) fn expired(https: bool) -> HttpResponse {
-    ended(
-        https,
-        "This sign-in was not finished in time, or was finished already. Go back to the application and sign in again.",
-        StatusCode::BAD_REQUEST,
-    )
+    ended(https, &crate::ui::t("second-factor-expired"), StatusCode::BAD_REQUEST)
 }
 
 async fn user_of(services: &Services, pending: &PendingSignIn) -> Result<Option<User>, InternalError> {
@@ -242,7 +236,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
                             &services,
                             &enrolment,
                             request_id,
-                            Some(WRONG_CODE),
+                            Some(&crate::ui::t("wrong-code")),
                             StatusCode::UNAUTHORIZED,
                         )),
                         None => Ok(expired(https)),
@@ -279,15 +273,16 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
                     &services,
                     &current,
                     request_id,
-                    Some(WRONG_CODE),
+                    Some(&crate::ui::t("wrong-code")),
                     StatusCode::UNAUTHORIZED,
                 )
                 .await
             }
             CodeCheck::Throttled(wait) => {
-                let message = format!(
-                    "Too many wrong codes for this account. Wait {}, then try again.",
-                    super::views::wait_words(wait.as_secs())
+                let message = crate::ui::t_with(
+                    "second-factor-throttled",
+                    "wait",
+                    super::views::wait_words(wait.as_secs()),
                 );
                 let current = Current {
                     id,
@@ -316,9 +311,5 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
 }
 
 fn too_many(https: bool) -> HttpResponse {
-    ended(
-        https,
-        "Too many wrong codes. For your safety this sign-in has ended; start again with your password.",
-        StatusCode::UNAUTHORIZED,
-    )
+    ended(https, &crate::ui::t("second-factor-too-many"), StatusCode::UNAUTHORIZED)
 }

@@ -6,8 +6,9 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 
 /// The Content-Security-Policy of every page: nothing inline, nothing from
-/// elsewhere, never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; \
+/// elsewhere but the images apps registered as their logos (over https),
+/// never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; script-src 'self'; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 /// The same policy, also letting the page frame exactly these origins (the

@@ -75,6 +75,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(discovery.clone())
                 .app_data(web::PayloadConfig::new(max_body))
+                .wrap(actix_web::middleware::from_fn(super::language::choose))
                 .wrap(super::security_headers())
                 .wrap(actix_web::middleware::from_fn(super::metrics::observe))
                 .wrap(TracingLogger::<super::RequestSpan>::new())

@@ -16,8 +16,8 @@ use crate::startup::Services;
 fn not_here() -> HttpResponse {
     pages::error_page(
         StatusCode::NOT_FOUND,
-        "Not available",
-        "Accounts are not created this way here: ask whoever runs this service.",
+        &crate::ui::t("not-available"),
+        &crate::ui::t("signup-not-available"),
         None,
     )
 }
@@ -25,8 +25,8 @@ fn not_here() -> HttpResponse {
 fn dead_link() -> HttpResponse {
     pages::error_page(
         StatusCode::BAD_REQUEST,
-        "This link no longer works",
-        "It has expired or was used already.",
+        &crate::ui::t("link-gone"),
+        &crate::ui::t("signup-link-gone"),
         None,
     )
 }
@@ -36,14 +36,6 @@ fn token_in_query(req: &HttpRequest) -> String {
         .ok()
         .and_then(|p| p.get("token").map(str::to_string))
         .unwrap_or_default()
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }
 
 /// The form again with what was wrong, or the page an error calls for.
@@ -61,7 +53,7 @@ fn refused(
         SignupError::TooMany => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
-    let message = capitalised(&error.to_string());
+    let message = super::explain::signup(&error);
     csrf::form_page(req, services, status, |csrf| SignupPage {
         csrf,
         action: if invited.is_some() { "/invitation" } else { "/signup" },
@@ -158,8 +150,8 @@ pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Ser
         }),
         Err(SignupError::UsernameTaken) => pages::error_page(
             StatusCode::CONFLICT,
-            "This username was taken meanwhile",
-            "Someone created an account with it before you confirmed yours. Sign up again with another username.",
+            &crate::ui::t("signup-taken-title"),
+            &crate::ui::t("signup-taken"),
             None,
         ),
         Err(SignupError::Internal(e)) => pages::server_error_page(&e),

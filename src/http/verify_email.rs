@@ -99,7 +99,12 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         {
             Ok(()) => outcome::see_other(&format!("/login/verify-email?req={request_id}&sent=1")),
             Err(crate::account::profile::ProfileError::Internal(e)) => pages::server_error_page(&e),
-            Err(e) => pages::error_page(StatusCode::BAD_REQUEST, "Not sent", &e.to_string(), None),
+            Err(e) => pages::error_page(
+                StatusCode::BAD_REQUEST,
+                &crate::ui::t("not-sent"),
+                &super::explain::profile(&e),
+                None,
+            ),
         };
     }
     carry_on(&services, &parked, request_id, accounts)

@@ -12,6 +12,8 @@ use super::developer_form::{AppKind, ClientForm, FieldError};
 pub struct LoginPage<'a> {
     /// The app being signed in to; `None` when signing in to the account page.
     pub client_name: Option<&'a str>,
+    /// The app's registered logo (`logo_uri`).
+    pub client_logo: Option<&'a str>,
     pub request_id: &'a str,
     /// Sesame's own page to open after an account sign-in.
     pub next: &'a str,
@@ -217,46 +219,41 @@ pub struct SignedOutPage<'a> {
 pub struct LogoutConfirmPage<'a> {
     pub client_name: Option<&'a str>,
     pub account: Option<&'a str>,
+    /// The other accounts signed in on this browser (offered: sign out of all).
+    pub others: Vec<String>,
     pub csrf: String,
     pub client_id: Option<&'a str>,
     pub post_logout_redirect_uri: Option<&'a str>,
     pub state: Option<&'a str>,
 }
 
-/// "3 minutes ago"-style time, from Unix seconds.
 /// How long to wait, in words: "1 second", "40 seconds", "2 minutes"
-/// (rounded up: never shorter than the wait).
+/// (rounded up: never shorter than the wait), in the page's language.
 pub fn wait_words(secs: u64) -> String {
     match secs {
-        0..=1 => "1 second".into(),
-        2..=59 => format!("{secs} seconds"),
-        60..=3599 => match secs.div_ceil(60) {
-            1 => "1 minute".into(),
-            minutes => format!("{minutes} minutes"),
-        },
+        0..=59 => crate::ui::t_with("duration-seconds", "count", secs.max(1)),
+        60..=3599 => crate::ui::t_with("duration-minutes", "count", secs.div_ceil(60)),
         _ => duration_words(secs),
     }
 }
 
+/// "3 min ago"-style time, from Unix seconds.
 pub fn time_ago(then: i64, now: i64) -> String {
     let seconds = (now - then).max(0);
     match seconds {
-        0..=59 => "just now".into(),
-        60..=3599 => format!("{} min ago", seconds / 60),
-        3600..=86_399 => format!("{} h ago", seconds / 3600),
-        _ => format!("{} days ago", seconds / 86_400),
+        0..=59 => crate::ui::t("time-just-now"),
+        60..=3599 => crate::ui::t_with("time-minutes-ago", "count", seconds / 60),
+        3600..=86_399 => crate::ui::t_with("time-hours-ago", "count", seconds / 3600),
+        _ => crate::ui::t_with("time-days-ago", "count", seconds / 86_400),
     }
 }
 
-/// A duration in plain words: "1 hour", "7 days".
+/// A duration in plain words: "1 hour", "7 days" (rounded down).
 pub fn duration_words(secs: u64) -> String {
     match secs {
-        0..=119 => "1 minute".into(),
-        120..=3599 => format!("{} minutes", secs / 60),
-        3600..=7199 => "1 hour".into(),
-        7200..=86_399 => format!("{} hours", secs / 3600),
-        86_400..=172_799 => "1 day".into(),
-        _ => format!("{} days", secs / 86_400),
+        0..=3599 => crate::ui::t_with("duration-minutes", "count", (secs / 60).max(1)),
+        3600..=86_399 => crate::ui::t_with("duration-hours", "count", secs / 3600),
+        _ => crate::ui::t_with("duration-days", "count", secs / 86_400),
     }
 }
 
@@ -293,6 +290,9 @@ pub struct DeveloperPage<'a> {
     pub admin: bool,
     pub clients: Vec<ClientRow>,
     pub notice: Option<&'a str>,
+    /// Other accounts on this browser, `(handle, username)`, to switch to.
+    pub others: Vec<(String, String)>,
+    pub csrf: String,
 }
 
 #[derive(Template)]
@@ -351,25 +351,46 @@ pub fn render(template: &impl Template, status: StatusCode) -> HttpResponse {
     }
 }
 
-/// The files under `static/`, built into the binary so it runs from any folder.
-pub async fn static_file(file: web::Path<String>) -> HttpResponse {
-    let (body, content_type) = match file.as_str() {
-        "sesame.css" => (include_str!("../../static/sesame.css"), "text/css; charset=utf-8"),
-        "form_post.js" => (
-            include_str!("../../static/form_post.js"),
-            "text/javascript; charset=utf-8",
-        ),
-        "logout.js" => (include_str!("../../static/logout.js"), "text/javascript; charset=utf-8"),
-        "webauthn.js" => (
-            include_str!("../../static/webauthn.js"),
-            "text/javascript; charset=utf-8",
-        ),
-        _ => return HttpResponse::NotFound().finish(),
+/// `GET /static/{file}`: Sesame's files and the theme's. Links carry the
+/// file's fingerprint (`?v=`), so a link with the current one may be cached
+/// for good; any other is revalidated by its `ETag`.
+pub async fn static_file(
+    req: actix_web::HttpRequest,
+    file: web::Path<String>,
+    services: web::Data<crate::startup::Services>,
+) -> HttpResponse {
+    let Some(found) = services.look.brand.files.get(file.as_str()) else {
+        return HttpResponse::NotFound().finish();
     };
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(body)
+    let etag = format!("\"{}\"", found.version);
+    let fingerprinted = crate::oidc::params::Params::parse(req.query_string())
+        .ok()
+        .and_then(|params| params.get("v").map(|v| v == found.version))
+        .unwrap_or(false);
+    let cache = if fingerprinted {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache));
+    if unchanged {
+        return response.finish();
+    }
+    response
+        .insert_header((header::CONTENT_TYPE, found.content_type))
+        .body(found.body.clone())
 }
 
 #[cfg(test)]
@@ -385,5 +406,16 @@ mod tests {
         assert_eq!(wait_words(7200), "2 hours");
         assert_eq!(duration_words(90), "1 minute");
         assert_eq!(duration_words(1800), "30 minutes");
+        assert_eq!(time_ago(0, 7200), "2 h ago");
+    }
+
+    #[test]
+    fn durations_speak_the_pages_language() {
+        let german = crate::ui::Voice::new(crate::ui::Look::built_in(), "de".parse().expect("tag"));
+        german.speak_now(|| {
+            assert_eq!(wait_words(1), "1 Sekunde");
+            assert_eq!(wait_words(61), "2 Minuten");
+            assert_eq!(duration_words(86_400 * 7), "7 Tage");
+        });
     }
 }

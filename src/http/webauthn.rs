@@ -43,21 +43,13 @@ fn failed(e: &CeremonyError) -> HttpResponse {
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
             };
-            HttpResponse::build(status).json(json!({ "error": "Something went wrong on our side. Try again." }))
+            HttpResponse::build(status).json(json!({ "error": crate::ui::t("webauthn-server-retry") }))
         }
         CeremonyError::Library(reason) => {
             tracing::warn!(%reason, "WebAuthn options could not be made");
-            HttpResponse::InternalServerError().json(json!({ "error": "Something went wrong on our side." }))
+            HttpResponse::InternalServerError().json(json!({ "error": crate::ui::t("webauthn-server") }))
         }
-        other => refused(&format!("{}{}", capitalised(&other.to_string()), ".")),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+        other => refused(&super::explain::ceremony(other)),
     }
 }
 
@@ -65,8 +57,7 @@ fn capitalised(text: &str) -> String {
 /// bound to it).
 #[allow(clippy::result_large_err)]
 fn form(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<(Params, String), HttpResponse> {
-    let form = csrf::verified_form(req, services, body)
-        .map_err(|_| refused("This page is out of date. Reload it and try again."))?;
+    let form = csrf::verified_form(req, services, body).map_err(|_| refused(&crate::ui::t("page-out-of-date")))?;
     let token = form.get("csrf").unwrap_or("").to_string();
     Ok((form, token))
 }
@@ -81,7 +72,7 @@ pub async fn register_start(req: HttpRequest, body: web::Bytes, services: web::D
         Err(response) => return response,
     };
     let Some(kind) = form.get("kind").and_then(CredentialKind::parse) else {
-        return refused("Choose a passkey or a security key.");
+        return refused(&crate::ui::t("key-choose-kind"));
     };
     let name = form.get("name").unwrap_or("");
     match services.passkeys().start_registration(&user, kind, name, &token).await {
@@ -137,8 +128,8 @@ pub async fn remove(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         if second_factor_required(&services, &user) && others == 0 && !totp {
             return Ok(pages::error_page(
                 StatusCode::CONFLICT,
-                "This key cannot be removed",
-                "Your account must have a second factor, and this is its only one.",
+                &crate::ui::t("key-last-title"),
+                &crate::ui::t("factor-last"),
                 None,
             ));
         }
@@ -222,11 +213,11 @@ pub async fn second_factor_start(req: HttpRequest, body: web::Bytes, services: w
     let request_id = request_id_of(&form);
     let https = services.settings.issuer_is_https();
     let Some(id) = cookies::read(&req, cookies::SIGN_IN, https) else {
-        return refused("This sign-in expired. Start again.");
+        return refused(&crate::ui::t("sign-in-expired-start-again"));
     };
     let pending = match services.sign_in_steps().find(&id, request_id).await {
         Ok(Some(pending)) => pending,
-        Ok(None) => return refused("This sign-in expired. Start again."),
+        Ok(None) => return refused(&crate::ui::t("sign-in-expired-start-again")),
         Err(e) => return failed(&CeremonyError::from(e)),
     };
     match services.passkeys().start_second_factor(pending.user_id, &token).await {
@@ -282,8 +273,8 @@ fn failed_page(e: &CeremonyError) -> HttpResponse {
     match e {
         CeremonyError::Internal(inner) => pages::server_error_page(inner),
         other => {
-            let message = format!("{}.", capitalised(&other.to_string()));
-            pages::error_page(StatusCode::BAD_REQUEST, "That did not work", &message, None)
+            let message = super::explain::ceremony(other);
+            pages::error_page(StatusCode::BAD_REQUEST, &crate::ui::t("did-not-work"), &message, None)
         }
     }
 }

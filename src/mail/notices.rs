@@ -28,11 +28,12 @@ pub enum Change {
 }
 
 impl Change {
+    /// The message naming the change.
     fn sentence(self) -> &'static str {
         match self {
-            Change::FactorAdded => "A second factor was added",
-            Change::FactorRemoved => "A second factor was removed",
-            Change::NewBrowser => "Someone signed in from a browser not used before",
+            Change::FactorAdded => "mail-change-factor-added",
+            Change::FactorRemoved => "mail-change-factor-removed",
+            Change::NewBrowser => "mail-change-new-browser",
         }
     }
 

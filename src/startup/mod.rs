@@ -66,7 +66,9 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let webauthn = relying_party(&settings.issuer);
     let settings_mail = settings.mail.clone();
+    let look = Arc::new(look(&settings.ui)?);
     let services = Services {
+        look,
         settings,
         clock,
         users,
@@ -95,6 +97,19 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     // Keys exist (created on first start) and are loaded before anything signs.
     services.key_rotation().tick().await.context("loading signing keys")?;
     Ok(services)
+}
+
+/// The messages and branding pages are made with, read once: a theme that
+/// cannot be read stops the start with its path.
+pub fn look(ui: &crate::config::UiSettings) -> anyhow::Result<crate::ui::Look> {
+    let catalogue = crate::ui::Catalogue::load(&ui.default_language, ui.theme_dir())?;
+    let brand = crate::ui::Brand::load(&crate::ui::BrandSettings {
+        product_name: &ui.product_name,
+        logo: ui.logo(),
+        accent_colour: ui.accent_colour(),
+        theme_dir: ui.theme_dir(),
+    })?;
+    Ok(crate::ui::Look { catalogue, brand })
 }
 
 /// The WebAuthn relying party for the issuer, or `None` with a warning.

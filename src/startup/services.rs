@@ -13,6 +13,8 @@ use crate::store::{
 
 pub struct Services {
     pub settings: Settings,
+    /// Messages in every language and the operator's branding.
+    pub look: Arc<crate::ui::Look>,
     pub clock: SharedClock,
     pub users: Arc<dyn UserRepository>,
     pub clients: Arc<dyn ClientRepository>,

@@ -24,7 +24,12 @@ async fn mail_waits_for_a_server_that_is_down_and_leaves_once(backend: Backend) 
         s.mail.backoff_max_secs = 1;
     })
     .await;
-    let message = sesame::mail::messages::password_changed("alice@example.com", "Alice", "id.example", "test");
+    let message = sesame::mail::messages::password_changed(
+        "alice@example.com",
+        "Alice",
+        "id.example",
+        sesame::mail::messages::PasswordChange::AccountPage,
+    );
     app.services.mail_outbox().queue(message).await.unwrap();
 
     // The server is down: the message waits, with the reason.
@@ -64,7 +69,12 @@ async fn mail_waits_for_a_server_that_is_down_and_leaves_once(backend: Backend) 
 async fn without_smtp_mail_is_written_to_the_log(backend: Backend) {
     let app = spawn_app(backend).await;
     assert!(app.services.settings.mail.logs_only());
-    let message = sesame::mail::messages::password_changed("bob@example.com", "Bob", "id.example", "test");
+    let message = sesame::mail::messages::password_changed(
+        "bob@example.com",
+        "Bob",
+        "id.example",
+        sesame::mail::messages::PasswordChange::AccountPage,
+    );
     app.services.mail_outbox().queue(message).await.unwrap();
     for _ in 0..50 {
         if counts(&app).await == vec![(DeliveryStatus::Delivered, 1)] {
