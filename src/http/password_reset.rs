@@ -85,11 +85,13 @@ pub async fn forgot(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     if !identifier.trim().is_empty() {
         // Looked up after the answer: known and unknown names take as long.
         let services = services.clone();
-        tokio::spawn(async move {
+        // The mail is written in this request's language.
+        let voice = crate::ui::Voice::current();
+        tokio::spawn(voice.speak(async move {
             if let Err(e) = services.password_reset().request(&identifier, &client_ip).await {
                 tracing::error!(error = %e, "a password reset request failed");
             }
-        });
+        }));
     }
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| ForgotPasswordPage {
         csrf,

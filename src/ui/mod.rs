@@ -60,6 +60,12 @@ impl Voice {
         Voice { look, language }
     }
 
+    /// The voice text is being written in now (to carry it into a spawned
+    /// task): the request's, or the default outside one.
+    pub fn current() -> Voice {
+        with_voice(Voice::clone)
+    }
+
     /// Runs `work` (a future) with this voice as the one text is written in.
     pub async fn speak<F: std::future::Future>(self, work: F) -> F::Output {
         VOICE.scope(self, work).await

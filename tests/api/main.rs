@@ -17,6 +17,7 @@ mod mail;
 mod migrations;
 mod multinode;
 mod operations;
+mod pages;
 mod password_reset;
 mod private_key_jwt;
 mod profile;

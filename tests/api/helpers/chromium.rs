@@ -137,7 +137,62 @@ impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthnCommand {
     }
 }
 
+/// A DevTools protocol command through chromedriver (`goog/cdp/execute`):
+/// what WebDriver has no command for, such as emulating a dark theme.
+#[derive(Debug)]
+struct DevToolsCommand {
+    body: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or("")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
 impl Chromium {
+    /// Pages from now on see `prefers-color-scheme: dark` (or `light`).
+    pub async fn prefer_colour_scheme(&self, scheme: &str) {
+        let command = DevToolsCommand {
+            body: serde_json::json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "features": [{ "name": "prefers-color-scheme", "value": scheme }] },
+            }),
+        };
+        self.client
+            .issue_cmd(command)
+            .await
+            .expect("the colour scheme emulated");
+    }
+
+    /// Runs axe-core (WCAG 2.2 A and AA rules) on the current page: the
+    /// violations, as "rule: target" lines. The script comes from npm's
+    /// axe-core, which `.ci/services` installs (`SESAME_AXE_CORE` names it).
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let path = std::env::var("SESAME_AXE_CORE").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/axe-core/node_modules/axe-core/axe.min.js"
+            )
+            .into()
+        });
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("axe-core is not at {path} ({e}): run `bash .ci/services`, which installs it from npm")
+        });
+        let script = format!(
+            "{axe}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }} }})\n\
+             .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\n\
+             .catch(e => done(['axe failed: ' + e]));"
+        );
+        let result = self.client.execute_async(&script, vec![]).await.expect("axe-core runs");
+        serde_json::from_value(result).expect("a list of violations")
+    }
+
     /// Adds a virtual authenticator: `internal` (a platform authenticator
     /// that keeps passkeys and verifies the person) or `usb` (a security
     /// key). Returns its id.
