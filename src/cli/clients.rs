@@ -280,14 +280,17 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {
-                for client in &clients {
-                    println!(
-                        "{:<24} {:<12} {}",
-                        client.client_id,
-                        client.client_type.as_str(),
-                        client.name
-                    );
-                }
+                let rows: Vec<Vec<String>> = clients
+                    .iter()
+                    .map(|client| {
+                        vec![
+                            client.client_id.to_string(),
+                            client.client_type.as_str().to_string(),
+                            client.name.clone(),
+                        ]
+                    })
+                    .collect();
+                super::table::print(&["CLIENT ID", "TYPE", "NAME"], &rows);
             }
             Ok(())
         }

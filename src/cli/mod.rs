@@ -7,6 +7,7 @@ mod logout;
 mod mail;
 mod registration;
 mod serve;
+mod table;
 mod time;
 mod users;
 

@@ -137,16 +137,18 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
             if json {
                 println!("{}", serde_json::to_string_pretty(&users)?);
             } else {
-                for user in &users {
-                    let state = if user.disabled { "disabled" } else { "active" };
-                    println!(
-                        "{:<24} {:<9} {:<18} {}",
-                        user.username,
-                        state,
-                        roles_text(&user.roles),
-                        user.email.as_deref().unwrap_or("")
-                    );
-                }
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|user| {
+                        vec![
+                            user.username.to_string(),
+                            if user.disabled { "disabled" } else { "active" }.to_string(),
+                            roles_text(&user.roles),
+                            user.email.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                super::table::print(&["USERNAME", "STATE", "ROLES", "EMAIL"], &rows);
             }
             Ok(())
         }

@@ -649,4 +649,9 @@ fn the_effective_configuration_shows_where_each_value_came_from() {
     let stderr = String::from_utf8_lossy(&listed.stderr);
     assert!(stderr.contains("did you mean SESAME_MAIL__SMTP_HOST?"), "{stderr}");
     assert!(!stderr.contains("SKIP_BROWSER_TESTS"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        stdout.starts_with("USERNAME  STATE"),
+        "a table has its header: {stdout}"
+    );
 }
