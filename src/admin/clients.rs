@@ -109,6 +109,7 @@ pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Re
             Vec::new()
         },
         resource_server: new.resource_server && via == Via::Cli,
+        access_groups: Vec::new(),
         require_second_factor: new.require_second_factor && via == Via::Cli,
         require_verified_email: new.require_verified_email && via == Via::Cli,
         application_type: valid.application_type,

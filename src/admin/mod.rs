@@ -2,6 +2,7 @@
 //! and the registration API, so each rule is written once.
 
 mod clients;
+mod groups;
 pub mod registration;
 mod registration_tokens;
 pub mod retention;
@@ -14,6 +15,7 @@ pub use clients::{
     AccessChange, CreatedClient, UpdatedClient, Via, add_client, delete_client, metadata_of, rotate_secret,
     set_client_access, update_client,
 };
+pub use groups::GroupAdmin;
 pub use registration_tokens::{create_registration_token, revoke_registration_token};
 pub use users::{
     Ended, NewUser, OfflineTokens, add_user, delete_user, logout_user, reset_second_factors, second_factors_of,

@@ -337,6 +337,7 @@ fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     value["jwt_access_tokens"] = json!(client.jwt_access_tokens);
     value["access_token_audiences"] = json!(client.audiences);
     value["resource_server"] = json!(client.resource_server);
+    value["access_groups"] = json!(client.access_groups);
     value["require_second_factor"] = json!(client.require_second_factor);
     value["require_verified_email"] = json!(client.require_verified_email);
     value["scope"] = json!(client.allowed_scopes.to_string());

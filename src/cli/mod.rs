@@ -2,6 +2,7 @@
 //! per command group.
 
 mod clients;
+mod groups;
 mod keys;
 mod logout;
 mod mail;
@@ -76,6 +77,9 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Groups of people: in tokens (the `groups` scope) and as app access rules.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
     /// Initial access tokens for the registration API (RFC 7591).
     #[command(subcommand)]
     Registration(RegistrationCommand),
@@ -176,6 +180,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Logout(command) => logout::run(settings, command).await,
         Command::Keys(command) => keys::run(settings, clock, command).await,
         Command::Mail(command) => mail::run(settings, command).await,
+        Command::Group(command) => groups::run(settings, clock, command).await,
         Command::Config(_) => Ok(()),
     }
 }
@@ -216,7 +221,8 @@ async fn services(mut settings: Settings, clock: SharedClock) -> anyhow::Result<
 async fn on_the_server(settings: Settings, clock: SharedClock, operation: Operation) -> anyhow::Result<Ended> {
     if settings.redis_url().is_some() {
         let services = startup::build_services(settings, clock).await?;
-        return Ok(control::perform(&services, operation).await?);
+        let voice = crate::ui::Voice::default_for(services.look.clone());
+        return Ok(voice.speak(control::perform(&services, operation)).await?);
     }
     let unanswered = if settings.admin_socket.as_os_str().is_empty() {
         anyhow::anyhow!("admin_socket is empty, so no running server can be asked")
@@ -233,7 +239,8 @@ async fn on_the_server(settings: Settings, clock: SharedClock, operation: Operat
     let services = startup::build_services(settings, clock)
         .await
         .map_err(|e| anyhow::anyhow!("{unanswered}; and {e:#}"))?;
-    let ended = control::perform(&services, operation).await?;
+    let voice = crate::ui::Voice::default_for(services.look.clone());
+    let ended = voice.speak(control::perform(&services, operation)).await?;
     services.ephemeral.flush().await?;
     eprintln!("no server is running: done in its store journal, where the server finds it when it starts");
     Ok(ended)

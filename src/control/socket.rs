@@ -126,7 +126,9 @@ async fn answer<S: Deref<Target = Services>>(stream: UnixStream, services: S) {
         Ok(Ok(_)) => match serde_json::from_str::<Operation>(&line) {
             Ok(operation) => {
                 let name = operation.name();
-                match perform(&services, operation).await {
+                // Mail an operation sends (an invitation) is in the default language.
+                let voice = crate::ui::Voice::default_for(services.look.clone());
+                match voice.speak(perform(&services, operation)).await {
                     Ok(ended) => {
                         tracing::info!(operation = name, "admin socket: done");
                         Reply::Done(ended)

@@ -154,6 +154,9 @@ pub struct Client {
     /// May introspect every client's access tokens: a resource server the
     /// operator vouches for. Set by an operator only.
     pub resource_server: bool,
+    /// Only members of one of these groups may sign in to it (none: anyone).
+    /// Set by an operator only; read with the client (`find_client`).
+    pub access_groups: Vec<crate::domain::GroupName>,
     pub application_type: ApplicationType,
     pub info: ClientInfo,
     /// The developer who registered it on the portal (or `None`: the CLI or

@@ -7,6 +7,7 @@ mod client;
 mod client_id;
 pub mod client_metadata;
 mod grant;
+mod group;
 mod ids;
 mod logout;
 mod mail;
@@ -27,6 +28,7 @@ pub use client::{
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
+pub use group::{Group, GroupName, InvalidGroupName};
 pub use ids::{FamilyId, SessionHandle, Sid};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use mail::QueuedMail;
@@ -67,6 +69,7 @@ pub mod tests_support {
             jwt_access_tokens: false,
             audiences: Vec::new(),
             resource_server: false,
+            access_groups: Vec::new(),
             application_type: ApplicationType::Web,
             info: ClientInfo::default(),
             owner_id: None,

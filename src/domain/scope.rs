@@ -28,6 +28,11 @@ pub const CATALOGUE: &[ScopeInfo] = &[
         description: "scope-email",
     },
     ScopeInfo {
+        name: "groups",
+        about_a_person: true,
+        description: "scope-groups",
+    },
+    ScopeInfo {
         name: "offline_access",
         about_a_person: true,
         description: "scope-offline-access",

@@ -20,6 +20,7 @@ mod health;
 mod language;
 mod login;
 pub mod metrics;
+mod no_access;
 mod outcome;
 mod pages;
 mod password_reset;
@@ -72,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/revoke", post => revocation::revoke);
     serve!(cfg, "/introspect", post => revocation::introspect);
     serve!(cfg, "/authorize/cancel", get => authorize::cancel);
+    serve!(cfg, "/authorize/no-access", get => no_access::show);
     serve!(cfg, "/login", get => login::show, post => login::submit);
     serve!(cfg, "/consent", get => consent::show, post => consent::submit);
     serve!(cfg, "/select-account", get => select_account::show, post => select_account::submit);

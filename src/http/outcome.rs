@@ -24,6 +24,7 @@ pub fn render(services: &Services, outcome: Outcome, accounts: &BrowserAccounts)
         Outcome::Interact(Interaction::SecondFactor, id) => see_other(&format!("/login/second-factor?req={id}")),
         Outcome::Interact(Interaction::Consent, id) => see_other(&format!("/consent?req={id}")),
         Outcome::Interact(Interaction::VerifyEmail, id) => see_other(&format!("/login/verify-email?req={id}")),
+        Outcome::Interact(Interaction::NoAccess, id) => see_other(&format!("/authorize/no-access?req={id}")),
         Outcome::Code(target, code) => respond::authorization_response(&target, issuer, &[("code", &code)]),
         Outcome::Error(target, error) => respond::authorization_error(&target, issuer, &error),
         Outcome::Answered => pages::answered_page(),

@@ -31,6 +31,14 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "no_access.html")]
+pub struct NoAccessPage<'a> {
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub request_id: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub title: &'a str,

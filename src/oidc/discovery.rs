@@ -69,6 +69,7 @@ const SUPPORTED_CLAIMS: &[&str] = &[
     "updated_at",
     "email",
     "email_verified",
+    "groups",
 ];
 
 pub fn metadata(settings: &Settings) -> Result<SesameProviderMetadata, url::ParseError> {

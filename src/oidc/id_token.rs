@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::crypto;
-use crate::domain::Level;
+use crate::domain::{GroupName, Level};
 use crate::keys::{Alg, KeyError};
 use crate::oidc::signer::TokenSigner;
 
@@ -25,6 +25,9 @@ pub struct IdTokenClaims<'a> {
     pub amr: &'a [String],
     /// The level the authentication reached (OIDC Core 2), from `amr`.
     pub acr: &'static str,
+    /// The person's groups, when the `groups` scope was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<&'a [GroupName]>,
 }
 
 /// What an ID token says about an authentication.
@@ -37,6 +40,8 @@ pub struct Subject<'a> {
     pub amr: &'a [String],
     /// The client's `id_token_signed_response_alg`.
     pub alg: Alg,
+    /// With the `groups` scope: the person's groups.
+    pub groups: Option<&'a [GroupName]>,
 }
 
 /// OIDC Core 3.1.3.6: at_hash is the base64url of the left-most half of the
@@ -67,6 +72,7 @@ pub fn sign(
         sid: subject.sid,
         amr: subject.amr,
         acr: Level::of_amr(subject.amr).acr(),
+        groups: subject.groups,
     };
     signer.sign(&claims, "JWT", subject.alg)
 }

@@ -26,6 +26,8 @@ pub struct Introspection<'a> {
     pub access_tokens: AccessTokens<'a>,
     pub refresh_tokens: &'a dyn RefreshTokenRepository,
     pub sessions: Sessions<'a>,
+    /// For the `groups` of a token granted that scope.
+    pub groups: &'a dyn crate::store::GroupRepository,
 }
 
 impl Introspection<'_> {
@@ -59,6 +61,10 @@ impl Introspection<'_> {
             claims.insert("iss".into(), json!(issuer));
             if let Some(user) = found.user_id {
                 claims.insert("sub".into(), json!(user.to_string()));
+                // A resource server deciding on group membership reads it here.
+                if found.scopes.contains("groups") {
+                    claims.insert("groups".into(), json!(self.groups.groups_of(user).await?));
+                }
             }
             if let Some(sid) = found.sid {
                 claims.insert("sid".into(), json!(sid));

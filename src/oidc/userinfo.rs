@@ -10,6 +10,7 @@ use crate::store::UserRepository;
 pub struct UserInfo<'a> {
     pub access_tokens: AccessTokens<'a>,
     pub users: &'a dyn UserRepository,
+    pub groups: &'a dyn crate::store::GroupRepository,
 }
 
 pub async fn claims(info: &UserInfo<'_>, bearer_token: &str) -> Result<Map<String, Value>, ProtocolError> {
@@ -50,6 +51,9 @@ pub async fn claims(info: &UserInfo<'_>, bearer_token: &str) -> Result<Map<Strin
     {
         claims.insert("email".into(), json!(email));
         claims.insert("email_verified".into(), json!(user.email_verified));
+    }
+    if token.scopes.contains("groups") {
+        claims.insert("groups".into(), json!(info.groups.groups_of(user.id).await?));
     }
     Ok(claims)
 }

@@ -74,6 +74,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         users,
         clients,
         consents: sql.clone(),
+        groups: sql.clone(),
         audit: sql.clone(),
         ephemeral,
         sealer: Arc::new(Sealer::new(kek.clone())),

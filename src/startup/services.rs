@@ -19,6 +19,7 @@ pub struct Services {
     pub users: Arc<dyn UserRepository>,
     pub clients: Arc<dyn ClientRepository>,
     pub consents: Arc<dyn ConsentRepository>,
+    pub groups: Arc<dyn crate::store::GroupRepository>,
     pub audit: Arc<dyn AuditLog>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub keys: Arc<KeyRing>,
@@ -115,6 +116,7 @@ impl Services {
             grants: crate::oidc::token::Grants {
                 codes: crate::store::records::Codes::new(&*self.ephemeral),
                 users: &*self.users,
+                groups: &*self.groups,
                 sessions: self.sessions(),
                 refresh_tokens: &*self.refresh_tokens,
                 access_tokens: self.access_tokens(),
@@ -138,6 +140,7 @@ impl Services {
         crate::oidc::userinfo::UserInfo {
             access_tokens: self.access_tokens(),
             users: &*self.users,
+            groups: &*self.groups,
         }
     }
 
@@ -194,6 +197,18 @@ impl Services {
             code_ttl_secs: self.settings.tokens.code_ttl_secs,
             mfa: &self.settings.mfa,
             require_verified_email: self.settings.account.require_verified_email,
+            groups: &*self.groups,
+        }
+    }
+
+    /// Operations on groups (CLI, console).
+    pub fn group_admin(&self) -> crate::admin::GroupAdmin<'_> {
+        crate::admin::GroupAdmin {
+            groups: &*self.groups,
+            users: &*self.users,
+            clients: &*self.clients,
+            audit: &*self.audit,
+            clock: &*self.clock,
         }
     }
 
@@ -267,6 +282,7 @@ impl Services {
             access_tokens: self.access_tokens(),
             refresh_tokens: &*self.refresh_tokens,
             sessions: self.sessions(),
+            groups: &*self.groups,
         }
     }
 

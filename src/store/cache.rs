@@ -157,6 +157,11 @@ impl ClientRepository for CachedClients {
         Ok(set)
     }
 
+    async fn set_access_groups(&self, client_id: &ClientId, groups: &[Uuid]) -> Result<(), StoreError> {
+        self.inner.set_access_groups(client_id, groups).await?;
+        self.changed(client_id).await
+    }
+
     async fn set_client_access(
         &self,
         client_id: &ClientId,

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, LogoutDelivery, PreviousSecret, QueuedMail,
-    RecoveryCode, RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey, TotpFactor, User, Username,
-    WebauthnCredential,
+    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, Group, GroupName, LogoutDelivery,
+    PreviousSecret, QueuedMail, RecoveryCode, RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey,
+    TotpFactor, User, Username, WebauthnCredential,
 };
 
 /// A backend's own error, kept for the log.
@@ -148,6 +148,9 @@ pub trait ClientRepository: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Sets the operator's settings for the client's access tokens; `false`
     /// when there was no such client.
+    /// Restricts an app to members of `groups` (none: anyone may sign in);
+    /// `find_client` reads them back as `access_groups`.
+    async fn set_access_groups(&self, client_id: &ClientId, groups: &[Uuid]) -> Result<(), StoreError>;
     async fn set_client_access(
         &self,
         client_id: &ClientId,
@@ -156,6 +159,27 @@ pub trait ClientRepository: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError>;
+}
+
+/// Groups, their members, and the apps restricted to them.
+#[async_trait]
+pub trait GroupRepository: Send + Sync + 'static {
+    /// Fails with `Conflict` when the name is taken.
+    async fn create_group(&self, group: &Group) -> Result<(), StoreError>;
+    async fn find_group(&self, name: &GroupName) -> Result<Option<Group>, StoreError>;
+    /// Every group with its member count, by name.
+    async fn list_groups(&self) -> Result<Vec<Group>, StoreError>;
+    /// `false` when there is no such group; `Conflict` when the name is taken.
+    async fn rename_group(&self, id: Uuid, name: &GroupName) -> Result<bool, StoreError>;
+    /// Removes the group, its memberships and the access rules naming it.
+    async fn delete_group(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// `false` when the person was a member already.
+    async fn add_member(&self, group_id: Uuid, user_id: Uuid) -> Result<bool, StoreError>;
+    async fn remove_member(&self, group_id: Uuid, user_id: Uuid) -> Result<bool, StoreError>;
+    /// The usernames in the group, sorted.
+    async fn member_names(&self, group_id: Uuid) -> Result<Vec<String>, StoreError>;
+    /// The groups a person is in, by name.
+    async fn groups_of(&self, user_id: Uuid) -> Result<Vec<GroupName>, StoreError>;
 }
 
 /// What each person allowed each app.

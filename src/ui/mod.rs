@@ -6,8 +6,9 @@
 //! any message (`<theme>/locales/…`). Each request's language is negotiated
 //! once (`negotiate`) and held for the request like its id (`http::language`
 //! sets it); templates, and the use cases that queue mail, read it through
-//! [`t`] and its siblings. Outside a request (the CLI, the admin socket,
-//! background workers) text is in the operator's default language.
+//! [`t`] and its siblings. The CLI and the admin socket speak the
+//! operator's default language; text written with no voice at all (unit
+//! tests) is the shipped English.
 
 mod brand;
 mod catalogue;

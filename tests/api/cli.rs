@@ -655,3 +655,59 @@ fn the_effective_configuration_shows_where_each_value_came_from() {
         "a table has its header: {stdout}"
     );
 }
+
+/// Groups from the command line: created, filled, listed with a header,
+/// an app restricted to them (and `client show` says so), deleted.
+#[test]
+fn groups_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str], stdin: Option<&str>| {
+        let out = sesame(dir.path(), args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    ok(&["user", "add", "alice"], Some("a long password\n"));
+    ok(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Wiki",
+            "--redirect-uri",
+            "https://wiki.example/cb",
+            "--client-id",
+            "wiki",
+        ],
+        None,
+    );
+    ok(&["group", "add", "staff"], None);
+    assert!(ok(&["group", "add-member", "staff", "alice"], None).contains("alice added to staff"));
+    assert!(ok(&["group", "add-member", "staff", "alice"], None).contains("was already in"));
+    let listed = ok(&["group", "list"], None);
+    assert!(listed.starts_with("GROUP  MEMBERS  CREATED\nstaff  1"), "{listed}");
+    assert_eq!(ok(&["group", "members", "staff"], None), "USERNAME\nalice\n");
+    assert!(ok(&["group", "restrict", "wiki", "staff"], None).contains("only members of staff"));
+    let shown: serde_json::Value = serde_json::from_str(&ok(&["client", "show", "wiki"], None)).unwrap();
+    assert_eq!(shown["access_groups"], serde_json::json!(["staff"]));
+    assert!(
+        !sesame(dir.path(), &["group", "add", "two words"], None)
+            .status
+            .success()
+    );
+    assert!(
+        !sesame(dir.path(), &["group", "restrict", "wiki", "nobody"], None)
+            .status
+            .success()
+    );
+    ok(&["group", "delete", "staff"], None);
+    let shown: serde_json::Value = serde_json::from_str(&ok(&["client", "show", "wiki"], None)).unwrap();
+    assert_eq!(
+        shown["access_groups"],
+        serde_json::json!([]),
+        "the rule went with the group"
+    );
+}

@@ -40,7 +40,7 @@ async fn discovery_advertises_exactly_what_is_implemented(backend: Backend) {
     );
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["openid", "profile", "email", "offline_access"])
+        serde_json::json!(["openid", "profile", "email", "groups", "offline_access"])
     );
     assert_eq!(doc["registration_endpoint"], app.url("/register"));
     assert_eq!(doc["end_session_endpoint"], app.url("/end_session"));

@@ -8,6 +8,7 @@ mod developer;
 mod discovery;
 pub mod ephemeral_contract;
 mod flow;
+mod groups;
 mod hostile_input;
 mod keys;
 mod logging;

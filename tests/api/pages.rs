@@ -22,6 +22,15 @@ async fn page(
     (headers, response.text().await.unwrap())
 }
 
+/// The address of the page's `nth` stylesheet (from 1).
+fn stylesheet(html: &str, nth: usize) -> String {
+    html.split("<link rel=\"stylesheet\" href=\"")
+        .nth(nth)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no stylesheet {nth}: {html}"))
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_german_browser_gets_german_pages() {
     let app = spawn_app(Backend::SqliteMemory).await;
@@ -187,14 +196,10 @@ async fn an_operator_brands_every_page_without_rebuilding() {
         html.contains("href=\"https://acme.example/imprint\""),
         "the footer: {html}"
     );
-    let theme_css = html
-        .split("<link rel=\"stylesheet\" href=\"")
-        .nth(2)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a second stylesheet");
+    let theme_css = stylesheet(&html, 2);
     let css = app
         .browser
-        .get(app.url(theme_css))
+        .get(app.url(&theme_css))
         .send()
         .await
         .unwrap()
@@ -237,12 +242,7 @@ async fn a_theme_that_cannot_be_used_stops_the_start_with_its_reason() {
 async fn static_files_are_cacheable() {
     let app = spawn_app(Backend::SqliteMemory).await;
     let (_, html) = page(&app, "/login", None).await;
-    let link = html
-        .split("<link rel=\"stylesheet\" href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let link = stylesheet(&html, 1);
     assert!(link.starts_with("/static/sesame.css?v="), "{link}");
     let css = app.browser.get(app.url(&link)).send().await.unwrap();
     assert_eq!(css.status(), 200);

@@ -24,6 +24,8 @@ pub enum Interaction {
     /// does not have yet.
     VerifyEmail,
     Consent,
+    /// The app admits only members of groups the person is not in.
+    NoAccess,
 }
 
 #[derive(Debug)]
@@ -75,6 +77,15 @@ pub async fn proceed(
     let Some(mut live) = accounts.current().cloned() else {
         return interact(Interaction::Login);
     };
+    if !admitted(authorizer, request, &live).await? {
+        // Not a sign-in problem: the person is who they are, and the app
+        // does not admit them. The page says so; the app hears access_denied.
+        if request.prompt.none {
+            let error = ProtocolError::new(ErrorCode::AccessDenied, "the account is not in a group this app admits");
+            return answer(authorizer, parked_id, Outcome::Error(request.target.clone(), error)).await;
+        }
+        return interact(Interaction::NoAccess);
+    }
     if needs_step_up(authorizer, request, &live).await? {
         // OIDC Core 3.1.2.1: prompt=none and a step that needs the person.
         if request.prompt.none {
@@ -148,6 +159,20 @@ async fn end_inactive_sessions(authorizer: &Authorizer<'_>, accounts: &mut Brows
         accounts.remove(&live.handle);
     }
     Ok(())
+}
+
+/// Whether the app admits the session's account: anyone, when it names no
+/// groups; else members of one of them (one SQL read, only for such apps).
+async fn admitted(
+    authorizer: &Authorizer<'_>,
+    request: &AuthorizationRequest,
+    live: &LiveSession,
+) -> Result<bool, StoreError> {
+    if request.client_access_groups.is_empty() {
+        return Ok(true);
+    }
+    let theirs = authorizer.groups.groups_of(live.session.user_id).await?;
+    Ok(theirs.iter().any(|group| request.client_access_groups.contains(group)))
 }
 
 /// Whether the session's level is below what the request, the app, the

@@ -44,6 +44,8 @@ pub struct Authorizer<'a> {
     /// `account.require_verified_email`: every app gets codes only for
     /// confirmed addresses.
     pub require_verified_email: bool,
+    /// Who is in which group (for apps restricted to some).
+    pub groups: &'a dyn crate::store::GroupRepository,
 }
 
 impl Authorizer<'_> {
@@ -104,6 +106,9 @@ pub struct AuthorizationRequest {
     /// The app gets codes only for people whose address is confirmed.
     #[serde(default)]
     pub client_requires_verified_email: bool,
+    /// The app admits only members of one of these groups (none: anyone).
+    #[serde(default)]
+    pub client_access_groups: Vec<crate::domain::GroupName>,
 }
 
 #[derive(Debug)]
@@ -151,6 +156,7 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
         client_first_party: client.first_party,
         client_requires_second_factor: client.require_second_factor,
         client_requires_verified_email: client.require_verified_email,
+        client_access_groups: client.access_groups,
         acr,
         target,
         scopes,

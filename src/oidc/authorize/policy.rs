@@ -119,6 +119,7 @@ mod tests {
             acr: None,
             client_requires_second_factor: false,
             client_requires_verified_email: false,
+            client_access_groups: Vec::new(),
         }
     }
 

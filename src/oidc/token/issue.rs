@@ -18,6 +18,8 @@ use crate::store::{AuditLog, RefreshTokenRepository, UserRepository};
 pub struct Grants<'a> {
     pub codes: Codes<'a>,
     pub users: &'a dyn UserRepository,
+    /// For the `groups` claim.
+    pub groups: &'a dyn crate::store::GroupRepository,
     pub sessions: Sessions<'a>,
     pub refresh_tokens: &'a dyn RefreshTokenRepository,
     /// Also the signer of ID tokens and this server's clock.
@@ -108,7 +110,14 @@ pub(super) async fn user_tokens(
     let Some(access_token) = grants.access_tokens.issue(grant.family_id, token, format).await? else {
         return Err(ProtocolError::invalid_grant("the grant was revoked"));
     };
+    // Read at issue time: the claim is as current as the token.
+    let groups = if grant.scopes.contains("groups") {
+        Some(grants.groups.groups_of(grant.user_id).await?)
+    } else {
+        None
+    };
     let subject = id_token::Subject {
+        groups: groups.as_deref(),
         user_id: grant.user_id,
         client_id: grant.client.client_id.as_str(),
         auth_time: grant.auth_time,

@@ -87,6 +87,8 @@ impl ClientRow {
             audiences: serde_json::from_str(&self.access_token_audiences)
                 .map_err(|_| corrupt("access_token_audiences"))?,
             resource_server: self.resource_server,
+            // Read by `find_client`, from `client_access_groups`.
+            access_groups: Vec::new(),
             require_second_factor: self.require_second_factor,
             require_verified_email: self.require_verified_email,
             application_type: ApplicationType::parse(&self.application_type)
@@ -276,6 +278,10 @@ impl ClientRepository for SqlStore {
         Ok(affected == 1)
     }
 
+    async fn set_access_groups(&self, client_id: &ClientId, groups: &[Uuid]) -> Result<(), StoreError> {
+        self.replace_access_groups(client_id, groups).await
+    }
+
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         let affected = on_pool!(self, pool => sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(client_id.as_str())
@@ -292,6 +298,10 @@ impl ClientRepository for SqlStore {
             .fetch_optional(pool)
             .await
         })?;
-        row.map(ClientRow::into_client).transpose()
+        let Some(mut client) = row.map(ClientRow::into_client).transpose()? else {
+            return Ok(None);
+        };
+        client.access_groups = self.access_groups(client_id.as_str()).await?;
+        Ok(Some(client))
     }
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod clients;
 mod consents;
+mod groups;
 mod keys;
 mod mail;
 mod outbox;

@@ -234,3 +234,9 @@ verify-email-add-address = Fügen Sie in Ihrem Profil eine hinzu, bestätigen Si
 access-needed-title = Entwicklerzugang nötig
 access-needed-lede = Sie sind als <strong>{ $account }</strong> angemeldet; dieses Konto kann keine Anwendungen registrieren. Bitten Sie die Betreiber dieses Dienstes, ihm Entwicklerzugang zu geben.
 access-needed-others = In diesem Browser ebenfalls angemeldet, mit Entwicklerzugang:
+
+## No access
+no-access-title = Kein Zugang
+no-access-heading = Sie haben keinen Zugang zu { $app }
+no-access-lede = <strong>{ $account }</strong> ist in keiner Gruppe, die <strong>{ $app }</strong> zulässt. Wenn Sie Zugang brauchen, bitten Sie die Betreiber von { $product }, Sie aufzunehmen; oder melden Sie sich mit einem anderen Konto an.
+scope-groups = Sehen, in welchen Gruppen Sie sind

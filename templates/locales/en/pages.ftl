@@ -234,3 +234,9 @@ verify-email-add-address = Add one on your profile, confirm it from the message 
 access-needed-title = Developer access needed
 access-needed-lede = You are signed in as <strong>{ $account }</strong>, who cannot register applications. Ask whoever runs this service to give this account developer access.
 access-needed-others = Also signed in on this browser, with developer access:
+
+## No access
+no-access-title = No access
+no-access-heading = You have no access to { $app }
+no-access-lede = <strong>{ $account }</strong> is not in a group that <strong>{ $app }</strong> admits. If you need it, ask whoever runs { $product } to add you; or sign in with another account.
+scope-groups = See which groups you are in
