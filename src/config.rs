@@ -49,6 +49,7 @@ pub struct Settings {
     pub account: AccountSettings,
     pub signup: SignupSettings,
     pub ui: UiSettings,
+    pub admin: AdminSettings,
     pub keys: KeySettings,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
@@ -149,6 +150,17 @@ pub struct SignupSettings {
     pub invitation_ttl_secs: u64,
     pub link_ttl_secs: u64,
     pub per_address_per_hour: u64,
+}
+
+/// The admin console.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Serve `/admin` (to accounts with the admin role, after a recent
+    /// sign-in). Off: the paths do not exist.
+    pub enabled: bool,
+    /// Rows per page of the users and audit lists.
+    pub page_size: u32,
 }
 
 /// What people see: the product's name, logo, colours and language.

@@ -234,10 +234,13 @@ pub async fn show_confirm(req: HttpRequest, services: web::Data<Services>) -> Ht
         Ok(found) => found,
         Err(response) => return response,
     };
+    let next = Params::parse(req.query_string()).ok();
+    let next = super::login::page_after_sign_in(next.as_ref().and_then(|p| p.get("next")));
     csrf::form_page(&req, &services, StatusCode::OK, |csrf| ConfirmIdentityPage {
         username: user.username.as_str(),
         csrf,
         error: None,
+        next,
     })
 }
 
@@ -274,11 +277,13 @@ async fn confirmed(
         client_ip: &client_ip,
         device_cookie: device_cookie.as_deref(),
     };
+    let next = super::login::page_after_sign_in(form.get("next"));
     let again = |message: &str, status: StatusCode| {
         csrf::form_page(req, services, status, |csrf| ConfirmIdentityPage {
             username: user.username.as_str(),
             csrf,
             error: Some(message),
+            next,
         })
     };
     match services.password_login().attempt(attempt).await? {
@@ -296,7 +301,7 @@ async fn confirmed(
     let amr = vec![AMR_PASSWORD.to_string()];
     if !services.second_factors().has_second_factor(user.id).await? {
         services.sessions().reauthenticated(&mut live, amr).await?;
-        return Ok(outcome::see_other("/account"));
+        return Ok(outcome::see_other(next));
     }
     let start = Start {
         user_id: user.id,
@@ -304,7 +309,7 @@ async fn confirmed(
         required: Level::TwoFactors,
         step_up: Some(live.handle.clone()),
         request_id: None,
-        next: "/account",
+        next,
     };
     let (id, _) = services.sign_in_steps().start(start).await?;
     let mut response = outcome::see_other("/login/second-factor");

@@ -48,6 +48,8 @@ pub struct ConfirmIdentityPage<'a> {
     pub username: &'a str,
     pub csrf: String,
     pub error: Option<&'a str>,
+    /// The page to go back to once confirmed (one of Sesame's own).
+    pub next: &'a str,
 }
 
 /// The account page's view of the person's factors.

@@ -22,6 +22,7 @@ use crate::startup::Services;
 pub(super) fn page_after_sign_in(next: Option<&str>) -> &'static str {
     match next {
         Some("/developer") => "/developer",
+        Some("/admin") => "/admin",
         _ => "/account",
     }
 }

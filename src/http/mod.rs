@@ -4,6 +4,8 @@
 mod account;
 mod account_profile;
 mod account_security;
+mod admin_console;
+mod admin_views;
 mod authorize;
 mod consent;
 mod cookies;
@@ -113,6 +115,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/developer", get => developer::list);
     serve!(cfg, "/developer/clients", post => developer::create);
     serve!(cfg, "/developer/clients/new", get => developer::new_form);
+    serve!(cfg, "/admin", get => admin_console::home);
+    serve!(cfg, "/admin/users", get => admin_console::users, post => admin_console::create_user);
+    serve!(cfg, "/admin/user", get => admin_console::user, post => admin_console::change_user);
+    serve!(cfg, "/admin/groups", get => admin_console::groups, post => admin_console::change_groups);
+    serve!(cfg, "/admin/group", get => admin_console::group, post => admin_console::change_group);
+    serve!(cfg, "/admin/audit", get => admin_console::audit);
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.

@@ -241,6 +241,10 @@ impl UserRepository for CachedUsers {
         self.inner.list_users().await
     }
 
+    async fn search_users(&self, query: &str, after: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        self.inner.search_users(query, after, limit).await
+    }
+
     async fn find_by_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
         self.inner.find_by_email(email).await
     }

@@ -99,6 +99,9 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn set_email(&self, id: Uuid, email: Option<&str>, verified: bool, now: i64) -> Result<(), StoreError>;
     async fn set_display_name(&self, id: Uuid, name: Option<&str>, now: i64) -> Result<(), StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// One page of users by username, after `after` (keyset paging), whose
+    /// username or email contains `query` (case-insensitive; empty: all).
+    async fn search_users(&self, query: &str, after: &str, limit: u32) -> Result<Vec<User>, StoreError>;
     /// Accounts whose email is `email` (compared without case); at most 10.
     async fn find_by_email(&self, email: &str) -> Result<Vec<User>, StoreError>;
     /// Removes the account with its consents and second factors; `false`
@@ -191,12 +194,24 @@ pub trait ConsentRepository: Send + Sync + 'static {
     async fn grant(&self, user_id: Uuid, client_id: &ClientId, scopes: &Scopes, now: i64) -> Result<(), StoreError>;
 }
 
+/// Which audit events an operator looks for; every field optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<Uuid>,
+    pub client_id: Option<String>,
+    pub event: Option<String>,
+    /// Keyset paging: events strictly older than this `(at, id)`.
+    pub before: Option<(i64, Uuid)>,
+}
+
 /// Security events, kept in SQL.
 #[async_trait]
 pub trait AuditLog: Send + Sync + 'static {
     async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest events first, for operators and tests.
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// The newest events matching `filter`, older than `filter.before`.
+    async fn search(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 /// Signing keys, shared by every node.

@@ -399,9 +399,18 @@ async fn pages_fit_a_small_phone_and_pass_an_accessibility_check() {
     };
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::SqliteMemory, |s| {
         s.signup.mode = sesame::config::SignupMode::Open;
+        s.admin.enabled = true;
     })
     .await;
-    app.add_user("alice").await;
+    let alice = app.add_user("alice").await;
+    let now = sesame::clock::Clock::now(&*app.clock);
+    app.services
+        .users
+        .set_roles(alice.id, &[sesame::domain::Role::Admin], now)
+        .await
+        .unwrap();
+    app.services.group_admin().create("staff").await.unwrap();
+    app.services.group_admin().add_member("staff", "alice").await.unwrap();
     let client = app.add_third_party_client().await;
     browser.set_window_size(320, 700).await.unwrap();
     // Every page is checked before the test fails, so one run lists all.
@@ -445,7 +454,17 @@ async fn pages_fit_a_small_phone_and_pass_an_accessibility_check() {
     browser.type_into("password", crate::helpers::PASSWORD).await;
     browser.click("button[type=submit]").await;
     browser.url_once_at(&app.url("/account")).await;
-    for path in ["/account", "/account/profile", "/account/totp", "/developer"] {
+    for path in [
+        "/account",
+        "/account/profile",
+        "/account/totp",
+        "/developer",
+        "/admin/users",
+        "/admin/user?u=alice",
+        "/admin/groups",
+        "/admin/group?g=staff",
+        "/admin/audit",
+    ] {
         browser.goto(&app.url(path)).await.unwrap();
         check(
             path.to_string(),

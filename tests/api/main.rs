@@ -1,5 +1,6 @@
 mod helpers;
 
+mod admin_console;
 mod authorize;
 mod browser;
 mod browser_factors;

@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use super::{SqlStore, on_pool};
 use crate::domain::AuditEvent;
-use crate::store::{AuditLog, StoreError};
+use crate::store::{AuditFilter, AuditLog, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -48,18 +48,43 @@ impl AuditLog for SqlStore {
             .fetch_all(pool)
             .await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEvent {
-                id: r.id,
-                at: r.at,
-                event: r.event,
-                user_id: r.user_id,
-                client_id: r.client_id,
-                session: r.session,
-                client_ip: r.client_ip,
-                detail: r.detail,
-            })
-            .collect())
+        Ok(rows.into_iter().map(AuditRow::into_event).collect())
+    }
+
+    async fn search(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let (before_at, before_id) = filter.before.unwrap_or((i64::MAX, Uuid::max()));
+        let rows: Vec<AuditRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, at, event, user_id, client_id, session, client_ip, detail FROM audit_events \
+                 WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR client_id = $2) \
+                 AND ($3 IS NULL OR event = $3) AND (at < $4 OR (at = $4 AND id < $5)) \
+                 ORDER BY at DESC, id DESC LIMIT $6",
+            )
+            .bind(filter.user_id)
+            .bind(filter.client_id.as_deref())
+            .bind(filter.event.as_deref())
+            .bind(before_at)
+            .bind(before_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows.into_iter().map(AuditRow::into_event).collect())
+    }
+}
+
+impl AuditRow {
+    fn into_event(self) -> AuditEvent {
+        let r = self;
+        AuditEvent {
+            id: r.id,
+            at: r.at,
+            event: r.event,
+            user_id: r.user_id,
+            client_id: r.client_id,
+            session: r.session,
+            client_ip: r.client_ip,
+            detail: r.detail,
+        }
     }
 }

@@ -162,6 +162,31 @@ impl UserRepository for SqlStore {
         rows.into_iter().map(|r| r.into_user().map(|(user, _)| user)).collect()
     }
 
+    async fn search_users(&self, query: &str, after: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        // `query` is matched literally: LIKE's wildcards in it are escaped.
+        let escaped: String = query
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let rows: Vec<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_user!(
+                "WHERE username > $1 AND ($2 = '%%' OR LOWER(username) LIKE $2 ESCAPE '\\' \
+                 OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\') ORDER BY username LIMIT $3"
+            ))
+            .bind(after)
+            .bind(&pattern)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(|r| r.into_user().map(|(user, _)| user)).collect()
+    }
+
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as(select_user!("WHERE id = $1")).bind(id).fetch_optional(pool).await

@@ -1,0 +1,113 @@
+//! The admin console's pages (askama templates under `templates/admin/`).
+
+use askama::Template;
+
+use crate::domain::{AuditEvent, Group, User};
+
+/// One person in the users list.
+pub struct UserRow {
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub disabled: bool,
+    pub roles: String,
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        UserRow {
+            username: user.username.to_string(),
+            name: user.display_name.clone().unwrap_or_default(),
+            email: user.email.clone().unwrap_or_default(),
+            disabled: user.disabled,
+            roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage<'a> {
+    pub admin: &'a str,
+    pub query: &'a str,
+    pub users: Vec<UserRow>,
+    /// The link to the next page, when there is one.
+    pub next: Option<String>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct UserPage<'a> {
+    pub admin: &'a str,
+    pub user: UserRow,
+    pub created: String,
+    pub groups: Vec<String>,
+    /// Groups the person is not in, to add them to.
+    pub other_groups: Vec<String>,
+    pub sessions: usize,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups.html")]
+pub struct GroupsPage<'a> {
+    pub admin: &'a str,
+    pub groups: Vec<Group>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/group.html")]
+pub struct GroupPage<'a> {
+    pub admin: &'a str,
+    pub name: &'a str,
+    pub members: Vec<String>,
+    /// Apps that admit only this group (or it among others): `(id, name)`.
+    pub apps: Vec<(String, String)>,
+    /// Apps it does not restrict yet: `(id, name)`.
+    pub other_apps: Vec<(String, String)>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One audit event as the console shows it.
+pub struct AuditRow {
+    pub at: String,
+    pub event: String,
+    pub user: String,
+    pub client: String,
+    pub client_ip: String,
+    pub detail: String,
+}
+
+impl AuditRow {
+    pub fn new(event: &AuditEvent, user: Option<String>) -> Self {
+        AuditRow {
+            at: crate::clock::iso8601(event.at),
+            event: event.event.clone(),
+            user: user.unwrap_or_default(),
+            client: event.client_id.clone().unwrap_or_default(),
+            client_ip: event.client_ip.clone().unwrap_or_default(),
+            detail: event.detail.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct AuditPage<'a> {
+    pub admin: &'a str,
+    pub user: &'a str,
+    pub client: &'a str,
+    pub event: &'a str,
+    pub events: Vec<AuditRow>,
+    pub next: Option<String>,
+}
