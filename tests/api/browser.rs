@@ -496,3 +496,57 @@ async fn pages_fit_a_small_phone_and_pass_an_accessibility_check() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(checked.len() >= 12);
 }
+
+/// With only a browser, an operator creates a person in the admin console,
+/// makes a group and puts them in it; the person then signs in to the demo
+/// app, which shows the group from its ID token.
+#[tokio::test]
+async fn an_operator_creates_a_user_in_the_console_and_the_app_sees_their_group() {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(Backend::SqliteMemory, |s| s.admin.enabled = true).await;
+    let root = app.add_user("root").await;
+    let now = sesame::clock::Clock::now(&*app.clock);
+    app.services
+        .users
+        .set_roles(root.id, &[sesame::domain::Role::Admin], now)
+        .await
+        .unwrap();
+    let demo = DemoApp::start(&app, "Demo").await;
+
+    browser.goto(&app.url("/login?next=/admin")).await.unwrap();
+    browser.type_into("username", "root").await;
+    browser.type_into("password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&app.url("/admin/users")).await;
+    browser.type_into("new-username", "carol").await;
+    browser.type_into("new-password", PASSWORD).await;
+    browser.click("#create-user").await;
+    browser.url_once_at(&app.url("/admin/user?u=carol")).await;
+    browser.goto(&app.url("/admin/groups")).await.unwrap();
+    browser.type_into("group-name", "staff").await;
+    browser.click("#create-group").await;
+    browser.url_once_at(&app.url("/admin/groups?done")).await;
+    browser.goto(&app.url("/admin/user?u=carol")).await.unwrap();
+    browser.click("#join").await;
+    browser.url_once_at(&app.url("/admin/user?u=carol&done=join")).await;
+    let html = browser.source().await.unwrap();
+    assert!(html.contains("href=\"/admin/group?g=staff\""), "{html}");
+
+    // The operator leaves; carol signs in to the app on this browser.
+    browser.delete_all_cookies().await.unwrap();
+    let home = format!("{}/", demo.base);
+    browser.goto(&home).await.unwrap();
+    browser.click("#login").await;
+    browser.url_once_at(&app.url("/login")).await;
+    browser.type_into("username", "carol").await;
+    browser.type_into("password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.url_once_at(&home).await;
+    let status = status_eventually(&browser, "Signed in as carol").await;
+    assert!(status.contains("Signed in as carol"), "{status}");
+    let groups = browser.text_of("groups").await;
+    assert_eq!(groups, "Groups: staff");
+    browser.quit().await;
+}

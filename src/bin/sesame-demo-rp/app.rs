@@ -33,6 +33,8 @@ pub struct DemoConfig {
 
 struct LocalSession {
     name: String,
+    /// The person's groups, from the ID token's `groups` claim.
+    groups: Vec<String>,
     sid: Option<String>,
     id_token: String,
 }
@@ -129,15 +131,18 @@ fn local_session_id(demo: &Demo, req: &HttpRequest) -> Option<String> {
 }
 
 async fn home(req: HttpRequest, demo: web::Data<Demo>) -> HttpResponse {
-    let signed_in =
-        local_session_id(&demo, &req).and_then(|id| demo.sessions.lock().ok()?.get(&id).map(|s| s.name.clone()));
+    let signed_in = local_session_id(&demo, &req).and_then(|id| {
+        let sessions = demo.sessions.lock().ok()?;
+        sessions.get(&id).map(|s| (s.name.clone(), s.groups.join(", ")))
+    });
     match signed_in {
-        Some(name) => page(
+        Some((name, groups)) => page(
             &demo,
             &format!(
-                "<p id=status>Signed in as <strong>{}</strong></p>\
+                "<p id=status>Signed in as <strong>{}</strong></p><p id=groups>Groups: {}</p>\
                  <form method=post action=/logout><button id=logout>Sign out</button></form>",
-                html_escape(&name)
+                html_escape(&name),
+                html_escape(&groups)
             ),
         ),
         None => page(
@@ -157,6 +162,7 @@ async fn login(demo: web::Data<Demo>) -> HttpResponse {
             Nonce::new_random,
         )
         .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("groups".into()))
         .set_pkce_challenge(challenge)
         .url();
     if let Ok(mut pending) = demo.pending.lock() {
@@ -215,7 +221,10 @@ async fn finish_login(demo: &Demo, code: String, verifier: PkceCodeVerifier, non
         .await?;
     let id_token = tokens.id_token().ok_or_else(|| anyhow::anyhow!("no ID token"))?;
     let claims = id_token.claims(&demo.client.id_token_verifier(), &nonce)?;
-    let sid = sid_claim(&id_token.to_string());
+    let sid = payload_claim(&id_token.to_string(), "sid").and_then(|v| v.as_str().map(str::to_string));
+    let groups = payload_claim(&id_token.to_string(), "groups")
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
     let info: CoreUserInfoClaims = demo
         .client
         .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))?
@@ -230,6 +239,7 @@ async fn finish_login(demo: &Demo, code: String, verifier: PkceCodeVerifier, non
         local_id.clone(),
         LocalSession {
             name,
+            groups,
             sid,
             id_token: id_token.to_string(),
         },
@@ -237,7 +247,6 @@ async fn finish_login(demo: &Demo, code: String, verifier: PkceCodeVerifier, non
     Ok(local_id)
 }
 
-/// The `sid` of an ID token whose signature was already verified.
 /// 256 random bits: the app's own session cookie.
 fn random_session_id() -> String {
     use base64::Engine;
@@ -247,12 +256,13 @@ fn random_session_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn sid_claim(id_token: &str) -> Option<String> {
+/// A claim of an ID token whose signature was already verified.
+fn payload_claim(id_token: &str, name: &str) -> Option<serde_json::Value> {
     use base64::Engine;
     let payload = id_token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims["sid"].as_str().map(str::to_string)
+    let mut claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get_mut(name).map(serde_json::Value::take)
 }
 
 async fn logout(req: HttpRequest, demo: web::Data<Demo>) -> HttpResponse {
