@@ -1,6 +1,7 @@
 //! The `sesame` command line: what operators and scripts rely on. One module
 //! per command group.
 
+mod audit;
 mod clients;
 mod groups;
 mod keys;
@@ -77,6 +78,8 @@ enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// The audit log, newest first (filter by --user, --client, --event).
+    Audit(audit::AuditArgs),
     /// Groups of people: in tokens (the `groups` scope) and as app access rules.
     #[command(subcommand)]
     Group(groups::GroupCommand),
@@ -181,6 +184,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(settings, clock, command).await,
         Command::Mail(command) => mail::run(settings, command).await,
         Command::Group(command) => groups::run(settings, clock, command).await,
+        Command::Audit(args) => audit::run(settings, args).await,
         Command::Config(_) => Ok(()),
     }
 }

@@ -47,6 +47,13 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One user: name, address, state, roles, groups, when created.
+    Show {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a user's password (read from a prompt, or from stdin when it is not a terminal).
     /// Everyone signed in as the user is signed out.
     SetPassword {
@@ -200,6 +207,43 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
             };
             let ended = on_the_server(settings, clock, operation).await?;
             println!("{username} deleted; {}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Show { username, json } => {
+            let sql = startup::connect_sql(&settings).await?;
+            let name = crate::domain::Username::parse(&username)?;
+            let (user, _) = crate::store::UserRepository::find_credentials(&sql, &name)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let groups = crate::store::GroupRepository::groups_of(&sql, user.id).await?;
+            if json {
+                let mut value = serde_json::to_value(&user)?;
+                value["groups"] = serde_json::json!(groups);
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(());
+            }
+            let rows = vec![
+                vec!["username".into(), user.username.to_string()],
+                vec!["id".into(), user.id.to_string()],
+                vec!["name".into(), user.display_name.clone().unwrap_or_default()],
+                vec![
+                    "email".into(),
+                    match (&user.email, user.email_verified) {
+                        (Some(email), true) => format!("{email} (confirmed)"),
+                        (Some(email), false) => format!("{email} (not confirmed)"),
+                        (None, _) => String::new(),
+                    },
+                ],
+                vec!["state".into(), if user.disabled { "disabled" } else { "active" }.into()],
+                vec!["roles".into(), roles_text(&user.roles)],
+                vec![
+                    "groups".into(),
+                    groups.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                ],
+                vec!["created".into(), super::time::iso(user.created_at)],
+                vec!["updated".into(), super::time::iso(user.updated_at)],
+            ];
+            super::table::print(&["FIELD", "VALUE"], &rows);
             Ok(())
         }
         UserCommand::Enable { username } => {

@@ -29,8 +29,12 @@ impl User {
 pub enum Role {
     /// Registers and manages their own clients on the developer portal.
     Developer,
-    /// Sees and manages every client on the portal.
+    /// Sees and manages every client on the portal, and everything in the
+    /// admin console.
     Admin,
+    /// Reads the admin console (users, groups, the audit log); changes
+    /// nothing.
+    Auditor,
 }
 
 impl Role {
@@ -38,12 +42,14 @@ impl Role {
         match self {
             Role::Developer => "developer",
             Role::Admin => "admin",
+            Role::Auditor => "auditor",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "developer" => Some(Role::Developer),
             "admin" => Some(Role::Admin),
+            "auditor" => Some(Role::Auditor),
             _ => None,
         }
     }

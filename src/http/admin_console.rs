@@ -18,7 +18,8 @@ use crate::startup::Services;
 use crate::store::AuditFilter;
 use crate::ui::{t, t_with};
 
-/// The admin behind the request, or the page to give instead.
+/// Who reads the console (an admin or an auditor), or the page to give
+/// instead.
 async fn admin(req: &HttpRequest, services: &Services) -> Result<User, HttpResponse> {
     if !services.settings.admin.enabled {
         return Err(pages::not_found(req.clone()).await);
@@ -26,20 +27,27 @@ async fn admin(req: &HttpRequest, services: &Services) -> Result<User, HttpRespo
     let (user, _) = account_security::signed_in(req, services)
         .await
         .map_err(|_| outcome::see_other("/login?next=/admin"))?;
-    if !user.has_role(Role::Admin) {
-        return Err(pages::error_page(
-            StatusCode::FORBIDDEN,
-            &t("admin-forbidden-title"),
-            &t("admin-forbidden"),
-            None,
-        ));
+    if !user.has_role(Role::Auditor) {
+        return Err(forbidden());
     }
     Ok(user)
 }
 
-/// The admin behind a change: the form verified, a recent sign-in.
+fn forbidden() -> HttpResponse {
+    pages::error_page(
+        StatusCode::FORBIDDEN,
+        &t("admin-forbidden-title"),
+        &t("admin-forbidden"),
+        None,
+    )
+}
+
+/// The admin behind a change: the admin role (an auditor only reads), the
+/// form verified, a recent sign-in.
 async fn acting_admin(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<(User, Params), HttpResponse> {
-    admin(req, services).await?;
+    if !admin(req, services).await?.has_role(Role::Admin) {
+        return Err(forbidden());
+    }
     let form = csrf::verified_form(req, services, body)?;
     let (user, _) =
         account_security::recently_signed_in_or(req, services, |_| outcome::see_other("/account/confirm?next=/admin"))

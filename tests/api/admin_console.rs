@@ -86,6 +86,26 @@ async fn only_admins_reach_the_console(backend: Backend) {
             assert_eq!(response.status(), 403, "{who} POST {action}");
         }
     }
+    // An auditor reads everything and changes nothing.
+    let auditor = app.add_user("audrey").await;
+    app.services
+        .users
+        .set_roles(auditor.id, &[Role::Auditor], sesame::clock::Clock::now(&*app.clock))
+        .await
+        .unwrap();
+    let browser = app.other_browser();
+    assert_eq!(browser.sign_in("audrey", PASSWORD).await, 303);
+    for path in ["/admin/users", "/admin/user?u=pat", "/admin/groups", "/admin/audit"] {
+        assert_eq!(text(&browser, path).await.0, 200, "auditor {path}");
+    }
+    let response = post(
+        &browser,
+        "/admin/users",
+        "/admin/users",
+        &[("username", "mallory"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), 403, "an auditor changes nothing");
     assert!(
         app.services
             .users

@@ -703,6 +703,22 @@ fn groups_are_managed_from_the_command_line() {
             .status
             .success()
     );
+    let shown = ok(&["user", "show", "alice"], None);
+    assert!(
+        shown.starts_with("FIELD") && shown.contains("groups    staff"),
+        "{shown}"
+    );
+    let audit = ok(&["audit", "--event", "group_member_added"], None);
+    assert!(
+        audit.starts_with("WHEN") && audit.contains("group_member_added"),
+        "{audit}"
+    );
+    assert!(!audit.contains("T00:00:00Z  group_created"), "filtered by event");
+    let lines = ok(&["audit", "--user", "alice", "--json"], None);
+    for line in lines.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(event["event"].is_string(), "{line}");
+    }
     ok(&["group", "delete", "staff"], None);
     let shown: serde_json::Value = serde_json::from_str(&ok(&["client", "show", "wiki"], None)).unwrap();
     assert_eq!(
