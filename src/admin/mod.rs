@@ -18,8 +18,8 @@ pub use clients::{
 pub use groups::GroupAdmin;
 pub use registration_tokens::{create_registration_token, revoke_registration_token};
 pub use users::{
-    Ended, NewUser, OfflineTokens, add_user, delete_user, logout_user, reset_second_factors, second_factors_of,
-    set_password, set_user_disabled, set_user_role,
+    Ended, NewUser, OfflineTokens, UserEdit, add_user, delete_user, edit_user, logout_user, reset_second_factors,
+    second_factors_of, set_password, set_user_disabled, set_user_role,
 };
 
 use crate::auth::password::PasswordError;

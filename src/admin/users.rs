@@ -222,3 +222,64 @@ pub async fn set_user_role(
     crate::audit::record(admin.audit, event).await;
     Ok(roles)
 }
+
+/// What an operator may change of a person's record at once.
+pub struct UserEdit {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// Whether the operator vouches for the address (else it stays
+    /// unconfirmed until the person follows a mailed link).
+    pub email_verified: bool,
+    pub roles: Vec<crate::domain::Role>,
+}
+
+/// Changes name, address and roles; audited as `user_updated` with what
+/// changed. An address is confirmed only when the operator says so.
+pub async fn edit_user(admin: &UserAdmin<'_>, username: &str, edit: UserEdit) -> Result<User, AdminError> {
+    let user = find(admin, username).await?;
+    if let Some(email) = &edit.email
+        && !crate::domain::is_email_address(email)
+    {
+        return Err(AdminError::Invalid(format!("{email:?} is not an email address")));
+    }
+    if let Some(name) = &edit.display_name
+        && !crate::domain::is_display_name(name)
+    {
+        return Err(AdminError::Invalid(
+            "a name has at most 200 characters and no control characters".into(),
+        ));
+    }
+    let now = admin.clock.now();
+    let mut changed = Vec::new();
+    if edit.display_name != user.display_name {
+        admin
+            .users
+            .set_display_name(user.id, edit.display_name.as_deref(), now)
+            .await?;
+        changed.push("name");
+    }
+    let verified = edit.email.is_some() && edit.email_verified;
+    if edit.email != user.email || verified != user.email_verified {
+        admin
+            .users
+            .set_email(user.id, edit.email.as_deref(), verified, now)
+            .await?;
+        changed.push("email");
+    }
+    let mut roles = edit.roles.clone();
+    roles.sort_by_key(|r| r.as_str());
+    roles.dedup();
+    let mut before = user.roles.clone();
+    before.sort_by_key(|r| r.as_str());
+    if roles != before {
+        admin.users.set_roles(user.id, &roles, now).await?;
+        changed.push("roles");
+    }
+    if !changed.is_empty() {
+        let event = AuditEvent::new("user_updated", now)
+            .user(user.id)
+            .detail(changed.join(", "));
+        crate::audit::record(admin.audit, event).await;
+    }
+    find(admin, username).await
+}

@@ -82,6 +82,10 @@ fn done_notice(params: &Params) -> Option<String> {
     let id = match params.get("done")? {
         "created" | "create" => "admin-done-created",
         "disable" => "admin-done-disabled",
+        "edit" => "admin-done-saved",
+        "logout" => "admin-done-logged-out",
+        "reset_factors" => "admin-done-factors-reset",
+        "send_reset" => "admin-done-reset-sent",
         "enable" => "admin-done-enabled",
         "join" => "admin-done-joined",
         "leave" => "admin-done-left",
@@ -300,7 +304,9 @@ pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data
     };
     let action = form.get("action").unwrap_or("");
     let group = form.get("group").unwrap_or("");
-    let removes_an_admin = matches!(action, "disable" | "delete");
+    let edit = (action == "edit").then(|| user_edit(&form));
+    let drops_admin = edit.as_ref().is_some_and(|e| !e.roles.contains(&Role::Admin));
+    let removes_an_admin = matches!(action, "disable" | "delete") || drops_admin;
     if removes_an_admin {
         match last_admin(&services, &user).await {
             Ok(true) => {
@@ -321,6 +327,20 @@ pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data
             .map(|_| ()),
         "delete" if form.get("confirm") != Some("yes") => Err(AdminError::Invalid(t("admin-delete-tick"))),
         "delete" => admin::delete_user(&users, &username).await.map(|_| ()),
+        "edit" => match edit {
+            Some(edit) => admin::edit_user(&users, &username, edit).await.map(|_| ()),
+            None => Ok(()),
+        },
+        "logout" => admin::logout_user(&users, &username, OfflineTokens::Keep)
+            .await
+            .map(|_| ()),
+        "reset_factors" => admin::reset_second_factors(&users, &services.second_factors(), &username)
+            .await
+            .map(|_| ()),
+        "send_reset" => match services.password_reset().request(&username, "admin console").await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(AdminError::Invalid(e.to_string())),
+        },
         "join" => groups.add_member(group, &username).await.map(|_| ()),
         "leave" => groups.remove_member(group, &username).await.map(|_| ()),
         _ => Err(AdminError::Invalid(t("admin-unknown-action"))),
@@ -349,6 +369,26 @@ pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data
             Ok(message) => user_page(&req, &services, &me, &username, None, Some(message)).await,
             Err(page) => *page,
         },
+    }
+}
+
+/// The record the edit form describes (an unticked box sends nothing).
+fn user_edit(form: &Params) -> admin::UserEdit {
+    let optional = |name| {
+        form.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let roles = [Role::Developer, Role::Admin, Role::Auditor]
+        .into_iter()
+        .filter(|role| form.get(&format!("role_{}", role.as_str())) == Some("on"))
+        .collect();
+    admin::UserEdit {
+        display_name: optional("name"),
+        email: optional("email"),
+        email_verified: form.get("email_verified") == Some("on"),
+        roles,
     }
 }
 

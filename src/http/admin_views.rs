@@ -2,15 +2,18 @@
 
 use askama::Template;
 
-use crate::domain::{AuditEvent, Group, User};
+use crate::domain::{AuditEvent, Group, Role, User};
 
 /// One person in the users list.
 pub struct UserRow {
     pub username: String,
     pub name: String,
     pub email: String,
+    pub email_verified: bool,
     pub disabled: bool,
     pub roles: String,
+    /// `(role, held)` for each role there is, for the edit form.
+    pub role_choices: Vec<(&'static str, bool)>,
 }
 
 impl From<&User> for UserRow {
@@ -19,7 +22,12 @@ impl From<&User> for UserRow {
             username: user.username.to_string(),
             name: user.display_name.clone().unwrap_or_default(),
             email: user.email.clone().unwrap_or_default(),
+            email_verified: user.email_verified,
             disabled: user.disabled,
+            role_choices: [Role::Developer, Role::Admin, Role::Auditor]
+                .into_iter()
+                .map(|role| (role.as_str(), user.roles.contains(&role)))
+                .collect(),
             roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
         }
     }

@@ -279,7 +279,75 @@ async fn the_last_admin_stays_and_changes_need_a_recent_sign_in(backend: Backend
     assert_eq!(location(&created), "/admin/groups?done=create");
 }
 
+/// Name, address (confirmed on the operator's word), roles; signing a
+/// person out everywhere; the last admin keeps the role.
+async fn an_admin_edits_a_person_and_signs_them_out(backend: Backend) {
+    let app = console(backend).await;
+    let client = app.add_client(false).await;
+    let dana = app.add_user("dana").await;
+    let admin = app.other_browser();
+    signed_in_admin(&app, &admin, "root").await;
+    let elsewhere = app.other_browser();
+    assert_eq!(elsewhere.sign_in("dana", PASSWORD).await, 303);
+
+    let saved = post(
+        &admin,
+        "/admin/user?u=dana",
+        "/admin/user",
+        &[
+            ("action", "edit"),
+            ("u", "dana"),
+            ("name", "Dana Scully"),
+            ("email", "dana@example.com"),
+            ("email_verified", "on"),
+            ("role_developer", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&saved), "/admin/user?u=dana&done=edit");
+    let now = app.services.users.find_user(dana.id).await.unwrap().unwrap();
+    assert_eq!(now.display_name.as_deref(), Some("Dana Scully"));
+    assert_eq!(now.email.as_deref(), Some("dana@example.com"));
+    assert!(now.email_verified);
+    assert_eq!(now.roles, vec![Role::Developer]);
+    let bad = post(
+        &admin,
+        "/admin/user?u=dana",
+        "/admin/user",
+        &[("action", "edit"), ("u", "dana"), ("email", "not an address")],
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+
+    assert!(elsewhere.has_session(&client).await);
+    let out = post(
+        &admin,
+        "/admin/user?u=dana",
+        "/admin/user",
+        &[("action", "logout"), ("u", "dana")],
+    )
+    .await;
+    assert_eq!(location(&out), "/admin/user?u=dana&done=logout");
+    assert!(!elsewhere.has_session(&client).await, "signed out everywhere");
+
+    let refused = post(
+        &admin,
+        "/admin/user?u=root",
+        "/admin/user",
+        &[("action", "edit"), ("u", "root")],
+    )
+    .await;
+    assert_eq!(refused.status(), 400, "the last admin keeps the role");
+    let events = app.services.audit.recent(50).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event == "user_updated" && e.detail.as_deref() == Some("name, email, roles"))
+    );
+}
+
 on_both_backends!(
+    an_admin_edits_a_person_and_signs_them_out,
     the_console_is_off_unless_enabled,
     only_admins_reach_the_console,
     an_operator_runs_a_persons_whole_life_from_the_console,
