@@ -193,6 +193,33 @@ async fn an_app_restricted_to_a_group_admits_only_its_members(backend: Backend) 
         "{}",
         location(&admitted)
     );
+    // Taken out of the group, her refresh token stops working for the app.
+    let verifier = "v".repeat(50);
+    let challenge = crate::helpers::pkce_challenge(&verifier);
+    let mut with_pkce = params.to_vec();
+    with_pkce.extend([
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let code = redirect_params(&app.authorize(&with_pkce).await)["code"].clone();
+    let tokens: Value = app.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().expect("a refresh token").to_string();
+    let refreshed = app
+        .token(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())],
+        )
+        .await;
+    assert_eq!(refreshed.status(), 200, "a member refreshes");
+    let refreshed: Value = refreshed.json().await.unwrap();
+    groups.remove_member("staff", "alice").await.unwrap();
+    let next = refreshed["refresh_token"].as_str().unwrap();
+    let refused = app
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", next)])
+        .await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
 
     // Lifting the rule takes effect at once.
     groups.restrict_client(&client.id(), &[]).await.unwrap();

@@ -82,6 +82,17 @@ pub(super) async fn refresh(
         grants.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
     }
+    // An app restricted to groups admits the holder only while they are in
+    // one: taken out of the group, their grant to it ends here.
+    if !client.access_groups.is_empty() {
+        let theirs = grants.groups.groups_of(current.user_id).await?;
+        if !theirs.iter().any(|group| client.access_groups.contains(group)) {
+            grants.refresh_tokens.revoke_family(current.family_id, now).await?;
+            return Err(ProtocolError::invalid_grant(
+                "the account is no longer in a group this application admits",
+            ));
+        }
+    }
 
     let grant = UserGrant {
         client,
