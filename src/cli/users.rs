@@ -47,6 +47,20 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a user's name or address; only the options given change.
+    Edit {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        /// The name shown to apps ("" removes it).
+        #[arg(long)]
+        name: Option<String>,
+        /// The address ("" removes it); unconfirmed unless --email-verified.
+        #[arg(long)]
+        email: Option<String>,
+        /// Vouch for the address (true) or mark it unconfirmed (false).
+        #[arg(long)]
+        email_verified: Option<bool>,
+    },
     /// One user: name, address, state, roles, groups, when created.
     Show {
         #[arg(allow_hyphen_values = true)]
@@ -207,6 +221,49 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UserCommand) -
             };
             let ended = on_the_server(settings, clock, operation).await?;
             println!("{username} deleted; {}", describe_ended(&ended));
+            Ok(())
+        }
+        UserCommand::Edit {
+            username,
+            name,
+            email,
+            email_verified,
+        } => {
+            let services = super::services(settings, clock).await?;
+            let name_of = crate::domain::Username::parse(&username)?;
+            let (user, _) = services
+                .users
+                .find_credentials(&name_of)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let present = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
+            let email_changed = email.is_some();
+            let email = match email {
+                Some(value) => present(value),
+                None => user.email.clone(),
+            };
+            let edit = admin::UserEdit {
+                display_name: match name {
+                    Some(value) => present(value),
+                    None => user.display_name.clone(),
+                },
+                // A new address is unconfirmed unless the operator says so.
+                email_verified: email_verified.unwrap_or(!email_changed && user.email_verified),
+                email,
+                roles: user.roles.clone(),
+            };
+            let updated = admin::edit_user(&services.user_admin(), &username, edit).await?;
+            println!(
+                "{} updated: name {:?}, email {:?} ({})",
+                updated.username,
+                updated.display_name.unwrap_or_default(),
+                updated.email.unwrap_or_default(),
+                if updated.email_verified {
+                    "confirmed"
+                } else {
+                    "not confirmed"
+                }
+            );
             Ok(())
         }
         UserCommand::Show { username, json } => {

@@ -703,6 +703,30 @@ fn groups_are_managed_from_the_command_line() {
             .status
             .success()
     );
+    ok(
+        &[
+            "user",
+            "edit",
+            "alice",
+            "--name",
+            "Alice Liddell",
+            "--email",
+            "alice@example.com",
+        ],
+        None,
+    );
+    let shown: serde_json::Value = serde_json::from_str(&ok(&["user", "show", "alice", "--json"], None)).unwrap();
+    assert_eq!(shown["display_name"], "Alice Liddell");
+    assert_eq!(shown["email"], "alice@example.com");
+    assert_eq!(shown["email_verified"], false, "a new address is unconfirmed");
+    ok(&["user", "edit", "alice", "--email-verified", "true"], None);
+    let shown: serde_json::Value = serde_json::from_str(&ok(&["user", "show", "alice", "--json"], None)).unwrap();
+    assert_eq!(shown["email_verified"], true);
+    assert!(
+        !sesame(dir.path(), &["user", "edit", "alice", "--email", "nope"], None)
+            .status
+            .success()
+    );
     let shown = ok(&["user", "show", "alice"], None);
     assert!(
         shown.starts_with("FIELD") && shown.contains("groups    staff"),
