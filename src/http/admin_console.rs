@@ -9,7 +9,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::admin_views::{AuditPage, AuditRow, GroupPage, GroupsPage, UserPage, UserRow, UsersPage};
+use super::admin_views::{AuditPage, AuditRow, GroupPage, GroupsPage, SessionRow, UserPage, UserRow, UsersPage};
 use super::{account_security, csrf, outcome, pages};
 use crate::admin::{self, AdminError, NewUser, OfflineTokens};
 use crate::domain::{AuditEvent, Role, User, Username};
@@ -83,6 +83,7 @@ fn done_notice(params: &Params) -> Option<String> {
         "created" | "create" => "admin-done-created",
         "disable" => "admin-done-disabled",
         "edit" => "admin-done-saved",
+        "end_session" => "admin-done-session-ended",
         "logout" => "admin-done-logged-out",
         "reset_factors" => "admin-done-factors-reset",
         "send_reset" => "admin-done-reset-sent",
@@ -242,7 +243,21 @@ async fn user_page(
     let details = async {
         let groups = services.groups.groups_of(user.id).await?;
         let all = services.groups.list_groups().await?;
-        let sessions = services.sessions().list_for_user(user.id).await?.len();
+        let mut sessions = Vec::new();
+        for live in services.sessions().list_for_user(user.id).await? {
+            let mut apps = Vec::new();
+            for rp in &live.session.clients {
+                let name = services.clients.find_client(&rp.client_id).await?.map(|c| c.name);
+                apps.push(name.unwrap_or_else(|| rp.client_id.to_string()));
+            }
+            sessions.push(SessionRow {
+                handle: live.handle.as_str().to_string(),
+                device: crate::session::describe_device(&live.session.user_agent),
+                signed_in: crate::clock::iso8601(live.session.auth_time),
+                last_seen: crate::clock::iso8601(live.session.last_seen),
+                apps: apps.join(", "),
+            });
+        }
         Ok::<_, crate::store::StoreError>((groups, all, sessions))
     };
     let (groups, all, sessions) = match details.await {
@@ -334,6 +349,7 @@ pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data
         "logout" => admin::logout_user(&users, &username, OfflineTokens::Keep)
             .await
             .map(|_| ()),
+        "end_session" => end_one_session(&services, &user, form.get("session").unwrap_or("")).await,
         "reset_factors" => admin::reset_second_factors(&users, &services.second_factors(), &username)
             .await
             .map(|_| ()),
@@ -370,6 +386,18 @@ pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data
             Err(page) => *page,
         },
     }
+}
+
+/// Ends one of `user`'s sessions, telling its apps (single logout).
+async fn end_one_session(services: &Services, user: &User, handle: &str) -> Result<(), AdminError> {
+    let live = services.sessions().list_for_user(user.id).await?;
+    let Some(session) = live.iter().find(|l| l.handle.as_str() == handle) else {
+        return Err(AdminError::NotFound(t("admin-no-session")));
+    };
+    services.fanout().end_session(session, "ended by an operator").await?;
+    let event = AuditEvent::new("session_ended_by_admin", services.clock.now()).user(user.id);
+    crate::audit::record(&*services.audit, event).await;
+    Ok(())
 }
 
 /// The record the edit form describes (an unticked box sends nothing).

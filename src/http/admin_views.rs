@@ -46,6 +46,15 @@ pub struct UsersPage<'a> {
     pub error: Option<String>,
 }
 
+/// One of a person's sessions, as the console lists it.
+pub struct SessionRow {
+    pub handle: String,
+    pub device: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub apps: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 pub struct UserPage<'a> {
@@ -55,7 +64,7 @@ pub struct UserPage<'a> {
     pub groups: Vec<String>,
     /// Groups the person is not in, to add them to.
     pub other_groups: Vec<String>,
-    pub sessions: usize,
+    pub sessions: Vec<SessionRow>,
     pub csrf: String,
     pub notice: Option<String>,
     pub error: Option<String>,

@@ -320,6 +320,28 @@ async fn an_admin_edits_a_person_and_signs_them_out(backend: Backend) {
     assert_eq!(bad.status(), 400);
 
     assert!(elsewhere.has_session(&client).await);
+    // One session, ended from the list on her page.
+    let second = app.other_browser();
+    assert_eq!(second.sign_in("dana", PASSWORD).await, 303);
+    let (_, page) = text(&admin, "/admin/user?u=dana").await;
+    let listed = page.matches("name=\"session\"").count();
+    assert_eq!(listed, 2, "{page}");
+    let handle = page
+        .split("name=\"session\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let ended = post(
+        &admin,
+        "/admin/user?u=dana",
+        "/admin/user",
+        &[("action", "end_session"), ("u", "dana"), ("session", handle.as_str())],
+    )
+    .await;
+    assert_eq!(location(&ended), "/admin/user?u=dana&done=end_session");
+    let (_, page) = text(&admin, "/admin/user?u=dana").await;
+    assert_eq!(page.matches("name=\"session\"").count(), 1);
     let out = post(
         &admin,
         "/admin/user?u=dana",

@@ -314,3 +314,6 @@ admin-done-saved = Gespeichert.
 admin-done-logged-out = Alle Sitzungen des Kontos sind beendet; seine Anwendungen werden informiert.
 admin-done-factors-reset = Die zweiten Faktoren sind entfernt und die Sitzungen beendet.
 admin-done-reset-sent = Ein Link zum Setzen eines neuen Passworts ist an die Adresse unterwegs (falls es eine gibt).
+admin-no-sessions = Nirgends angemeldet.
+admin-no-session = Diese Sitzung ist bereits beendet.
+admin-done-session-ended = Die Sitzung ist beendet; ihre Anwendungen werden informiert.

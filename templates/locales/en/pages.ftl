@@ -314,3 +314,6 @@ admin-done-saved = Saved.
 admin-done-logged-out = Every session of the account has ended; its apps are being told.
 admin-done-factors-reset = Their second factors are removed and their sessions ended.
 admin-done-reset-sent = A link to set a new password is on its way to their address (if they have one).
+admin-no-sessions = Not signed in anywhere.
+admin-no-session = That session has ended already.
+admin-done-session-ended = The session has ended; its apps are being told.
