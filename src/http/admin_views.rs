@@ -95,6 +95,26 @@ pub struct GroupPage<'a> {
     pub error: Option<String>,
 }
 
+/// One signing key as the console lists it.
+pub struct KeyRow {
+    pub kid: String,
+    pub alg: &'static str,
+    pub state: &'static str,
+    pub created: String,
+    pub activates: String,
+    pub until: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/keys.html")]
+pub struct KeysPage<'a> {
+    pub admin: &'a str,
+    pub keys: Vec<KeyRow>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
 /// One audit event as the console shows it.
 pub struct AuditRow {
     pub at: String,

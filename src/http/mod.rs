@@ -121,6 +121,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/admin/groups", get => admin_console::groups, post => admin_console::change_groups);
     serve!(cfg, "/admin/group", get => admin_console::group, post => admin_console::change_group);
     serve!(cfg, "/admin/audit", get => admin_console::audit);
+    serve!(cfg, "/admin/keys", get => admin_console::keys, post => admin_console::change_keys);
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.

@@ -368,7 +368,60 @@ async fn an_admin_edits_a_person_and_signs_them_out(backend: Backend) {
     );
 }
 
+/// Signing keys from the console: listed with their states, a rotation
+/// scheduled, a key revoked (and gone from the JWKS).
+async fn signing_keys_are_rotated_and_revoked_from_the_console(backend: Backend) {
+    let app = console(backend).await;
+    let admin = app.other_browser();
+    signed_in_admin(&app, &admin, "root").await;
+    let (_, page) = text(&admin, "/admin/keys").await;
+    assert_eq!(page.matches("<td>active</td>").count(), 2, "{page}");
+    let rotated = post(
+        &admin,
+        "/admin/keys",
+        "/admin/keys",
+        &[("action", "rotate"), ("alg", "ES256")],
+    )
+    .await;
+    assert_eq!(location(&rotated), "/admin/keys?done=rotate");
+    let (_, page) = text(&admin, "/admin/keys").await;
+    assert!(page.contains("<td>next</td>"), "{page}");
+    let kid = page
+        .split("name=\"kid\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let revoked = post(
+        &admin,
+        "/admin/keys",
+        "/admin/keys",
+        &[("action", "revoke"), ("kid", kid.as_str())],
+    )
+    .await;
+    assert_eq!(location(&revoked), "/admin/keys?done=revoke");
+    let jwks: serde_json::Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!jwks.to_string().contains(&kid), "a revoked key leaves the JWKS");
+    let bad = post(
+        &admin,
+        "/admin/keys",
+        "/admin/keys",
+        &[("action", "rotate"), ("alg", "none")],
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+}
+
 on_both_backends!(
+    signing_keys_are_rotated_and_revoked_from_the_console,
     an_admin_edits_a_person_and_signs_them_out,
     the_console_is_off_unless_enabled,
     only_admins_reach_the_console,
