@@ -1,0 +1,140 @@
+//! `/admin`: the console for operators — users, groups, the audit log.
+//! Accounts with the admin role see it; every change also needs a recent
+//! sign-in (and the second factor, when the account has one) and is
+//! audited with the admin's id beside the event of the change itself. Off
+//! unless `admin.enabled`: the paths then answer 404 like any unknown one.
+//! Names travel in query strings and hidden fields (a group may be
+//! `eng/backend`), never in the path.
+
+// Imported once for every page below (each file starts `use super::*`).
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::admin_views::{
+    AuditPage, AuditRow, GroupPage, GroupsPage, KeyRow, KeysPage, SessionRow, UserPage, UserRow, UsersPage,
+};
+use super::{account_security, csrf, outcome, pages};
+use crate::admin::{self, AdminError, NewUser, OfflineTokens};
+use crate::domain::{AuditEvent, Role, User, Username};
+use crate::oidc::params::Params;
+use crate::startup::Services;
+use crate::store::AuditFilter;
+use crate::ui::{t, t_with};
+
+mod audit;
+mod groups;
+mod keys;
+mod users;
+
+pub use audit::audit;
+pub use groups::{change_group, change_groups, group, groups};
+pub use keys::{change_keys, keys};
+pub use users::{change_user, create_user, user, users};
+
+/// Who reads the console (an admin or an auditor), or the page to give
+/// instead.
+async fn admin(req: &HttpRequest, services: &Services) -> Result<User, HttpResponse> {
+    if !services.settings.admin.enabled {
+        return Err(pages::not_found(req.clone()).await);
+    }
+    let (user, _) = account_security::signed_in(req, services)
+        .await
+        .map_err(|_| outcome::see_other("/login?next=/admin"))?;
+    if !user.has_role(Role::Auditor) {
+        return Err(forbidden());
+    }
+    Ok(user)
+}
+
+fn forbidden() -> HttpResponse {
+    pages::error_page(
+        StatusCode::FORBIDDEN,
+        &t("admin-forbidden-title"),
+        &t("admin-forbidden"),
+        None,
+    )
+}
+
+/// The admin behind a change: the admin role (an auditor only reads), the
+/// form verified, a recent sign-in.
+async fn acting_admin(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<(User, Params), HttpResponse> {
+    if !admin(req, services).await?.has_role(Role::Admin) {
+        return Err(forbidden());
+    }
+    let form = csrf::verified_form(req, services, body)?;
+    let (user, _) =
+        account_security::recently_signed_in_or(req, services, |_| outcome::see_other("/account/confirm?next=/admin"))
+            .await?;
+    Ok((user, form))
+}
+
+/// Records who did it (the change's own event names the subject).
+async fn audit_action(services: &Services, admin: &User, what: String) {
+    let event = AuditEvent::new("admin_action", services.clock.now())
+        .user(admin.id)
+        .detail(format!("{} {what}", admin.username));
+    crate::audit::record(&*services.audit, event).await;
+}
+
+fn query(req: &HttpRequest) -> Params {
+    Params::parse(req.query_string()).unwrap_or_default()
+}
+
+/// What the page says about a refused change, or (the store failing) the
+/// page to give instead.
+fn refused(e: AdminError) -> Result<String, Box<HttpResponse>> {
+    match e {
+        AdminError::Store(inner) => Err(Box::new(pages::server_error_page(&inner))),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// What the page after a change says was done (only the console's own
+/// actions: a link cannot make it say anything else).
+fn done_notice(params: &Params) -> Option<String> {
+    let id = match params.get("done")? {
+        "created" | "create" => "admin-done-created",
+        "disable" => "admin-done-disabled",
+        "edit" => "admin-done-saved",
+        "end_session" => "admin-done-session-ended",
+        "rotate" => "admin-done-rotated",
+        "revoke" => "admin-done-revoked",
+        "logout" => "admin-done-logged-out",
+        "reset_factors" => "admin-done-factors-reset",
+        "send_reset" => "admin-done-reset-sent",
+        "enable" => "admin-done-enabled",
+        "join" => "admin-done-joined",
+        "leave" => "admin-done-left",
+        "delete" => "admin-done-deleted",
+        "restrict" => "admin-done-restricted",
+        "unrestrict" => "admin-done-unrestricted",
+        _ => return None,
+    };
+    Some(t(id))
+}
+
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+async fn find_user(services: &Services, username: &str) -> Result<Option<User>, HttpResponse> {
+    let Ok(username) = Username::parse(username) else {
+        return Ok(None);
+    };
+    match services.users.find_credentials(&username).await {
+        Ok(found) => Ok(found.map(|(user, _)| user)),
+        Err(e) => Err(pages::server_error_page(&e)),
+    }
+}
+
+fn no_such(what: &str) -> HttpResponse {
+    pages::error_page(StatusCode::NOT_FOUND, &t("admin-not-found-title"), what, None)
+}
+
+/// `GET /admin`.
+pub async fn home(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    match admin(&req, &services).await {
+        Ok(_) => outcome::see_other("/admin/users"),
+        Err(page) => page,
+    }
+}
