@@ -95,6 +95,52 @@ pub struct GroupPage<'a> {
     pub error: Option<String>,
 }
 
+/// One app as the console lists it.
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub first_party: bool,
+    pub resource_server: bool,
+    pub require_second_factor: bool,
+    pub require_verified_email: bool,
+    pub groups: String,
+    /// Its page on the developer portal.
+    pub portal: String,
+}
+
+impl From<&crate::domain::Client> for ClientRow {
+    fn from(client: &crate::domain::Client) -> Self {
+        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_str().as_bytes()).collect();
+        ClientRow {
+            client_id: client.client_id.to_string(),
+            name: client.name.clone(),
+            kind: client.client_type.as_str(),
+            first_party: client.first_party,
+            resource_server: client.resource_server,
+            require_second_factor: client.require_second_factor,
+            require_verified_email: client.require_verified_email,
+            groups: client
+                .access_groups
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            portal: format!("/developer/clients/{id}"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/clients.html")]
+pub struct ClientsPage<'a> {
+    pub admin: &'a str,
+    pub clients: Vec<ClientRow>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
 /// One signing key as the console lists it.
 pub struct KeyRow {
     pub kid: String,

@@ -122,6 +122,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/admin/group", get => admin_console::group, post => admin_console::change_group);
     serve!(cfg, "/admin/audit", get => admin_console::audit);
     serve!(cfg, "/admin/keys", get => admin_console::keys, post => admin_console::change_keys);
+    serve!(cfg, "/admin/clients", get => admin_console::clients, post => admin_console::change_client);
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.

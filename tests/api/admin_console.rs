@@ -72,10 +72,19 @@ async fn only_admins_reach_the_console(backend: Backend) {
             "/admin/groups",
             "/admin/group?g=x",
             "/admin/audit",
+            "/admin/keys",
+            "/admin/clients",
         ] {
             assert_eq!(text(&browser, path).await.0, 403, "{who} {path}");
         }
-        for action in ["/admin/users", "/admin/user", "/admin/groups", "/admin/group"] {
+        for action in [
+            "/admin/users",
+            "/admin/user",
+            "/admin/groups",
+            "/admin/group",
+            "/admin/keys",
+            "/admin/clients",
+        ] {
             let response = post(
                 &browser,
                 "/account",
@@ -95,7 +104,14 @@ async fn only_admins_reach_the_console(backend: Backend) {
         .unwrap();
     let browser = app.other_browser();
     assert_eq!(browser.sign_in("audrey", PASSWORD).await, 303);
-    for path in ["/admin/users", "/admin/user?u=pat", "/admin/groups", "/admin/audit"] {
+    for path in [
+        "/admin/users",
+        "/admin/user?u=pat",
+        "/admin/groups",
+        "/admin/audit",
+        "/admin/keys",
+        "/admin/clients",
+    ] {
         assert_eq!(text(&browser, path).await.0, 200, "auditor {path}");
     }
     let response = post(
@@ -420,7 +436,36 @@ async fn signing_keys_are_rotated_and_revoked_from_the_console(backend: Backend)
     assert_eq!(bad.status(), 400);
 }
 
+/// Apps: what only operators set, ticked on the console; the next sign-in
+/// follows it.
+async fn an_admin_sets_what_only_operators_set_on_an_app(backend: Backend) {
+    let app = console(backend).await;
+    let client = app.add_client(false).await;
+    let admin = app.other_browser();
+    signed_in_admin(&app, &admin, "root").await;
+    let (status, page) = text(&admin, "/admin/clients").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&client.client_id), "{page}");
+    let saved = post(
+        &admin,
+        "/admin/clients",
+        "/admin/clients",
+        &[
+            ("client", client.client_id.as_str()),
+            ("require_verified_email", "on"),
+            ("resource_server", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&saved), "/admin/clients?done=edit");
+    let stored = app.services.clients.find_client(&client.id()).await.unwrap().unwrap();
+    assert!(stored.require_verified_email && stored.resource_server && !stored.require_second_factor);
+    let missing = post(&admin, "/admin/clients", "/admin/clients", &[("client", "nobody")]).await;
+    assert_eq!(missing.status(), 400);
+}
+
 on_both_backends!(
+    an_admin_sets_what_only_operators_set_on_an_app,
     signing_keys_are_rotated_and_revoked_from_the_console,
     an_admin_edits_a_person_and_signs_them_out,
     the_console_is_off_unless_enabled,

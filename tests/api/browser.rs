@@ -465,6 +465,7 @@ async fn pages_fit_a_small_phone_and_pass_an_accessibility_check() {
         "/admin/group?g=staff",
         "/admin/audit",
         "/admin/keys",
+        "/admin/clients",
     ] {
         browser.goto(&app.url(path)).await.unwrap();
         check(

@@ -11,7 +11,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::admin_views::{
-    AuditPage, AuditRow, GroupPage, GroupsPage, KeyRow, KeysPage, SessionRow, UserPage, UserRow, UsersPage,
+    AuditPage, AuditRow, ClientRow, ClientsPage, GroupPage, GroupsPage, KeyRow, KeysPage, SessionRow, UserPage,
+    UserRow, UsersPage,
 };
 use super::{account_security, csrf, outcome, pages};
 use crate::admin::{self, AdminError, NewUser, OfflineTokens};
@@ -22,11 +23,13 @@ use crate::store::AuditFilter;
 use crate::ui::{t, t_with};
 
 mod audit;
+mod clients;
 mod groups;
 mod keys;
 mod users;
 
 pub use audit::audit;
+pub use clients::{change_client, clients};
 pub use groups::{change_group, change_groups, group, groups};
 pub use keys::{change_keys, keys};
 pub use users::{change_user, create_user, user, users};

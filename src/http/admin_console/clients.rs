@@ -1,0 +1,82 @@
+//! The console's apps: every client with what only operators set (whether
+//! it needs a second factor or a confirmed address, whether it may
+//! introspect every token) and the groups it admits. Registration details
+//! stay on the developer portal, which admins see for every app.
+
+use super::*;
+
+/// `GET /admin/clients`.
+pub async fn clients(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let me = match admin(&req, &services).await {
+        Ok(user) => user,
+        Err(page) => return page,
+    };
+    clients_page(&req, &services, &me, done_notice(&query(&req)), None).await
+}
+
+async fn clients_page(
+    req: &HttpRequest,
+    services: &Services,
+    me: &User,
+    notice: Option<String>,
+    error: Option<String>,
+) -> HttpResponse {
+    let rows = async {
+        let mut rows = Vec::new();
+        for listed in services.clients.list_clients().await? {
+            // `find_client` reads the groups the app admits.
+            let client = services.clients.find_client(&listed.client_id).await?.unwrap_or(listed);
+            rows.push(ClientRow::from(&client));
+        }
+        Ok::<_, crate::store::StoreError>(rows)
+    };
+    let clients = match rows.await {
+        Ok(rows) => rows,
+        Err(e) => return pages::server_error_page(&e),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    csrf::form_page(req, services, status, |csrf| ClientsPage {
+        admin: me.username.as_str(),
+        clients,
+        csrf,
+        notice,
+        error,
+    })
+}
+
+/// `POST /admin/clients`: the operator-only flags of one app (`client`),
+/// from the form's ticked boxes.
+pub async fn change_client(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (me, form) = match acting_admin(&req, &services, &body).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let client_id = form.get("client").unwrap_or("").to_string();
+    let ticked = |name: &str| Some(form.get(name) == Some("on"));
+    let change = admin::AccessChange {
+        audiences: None,
+        resource_server: ticked("resource_server"),
+        require_second_factor: ticked("require_second_factor"),
+        require_verified_email: ticked("require_verified_email"),
+    };
+    let result = match crate::domain::ClientId::parse(&client_id) {
+        Ok(id) => admin::set_client_access(&services.client_admin(), &id, change)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(AdminError::NotFound(format!("no client {client_id}"))),
+    };
+    match result {
+        Ok(()) => {
+            audit_action(&services, &me, format!("changed the access of {client_id}")).await;
+            outcome::see_other("/admin/clients?done=edit")
+        }
+        Err(e) => match refused(e) {
+            Ok(message) => clients_page(&req, &services, &me, None, Some(message)).await,
+            Err(page) => *page,
+        },
+    }
+}
