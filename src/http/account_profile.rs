@@ -16,10 +16,6 @@ use crate::oidc::params::Params;
 use crate::session::LiveSession;
 use crate::startup::Services;
 
-fn recent(services: &Services, live: &LiveSession) -> bool {
-    services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64
-}
-
 fn notice_for(done: Option<&str>) -> Option<String> {
     let id = match done? {
         "name" => "profile-name-saved",
@@ -49,7 +45,7 @@ fn page(
         display_name: user.display_name.as_deref().unwrap_or(""),
         email: user.email.as_deref(),
         email_verified: user.email_verified,
-        recent: recent(services, live),
+        recent: super::account_security::signed_in_recently(services, live),
         notice,
         error,
     })
@@ -135,7 +131,7 @@ pub async fn change_password(req: HttpRequest, body: web::Bytes, services: web::
         .change_password(
             &user,
             change,
-            recent(&services, &live),
+            super::account_security::signed_in_recently(&services, &live),
             &live.handle,
             &extract::client_ip(&req),
         )

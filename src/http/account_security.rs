@@ -58,13 +58,17 @@ pub(super) async fn recently_signed_in_or(
             .to_string();
         go(&location)
     })?;
-    let recent =
-        services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64;
-    if recent {
+    if signed_in_recently(services, &live) {
         Ok((user, live))
     } else {
         Err(go("/account/confirm"))
     }
+}
+
+/// Whether the session authenticated within `mfa.recent_authentication_secs`
+/// (what changing factors, the password or anything in the admin console needs).
+pub(super) fn signed_in_recently(services: &Services, live: &LiveSession) -> bool {
+    services.clock.now() - live.session.auth_time <= services.settings.mfa.recent_authentication_secs as i64
 }
 
 /// Policy requires a second factor of this account (so its last one stays).

@@ -34,11 +34,7 @@ async fn clients_page(
         Ok(rows) => rows,
         Err(e) => return pages::server_error_page(&e),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| ClientsPage {
         admin: me.username.as_str(),
         clients,

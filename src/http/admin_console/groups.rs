@@ -24,11 +24,7 @@ async fn groups_page(
         Ok(groups) => groups,
         Err(e) => return pages::server_error_page(&e),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| GroupsPage {
         admin: me.username.as_str(),
         groups,
@@ -107,11 +103,7 @@ async fn group_page(
         Ok(found) => found,
         Err(e) => return pages::server_error_page(&e),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| GroupPage {
         admin: me.username.as_str(),
         name: group.name.as_str(),

@@ -33,11 +33,7 @@ fn keys_page(
             until: k.published_until.map(crate::clock::iso8601).unwrap_or_default(),
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| KeysPage {
         admin: me.username.as_str(),
         keys,

@@ -18,6 +18,7 @@ use super::{account_security, csrf, outcome, pages};
 use crate::admin::{self, AdminError, NewUser, OfflineTokens};
 use crate::domain::{AuditEvent, Role, User, Username};
 use crate::oidc::params::Params;
+use crate::session::LiveSession;
 use crate::startup::Services;
 use crate::store::AuditFilter;
 use crate::ui::{t, t_with};
@@ -37,16 +38,21 @@ pub use users::{change_user, create_user, user, users};
 /// Who reads the console (an admin or an auditor), or the page to give
 /// instead.
 async fn admin(req: &HttpRequest, services: &Services) -> Result<User, HttpResponse> {
+    reader(req, services).await.map(|(user, _)| user)
+}
+
+/// The reader and their session.
+async fn reader(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
     if !services.settings.admin.enabled {
         return Err(pages::not_found(req.clone()).await);
     }
-    let (user, _) = account_security::signed_in(req, services)
+    let (user, live) = account_security::signed_in(req, services)
         .await
         .map_err(|_| outcome::see_other("/login?next=/admin"))?;
     if !user.has_role(Role::Auditor) {
         return Err(forbidden());
     }
-    Ok(user)
+    Ok((user, live))
 }
 
 fn forbidden() -> HttpResponse {
@@ -61,14 +67,24 @@ fn forbidden() -> HttpResponse {
 /// The admin behind a change: the admin role (an auditor only reads), the
 /// form verified, a recent sign-in.
 async fn acting_admin(req: &HttpRequest, services: &Services, body: &[u8]) -> Result<(User, Params), HttpResponse> {
-    if !admin(req, services).await?.has_role(Role::Admin) {
+    let (user, live) = reader(req, services).await?;
+    if !user.has_role(Role::Admin) {
         return Err(forbidden());
     }
     let form = csrf::verified_form(req, services, body)?;
-    let (user, _) =
-        account_security::recently_signed_in_or(req, services, |_| outcome::see_other("/account/confirm?next=/admin"))
-            .await?;
+    if !account_security::signed_in_recently(services, &live) {
+        return Err(outcome::see_other("/account/confirm?next=/admin"));
+    }
     Ok((user, form))
+}
+
+/// A page is answered 400 when it shows what was wrong with a change.
+fn status_for(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Records who did it (the change's own event names the subject).

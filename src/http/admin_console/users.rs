@@ -42,11 +42,7 @@ async fn users_page(
         let last = found.last().map(|u| u.username.to_string()).unwrap_or_default();
         format!("/admin/users?q={}&after={}", encoded(&q), encoded(&last))
     });
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| UsersPage {
         admin: me.username.as_str(),
         query: &q,
@@ -149,11 +145,7 @@ async fn user_page(
         .map(|g| g.name.to_string())
         .filter(|name| !groups.contains(name))
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| UserPage {
         admin: me.username.as_str(),
         user: UserRow::from(&user),
