@@ -19,6 +19,7 @@ pub mod files;
 pub mod http;
 pub mod keys;
 pub mod mail;
+pub mod manage;
 pub mod observability;
 pub mod oidc;
 pub mod outbound;

@@ -7,7 +7,7 @@ use super::ClientAdmin;
 use crate::crypto;
 use crate::domain::client_metadata::{NewClient, ValidMetadata, validate};
 use crate::domain::{
-    AuditEvent, AuthMethod, Client, ClientAccess, ClientId, ClientType, PreviousSecret, Scopes,
+    AuditEvent, AuthMethod, Client, ClientAccess, ClientId, ClientType, ManagementAccess, PreviousSecret, Scopes,
     valid_resource_indicator,
 };
 
@@ -110,6 +110,8 @@ pub async fn add_client(admin: &ClientAdmin<'_>, new: NewClient, via: Via) -> Re
         },
         resource_server: new.resource_server && via == Via::Cli,
         access_groups: Vec::new(),
+        // Granted afterwards, on its own (`set_client_access`).
+        management: None,
         require_second_factor: new.require_second_factor && via == Via::Cli,
         require_verified_email: new.require_verified_email && via == Via::Cli,
         application_type: valid.application_type,
@@ -239,6 +241,9 @@ pub struct AccessChange {
     pub resource_server: Option<bool>,
     pub require_second_factor: Option<bool>,
     pub require_verified_email: Option<bool>,
+    pub first_party: Option<bool>,
+    /// `Some(None)`: no management API access.
+    pub management: Option<Option<ManagementAccess>>,
 }
 
 /// Sets what a client's access tokens reach (RFC 8707 audiences), whether it
@@ -263,14 +268,27 @@ pub async fn set_client_access(
         resource_server: change.resource_server.unwrap_or(client.resource_server),
         require_second_factor: change.require_second_factor.unwrap_or(client.require_second_factor),
         require_verified_email: change.require_verified_email.unwrap_or(client.require_verified_email),
+        first_party: change.first_party.unwrap_or(client.first_party),
+        management: change.management.unwrap_or(client.management),
     };
+    if access.management.is_some() && !client.grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(AdminError::Invalid(format!(
+            "{client_id} cannot use the management API: it does not use client_credentials"
+        )));
+    }
     let now = admin.clock.now();
     if !admin.clients.set_client_access(client_id, &access, now).await? {
         return Err(AdminError::NotFound(format!("no client {client_id}")));
     }
     let detail = format!(
-        "audiences {:?}, resource server {}, second factor required {}, confirmed email required {}",
-        access.audiences, access.resource_server, access.require_second_factor, access.require_verified_email
+        "audiences {:?}, resource server {}, second factor required {}, confirmed email required {}, \
+         first party {}, management API {}",
+        access.audiences,
+        access.resource_server,
+        access.require_second_factor,
+        access.require_verified_email,
+        access.first_party,
+        access.management.map_or("none", ManagementAccess::as_str)
     );
     crate::audit::record(
         admin.audit,
@@ -284,6 +302,8 @@ pub async fn set_client_access(
         resource_server: access.resource_server,
         require_second_factor: access.require_second_factor,
         require_verified_email: access.require_verified_email,
+        first_party: access.first_party,
+        management: access.management,
         updated_at: now,
         ..client
     })

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::admin::{self, NewClient, Via};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::domain::{Alg, ApplicationType, AuthMethod, ClientId};
+use crate::domain::{Alg, ApplicationType, AuthMethod, ClientId, ManagementAccess};
 use crate::startup;
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -67,9 +67,6 @@ pub struct ClientAdd {
     /// Choose the client id instead of generating one.
     #[arg(long)]
     client_id: Option<String>,
-    /// The operator's own app: people are not asked for consent.
-    #[arg(long)]
-    first_party: bool,
     /// Issue RFC 9068 JWT access tokens (resource servers validate them locally).
     #[arg(long)]
     jwt_access_tokens: bool,
@@ -104,6 +101,15 @@ pub struct ClientAccessArgs {
     /// a code (`--require-verified-email false` to take it back).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     require_verified_email: Option<bool>,
+    /// The operator's own app: people are not asked for consent
+    /// (`--first-party false` to take it back).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    first_party: Option<bool>,
+    /// What the client's own tokens (client_credentials) may do with the
+    /// management API: read (what an auditor sees), change (what an admin
+    /// does) or none.
+    #[arg(long, value_name = "ACCESS", value_parser = ["read", "change", "none"])]
+    management: Option<String>,
 }
 
 impl ClientAccessArgs {
@@ -120,6 +126,19 @@ impl ClientAccessArgs {
             && self.resource_server.is_none()
             && self.require_second_factor.is_none()
             && self.require_verified_email.is_none()
+            && self.first_party.is_none()
+            && self.management.is_none()
+    }
+
+    fn change(&self) -> admin::AccessChange {
+        admin::AccessChange {
+            audiences: self.audiences(),
+            resource_server: self.resource_server,
+            require_second_factor: self.require_second_factor,
+            require_verified_email: self.require_verified_email,
+            first_party: self.first_party,
+            management: self.management.as_deref().map(ManagementAccess::parse),
+        }
     }
 }
 
@@ -228,7 +247,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             let base = NewClient {
                 public: args.public,
                 client_id: args.client_id,
-                first_party: args.first_party,
+                first_party: args.access.first_party.unwrap_or(false),
                 jwt_access_tokens: args.jwt_access_tokens,
                 audiences: args.access.audiences.clone(),
                 resource_server: args.access.resource_server.unwrap_or(false),
@@ -238,7 +257,12 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             };
             let new = args.metadata.apply_to(base)?;
             let services = super::services(settings, clock).await?;
-            let created = admin::add_client(&services.client_admin(), new, Via::Cli).await?;
+            let mut created = admin::add_client(&services.client_admin(), new, Via::Cli).await?;
+            if args.access.management.is_some() {
+                let client_id = created.client.client_id.clone();
+                created.client =
+                    admin::set_client_access(&services.client_admin(), &client_id, args.access.change()).await?;
+            }
             print_client(&created.client, created.secret.as_deref(), args.json);
             Ok(())
         }
@@ -258,17 +282,8 @@ pub async fn run(settings: Settings, clock: SharedClock, command: ClientCommand)
             let new = metadata.apply_to(admin::metadata_of(&client))?;
             let mut updated = admin::update_client(&services.client_admin(), &client_id, new).await?;
             if !access.is_empty() {
-                updated.client = admin::set_client_access(
-                    &services.client_admin(),
-                    &client_id,
-                    admin::AccessChange {
-                        audiences: access.audiences(),
-                        resource_server: access.resource_server,
-                        require_second_factor: access.require_second_factor,
-                        require_verified_email: access.require_verified_email,
-                    },
-                )
-                .await?;
+                updated.client =
+                    admin::set_client_access(&services.client_admin(), &client_id, access.change()).await?;
             }
             print_client(&updated.client, updated.secret.as_deref(), json);
             Ok(())
@@ -334,6 +349,7 @@ fn client_json(client: &crate::domain::Client) -> serde_json::Value {
     let mut value = crate::oidc::registration::metadata_json(client);
     value["client_type"] = json!(client.client_type.as_str());
     value["first_party"] = json!(client.first_party);
+    value["management"] = json!(client.management.map(ManagementAccess::as_str));
     value["jwt_access_tokens"] = json!(client.jwt_access_tokens);
     value["access_token_audiences"] = json!(client.audiences);
     value["resource_server"] = json!(client.resource_server);

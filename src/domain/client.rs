@@ -107,13 +107,43 @@ pub struct PreviousSecret {
 
 /// What only an operator sets on a client: who its access tokens are for,
 /// whether it may introspect every access token, whether everyone signing in
-/// to it needs a second factor.
+/// to it needs a second factor, whether people are asked for consent, what it
+/// may do with the management API.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientAccess {
     pub audiences: Vec<String>,
     pub resource_server: bool,
     pub require_second_factor: bool,
     pub require_verified_email: bool,
+    pub first_party: bool,
+    pub management: Option<ManagementAccess>,
+}
+
+/// What a client's own tokens (`client_credentials`) may do with the
+/// management API, like the console's two roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ManagementAccess {
+    /// Read what an auditor reads.
+    Read,
+    /// Everything an admin does.
+    Change,
+}
+
+impl ManagementAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagementAccess::Read => "read",
+            ManagementAccess::Change => "change",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ManagementAccess> {
+        match s {
+            "read" => Some(ManagementAccess::Read),
+            "change" => Some(ManagementAccess::Change),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +187,9 @@ pub struct Client {
     /// Only members of one of these groups may sign in to it (none: anyone).
     /// Set by an operator only; read with the client (`find_client`).
     pub access_groups: Vec<crate::domain::GroupName>,
+    /// What its own tokens may do with the management API (none: nothing).
+    /// Set by an operator only.
+    pub management: Option<ManagementAccess>,
     pub application_type: ApplicationType,
     pub info: ClientInfo,
     /// The developer who registered it on the portal (or `None`: the CLI or

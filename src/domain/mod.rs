@@ -23,8 +23,8 @@ mod user;
 pub use audit::AuditEvent;
 pub use authn::{AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, with_second_factor};
 pub use client::{
-    ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, PreviousSecret,
-    RedirectUri, is_loopback_ip_host, valid_resource_indicator,
+    ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, ManagementAccess,
+    PreviousSecret, RedirectUri, is_loopback_ip_host, valid_resource_indicator,
 };
 pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
@@ -70,6 +70,7 @@ pub mod tests_support {
             audiences: Vec::new(),
             resource_server: false,
             access_groups: Vec::new(),
+            management: None,
             application_type: ApplicationType::Web,
             info: ClientInfo::default(),
             owner_id: None,

@@ -2,7 +2,8 @@
 
 use askama::Template;
 
-use crate::domain::{AuditEvent, Group, Role, User};
+use crate::domain::{AuditEvent, Group, Role};
+use crate::manage::{ClientView, DeliveryView, RegistrationTokenView, UserView};
 
 /// One person in the users list.
 pub struct UserRow {
@@ -16,19 +17,19 @@ pub struct UserRow {
     pub role_choices: Vec<(&'static str, bool)>,
 }
 
-impl From<&User> for UserRow {
-    fn from(user: &User) -> Self {
+impl From<&UserView> for UserRow {
+    fn from(user: &UserView) -> Self {
         UserRow {
-            username: user.username.to_string(),
-            name: user.display_name.clone().unwrap_or_default(),
+            username: user.username.clone(),
+            name: user.name.clone().unwrap_or_default(),
             email: user.email.clone().unwrap_or_default(),
             email_verified: user.email_verified,
             disabled: user.disabled,
             role_choices: [Role::Developer, Role::Admin, Role::Auditor]
                 .into_iter()
-                .map(|role| (role.as_str(), user.roles.contains(&role)))
+                .map(|role| (role.as_str(), user.roles.contains(&role.as_str())))
                 .collect(),
-            roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            roles: user.roles.join(", "),
         }
     }
 }
@@ -55,6 +56,14 @@ pub struct SessionRow {
     pub apps: String,
 }
 
+/// What a person allowed one app.
+pub struct GrantRow {
+    pub client_id: String,
+    pub app: String,
+    pub scopes: String,
+    pub since: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 pub struct UserPage<'a> {
@@ -65,6 +74,9 @@ pub struct UserPage<'a> {
     /// Groups the person is not in, to add them to.
     pub other_groups: Vec<String>,
     pub sessions: Vec<SessionRow>,
+    pub grants: Vec<GrantRow>,
+    /// What they can sign in with besides a password (empty: nothing).
+    pub second_factors: String,
     pub csrf: String,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -104,28 +116,29 @@ pub struct ClientRow {
     pub resource_server: bool,
     pub require_second_factor: bool,
     pub require_verified_email: bool,
+    /// Whether it uses client_credentials (only then can it be given the
+    /// management API), and what it may do there: "", "read", "change".
+    pub own_tokens: bool,
+    pub management: &'static str,
     pub groups: String,
     /// Its page on the developer portal.
     pub portal: String,
 }
 
-impl From<&crate::domain::Client> for ClientRow {
-    fn from(client: &crate::domain::Client) -> Self {
-        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_str().as_bytes()).collect();
+impl From<&ClientView> for ClientRow {
+    fn from(client: &ClientView) -> Self {
+        let id: String = url::form_urlencoded::byte_serialize(client.client_id.as_bytes()).collect();
         ClientRow {
-            client_id: client.client_id.to_string(),
+            client_id: client.client_id.clone(),
             name: client.name.clone(),
-            kind: client.client_type.as_str(),
+            kind: client.client_type,
             first_party: client.first_party,
             resource_server: client.resource_server,
             require_second_factor: client.require_second_factor,
             require_verified_email: client.require_verified_email,
-            groups: client
-                .access_groups
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            own_tokens: client.grant_types.iter().any(|g| g == "client_credentials"),
+            management: client.management.map_or("none", |m| m.as_str()),
+            groups: client.groups.join(", "),
             portal: format!("/developer/clients/{id}"),
         }
     }
@@ -193,4 +206,90 @@ pub struct AuditPage<'a> {
     pub event: &'a str,
     pub events: Vec<AuditRow>,
     pub next: Option<String>,
+}
+
+/// A logout notice or a mail, as the console lists them.
+pub struct DeliveryRow {
+    pub id: String,
+    pub what: String,
+    pub to: String,
+    pub status: &'static str,
+    pub attempts: i64,
+    pub created: String,
+    pub next_attempt: String,
+    pub last_error: String,
+    pub retryable: bool,
+}
+
+impl From<&DeliveryView> for DeliveryRow {
+    fn from(d: &DeliveryView) -> Self {
+        DeliveryRow {
+            id: d.id.clone(),
+            what: d.what.clone(),
+            to: d.to.clone(),
+            status: d.status,
+            attempts: d.attempts,
+            created: crate::clock::iso8601(d.created_at),
+            next_attempt: if d.status == "pending" {
+                crate::clock::iso8601(d.next_attempt_at)
+            } else {
+                String::new()
+            },
+            last_error: d.last_error.clone().unwrap_or_default(),
+            retryable: d.retryable,
+        }
+    }
+}
+
+/// One outbox on the page.
+pub struct DeliverySection {
+    /// Its heading (a message id), the table's id, what "retry" posts.
+    pub heading: &'static str,
+    pub id: &'static str,
+    pub action: &'static str,
+    pub rows: Vec<DeliveryRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/deliveries.html")]
+pub struct DeliveriesPage<'a> {
+    pub admin: &'a str,
+    /// Logout notices, then mails.
+    pub sections: Vec<DeliverySection>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+/// An initial access token, without its value.
+pub struct RegistrationTokenRow {
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub expires: String,
+    pub uses_left: i64,
+}
+
+impl From<&RegistrationTokenView> for RegistrationTokenRow {
+    fn from(t: &RegistrationTokenView) -> Self {
+        RegistrationTokenRow {
+            id: t.id.clone(),
+            label: t.label.clone().unwrap_or_default(),
+            created: crate::clock::iso8601(t.created_at),
+            expires: crate::clock::iso8601(t.expires_at),
+            uses_left: t.uses_left,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/registration_tokens.html")]
+pub struct RegistrationTokensPage<'a> {
+    pub admin: &'a str,
+    pub tokens: Vec<RegistrationTokenRow>,
+    /// A token just made, shown this once.
+    pub new_token: Option<String>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }

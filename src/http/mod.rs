@@ -123,6 +123,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/admin/audit", get => admin_console::audit);
     serve!(cfg, "/admin/keys", get => admin_console::keys, post => admin_console::change_keys);
     serve!(cfg, "/admin/clients", get => admin_console::clients, post => admin_console::change_client);
+    serve!(cfg, "/admin/deliveries", get => admin_console::deliveries, post => admin_console::change_deliveries);
+    serve!(
+        cfg,
+        "/admin/registration-tokens",
+        get => admin_console::registration_tokens,
+        post => admin_console::change_registration_tokens
+    );
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.

@@ -149,11 +149,11 @@ pub trait ClientRepository: Send + Sync + 'static {
         previous: Option<&PreviousSecret>,
         now: i64,
     ) -> Result<bool, StoreError>;
-    /// Sets the operator's settings for the client's access tokens; `false`
-    /// when there was no such client.
     /// Restricts an app to members of `groups` (none: anyone may sign in);
     /// `find_client` reads them back as `access_groups`.
     async fn set_access_groups(&self, client_id: &ClientId, groups: &[Uuid]) -> Result<(), StoreError>;
+    /// Sets what only the operator decides about a client; `false` when
+    /// there was no such client.
     async fn set_client_access(
         &self,
         client_id: &ClientId,
@@ -192,6 +192,20 @@ pub trait ConsentRepository: Send + Sync + 'static {
     async fn granted_scopes(&self, user_id: Uuid, client_id: &ClientId) -> Result<Option<Scopes>, StoreError>;
     /// Records that `scopes` (the full set now allowed) are granted.
     async fn grant(&self, user_id: Uuid, client_id: &ClientId, scopes: &Scopes, now: i64) -> Result<(), StoreError>;
+    /// Every app `user_id` allowed, by client id.
+    async fn consents_of(&self, user_id: Uuid) -> Result<Vec<Consent>, StoreError>;
+    /// Forgets what `user_id` allowed `client_id` (asked again next time);
+    /// `false` when there was nothing.
+    async fn revoke_consent(&self, user_id: Uuid, client_id: &ClientId) -> Result<bool, StoreError>;
+}
+
+/// What a person allowed an app, and since when.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Consent {
+    pub client_id: ClientId,
+    pub scopes: Scopes,
+    pub granted_at: i64,
+    pub updated_at: i64,
 }
 
 /// Which audit events an operator looks for; every field optional.
@@ -238,6 +252,10 @@ pub trait MailOutbox: Send + Sync + 'static {
     async fn record_mail_failure(&self, id: Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
     /// The newest messages first, without bodies.
     async fn list_mail(&self, limit: i64) -> Result<Vec<QueuedMail>, StoreError>;
+    /// A message still waiting for its next attempt is due at `now` (an
+    /// operator's "retry now"); `false` when it is sent, given up (its body
+    /// is gone), being sent right now, or unknown.
+    async fn retry_mail_now(&self, id: Uuid, now: i64) -> Result<bool, StoreError>;
     async fn count_mail_by_status(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError>;
 }
 
@@ -265,6 +283,10 @@ pub trait LogoutOutbox: Send + Sync + 'static {
     async fn record_failure(&self, id: uuid::Uuid, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
     /// The newest notices first.
     async fn list_deliveries(&self, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError>;
+    /// A notice waiting or failed for good is due again at `now` and kept
+    /// until at least `give_up_at` (an operator's "retry now"); `false` when
+    /// it was delivered, is being delivered right now, or is unknown.
+    async fn retry_delivery_now(&self, id: uuid::Uuid, now: i64, give_up_at: i64) -> Result<bool, StoreError>;
     /// How many notices are in each status (for metrics).
     async fn count_by_status(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError>;
 }
@@ -293,6 +315,14 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
         user_id: Uuid,
         now: i64,
         include_offline: bool,
+    ) -> Result<Vec<FamilyId>, StoreError>;
+    /// Revokes every refresh token `user_id` holds at `client_id`; returns
+    /// their families.
+    async fn revoke_user_client_tokens(
+        &self,
+        user_id: Uuid,
+        client_id: &ClientId,
+        now: i64,
     ) -> Result<Vec<FamilyId>, StoreError>;
     /// Revokes every refresh token of a client; returns their families.
     async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError>;

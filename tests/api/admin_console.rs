@@ -211,7 +211,7 @@ async fn an_operator_runs_a_persons_whole_life_from_the_console(backend: Backend
         assert!(audit.contains(&format!("<td>{event}</td>")), "{event}: {audit}");
     }
     let (_, actions) = text(&admin, "/admin/audit?event=admin_action").await;
-    assert!(actions.contains("root join carol staff"), "{actions}");
+    assert!(actions.contains("root add_member staff carol"), "{actions}");
     let export = admin
         .get(admin.url("/admin/audit?user=carol&format=jsonl"))
         .send()

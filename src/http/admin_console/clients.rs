@@ -21,17 +21,8 @@ async fn clients_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
-    let rows = async {
-        let mut rows = Vec::new();
-        for listed in services.clients.list_clients().await? {
-            // `find_client` reads the groups the app admits.
-            let client = services.clients.find_client(&listed.client_id).await?.unwrap_or(listed);
-            rows.push(ClientRow::from(&client));
-        }
-        Ok::<_, crate::store::StoreError>(rows)
-    };
-    let clients = match rows.await {
-        Ok(rows) => rows,
+    let clients = match manage::clients(services).await {
+        Ok(views) => views.iter().map(ClientRow::from).collect(),
         Err(e) => return pages::server_error_page(&e),
     };
     let status = status_for(&error);
@@ -51,28 +42,19 @@ pub async fn change_client(req: HttpRequest, body: web::Bytes, services: web::Da
         Ok(found) => found,
         Err(page) => return page,
     };
-    let client_id = form.get("client").unwrap_or("").to_string();
     let ticked = |name: &str| Some(form.get(name) == Some("on"));
-    let change = admin::AccessChange {
-        audiences: None,
+    let command = Command::SetClientAccess {
+        client_id: form.get("client").unwrap_or("").to_string(),
+        first_party: ticked("first_party"),
         resource_server: ticked("resource_server"),
         require_second_factor: ticked("require_second_factor"),
         require_verified_email: ticked("require_verified_email"),
+        // Only an app using client_credentials is offered the choice.
+        management: form.get("management").map(str::to_string),
     };
-    let result = match crate::domain::ClientId::parse(&client_id) {
-        Ok(id) => admin::set_client_access(&services.client_admin(), &id, change)
-            .await
-            .map(|_| ()),
-        Err(_) => Err(AdminError::NotFound(format!("no client {client_id}"))),
-    };
-    match result {
-        Ok(()) => {
-            audit_action(&services, &me, format!("changed the access of {client_id}")).await;
-            outcome::see_other("/admin/clients?done=edit")
-        }
-        Err(e) => match refused(e) {
-            Ok(message) => clients_page(&req, &services, &me, None, Some(message)).await,
-            Err(page) => *page,
-        },
+    match act(&services, &me, command).await {
+        Ok(_) => outcome::see_other("/admin/clients?done=edit"),
+        Err(Ok(message)) => clients_page(&req, &services, &me, None, Some(message)).await,
+        Err(Err(page)) => page,
     }
 }

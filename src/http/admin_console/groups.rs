@@ -40,23 +40,17 @@ pub async fn change_groups(req: HttpRequest, body: web::Bytes, services: web::Da
         Ok(found) => found,
         Err(page) => return page,
     };
-    let name = form.get("name").unwrap_or("").trim().to_string();
-    let admin = services.group_admin();
-    let result = match form.get("action") {
-        Some("create") => admin.create(&name).await.map(|_| ()),
-        Some("delete") => admin.delete(&name).await,
-        _ => Err(AdminError::Invalid(t("admin-unknown-action"))),
+    let name = form.get("name").unwrap_or("").to_string();
+    let action = form.get("action").unwrap_or("");
+    let command = match action {
+        "create" => Command::CreateGroup { name },
+        "delete" => Command::DeleteGroup { name },
+        _ => return groups_page(&req, &services, &me, None, Some(t("admin-unknown-action"))).await,
     };
-    match result {
-        Ok(()) => {
-            let action = form.get("action").unwrap_or("");
-            audit_action(&services, &me, format!("{action} group {name}")).await;
-            outcome::see_other(&format!("/admin/groups?done={}", encoded(action)))
-        }
-        Err(e) => match refused(e) {
-            Ok(message) => groups_page(&req, &services, &me, None, Some(message)).await,
-            Err(page) => *page,
-        },
+    match act(&services, &me, command).await {
+        Ok(_) => outcome::see_other(&format!("/admin/groups?done={}", encoded(action))),
+        Err(Ok(message)) => groups_page(&req, &services, &me, None, Some(message)).await,
+        Err(Err(page)) => page,
     }
 }
 
@@ -79,35 +73,22 @@ async fn group_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
-    let group = match services.group_admin().find(name).await {
-        Ok(group) => group,
-        Err(AdminError::Store(e)) => return pages::server_error_page(&e),
+    let (group, clients) = match tokio::try_join!(manage::group(services, name), async {
+        manage::clients(services).await.map_err(ManageError::from)
+    }) {
+        Ok(found) => found,
+        Err(ManageError::Store(e)) => return pages::server_error_page(&e),
         Err(_) => return no_such(&t_with("admin-no-group", "name", name)),
     };
-    let details = async {
-        let members = services.groups.member_names(group.id).await?;
-        let mut apps = Vec::new();
-        let mut other_apps = Vec::new();
-        for client in services.clients.list_clients().await? {
-            let rules = services.clients.find_client(&client.client_id).await?;
-            let entry = (client.client_id.to_string(), client.name.clone());
-            if rules.is_some_and(|c| c.access_groups.contains(&group.name)) {
-                apps.push(entry);
-            } else {
-                other_apps.push(entry);
-            }
-        }
-        Ok::<_, crate::store::StoreError>((members, apps, other_apps))
-    };
-    let (members, apps, other_apps) = match details.await {
-        Ok(found) => found,
-        Err(e) => return pages::server_error_page(&e),
-    };
+    let (apps, other_apps) = clients
+        .into_iter()
+        .map(|c| (c.client_id, c.name))
+        .partition(|(client_id, _)| group.clients.contains(client_id));
     let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| GroupPage {
         admin: me.username.as_str(),
-        name: group.name.as_str(),
-        members,
+        name: &group.name,
+        members: group.members.clone(),
         apps,
         other_apps,
         csrf,
@@ -123,34 +104,17 @@ pub async fn change_group(req: HttpRequest, body: web::Bytes, services: web::Dat
         Err(page) => return page,
     };
     let name = form.get("g").unwrap_or("").to_string();
-    let client_id = form.get("client").unwrap_or("");
-    let changed = async {
-        let Ok(client_id) = crate::domain::ClientId::parse(client_id) else {
-            return Err(AdminError::NotFound(format!("no client {client_id}")));
-        };
-        let client = services
-            .clients
-            .find_client(&client_id)
-            .await?
-            .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))?;
-        let mut names: Vec<String> = client.access_groups.iter().map(ToString::to_string).collect();
-        match form.get("action") {
-            Some("restrict") if !names.contains(&name) => names.push(name.clone()),
-            Some("restrict") => {}
-            Some("unrestrict") => names.retain(|n| *n != name),
-            _ => return Err(AdminError::Invalid(t("admin-unknown-action"))),
-        }
-        services.group_admin().restrict_client(&client_id, &names).await
+    let client_id = form.get("client").unwrap_or("").to_string();
+    let action = form.get("action").unwrap_or("");
+    let group = name.clone();
+    let command = match action {
+        "restrict" => Command::AdmitGroup { client_id, group },
+        "unrestrict" => Command::StopAdmittingGroup { client_id, group },
+        _ => return group_page(&req, &services, &me, &name, None, Some(t("admin-unknown-action"))).await,
     };
-    match changed.await {
-        Ok(()) => {
-            let action = form.get("action").unwrap_or("");
-            audit_action(&services, &me, format!("{action} {client_id} to group {name}")).await;
-            outcome::see_other(&format!("/admin/group?g={}&done={}", encoded(&name), encoded(action)))
-        }
-        Err(e) => match refused(e) {
-            Ok(message) => group_page(&req, &services, &me, &name, None, Some(message)).await,
-            Err(page) => *page,
-        },
+    match act(&services, &me, command).await {
+        Ok(_) => outcome::see_other(&format!("/admin/group?g={}&done={}", encoded(&name), encoded(action))),
+        Err(Ok(message)) => group_page(&req, &services, &me, &name, None, Some(message)).await,
+        Err(Err(page)) => page,
     }
 }

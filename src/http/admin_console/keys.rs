@@ -51,30 +51,18 @@ pub async fn change_keys(req: HttpRequest, body: web::Bytes, services: web::Data
         Err(page) => return page,
     };
     let action = form.get("action").unwrap_or("");
-    let result = match action {
-        "rotate" => match crate::keys::Alg::parse(form.get("alg").unwrap_or("")) {
-            Some(alg) => services
-                .key_rotation()
-                .rotate(alg, crate::keys::rotation::When::Scheduled, None)
-                .await
-                .map(|kid| format!("rotated to {kid}"))
-                .map_err(|e| e.to_string()),
-            None => Err(t("admin-unknown-action")),
+    let command = match action {
+        "rotate" => Command::RotateKey {
+            alg: form.get("alg").unwrap_or("").to_string(),
         },
-        "revoke" => {
-            let kid = form.get("kid").unwrap_or("").to_string();
-            crate::control::perform(&services, crate::control::Operation::RevokeKey { kid: kid.clone() })
-                .await
-                .map(|_| format!("revoked {kid}"))
-                .map_err(|e| e.to_string())
-        }
-        _ => Err(t("admin-unknown-action")),
+        "revoke" => Command::RevokeKey {
+            kid: form.get("kid").unwrap_or("").to_string(),
+        },
+        _ => return keys_page(&req, &services, &me, None, Some(t("admin-unknown-action"))),
     };
-    match result {
-        Ok(what) => {
-            audit_action(&services, &me, what).await;
-            outcome::see_other(&format!("/admin/keys?done={}", encoded(action)))
-        }
-        Err(message) => keys_page(&req, &services, &me, None, Some(message)),
+    match act(&services, &me, command).await {
+        Ok(_) => outcome::see_other(&format!("/admin/keys?done={}", encoded(action))),
+        Err(Ok(message)) => keys_page(&req, &services, &me, None, Some(message)),
+        Err(Err(page)) => page,
     }
 }

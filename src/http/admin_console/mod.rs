@@ -1,4 +1,6 @@
-//! `/admin`: the console for operators — users, groups, the audit log.
+//! `/admin`: the console for operators — users, groups, apps, keys,
+//! outboxes, registration tokens, the audit log. Changes are
+//! [`manage::Command`]s, the same the management API takes.
 //! Accounts with the admin role see it; every change also needs a recent
 //! sign-in (and the second factor, when the account has one) and is
 //! audited with the admin's id beside the event of the change itself. Off
@@ -11,12 +13,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::admin_views::{
-    AuditPage, AuditRow, ClientRow, ClientsPage, GroupPage, GroupsPage, KeyRow, KeysPage, SessionRow, UserPage,
-    UserRow, UsersPage,
+    AuditPage, AuditRow, ClientRow, ClientsPage, DeliveriesPage, DeliveryRow, DeliverySection, GrantRow, GroupPage,
+    GroupsPage, KeyRow, KeysPage, RegistrationTokenRow, RegistrationTokensPage, SessionRow, UserPage, UserRow,
+    UsersPage,
 };
 use super::{account_security, csrf, outcome, pages};
-use crate::admin::{self, AdminError, NewUser, OfflineTokens};
-use crate::domain::{AuditEvent, Role, User, Username};
+use crate::domain::{Role, User, Username};
+use crate::manage::{self, Command, Done, ManageError, Operator};
 use crate::oidc::params::Params;
 use crate::session::LiveSession;
 use crate::startup::Services;
@@ -25,14 +28,18 @@ use crate::ui::{t, t_with};
 
 mod audit;
 mod clients;
+mod deliveries;
 mod groups;
 mod keys;
+mod registration_tokens;
 mod users;
 
 pub use audit::audit;
 pub use clients::{change_client, clients};
+pub use deliveries::{change_deliveries, deliveries};
 pub use groups::{change_group, change_groups, group, groups};
 pub use keys::{change_keys, keys};
+pub use registration_tokens::{change_registration_tokens, registration_tokens};
 pub use users::{change_user, create_user, user, users};
 
 /// Who reads the console (an admin or an auditor), or the page to give
@@ -87,25 +94,19 @@ fn status_for(error: &Option<String>) -> StatusCode {
     }
 }
 
-/// Records who did it (the change's own event names the subject).
-async fn audit_action(services: &Services, admin: &User, what: String) {
-    let event = AuditEvent::new("admin_action", services.clock.now())
-        .user(admin.id)
-        .detail(format!("{} {what}", admin.username));
-    crate::audit::record(&*services.audit, event).await;
+/// Carries out a change for the admin: what it made, or what the page says
+/// about a refusal (`Ok`), or the page to give instead (`Err`: the store
+/// failing).
+async fn act(services: &Services, admin: &User, command: Command) -> Result<Done, Result<String, HttpResponse>> {
+    match manage::perform(services, &Operator::Person(admin.clone()), command).await {
+        Ok(done) => Ok(done),
+        Err(ManageError::Store(e)) => Err(Err(pages::server_error_page(&e))),
+        Err(other) => Err(Ok(other.to_string())),
+    }
 }
 
 fn query(req: &HttpRequest) -> Params {
     Params::parse(req.query_string()).unwrap_or_default()
-}
-
-/// What the page says about a refused change, or (the store failing) the
-/// page to give instead.
-fn refused(e: AdminError) -> Result<String, Box<HttpResponse>> {
-    match e {
-        AdminError::Store(inner) => Err(Box::new(pages::server_error_page(&inner))),
-        other => Ok(other.to_string()),
-    }
 }
 
 /// What the page after a change says was done (only the console's own
@@ -127,6 +128,9 @@ fn done_notice(params: &Params) -> Option<String> {
         "delete" => "admin-done-deleted",
         "restrict" => "admin-done-restricted",
         "unrestrict" => "admin-done-unrestricted",
+        "set_password" => "admin-done-password-set",
+        "revoke_grant" => "admin-done-grant-revoked",
+        "retry" => "admin-done-retry",
         _ => return None,
     };
     Some(t(id))

@@ -31,22 +31,18 @@ async fn users_page(
         .take(100)
         .collect::<String>();
     let after = params.get("after").unwrap_or("");
-    let size = services.settings.admin.page_size.clamp(1, 500);
-    // One more than a page says whether another follows.
-    let mut found = match services.users.search_users(&q, after, size + 1).await {
+    let found = match manage::users(services, &q, after, services.settings.admin.page_size).await {
         Ok(found) => found,
         Err(e) => return pages::server_error_page(&e),
     };
-    let next = (found.len() > size as usize).then(|| {
-        found.truncate(size as usize);
-        let last = found.last().map(|u| u.username.to_string()).unwrap_or_default();
-        format!("/admin/users?q={}&after={}", encoded(&q), encoded(&last))
-    });
+    let next = found
+        .next
+        .map(|last| format!("/admin/users?q={}&after={}", encoded(&q), encoded(&last)));
     let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| UsersPage {
         admin: me.username.as_str(),
         query: &q,
-        users: found.iter().map(UserRow::from).collect(),
+        users: found.users.iter().map(UserRow::from).collect(),
         next,
         csrf,
         notice,
@@ -60,34 +56,20 @@ pub async fn create_user(req: HttpRequest, body: web::Bytes, services: web::Data
         Ok(found) => found,
         Err(page) => return page,
     };
-    let optional = |name| {
-        form.get(name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+    let text = |name| form.get(name).map(str::to_string);
+    let command = Command::CreateUser {
+        username: text("username").unwrap_or_default(),
+        email: text("email"),
+        name: text("name"),
+        password: text("password").unwrap_or_default(),
     };
-    let new = NewUser {
-        username: form.get("username").unwrap_or("").trim().to_string(),
-        email: optional("email"),
-        display_name: optional("name"),
-        password: form.get("password").unwrap_or("").to_string(),
-    };
-    match admin::add_user(&*services.users, &*services.clock, new).await {
-        Ok(user) => {
-            let event = AuditEvent::new("user_created", services.clock.now())
-                .user(user.id)
-                .detail(user.username.as_str());
-            crate::audit::record(&*services.audit, event).await;
-            audit_action(&services, &me, format!("created user {}", user.username)).await;
-            outcome::see_other(&format!(
-                "/admin/user?u={}&done=created",
-                encoded(user.username.as_str())
-            ))
+    match act(&services, &me, command).await {
+        Ok(Done::User { user }) => {
+            outcome::see_other(&format!("/admin/user?u={}&done=created", encoded(&user.username)))
         }
-        Err(e) => match refused(e) {
-            Ok(message) => users_page(&req, &services, &me, None, Some(message)).await,
-            Err(page) => *page,
-        },
+        Ok(_) => outcome::see_other("/admin/users"),
+        Err(Ok(message)) => users_page(&req, &services, &me, None, Some(message)).await,
+        Err(Err(page)) => page,
     }
 }
 
@@ -110,183 +92,147 @@ async fn user_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
-    let user = match find_user(services, username).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return no_such(&t_with("admin-no-user", "name", username)),
-        Err(page) => return page,
+    let detail = match manage::user(services, username).await {
+        Ok(detail) => detail,
+        Err(ManageError::Store(e)) => return pages::server_error_page(&e),
+        Err(_) => return no_such(&t_with("admin-no-user", "name", username)),
     };
-    let details = async {
-        let groups = services.groups.groups_of(user.id).await?;
+    let rows = async {
         let all = services.groups.list_groups().await?;
-        let mut sessions = Vec::new();
-        for live in services.sessions().list_for_user(user.id).await? {
-            let mut apps = Vec::new();
-            for rp in &live.session.clients {
-                let name = services.clients.find_client(&rp.client_id).await?.map(|c| c.name);
-                apps.push(name.unwrap_or_else(|| rp.client_id.to_string()));
+        let mut names = std::collections::HashMap::new();
+        for client_id in detail
+            .sessions
+            .iter()
+            .flat_map(|s| s.clients.iter())
+            .map(String::as_str)
+            .chain(detail.grants.iter().map(|g| g.client_id.as_str()))
+        {
+            if !names.contains_key(client_id)
+                && let Ok(id) = crate::domain::ClientId::parse(client_id)
+            {
+                let name = services.clients.find_client(&id).await?.map(|c| c.name);
+                names.insert(client_id.to_string(), name.unwrap_or_else(|| client_id.to_string()));
             }
-            sessions.push(SessionRow {
-                handle: live.handle.as_str().to_string(),
-                device: crate::session::describe_device(&live.session.user_agent),
-                signed_in: crate::clock::iso8601(live.session.auth_time),
-                last_seen: crate::clock::iso8601(live.session.last_seen),
-                apps: apps.join(", "),
-            });
         }
-        Ok::<_, crate::store::StoreError>((groups, all, sessions))
+        Ok::<_, crate::store::StoreError>((all, names))
     };
-    let (groups, all, sessions) = match details.await {
+    let (all, names) = match rows.await {
         Ok(found) => found,
         Err(e) => return pages::server_error_page(&e),
     };
-    let groups: Vec<String> = groups.iter().map(ToString::to_string).collect();
+    let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let sessions = detail
+        .sessions
+        .iter()
+        .map(|s| SessionRow {
+            handle: s.session.clone(),
+            device: s.device.clone(),
+            signed_in: crate::clock::iso8601(s.signed_in_at),
+            last_seen: crate::clock::iso8601(s.last_seen),
+            apps: s.clients.iter().map(|c| name_of(c)).collect::<Vec<_>>().join(", "),
+        })
+        .collect();
+    let grants = detail
+        .grants
+        .iter()
+        .map(|g| GrantRow {
+            client_id: g.client_id.to_string(),
+            app: name_of(g.client_id.as_str()),
+            scopes: g.scopes.to_string(),
+            since: crate::clock::iso8601(g.granted_at),
+        })
+        .collect();
     let other_groups = all
         .iter()
         .map(|g| g.name.to_string())
-        .filter(|name| !groups.contains(name))
+        .filter(|name| !detail.groups.contains(name))
         .collect();
     let status = status_for(&error);
     csrf::form_page(req, services, status, |csrf| UserPage {
         admin: me.username.as_str(),
-        user: UserRow::from(&user),
-        created: crate::clock::iso8601(user.created_at),
-        groups,
+        user: UserRow::from(&detail.user),
+        created: crate::clock::iso8601(detail.user.created_at),
+        groups: detail.groups.clone(),
         other_groups,
         sessions,
+        grants,
+        second_factors: detail.second_factors.join(", "),
         csrf,
         notice,
         error,
     })
 }
 
-/// Whether `user` is the last enabled admin (who must stay).
-async fn last_admin(services: &Services, user: &User) -> Result<bool, HttpResponse> {
-    if !user.roles.contains(&Role::Admin) || user.disabled {
-        return Ok(false);
-    }
-    let users = services
-        .users
-        .list_users()
-        .await
-        .map_err(|e| pages::server_error_page(&e))?;
-    let others = users
-        .iter()
-        .filter(|u| u.id != user.id && !u.disabled && u.roles.contains(&Role::Admin))
-        .count();
-    Ok(others == 0)
-}
-
-/// `POST /admin/user`: `action` = disable | enable | delete | join | leave.
+/// `POST /admin/user`: one change to a person (`action`), named as the
+/// user page's buttons name it.
 pub async fn change_user(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
     let (me, form) = match acting_admin(&req, &services, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
     let username = form.get("u").unwrap_or("").to_string();
-    let user = match find_user(&services, &username).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return no_such(&t_with("admin-no-user", "name", &username)),
-        Err(page) => return page,
-    };
     let action = form.get("action").unwrap_or("");
-    let group = form.get("group").unwrap_or("");
-    let edit = (action == "edit").then(|| user_edit(&form));
-    let drops_admin = edit.as_ref().is_some_and(|e| !e.roles.contains(&Role::Admin));
-    let removes_an_admin = matches!(action, "disable" | "delete") || drops_admin;
-    if removes_an_admin {
-        match last_admin(&services, &user).await {
-            Ok(true) => {
-                return user_page(&req, &services, &me, &username, None, Some(t("admin-last-admin"))).await;
-            }
-            Ok(false) => {}
-            Err(page) => return page,
-        }
-    }
-    let users = services.user_admin();
-    let groups = services.group_admin();
-    let result = match action {
-        "disable" => admin::set_user_disabled(&users, &username, true, OfflineTokens::Revoke)
-            .await
-            .map(|_| ()),
-        "enable" => admin::set_user_disabled(&users, &username, false, OfflineTokens::Keep)
-            .await
-            .map(|_| ()),
-        "delete" if form.get("confirm") != Some("yes") => Err(AdminError::Invalid(t("admin-delete-tick"))),
-        "delete" => admin::delete_user(&users, &username).await.map(|_| ()),
-        "edit" => match edit {
-            Some(edit) => admin::edit_user(&users, &username, edit).await.map(|_| ()),
-            None => Ok(()),
-        },
-        "logout" => admin::logout_user(&users, &username, OfflineTokens::Keep)
-            .await
-            .map(|_| ()),
-        "end_session" => end_one_session(&services, &user, form.get("session").unwrap_or("")).await,
-        "reset_factors" => admin::reset_second_factors(&users, &services.second_factors(), &username)
-            .await
-            .map(|_| ()),
-        "send_reset" => match services.password_reset().request(&username, "admin console").await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(AdminError::Invalid(e.to_string())),
-        },
-        "join" => groups.add_member(group, &username).await.map(|_| ()),
-        "leave" => groups.remove_member(group, &username).await.map(|_| ()),
-        _ => Err(AdminError::Invalid(t("admin-unknown-action"))),
+    let command = match user_command(&form, action, &username) {
+        Ok(command) => command,
+        Err(message) => return user_page(&req, &services, &me, &username, None, Some(message)).await,
     };
-    match result {
-        Ok(()) => {
-            let what = format!(
-                "{action} {username}{}",
-                if group.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {group}")
-                }
-            );
-            audit_action(&services, &me, what).await;
-            if action == "delete" {
-                return outcome::see_other(&format!("/admin/users?deleted={}", encoded(&username)));
-            }
-            outcome::see_other(&format!(
-                "/admin/user?u={}&done={}",
-                encoded(&username),
-                encoded(action)
-            ))
-        }
-        Err(e) => match refused(e) {
-            Ok(message) => user_page(&req, &services, &me, &username, None, Some(message)).await,
-            Err(page) => *page,
-        },
+    match act(&services, &me, command).await {
+        Ok(_) if action == "delete" => outcome::see_other(&format!("/admin/users?deleted={}", encoded(&username))),
+        Ok(_) => outcome::see_other(&format!(
+            "/admin/user?u={}&done={}",
+            encoded(&username),
+            encoded(action)
+        )),
+        Err(Ok(message)) => user_page(&req, &services, &me, &username, None, Some(message)).await,
+        Err(Err(page)) => page,
     }
 }
 
-/// Ends one of `user`'s sessions, telling its apps (single logout).
-async fn end_one_session(services: &Services, user: &User, handle: &str) -> Result<(), AdminError> {
-    let live = services.sessions().list_for_user(user.id).await?;
-    let Some(session) = live.iter().find(|l| l.handle.as_str() == handle) else {
-        return Err(AdminError::NotFound(t("admin-no-session")));
-    };
-    services.fanout().end_session(session, "ended by an operator").await?;
-    let event = AuditEvent::new("session_ended_by_admin", services.clock.now()).user(user.id);
-    crate::audit::record(&*services.audit, event).await;
-    Ok(())
-}
-
-/// The record the edit form describes (an unticked box sends nothing).
-fn user_edit(form: &Params) -> admin::UserEdit {
-    let optional = |name| {
-        form.get(name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let roles = [Role::Developer, Role::Admin, Role::Auditor]
-        .into_iter()
-        .filter(|role| form.get(&format!("role_{}", role.as_str())) == Some("on"))
-        .collect();
-    admin::UserEdit {
-        display_name: optional("name"),
-        email: optional("email"),
-        email_verified: form.get("email_verified") == Some("on"),
-        roles,
-    }
+/// The command a user page form gives, or what the page says is missing.
+fn user_command(form: &Params, action: &str, username: &str) -> Result<Command, String> {
+    let username = username.to_string();
+    let field = |name| form.get(name).unwrap_or("").to_string();
+    Ok(match action {
+        "disable" => Command::DisableUser { username },
+        "enable" => Command::EnableUser { username },
+        "delete" if form.get("confirm") != Some("yes") => return Err(t("admin-delete-tick")),
+        "delete" => Command::DeleteUser { username },
+        "edit" => {
+            let roles = [Role::Developer, Role::Admin, Role::Auditor]
+                .into_iter()
+                .filter(|role| form.get(&format!("role_{}", role.as_str())) == Some("on"))
+                .collect();
+            Command::EditUser {
+                username,
+                name: Some(field("name")),
+                email: Some(field("email")),
+                email_verified: Some(form.get("email_verified") == Some("on")),
+                roles: Some(roles),
+            }
+        }
+        "set_password" => Command::SetPassword {
+            username,
+            password: field("password"),
+        },
+        "logout" => Command::SignOutEverywhere { username },
+        "end_session" => Command::EndSession {
+            username,
+            session: field("session"),
+        },
+        "revoke_grant" => Command::RevokeAppGrant {
+            username,
+            client_id: field("client"),
+        },
+        "reset_factors" => Command::ResetSecondFactors { username },
+        "send_reset" => Command::SendPasswordReset { username },
+        "join" => Command::AddMember {
+            group: field("group"),
+            username,
+        },
+        "leave" => Command::RemoveMember {
+            group: field("group"),
+            username,
+        },
+        _ => return Err(t("admin-unknown-action")),
+    })
 }

@@ -4,8 +4,8 @@ use super::{SqlStore, conflict_as, on_pool};
 use uuid::Uuid;
 
 use crate::domain::{
-    Alg, ApplicationType, AuthMethod, Client, ClientAccess, ClientId, ClientInfo, ClientType, PreviousSecret,
-    RedirectUri, Scopes,
+    Alg, ApplicationType, AuthMethod, Client, ClientAccess, ClientId, ClientInfo, ClientType, ManagementAccess,
+    PreviousSecret, RedirectUri, Scopes,
 };
 use crate::store::{ClientRepository, StoreError};
 
@@ -45,6 +45,7 @@ struct ClientRow {
     resource_server: bool,
     require_second_factor: bool,
     require_verified_email: bool,
+    management_access: Option<String>,
 }
 
 /// Every column of a client, in `ClientRow` order.
@@ -54,7 +55,7 @@ const COLUMNS: &str = "client_id, secret_hash, client_type, token_endpoint_auth_
      frontchannel_logout_session_required, jwks, jwks_uri, jwt_access_tokens, application_type, client_uri, \
      logo_uri, policy_uri, tos_uri, contacts, owner_id, registration_token_hash, previous_secret_hash, \
      previous_secret_expires_at, created_at, updated_at, access_token_audiences, resource_server, \
-     require_second_factor, require_verified_email";
+     require_second_factor, require_verified_email, management_access";
 
 impl ClientRow {
     fn into_client(self) -> Result<Client, StoreError> {
@@ -91,6 +92,10 @@ impl ClientRow {
             access_groups: Vec::new(),
             require_second_factor: self.require_second_factor,
             require_verified_email: self.require_verified_email,
+            management: match &self.management_access {
+                Some(access) => Some(ManagementAccess::parse(access).ok_or_else(|| corrupt("management_access"))?),
+                None => None,
+            },
             application_type: ApplicationType::parse(&self.application_type)
                 .ok_or_else(|| corrupt("application_type"))?,
             info: ClientInfo {
@@ -130,7 +135,7 @@ impl ClientRepository for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)"
         );
         on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(client.client_id.as_str())
@@ -167,6 +172,7 @@ impl ClientRepository for SqlStore {
             .bind(client.resource_server)
             .bind(client.require_second_factor)
             .bind(client.require_verified_email)
+            .bind(client.management.map(ManagementAccess::as_str))
             .execute(pool)
             .await
             .map(|_| ()))
@@ -264,7 +270,8 @@ impl ClientRepository for SqlStore {
     ) -> Result<bool, StoreError> {
         let affected = on_pool!(self, pool => sqlx::query(
             "UPDATE clients SET access_token_audiences = $2, resource_server = $3, require_second_factor = $4, \
-             updated_at = $5, require_verified_email = $6 WHERE client_id = $1",
+             updated_at = $5, require_verified_email = $6, first_party = $7, management_access = $8 \
+             WHERE client_id = $1",
         )
         .bind(client_id.as_str())
         .bind(contacts_json(&access.audiences))
@@ -272,6 +279,8 @@ impl ClientRepository for SqlStore {
         .bind(access.require_second_factor)
         .bind(now)
         .bind(access.require_verified_email)
+        .bind(access.first_party)
+        .bind(access.management.map(ManagementAccess::as_str))
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

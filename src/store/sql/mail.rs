@@ -129,6 +129,19 @@ impl MailOutbox for SqlStore {
         Ok(())
     }
 
+    async fn retry_mail_now(&self, id: Uuid, now: i64) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "UPDATE mail_outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < $2)",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
     async fn list_mail(&self, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
         let rows: Vec<MailRow> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(

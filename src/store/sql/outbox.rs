@@ -162,6 +162,21 @@ impl LogoutOutbox for SqlStore {
         Ok(())
     }
 
+    async fn retry_delivery_now(&self, id: Uuid, now: i64, give_up_at: i64) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "UPDATE logout_deliveries SET status = 'pending', next_attempt_at = $2, \
+             give_up_at = CASE WHEN give_up_at < $3 THEN $3 ELSE give_up_at END \
+             WHERE id = $1 AND status IN ('pending', 'failed') AND (claimed_until IS NULL OR claimed_until < $2)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(give_up_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
     async fn list_deliveries(&self, limit: i64) -> Result<Vec<LogoutDelivery>, StoreError> {
         let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(

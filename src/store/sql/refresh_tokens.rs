@@ -174,6 +174,24 @@ impl RefreshTokenRepository for SqlStore {
         Ok(())
     }
 
+    async fn revoke_user_client_tokens(
+        &self,
+        user_id: Uuid,
+        client_id: &ClientId,
+        now: i64,
+    ) -> Result<Vec<FamilyId>, StoreError> {
+        let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE refresh_tokens SET revoked_at = $3 \
+             WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
+        )
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(now)
+        .fetch_all(pool)
+        .await)?;
+        Ok(distinct_families(families))
+    }
+
     async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING family_id",
