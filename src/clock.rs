@@ -58,6 +58,55 @@ pub fn iso8601(epoch: i64) -> String {
     )
 }
 
+/// The instant an operator names: `2026-12-04` (its midnight, UTC),
+/// `2026-12-04T13:26` or `2026-12-04T13:26:24Z` (UTC), or Unix seconds.
+pub fn parse_instant(text: &str) -> Option<UnixTime> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Some(seconds);
+    }
+    let (date, time) = text.split_once('T').unwrap_or((text, ""));
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let time = time.strip_suffix('Z').unwrap_or(time);
+    let mut seconds = 0;
+    if !time.is_empty() {
+        let fields: Vec<&str> = time.split(':').collect();
+        if !(2..=3).contains(&fields.len()) {
+            return None;
+        }
+        let limits = [24, 60, 60];
+        for (field, limit) in fields.iter().zip(limits) {
+            let value: i64 = field.parse().ok()?;
+            if !(0..limit).contains(&value) {
+                return None;
+            }
+            seconds = seconds * 60 + value;
+        }
+        if fields.len() == 2 {
+            seconds *= 60;
+        }
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + seconds)
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -71,4 +120,29 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_read_back_what_iso8601_writes() {
+        for epoch in [0, 951_782_400, 1_796_390_784, 4_107_542_399, -86_400] {
+            assert_eq!(parse_instant(&iso8601(epoch)), Some(epoch), "{}", iso8601(epoch));
+        }
+        assert_eq!(parse_instant("2026-12-04"), parse_instant("2026-12-04T00:00:00Z"));
+        assert_eq!(parse_instant("2026-12-04T13:26"), parse_instant("2026-12-04T13:26:00Z"));
+        assert_eq!(parse_instant("1796390784"), Some(1_796_390_784));
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-12-04T25:00",
+            "2026-12-04T10",
+            "yesterday",
+            "2026-12-04T1:2:3:4",
+        ] {
+            assert_eq!(parse_instant(bad), None, "{bad}");
+        }
+    }
 }

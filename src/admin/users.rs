@@ -63,7 +63,7 @@ async fn find(admin: &UserAdmin<'_>, username: &str) -> Result<User, AdminError>
         .find_credentials(&name)
         .await?
         .map(|(user, _)| user)
-        .ok_or_else(|| AdminError::Invalid(format!("no user {name}")))
+        .ok_or_else(|| AdminError::NotFound(format!("no user {name}")))
 }
 
 /// What happens to a person's `offline_access` refresh tokens (those that

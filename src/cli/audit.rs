@@ -17,6 +17,13 @@ pub struct AuditArgs {
     /// Only this kind of event (login_failed, user_deleted, …).
     #[arg(long)]
     event: Option<String>,
+    /// Only events at or after this time: a day (2026-12-04), a day and
+    /// time in UTC (2026-12-04T13:30) or Unix seconds.
+    #[arg(long, value_parser = instant)]
+    since: Option<i64>,
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_parser = instant)]
+    until: Option<i64>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     /// One JSON object a line (times as Unix seconds), for collectors.
@@ -24,11 +31,18 @@ pub struct AuditArgs {
     json: bool,
 }
 
+fn instant(text: &str) -> Result<i64, String> {
+    crate::clock::parse_instant(text)
+        .ok_or_else(|| "write a day (2026-12-04), a day and time in UTC (2026-12-04T13:30) or Unix seconds".into())
+}
+
 pub async fn run(settings: Settings, args: AuditArgs) -> anyhow::Result<()> {
     let sql = startup::connect_sql(&settings).await?;
     let mut filter = AuditFilter {
         client_id: args.client,
         event: args.event,
+        since: args.since,
+        until: args.until,
         ..AuditFilter::default()
     };
     if let Some(name) = &args.user {

@@ -204,8 +204,13 @@ pub struct AuditPage<'a> {
     pub user: &'a str,
     pub client: &'a str,
     pub event: &'a str,
+    /// The time filter as typed (a day, or a day and time, UTC).
+    pub from: &'a str,
+    pub to: &'a str,
     pub events: Vec<AuditRow>,
     pub next: Option<String>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }
 
 /// A logout notice or a mail, as the console lists them.

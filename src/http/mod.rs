@@ -21,6 +21,7 @@ mod finish_sign_in;
 mod health;
 mod language;
 mod login;
+mod management_api;
 pub mod metrics;
 mod no_access;
 mod outcome;
@@ -123,6 +124,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/admin/audit", get => admin_console::audit);
     serve!(cfg, "/admin/keys", get => admin_console::keys, post => admin_console::change_keys);
     serve!(cfg, "/admin/clients", get => admin_console::clients, post => admin_console::change_client);
+    serve!(cfg, "/admin/api/users", get => management_api::users);
+    serve!(cfg, "/admin/api/user", get => management_api::user);
+    serve!(cfg, "/admin/api/groups", get => management_api::groups);
+    serve!(cfg, "/admin/api/group", get => management_api::group);
+    serve!(cfg, "/admin/api/clients", get => management_api::clients);
+    serve!(cfg, "/admin/api/keys", get => management_api::keys);
+    serve!(cfg, "/admin/api/audit", get => management_api::audit);
+    serve!(cfg, "/admin/api/deliveries", get => management_api::deliveries);
+    serve!(cfg, "/admin/api/registration-tokens", get => management_api::registration_tokens);
+    serve!(cfg, "/admin/api/commands", post => management_api::command);
     serve!(cfg, "/admin/deliveries", get => admin_console::deliveries, post => admin_console::change_deliveries);
     serve!(
         cfg,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use reads::{
-    ClientView, DeliveryView, GroupView, RegistrationTokenView, SessionView, UserDetail, UserPage, UserView, clients,
-    group, logout_deliveries, mails, registration_tokens, user, users,
+    AuditQuery, AuditSlice, ClientView, DeliveryView, GroupView, RegistrationTokenView, SessionView, UserDetail,
+    UserPage, UserView, audit, clients, group, logout_deliveries, mails, registration_tokens, user, users,
 };
 
 use crate::admin::{self, AdminError, NewUser, OfflineTokens};
@@ -278,6 +278,8 @@ pub enum ManageError {
 impl From<AdminError> for ManageError {
     fn from(e: AdminError) -> ManageError {
         match e {
+            // A name taken is the operator's to fix, not the server's.
+            AdminError::Store(e @ StoreError::Conflict(_)) => ManageError::Refused(e.to_string()),
             AdminError::Store(e) => ManageError::Store(e),
             AdminError::NotFound(what) => ManageError::NotFound(what),
             other => ManageError::Refused(other.to_string()),

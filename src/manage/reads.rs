@@ -5,9 +5,11 @@
 use serde::Serialize;
 
 use super::{ManageError, find_user};
-use crate::domain::{Client, DeliveryStatus, ManagementAccess, User};
+use uuid::Uuid;
+
+use crate::domain::{AuditEvent, Client, DeliveryStatus, ManagementAccess, User};
 use crate::startup::Services;
-use crate::store::{Consent, StoreError};
+use crate::store::{AuditFilter, Consent, StoreError};
 
 /// A person as operators see them (never a password hash).
 #[derive(Clone, Debug, Serialize)]
@@ -279,4 +281,64 @@ pub async fn registration_tokens(services: &Services) -> Result<Vec<Registration
             uses_left: t.uses_left,
         })
         .collect())
+}
+
+/// Which audit events an operator asks for: by person (username), client,
+/// event kind and time; `before` continues a page (`at.id`).
+#[derive(Debug, Default)]
+pub struct AuditQuery {
+    pub user: Option<String>,
+    pub client: Option<String>,
+    pub event: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub before: Option<String>,
+}
+
+/// Newest first; `next` is the `before` of the following page.
+#[derive(Debug, Serialize)]
+pub struct AuditSlice {
+    pub events: Vec<AuditEvent>,
+    pub next: Option<String>,
+}
+
+pub async fn audit(services: &Services, query: &AuditQuery, size: u32) -> Result<AuditSlice, StoreError> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut filter = AuditFilter {
+        client_id: given(&query.client),
+        event: given(&query.event),
+        since: query.since,
+        until: query.until,
+        before: query.before.as_deref().and_then(parse_cursor),
+        ..AuditFilter::default()
+    };
+    if let Some(name) = given(&query.user) {
+        filter.user_id = Some(match find_user(services, &name).await {
+            Ok(user) => user.id,
+            Err(ManageError::Store(e)) => return Err(e),
+            // Nobody by that name: nothing matches (not every event).
+            Err(_) => Uuid::nil(),
+        });
+    }
+    let size = size.clamp(1, 10_000);
+    let mut events = services.audit.search(&filter, size + 1).await?;
+    let more = events.len() > size as usize;
+    events.truncate(size as usize);
+    let next = if more {
+        events.last().map(|e| format!("{}.{}", e.at, e.id))
+    } else {
+        None
+    };
+    Ok(AuditSlice { events, next })
+}
+
+/// `at.id`, as `AuditSlice::next` writes it.
+fn parse_cursor(cursor: &str) -> Option<(i64, Uuid)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((at.parse().ok()?, id.parse().ok()?))
 }

@@ -214,6 +214,10 @@ pub struct AuditFilter {
     pub user_id: Option<Uuid>,
     pub client_id: Option<String>,
     pub event: Option<String>,
+    /// Events at or after this time.
+    pub since: Option<i64>,
+    /// Events before this time.
+    pub until: Option<i64>,
     /// Keyset paging: events strictly older than this `(at, id)`.
     pub before: Option<(i64, Uuid)>,
 }

@@ -74,6 +74,8 @@ async fn only_admins_reach_the_console(backend: Backend) {
             "/admin/audit",
             "/admin/keys",
             "/admin/clients",
+            "/admin/deliveries",
+            "/admin/registration-tokens",
         ] {
             assert_eq!(text(&browser, path).await.0, 403, "{who} {path}");
         }
@@ -84,6 +86,8 @@ async fn only_admins_reach_the_console(backend: Backend) {
             "/admin/group",
             "/admin/keys",
             "/admin/clients",
+            "/admin/deliveries",
+            "/admin/registration-tokens",
         ] {
             let response = post(
                 &browser,
@@ -111,6 +115,8 @@ async fn only_admins_reach_the_console(backend: Backend) {
         "/admin/audit",
         "/admin/keys",
         "/admin/clients",
+        "/admin/deliveries",
+        "/admin/registration-tokens",
     ] {
         assert_eq!(text(&browser, path).await.0, 200, "auditor {path}");
     }
@@ -464,7 +470,141 @@ async fn an_admin_sets_what_only_operators_set_on_an_app(backend: Backend) {
     assert_eq!(missing.status(), 400);
 }
 
+/// What hangs on a person beyond sessions (what they allowed apps, a new
+/// password), the outboxes with "retry now", and registration tokens made
+/// in the console and used at the registration API.
+async fn the_console_reaches_grants_outboxes_and_registration_tokens(backend: Backend) {
+    let app = console(backend).await;
+    let admin = app.other_browser();
+    signed_in_admin(&app, &admin, "root").await;
+    let bob = app.add_user("bob").await;
+    let shop = app.add_third_party_client().await;
+    let now = sesame::clock::Clock::now(&*app.clock);
+    let scopes = sesame::domain::Scopes::parse("openid profile").unwrap();
+    app.services
+        .consents
+        .grant(bob.id, &shop.id(), &scopes, now)
+        .await
+        .unwrap();
+
+    let (_, page) = text(&admin, "/admin/user?u=bob").await;
+    assert!(
+        page.contains("id=\"user-grants\"") && page.contains("openid profile"),
+        "{page}"
+    );
+    let revoked = post(
+        &admin,
+        "/admin/user?u=bob",
+        "/admin/user",
+        &[("action", "revoke_grant"), ("u", "bob"), ("client", &shop.client_id)],
+    )
+    .await;
+    assert_eq!(location(&revoked), "/admin/user?u=bob&done=revoke_grant");
+    let left = app.services.consents.granted_scopes(bob.id, &shop.id()).await.unwrap();
+    assert_eq!(left, None, "asked again next time");
+
+    let set = post(
+        &admin,
+        "/admin/user?u=bob",
+        "/admin/user",
+        &[
+            ("action", "set_password"),
+            ("u", "bob"),
+            ("password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&set), "/admin/user?u=bob&done=set_password");
+    assert_eq!(app.other_browser().sign_in("bob", "a brand new passphrase").await, 303);
+    let short = post(
+        &admin,
+        "/admin/user?u=bob",
+        "/admin/user",
+        &[("action", "set_password"), ("u", "bob"), ("password", "short")],
+    )
+    .await;
+    assert_eq!(short.status(), 400, "a weak password is refused on the page");
+
+    // A logout notice that failed for good goes out again on request.
+    let notice = sesame::domain::LogoutDelivery {
+        id: uuid::Uuid::now_v7(),
+        client_id: shop.id(),
+        uri: "http://app.example/backchannel".into(),
+        subject: bob.id.to_string(),
+        sid: None,
+        created_at: now,
+        give_up_at: now,
+        status: sesame::domain::DeliveryStatus::Failed,
+        attempts: 9,
+        next_attempt_at: now,
+        last_error: None,
+        delivered_at: None,
+    };
+    app.services
+        .outbox
+        .enqueue(std::slice::from_ref(&notice), 100)
+        .await
+        .unwrap();
+    let (status, page) = text(&admin, "/admin/deliveries").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<td>failed</td>") && page.contains("value=\"retry_logout\""),
+        "{page}"
+    );
+    let retried = post(
+        &admin,
+        "/admin/deliveries",
+        "/admin/deliveries",
+        &[("action", "retry_logout"), ("id", &notice.id.to_string())],
+    )
+    .await;
+    assert_eq!(location(&retried), "/admin/deliveries?done=retry");
+    let stored = app.services.outbox.list_deliveries(10).await.unwrap();
+    assert_eq!(stored[0].status, sesame::domain::DeliveryStatus::Pending);
+    assert!(stored[0].give_up_at > now, "kept long enough to be tried");
+    let unknown = post(
+        &admin,
+        "/admin/registration-tokens",
+        "/admin/deliveries",
+        &[("action", "retry_mail"), ("id", &uuid::Uuid::now_v7().to_string())],
+    )
+    .await;
+    assert_eq!(unknown.status(), 400);
+
+    // A registration token, shown once, registers an app.
+    let made = post(
+        &admin,
+        "/admin/registration-tokens",
+        "/admin/registration-tokens",
+        &[("action", "create"), ("label", "team-a"), ("hours", "2"), ("uses", "1")],
+    )
+    .await;
+    assert_eq!(made.status(), 200);
+    let html = made.text().await.unwrap();
+    let token = html
+        .split("id=\"new-token\" class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_string();
+    let registered = app
+        .api
+        .post(app.url("/register"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"client_name": "Team A", "redirect_uris": ["https://a.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let (_, listed) = text(&admin, "/admin/registration-tokens").await;
+    assert!(
+        listed.contains("team-a") && !listed.contains(&token),
+        "never shown again"
+    );
+}
+
 on_both_backends!(
+    the_console_reaches_grants_outboxes_and_registration_tokens,
     an_admin_sets_what_only_operators_set_on_an_app,
     signing_keys_are_rotated_and_revoked_from_the_console,
     an_admin_edits_a_person_and_signs_them_out,

@@ -466,6 +466,8 @@ async fn pages_fit_a_small_phone_and_pass_an_accessibility_check() {
         "/admin/audit",
         "/admin/keys",
         "/admin/clients",
+        "/admin/deliveries",
+        "/admin/registration-tokens",
     ] {
         browser.goto(&app.url(path)).await.unwrap();
         check(

@@ -16,6 +16,7 @@ mod logging;
 mod login;
 mod logout;
 mod mail;
+mod management_api;
 mod migrations;
 mod multinode;
 mod operations;

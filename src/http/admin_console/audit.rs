@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// `GET /admin/audit?user=…&client=…&event=…&before=…`: newest first,
+/// `GET /admin/audit?user=…&client=…&event=…&from=…&to=…&before=…`: newest first,
 /// paged by `(at, id)`; `format=jsonl` exports the page as JSON lines.
 pub async fn audit(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let me = match admin(&req, &services).await {
@@ -11,48 +11,46 @@ pub async fn audit(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
     };
     let params = query(&req);
     let text = |name| params.get(name).map(str::trim).unwrap_or("").to_string();
-    let (user, client, event) = (text("user"), text("client"), text("event"));
-    let mut filter = AuditFilter {
-        client_id: (!client.is_empty()).then(|| client.clone()),
-        event: (!event.is_empty()).then(|| event.clone()),
-        before: params.get("before").and_then(parse_cursor),
-        ..AuditFilter::default()
+    let (user, client, event, from, to) = (text("user"), text("client"), text("event"), text("from"), text("to"));
+    let instant = |text: &str| (!text.is_empty()).then(|| crate::clock::parse_instant(text));
+    let (since, until) = (instant(&from), instant(&to));
+    let error = (matches!(since, Some(None)) || matches!(until, Some(None))).then(|| t("admin-bad-time"));
+    let wanted = manage::AuditQuery {
+        user: Some(user.clone()),
+        client: Some(client.clone()),
+        event: Some(event.clone()),
+        since: since.flatten(),
+        // A day names all of it: `to=2026-12-04` includes that day.
+        until: until.flatten().map(|t| if to.contains('T') { t } else { t + 86_400 }),
+        before: params.get("before").map(str::to_string),
     };
-    if !user.is_empty() {
-        match find_user(&services, &user).await {
-            Ok(Some(found)) => filter.user_id = Some(found.id),
-            // Nobody by that name: nothing matches (not every event).
-            Ok(None) => filter.user_id = Some(uuid::Uuid::nil()),
-            Err(page) => return page,
-        }
-    }
-    let size = services.settings.admin.page_size.clamp(1, 500);
-    let mut events = match services.audit.search(&filter, size + 1).await {
-        Ok(events) => events,
+    let size = services.settings.admin.page_size;
+    let slice = match manage::audit(&services, &wanted, size).await {
+        Ok(slice) => slice,
         Err(e) => return pages::server_error_page(&e),
     };
-    let more = events.len() > size as usize;
-    events.truncate(size as usize);
     if params.get("format") == Some("jsonl") {
-        let lines: String = events
+        let lines: String = slice
+            .events
             .iter()
             .filter_map(|e| serde_json::to_string(e).ok())
             .map(|line| line + "\n")
             .collect();
         return HttpResponse::Ok().content_type("application/x-ndjson").body(lines);
     }
-    let next = more.then(|| {
-        let last = events.last().map(|e| format!("{}.{}", e.at, e.id)).unwrap_or_default();
+    let next = slice.next.map(|before| {
         format!(
-            "/admin/audit?user={}&client={}&event={}&before={}",
+            "/admin/audit?user={}&client={}&event={}&from={}&to={}&before={}",
             encoded(&user),
             encoded(&client),
             encoded(&event),
-            encoded(&last)
+            encoded(&from),
+            encoded(&to),
+            encoded(&before)
         )
     });
     let mut rows = Vec::new();
-    for event in &events {
+    for event in &slice.events {
         let name = match event.user_id {
             Some(id) => services
                 .users
@@ -65,21 +63,20 @@ pub async fn audit(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
         };
         rows.push(AuditRow::new(event, name));
     }
+    let status = status_for(&error);
     crate::http::views::render(
         &AuditPage {
             admin: me.username.as_str(),
             user: &user,
             client: &client,
             event: &event,
+            from: &from,
+            to: &to,
             events: rows,
             next,
+            notice: None,
+            error,
         },
-        StatusCode::OK,
+        status,
     )
-}
-
-/// `at.id`, as the next-page link writes it.
-fn parse_cursor(cursor: &str) -> Option<(i64, uuid::Uuid)> {
-    let (at, id) = cursor.split_once('.')?;
-    Some((at.parse().ok()?, id.parse().ok()?))
 }

@@ -18,12 +18,11 @@ use super::admin_views::{
     UsersPage,
 };
 use super::{account_security, csrf, outcome, pages};
-use crate::domain::{Role, User, Username};
+use crate::domain::{Role, User};
 use crate::manage::{self, Command, Done, ManageError, Operator};
 use crate::oidc::params::Params;
 use crate::session::LiveSession;
 use crate::startup::Services;
-use crate::store::AuditFilter;
 use crate::ui::{t, t_with};
 
 mod audit;
@@ -138,16 +137,6 @@ fn done_notice(params: &Params) -> Option<String> {
 
 fn encoded(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-async fn find_user(services: &Services, username: &str) -> Result<Option<User>, HttpResponse> {
-    let Ok(username) = Username::parse(username) else {
-        return Ok(None);
-    };
-    match services.users.find_credentials(&username).await {
-        Ok(found) => Ok(found.map(|(user, _)| user)),
-        Err(e) => Err(pages::server_error_page(&e)),
-    }
 }
 
 fn no_such(what: &str) -> HttpResponse {

@@ -52,12 +52,18 @@ impl AuditLog for SqlStore {
     }
 
     async fn search(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
-        let (before_at, before_id) = filter.before.unwrap_or((i64::MAX, Uuid::max()));
+        let (mut before_at, mut before_id) = filter.before.unwrap_or((i64::MAX, Uuid::max()));
+        // `until` is one more bound on the same keyset: strictly before it.
+        if let Some(until) = filter.until
+            && until <= before_at
+        {
+            (before_at, before_id) = (until, Uuid::nil());
+        }
         let rows: Vec<AuditRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, at, event, user_id, client_id, session, client_ip, detail FROM audit_events \
                  WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR client_id = $2) \
-                 AND ($3 IS NULL OR event = $3) AND (at < $4 OR (at = $4 AND id < $5)) \
+                 AND ($3 IS NULL OR event = $3) AND (at < $4 OR (at = $4 AND id < $5)) AND at >= $7 \
                  ORDER BY at DESC, id DESC LIMIT $6",
             )
             .bind(filter.user_id)
@@ -66,6 +72,8 @@ impl AuditLog for SqlStore {
             .bind(before_at)
             .bind(before_id)
             .bind(i64::from(limit))
+            .bind(filter.since.unwrap_or(i64::MIN))
+            .bind(filter.since.unwrap_or(i64::MIN))
             .fetch_all(pool)
             .await
         })?;

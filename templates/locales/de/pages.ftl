@@ -380,3 +380,7 @@ admin-token-hours = Gültig für (Stunden)
 admin-token-uses = Verwendungen
 admin-create-token = Token erstellen
 admin-no-token = Dieses Token gibt es nicht.
+admin-from = Von
+admin-to-day = Bis
+admin-time-help = Ein Tag (2026-12-04) oder ein Tag mit Uhrzeit in UTC (2026-12-04T13:30); „bis“ zu einem Tag schließt diesen Tag ein.
+admin-bad-time = Schreiben Sie Zeiten als Tag (2026-12-04) oder als Tag mit Uhrzeit in UTC (2026-12-04T13:30).

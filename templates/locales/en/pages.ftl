@@ -380,3 +380,7 @@ admin-token-hours = Valid for (hours)
 admin-token-uses = Uses
 admin-create-token = Make the token
 admin-no-token = There is no such token.
+admin-from = From
+admin-to-day = Until
+admin-time-help = A day (2026-12-04) or a day and time in UTC (2026-12-04T13:30); "until" a day includes that day.
+admin-bad-time = Write times as a day (2026-12-04) or a day and time in UTC (2026-12-04T13:30).
