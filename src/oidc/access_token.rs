@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::crypto;
-use crate::domain::{AccessTokenRecord, Client, ClientId, FamilyId, SessionHandle, Sid};
+use crate::domain::{AccessTokenRecord, Client, ClientId, FamilyId, GroupName, SessionHandle, Sid};
 use crate::error::InternalError;
 use crate::keys::KeyError;
 use crate::oidc::signer::TokenSigner;
@@ -46,6 +46,9 @@ struct JwtClaims<'a> {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
+    /// §2.2.3.1, when the `groups` scope was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<&'a [GroupName]>,
 }
 
 /// Issuing, finding and revoking access tokens.
@@ -55,7 +58,7 @@ pub struct AccessTokens<'a> {
 }
 
 impl AccessTokens<'_> {
-    fn jwt(&self, token: &AccessTokenRecord) -> Result<String, KeyError> {
+    fn jwt(&self, token: &AccessTokenRecord, groups: Option<&[GroupName]>) -> Result<String, KeyError> {
         let subject = token.user_id.map(|u| u.to_string());
         let claims = JwtClaims {
             iss: self.signer.issuer,
@@ -68,15 +71,21 @@ impl AccessTokens<'_> {
             jti: crypto::random_token(),
             scope: token.scopes.to_string(),
             sid: token.sid.as_ref().map(Sid::as_str),
+            groups,
         };
         self.signer.sign(&claims, "at+jwt", crate::keys::Alg::RS256)
     }
 
     /// Makes the token's value (a JWT or 256 random bits) and its digest.
-    fn mint(&self, token: &AccessTokenRecord, format: Format) -> Result<(String, String), KeyError> {
+    fn mint(
+        &self,
+        token: &AccessTokenRecord,
+        format: Format,
+        groups: Option<&[GroupName]>,
+    ) -> Result<(String, String), KeyError> {
         let value = match format {
             Format::Opaque => crypto::random_token(),
-            Format::Jwt => self.jwt(token)?,
+            Format::Jwt => self.jwt(token, groups)?,
         };
         let digest = crypto::digest(&value);
         Ok((value, digest))
@@ -84,14 +93,16 @@ impl AccessTokens<'_> {
 
     /// A new token under a person's grant (a code and its refresh family),
     /// indexed by the grant; `Ok(None)` when the grant was revoked meanwhile
-    /// (a replay raced this issuance).
+    /// (a replay raced this issuance). A JWT names the person's `groups`
+    /// when given (the scope was granted).
     pub async fn issue(
         &self,
         grant_id: FamilyId,
         token: AccessTokenRecord,
         format: Format,
+        groups: Option<&[GroupName]>,
     ) -> Result<Option<String>, InternalError> {
-        let (value, digest) = self.mint(&token, format)?;
+        let (value, digest) = self.mint(&token, format, groups)?;
         // The grant index is written before the revocation check;
         // `revoke_grant` writes its mark before reading the index, so either
         // side sees the other.
@@ -112,7 +123,7 @@ impl AccessTokens<'_> {
     /// them as a group; they end one by one (RFC 7009), by expiry, or with
     /// the client.
     pub async fn issue_for_client(&self, token: AccessTokenRecord, format: Format) -> Result<String, InternalError> {
-        let (value, digest) = self.mint(&token, format)?;
+        let (value, digest) = self.mint(&token, format, None)?;
         self.records.record(&token, &digest).await?;
         Ok(value)
     }

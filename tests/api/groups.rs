@@ -135,6 +135,39 @@ async fn the_groups_claim_reaches_every_token_view(backend: Backend) {
     );
 }
 
+/// An app taking RFC 9068 JWT access tokens finds the groups in them
+/// (§2.2.3.1), so its APIs authorize without calling back.
+async fn jwt_access_tokens_carry_the_groups(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_user("alice").await;
+    let created = sesame::admin::add_client(
+        &app.services.client_admin(),
+        sesame::admin::NewClient {
+            name: "API app".into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            jwt_access_tokens: true,
+            ..Default::default()
+        },
+        sesame::admin::Via::Cli,
+    )
+    .await
+    .unwrap();
+    let client = TestClient {
+        client_id: created.client.client_id.to_string(),
+        secret: created.secret,
+        redirect_uri: "http://app.example/callback".into(),
+    };
+    let groups = app.services.group_admin();
+    groups.create("staff").await.unwrap();
+    groups.add_member("staff", "alice").await.unwrap();
+    let (_, access_token) = sign_in_with_scope(&app, &client, "alice", &["groups"]).await;
+    let claims = payload(&access_token);
+    assert_eq!(claims["groups"], serde_json::json!(["staff"]), "{claims}");
+    let (_, access_token) = sign_in_with_scope(&app, &client, "alice", &["profile"]).await;
+    assert!(payload(&access_token).get("groups").is_none(), "only with the scope");
+}
+
 /// An app restricted to a group: a member gets a code; anyone else a page
 /// that says so, and the app `access_denied` (at once with prompt=none) —
 /// never a loop through the sign-in page.
@@ -267,6 +300,7 @@ async fn groups_refuse_what_they_cannot_be(backend: Backend) {
 }
 
 on_both_backends!(
+    jwt_access_tokens_carry_the_groups,
     the_groups_claim_reaches_every_token_view,
     an_app_restricted_to_a_group_admits_only_its_members,
     groups_refuse_what_they_cannot_be,

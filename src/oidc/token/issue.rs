@@ -106,15 +106,19 @@ pub(super) async fn user_tokens(
         issued_at: now,
         expires_at: now + access_ttl as i64,
     };
-    let format = access_token::Format::of(grant.client);
-    let Some(access_token) = grants.access_tokens.issue(grant.family_id, token, format).await? else {
-        return Err(ProtocolError::invalid_grant("the grant was revoked"));
-    };
     // Read at issue time: the claim is as current as the token.
     let groups = if grant.scopes.contains("groups") {
         Some(grants.groups.groups_of(grant.user_id).await?)
     } else {
         None
+    };
+    let format = access_token::Format::of(grant.client);
+    let issued = grants
+        .access_tokens
+        .issue(grant.family_id, token, format, groups.as_deref())
+        .await?;
+    let Some(access_token) = issued else {
+        return Err(ProtocolError::invalid_grant("the grant was revoked"));
     };
     let subject = id_token::Subject {
         groups: groups.as_deref(),
