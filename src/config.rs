@@ -161,6 +161,9 @@ pub struct AdminSettings {
     pub enabled: bool,
     /// Rows per page of the users and audit lists.
     pub page_size: u32,
+    /// A listener of its own for the console and the management API
+    /// (host:port); empty: on the public listener.
+    pub listen: String,
 }
 
 /// What people see: the product's name, logo, colours and language.

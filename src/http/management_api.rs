@@ -31,7 +31,7 @@ struct Caller {
 }
 
 async fn caller(req: &HttpRequest, services: &Services) -> Result<Caller, HttpResponse> {
-    if !services.settings.admin.enabled {
+    if !super::server::console_served_here(req, services) {
         return Err(pages::not_found(req.clone()).await);
     }
     let bearer = extract::bearer(req).map_err(|()| {

@@ -47,7 +47,7 @@ use actix_web::web;
 pub use discovery::DiscoveryDocument;
 pub use request_span::RequestSpan;
 pub use security::security_headers;
-pub use server::Application;
+pub use server::{Application, Listeners};
 
 /// One resource per path, with its methods: a method it does not serve is
 /// answered 405 with `Allow` (a page for a browser, JSON otherwise), never

@@ -1,5 +1,6 @@
 //! The HTTP server of a node and the work it runs beside it: binding the
-//! listeners (the public one, Prometheus's when configured, and without
+//! listeners (the public one, Prometheus's and the admin console's when
+//! configured, and without
 //! Redis the admin socket), the key schedule, the back-channel delivery
 //! worker and the mail worker, and stopping all of it gracefully.
 
@@ -17,12 +18,70 @@ use crate::control::socket::AdminSocket;
 use crate::keys::rotation;
 use crate::startup::Services;
 
+/// Where a node listens: the public address, and when configured
+/// Prometheus's and the admin console's own.
+pub struct Listeners {
+    pub public: TcpListener,
+    pub metrics: Option<TcpListener>,
+    pub admin: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds what `settings` name (port 0: any free port).
+    pub fn bind(settings: &crate::config::Settings) -> anyhow::Result<Listeners> {
+        let optional = |address: &str, what: &str| -> anyhow::Result<Option<TcpListener>> {
+            match address {
+                "" => Ok(None),
+                address => Ok(Some(
+                    TcpListener::bind(address).with_context(|| format!("binding {what} on {address}"))?,
+                )),
+            }
+        };
+        Ok(Listeners {
+            public: TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?,
+            metrics: optional(&settings.metrics.listen, "metrics")?,
+            admin: optional(&settings.admin.listen, "the admin console")?,
+        })
+    }
+}
+
+/// Marks the admin listener's requests: with `admin.listen` set, only they
+/// reach the console and the management API.
+#[derive(Clone, Copy)]
+pub struct AdminListener;
+
+/// Whether this request may reach the console: it is enabled and, when it
+/// has a listener of its own, came through it.
+pub fn console_served_here(req: &actix_web::HttpRequest, services: &Services) -> bool {
+    let admin = &services.settings.admin;
+    admin.enabled && (admin.listen.is_empty() || req.app_data::<AdminListener>().is_some())
+}
+
+/// One node's app: every route, its state and middleware; `$extra` is
+/// more app data (the admin listener's mark).
+macro_rules! sesame_app {
+    ($data:expr, $discovery:expr, $max_body:expr $(, $extra:expr)?) => {
+        App::new()
+            .app_data($data.clone())
+            .app_data($discovery.clone())
+            .app_data(web::PayloadConfig::new($max_body))
+            $(.app_data($extra))?
+            .wrap(actix_web::middleware::from_fn(super::language::choose))
+            .wrap(super::security_headers())
+            .wrap(actix_web::middleware::from_fn(super::metrics::observe))
+            .wrap(TracingLogger::<super::RequestSpan>::new())
+            .configure(super::routes)
+    };
+}
+
 /// A bound, not yet awaited server. Binding first lets tests use port 0.
 pub struct Application {
     port: u16,
     server: Server,
     /// The Prometheus listener (`metrics.listen`), when configured.
     metrics: Option<(u16, Server)>,
+    /// The admin console's own listener (`admin.listen`), when configured.
+    admin: Option<(u16, Server)>,
     delivery_worker: crate::oidc::logout::delivery::Worker,
     mail_worker: crate::mail::worker::Worker,
     /// Where the CLI reaches this node's memory (no Redis).
@@ -32,25 +91,27 @@ pub struct Application {
 
 impl Application {
     pub async fn build(services: Services) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&services.settings.listen)
-            .with_context(|| format!("binding {}", services.settings.listen))?;
-        let metrics_listener = match services.settings.metrics.listen.as_str() {
-            "" => None,
-            address => Some(TcpListener::bind(address).with_context(|| format!("binding metrics on {address}"))?),
-        };
-        Self::with_listeners(services, listener, metrics_listener)
+        let listeners = Listeners::bind(&services.settings)?;
+        Self::with_listeners(services, listeners)
     }
 
     pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Application> {
-        Self::with_listeners(services, listener, None)
+        let listeners = Listeners {
+            public: listener,
+            metrics: None,
+            admin: None,
+        };
+        Self::with_listeners(services, listeners)
     }
 
-    /// Serves on `listener`, and Prometheus metrics on `metrics_listener`.
-    pub fn with_listeners(
-        services: Services,
-        listener: TcpListener,
-        metrics_listener: Option<TcpListener>,
-    ) -> anyhow::Result<Application> {
+    /// Serves on the public listener, Prometheus metrics and the admin
+    /// console on theirs when given.
+    pub fn with_listeners(services: Services, listeners: Listeners) -> anyhow::Result<Application> {
+        let Listeners {
+            public: listener,
+            metrics: metrics_listener,
+            admin: admin_listener,
+        } = listeners;
         let port = listener.local_addr()?.port();
         let discovery = web::Data::new(DiscoveryDocument(
             crate::oidc::discovery::document(&services.settings).context("building the discovery document")?,
@@ -69,21 +130,25 @@ impl Application {
         spawn_pruning(services.clone());
         let delivery_worker = crate::oidc::logout::delivery::spawn(Arc::new(services.courier()));
         let mail_worker = crate::mail::worker::spawn(Arc::new(services.postman()));
+        let admin = match admin_listener {
+            Some(listener) => {
+                let admin_port = listener.local_addr()?.port();
+                let (data, discovery) = (services.clone(), discovery.clone());
+                // The whole app, so that signing in works on its address too.
+                let server = HttpServer::new(move || sesame_app!(data, discovery, max_body, AdminListener))
+                    .workers(1)
+                    .listen(listener)?
+                    .disable_signals()
+                    .run();
+                Some((admin_port, server))
+            }
+            None => None,
+        };
         let data = services.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(discovery.clone())
-                .app_data(web::PayloadConfig::new(max_body))
-                .wrap(actix_web::middleware::from_fn(super::language::choose))
-                .wrap(super::security_headers())
-                .wrap(actix_web::middleware::from_fn(super::metrics::observe))
-                .wrap(TracingLogger::<super::RequestSpan>::new())
-                .configure(super::routes)
-        })
-        .listen(listener)?
-        // Signals are handled in `run`, which drains before stopping.
-        .disable_signals();
+        let mut server = HttpServer::new(move || sesame_app!(data, discovery, max_body))
+            .listen(listener)?
+            // Signals are handled in `run`, which drains before stopping.
+            .disable_signals();
         if workers > 0 {
             server = server.workers(workers);
         }
@@ -108,6 +173,7 @@ impl Application {
             port,
             server: server.run(),
             metrics,
+            admin,
             delivery_worker,
             mail_worker,
             admin_socket,
@@ -121,6 +187,10 @@ impl Application {
 
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|(port, _)| *port)
     }
 
     pub fn services(&self) -> web::Data<Services> {
@@ -137,6 +207,10 @@ impl Application {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
+        let admin = self.admin.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         // Stop signals are caught before the node says it serves: a SIGTERM
         // right after start is a graceful stop too, never a kill.
         let stop = StopSignals::install()?;
@@ -146,6 +220,7 @@ impl Application {
             "Sesame is serving"
         );
         let handle = self.server.handle();
+        let admin_handle = admin.as_ref().map(|(handle, _)| handle.clone());
         let services = self.services.clone();
         tokio::spawn(async move {
             stop.received().await;
@@ -158,6 +233,9 @@ impl Application {
                 );
                 tokio::time::sleep(drain).await;
             }
+            if let Some(admin) = admin_handle {
+                admin.stop(true).await;
+            }
             handle.stop(true).await;
         });
         let served = self.server.await;
@@ -165,7 +243,7 @@ impl Application {
         // be in the journal written below.
         drop(self.admin_socket);
         tracing::info!("stopped accepting requests; finishing background work");
-        if let Some((handle, task)) = metrics {
+        for (handle, task) in metrics.into_iter().chain(admin) {
             handle.stop(true).await;
             let _ = task.await;
         }

@@ -49,6 +49,27 @@ async fn the_console_is_off_unless_enabled(backend: Backend) {
     }
 }
 
+/// With `admin.listen`, the console and the API answer only there (the
+/// public address says 404), and admins sign in on that address.
+async fn the_console_can_have_a_listener_of_its_own(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.admin.enabled = true;
+        s.admin.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let public = app.other_browser();
+    signed_in_admin(&app, &public, "root").await;
+    for path in ["/admin", "/admin/users", "/admin/api/users"] {
+        assert_eq!(text(&public, path).await.0, 404, "public {path}");
+    }
+    let inside = Browser::new(&format!("http://127.0.0.1:{}", app.admin_port.unwrap()));
+    assert_eq!(inside.sign_in("root", PASSWORD).await, 303);
+    let (status, page) = text(&inside, "/admin/users").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(">root<"));
+    assert_eq!(text(&inside, "/admin/api/users").await.0, 200);
+}
+
 /// A plain user and a developer get 403 on every console page and change;
 /// nobody signed in is sent to sign in.
 async fn only_admins_reach_the_console(backend: Backend) {
@@ -604,6 +625,7 @@ async fn the_console_reaches_grants_outboxes_and_registration_tokens(backend: Ba
 }
 
 on_both_backends!(
+    the_console_can_have_a_listener_of_its_own,
     the_console_reaches_grants_outboxes_and_registration_tokens,
     an_admin_sets_what_only_operators_set_on_an_app,
     signing_keys_are_rotated_and_revoked_from_the_console,

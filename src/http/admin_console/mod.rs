@@ -49,7 +49,7 @@ async fn admin(req: &HttpRequest, services: &Services) -> Result<User, HttpRespo
 
 /// The reader and their session.
 async fn reader(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
-    if !services.settings.admin.enabled {
+    if !super::server::console_served_here(req, services) {
         return Err(pages::not_found(req.clone()).await);
     }
     let (user, live) = account_security::signed_in(req, services)

@@ -65,6 +65,8 @@ pub struct TestApp {
     pub clock: Arc<MockClock>,
     /// Where `/metrics` is served, when `metrics.listen` was set.
     pub metrics_port: Option<u16>,
+    /// Where the console is served, when `admin.listen` was set.
+    pub admin_port: Option<u16>,
     pub services: web::Data<Services>,
     /// The person's browser.
     pub browser: Browser,
@@ -146,13 +148,16 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let services = startup::build_services(settings, clock.clone())
         .await
         .expect("services start");
-    let metrics_listener = match services.settings.metrics.listen.as_str() {
-        "" => None,
-        address => Some(TcpListener::bind(address).unwrap()),
+    let optional = |address: &str| (!address.is_empty()).then(|| TcpListener::bind(address).unwrap());
+    let listeners = sesame::http::Listeners {
+        public: listener,
+        metrics: optional(&services.settings.metrics.listen),
+        admin: optional(&services.settings.admin.listen),
     };
-    let app = Application::with_listeners(services, listener, metrics_listener).unwrap();
+    let app = Application::with_listeners(services, listeners).unwrap();
     let services = app.services();
     let metrics_port = app.metrics_port();
+    let admin_port = app.admin_port();
     tokio::spawn(app.run());
     // This node's own address; as `localhost` when the issuer is (a test
     // that needs a domain name for WebAuthn).
@@ -170,6 +175,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
             .unwrap(),
         postgres_database,
         metrics_port,
+        admin_port,
         _dir: dir,
     }
 }
