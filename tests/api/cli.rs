@@ -297,6 +297,38 @@ fn clients_and_users_are_listed_shown_and_changed_from_the_command_line() {
         None,
     );
     assert!(!refused.status.success(), "an audience is an absolute URI");
+    // The management API only for a client that uses client_credentials.
+    let refused = sesame(dir.path(), &["client", "update", "shop", "--management", "read"], None);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("client_credentials"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let out = sesame(
+        dir.path(),
+        &[
+            "client",
+            "update",
+            "shop",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "client_credentials",
+            "--management",
+            "change",
+            "--first-party",
+            "false",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let updated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (updated["management"].as_str(), updated["first_party"].as_bool()),
+        (Some("change"), Some(false))
+    );
 
     let out = sesame(dir.path(), &["client", "rotate-secret", "shop", "--json"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
