@@ -28,9 +28,16 @@ impl ClientId {
     }
 
     /// A fresh id for a client registered without one: 22 base64url
-    /// characters (132 random bits), inside the alphabet by construction.
+    /// characters (about 130 random bits), inside the alphabet by
+    /// construction. Never starting with `-`, which a shell command would
+    /// take for an option (`sesame client show -Fx…`).
     pub fn random() -> ClientId {
-        ClientId(crate::crypto::random_token()[..22].to_string())
+        loop {
+            let token = crate::crypto::random_token();
+            if !token.starts_with('-') {
+                return ClientId(token[..22].to_string());
+            }
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,6 +67,18 @@ impl fmt::Display for ClientId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_ids_never_look_like_options() {
+        for _ in 0..2000 {
+            let id = ClientId::random();
+            assert!(
+                !id.as_str().starts_with('-') && id.as_str().len() == 22,
+                "{}",
+                id.as_str()
+            );
+        }
+    }
 
     #[test]
     fn only_the_issued_alphabet_is_a_client_id() {
