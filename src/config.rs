@@ -57,6 +57,7 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
+    pub gateway: GatewaySettings,
     /// What loading noticed and ignored (unknown `SESAME_*` variables);
     /// the command says it once logging is set up.
     #[serde(skip)]
@@ -354,6 +355,58 @@ pub struct MfaSettings {
     pub totp_failures_per_account: u32,
     pub pending_sign_in_secs: u64,
     pub recent_authentication_secs: u64,
+}
+
+/// The session gateway: reverse proxies ask Sesame about each request to
+/// apps that speak no OpenID Connect (see `gateway/`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    pub enabled: bool,
+    /// The parent domains of the protected apps; each also holds Sesame's
+    /// own host, so its portal cookie can be set for it.
+    pub domains: Vec<String>,
+    /// The portal cookie's name (set for each of `domains`).
+    pub cookie_name: String,
+    /// How long a decision may use the name, address and groups it read
+    /// before reading them again.
+    pub identity_refresh_secs: u64,
+    pub headers: GatewayHeaders,
+    /// In order; the first that matches decides; none: denied.
+    pub rules: Vec<GatewayRuleSettings>,
+}
+
+/// The names of the identity headers the app behind the proxy receives.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayHeaders {
+    pub user: String,
+    pub email: String,
+    pub name: String,
+    pub groups: String,
+}
+
+/// One access rule as written; `gateway::Rules` checks and compiles them.
+/// Every condition left empty matches anything.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayRuleSettings {
+    /// `wiki.example.com`, or `*.example.com` for any host below it.
+    pub hosts: Vec<String>,
+    /// Path prefixes (`/api/`).
+    pub paths: Vec<String>,
+    /// A regular expression the path must match.
+    pub path_regex: String,
+    /// `GET`, `POST`…
+    pub methods: Vec<String>,
+    /// Client networks (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+    pub networks: Vec<String>,
+    /// Only these people…
+    pub users: Vec<String>,
+    /// …or members of these groups.
+    pub groups: Vec<String>,
+    /// `bypass`, `one_factor`, `two_factor` or `deny`.
+    pub policy: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod gateway;
 pub mod http;
 pub mod keys;
 pub mod mail;

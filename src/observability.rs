@@ -155,3 +155,9 @@ pub fn render() -> Option<String> {
     handle.run_upkeep();
     Some(handle.render())
 }
+
+/// A gateway decision: which rule (`default` when none matched) and what it said.
+pub fn gateway_decision(rule: Option<usize>, outcome: &'static str) {
+    let rule = rule.map_or_else(|| "default".to_string(), |r| r.to_string());
+    counter!("sesame_gateway_decisions_total", "rule" => rule, "outcome" => outcome).increment(1);
+}

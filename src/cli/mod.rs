@@ -3,6 +3,7 @@
 
 mod audit;
 mod clients;
+mod gateway;
 mod groups;
 mod keys;
 mod logout;
@@ -83,6 +84,9 @@ enum Command {
     /// Groups of people: in tokens (the `groups` scope) and as app access rules.
     #[command(subcommand)]
     Group(groups::GroupCommand),
+    /// The session gateway for apps behind a reverse proxy.
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Initial access tokens for the registration API (RFC 7591).
     #[command(subcommand)]
     Registration(RegistrationCommand),
@@ -185,6 +189,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(command) => mail::run(settings, command).await,
         Command::Group(command) => groups::run(settings, clock, command).await,
         Command::Audit(args) => audit::run(settings, args).await,
+        Command::Gateway(command) => gateway::run(settings, command).await,
         Command::Config(_) => Ok(()),
     }
 }

@@ -23,6 +23,7 @@ pub(super) fn page_after_sign_in(next: Option<&str>) -> &'static str {
     match next {
         Some("/developer") => "/developer",
         Some("/admin") => "/admin",
+        Some("/gateway/start") => "/gateway/start",
         _ => "/account",
     }
 }

@@ -18,6 +18,7 @@ mod explain;
 mod extract;
 mod factor_views;
 mod finish_sign_in;
+mod gateway;
 mod health;
 mod language;
 mod login;
@@ -69,6 +70,9 @@ macro_rules! serve {
 /// regular expression) last, so the hot paths never pay for them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/token", post => token::exchange);
+    // A proxy asks with any method (Envoy with the request's own).
+    cfg.service(web::resource("/gateway/auth-request").to(gateway::auth_request));
+    cfg.service(web::resource("/gateway/forward-auth").to(gateway::forward_auth));
     serve!(cfg, "/userinfo", get => userinfo::get, post => userinfo::post);
     serve!(cfg, "/authorize", get => authorize::get, post => authorize::post);
     serve!(cfg, "/.well-known/openid-configuration", get => discovery::configuration);
@@ -144,6 +148,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.
+    serve!(cfg, "/gateway/start", get => gateway::start);
+    cfg.service(web::resource("/gateway/ext-authz/{tail:.*}").to(gateway::ext_authz));
     serve!(cfg, "/register/{client_id}", get => registration::read, put => registration::update, delete => registration::delete);
     serve!(cfg, "/developer/clients/{client_id}", get => developer::show, post => developer::update);
     serve!(cfg, "/developer/clients/{client_id}/rotate-secret", post => developer::rotate_secret);

@@ -67,8 +67,11 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let webauthn = relying_party(&settings.issuer);
     let settings_mail = settings.mail.clone();
     let look = Arc::new(look(&settings.ui)?);
+    let gateway_rules =
+        Arc::new(crate::gateway::check_settings(&settings.gateway, &settings.issuer).map_err(|e| anyhow::anyhow!(e))?);
     let services = Services {
         look,
+        gateway_rules,
         settings,
         clock,
         users,

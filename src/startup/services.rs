@@ -15,6 +15,8 @@ pub struct Services {
     pub settings: Settings,
     /// Messages in every language and the operator's branding.
     pub look: Arc<crate::ui::Look>,
+    /// The gateway's access rules, checked and compiled at start.
+    pub gateway_rules: Arc<crate::gateway::Rules>,
     pub clock: SharedClock,
     pub users: Arc<dyn UserRepository>,
     pub clients: Arc<dyn ClientRepository>,
@@ -75,6 +77,25 @@ impl Services {
             },
             clock: &*self.clock,
             audit: &*self.audit,
+        }
+    }
+
+    /// The session gateway's decisions and passes.
+    pub fn gateway(&self) -> crate::gateway::Gateway<'_> {
+        crate::gateway::Gateway {
+            rules: &self.gateway_rules,
+            settings: &self.settings.gateway,
+            passes: crate::store::records::GatewayPasses::new(&*self.ephemeral),
+            sessions: self.sessions(),
+            lifetime: crate::domain::SessionLifetime {
+                idle_secs: self.settings.session.idle_timeout_secs,
+                absolute_secs: self.settings.session.absolute_timeout_secs,
+            },
+            users: &*self.users,
+            groups: &*self.groups,
+            audit: &*self.audit,
+            clock: &*self.clock,
+            issuer: &self.settings.issuer,
         }
     }
 

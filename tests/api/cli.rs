@@ -783,3 +783,81 @@ fn groups_are_managed_from_the_command_line() {
         "the rule went with the group"
     );
 }
+
+/// `sesame gateway check` names the rule that decides and why, for nobody
+/// or for a person with their groups; a rule that makes no sense stops it
+/// with its place in the list.
+#[test]
+fn gateway_rules_are_explained_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        sesame(dir.path(), &["user", "add", "alice"], Some("correct horse battery\n"))
+            .status
+            .success()
+    );
+    assert!(sesame(dir.path(), &["group", "add", "staff"], None).status.success());
+    assert!(
+        sesame(dir.path(), &["group", "add-member", "staff", "alice"], None)
+            .status
+            .success()
+    );
+    let config = dir.path().join("sesame.toml");
+    std::fs::write(
+        &config,
+        r#"
+issuer = "https://id.example.com"
+[gateway]
+enabled = true
+domains = ["example.com"]
+[[gateway.rules]]
+hosts = ["wiki.example.com"]
+paths = ["/public/"]
+policy = "bypass"
+[[gateway.rules]]
+hosts = ["*.example.com"]
+groups = ["staff"]
+policy = "two_factor"
+"#,
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let check = |args: &[&str]| {
+        let mut all = vec!["--config", config, "gateway", "check"];
+        all.extend_from_slice(args);
+        let out = sesame(dir.path(), &all, None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(check(&["https://wiki.example.com/public/a"]).contains("allowed by rule 0 (policy bypass"));
+    let nobody = check(&["https://wiki.example.com/page"]);
+    assert!(
+        nobody.contains("nobody signed in") && nobody.contains("sign in first: rule 1"),
+        "{nobody}"
+    );
+    let alice = check(&["https://wiki.example.com/page", "--user", "alice"]);
+    assert!(
+        alice.contains("alice (groups: staff)") && alice.contains("second factor first: rule 1"),
+        "{alice}"
+    );
+    let stepped = check(&["https://wiki.example.com/page", "--user", "alice", "--two-factors"]);
+    assert!(stepped.contains("allowed by rule 1"), "{stepped}");
+    assert!(check(&["https://other.test/"]).contains("no rule matches"));
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[gateway]\n[[gateway.rules]]\nnetworks = [\"10.0.0/8\"]\npolicy = \"deny\"\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.toml");
+    let out = sesame(
+        dir.path(),
+        &["--config", bad.to_str().unwrap(), "gateway", "check", "https://x.test/"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("gateway.rules[0].networks"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

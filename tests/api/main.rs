@@ -9,6 +9,7 @@ mod developer;
 mod discovery;
 pub mod ephemeral_contract;
 mod flow;
+mod gateway;
 mod groups;
 mod hostile_input;
 mod keys;

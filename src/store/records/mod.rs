@@ -15,6 +15,7 @@
 //! | WebAuthn ceremonies in flight ([`Ceremonies`]) | `webauthn:<digest>`; `webauthn-done:<digest>` for a finished sealed one | five minutes; ten |
 //! | mailed links ([`MailedLinks`]: password reset, email verification) | `link:<purpose>:<digest>`, `link-newest:<purpose>:<digest of the account>` | the link's lifetime |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
+//! | gateway passes ([`GatewayPasses`]: the portal cookie's token) | `gateway:<digest>` | until its session's idle or absolute end |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.
@@ -24,6 +25,7 @@ mod ceremonies;
 mod codes;
 mod completions;
 mod counters;
+mod gateway_passes;
 mod grace;
 mod mailed_links;
 mod marks;
@@ -41,6 +43,7 @@ pub use self::ceremonies::Ceremonies;
 pub use self::codes::Codes;
 pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};
+pub use self::gateway_passes::{GatewayIdentity, GatewayPass, GatewayPasses};
 pub use self::grace::RefreshGrace;
 pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks, PendingAccount};
 pub use self::marks::{Kind as CachedKind, VersionMarks};

@@ -384,3 +384,7 @@ admin-from = Von
 admin-to-day = Bis
 admin-time-help = Ein Tag (2026-12-04) oder ein Tag mit Uhrzeit in UTC (2026-12-04T13:30); „bis“ zu einem Tag schließt diesen Tag ein.
 admin-bad-time = Schreiben Sie Zeiten als Tag (2026-12-04) oder als Tag mit Uhrzeit in UTC (2026-12-04T13:30).
+gateway-bad-target-title = Keine Adresse, bei der { $product } Sie anmeldet
+gateway-bad-target = Der Link führt zu keiner der Anwendungen, die { $product } schützt, daher leitet er Sie nicht dorthin. Öffnen Sie die Anwendung unter ihrer gewohnten Adresse.
+gateway-needs-factor-title = Diese Anwendung braucht einen zweiten Faktor
+gateway-needs-factor = Richten Sie auf Ihrer Kontoseite eine Authenticator-App oder einen Passkey ein und öffnen Sie die Anwendung dann erneut.

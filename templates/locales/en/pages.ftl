@@ -384,3 +384,7 @@ admin-from = From
 admin-to-day = Until
 admin-time-help = A day (2026-12-04) or a day and time in UTC (2026-12-04T13:30); "until" a day includes that day.
 admin-bad-time = Write times as a day (2026-12-04) or a day and time in UTC (2026-12-04T13:30).
+gateway-bad-target-title = Not an address { $product } signs you in to
+gateway-bad-target = The link does not lead to one of the apps { $product } protects, so it does not send you there. Open the app from its usual address.
+gateway-needs-factor-title = This app needs a second factor
+gateway-needs-factor = Set up an authenticator app or a passkey on your account page, then open the app again.

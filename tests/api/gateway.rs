@@ -1,0 +1,319 @@
+//! The session gateway through HTTP, asked the way each proxy family asks
+//! (nginx `auth_request`, Caddy/Traefik forward-auth, Envoy ext_authz):
+//! sign in once and come back, identity headers, rules by host, group and
+//! factor, a session ended anywhere denying the next request, trusted
+//! proxies only, no open redirect.
+
+use reqwest::StatusCode;
+use sesame::config::{GatewayRuleSettings, Settings};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, hidden_field, location, spawn_app_with};
+use crate::on_both_backends;
+
+fn rule(hosts: &[&str], policy: &str) -> GatewayRuleSettings {
+    GatewayRuleSettings {
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        policy: policy.into(),
+        ..Default::default()
+    }
+}
+
+/// Sesame on `localhost` guarding `*.localhost`, asked by a proxy on this
+/// machine.
+fn guarding(settings: &mut Settings) {
+    settings.issuer = settings.issuer.replace("127.0.0.1", "localhost");
+    settings.gateway.enabled = true;
+    settings.gateway.domains = vec!["localhost".into()];
+    settings.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    settings.gateway.rules = vec![
+        rule(&["public.localhost"], "bypass"),
+        rule(&["wiki.localhost"], "one_factor"),
+        rule(&["admin.localhost"], "two_factor"),
+        GatewayRuleSettings {
+            groups: vec!["staff".into()],
+            ..rule(&["staff.localhost"], "one_factor")
+        },
+        rule(&["closed.localhost"], "deny"),
+    ];
+}
+
+async fn gateway_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, guarding).await
+}
+
+/// What nginx's `auth_request` sends for a browser's request to `url`.
+async fn auth_request(app: &TestApp, url: &str, pass: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .api
+        .get(app.url("/gateway/auth-request"))
+        .header("X-Original-URL", url)
+        .header("X-Original-Method", "GET");
+    if let Some(pass) = pass {
+        request = request.header("Cookie", format!("sesame_gateway={pass}"));
+    }
+    request.send().await.unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {name} header"))
+}
+
+/// The pass `/gateway/start` set, and the domain it was set for.
+fn pass_of(response: &reqwest::Response) -> (String, String) {
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("sesame_gateway="))
+        .expect("a pass");
+    let value = cookie.split(';').next().unwrap().trim_start_matches("sesame_gateway=");
+    let domain = cookie
+        .split(';')
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("Domain="))
+        .unwrap_or("");
+    (value.to_string(), domain.to_string())
+}
+
+/// Signs the browser in through the login page the gateway sent it to and
+/// follows it back; returns the pass for the protected domain.
+async fn sign_in_through_the_gateway(app: &TestApp, username: &str, sign_in_url: &str) -> String {
+    let start = app.browser.get(sign_in_url).send().await.unwrap();
+    assert_eq!(location(&start), "/login?next=/gateway/start");
+    let page = app
+        .browser
+        .get(app.url("/login?next=/gateway/start"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf");
+    let signed_in = app
+        .browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/gateway/start"),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&signed_in), "/gateway/start");
+    let back = app.browser.get(app.url("/gateway/start")).send().await.unwrap();
+    assert_eq!(back.status(), 303);
+    assert_eq!(location(&back), "http://wiki.localhost/page?x=1");
+    let (pass, domain) = pass_of(&back);
+    assert_eq!(domain, "localhost", "set for the protected domain");
+    pass
+}
+
+/// Signed out: the proxy is told to send the browser to sign in (nginx:
+/// 401 with the way in; forward-auth: a redirect, 303 after a POST); after
+/// one sign-in the browser comes back to the very URL, and the app gets the
+/// person's identity.
+async fn one_sign_in_lets_a_browser_through_the_gateway(backend: Backend) {
+    let app = gateway_app(backend).await;
+    let alice = app.add_user("alice").await;
+    let now = sesame::clock::Clock::now(&*app.clock);
+    app.services
+        .users
+        .set_display_name(alice.id, Some("Alice Liddell"), now)
+        .await
+        .unwrap();
+    app.services.group_admin().create("staff").await.unwrap();
+    app.services.group_admin().add_member("staff", "alice").await.unwrap();
+
+    let page = "http://wiki.localhost/page?x=1";
+    let refused = auth_request(&app, page, None).await;
+    assert_eq!(refused.status(), 401);
+    let sign_in_url = header(&refused, "x-sesame-sign-in");
+    assert_eq!(
+        sign_in_url,
+        app.url("/gateway/start?rd=http%3A%2F%2Fwiki.localhost%2Fpage%3Fx%3D1")
+    );
+    let forwarded = |method: &'static str| {
+        app.api
+            .get(app.url("/gateway/forward-auth"))
+            .header("X-Forwarded-Method", method)
+            .header("X-Forwarded-Proto", "http")
+            .header("X-Forwarded-Host", "wiki.localhost")
+            .header("X-Forwarded-Uri", "/page?x=1")
+            .send()
+    };
+    let get = forwarded("GET").await.unwrap();
+    assert_eq!((get.status(), location(&get)), (StatusCode::FOUND, sign_in_url.clone()));
+    assert_eq!(forwarded("POST").await.unwrap().status(), 303);
+
+    let pass = sign_in_through_the_gateway(&app, "alice", &sign_in_url).await;
+    let allowed = auth_request(&app, page, Some(&pass)).await;
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(header(&allowed, "remote-user"), "alice");
+    assert_eq!(header(&allowed, "remote-name"), "Alice Liddell");
+    assert_eq!(header(&allowed, "remote-groups"), "staff");
+    assert_eq!(
+        header(&allowed, "remote-email"),
+        "",
+        "an unconfirmed address is not vouched for"
+    );
+    let envoy = app
+        .api
+        .post(app.url("/gateway/ext-authz/page?x=1"))
+        .header("Host", "wiki.localhost")
+        .header("X-Forwarded-Proto", "http")
+        .header("Cookie", format!("sesame_gateway={pass}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envoy.status(), 200);
+    assert_eq!(header(&envoy, "remote-user"), "alice");
+
+    // Anyone reaches a bypass host, without identity; a denied host nobody.
+    let open = auth_request(&app, "http://public.localhost/", None).await;
+    assert_eq!(
+        (open.status(), header(&open, "remote-user")),
+        (StatusCode::OK, String::new())
+    );
+    assert_eq!(
+        auth_request(&app, "http://closed.localhost/", Some(&pass))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        auth_request(&app, "http://unknown.localhost/", Some(&pass))
+            .await
+            .status(),
+        403
+    );
+    // A group rule admits its members only.
+    assert_eq!(
+        auth_request(&app, "http://staff.localhost/", Some(&pass))
+            .await
+            .status(),
+        200
+    );
+    app.services
+        .group_admin()
+        .remove_member("staff", "alice")
+        .await
+        .unwrap();
+    app.clock
+        .advance(app.services.settings.gateway.identity_refresh_secs as i64);
+    assert_eq!(
+        auth_request(&app, "http://staff.localhost/", Some(&pass))
+            .await
+            .status(),
+        403,
+        "membership is read again"
+    );
+    // Two factors wanted, one given: sign in again, stepping up.
+    let step_up = auth_request(&app, "http://admin.localhost/", Some(&pass)).await;
+    assert_eq!(step_up.status(), 401);
+    assert!(header(&step_up, "x-sesame-sign-in").ends_with("&level=2"));
+    let no_factor = app
+        .browser
+        .get(header(&step_up, "x-sesame-sign-in"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_factor.status(),
+        403,
+        "no second factor to step up with: a page says so"
+    );
+}
+
+/// Ending the session any way denies the very next request, and the pass
+/// is worth nothing after.
+async fn a_session_ended_anywhere_closes_the_gateway(backend: Backend) {
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
+    let start = app
+        .browser
+        .get(app.url("/gateway/start?rd=http%3A%2F%2Fwiki.localhost%2F"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&start), "http://wiki.localhost/");
+    let (pass, _) = pass_of(&start);
+    assert_eq!(
+        auth_request(&app, "http://wiki.localhost/", Some(&pass)).await.status(),
+        200
+    );
+    sesame::admin::logout_user(&app.services.user_admin(), "alice", sesame::admin::OfflineTokens::Keep)
+        .await
+        .unwrap();
+    let after = auth_request(&app, "http://wiki.localhost/", Some(&pass)).await;
+    assert_eq!(after.status(), 401, "signed out everywhere: sign in again");
+    assert_eq!(
+        auth_request(&app, "http://wiki.localhost/", Some("forged"))
+            .await
+            .status(),
+        401
+    );
+}
+
+/// Only a trusted proxy describes a request; `/gateway/start` sends people
+/// only to the protected domains; off, the paths do not exist.
+async fn the_gateway_believes_only_its_proxies_and_redirects_only_home(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        guarding(s);
+        s.http.trusted_proxies = vec!["127.0.0.2".parse().unwrap()];
+    })
+    .await;
+    let spoofed = auth_request(&app, "http://public.localhost/", None).await;
+    assert_eq!(
+        spoofed.status(),
+        403,
+        "an untrusted peer's X-Original-URL is not believed"
+    );
+
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
+    for rd in [
+        "https://evil.example/",
+        "http://localhost.evil.example/",
+        "http://evillocalhost/",
+        "javascript:alert(1)",
+        "http://alice:pw@wiki.localhost/",
+        "/relative",
+        "",
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(rd.as_bytes()).collect();
+        let response = app
+            .browser
+            .get(app.url(&format!("/gateway/start?rd={encoded}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{rd}");
+    }
+    assert_eq!(auth_request(&app, "not a url", None).await.status(), 400);
+
+    let off = crate::helpers::spawn_app(backend).await;
+    let response = off
+        .api
+        .get(off.url("/gateway/auth-request"))
+        .header("X-Original-URL", "http://wiki.localhost/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+on_both_backends!(
+    one_sign_in_lets_a_browser_through_the_gateway,
+    a_session_ended_anywhere_closes_the_gateway,
+    the_gateway_believes_only_its_proxies_and_redirects_only_home,
+);
