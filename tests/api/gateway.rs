@@ -312,7 +312,102 @@ async fn the_gateway_believes_only_its_proxies_and_redirects_only_home(backend: 
     assert_eq!(response.status(), 404);
 }
 
+/// A browser that finds `wiki.localhost` on this machine, with cookies.
+fn wiki_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .resolve("wiki.localhost", "127.0.0.1:0".parse().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The README's nginx and Caddy configurations (`docs/gateway/`) in front
+/// of an app: one sign-in reaches it through each, the app gets who it is,
+/// a forged identity header never reaches it, and signing out everywhere
+/// closes it on the next request.
+async fn the_documented_proxies_guard_an_app(backend: Backend) {
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    let echo = crate::helpers::proxies::EchoApp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sesame_port: u16 = app.issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let proxies = [
+        (
+            "nginx",
+            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port),
+        ),
+        (
+            "caddy",
+            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port),
+        ),
+    ];
+    for (name, proxy) in &proxies {
+        let browser = wiki_browser();
+        let page = format!("http://wiki.localhost:{}/page?x=1", proxy.port);
+        let forged = |request: reqwest::RequestBuilder| {
+            request
+                .header("Remote-User", "root")
+                .header("Remote_User", "root")
+                .header("Remote-Groups", "admins")
+        };
+        let first = forged(browser.get(&page)).send().await.unwrap();
+        assert_eq!(first.status(), 302, "{name}: {:?}", first.text().await);
+        let sign_in = location(&first);
+        let rd: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
+        assert_eq!(sign_in, app.url(&format!("/gateway/start?rd={rd}")), "{name}");
+        // A POST is sent to sign in too (and comes back with a GET).
+        let post = forged(browser.post(&page)).body("a=1").send().await.unwrap();
+        assert!(matches!(post.status().as_u16(), 302 | 303), "{name}: {}", post.status());
+
+        let start = browser.get(&sign_in).send().await.unwrap();
+        assert_eq!(location(&start), "/login?next=/gateway/start", "{name}");
+        let login = browser
+            .get(app.url("/login?next=/gateway/start"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden_field(&login, "csrf");
+        let signed_in = browser
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("next", "/gateway/start"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&signed_in), "/gateway/start", "{name}");
+        let back = browser.get(app.url("/gateway/start")).send().await.unwrap();
+        assert_eq!(location(&back), page, "{name}: back to the very URL");
+
+        let through = forged(browser.get(&page)).send().await.unwrap();
+        assert_eq!(through.status(), 200, "{name}");
+        let seen = crate::helpers::proxies::echoed(&through.text().await.unwrap());
+        assert_eq!(seen["path"], "/page?x=1", "{name}");
+        let headers = &seen["headers"];
+        assert_eq!(headers["remote-user"], "alice", "{name}: {headers}");
+        // In no group: the forged value is gone (nginx sends no empty header).
+        assert_eq!(headers["remote-groups"].as_str().unwrap_or(""), "", "{name}: {headers}");
+        assert!(headers.get("remote_user").is_none(), "{name}: {headers}");
+
+        sesame::admin::logout_user(&app.services.user_admin(), "alice", sesame::admin::OfflineTokens::Keep)
+            .await
+            .unwrap();
+        let after = forged(browser.get(&page)).send().await.unwrap();
+        assert_eq!(after.status(), 302, "{name}: signed out, sent to sign in again");
+    }
+    drop(proxies);
+    echo.stop().await;
+}
+
 on_both_backends!(
+    the_documented_proxies_guard_an_app,
     one_sign_in_lets_a_browser_through_the_gateway,
     a_session_ended_anywhere_closes_the_gateway,
     the_gateway_believes_only_its_proxies_and_redirects_only_home,

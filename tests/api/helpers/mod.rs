@@ -9,6 +9,7 @@
 pub mod browser;
 pub mod chromium;
 pub mod processes;
+pub mod proxies;
 pub mod relying_party;
 pub mod smtp;
 pub mod snapshot;
