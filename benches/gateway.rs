@@ -1,0 +1,168 @@
+//! The session gateway's decisions, on default settings with the gateway
+//! on and one rule: (1) the decision alone — a pass and its session read
+//! from the ephemeral store, a rule matched — counted per CPU-second of
+//! this process, on the embedded store and (when one answers) on Redis;
+//! (2) nginx-style `auth_request` calls over loopback HTTP with keep-alive,
+//! from the same process, with their latencies. `cargo bench --bench gateway`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sesame::admin::{self, NewUser};
+use sesame::clock::{SharedClock, SystemClock};
+use sesame::config::{GatewayRuleSettings, Secret, Settings};
+use sesame::gateway::{Asked, Verdict};
+use sesame::http::Application;
+use sesame::session::Origin;
+use sesame::startup::{self, Services};
+
+const DECISIONS: usize = 200_000;
+const RUN_FOR: Duration = Duration::from_secs(5);
+const CONCURRENCY: usize = 4;
+
+/// User + system CPU time of this process so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / 100.0)
+}
+
+fn settings(dir: &std::path::Path, port: u16, redis: Option<&str>) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.issuer = format!("http://localhost:{port}");
+    settings.database_url = Secret::new(format!("sqlite://{}", dir.join("bench.db").display()));
+    settings.keys_dir = dir.join("keys");
+    settings.store_journal = dir.join("store.journal");
+    settings.admin_socket = dir.join("admin.sock");
+    if let Some(url) = redis {
+        settings.redis_url = Secret::new(url);
+        settings.redis_prefix = format!("bench-gateway-{}:", uuid::Uuid::new_v4());
+    }
+    settings.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    settings.gateway.enabled = true;
+    settings.gateway.domains = vec!["localhost".into()];
+    settings.gateway.rules = vec![GatewayRuleSettings {
+        hosts: vec!["wiki.localhost".into()],
+        policy: "one_factor".into(),
+        ..Default::default()
+    }];
+    settings
+}
+
+/// A person signed in, and the pass their browser holds.
+async fn signed_in(services: &Services) -> String {
+    let user = admin::add_user(
+        &*services.users,
+        &*services.clock,
+        NewUser {
+            username: "bench".into(),
+            email: None,
+            display_name: None,
+            password: "bench password".into(),
+        },
+    )
+    .await
+    .expect("user");
+    let origin = Origin {
+        user_agent: "bench",
+        client_ip: "127.0.0.1",
+    };
+    let (_, live) = services
+        .sessions()
+        .start(user.id, vec!["pwd".into()], &origin)
+        .await
+        .expect("session");
+    services.gateway().issue_pass(&live).await.expect("pass").expect("a pass")
+}
+
+async fn decisions(label: &str, services: &Services, pass: &str) {
+    let asked = Asked {
+        host: "wiki.localhost",
+        path: "/page",
+        method: "GET",
+        client: "127.0.0.1".parse().ok(),
+    };
+    let gateway = services.gateway();
+    let (cpu, wall) = (cpu_time(), Instant::now());
+    for _ in 0..DECISIONS {
+        let answer = gateway.decide(&asked, Some(pass)).await.expect("decision");
+        assert!(matches!(answer.verdict, Verdict::Allow { .. }));
+    }
+    let (cpu, wall) = (cpu_time() - cpu, wall.elapsed());
+    println!(
+        "{label}: {:.0} decisions per CPU-second ({:.0} per second on one task, {:.1} µs each)",
+        DECISIONS as f64 / cpu.as_secs_f64().max(0.01),
+        DECISIONS as f64 / wall.as_secs_f64(),
+        wall.as_secs_f64() * 1e6 / DECISIONS as f64
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("port").port();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let services = startup::build_services(settings(dir.path(), port, None), clock.clone())
+        .await
+        .expect("services");
+    let pass = signed_in(&services).await;
+    decisions("embedded store (journaled), in process", &services, &pass).await;
+
+    let redis_url = std::env::var("SESAME_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis_dir = tempfile::tempdir().expect("temp dir");
+    match startup::build_services(settings(redis_dir.path(), port, Some(&redis_url)), clock.clone()).await {
+        Ok(on_redis) => {
+            let pass = signed_in(&on_redis).await;
+            decisions("Redis on loopback, in process", &on_redis, &pass).await;
+        }
+        Err(e) => println!("Redis at {redis_url} did not answer ({e:#}): its figure is left out"),
+    }
+
+    // Over HTTP, as nginx's auth_request asks.
+    let app = Application::with_listener(services, listener).expect("app");
+    tokio::spawn(app.run());
+    let url = format!("http://127.0.0.1:{port}/gateway/auth-request");
+    let http = reqwest::Client::new();
+    let (cpu, started) = (cpu_time(), Instant::now());
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (http, url, pass) = (http.clone(), url.clone(), pass.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while started.elapsed() < RUN_FOR {
+                    let t = Instant::now();
+                    let response = http
+                        .get(&url)
+                        .header("X-Original-URL", "http://wiki.localhost/page")
+                        .header("X-Original-Method", "GET")
+                        .header("Cookie", format!("sesame_gateway={pass}"))
+                        .send()
+                        .await
+                        .expect("request");
+                    assert_eq!(response.status(), 200);
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let (cpu, elapsed) = (cpu_time() - cpu, started.elapsed());
+    all.sort();
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    println!(
+        "auth-request over loopback HTTP ({CONCURRENCY} connections, client in the same process): {:.0} requests/s, \
+         {:.0} per CPU-second of server and client together (p50 {:.2} ms, p99 {:.2} ms)",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        all.len() as f64 / cpu.as_secs_f64().max(0.01),
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3
+    );
+}
