@@ -75,7 +75,12 @@ async fn signed_in(services: &Services) -> String {
         .start(user.id, vec!["pwd".into()], &origin)
         .await
         .expect("session");
-    services.gateway().issue_pass(&live).await.expect("pass").expect("a pass")
+    services
+        .gateway()
+        .issue_pass(&live)
+        .await
+        .expect("pass")
+        .expect("a pass")
 }
 
 async fn decisions(label: &str, services: &Services, pass: &str) {

@@ -198,6 +198,23 @@ pub async fn ext_authz(req: HttpRequest, services: web::Data<Services>, tail: we
 /// page: the validated target and the level, in a host-only cookie.
 const RETURN_COOKIE: &str = "sesame_gateway_return";
 
+/// The return cookie's value: the level and the URL, percent-encoded (a
+/// URL may hold `;`, which would end a cookie).
+fn saved(url: &str, level: Level) -> String {
+    let level = if level == Level::TwoFactors { "2" } else { "1" };
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("level", level)
+        .append_pair("rd", url)
+        .finish()
+}
+
+/// `(rd, two factors wanted)` back from [`saved`].
+fn unsaved(value: &str) -> Option<(String, bool)> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(value.as_bytes()).into_owned().collect();
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Some((get("rd")?, get("level").as_deref() == Some("2")))
+}
+
 fn return_cookie(value: String, https: bool) -> Cookie<'static> {
     let mut cookie = Cookie::build(cookies::name(RETURN_COOKIE, https), value)
         .path("/")
@@ -221,13 +238,9 @@ pub async fn start(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
     // A fresh start names its target; coming back from signing in, the cookie does.
     let (rd, level) = match params.get("rd") {
         Some(rd) => (rd.to_string(), params.get("level") == Some("2")),
-        None => match cookies::read(&req, RETURN_COOKIE, https) {
-            Some(saved) => match saved.split_once(' ') {
-                Some((level, rd)) => (rd.to_string(), level == "2"),
-                None => (saved, false),
-            },
-            None => (String::new(), false),
-        },
+        None => cookies::read(&req, RETURN_COOKIE, https)
+            .and_then(|saved| unsaved(&saved))
+            .unwrap_or_default(),
     };
     let gateway = services.gateway();
     let Some(target) = gateway.target(&rd) else {
@@ -244,8 +257,7 @@ pub async fn start(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
         Err(e) => return pages::server_error_page(&e),
     };
     let remember = |mut response: HttpResponse| {
-        let saved = format!("{} {}", if level == Level::TwoFactors { "2" } else { "1" }, target.url);
-        let _ = response.add_cookie(&return_cookie(saved, https));
+        let _ = response.add_cookie(&return_cookie(saved(&target.url, level), https));
         response
     };
     let Some(live) = accounts.current().cloned() else {
@@ -286,4 +298,27 @@ pub async fn start(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
     let _ = response.add_cookie(&pass);
     let _ = response.add_cookie(&forget);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_return_cookie_keeps_any_url_and_hosts_lose_their_ports() {
+        for url in ["http://wiki.localhost/a;b?c=d&e=%20f", "https://x.example.com/ ,\"\\"] {
+            let value = saved(url, Level::TwoFactors);
+            assert!(!value.contains([';', ',', ' ', '"', '\\']), "{value}");
+            assert_eq!(unsaved(&value), Some((url.to_string(), true)));
+        }
+        assert_eq!(unsaved("junk"), None);
+        for (host, bare) in [
+            ("Wiki.Example.com:8443", "wiki.example.com"),
+            ("wiki.example.com", "wiki.example.com"),
+            ("[::1]:8080", "[::1]"),
+            ("[::1]", "[::1]"),
+        ] {
+            assert_eq!(bare_host(host), bare);
+        }
+    }
 }
