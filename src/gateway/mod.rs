@@ -25,6 +25,8 @@ use crate::store::{AuditLog, GroupRepository, StoreError, UserRepository};
 /// What a decision touches.
 pub struct Gateway<'a> {
     pub rules: &'a Rules,
+    /// For requests that carry a person's access token instead of a pass.
+    pub access_tokens: crate::oidc::access_token::AccessTokens<'a>,
     pub settings: &'a GatewaySettings,
     pub passes: GatewayPasses<'a>,
     pub sessions: Sessions<'a>,
@@ -58,6 +60,52 @@ impl Gateway<'_> {
             Some(token) => self.holder(token).await?,
             None => None,
         };
+        self.answer(asked, holder).await
+    }
+
+    /// Decides `asked` for the person an access token Sesame issued speaks
+    /// for (a script or an API client instead of a browser): live, and for
+    /// `origin` (`https://wiki.example.com`), the protected app — a token
+    /// for another app or for Sesame itself counts for nobody here.
+    pub async fn decide_bearer(&self, asked: &Asked<'_>, token: &str, origin: &str) -> Result<Answer, StoreError> {
+        let holder = self.bearer_holder(token, origin).await?;
+        self.answer(asked, holder).await
+    }
+
+    async fn bearer_holder(&self, token: &str, origin: &str) -> Result<Option<(GatewayIdentity, Level)>, StoreError> {
+        let Some(record) = self.access_tokens.find(token).await? else {
+            return Ok(None);
+        };
+        let for_here = record
+            .audience
+            .iter()
+            .any(|aud| aud.trim_end_matches('/') == origin.trim_end_matches('/'));
+        let Some(user_id) = record.user_id.filter(|_| for_here) else {
+            return Ok(None);
+        };
+        // A token that lives with its session is as strong as the session;
+        // an offline one was granted on one factor at least.
+        let level = match &record.session {
+            Some(handle) => match self.sessions.find_by_handle(handle).await? {
+                Some(live) => Level::of_amr(&live.session.amr),
+                None => return Ok(None),
+            },
+            None => Level::OneFactor,
+        };
+        let Some(user) = self.users.find_user(user_id).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        let groups = self.groups.groups_of(user.id).await?;
+        let identity = GatewayIdentity {
+            username: user.username.to_string(),
+            email: user.email.filter(|_| user.email_verified),
+            name: user.display_name,
+            groups: groups.iter().map(ToString::to_string).collect(),
+        };
+        Ok(Some((identity, level)))
+    }
+
+    async fn answer(&self, asked: &Asked<'_>, holder: Option<(GatewayIdentity, Level)>) -> Result<Answer, StoreError> {
         let subject = holder.as_ref().map(|(identity, level)| Subject {
             username: &identity.username,
             groups: &identity.groups,

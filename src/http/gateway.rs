@@ -13,6 +13,11 @@
 //! - `ext-authz/…` (Envoy `ext_authz`, HTTP): the request's own method,
 //!   `Host` and path below the prefix.
 //!
+//! A request with `Authorization: Bearer` (a script, an API client) is
+//! decided on that access token instead: a person's, live, issued for the
+//! protected app (its audience, RFC 8707); otherwise 401 with an RFC 6750
+//! challenge, never a sign-in page.
+//!
 //! Only a proxy in `http.trusted_proxies` may describe a request: from any
 //! other address these headers are not believed and the answer is 403. On
 //! success the identity headers are always all sent (empty when there is
@@ -39,6 +44,8 @@ enum Family {
 
 /// The request the proxy asks about.
 struct Original {
+    /// `scheme://host[:port]`: what a token for this app names as its audience.
+    origin: String,
     /// As the browser asked for it (where to come back after signing in).
     url: String,
     host: String,
@@ -95,6 +102,7 @@ fn original(req: &HttpRequest, family: Family, tail: &str) -> Option<Original> {
         return None;
     }
     Some(Original {
+        origin: parsed.origin().ascii_serialization(),
         host: bare_host(parsed.host_str()?),
         path: parsed.path().to_string(),
         method: method.to_ascii_uppercase(),
@@ -130,14 +138,29 @@ async fn decide(req: &HttpRequest, services: &Services, family: Family, tail: &s
         method: &original.method,
         client,
     };
-    let pass = req.cookie(&pass_cookie_name(services)).map(|c| c.value().to_string());
     let gateway = services.gateway();
-    let answer = match gateway.decide(&asked, pass.as_deref()).await {
+    // A script's request carries a person's access token; a browser's, the pass.
+    let bearer = extract::bearer(req).ok().flatten();
+    let decided = match &bearer {
+        Some(token) => gateway.decide_bearer(&asked, token, &original.origin).await,
+        None => {
+            let pass = req.cookie(&pass_cookie_name(services)).map(|c| c.value().to_string());
+            gateway.decide(&asked, pass.as_deref()).await
+        }
+    };
+    let answer = match decided {
         Ok(answer) => answer,
         Err(e) => return pages::server_error_page(&e),
     };
     match answer.verdict {
         Verdict::Allow { .. } => allowed(services, &answer),
+        // A token that does not do: RFC 6750, not a sign-in page.
+        Verdict::SignIn { .. } if bearer.is_some() => HttpResponse::Unauthorized()
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                r#"Bearer error="invalid_token", error_description="not a live access token for this app""#,
+            ))
+            .finish(),
         Verdict::SignIn { level, .. } => {
             let way_in = gateway.sign_in_url(&original.url, level);
             match family {

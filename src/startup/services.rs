@@ -84,6 +84,7 @@ impl Services {
     pub fn gateway(&self) -> crate::gateway::Gateway<'_> {
         crate::gateway::Gateway {
             rules: &self.gateway_rules,
+            access_tokens: self.access_tokens(),
             settings: &self.settings.gateway,
             passes: crate::store::records::GatewayPasses::new(&*self.ephemeral),
             sessions: self.sessions(),

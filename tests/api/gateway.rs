@@ -34,6 +34,7 @@ fn guarding(settings: &mut Settings) {
             ..rule(&["staff.localhost"], "one_factor")
         },
         rule(&["closed.localhost"], "deny"),
+        rule(&["api.localhost"], "one_factor"),
     ];
 }
 
@@ -312,6 +313,65 @@ async fn the_gateway_believes_only_its_proxies_and_redirects_only_home(backend: 
     assert_eq!(response.status(), 404);
 }
 
+/// A script with a person's access token issued for the app (RFC 8707
+/// audience) is let through as that person; a token for another app or for
+/// Sesame itself, or none that lives, gets an RFC 6750 challenge — never a
+/// sign-in page.
+async fn an_access_token_for_the_app_passes_the_gateway(backend: Backend) {
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    let for_wiki = app.add_client(false).await;
+    sesame::admin::set_client_access(
+        &app.services.client_admin(),
+        &for_wiki.id(),
+        sesame::admin::AccessChange {
+            audiences: Some(vec!["http://wiki.localhost".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (code, verifier) = app.get_code(&for_wiki, "alice").await;
+    let tokens: serde_json::Value = app.redeem(&for_wiki, &code, &verifier).await.json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let ask = |url: &'static str, token: String| {
+        app.api
+            .get(app.url("/gateway/auth-request"))
+            .header("X-Original-URL", url)
+            .header("X-Original-Method", "GET")
+            .bearer_auth(token)
+            .send()
+    };
+    let through = ask("http://wiki.localhost/api/items", token.clone()).await.unwrap();
+    assert_eq!(through.status(), 200);
+    assert_eq!(header(&through, "remote-user"), "alice");
+    let elsewhere = ask("http://api.localhost/", token.clone()).await.unwrap();
+    assert_eq!(elsewhere.status(), 401, "a token for the wiki is not for another app");
+    assert!(header(&elsewhere, "www-authenticate").contains("invalid_token"));
+    assert!(elsewhere.headers().get("x-sesame-sign-in").is_none());
+    let junk = ask("http://wiki.localhost/", "junk".into()).await.unwrap();
+    assert_eq!(junk.status(), 401);
+
+    // A token for Sesame itself (no audience of the app's) counts for nobody.
+    let plain = app.add_client(false).await;
+    let (code, verifier) = app.get_code(&plain, "alice").await;
+    let tokens: serde_json::Value = app.redeem(&plain, &code, &verifier).await.json().await.unwrap();
+    let own = tokens["access_token"].as_str().unwrap().to_string();
+    assert_eq!(ask("http://wiki.localhost/", own).await.unwrap().status(), 401);
+
+    // Revoked: refused on the next request.
+    let revoked = app
+        .api
+        .post(app.url("/revoke"))
+        .basic_auth(&for_wiki.client_id, for_wiki.secret.as_deref())
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(ask("http://wiki.localhost/", token).await.unwrap().status(), 401);
+}
+
 /// A browser that finds `wiki.localhost` on this machine, with cookies.
 fn wiki_browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -407,6 +467,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
 }
 
 on_both_backends!(
+    an_access_token_for_the_app_passes_the_gateway,
     the_documented_proxies_guard_an_app,
     one_sign_in_lets_a_browser_through_the_gateway,
     a_session_ended_anywhere_closes_the_gateway,
