@@ -236,7 +236,11 @@ async fn one_sign_in_lets_a_browser_through_the_gateway(backend: Backend) {
 /// Ending the session any way denies the very next request, and the pass
 /// is worth nothing after.
 async fn a_session_ended_anywhere_closes_the_gateway(backend: Backend) {
-    let app = gateway_app(backend).await;
+    let app = spawn_app_with(backend, |s| {
+        guarding(s);
+        s.metrics.listen = "127.0.0.1:0".into();
+    })
+    .await;
     app.add_user("alice").await;
     assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
     let start = app
@@ -262,6 +266,18 @@ async fn a_session_ended_anywhere_closes_the_gateway(backend: Backend) {
             .status(),
         401
     );
+    // Decisions are counted by rule and outcome.
+    let port = app.metrics_port.unwrap();
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for outcome in ["allow", "sign_in"] {
+        let line = format!("sesame_gateway_decisions_total{{rule=\"1\",outcome=\"{outcome}\"}}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 }
 
 /// Only a trusted proxy describes a request; `/gateway/start` sends people
@@ -372,6 +388,194 @@ async fn an_access_token_for_the_app_passes_the_gateway(backend: Backend) {
     assert_eq!(ask("http://wiki.localhost/", token).await.unwrap().status(), 401);
 }
 
+/// A `two_factor` rule asks a one-factor session for the second factor
+/// through the sign-in pipeline (password again, then the code), and then
+/// lets the browser through; the decisions are counted by rule and outcome.
+async fn a_two_factor_rule_steps_the_session_up(backend: Backend) {
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    let enrolled = crate::second_factor::enrol(&app, &app.browser, "alice").await;
+    // A fresh browser is sent to sign in, with both factors, and comes back.
+    let browser = crate::helpers::browser::Browser::new(&app.url(""));
+    let start = browser
+        .get(app.url("/gateway/start?rd=http%3A%2F%2Fadmin.localhost%2F&level=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&start), "/login?next=/gateway/start");
+    let page = browser
+        .get(app.url("/login?next=/gateway/start"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", hidden_field(&page, "csrf").as_str()),
+            ("next", "/gateway/start"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let second_step = location(&signed_in);
+    assert!(second_step.starts_with("/login/second-factor"), "{second_step}");
+    let form = browser
+        .get(app.url(&second_step))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = crate::second_factor::code_now(&app, &enrolled.secret);
+    let done = browser
+        .post(app.url("/login/second-factor"))
+        .form(&[
+            ("req", hidden_field(&form, "req").as_str()),
+            ("csrf", hidden_field(&form, "csrf").as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&done), "/gateway/start");
+    // Two factors now: the gateway lets the browser through at once.
+    let back = browser.get(app.url("/gateway/start")).send().await.unwrap();
+    assert_eq!(location(&back), "http://admin.localhost/");
+    let (pass, _) = pass_of(&back);
+    assert_eq!(
+        auth_request(&app, "http://admin.localhost/", Some(&pass))
+            .await
+            .status(),
+        200
+    );
+
+    // The first browser signed in on the password only when it enrolled:
+    // it is asked for the password and the code, then let through.
+    let start = app
+        .browser
+        .get(app.url("/gateway/start?rd=http%3A%2F%2Fadmin.localhost%2F&level=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&start), "/account/confirm?next=/gateway/start");
+    let confirm = app
+        .browser
+        .get(app.url("/account/confirm?next=/gateway/start"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let password = app
+        .browser
+        .post(app.url("/account/confirm"))
+        .form(&[
+            ("csrf", hidden_field(&confirm, "csrf").as_str()),
+            ("next", "/gateway/start"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let second_step = location(&password);
+    assert!(second_step.starts_with("/login/second-factor"), "{second_step}");
+    app.clock.advance(30);
+    let form = app
+        .browser
+        .get(app.url(&second_step))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = crate::second_factor::code_now(&app, &enrolled.secret);
+    let stepped = app
+        .browser
+        .post(app.url("/login/second-factor"))
+        .form(&[
+            ("req", hidden_field(&form, "req").as_str()),
+            ("csrf", hidden_field(&form, "csrf").as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&stepped), "/gateway/start");
+    let back = app.browser.get(app.url("/gateway/start")).send().await.unwrap();
+    assert_eq!(location(&back), "http://admin.localhost/");
+    let (pass, _) = pass_of(&back);
+    assert_eq!(
+        auth_request(&app, "http://admin.localhost/", Some(&pass))
+            .await
+            .status(),
+        200
+    );
+}
+
+/// Two nodes on one PostgreSQL and Redis: a pass from one is honoured by
+/// the other, and signing out of an OIDC app (RP-initiated logout) on one
+/// denies the next gateway request on the other.
+#[tokio::test]
+async fn signing_out_of_an_app_closes_the_gateway_on_every_node() {
+    let first = gateway_app(Backend::PostgresRedis).await;
+    first.add_user("alice").await;
+    let settings = first.services.settings.clone();
+    let second = spawn_app_with(Backend::PostgresRedis, move |s| {
+        guarding(s);
+        s.database_url = settings.database_url;
+        s.redis_prefix = settings.redis_prefix;
+        s.keys_dir = settings.keys_dir;
+        s.issuer = settings.issuer;
+    })
+    .await;
+    let client = first.add_client(false).await;
+    let (code, verifier) = first.get_code(&client, "alice").await;
+    let tokens: serde_json::Value = first.redeem(&client, &code, &verifier).await.json().await.unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap().to_string();
+    let start = first
+        .browser
+        .get(first.url("/gateway/start?rd=http%3A%2F%2Fwiki.localhost%2F"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&start), "http://wiki.localhost/");
+    let (pass, _) = pass_of(&start);
+    assert_eq!(
+        auth_request(&second, "http://wiki.localhost/", Some(&pass))
+            .await
+            .status(),
+        200
+    );
+
+    let logout = first
+        .browser
+        .get(first.url(&format!("/end_session?id_token_hint={id_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        logout.status().is_success() || logout.status().is_redirection(),
+        "{}",
+        logout.status()
+    );
+    assert!(!first.browser.has_session(&client).await, "signed out");
+    assert_eq!(
+        auth_request(&second, "http://wiki.localhost/", Some(&pass))
+            .await
+            .status(),
+        401,
+        "the other node denies the next request"
+    );
+}
+
 /// A browser that finds `wiki.localhost` on this machine, with cookies.
 fn wiki_browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -467,6 +671,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
 }
 
 on_both_backends!(
+    a_two_factor_rule_steps_the_session_up,
     an_access_token_for_the_app_passes_the_gateway,
     the_documented_proxies_guard_an_app,
     one_sign_in_lets_a_browser_through_the_gateway,
