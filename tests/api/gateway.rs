@@ -81,33 +81,49 @@ fn pass_of(response: &reqwest::Response) -> (String, String) {
     (value.to_string(), domain.to_string())
 }
 
-/// Signs the browser in through the login page the gateway sent it to and
-/// follows it back; returns the pass for the protected domain.
-async fn sign_in_through_the_gateway(app: &TestApp, username: &str, sign_in_url: &str) -> String {
-    let start = app.browser.get(sign_in_url).send().await.unwrap();
-    assert_eq!(location(&start), "/login?next=/gateway/start");
-    let page = app
-        .browser
-        .get(app.url("/login?next=/gateway/start"))
+/// Signs `username` in on the login page that goes on to `next`, as a
+/// browser with `http`'s cookies; the login form's answer.
+async fn sign_in_for_next(http: &reqwest::Client, app: &TestApp, username: &str, next: &str) -> reqwest::Response {
+    let page = http
+        .get(app.url(&format!("/login?next={next}")))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let csrf = hidden_field(&page, "csrf");
-    let signed_in = app
-        .browser
-        .post(app.url("/login"))
+    http.post(app.url("/login"))
         .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/gateway/start"),
+            ("csrf", hidden_field(&page, "csrf").as_str()),
+            ("next", next),
             ("username", username),
             ("password", PASSWORD),
         ])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Sends `code` to the second-step form at `path`; the form's answer.
+async fn send_second_step(http: &reqwest::Client, app: &TestApp, path: &str, code: &str) -> reqwest::Response {
+    let form = http.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    http.post(app.url("/login/second-factor"))
+        .form(&[
+            ("req", hidden_field(&form, "req").as_str()),
+            ("csrf", hidden_field(&form, "csrf").as_str()),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs the browser in through the login page the gateway sent it to and
+/// follows it back; returns the pass for the protected domain.
+async fn sign_in_through_the_gateway(app: &TestApp, username: &str, sign_in_url: &str) -> String {
+    let start = app.browser.get(sign_in_url).send().await.unwrap();
+    assert_eq!(location(&start), "/login?next=/gateway/start");
+    let signed_in = sign_in_for_next(&app.browser, app, username, "/gateway/start").await;
     assert_eq!(location(&signed_in), "/gateway/start");
     let back = app.browser.get(app.url("/gateway/start")).send().await.unwrap();
     assert_eq!(back.status(), 303);
@@ -403,46 +419,11 @@ async fn a_two_factor_rule_steps_the_session_up(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(location(&start), "/login?next=/gateway/start");
-    let page = browser
-        .get(app.url("/login?next=/gateway/start"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", hidden_field(&page, "csrf").as_str()),
-            ("next", "/gateway/start"),
-            ("username", "alice"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = sign_in_for_next(&browser, &app, "alice", "/gateway/start").await;
     let second_step = location(&signed_in);
     assert!(second_step.starts_with("/login/second-factor"), "{second_step}");
-    let form = browser
-        .get(app.url(&second_step))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     let code = crate::second_factor::code_now(&app, &enrolled.secret);
-    let done = browser
-        .post(app.url("/login/second-factor"))
-        .form(&[
-            ("req", hidden_field(&form, "req").as_str()),
-            ("csrf", hidden_field(&form, "csrf").as_str()),
-            ("code", code.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let done = send_second_step(&browser, &app, &second_step, &code).await;
     assert_eq!(location(&done), "/gateway/start");
     // Two factors now: the gateway lets the browser through at once.
     let back = browser.get(app.url("/gateway/start")).send().await.unwrap();
@@ -487,27 +468,8 @@ async fn a_two_factor_rule_steps_the_session_up(backend: Backend) {
     let second_step = location(&password);
     assert!(second_step.starts_with("/login/second-factor"), "{second_step}");
     app.clock.advance(30);
-    let form = app
-        .browser
-        .get(app.url(&second_step))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     let code = crate::second_factor::code_now(&app, &enrolled.secret);
-    let stepped = app
-        .browser
-        .post(app.url("/login/second-factor"))
-        .form(&[
-            ("req", hidden_field(&form, "req").as_str()),
-            ("csrf", hidden_field(&form, "csrf").as_str()),
-            ("code", code.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let stepped = send_second_step(&app.browser, &app, &second_step, &code).await;
     assert_eq!(location(&stepped), "/gateway/start");
     let back = app.browser.get(app.url("/gateway/start")).send().await.unwrap();
     assert_eq!(location(&back), "http://admin.localhost/");
@@ -626,26 +588,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
 
         let start = browser.get(&sign_in).send().await.unwrap();
         assert_eq!(location(&start), "/login?next=/gateway/start", "{name}");
-        let login = browser
-            .get(app.url("/login?next=/gateway/start"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = hidden_field(&login, "csrf");
-        let signed_in = browser
-            .post(app.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("next", "/gateway/start"),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let signed_in = sign_in_for_next(&browser, &app, "alice", "/gateway/start").await;
         assert_eq!(location(&signed_in), "/gateway/start", "{name}");
         let back = browser.get(app.url("/gateway/start")).send().await.unwrap();
         assert_eq!(location(&back), page, "{name}: back to the very URL");
