@@ -554,3 +554,105 @@ async fn an_operator_creates_a_user_in_the_console_and_the_app_sees_their_group(
     assert_eq!(groups, "Groups: staff");
     browser.quit().await;
 }
+
+/// The gateway's "done when", in Chromium: a person signs in once to an
+/// OIDC app and then reaches an app behind nginx and one behind Caddy (the
+/// README's configurations) without signing in again; signing out of the
+/// OIDC app (RP-initiated logout) sends the next proxied request to the
+/// sign-in page. Sesame is `id.sesame.localhost`, the apps
+/// `wiki.sesame.localhost` (Chromium finds any `*.localhost` on this
+/// machine; a bare `localhost` could not carry a domain cookie).
+#[tokio::test]
+async fn one_sign_in_reaches_an_oidc_app_and_apps_behind_nginx_and_caddy() {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(Backend::SqliteMemory, |s| {
+        crate::gateway::guarding(s);
+        s.issuer = s.issuer.replace("localhost", "id.sesame.localhost");
+        s.gateway.domains = vec!["sesame.localhost".into()];
+        s.gateway.rules = vec![sesame::config::GatewayRuleSettings {
+            hosts: vec!["wiki.sesame.localhost".into()],
+            policy: "one_factor".into(),
+            ..Default::default()
+        }];
+    })
+    .await;
+    // As the browser reaches it (the test's own calls go to 127.0.0.1).
+    let issuer = app.services.settings.issuer.clone();
+    app.add_user("alice").await;
+    let rp = start_relying_app();
+    let callback = format!("http://127.0.0.1:{rp}/callback");
+    let client = admin::add_client(
+        &app.services.client_admin(),
+        NewClient {
+            name: "OIDC app".into(),
+            redirect_uris: vec![callback.clone()],
+            first_party: true,
+            ..Default::default()
+        },
+        admin::Via::Cli,
+    )
+    .await
+    .unwrap();
+    let echo = crate::helpers::proxies::EchoApp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sesame_port: u16 = issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let host = "wiki.sesame.localhost";
+    let nginx = crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, host);
+    let caddy = crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, host);
+
+    // The OIDC app: signed in through Sesame's login page.
+    let mut authorize = url::Url::parse(&format!("{issuer}/authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", client.client.client_id.as_str())
+        .append_pair("redirect_uri", &callback)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid");
+    browser.goto(authorize.as_str()).await.unwrap();
+    browser.url_once_at(&format!("{issuer}/login")).await;
+    sign_in_on_the_login_page(&browser).await;
+    let landed = browser.url_once_at(&callback).await;
+    let code = query_param(&landed, "code").expect("a code");
+    let tokens: serde_json::Value = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth(client.client.client_id.as_str(), client.secret.as_deref())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token").to_string();
+
+    // The proxied apps: no sign-in page, the identity reaches the app.
+    for port in [nginx.port, caddy.port] {
+        let page = format!("http://{host}:{port}/page");
+        browser.goto(&page).await.unwrap();
+        browser.url_once_at(&page).await;
+        let body = browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+        assert!(body.contains("\"remote-user\":\"alice\""), "{port}: {body}");
+    }
+
+    // Signing out of the OIDC app closes the proxied ones.
+    browser
+        .goto(&format!("{issuer}/end_session?id_token_hint={id_token}"))
+        .await
+        .unwrap();
+    browser.url_once_at(&format!("{issuer}/end_session")).await;
+    browser
+        .goto(&format!("http://{host}:{}/page", nginx.port))
+        .await
+        .unwrap();
+    browser.url_once_at(&format!("{issuer}/login")).await;
+    browser.quit().await;
+    drop((nginx, caddy));
+    echo.stop().await;
+}

@@ -20,7 +20,7 @@ fn rule(hosts: &[&str], policy: &str) -> GatewayRuleSettings {
 
 /// Sesame on `localhost` guarding `*.localhost`, asked by a proxy on this
 /// machine.
-fn guarding(settings: &mut Settings) {
+pub(crate) fn guarding(settings: &mut Settings) {
     settings.issuer = settings.issuer.replace("127.0.0.1", "localhost");
     settings.gateway.enabled = true;
     settings.gateway.domains = vec!["localhost".into()];
@@ -561,11 +561,11 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
     let proxies = [
         (
             "nginx",
-            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port),
+            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, "wiki.localhost"),
         ),
         (
             "caddy",
-            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port),
+            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, "wiki.localhost"),
         ),
     ];
     for (name, proxy) in &proxies {

@@ -76,13 +76,13 @@ fn documented(file: &str, sesame_port: u16, app_port: u16) -> String {
 /// Waits until the proxy on `port` answers `/__proxy-id` with `id` (it is
 /// this process, not another test's server); `None` when it exited
 /// (the port was taken).
-fn started(mut child: Child, port: u16, id: &str, log: &Path) -> Option<ProxyProcess> {
+fn started(mut child: Child, port: u16, host: &str, id: &str, log: &Path) -> Option<ProxyProcess> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if !matches!(child.try_wait(), Ok(None)) {
             return None;
         }
-        if proxy_id(port).is_some_and(|answer| answer.contains(id)) {
+        if proxy_id(port, host).is_some_and(|answer| answer.contains(id)) {
             return Some(ProxyProcess { port, child });
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -96,26 +96,27 @@ fn started(mut child: Child, port: u16, id: &str, log: &Path) -> Option<ProxyPro
 
 /// What `/__proxy-id` on `port` says, as raw HTTP (any `Host` the
 /// proxy serves it under).
-fn proxy_id(port: u16) -> Option<String> {
+fn proxy_id(port: u16, host: &str) -> Option<String> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
-    let request = format!("GET /__proxy-id HTTP/1.1\r\nHost: wiki.localhost:{port}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET /__proxy-id HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
     Some(answer)
 }
 
-/// nginx with `docs/gateway/nginx.conf`, serving `wiki.localhost`.
-pub fn nginx(dir: &Path, sesame_port: u16, app_port: u16) -> ProxyProcess {
+/// nginx with `docs/gateway/nginx.conf`, serving `host` (a name under
+/// `localhost`, which resolves to this machine).
+pub fn nginx(dir: &Path, sesame_port: u16, app_port: u16, host: &str) -> ProxyProcess {
     on_a_free_port("nginx", |port| {
         let id = uuid::Uuid::new_v4().to_string();
         let site = documented("nginx.conf", sesame_port, app_port)
             .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
             .replace(
                 "server_name wiki.example.com;",
-                &format!("server_name wiki.localhost;\n    location = /__proxy-id {{ return 200 \"{id}\"; }}"),
+                &format!("server_name {host};\n    location = /__proxy-id {{ return 200 \"{id}\"; }}"),
             );
         let temp = dir.join(format!("nginx-{port}"));
         std::fs::create_dir_all(&temp).unwrap();
@@ -134,17 +135,17 @@ pub fn nginx(dir: &Path, sesame_port: u16, app_port: u16) -> ProxyProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx runs (bash .ci/services installs it)");
-        started(child, port, &id, &temp.join("error.log"))
+        started(child, port, host, &id, &temp.join("error.log"))
     })
 }
 
-/// Caddy with `docs/gateway/Caddyfile`, serving `wiki.localhost` over http.
-pub fn caddy(dir: &Path, sesame_port: u16, app_port: u16) -> ProxyProcess {
+/// Caddy with `docs/gateway/Caddyfile`, serving `host` over http.
+pub fn caddy(dir: &Path, sesame_port: u16, app_port: u16, host: &str) -> ProxyProcess {
     on_a_free_port("caddy", |port| {
         let id = uuid::Uuid::new_v4().to_string();
         let site = documented("Caddyfile", sesame_port, app_port).replace(
             "wiki.example.com {",
-            &format!("http://wiki.localhost:{port} {{\n\thandle /__proxy-id {{\n\t\trespond \"{id}\"\n\t}}"),
+            &format!("http://{host}:{port} {{\n\thandle /__proxy-id {{\n\t\trespond \"{id}\"\n\t}}"),
         );
         let temp = dir.join(format!("caddy-{port}"));
         std::fs::create_dir_all(&temp).unwrap();
@@ -161,7 +162,7 @@ pub fn caddy(dir: &Path, sesame_port: u16, app_port: u16) -> ProxyProcess {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("caddy runs (bash .ci/services installs it)");
-        started(child, port, &id, &log)
+        started(child, port, host, &id, &log)
     })
 }
 
