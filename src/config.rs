@@ -716,6 +716,16 @@ impl Settings {
         if self.database_url.expose().starts_with("sqlite:") {
             warnings.push("SQLite database: fine for one node; use PostgreSQL for several".into());
         }
+        if self.gateway.enabled && self.http.trusted_proxies.is_empty() {
+            warnings.push(
+                "gateway.enabled, but http.trusted_proxies is empty: every proxy asking the gateway is refused \
+                 (name the proxies' addresses)"
+                    .into(),
+            );
+        }
+        if self.gateway.enabled && self.gateway.rules.is_empty() {
+            warnings.push("gateway.enabled without gateway.rules: every proxied request is denied".into());
+        }
         warnings
     }
 }
@@ -886,6 +896,16 @@ mod tests {
         assert!(!settings.development_warnings().iter().any(|w| w.contains("names port")));
         settings.issuer = "http://localhost:9090".into();
         assert!(!settings.development_warnings().iter().any(|w| w.contains("names port")));
+    }
+
+    #[test]
+    fn a_gateway_that_would_refuse_everything_is_warned_about() {
+        let mut settings = Settings::defaults();
+        assert!(!settings.development_warnings().iter().any(|w| w.contains("gateway")));
+        settings.gateway.enabled = true;
+        let warnings = settings.development_warnings();
+        assert!(warnings.iter().any(|w| w.contains("http.trusted_proxies is empty")));
+        assert!(warnings.iter().any(|w| w.contains("without gateway.rules")));
     }
 
     #[test]
