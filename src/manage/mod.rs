@@ -314,8 +314,11 @@ pub async fn perform(services: &Services, operator: &Operator, command: Command)
 /// The last enabled admin cannot be disabled, deleted or lose the role:
 /// nobody could use the console (or give the role back) afterwards.
 async fn keep_the_last_admin(services: &Services, username: &str) -> Result<(), ManageError> {
-    let Some(user) = find_user(services, username).await.ok() else {
-        return Ok(());
+    let user = match find_user(services, username).await {
+        Ok(user) => user,
+        // Nobody by that name: the command itself says so.
+        Err(ManageError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
     };
     if !user.has_role(Role::Admin) || user.disabled {
         return Ok(());
