@@ -81,13 +81,25 @@ async fn client_caller(services: &Services, token: &str) -> Result<Caller, HttpR
 
 /// A person signed in to the console in this browser.
 async fn person_caller(req: &HttpRequest, services: &Services) -> Result<Caller, HttpResponse> {
-    let Ok((user, live)) = account_security::signed_in(req, services).await else {
-        return Err(HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="sesame""#))
-            .json(json!({
-                "error": "invalid_token",
-                "error_description": "send a management client's access token, or sign in to the console",
-            })));
+    let (user, live) = match account_security::signed_in(req, services).await {
+        Ok(found) => found,
+        // The store failing is its own answer (503 or 500), not "sign in".
+        Err(response) if !response.status().is_redirection() => {
+            let code = if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                "temporarily_unavailable"
+            } else {
+                "server_error"
+            };
+            return Err(error(response.status(), code, "the session could not be read"));
+        }
+        Err(_) => {
+            return Err(HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="sesame""#))
+                .json(json!({
+                    "error": "invalid_token",
+                    "error_description": "send a management client's access token, or sign in to the console",
+                })));
+        }
     };
     let Some(reach) = Reach::of_person(&user) else {
         return Err(error(

@@ -329,7 +329,14 @@ async fn ready_again(app: &TestApp) -> bool {
 async fn losing_redis_costs_availability_and_nothing_else() {
     let mut redis = OwnRedis::start();
     let url = redis.url();
-    let app = spawn_app_with(Backend::PostgresRedis, move |s| s.redis_url = Secret::new(url)).await;
+    let app = spawn_app_with(Backend::PostgresRedis, move |s| {
+        s.redis_url = Secret::new(url);
+        s.admin.enabled = true;
+        crate::gateway::guarding(s);
+        s.issuer = s.issuer.replace("localhost", "127.0.0.1");
+        s.gateway.domains = vec!["127.0.0.1".into()];
+    })
+    .await;
     let client = app.add_client(false).await;
     app.add_user("alice").await;
     let (first_code, first_verifier) = app.get_code(&client, "alice").await;
@@ -359,6 +366,23 @@ async fn losing_redis_costs_availability_and_nothing_else() {
     assert!(login.text().await.unwrap().contains("briefly unavailable"));
     assert_eq!(refresh().await.status(), 503);
     assert_eq!(ready(&app).await, 503);
+    // The console, the management API and the gateway say so too, never
+    // "sign in" (a store outage is not a signed-out person).
+    let console = app.browser.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(console.status(), 503);
+    let api = app.browser.get(app.url("/admin/api/users")).send().await.unwrap();
+    assert_eq!(api.status(), 503);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let gateway = app
+        .api
+        .get(app.url("/gateway/auth-request"))
+        .header("X-Original-URL", "http://wiki.localhost/")
+        .header("Cookie", "sesame_gateway=some-pass")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gateway.status(), 503);
     let challenge = crate::helpers::pkce_challenge(&verifier);
     let authorize = app
         .authorize(&[

@@ -52,9 +52,14 @@ async fn reader(req: &HttpRequest, services: &Services) -> Result<(User, LiveSes
     if !super::server::console_served_here(req, services) {
         return Err(pages::not_found(req.clone()).await);
     }
-    let (user, live) = account_security::signed_in(req, services)
-        .await
-        .map_err(|_| outcome::see_other("/login?next=/admin"))?;
+    // Not signed in: sign in and come back; the store failing: its page.
+    let (user, live) = account_security::signed_in(req, services).await.map_err(|response| {
+        if response.status().is_redirection() {
+            outcome::see_other("/login?next=/admin")
+        } else {
+            response
+        }
+    })?;
     if !user.has_role(Role::Auditor) {
         return Err(forbidden());
     }
