@@ -3,7 +3,13 @@
 //! from the ephemeral store, a rule matched — counted per CPU-second of
 //! this process, on the embedded store and (when one answers) on Redis;
 //! (2) nginx-style `auth_request` calls over loopback HTTP with keep-alive,
-//! from the same process, with their latencies. `cargo bench --bench gateway`.
+//! from the same process, with their latencies; (3) the same against
+//! `sesame serve` as a process of its own, counted per CPU-second of that
+//! process alone. `cargo bench --bench gateway`.
+
+// Shared with the benches that run `sesame` as a process; this one uses part of it.
+#[allow(dead_code)]
+mod support;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -23,7 +29,12 @@ const CONCURRENCY: usize = 4;
 
 /// User + system CPU time of this process so far.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    cpu_time_of("self")
+}
+
+/// User + system CPU time of process `pid` (or `self`) so far.
+fn cpu_time_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
     let after = &stat[stat.rfind(')').expect("stat format") + 2..];
     let fields: Vec<&str> = after.split(' ').collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
@@ -131,11 +142,29 @@ async fn main() {
     let app = Application::with_listener(services, listener).expect("app");
     tokio::spawn(app.run());
     let url = format!("http://127.0.0.1:{port}/gateway/auth-request");
-    let http = reqwest::Client::new();
     let (cpu, started) = (cpu_time(), Instant::now());
+    let all = load(&url, &pass).await;
+    let (cpu, elapsed) = (cpu_time() - cpu, started.elapsed());
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    println!(
+        "auth-request over loopback HTTP ({CONCURRENCY} connections, client in the same process): {:.0} requests/s, \
+         {:.0} per CPU-second of server and client together (p50 {:.2} ms, p99 {:.2} ms)",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        all.len() as f64 / cpu.as_secs_f64().max(0.01),
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3
+    );
+    server_process_alone().await;
+}
+
+/// Latencies of `auth_request` calls with `pass` for `RUN_FOR`, from
+/// `CONCURRENCY` keep-alive connections.
+async fn load(url: &str, pass: &str) -> Vec<Duration> {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
-            let (http, url, pass) = (http.clone(), url.clone(), pass.clone());
+            let (http, url, pass) = (http.clone(), url.to_string(), pass.to_string());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while started.elapsed() < RUN_FOR {
@@ -159,15 +188,107 @@ async fn main() {
     for task in tasks {
         all.extend(task.await.expect("task"));
     }
-    let (cpu, elapsed) = (cpu_time() - cpu, started.elapsed());
     all.sort();
+    all
+}
+
+/// `sesame serve` on default settings with the gateway on, as its own
+/// process: a person signs in over HTTP, takes a pass at /gateway/start,
+/// and the load counts against that process's CPU alone.
+async fn server_process_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    let d = dir.path().display();
+    let config = dir.path().join("sesame.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "issuer = \"http://localhost:{port}\"\nlisten = \"127.0.0.1:{port}\"\n\
+             database_url = \"sqlite://{d}/bench.db\"\nkeys_dir = \"{d}/keys\"\n\
+             store_journal = \"{d}/store.journal\"\nadmin_socket = \"{d}/admin.sock\"\n\
+             [http]\ntrusted_proxies = [\"127.0.0.1\"]\n\
+             [gateway]\nenabled = true\ndomains = [\"localhost\"]\n\
+             [[gateway.rules]]\nhosts = [\"wiki.localhost\"]\npolicy = \"one_factor\"\n"
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("path").to_string();
+    let mut add = support::sesame_command();
+    add.args(["--config", &config]);
+    support::run_cli(add, &["user", "add", "bench"], Some("bench password 123"));
+    let mut server = support::sesame_command()
+        .args(["--config", &config, "serve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sesame serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut up = false;
+    for _ in 0..300 {
+        if browser.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "sesame serve did not come up");
+    let page = browser
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("text");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field")
+        .to_string();
+    let signed_in = browser
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "bench"),
+            ("password", "bench password 123"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    let start = browser
+        .get(format!("{base}/gateway/start?rd=http%3A%2F%2Fwiki.localhost%2F"))
+        .send()
+        .await
+        .expect("start");
+    let pass = start
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("sesame_gateway="))
+        .and_then(|c| c.split(';').next())
+        .expect("a pass")
+        .to_string();
+    let pid = server.id().to_string();
+    let (cpu, started) = (cpu_time_of(&pid), Instant::now());
+    let all = load(&format!("{base}/gateway/auth-request"), &pass).await;
+    let (cpu, elapsed) = (cpu_time_of(&pid) - cpu, started.elapsed());
     let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
     println!(
-        "auth-request over loopback HTTP ({CONCURRENCY} connections, client in the same process): {:.0} requests/s, \
-         {:.0} per CPU-second of server and client together (p50 {:.2} ms, p99 {:.2} ms)",
+        "auth-request to `sesame serve` as its own process ({CONCURRENCY} connections): {:.0} requests/s, \
+         {:.0} per CPU-second of the server process (p50 {:.2} ms, p99 {:.2} ms)",
         all.len() as f64 / elapsed.as_secs_f64(),
         all.len() as f64 / cpu.as_secs_f64().max(0.01),
         at(0.50).as_secs_f64() * 1e3,
         at(0.99).as_secs_f64() * 1e3
     );
+    let _ = server.kill();
+    let _ = server.wait();
 }
