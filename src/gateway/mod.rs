@@ -92,17 +92,7 @@ impl Gateway<'_> {
             },
             None => Level::OneFactor,
         };
-        let Some(user) = self.users.find_user(user_id).await?.filter(|u| !u.disabled) else {
-            return Ok(None);
-        };
-        let groups = self.groups.groups_of(user.id).await?;
-        let identity = GatewayIdentity {
-            username: user.username.to_string(),
-            email: user.email.filter(|_| user.email_verified),
-            name: user.display_name,
-            groups: groups.iter().map(ToString::to_string).collect(),
-        };
-        Ok(Some((identity, level)))
+        Ok(self.identity_of(user_id).await?.map(|identity| (identity, level)))
     }
 
     async fn answer(&self, asked: &Asked<'_>, holder: Option<(GatewayIdentity, Level)>) -> Result<Answer, StoreError> {
@@ -144,7 +134,7 @@ impl Gateway<'_> {
         };
         let now = self.clock.now();
         if now - pass.read_at >= self.settings.identity_refresh_secs as i64 {
-            let Some(identity) = self.identity_of(&live).await? else {
+            let Some(identity) = self.identity_of(live.session.user_id).await? else {
                 self.passes.remove(token).await?;
                 return Ok(None);
             };
@@ -155,13 +145,12 @@ impl Gateway<'_> {
         Ok(Some((pass.identity, Level::of_amr(&live.session.amr))))
     }
 
-    async fn identity_of(&self, live: &LiveSession) -> Result<Option<GatewayIdentity>, StoreError> {
-        let Some(user) = self.users.find_user(live.session.user_id).await? else {
+    /// What the apps are told about `user_id`; `None` for a removed or
+    /// disabled account.
+    async fn identity_of(&self, user_id: uuid::Uuid) -> Result<Option<GatewayIdentity>, StoreError> {
+        let Some(user) = self.users.find_user(user_id).await?.filter(|u| !u.disabled) else {
             return Ok(None);
         };
-        if user.disabled {
-            return Ok(None);
-        }
         let groups = self.groups.groups_of(user.id).await?;
         Ok(Some(GatewayIdentity {
             username: user.username.to_string(),
@@ -179,7 +168,7 @@ impl Gateway<'_> {
 
     /// A new pass for the session; `None` when its account is gone.
     pub async fn issue_pass(&self, live: &LiveSession) -> Result<Option<String>, StoreError> {
-        let Some(identity) = self.identity_of(live).await? else {
+        let Some(identity) = self.identity_of(live.session.user_id).await? else {
             return Ok(None);
         };
         let pass = GatewayPass {

@@ -177,10 +177,7 @@ pub async fn user(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
 
 /// `GET /admin/api/groups`.
 pub async fn groups(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    read!(req, services, |params| {
-        let _ = params;
-        services.groups.list_groups()
-    })
+    read!(req, services, |_params| services.groups.list_groups())
 }
 
 /// `GET /admin/api/group?name=…`: members and the apps that admit it.
@@ -193,10 +190,7 @@ pub async fn group(req: HttpRequest, services: web::Data<Services>) -> HttpRespo
 
 /// `GET /admin/api/clients`: every app with what only operators set.
 pub async fn clients(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    read!(req, services, |params| {
-        let _ = params;
-        manage::clients(&services)
-    })
+    read!(req, services, |_params| manage::clients(&services))
 }
 
 /// `GET /admin/api/keys`: the signing keys and their states.
@@ -278,10 +272,7 @@ pub async fn deliveries(req: HttpRequest, services: web::Data<Services>) -> Http
 
 /// `GET /admin/api/registration-tokens` (never their values).
 pub async fn registration_tokens(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    read!(req, services, |params| {
-        let _ = params;
-        manage::registration_tokens(&services)
-    })
+    read!(req, services, |_params| manage::registration_tokens(&services))
 }
 
 /// `POST /admin/api/commands` with one [`Command`] as JSON: 200 with what

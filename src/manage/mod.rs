@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 pub use reads::{
     AuditQuery, AuditSlice, ClientView, DeliveryView, GroupView, RegistrationTokenView, SessionView, UserDetail,
-    UserPage, UserView, audit, clients, group, logout_deliveries, mails, registration_tokens, user, users,
+    UserPage, UserView, audit, clients, group, group_among, logout_deliveries, mails, registration_tokens, user, users,
 };
 
 use crate::admin::{self, AdminError, NewUser, OfflineTokens};
@@ -65,8 +65,9 @@ impl Reach {
 }
 
 /// One change an operator makes. As JSON: `{"action": "disable_user",
-/// "username": "bob"}`.
-#[derive(Debug, Deserialize)]
+/// "username": "bob"}`. No `Debug`: two commands carry a password, and
+/// [`Command::summary`] is how a command is named anywhere.
+#[derive(Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     CreateUser {

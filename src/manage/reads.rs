@@ -130,13 +130,17 @@ pub struct GroupView {
 }
 
 pub async fn group(services: &Services, name: &str) -> Result<GroupView, ManageError> {
+    group_among(services, name, &clients(services).await?).await
+}
+
+/// The same, with every app already read (a page that lists the others too).
+pub async fn group_among(services: &Services, name: &str, all: &[ClientView]) -> Result<GroupView, ManageError> {
     let group = services.group_admin().find(name).await?;
     let members = services.groups.member_names(group.id).await?;
-    let clients = clients(services)
-        .await?
-        .into_iter()
+    let clients = all
+        .iter()
         .filter(|c| c.groups.iter().any(|g| *g == group.name.as_str()))
-        .map(|c| c.client_id)
+        .map(|c| c.client_id.clone())
         .collect();
     Ok(GroupView {
         name: group.name.to_string(),

@@ -73,10 +73,12 @@ async fn group_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
-    let (group, clients) = match tokio::try_join!(manage::group(services, name), async {
-        manage::clients(services).await.map_err(ManageError::from)
-    }) {
-        Ok(found) => found,
+    let clients = match manage::clients(services).await {
+        Ok(clients) => clients,
+        Err(e) => return pages::server_error_page(&e),
+    };
+    let group = match manage::group_among(services, name, &clients).await {
+        Ok(group) => group,
         Err(ManageError::Store(e)) => return pages::server_error_page(&e),
         Err(_) => return no_such(&t_with("admin-no-group", "name", name)),
     };
