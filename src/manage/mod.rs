@@ -392,10 +392,11 @@ async fn carry_out(services: &Services, command: Command) -> Result<Done, Manage
             roles,
         } => {
             let user = find_user(services, &username).await?;
-            let email_changes = email.is_some();
+            let email = email.map_or(user.email.clone(), |e| given(Some(e)));
+            let email_changes = email != user.email;
             let edit = admin::UserEdit {
                 display_name: name.map_or(user.display_name.clone(), |n| given(Some(n))),
-                email: email.map_or(user.email.clone(), |e| given(Some(e))),
+                email,
                 // A new address is unconfirmed unless the operator says so.
                 email_verified: email_verified.unwrap_or(user.email_verified && !email_changes),
                 roles: roles.unwrap_or(user.roles.clone()),

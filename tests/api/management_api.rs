@@ -108,6 +108,31 @@ async fn a_management_client_scripts_what_the_console_does(backend: Backend) {
     assert_eq!(bob["sessions"], json!([]));
     assert!(bob["user"].get("password_hash").is_none());
 
+    // Confirmed on the operator's word; sending the same address again keeps it so.
+    for body in [
+        json!({"action": "edit_user", "username": "bob", "email_verified": true}),
+        json!({"action": "edit_user", "username": "bob", "email": "bob@example.com"}),
+    ] {
+        let (status, done) = command(&app, &token, body).await;
+        assert_eq!(
+            (status.as_u16(), &done["user"]["email_verified"]),
+            (200, &json!(true)),
+            "{done}"
+        );
+    }
+    let (_, done) = command(
+        &app,
+        &token,
+        json!({"action": "edit_user", "username": "bob", "email": "robert@example.com"}),
+    )
+    .await;
+    assert_eq!(done["user"]["email_verified"], false, "a new address is unconfirmed");
+    command(
+        &app,
+        &token,
+        json!({"action": "edit_user", "username": "bob", "email": "bob@example.com"}),
+    )
+    .await;
     let (_, page) = get(&app, &token, "/admin/api/users?q=bo").await;
     assert_eq!(page["users"][0]["username"], "bob");
     let (_, group) = get(&app, &token, "/admin/api/group?name=staff").await;
