@@ -371,6 +371,13 @@ pub struct GatewaySettings {
     /// How long a decision may use the name, address and groups it read
     /// before reading them again.
     pub identity_refresh_secs: u64,
+    /// Whether each allowed request also carries a signed identity assertion
+    /// (PASETO v4.public, a minute long, for the protected host) in
+    /// `headers.assertion`, verifiable with the keys at `/gateway/keys`.
+    pub assertion: bool,
+    /// How long a verified HTTP Basic credential is remembered (as a keyed
+    /// digest), so a script's requests cost no password hash each.
+    pub basic_cache_secs: u64,
     pub headers: GatewayHeaders,
     /// In order; the first that matches decides; none: denied.
     pub rules: Vec<GatewayRuleSettings>,
@@ -384,6 +391,8 @@ pub struct GatewayHeaders {
     pub email: String,
     pub name: String,
     pub groups: String,
+    /// The signed identity assertion (empty unless `gateway.assertion`).
+    pub assertion: String,
 }
 
 /// One access rule as written; `gateway::Rules` checks and compiles them.
@@ -407,6 +416,9 @@ pub struct GatewayRuleSettings {
     pub groups: Vec<String>,
     /// `bypass`, `one_factor`, `two_factor` or `deny`.
     pub policy: String,
+    /// Also accept HTTP Basic (username and password) here, for scripts:
+    /// only with `one_factor`, never for an account with a second factor.
+    pub basic: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -25,6 +25,10 @@ pub struct Attempt<'a> {
     pub client_ip: &'a str,
     /// The browser's device cookie, if it sent one.
     pub device_cookie: Option<&'a str>,
+    /// `false` for a script's credentials (HTTP Basic at the gateway): a
+    /// script keeps no device cookie, so telling the person of a "new
+    /// browser" would be a mail for every few of its requests.
+    pub from_browser: bool,
 }
 
 #[derive(Debug)]
@@ -85,7 +89,7 @@ impl PasswordLogin<'_> {
             Some(user) => {
                 crate::observability::login("succeeded");
                 throttle.record_success(&account, source).await?;
-                if known_browser.is_none() {
+                if known_browser.is_none() && attempt.from_browser {
                     let detail = format!("from the network address {}", attempt.client_ip);
                     self.notices.tell(user.id, Change::NewBrowser, &detail).await;
                 }

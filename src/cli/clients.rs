@@ -206,7 +206,8 @@ impl ClientMetadataArgs {
             base.auth_method = Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method {m:?}"))?);
         }
         if let Some(a) = self.id_token_alg.as_deref() {
-            base.id_token_alg = Some(Alg::parse(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?);
+            base.id_token_alg =
+                Some(Alg::parse_jws(a).with_context(|| format!("unsupported ID token algorithm {a:?}"))?);
         }
         if let Some(path) = &self.jwks_file {
             base.jwks = Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);

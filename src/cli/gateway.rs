@@ -18,8 +18,11 @@ pub enum GatewayCommand {
         #[arg(long)]
         user: Option<String>,
         /// The person signed in with a second factor.
-        #[arg(long, requires = "user")]
+        #[arg(long, requires = "user", conflicts_with = "basic")]
         two_factors: bool,
+        /// The person sends HTTP Basic (a script) instead of a session.
+        #[arg(long, requires = "user")]
+        basic: bool,
         #[arg(long, default_value = "GET")]
         method: String,
         /// The client's address (for rules with networks).
@@ -33,6 +36,7 @@ pub async fn run(settings: Settings, command: GatewayCommand) -> anyhow::Result<
         url,
         user,
         two_factors,
+        basic,
         method,
         from,
     } = command;
@@ -65,18 +69,23 @@ pub async fn run(settings: Settings, command: GatewayCommand) -> anyhow::Result<
         username,
         groups: &groups,
         level,
+        by_basic: basic,
     });
     let verdict = rules.decide(&asked, subject.as_ref());
     let who = match &user {
-        Some(name) if groups.is_empty() => format!("{name} (in no group)"),
-        Some(name) => format!("{name} (groups: {})", groups.join(", ")),
+        Some(name) if groups.is_empty() => format!("{name} (in no group){}", if basic { " by HTTP Basic" } else { "" }),
+        Some(name) => format!(
+            "{name} (groups: {}){}",
+            groups.join(", "),
+            if basic { " by HTTP Basic" } else { "" }
+        ),
         None => "nobody signed in".to_string(),
     };
     println!("{method} {host}{} for {who}:", parsed.path());
     let rule = |index: usize| {
         let written = &settings.gateway.rules[index];
         format!(
-            "rule {index} (policy {}{}{})",
+            "rule {index} (policy {}{}{}{})",
             written.policy,
             if written.hosts.is_empty() {
                 String::new()
@@ -87,7 +96,8 @@ pub async fn run(settings: Settings, command: GatewayCommand) -> anyhow::Result<
                 String::new()
             } else {
                 format!(", users {:?}, groups {:?}", written.users, written.groups)
-            }
+            },
+            if written.basic { ", HTTP Basic accepted" } else { "" }
         )
     };
     match verdict {

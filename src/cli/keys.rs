@@ -20,7 +20,7 @@ pub enum KeysCommand {
         /// Sign with the new key at once (apps with a cached JWKS reject tokens until they refetch).
         #[arg(long)]
         now: bool,
-        /// RS256 (default) or ES256.
+        /// RS256 (default), ES256, or v4.public (the gateway's identity assertions).
         #[arg(long, default_value = "RS256")]
         alg: String,
     },
@@ -52,13 +52,13 @@ pub async fn run(settings: Settings, clock: SharedClock, command: KeysCommand) -
             }
             let now = services.clock.now();
             println!(
-                "{:<45} {:<6} {:<8} {:<20} {:<20} UNTIL",
+                "{:<50} {:<9} {:<8} {:<20} {:<20} UNTIL",
                 "KID", "ALG", "STATE", "CREATED", "ACTIVATES"
             );
             for k in keys {
                 let until = k.published_until.map(|u| super::time::when(u, now)).unwrap_or_default();
                 println!(
-                    "{:<45} {:<6} {:<8} {:<20} {:<20} {}",
+                    "{:<50} {:<9} {:<8} {:<20} {:<20} {}",
                     k.kid,
                     k.alg,
                     k.state,

@@ -1,28 +1,45 @@
 use serde::{Deserialize, Serialize};
 
-/// The JWS algorithms Sesame signs with.
+/// What Sesame's keys sign with: the JWS algorithms of its tokens, and
+/// PASETO `v4.public` (Ed25519), which signs only the session gateway's
+/// identity assertions and is never in the JWKS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Alg {
     RS256,
     ES256,
+    PasetoV4,
 }
 
 impl Alg {
-    pub const ALL: [Alg; 2] = [Alg::RS256, Alg::ES256];
+    /// Every kind of key the schedule keeps.
+    pub const ALL: [Alg; 3] = [Alg::RS256, Alg::ES256, Alg::PasetoV4];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Alg::RS256 => "RS256",
             Alg::ES256 => "ES256",
+            Alg::PasetoV4 => "v4.public",
         }
     }
 
+    /// Any key's algorithm, as stored or named by an operator.
     pub fn parse(s: &str) -> Option<Alg> {
         match s {
             "RS256" => Some(Alg::RS256),
             "ES256" => Some(Alg::ES256),
+            "v4.public" => Some(Alg::PasetoV4),
             _ => None,
         }
+    }
+
+    /// A JWS algorithm a token may be signed with (an app's ID token
+    /// algorithm): never PASETO.
+    pub fn parse_jws(s: &str) -> Option<Alg> {
+        Alg::parse(s).filter(|alg| alg.is_jws())
+    }
+
+    pub fn is_jws(self) -> bool {
+        matches!(self, Alg::RS256 | Alg::ES256)
     }
 }
 

@@ -5,12 +5,15 @@
 //! cookie), which names the session; a decision reads the pass and the
 //! session, so a session ended any way (logout from an app, the account
 //! page, an operator) denies the very next request. The rules themselves
-//! are in [`rules`].
+//! are in [`rules`]; the signed identity assertion in [`assertion`].
 
+pub mod assertion;
+mod basic;
 pub mod rules;
 
 use std::time::Duration;
 
+pub use basic::basic_credentials;
 pub use rules::{Asked, Policy, RuleError, Rules, Subject, Verdict};
 use url::Url;
 
@@ -36,6 +39,15 @@ pub struct Gateway<'a> {
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     pub issuer: &'a str,
+    /// Signs identity assertions (when `settings.assertion`).
+    pub keys: &'a crate::keys::KeyRing,
+    /// For HTTP Basic: the login page's password check and throttle…
+    pub login: crate::auth::login::PasswordLogin<'a>,
+    /// …accounts with a second factor refused…
+    pub factors: crate::auth::second_factor::SecondFactors<'a>,
+    /// …and verified credentials remembered under a keyed digest.
+    pub credentials: crate::store::records::GatewayCredentials<'a>,
+    pub sealer: &'a crate::keys::Sealer,
 }
 
 /// The answer to the proxy: the verdict, and who it is when allowed.
@@ -43,6 +55,38 @@ pub struct Gateway<'a> {
 pub struct Answer {
     pub verdict: Verdict,
     pub identity: Option<GatewayIdentity>,
+    /// The signed identity assertion, when allowed and configured.
+    pub assertion: Option<String>,
+}
+
+/// Why a request could not be decided: no answer, so the proxy fails closed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing the identity assertion: {0}")]
+    Assertion(String),
+    #[error(transparent)]
+    Internal(#[from] crate::error::InternalError),
+}
+
+impl crate::error::Availability for GatewayError {
+    fn is_unavailable(&self) -> bool {
+        match self {
+            GatewayError::Store(e) => e.is_unavailable(),
+            GatewayError::Internal(e) => e.is_unavailable(),
+            GatewayError::Assertion(_) => false,
+        }
+    }
+}
+
+/// Who a decision is about: the account, what the app is told, how
+/// strongly they signed in, and whether by an HTTP Basic credential.
+struct Holder {
+    user_id: uuid::Uuid,
+    identity: GatewayIdentity,
+    level: Level,
+    by_basic: bool,
 }
 
 /// Where a person may be sent back to after signing in: a URL on a host
@@ -55,7 +99,7 @@ pub struct Target {
 
 impl Gateway<'_> {
     /// Decides `asked` for whoever holds `pass` (the portal cookie's token).
-    pub async fn decide(&self, asked: &Asked<'_>, pass: Option<&str>) -> Result<Answer, StoreError> {
+    pub async fn decide(&self, asked: &Asked<'_>, pass: Option<&str>) -> Result<Answer, GatewayError> {
         let holder = match pass {
             Some(token) => self.holder(token).await?,
             None => None,
@@ -67,12 +111,12 @@ impl Gateway<'_> {
     /// for (a script or an API client instead of a browser): live, and for
     /// `origin` (`https://wiki.example.com`), the protected app — a token
     /// for another app or for Sesame itself counts for nobody here.
-    pub async fn decide_bearer(&self, asked: &Asked<'_>, token: &str, origin: &str) -> Result<Answer, StoreError> {
+    pub async fn decide_bearer(&self, asked: &Asked<'_>, token: &str, origin: &str) -> Result<Answer, GatewayError> {
         let holder = self.bearer_holder(token, origin).await?;
         self.answer(asked, holder).await
     }
 
-    async fn bearer_holder(&self, token: &str, origin: &str) -> Result<Option<(GatewayIdentity, Level)>, StoreError> {
+    async fn bearer_holder(&self, token: &str, origin: &str) -> Result<Option<Holder>, StoreError> {
         let Some(record) = self.access_tokens.find(token).await? else {
             return Ok(None);
         };
@@ -92,39 +136,64 @@ impl Gateway<'_> {
             },
             None => Level::OneFactor,
         };
-        Ok(self.identity_of(user_id).await?.map(|identity| (identity, level)))
+        Ok(self.identity_of(user_id).await?.map(|identity| Holder {
+            user_id,
+            identity,
+            level,
+            by_basic: false,
+        }))
     }
 
-    async fn answer(&self, asked: &Asked<'_>, holder: Option<(GatewayIdentity, Level)>) -> Result<Answer, StoreError> {
-        let subject = holder.as_ref().map(|(identity, level)| Subject {
-            username: &identity.username,
-            groups: &identity.groups,
-            level: *level,
+    async fn answer(&self, asked: &Asked<'_>, holder: Option<Holder>) -> Result<Answer, GatewayError> {
+        let subject = holder.as_ref().map(|holder| Subject {
+            username: &holder.identity.username,
+            groups: &holder.identity.groups,
+            level: holder.level,
+            by_basic: holder.by_basic,
         });
         let verdict = self.rules.decide(asked, subject.as_ref());
         crate::observability::gateway_decision(verdict.rule(), verdict.outcome());
         // A signed-in person refused is worth the audit log; strangers
         // knocking are counted in metrics only (a scanner must not be able
         // to fill the log).
-        if let (Verdict::Deny { rule }, Some((identity, _))) = (verdict, &holder) {
+        if let (Verdict::Deny { rule }, Some(holder)) = (verdict, &holder) {
             let rule = rule.map_or("no rule".to_string(), |r| format!("rule {r}"));
             let event = AuditEvent::new("gateway_denied", self.clock.now()).detail(format!(
                 "{} {} {}{} ({rule})",
-                identity.username, asked.method, asked.host, asked.path
+                holder.identity.username, asked.method, asked.host, asked.path
             ));
             crate::audit::record(self.audit, event).await;
         }
-        let identity = match verdict {
-            Verdict::Allow { .. } => holder.map(|(identity, _)| identity),
+        let holder = match verdict {
+            Verdict::Allow { .. } => holder,
             _ => None,
         };
-        Ok(Answer { verdict, identity })
+        let assertion = match &holder {
+            Some(holder) if self.settings.assertion => Some(self.assertion(asked.host, holder)?),
+            _ => None,
+        };
+        Ok(Answer {
+            verdict,
+            identity: holder.map(|holder| holder.identity),
+            assertion,
+        })
+    }
+
+    /// The signed identity assertion about `holder` for `host`.
+    fn assertion(&self, host: &str, holder: &Holder) -> Result<String, GatewayError> {
+        let now = self.clock.now();
+        let claims = assertion::claims(self.issuer, host, holder.user_id, &holder.identity, now)
+            .map_err(|e| GatewayError::Assertion(e.to_string()))?;
+        self.keys
+            .current()
+            .sign_paseto(&claims, now)
+            .map_err(|e| GatewayError::Assertion(e.to_string()))
     }
 
     /// Who holds a pass: its session live, the identity read again when
     /// older than `identity_refresh_secs`; `None` for a pass of an ended
     /// session or a removed or disabled account.
-    async fn holder(&self, token: &str) -> Result<Option<(GatewayIdentity, Level)>, StoreError> {
+    async fn holder(&self, token: &str) -> Result<Option<Holder>, StoreError> {
         let Some(mut pass) = self.passes.get(token).await? else {
             return Ok(None);
         };
@@ -142,7 +211,12 @@ impl Gateway<'_> {
             pass.read_at = now;
             self.passes.update(token, &pass, self.ttl(&live)).await?;
         }
-        Ok(Some((pass.identity, Level::of_amr(&live.session.amr))))
+        Ok(Some(Holder {
+            user_id: pass.user_id,
+            identity: pass.identity,
+            level: Level::of_amr(&live.session.amr),
+            by_basic: false,
+        }))
     }
 
     /// What the apps are told about `user_id`; `None` for a removed or
@@ -151,13 +225,18 @@ impl Gateway<'_> {
         let Some(user) = self.users.find_user(user_id).await?.filter(|u| !u.disabled) else {
             return Ok(None);
         };
+        self.identity_from(user).await.map(Some)
+    }
+
+    /// What the apps are told about an account already read.
+    async fn identity_from(&self, user: crate::domain::User) -> Result<GatewayIdentity, StoreError> {
         let groups = self.groups.groups_of(user.id).await?;
-        Ok(Some(GatewayIdentity {
+        Ok(GatewayIdentity {
             username: user.username.to_string(),
             email: user.email.filter(|_| user.email_verified),
             name: user.display_name,
             groups: groups.iter().map(ToString::to_string).collect(),
-        }))
+        })
     }
 
     /// A pass lives no longer than its session could.
@@ -246,6 +325,7 @@ pub fn check_settings(settings: &GatewaySettings, issuer: &str) -> Result<Rules,
         &settings.headers.email,
         &settings.headers.name,
         &settings.headers.groups,
+        &settings.headers.assertion,
     ] {
         if name.is_empty()
             || !name

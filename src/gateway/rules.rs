@@ -123,6 +123,7 @@ struct Rule {
     users: Vec<String>,
     groups: Vec<String>,
     policy: Policy,
+    basic: bool,
 }
 
 /// The request the proxy asks about.
@@ -143,6 +144,9 @@ pub struct Subject<'a> {
     pub username: &'a str,
     pub groups: &'a [String],
     pub level: Level,
+    /// Known by an HTTP Basic credential only: counts for nobody under a
+    /// rule that does not accept `basic`.
+    pub by_basic: bool,
 }
 
 /// What the gateway answers, and which rule said so (`None`: no rule
@@ -252,6 +256,12 @@ impl Rules {
                     "bypass lets anyone in, so users and groups cannot narrow it".into(),
                 ));
             }
+            if written.basic && policy != Policy::OneFactor {
+                return Err(problem(
+                    "basic",
+                    "only a one_factor rule may accept HTTP Basic (a password is one factor)".into(),
+                ));
+            }
             rules.push(Rule {
                 hosts,
                 paths: written.paths.clone(),
@@ -261,6 +271,7 @@ impl Rules {
                 users: written.users.clone(),
                 groups: written.groups.clone(),
                 policy,
+                basic: written.basic,
             });
         }
         Ok(Rules { rules })
@@ -279,13 +290,21 @@ impl Rules {
         self.rules.get(index).map(|r| r.policy)
     }
 
+    /// Whether a rule that matches `asked` accepts HTTP Basic: elsewhere a
+    /// Basic header is the app's own business, and costs Sesame nothing.
+    pub fn accepts_basic(&self, asked: &Asked<'_>) -> bool {
+        self.rules.iter().any(|rule| rule.basic && rule.matches_request(asked))
+    }
+
     /// Which rule decides `asked` for `subject`, and what it says. A rule
-    /// that names people decides for nobody until someone signs in.
+    /// that names people decides for nobody until someone signs in; one
+    /// that does not accept `basic` sees nobody in an HTTP Basic subject.
     pub fn decide(&self, asked: &Asked<'_>, subject: Option<&Subject<'_>>) -> Verdict {
         for (index, rule) in self.rules.iter().enumerate() {
             if !rule.matches_request(asked) {
                 continue;
             }
+            let subject = subject.filter(|who| rule.basic || !who.by_basic);
             let names_people = !(rule.users.is_empty() && rule.groups.is_empty());
             match subject {
                 None if names_people => {
@@ -359,6 +378,7 @@ mod tests {
             username: "alice",
             groups: &GROUPS,
             level,
+            by_basic: false,
         }
     }
 
@@ -458,6 +478,7 @@ mod tests {
             username: "bob",
             groups: &staff,
             level: Level::OneFactor,
+            by_basic: false,
         };
         assert_eq!(rules.decide(&api, Some(&member)), Verdict::Allow { rule: 0 });
         for (client, allowed) in [
@@ -534,6 +555,47 @@ mod tests {
         ] {
             let error = Rules::compile(&[rule("deny"), written]).unwrap_err();
             assert_eq!((error.index, error.field), (1, field), "{error}");
+        }
+    }
+
+    #[test]
+    fn http_basic_counts_only_where_a_one_factor_rule_accepts_it() {
+        let rules = Rules::compile(&[
+            GatewayRuleSettings {
+                hosts: vec!["api.example.com".into()],
+                basic: true,
+                ..rule("one_factor")
+            },
+            GatewayRuleSettings {
+                hosts: vec!["*.example.com".into()],
+                ..rule("one_factor")
+            },
+        ])
+        .unwrap();
+        let script = Subject {
+            by_basic: true,
+            ..alice(Level::OneFactor)
+        };
+        let api = asked("api.example.com", "/v1", "GET", "192.0.2.1");
+        let wiki = asked("wiki.example.com", "/", "GET", "192.0.2.1");
+        assert!(rules.accepts_basic(&api));
+        assert!(!rules.accepts_basic(&wiki), "a Basic header there is the app's own");
+        assert_eq!(rules.decide(&api, Some(&script)), Verdict::Allow { rule: 0 });
+        assert_eq!(
+            rules.decide(&wiki, Some(&script)),
+            Verdict::SignIn {
+                rule: 1,
+                level: Level::OneFactor
+            },
+            "a password alone is no session"
+        );
+        for policy in ["bypass", "two_factor", "deny"] {
+            let error = Rules::compile(&[GatewayRuleSettings {
+                basic: true,
+                ..rule(policy)
+            }])
+            .unwrap_err();
+            assert_eq!(error.field, "basic", "{policy}");
         }
     }
 }

@@ -280,6 +280,7 @@ async fn confirmed(
         password: form.get("password").unwrap_or(""),
         client_ip: &client_ip,
         device_cookie: device_cookie.as_deref(),
+        from_browser: true,
     };
     let next = super::login::page_after_sign_in(form.get("next"));
     let again = |message: &str, status: StatusCode| {

@@ -22,6 +22,22 @@ pub async fn configuration(document: web::Data<DiscoveryDocument>, services: web
 pub async fn jwks(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
     let keys = services.keys.current();
     let (body, etag) = keys.jwks();
+    published_keys(&req, &services, body, etag, "application/jwk-set+json")
+}
+
+/// `/gateway/keys`: the public PASETO keys that sign the gateway's identity
+/// assertions, as PASERK, under the same caching and pre-publication rules
+/// as the JWKS. Only while the gateway signs assertions.
+pub async fn gateway_keys(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    if !(services.settings.gateway.enabled && services.settings.gateway.assertion) {
+        return super::pages::not_found(req).await;
+    }
+    let keys = services.keys.current();
+    let (body, etag) = keys.paserks();
+    published_keys(&req, &services, body, etag, "application/json")
+}
+
+fn published_keys(req: &HttpRequest, services: &Services, body: &[u8], etag: &str, content_type: &str) -> HttpResponse {
     let cache = format!("public, max-age={}", services.settings.keys.jwks_max_age_secs);
     let unchanged = req
         .headers()
@@ -39,5 +55,5 @@ pub async fn jwks(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     if unchanged {
         return response.finish();
     }
-    response.content_type("application/jwk-set+json").body(body.to_vec())
+    response.content_type(content_type.to_string()).body(body.to_vec())
 }

@@ -139,11 +139,20 @@ async fn decide(req: &HttpRequest, services: &Services, family: Family, tail: &s
         client,
     };
     let gateway = services.gateway();
-    // A script's request carries a person's access token; a browser's, the pass.
+    // A script's request carries a person's access token, or HTTP Basic
+    // where a rule accepts it (elsewhere Basic is the app's own business);
+    // a browser's, the pass.
     let bearer = extract::bearer(req).ok().flatten();
-    let decided = match &bearer {
-        Some(token) => gateway.decide_bearer(&asked, token, &original.origin).await,
-        None => {
+    let basic = header_value(req, "authorization")
+        .and_then(crate::gateway::basic_credentials)
+        .filter(|_| bearer.is_none() && gateway.rules.accepts_basic(&asked));
+    let decided = match (&bearer, &basic) {
+        (Some(token), _) => gateway.decide_bearer(&asked, token, &original.origin).await,
+        (None, Some((username, password))) => {
+            let client_ip = extract::client_ip(req);
+            gateway.decide_basic(&asked, (username, password), &client_ip).await
+        }
+        (None, None) => {
             let pass = req.cookie(&pass_cookie_name(services)).map(|c| c.value().to_string());
             gateway.decide(&asked, pass.as_deref()).await
         }
@@ -159,6 +168,14 @@ async fn decide(req: &HttpRequest, services: &Services, family: Family, tail: &s
             .insert_header((
                 header::WWW_AUTHENTICATE,
                 r#"Bearer error="invalid_token", error_description="not a live access token for this app""#,
+            ))
+            .finish(),
+        // Wrong, throttled, or an account that signs in with more than a
+        // password: the same answer for each (RFC 7617 §2).
+        Verdict::SignIn { .. } if basic.is_some() => HttpResponse::Unauthorized()
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                format!(r#"Basic realm="{}", charset="UTF-8""#, original.host),
             ))
             .finish(),
         Verdict::SignIn { level, .. } => {
@@ -199,6 +216,7 @@ fn allowed(services: &Services, answer: &Answer) -> HttpResponse {
         .insert_header((names.email.as_str(), value(identity.and_then(|i| i.email.as_deref()))))
         .insert_header((names.name.as_str(), value(identity.and_then(|i| i.name.as_deref()))))
         .insert_header((names.groups.as_str(), value(groups.as_deref())))
+        .insert_header((names.assertion.as_str(), value(answer.assertion.as_deref())))
         .finish()
 }
 

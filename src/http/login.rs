@@ -165,6 +165,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         password,
         client_ip: &client_ip,
         device_cookie: device_cookie.as_deref(),
+        from_browser: true,
     };
     let (user, device_cookie) = match services.password_login().attempt(attempt).await {
         Ok(LoginOutcome::SignedIn { user, device_cookie }) => (user, device_cookie),

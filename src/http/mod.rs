@@ -149,6 +149,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/readyz", get => health::ready);
     // Patterns with parameters.
     serve!(cfg, "/gateway/start", get => gateway::start);
+    serve!(cfg, "/gateway/keys", get => discovery::gateway_keys);
     cfg.service(web::resource("/gateway/ext-authz/{tail:.*}").to(gateway::ext_authz));
     serve!(cfg, "/register/{client_id}", get => registration::read, put => registration::update, delete => registration::delete);
     serve!(cfg, "/developer/clients/{client_id}", get => developer::show, post => developer::update);

@@ -1,14 +1,17 @@
-//! Key material: generating, parsing and identifying RS256 and ES256 keys,
-//! all through josekit (OpenSSL).
+//! Key material: generating, parsing and identifying RS256 and ES256 keys
+//! through josekit (OpenSSL), and PASETO v4.public (Ed25519) keys through
+//! pasetors.
 
 use josekit::jwk::Jwk;
 use josekit::jwk::KeyPair;
 use josekit::jws::{ES256, JwsSigner, RS256};
 
-use super::{Alg, KeyError};
+use super::{Alg, KeyError, paseto};
 use crate::crypto;
 
-/// A private key as PKCS#8 PEM, with what is public about it.
+/// A private key as PKCS#8 PEM (a PASETO key: its PASERK `k4.secret`), with
+/// what is public about it (a PASETO key's as an RFC 8037 OKP JWK, for the
+/// record only: it is published as PASERK, never in the JWKS).
 pub struct KeyMaterial {
     pub kid: String,
     pub alg: Alg,
@@ -27,23 +30,36 @@ impl std::fmt::Debug for KeyMaterial {
 }
 
 impl KeyMaterial {
-    /// A new key: RSA 2048 for RS256, P-256 for ES256. RSA generation takes
-    /// tens of milliseconds: call it off the async workers.
+    /// A new key: RSA 2048 for RS256, P-256 for ES256, Ed25519 for PASETO.
+    /// RSA generation takes tens of milliseconds: call it off the async workers.
     pub fn generate(alg: Alg) -> Result<KeyMaterial, KeyError> {
         let generate = |e: josekit::JoseError| KeyError::Generate(e.to_string());
         let pem = match alg {
             Alg::RS256 => RS256.generate_key_pair(2048).map_err(generate)?.to_pem_private_key(),
             Alg::ES256 => ES256.generate_key_pair().map_err(generate)?.to_pem_private_key(),
+            Alg::PasetoV4 => paseto::generate()?.into_bytes(),
         };
         Self::from_pem(alg, pem)
     }
 
-    /// Parses a private key PEM (PKCS#8, or PKCS#1 / SEC1) for `alg`.
+    /// Parses a private key PEM (PKCS#8, or PKCS#1 / SEC1) for `alg`, or a
+    /// PASERK `k4.secret` for PASETO.
     pub fn from_pem(alg: Alg, pem: Vec<u8>) -> Result<KeyMaterial, KeyError> {
         let invalid = |e: josekit::JoseError| KeyError::Invalid(e.to_string());
         let mut public_jwk = match alg {
             Alg::RS256 => RS256.key_pair_from_pem(&pem).map_err(invalid)?.to_jwk_public_key(),
             Alg::ES256 => ES256.key_pair_from_pem(&pem).map_err(invalid)?.to_jwk_public_key(),
+            Alg::PasetoV4 => {
+                let key = paseto::PasetoKey::from_secret_paserk(&pem)?;
+                let mut jwk = key.public_jwk();
+                jwk.set_key_id(key.kid());
+                return Ok(KeyMaterial {
+                    kid: key.kid().to_string(),
+                    alg,
+                    private_pem: pem,
+                    public_jwk: jwk,
+                });
+            }
         };
         let kid = thumbprint(&public_jwk).ok_or_else(|| KeyError::Invalid("public key lacks its parameters".into()))?;
         public_jwk.set_key_id(&kid);
@@ -75,6 +91,7 @@ impl KeyMaterial {
                 signer.set_key_id(&self.kid);
                 Box::new(signer)
             }
+            Alg::PasetoV4 => return Err(KeyError::Invalid("a PASETO key signs no JWS".into())),
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Signing keys: RS256 (the default) and ES256, shared by every node through
+//! Signing keys: RS256 (the default) and ES256 for tokens, and PASETO
+//! v4.public for the gateway's identity assertions, shared by every node through
 //! SQL, private keys encrypted at rest, rotated on a schedule that publishes a
 //! key before it signs and keeps it published until its tokens have expired
 //! (see `schedule`). Keys are parsed once per change of the stored set, never
@@ -6,6 +7,7 @@
 
 mod encryption;
 mod material;
+pub mod paseto;
 pub mod rotation;
 pub mod schedule;
 mod sealing;
@@ -20,6 +22,7 @@ use serde::Serialize;
 
 pub use self::encryption::KekRing;
 pub use self::material::KeyMaterial;
+use self::paseto::PasetoKey;
 use self::schedule::KeyState;
 pub use self::sealing::{Purpose, Sealer};
 pub use crate::domain::Alg;
@@ -60,14 +63,29 @@ pub struct KeyInfo {
     pub published_until: Option<i64>,
 }
 
+/// A published document and its ETag.
+struct Published {
+    json: Vec<u8>,
+    etag: String,
+}
+
+impl Published {
+    fn of(value: serde_json::Value) -> Published {
+        let json = serde_json::to_vec(&value).unwrap_or_default();
+        let etag = format!("\"{}\"", &crate::crypto::base64url(&crate::crypto::sha256(&json))[..22]);
+        Published { json, etag }
+    }
+}
+
 /// The keys as stored at one moment, ready to sign and publish.
 pub struct KeySet {
     /// Every stored key's times (private key bytes dropped).
     stored: Vec<StoredKey>,
     loaded: HashMap<String, LoadedKey>,
+    paseto: HashMap<String, PasetoKey>,
     retention: i64,
-    jwks_json: Vec<u8>,
-    etag: String,
+    jwks: Published,
+    paserks: Published,
 }
 
 // Key material never reaches a log.
@@ -91,24 +109,22 @@ fn fingerprint(keys: &[StoredKey]) -> Vec<(String, i64, Option<i64>)> {
 impl KeySet {
     /// No keys yet (before the first load): signs nothing, publishes nothing.
     pub fn empty() -> KeySet {
-        let jwks_json = br#"{"keys":[]}"#.to_vec();
-        let etag = format!(
-            "\"{}\"",
-            &crate::crypto::base64url(&crate::crypto::sha256(&jwks_json))[..22]
-        );
         KeySet {
             stored: Vec::new(),
             loaded: HashMap::new(),
+            paseto: HashMap::new(),
             retention: 0,
-            jwks_json,
-            etag,
+            jwks: Published::of(serde_json::json!({ "keys": [] })),
+            paserks: Published::of(serde_json::json!({ "keys": [] })),
         }
     }
 
     /// Decrypts and parses every key still of use at `now`.
     pub fn build(stored: Vec<StoredKey>, kek: Option<&KekRing>, now: i64, retention: i64) -> Result<KeySet, KeyError> {
         let mut loaded = HashMap::new();
+        let mut paseto = HashMap::new();
         let mut published = Vec::new();
+        let mut paserks = Vec::new();
         for key in &stored {
             let state = schedule::state(&stored, key, now, retention);
             if matches!(state, KeyState::Revoked | KeyState::Expired) {
@@ -116,6 +132,19 @@ impl KeySet {
             }
             let kek = kek.ok_or_else(|| KeyError::Crypto("no key-encryption key".into()))?;
             let pem = kek.decrypt(&key.kek_id, &key.kid, &key.private_key)?;
+            if key.alg == Alg::PasetoV4 {
+                let loaded = PasetoKey::from_secret_paserk(&pem)?;
+                if loaded.kid() != key.kid {
+                    return Err(KeyError::Invalid(format!(
+                        "stored key {} has kid {}",
+                        key.kid,
+                        loaded.kid()
+                    )));
+                }
+                paserks.push(serde_json::json!({ "kid": loaded.kid(), "paserk": loaded.public_paserk() }));
+                paseto.insert(key.kid.clone(), loaded);
+                continue;
+            }
             let material = KeyMaterial::from_pem(key.alg, pem)?;
             if material.kid != key.kid {
                 return Err(KeyError::Invalid(format!(
@@ -132,11 +161,6 @@ impl KeySet {
                 },
             );
         }
-        let jwks_json = serde_json::to_vec(&serde_json::json!({ "keys": published })).unwrap_or_default();
-        let etag = format!(
-            "\"{}\"",
-            &crate::crypto::base64url(&crate::crypto::sha256(&jwks_json))[..22]
-        );
         let stored = stored
             .into_iter()
             .map(|k| StoredKey {
@@ -147,9 +171,10 @@ impl KeySet {
         Ok(KeySet {
             stored,
             loaded,
+            paseto,
             retention,
-            jwks_json,
-            etag,
+            jwks: Published::of(serde_json::json!({ "keys": published })),
+            paserks: Published::of(serde_json::json!({ "keys": paserks })),
         })
     }
 
@@ -168,7 +193,21 @@ impl KeySet {
 
     /// The JWKS document (RFC 7517, public keys only) and its ETag.
     pub fn jwks(&self) -> (&[u8], &str) {
-        (&self.jwks_json, &self.etag)
+        (&self.jwks.json, &self.jwks.etag)
+    }
+
+    /// The PASETO keys' public halves (`{"keys":[{"kid":"k4.pid…",
+    /// "paserk":"k4.public…"}]}`) and its ETag.
+    pub fn paserks(&self) -> (&[u8], &str) {
+        (&self.paserks.json, &self.paserks.etag)
+    }
+
+    /// A PASETO `v4.public` token of `claims`, signed by the key active at `now`.
+    pub fn sign_paseto(&self, claims: &pasetors::claims::Claims, now: i64) -> Result<String, KeyError> {
+        let alg = Alg::PasetoV4;
+        let kid = self.active_kid(alg, now).ok_or(KeyError::NoActiveKey(alg.as_str()))?;
+        let key = self.paseto.get(kid).ok_or(KeyError::NoActiveKey(alg.as_str()))?;
+        key.sign(claims)
     }
 
     pub fn describe(&self, now: i64) -> Vec<KeyInfo> {

@@ -37,6 +37,8 @@ pub enum Purpose {
     TotpEnrolment,
     /// A passkey challenge the login page carries for autofill.
     PasskeyChallenge,
+    /// Keyed digests of HTTP Basic credentials the gateway verified.
+    GatewayCredential,
 }
 
 impl Purpose {
@@ -46,6 +48,7 @@ impl Purpose {
             Purpose::DeviceCookie => "device-cookie",
             Purpose::TotpEnrolment => "totp-enrolment",
             Purpose::PasskeyChallenge => "passkey-challenge",
+            Purpose::GatewayCredential => "gateway-credential",
         }
     }
 }
@@ -91,6 +94,19 @@ impl Sealer {
 
     fn associated_data(purpose: Purpose, epoch: u64) -> Vec<u8> {
         format!("{}.{epoch}", purpose.label()).into_bytes()
+    }
+
+    /// HMAC-SHA256 of `data` under the current KEK's key for `purpose`,
+    /// base64url: the same on every node sharing the KEK, and useless for
+    /// testing guesses to anyone without it.
+    pub fn keyed_digest(&self, purpose: Purpose, data: &[u8]) -> Result<String, KeyError> {
+        let kek_id = self.keks.current_kek().id.clone();
+        let key = self.key(&kek_id, purpose, 0)?;
+        let crypto = |e: openssl::error::ErrorStack| KeyError::Crypto(e.to_string());
+        let key = openssl::pkey::PKey::hmac(&key).map_err(crypto)?;
+        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).map_err(crypto)?;
+        let mac = signer.sign_oneshot_to_vec(data).map_err(crypto)?;
+        Ok(URL_SAFE_NO_PAD.encode(mac))
     }
 
     /// Seals `plaintext` for `purpose` in `epoch`.
@@ -209,5 +225,26 @@ mod tests {
         let (_b, other) = sealer();
         let sealed = one.seal(Purpose::DeviceCookie, 0, b"x").unwrap();
         assert_eq!(other.open(Purpose::DeviceCookie, &sealed, ALL), None);
+    }
+
+    #[test]
+    fn keyed_digests_are_stable_under_one_kek_and_differ_under_another() {
+        let (_a, one) = sealer();
+        let (_b, other) = sealer();
+        let digest = one.keyed_digest(Purpose::GatewayCredential, b"alice\0pw").unwrap();
+        assert_eq!(digest.len(), 43, "256 bits, base64url");
+        assert_eq!(
+            one.keyed_digest(Purpose::GatewayCredential, b"alice\0pw").unwrap(),
+            digest
+        );
+        assert_ne!(
+            one.keyed_digest(Purpose::GatewayCredential, b"alice\0px").unwrap(),
+            digest
+        );
+        assert_ne!(
+            other.keyed_digest(Purpose::GatewayCredential, b"alice\0pw").unwrap(),
+            digest
+        );
+        assert_ne!(one.keyed_digest(Purpose::DeviceCookie, b"alice\0pw").unwrap(), digest);
     }
 }

@@ -74,7 +74,7 @@ pub fn parse_metadata(body: &[u8]) -> Result<NewClient, ProtocolError> {
     };
     let id_token_alg = match reader.string("id_token_signed_response_alg")? {
         None => None,
-        Some(a) => Some(Alg::parse(&a).ok_or_else(|| {
+        Some(a) => Some(Alg::parse_jws(&a).ok_or_else(|| {
             metadata_error(
                 "id_token_signed_response_alg",
                 format!("{a:?} is not supported (RS256, ES256)"),

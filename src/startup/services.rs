@@ -97,6 +97,11 @@ impl Services {
             audit: &*self.audit,
             clock: &*self.clock,
             issuer: &self.settings.issuer,
+            keys: &self.keys,
+            login: self.password_login(),
+            factors: self.second_factors(),
+            credentials: crate::store::records::GatewayCredentials::new(&*self.ephemeral),
+            sealer: &self.sealer,
         }
     }
 

@@ -418,7 +418,11 @@ async fn signing_keys_are_rotated_and_revoked_from_the_console(backend: Backend)
     let admin = app.other_browser();
     signed_in_admin(&app, &admin, "root").await;
     let (_, page) = text(&admin, "/admin/keys").await;
-    assert_eq!(page.matches("<td>active</td>").count(), 2, "{page}");
+    assert_eq!(
+        page.matches("<td>active</td>").count(),
+        3,
+        "RS256, ES256 and v4.public: {page}"
+    );
     let rotated = post(
         &admin,
         "/admin/keys",

@@ -116,7 +116,11 @@ fn keys_are_listed_rotated_and_revoked_from_the_command_line() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let keys = list(dir.path());
-    assert_eq!(keys.len(), 2, "an RS256 and an ES256 key on first start");
+    assert_eq!(
+        keys.len(),
+        3,
+        "an RS256, an ES256 and a PASETO v4.public key on first start"
+    );
     assert!(keys.iter().all(|k| k["state"] == "active"));
     assert!(std::fs::read_dir(dir.path().join("keys")).unwrap().any(|e| {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
@@ -129,6 +133,10 @@ fn keys_are_listed_rotated_and_revoked_from_the_command_line() {
     let keys = list(dir.path());
     let scheduled = keys.iter().find(|k| k["kid"] == next.as_str()).unwrap();
     assert_eq!(scheduled["state"], "next");
+    let out = sesame(dir.path(), &["keys", "rotate", "--alg", "v4.public"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let next_paseto = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(next_paseto.starts_with("k4.pid."), "{next_paseto}");
 
     let active = keys
         .iter()

@@ -34,7 +34,10 @@ pub(crate) fn guarding(settings: &mut Settings) {
             ..rule(&["staff.localhost"], "one_factor")
         },
         rule(&["closed.localhost"], "deny"),
-        rule(&["api.localhost"], "one_factor"),
+        GatewayRuleSettings {
+            basic: true,
+            ..rule(&["api.localhost"], "one_factor")
+        },
     ];
 }
 
@@ -181,6 +184,11 @@ async fn one_sign_in_lets_a_browser_through_the_gateway(backend: Backend) {
         "",
         "an unconfirmed address is not vouched for"
     );
+    assert_eq!(
+        header(&allowed, "remote-assertion"),
+        "",
+        "no assertion unless gateway.assertion"
+    );
     let envoy = app
         .api
         .post(app.url("/gateway/ext-authz/page?x=1"))
@@ -247,6 +255,282 @@ async fn one_sign_in_lets_a_browser_through_the_gateway(backend: Backend) {
         403,
         "no second factor to step up with: a page says so"
     );
+}
+
+/// What an app behind the proxy does with `Remote-Assertion`: verifies it
+/// with the key its footer names, from `/gateway/keys`, for its own host.
+/// The claims, or why not.
+pub(crate) fn verify_assertion(
+    published: &serde_json::Value,
+    token: &str,
+    host: &str,
+    check_times: bool,
+) -> Result<serde_json::Value, String> {
+    use pasetors::claims::ClaimsValidationRules;
+    use pasetors::footer::Footer;
+    use pasetors::keys::AsymmetricPublicKey;
+    use pasetors::token::UntrustedToken;
+    use pasetors::version4::V4;
+    use pasetors::{Public, public};
+
+    let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(|e| e.to_string())?;
+    let mut footer = Footer::new();
+    footer
+        .parse_bytes(untrusted.untrusted_footer())
+        .map_err(|e| e.to_string())?;
+    let kid = footer.get_claim("kid").and_then(|k| k.as_str()).ok_or("no kid")?;
+    let paserk = published["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .ok_or_else(|| format!("{kid} is not published"))?["paserk"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = AsymmetricPublicKey::<V4>::try_from(paserk.as_str()).map_err(|e| e.to_string())?;
+    let mut rules = ClaimsValidationRules::new();
+    rules.validate_audience_with(host);
+    if !check_times {
+        // The test clock runs ahead of the machine's (exp is still checked).
+        rules.disable_valid_at();
+    }
+    let trusted = public::verify(&key, &untrusted, &rules, Some(&footer), None).map_err(|e| e.to_string())?;
+    let claims = trusted.payload_claims().ok_or("no claims")?;
+    let mut json: serde_json::Value = serde_json::from_str(&claims.to_string().unwrap()).unwrap();
+    json["kid"] = kid.into();
+    Ok(json)
+}
+
+/// With `gateway.assertion`, the app is also handed a PASETO v4.public
+/// token saying who it is: it verifies with the key published at
+/// `/gateway/keys` for the protected host, and for no other host, with
+/// another key, or altered. Its keys rotate like the JWKS: the successor is
+/// published before it signs, and the old one stays published.
+async fn the_identity_assertion_verifies_with_the_published_key(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        guarding(s);
+        s.gateway.assertion = true;
+        s.keys.jwks_max_age_secs = 600;
+        s.keys.prepublish_margin_secs = 300;
+    })
+    .await;
+    let alice = app.add_user("alice").await;
+    app.services.group_admin().create("staff").await.unwrap();
+    app.services.group_admin().add_member("staff", "alice").await.unwrap();
+    let refused = auth_request(&app, "http://wiki.localhost/page?x=1", None).await;
+    let pass = sign_in_through_the_gateway(&app, "alice", &header(&refused, "x-sesame-sign-in")).await;
+
+    let keys = app.api.get(app.url("/gateway/keys")).send().await.unwrap();
+    assert_eq!(keys.status(), 200);
+    assert_eq!(header(&keys, "cache-control"), "public, max-age=600");
+    let etag = header(&keys, "etag");
+    let published: serde_json::Value = keys.json().await.unwrap();
+    assert_eq!(published["keys"].as_array().unwrap().len(), 1);
+    let unchanged = app
+        .api
+        .get(app.url("/gateway/keys"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    let jwks: serde_json::Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!jwks.to_string().contains("k4."), "a PASETO key is never in the JWKS");
+
+    let allowed = auth_request(&app, "http://wiki.localhost/page?x=1", Some(&pass)).await;
+    assert_eq!(allowed.status(), 200);
+    let token = header(&allowed, "remote-assertion");
+    assert!(token.starts_with("v4.public."), "{token}");
+    let claims = verify_assertion(&published, &token, "wiki.localhost", true).unwrap();
+    assert_eq!(claims["sub"], alice.id.to_string());
+    assert_eq!(claims["iss"], app.issuer);
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["groups"], serde_json::json!(["staff"]));
+    assert!(
+        claims.get("email").is_none(),
+        "an unconfirmed address is not vouched for"
+    );
+    let lifetime = sesame::clock::parse_instant(claims["exp"].as_str().unwrap()).unwrap()
+        - sesame::clock::parse_instant(claims["iat"].as_str().unwrap()).unwrap();
+    assert_eq!(lifetime, 60);
+
+    // For one host only; altered, it is worth nothing.
+    assert!(verify_assertion(&published, &token, "staff.localhost", true).is_err());
+    let mut altered = token.clone().into_bytes();
+    let middle = altered.len() / 2;
+    altered[middle] = if altered[middle] == b'A' { b'B' } else { b'A' };
+    assert!(verify_assertion(&published, &String::from_utf8(altered).unwrap(), "wiki.localhost", true).is_err());
+    // Nobody signed in, nothing to assert.
+    let open = auth_request(&app, "http://public.localhost/", None).await;
+    assert_eq!(header(&open, "remote-assertion"), "");
+
+    // A scheduled rotation: published now, signing after the JWKS max-age
+    // and the margin; the old key stays published.
+    let old_kid = claims["kid"].as_str().unwrap().to_string();
+    let new_kid = app
+        .services
+        .key_rotation()
+        .rotate(
+            sesame::keys::Alg::PasetoV4,
+            sesame::keys::rotation::When::Scheduled,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(new_kid.starts_with("k4.pid."));
+    let published: serde_json::Value = app
+        .api
+        .get(app.url("/gateway/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        published["keys"].as_array().unwrap().len(),
+        2,
+        "published before it signs"
+    );
+    let before = auth_request(&app, "http://wiki.localhost/", Some(&pass)).await;
+    let claims = verify_assertion(&published, &header(&before, "remote-assertion"), "wiki.localhost", true).unwrap();
+    assert_eq!(claims["kid"], old_kid.as_str());
+    app.clock.advance(900);
+    let after = auth_request(&app, "http://wiki.localhost/", Some(&pass)).await;
+    let claims = verify_assertion(&published, &header(&after, "remote-assertion"), "wiki.localhost", false).unwrap();
+    assert_eq!(claims["kid"], new_kid.as_str());
+    app.services.key_rotation().tick().await.unwrap();
+    let published: serde_json::Value = app
+        .api
+        .get(app.url("/gateway/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(published.to_string().contains(&old_kid), "the old key stays published");
+
+    // Without `gateway.assertion` there is no key document and no assertion.
+    let plain = gateway_app(backend).await;
+    assert_eq!(
+        plain.api.get(plain.url("/gateway/keys")).send().await.unwrap().status(),
+        404
+    );
+}
+
+/// nginx's `auth_request` for a script's request to `url` with HTTP Basic.
+async fn basic_request(app: &TestApp, url: &str, username: &str, password: &str) -> reqwest::Response {
+    app.api
+        .get(app.url("/gateway/auth-request"))
+        .header("X-Original-URL", url)
+        .header("X-Original-Method", "GET")
+        .basic_auth(username, Some(password))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// HTTP Basic where a rule accepts it: the person is let through as
+/// themselves; the verified credential is remembered as a keyed digest (no
+/// password hash per request), yet a changed password or a disabled account
+/// counts at once; a wrong password, an account with a second factor and a
+/// host whose rule does not accept Basic all get the same 401 challenge, or
+/// (elsewhere) the usual way to sign in — the header is the app's own there.
+async fn http_basic_passes_where_a_rule_accepts_it(backend: Backend) {
+    let sink = crate::helpers::smtp::SmtpSink::start().await;
+    let app = spawn_app_with(backend, |s| {
+        guarding(s);
+        sink.configure(s);
+        s.account.notices.new_browser = true;
+    })
+    .await;
+    let alice = app.add_user("alice").await;
+    let api = "http://api.localhost/v1/report";
+
+    let allowed = basic_request(&app, api, "alice", PASSWORD).await;
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(header(&allowed, "remote-user"), "alice");
+    let credential = format!("{}:alice{PASSWORD}", "alice".len());
+    let digest = app
+        .services
+        .sealer
+        .keyed_digest(sesame::keys::Purpose::GatewayCredential, credential.as_bytes())
+        .unwrap();
+    let remembered = sesame::store::records::GatewayCredentials::new(&*app.services.ephemeral)
+        .recall(&digest)
+        .await
+        .unwrap()
+        .expect("the verified credential is remembered");
+    assert_eq!(remembered.user_id, alice.id);
+    assert_eq!(basic_request(&app, api, "alice", PASSWORD).await.status(), 200);
+    // A script is no new browser: nobody is mailed about it.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(sink.received().is_empty(), "no new-browser notice for a script");
+
+    let wrong = basic_request(&app, api, "alice", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        header(&wrong, "www-authenticate"),
+        r#"Basic realm="api.localhost", charset="UTF-8""#
+    );
+    let nobody = basic_request(&app, api, "nobody", PASSWORD).await;
+    assert_eq!(
+        (nobody.status(), header(&nobody, "www-authenticate")),
+        (wrong.status(), header(&wrong, "www-authenticate")),
+        "an unknown name is answered alike"
+    );
+    // Where no rule accepts Basic, the header is the app's: sign in as usual.
+    let wiki = basic_request(&app, "http://wiki.localhost/", "alice", PASSWORD).await;
+    assert_eq!(wiki.status(), 401);
+    assert!(header(&wiki, "x-sesame-sign-in").contains("/gateway/start?rd="));
+
+    // A new password counts at once, the remembered credential with it.
+    sesame::admin::set_password(
+        &app.services.user_admin(),
+        "alice",
+        "a new password for alice".into(),
+        sesame::admin::OfflineTokens::Keep,
+    )
+    .await
+    .unwrap();
+    assert_eq!(basic_request(&app, api, "alice", PASSWORD).await.status(), 401);
+    assert_eq!(
+        basic_request(&app, api, "alice", "a new password for alice")
+            .await
+            .status(),
+        200
+    );
+    sesame::admin::set_user_disabled(
+        &app.services.user_admin(),
+        "alice",
+        true,
+        sesame::admin::OfflineTokens::Keep,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        basic_request(&app, api, "alice", "a new password for alice")
+            .await
+            .status(),
+        401,
+        "a disabled account, at once"
+    );
+
+    // A password alone is not how an account with a second factor signs in.
+    app.add_user("bob").await;
+    let browser = app.other_browser();
+    crate::second_factor::enrol(&app, &browser, "bob").await;
+    assert_eq!(basic_request(&app, api, "bob", PASSWORD).await.status(), 401);
 }
 
 /// Ending the session any way denies the very next request, and the pass
@@ -553,7 +837,11 @@ fn wiki_browser() -> reqwest::Client {
 /// a forged identity header never reaches it, and signing out everywhere
 /// closes it on the next request.
 async fn the_documented_proxies_guard_an_app(backend: Backend) {
-    let app = gateway_app(backend).await;
+    let app = spawn_app_with(backend, |s| {
+        guarding(s);
+        s.gateway.assertion = true;
+    })
+    .await;
     app.add_user("alice").await;
     let echo = crate::helpers::proxies::EchoApp::start();
     let dir = tempfile::tempdir().unwrap();
@@ -576,6 +864,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
                 .header("Remote-User", "root")
                 .header("Remote_User", "root")
                 .header("Remote-Groups", "admins")
+                .header("Remote-Assertion", "v4.public.forged")
         };
         let first = forged(browser.get(&page)).send().await.unwrap();
         assert_eq!(first.status(), 302, "{name}: {:?}", first.text().await);
@@ -602,6 +891,19 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
         // In no group: the forged value is gone (nginx sends no empty header).
         assert_eq!(headers["remote-groups"].as_str().unwrap_or(""), "", "{name}: {headers}");
         assert!(headers.get("remote_user").is_none(), "{name}: {headers}");
+        let published: serde_json::Value = app
+            .api
+            .get(app.url("/gateway/keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let assertion = headers["remote-assertion"].as_str().unwrap_or("");
+        let claims = verify_assertion(&published, assertion, "wiki.localhost", true)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {headers}"));
+        assert_eq!(claims["preferred_username"], "alice", "{name}");
 
         sesame::admin::logout_user(&app.services.user_admin(), "alice", sesame::admin::OfflineTokens::Keep)
             .await
@@ -613,7 +915,73 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
     echo.stop().await;
 }
 
+/// Scripts through the README's nginx and Caddy configurations: HTTP Basic
+/// where a rule accepts it reaches the app as the person; a wrong password
+/// gets the 401 challenge (not a sign-in page); a person's access token for
+/// the app passes, a junk one gets the RFC 6750 challenge.
+async fn scripts_pass_the_documented_proxies(backend: Backend) {
+    let app = gateway_app(backend).await;
+    app.add_user("alice").await;
+    let echo = crate::helpers::proxies::EchoApp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sesame_port: u16 = app.issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let proxies = [
+        (
+            "nginx",
+            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, "api.localhost"),
+        ),
+        (
+            "caddy",
+            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, "api.localhost"),
+        ),
+    ];
+    let script = reqwest::Client::builder()
+        .resolve("api.localhost", "127.0.0.1:0".parse().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (name, proxy) in &proxies {
+        let url = format!("http://api.localhost:{}/v1/report", proxy.port);
+        let through = script
+            .get(&url)
+            .basic_auth("alice", Some(PASSWORD))
+            .header("Remote-User", "root")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(through.status(), 200, "{name}");
+        let seen = crate::helpers::proxies::echoed(&through.text().await.unwrap());
+        assert_eq!(seen["headers"]["remote-user"], "alice", "{name}: {}", seen["headers"]);
+
+        let wrong = script
+            .get(&url)
+            .basic_auth("alice", Some("wrong"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401, "{name}");
+        assert_eq!(
+            header(&wrong, "www-authenticate"),
+            r#"Basic realm="api.localhost", charset="UTF-8""#,
+            "{name}"
+        );
+        let junk = script.get(&url).bearer_auth("junk").send().await.unwrap();
+        assert_eq!(junk.status(), 401, "{name}");
+        assert!(
+            header(&junk, "www-authenticate").starts_with("Bearer error=\"invalid_token\""),
+            "{name}"
+        );
+        let nothing = script.get(&url).send().await.unwrap();
+        assert_eq!(nothing.status(), 302, "{name}: a browser is sent to sign in");
+    }
+    drop(proxies);
+    echo.stop().await;
+}
+
 on_both_backends!(
+    scripts_pass_the_documented_proxies,
+    http_basic_passes_where_a_rule_accepts_it,
+    the_identity_assertion_verifies_with_the_published_key,
     a_two_factor_rule_steps_the_session_up,
     an_access_token_for_the_app_passes_the_gateway,
     the_documented_proxies_guard_an_app,

@@ -16,6 +16,7 @@
 //! | mailed links ([`MailedLinks`]: password reset, email verification) | `link:<purpose>:<digest>`, `link-newest:<purpose>:<digest of the account>` | the link's lifetime |
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //! | gateway passes ([`GatewayPasses`]: the portal cookie's token) | `gateway:<digest>` | until its session's idle or absolute end |
+//! | verified HTTP Basic credentials at the gateway ([`GatewayCredentials`]) | `gateway-basic:<keyed digest>` | `gateway.basic_cache_secs` |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.
@@ -25,6 +26,7 @@ mod ceremonies;
 mod codes;
 mod completions;
 mod counters;
+mod gateway_credentials;
 mod gateway_passes;
 mod grace;
 mod mailed_links;
@@ -43,6 +45,7 @@ pub use self::ceremonies::Ceremonies;
 pub use self::codes::Codes;
 pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};
+pub use self::gateway_credentials::{GatewayCredentials, VerifiedCredential};
 pub use self::gateway_passes::{GatewayIdentity, GatewayPass, GatewayPasses};
 pub use self::grace::RefreshGrace;
 pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks, PendingAccount};

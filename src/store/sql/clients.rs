@@ -76,7 +76,7 @@ impl ClientRow {
             allowed_scopes: Scopes::parse(&self.allowed_scopes).map_err(|_| corrupt("allowed_scopes"))?,
             grant_types: self.grant_types.split_whitespace().map(str::to_string).collect(),
             first_party: self.first_party,
-            id_token_alg: Alg::parse(&self.id_token_signed_response_alg)
+            id_token_alg: Alg::parse_jws(&self.id_token_signed_response_alg)
                 .ok_or_else(|| corrupt("id_token_signed_response_alg"))?,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,

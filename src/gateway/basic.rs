@@ -1,0 +1,176 @@
+//! HTTP Basic at the gateway (RFC 7617), for scripts where a rule accepts
+//! it. The password is checked the way the login page checks it — the same
+//! throttle, the same audit trail, argon2 — once; a verified credential is
+//! then remembered under a keyed digest for `gateway.basic_cache_secs`, so
+//! a script's every request costs two indexed reads, not a password hash.
+//! A changed password or a disabled account counts at once: each use
+//! compares the stored password hash's digest and the account's state.
+//! Accounts with a second factor are refused: a password alone is not how
+//! they sign in.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Answer, Asked, Gateway, GatewayError, Holder};
+use crate::auth::login::{Attempt, LoginOutcome};
+use crate::domain::{Level, Username};
+use crate::keys::Purpose;
+use crate::store::records::VerifiedCredential;
+
+/// The username and password of an `Authorization: Basic` header value;
+/// `None` for any other scheme or a malformed one.
+pub fn basic_credentials(authorization: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = authorization.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (username, password) = text.split_once(':')?;
+    if username.is_empty() {
+        return None;
+    }
+    Some((username.to_string(), password.to_string()))
+}
+
+impl Gateway<'_> {
+    /// Decides `asked` for whoever `username` and `password` name, sent by
+    /// `client_ip`. Callers ask only where [`super::Rules::accepts_basic`].
+    pub async fn decide_basic(
+        &self,
+        asked: &Asked<'_>,
+        (username, password): (&str, &str),
+        client_ip: &str,
+    ) -> Result<Answer, GatewayError> {
+        let holder = self.basic_holder(username, password, client_ip).await?;
+        self.answer(asked, holder).await
+    }
+
+    async fn basic_holder(
+        &self,
+        username: &str,
+        password: &str,
+        client_ip: &str,
+    ) -> Result<Option<Holder>, GatewayError> {
+        // Length-prefixed: no (name, password) pair reads as another.
+        let credential = format!("{}:{username}{password}", username.len());
+        let digest = self
+            .sealer
+            .keyed_digest(Purpose::GatewayCredential, credential.as_bytes())
+            .map_err(|e| GatewayError::Internal(e.into()))?;
+        let Ok(name) = Username::parse(username) else {
+            // Not a name any account has: the throttle still counts it.
+            self.verify(username, password, client_ip).await?;
+            return Ok(None);
+        };
+        if let Some(remembered) = self.credentials.recall(&digest).await? {
+            if let Some(holder) = self.still_valid(&name, &remembered).await? {
+                return Ok(Some(holder));
+            }
+            self.credentials.forget(&digest).await?;
+        }
+        // The hash as it was before the check: should the password change
+        // meanwhile, the remembered credential fails its next comparison.
+        let before = self.users.find_credentials(&name).await?;
+        let Some(user) = self.verify(username, password, client_ip).await? else {
+            return Ok(None);
+        };
+        if self.factors.has_second_factor(user.id).await? {
+            return Ok(None);
+        }
+        let Some((_, hash)) = before.filter(|(known, _)| known.id == user.id) else {
+            return Ok(None);
+        };
+        let remembered = VerifiedCredential {
+            user_id: user.id,
+            hash_print: crate::crypto::digest(&hash),
+        };
+        let ttl = Duration::from_secs(self.settings.basic_cache_secs.max(1));
+        self.credentials.remember(&digest, &remembered, ttl).await?;
+        Ok(Some(self.basic_holder_of(user).await?))
+    }
+
+    /// The password check of the login page, throttle and audit included.
+    async fn verify(
+        &self,
+        username: &str,
+        password: &str,
+        client_ip: &str,
+    ) -> Result<Option<crate::domain::User>, GatewayError> {
+        let attempt = Attempt {
+            username,
+            password,
+            client_ip,
+            device_cookie: None,
+            from_browser: false,
+        };
+        Ok(match self.login.attempt(attempt).await? {
+            LoginOutcome::SignedIn { user, .. } => Some(user),
+            LoginOutcome::Refused | LoginOutcome::Throttled(_) => None,
+        })
+    }
+
+    /// A remembered credential's account, when it is still enabled and its
+    /// password unchanged.
+    async fn still_valid(
+        &self,
+        name: &Username,
+        remembered: &VerifiedCredential,
+    ) -> Result<Option<Holder>, GatewayError> {
+        let Some((user, hash)) = self.users.find_credentials(name).await? else {
+            return Ok(None);
+        };
+        let same = user.id == remembered.user_id
+            && !user.disabled
+            && crate::crypto::constant_time_eq(&crate::crypto::digest(&hash), &remembered.hash_print);
+        if !same {
+            return Ok(None);
+        }
+        Ok(Some(self.basic_holder_of(user).await?))
+    }
+
+    async fn basic_holder_of(&self, user: crate::domain::User) -> Result<Holder, GatewayError> {
+        Ok(Holder {
+            user_id: user.id,
+            identity: self.identity_from(user).await?,
+            level: Level::OneFactor,
+            by_basic: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_read_as_rfc_7617_says() {
+        // RFC 7617 §2: "Aladdin" / "open sesame".
+        assert_eq!(
+            basic_credentials("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+            Some(("Aladdin".into(), "open sesame".into()))
+        );
+        assert_eq!(
+            basic_credentials("basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+            Some(("Aladdin".into(), "open sesame".into())),
+            "the scheme is case-insensitive"
+        );
+        // A colon in the password stays in the password.
+        let encoded = STANDARD.encode("bob:a:b");
+        assert_eq!(
+            basic_credentials(&format!("Basic {encoded}")),
+            Some(("bob".into(), "a:b".into()))
+        );
+        for bad in [
+            "Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            "Basic",
+            "Basic !!!",
+            "Basic bm9jb2xvbg==", // "nocolon"
+            "Basic OnB3",         // ":pw"
+        ] {
+            assert_eq!(basic_credentials(bad), None, "{bad}");
+        }
+    }
+}
