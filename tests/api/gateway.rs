@@ -989,3 +989,15 @@ on_both_backends!(
     a_session_ended_anywhere_closes_the_gateway,
     the_gateway_believes_only_its_proxies_and_redirects_only_home,
 );
+
+/// The README shows the very configurations the tests run.
+#[test]
+fn the_readme_shows_the_proxy_configurations_the_tests_run() {
+    let readme = include_str!("../../README.md");
+    for (name, config) in [
+        ("nginx.conf", include_str!("../../docs/gateway/nginx.conf")),
+        ("Caddyfile", include_str!("../../docs/gateway/Caddyfile")),
+    ] {
+        assert!(readme.contains(config), "README.md shows docs/gateway/{name} as it is");
+    }
+}
