@@ -2,6 +2,9 @@
 //! on and one rule: (1) the decision alone — a pass and its session read
 //! from the ephemeral store, a rule matched — counted per CPU-second of
 //! this process, on the embedded store and (when one answers) on Redis;
+//! on the embedded store also with the signed identity assertion on (one
+//! Ed25519 signature more) and for a script's remembered HTTP Basic
+//! credential (a keyed digest, the credential and two SQL reads);
 //! (2) nginx-style `auth_request` calls over loopback HTTP with keep-alive,
 //! from the same process, with their latencies; (3) the same against
 //! `sesame serve` as a process of its own, counted per CPU-second of that
@@ -58,9 +61,18 @@ fn settings(dir: &std::path::Path, port: u16, redis: Option<&str>) -> Settings {
     settings.gateway.rules = vec![GatewayRuleSettings {
         hosts: vec!["wiki.localhost".into()],
         policy: "one_factor".into(),
+        basic: true,
         ..Default::default()
     }];
     settings
+}
+
+/// How the person is known to the decision.
+#[derive(Clone, Copy)]
+enum Credential<'a> {
+    Pass(&'a str),
+    /// The script's username and password (verified once, then remembered).
+    Basic,
 }
 
 /// A person signed in, and the pass their browser holds.
@@ -94,7 +106,7 @@ async fn signed_in(services: &Services) -> String {
         .expect("a pass")
 }
 
-async fn decisions(label: &str, services: &Services, pass: &str) {
+async fn decisions(label: &str, services: &Services, credential: Credential<'_>, count: usize) {
     let asked = Asked {
         host: "wiki.localhost",
         path: "/page",
@@ -102,17 +114,31 @@ async fn decisions(label: &str, services: &Services, pass: &str) {
         client: "127.0.0.1".parse().ok(),
     };
     let gateway = services.gateway();
+    let basic = services.gateway_basic();
+    let decide = || async {
+        match credential {
+            Credential::Pass(pass) => gateway.decide(&asked, Some(pass)).await,
+            Credential::Basic => {
+                gateway
+                    .decide_basic(&basic, &asked, ("bench", "bench password"), "127.0.0.1")
+                    .await
+            }
+        }
+        .expect("decision")
+    };
+    // The first Basic decision verifies the password (argon2): not counted.
+    assert!(matches!(decide().await.verdict, Verdict::Allow { .. }));
     let (cpu, wall) = (cpu_time(), Instant::now());
-    for _ in 0..DECISIONS {
-        let answer = gateway.decide(&asked, Some(pass)).await.expect("decision");
+    for _ in 0..count {
+        let answer = decide().await;
         assert!(matches!(answer.verdict, Verdict::Allow { .. }));
     }
     let (cpu, wall) = (cpu_time() - cpu, wall.elapsed());
     println!(
         "{label}: {:.0} decisions per CPU-second ({:.0} per second on one task, {:.1} µs each)",
-        DECISIONS as f64 / cpu.as_secs_f64().max(0.01),
-        DECISIONS as f64 / wall.as_secs_f64(),
-        wall.as_secs_f64() * 1e6 / DECISIONS as f64
+        count as f64 / cpu.as_secs_f64().max(0.01),
+        count as f64 / wall.as_secs_f64(),
+        wall.as_secs_f64() * 1e6 / count as f64
     );
 }
 
@@ -126,14 +152,45 @@ async fn main() {
         .await
         .expect("services");
     let pass = signed_in(&services).await;
-    decisions("embedded store (journaled), in process", &services, &pass).await;
+    decisions(
+        "embedded store (journaled), in process",
+        &services,
+        Credential::Pass(&pass),
+        DECISIONS,
+    )
+    .await;
+    decisions(
+        "embedded store, HTTP Basic remembered, in process",
+        &services,
+        Credential::Basic,
+        DECISIONS / 4,
+    )
+    .await;
+    let signing_dir = tempfile::tempdir().expect("temp dir");
+    let mut signing = settings(signing_dir.path(), port, None);
+    signing.gateway.assertion = true;
+    let signing = startup::build_services(signing, clock.clone()).await.expect("services");
+    let signed_pass = signed_in(&signing).await;
+    decisions(
+        "embedded store with the signed assertion, in process",
+        &signing,
+        Credential::Pass(&signed_pass),
+        DECISIONS / 4,
+    )
+    .await;
 
     let redis_url = std::env::var("SESAME_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let redis_dir = tempfile::tempdir().expect("temp dir");
     match startup::build_services(settings(redis_dir.path(), port, Some(&redis_url)), clock.clone()).await {
         Ok(on_redis) => {
             let pass = signed_in(&on_redis).await;
-            decisions("Redis on loopback, in process", &on_redis, &pass).await;
+            decisions(
+                "Redis on loopback, in process",
+                &on_redis,
+                Credential::Pass(&pass),
+                DECISIONS,
+            )
+            .await;
         }
         Err(e) => println!("Redis at {redis_url} did not answer ({e:#}): its figure is left out"),
     }

@@ -35,49 +35,63 @@ pub fn basic_credentials(authorization: &str) -> Option<(String, String)> {
     Some((username.to_string(), password.to_string()))
 }
 
+/// What checking an HTTP Basic credential touches beyond a decision (built
+/// only for requests that carry one).
+pub struct BasicCheck<'a> {
+    /// The login page's password check and throttle…
+    pub login: crate::auth::login::PasswordLogin<'a>,
+    /// …accounts with a second factor refused…
+    pub factors: crate::auth::second_factor::SecondFactors<'a>,
+    /// …and verified credentials remembered under a keyed digest.
+    pub credentials: crate::store::records::GatewayCredentials<'a>,
+    pub sealer: &'a crate::keys::Sealer,
+}
+
 impl Gateway<'_> {
     /// Decides `asked` for whoever `username` and `password` name, sent by
     /// `client_ip`. Callers ask only where [`super::Rules::accepts_basic`].
     pub async fn decide_basic(
         &self,
+        check: &BasicCheck<'_>,
         asked: &Asked<'_>,
         (username, password): (&str, &str),
         client_ip: &str,
     ) -> Result<Answer, GatewayError> {
-        let holder = self.basic_holder(username, password, client_ip).await?;
+        let holder = self.basic_holder(check, username, password, client_ip).await?;
         self.answer(asked, holder).await
     }
 
     async fn basic_holder(
         &self,
+        check: &BasicCheck<'_>,
         username: &str,
         password: &str,
         client_ip: &str,
     ) -> Result<Option<Holder>, GatewayError> {
         // Length-prefixed: no (name, password) pair reads as another.
         let credential = format!("{}:{username}{password}", username.len());
-        let digest = self
+        let digest = check
             .sealer
             .keyed_digest(Purpose::GatewayCredential, credential.as_bytes())
             .map_err(|e| GatewayError::Internal(e.into()))?;
         let Ok(name) = Username::parse(username) else {
             // Not a name any account has: the throttle still counts it.
-            self.verify(username, password, client_ip).await?;
+            verify(check, username, password, client_ip).await?;
             return Ok(None);
         };
-        if let Some(remembered) = self.credentials.recall(&digest).await? {
+        if let Some(remembered) = check.credentials.recall(&digest).await? {
             if let Some(holder) = self.still_valid(&name, &remembered).await? {
                 return Ok(Some(holder));
             }
-            self.credentials.forget(&digest).await?;
+            check.credentials.forget(&digest).await?;
         }
         // The hash as it was before the check: should the password change
         // meanwhile, the remembered credential fails its next comparison.
         let before = self.users.find_credentials(&name).await?;
-        let Some(user) = self.verify(username, password, client_ip).await? else {
+        let Some(user) = verify(check, username, password, client_ip).await? else {
             return Ok(None);
         };
-        if self.factors.has_second_factor(user.id).await? {
+        if check.factors.has_second_factor(user.id).await? {
             return Ok(None);
         }
         let Some((_, hash)) = before.filter(|(known, _)| known.id == user.id) else {
@@ -88,28 +102,8 @@ impl Gateway<'_> {
             hash_print: crate::crypto::digest(&hash),
         };
         let ttl = Duration::from_secs(self.settings.basic_cache_secs.max(1));
-        self.credentials.remember(&digest, &remembered, ttl).await?;
+        check.credentials.remember(&digest, &remembered, ttl).await?;
         Ok(Some(self.basic_holder_of(user).await?))
-    }
-
-    /// The password check of the login page, throttle and audit included.
-    async fn verify(
-        &self,
-        username: &str,
-        password: &str,
-        client_ip: &str,
-    ) -> Result<Option<crate::domain::User>, GatewayError> {
-        let attempt = Attempt {
-            username,
-            password,
-            client_ip,
-            device_cookie: None,
-            from_browser: false,
-        };
-        Ok(match self.login.attempt(attempt).await? {
-            LoginOutcome::SignedIn { user, .. } => Some(user),
-            LoginOutcome::Refused | LoginOutcome::Throttled(_) => None,
-        })
     }
 
     /// A remembered credential's account, when it is still enabled and its
@@ -139,6 +133,26 @@ impl Gateway<'_> {
             by_basic: true,
         })
     }
+}
+
+/// The password check of the login page, throttle and audit included.
+async fn verify(
+    check: &BasicCheck<'_>,
+    username: &str,
+    password: &str,
+    client_ip: &str,
+) -> Result<Option<crate::domain::User>, GatewayError> {
+    let attempt = Attempt {
+        username,
+        password,
+        client_ip,
+        device_cookie: None,
+        from_browser: false,
+    };
+    Ok(match check.login.attempt(attempt).await? {
+        LoginOutcome::SignedIn { user, .. } => Some(user),
+        LoginOutcome::Refused | LoginOutcome::Throttled(_) => None,
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod rules;
 
 use std::time::Duration;
 
-pub use basic::basic_credentials;
+pub use basic::{BasicCheck, basic_credentials};
 pub use rules::{Asked, Policy, RuleError, Rules, Subject, Verdict};
 use url::Url;
 
@@ -41,13 +41,6 @@ pub struct Gateway<'a> {
     pub issuer: &'a str,
     /// Signs identity assertions (when `settings.assertion`).
     pub keys: &'a crate::keys::KeyRing,
-    /// For HTTP Basic: the login page's password check and throttle…
-    pub login: crate::auth::login::PasswordLogin<'a>,
-    /// …accounts with a second factor refused…
-    pub factors: crate::auth::second_factor::SecondFactors<'a>,
-    /// …and verified credentials remembered under a keyed digest.
-    pub credentials: crate::store::records::GatewayCredentials<'a>,
-    pub sealer: &'a crate::keys::Sealer,
 }
 
 /// The answer to the proxy: the verdict, and who it is when allowed.

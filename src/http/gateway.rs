@@ -150,7 +150,9 @@ async fn decide(req: &HttpRequest, services: &Services, family: Family, tail: &s
         (Some(token), _) => gateway.decide_bearer(&asked, token, &original.origin).await,
         (None, Some((username, password))) => {
             let client_ip = extract::client_ip(req);
-            gateway.decide_basic(&asked, (username, password), &client_ip).await
+            gateway
+                .decide_basic(&services.gateway_basic(), &asked, (username, password), &client_ip)
+                .await
         }
         (None, None) => {
             let pass = req.cookie(&pass_cookie_name(services)).map(|c| c.value().to_string());

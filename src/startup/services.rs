@@ -98,6 +98,12 @@ impl Services {
             clock: &*self.clock,
             issuer: &self.settings.issuer,
             keys: &self.keys,
+        }
+    }
+
+    /// What the gateway needs for a request with HTTP Basic.
+    pub fn gateway_basic(&self) -> crate::gateway::BasicCheck<'_> {
+        crate::gateway::BasicCheck {
             login: self.password_login(),
             factors: self.second_factors(),
             credentials: crate::store::records::GatewayCredentials::new(&*self.ephemeral),
