@@ -8,7 +8,9 @@
 //! (2) nginx-style `auth_request` calls over loopback HTTP with keep-alive,
 //! from the same process, with their latencies; (3) the same against
 //! `sesame serve` as a process of its own, counted per CPU-second of that
-//! process alone. `cargo bench --bench gateway`.
+//! process alone; (4) browsers' requests through nginx with the documented
+//! configuration, nginx's CPU and Sesame's per request, beside the same
+//! nginx not asking. `cargo bench --bench gateway`.
 
 // Shared with the benches that run `sesame` as a process; this one uses part of it.
 #[allow(dead_code)]
@@ -217,6 +219,21 @@ async fn main() {
 /// Latencies of `auth_request` calls with `pass` for `RUN_FOR`, from
 /// `CONCURRENCY` keep-alive connections.
 async fn load(url: &str, pass: &str) -> Vec<Duration> {
+    load_with(url, pass, |request| {
+        request
+            .header("X-Original-URL", "http://wiki.localhost/page")
+            .header("X-Original-Method", "GET")
+    })
+    .await
+}
+
+/// Latencies of GETs of `url` with the pass, shaped by `shape`, for
+/// `RUN_FOR` from `CONCURRENCY` keep-alive connections.
+async fn load_with(
+    url: &str,
+    pass: &str,
+    shape: fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Vec<Duration> {
     let http = reqwest::Client::new();
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENCY)
@@ -226,14 +243,8 @@ async fn load(url: &str, pass: &str) -> Vec<Duration> {
                 let mut latencies = Vec::new();
                 while started.elapsed() < RUN_FOR {
                     let t = Instant::now();
-                    let response = http
-                        .get(&url)
-                        .header("X-Original-URL", "http://wiki.localhost/page")
-                        .header("X-Original-Method", "GET")
-                        .header("Cookie", format!("sesame_gateway={pass}"))
-                        .send()
-                        .await
-                        .expect("request");
+                    let request = shape(http.get(&url)).header("Cookie", format!("sesame_gateway={pass}"));
+                    let response = request.send().await.expect("request");
                     assert_eq!(response.status(), 200);
                     latencies.push(t.elapsed());
                 }
@@ -346,6 +357,86 @@ async fn server_process_alone() {
         at(0.50).as_secs_f64() * 1e3,
         at(0.99).as_secs_f64() * 1e3
     );
+    behind_nginx(port, &pass, &pid).await;
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// Debian's nginx (when installed) with `docs/gateway/nginx.conf` in front
+/// of the server at `sesame_port` and a do-nothing app (a second server
+/// block of the same nginx), once asking Sesame about every request and
+/// once not (`auth_request off`): what nginx itself spends, beside Sesame.
+async fn behind_nginx(sesame_port: u16, pass: &str, sesame_pid: &str) {
+    if std::process::Command::new("nginx").arg("-v").output().is_err() {
+        println!("nginx is not installed (bash .ci/services installs it): its figures are left out");
+        return;
+    }
+    let documented = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/gateway/nginx.conf"))
+        .expect("docs/gateway/nginx.conf");
+    for asks in [true, false] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (port, app_port) = (support::free_port(), support::free_port());
+        let mut site = documented
+            .replace("127.0.0.1:8080", &format!("127.0.0.1:{sesame_port}"))
+            .replace("127.0.0.1:3000", &format!("127.0.0.1:{app_port}"))
+            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+            .replace("server_name wiki.example.com;", "server_name wiki.localhost;");
+        if !asks {
+            site = site.replace("auth_request /sesame-auth;", "auth_request off;");
+        }
+        let t = dir.path().display();
+        let config = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {t}/nginx.pid;\nerror_log {t}/error.log;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  proxy_temp_path {t}/proxy;\n  \
+             fastcgi_temp_path {t}/fastcgi;\n  uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n{site}\n  \
+             server {{ listen 127.0.0.1:{app_port}; location / {{ return 200 \"app\\n\"; }} }}\n}}\n"
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, config).expect("nginx.conf");
+        let mut nginx = std::process::Command::new("nginx")
+            .args(["-e", &format!("{t}/error.log"), "-c", file.to_str().expect("path")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx");
+        let url = format!("http://127.0.0.1:{port}/page");
+        let wiki = |request: reqwest::RequestBuilder| request.header("Host", "wiki.localhost");
+        let http = reqwest::Client::new();
+        let mut up = false;
+        for _ in 0..100 {
+            if wiki(http.get(&url)).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(up, "nginx did not come up");
+        let nginx_pid = nginx.id().to_string();
+        let (nginx_cpu, sesame_cpu, started) = (cpu_time_of(&nginx_pid), cpu_time_of(sesame_pid), Instant::now());
+        let all = load_with(&url, pass, wiki).await;
+        let (nginx_cpu, sesame_cpu, elapsed) = (
+            cpu_time_of(&nginx_pid) - nginx_cpu,
+            cpu_time_of(sesame_pid) - sesame_cpu,
+            started.elapsed(),
+        );
+        let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+        let per_request = |cpu: Duration| cpu.as_secs_f64() * 1e6 / all.len() as f64;
+        println!(
+            "through nginx ({}): {:.0} requests/s; nginx {:.1} µs CPU per request, Sesame {:.1} µs \
+             (p50 {:.2} ms, p99 {:.2} ms)",
+            if asks {
+                "asking Sesame each request"
+            } else {
+                "auth_request off"
+            },
+            all.len() as f64 / elapsed.as_secs_f64(),
+            per_request(nginx_cpu),
+            per_request(sesame_cpu),
+            at(0.50).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3
+        );
+        let _ = nginx.kill();
+        let _ = nginx.wait();
+    }
 }

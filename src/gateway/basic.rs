@@ -2,9 +2,12 @@
 //! it. The password is checked the way the login page checks it — the same
 //! throttle, the same audit trail, argon2 — once; a verified credential is
 //! then remembered under a keyed digest for `gateway.basic_cache_secs`, so
-//! a script's every request costs two indexed reads, not a password hash.
-//! A changed password or a disabled account counts at once: each use
-//! compares the stored password hash's digest and the account's state.
+//! a script's every request costs two reads of the ephemeral store (the
+//! credential and the account's version mark), not a password hash. A
+//! changed password or a disabled account counts at once: any write to the
+//! account replaces its mark, and then the stored password hash's digest
+//! and the account's state are compared again (as they are every
+//! `identity_refresh_secs` anyway, for writes no mark saw).
 //! Accounts with a second factor are refused: a password alone is not how
 //! they sign in.
 
@@ -42,8 +45,10 @@ pub struct BasicCheck<'a> {
     pub login: crate::auth::login::PasswordLogin<'a>,
     /// …accounts with a second factor refused…
     pub factors: crate::auth::second_factor::SecondFactors<'a>,
-    /// …and verified credentials remembered under a keyed digest.
+    /// …and verified credentials remembered under a keyed digest, while
+    /// the account's version mark says nothing changed.
     pub credentials: crate::store::records::GatewayCredentials<'a>,
+    pub marks: crate::store::records::VersionMarks<'a>,
     pub sealer: &'a crate::keys::Sealer,
 }
 
@@ -79,40 +84,74 @@ impl Gateway<'_> {
             verify(check, username, password, client_ip).await?;
             return Ok(None);
         };
+        let now = self.clock.now();
+        let cached_for = self.settings.basic_cache_secs as i64;
         if let Some(remembered) = check.credentials.recall(&digest).await? {
-            if let Some(holder) = self.still_valid(&name, &remembered).await? {
-                return Ok(Some(holder));
+            let left = remembered.verified_at + cached_for - now;
+            if left > 0 {
+                let mark = account_mark(check, remembered.user_id).await?;
+                if let Some(holder) = self.remembered_holder(&name, remembered, mark, now).await? {
+                    let (remembered, holder) = holder;
+                    check
+                        .credentials
+                        .remember(&digest, &remembered, Duration::from_secs(left as u64))
+                        .await?;
+                    return Ok(Some(holder));
+                }
             }
             check.credentials.forget(&digest).await?;
         }
-        // The hash as it was before the check: should the password change
-        // meanwhile, the remembered credential fails its next comparison.
-        let before = self.users.find_credentials(&name).await?;
+        // The hash and the account's mark as they were before the check:
+        // should either change meanwhile, the remembered credential fails
+        // its next comparison.
+        let Some((before, hash)) = self.users.find_credentials(&name).await? else {
+            verify(check, username, password, client_ip).await?;
+            return Ok(None);
+        };
+        let mark = account_mark(check, before.id).await?;
         let Some(user) = verify(check, username, password, client_ip).await? else {
             return Ok(None);
         };
-        if check.factors.has_second_factor(user.id).await? {
+        if user.id != before.id || check.factors.has_second_factor(user.id).await? {
             return Ok(None);
         }
-        let Some((_, hash)) = before.filter(|(known, _)| known.id == user.id) else {
-            return Ok(None);
-        };
+        let holder = self.basic_holder_of(user).await?;
         let remembered = VerifiedCredential {
-            user_id: user.id,
+            user_id: holder.user_id,
             hash_print: crate::crypto::digest(&hash),
+            account_mark: mark,
+            identity: holder.identity.clone(),
+            read_at: now,
+            verified_at: now,
         };
-        let ttl = Duration::from_secs(self.settings.basic_cache_secs.max(1));
+        let ttl = Duration::from_secs(cached_for.max(1) as u64);
         check.credentials.remember(&digest, &remembered, ttl).await?;
-        Ok(Some(self.basic_holder_of(user).await?))
+        Ok(Some(holder))
     }
 
-    /// A remembered credential's account, when it is still enabled and its
-    /// password unchanged.
-    async fn still_valid(
+    /// A remembered credential's person: straight from the record while the
+    /// account's mark is unchanged and the identity young; otherwise when
+    /// the account is still enabled and its password unchanged (the record
+    /// brought up to date).
+    async fn remembered_holder(
         &self,
         name: &Username,
-        remembered: &VerifiedCredential,
-    ) -> Result<Option<Holder>, GatewayError> {
+        mut remembered: VerifiedCredential,
+        mark: Option<String>,
+        now: i64,
+    ) -> Result<Option<(VerifiedCredential, Holder)>, GatewayError> {
+        let fresh = now - remembered.read_at < self.settings.identity_refresh_secs as i64;
+        // No mark then and none now is no write since (a write leaves one
+        // for a day, far longer than a credential is remembered).
+        if mark == remembered.account_mark && fresh {
+            let holder = Holder {
+                user_id: remembered.user_id,
+                identity: remembered.identity.clone(),
+                level: Level::OneFactor,
+                by_basic: true,
+            };
+            return Ok(Some((remembered, holder)));
+        }
         let Some((user, hash)) = self.users.find_credentials(name).await? else {
             return Ok(None);
         };
@@ -122,7 +161,11 @@ impl Gateway<'_> {
         if !same {
             return Ok(None);
         }
-        Ok(Some(self.basic_holder_of(user).await?))
+        let holder = self.basic_holder_of(user).await?;
+        remembered.account_mark = mark;
+        remembered.identity = holder.identity.clone();
+        remembered.read_at = now;
+        Ok(Some((remembered, holder)))
     }
 
     async fn basic_holder_of(&self, user: crate::domain::User) -> Result<Holder, GatewayError> {
@@ -133,6 +176,12 @@ impl Gateway<'_> {
             by_basic: true,
         })
     }
+}
+
+/// The account's version mark (replaced by every write to it, on any node).
+async fn account_mark(check: &BasicCheck<'_>, user_id: uuid::Uuid) -> Result<Option<String>, GatewayError> {
+    let mark = check.marks.get(&user_id.to_string()).await?;
+    Ok(mark.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// The password check of the login page, throttle and audit included.

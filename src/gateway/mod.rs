@@ -39,8 +39,10 @@ pub struct Gateway<'a> {
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     pub issuer: &'a str,
-    /// Signs identity assertions (when `settings.assertion`).
+    /// Signs identity assertions (when `settings.assertion`)…
     pub keys: &'a crate::keys::KeyRing,
+    /// …and this node reuses them for a while.
+    pub assertions: &'a assertion::AssertionCache,
 }
 
 /// The answer to the proxy: the verdict, and who it is when allowed.
@@ -175,12 +177,21 @@ impl Gateway<'_> {
     /// The signed identity assertion about `holder` for `host`.
     fn assertion(&self, host: &str, holder: &Holder) -> Result<String, GatewayError> {
         let now = self.clock.now();
+        let keys = self.keys.current();
+        let kid = keys
+            .active_kid(crate::keys::Alg::PasetoV4, now)
+            .ok_or_else(|| GatewayError::Assertion("no active v4.public key".into()))?;
+        if let Some(token) = self.assertions.reuse(holder.user_id, host, &holder.identity, kid, now) {
+            return Ok(token);
+        }
         let claims = assertion::claims(self.issuer, host, holder.user_id, &holder.identity, now)
             .map_err(|e| GatewayError::Assertion(e.to_string()))?;
-        self.keys
-            .current()
+        let token = keys
             .sign_paseto(&claims, now)
-            .map_err(|e| GatewayError::Assertion(e.to_string()))
+            .map_err(|e| GatewayError::Assertion(e.to_string()))?;
+        self.assertions
+            .keep(holder.user_id, host, &holder.identity, kid, now, &token);
+        Ok(token)
     }
 
     /// Who holds a pass: its session live, the identity read again when

@@ -72,6 +72,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let services = Services {
         look,
         gateway_rules,
+        gateway_assertions: Arc::default(),
         settings,
         clock,
         users,

@@ -17,6 +17,8 @@ pub struct Services {
     pub look: Arc<crate::ui::Look>,
     /// The gateway's access rules, checked and compiled at start.
     pub gateway_rules: Arc<crate::gateway::Rules>,
+    /// Identity assertions this node signed recently (reused for a while).
+    pub gateway_assertions: Arc<crate::gateway::assertion::AssertionCache>,
     pub clock: SharedClock,
     pub users: Arc<dyn UserRepository>,
     pub clients: Arc<dyn ClientRepository>,
@@ -98,6 +100,7 @@ impl Services {
             clock: &*self.clock,
             issuer: &self.settings.issuer,
             keys: &self.keys,
+            assertions: &self.gateway_assertions,
         }
     }
 
@@ -107,6 +110,7 @@ impl Services {
             login: self.password_login(),
             factors: self.second_factors(),
             credentials: crate::store::records::GatewayCredentials::new(&*self.ephemeral),
+            marks: crate::store::records::VersionMarks::new(&*self.ephemeral, crate::store::records::CachedKind::User),
             sealer: &self.sealer,
         }
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{get_json, put_json};
+use super::{GatewayIdentity, get_json, put_json};
 use crate::store::{EphemeralStore, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,15 @@ pub struct VerifiedCredential {
     /// A digest of the password hash the credential was verified against:
     /// once the password changes, the cached credential is worth nothing.
     pub hash_print: String,
+    /// The account's version mark when last compared: while it is the
+    /// same, no write has touched the account.
+    pub account_mark: Option<String>,
+    /// What the apps are told, as read at `read_at`.
+    pub identity: GatewayIdentity,
+    pub read_at: i64,
+    /// When the password was checked; the credential is remembered until
+    /// `basic_cache_secs` after, however often it is used.
+    pub verified_at: i64,
 }
 
 pub struct GatewayCredentials<'a> {
