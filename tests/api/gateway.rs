@@ -302,6 +302,13 @@ pub(crate) fn verify_assertion(
     Ok(json)
 }
 
+/// The PASETO keys Sesame publishes.
+async fn published_keys(app: &TestApp) -> serde_json::Value {
+    let keys = app.api.get(app.url("/gateway/keys")).send().await.unwrap();
+    assert_eq!(keys.status(), 200);
+    keys.json().await.unwrap()
+}
+
 /// With `gateway.assertion`, the app is also handed a PASETO v4.public
 /// token saying who it is: it verifies with the key published at
 /// `/gateway/keys` for the protected host, and for no other host, with
@@ -387,15 +394,7 @@ async fn the_identity_assertion_verifies_with_the_published_key(backend: Backend
         .await
         .unwrap();
     assert!(new_kid.starts_with("k4.pid."));
-    let published: serde_json::Value = app
-        .api
-        .get(app.url("/gateway/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = published_keys(&app).await;
     assert_eq!(
         published["keys"].as_array().unwrap().len(),
         2,
@@ -409,15 +408,7 @@ async fn the_identity_assertion_verifies_with_the_published_key(backend: Backend
     let claims = verify_assertion(&published, &header(&after, "remote-assertion"), "wiki.localhost", false).unwrap();
     assert_eq!(claims["kid"], new_kid.as_str());
     app.services.key_rotation().tick().await.unwrap();
-    let published: serde_json::Value = app
-        .api
-        .get(app.url("/gateway/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = published_keys(&app).await;
     assert!(published.to_string().contains(&old_kid), "the old key stays published");
 
     // Without `gateway.assertion` there is no key document and no assertion.
@@ -822,6 +813,32 @@ async fn signing_out_of_an_app_closes_the_gateway_on_every_node() {
     );
 }
 
+/// The echo app behind the README's nginx and Caddy, each serving `host`
+/// and asking `app`; the directory their configurations live in.
+fn documented_proxies(
+    app: &TestApp,
+    host: &str,
+) -> (
+    crate::helpers::proxies::EchoApp,
+    tempfile::TempDir,
+    [(&'static str, crate::helpers::proxies::ProxyProcess); 2],
+) {
+    let echo = crate::helpers::proxies::EchoApp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sesame_port: u16 = app.issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let proxies = [
+        (
+            "nginx",
+            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, host),
+        ),
+        (
+            "caddy",
+            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, host),
+        ),
+    ];
+    (echo, dir, proxies)
+}
+
 /// A browser that finds `wiki.localhost` on this machine, with cookies.
 fn wiki_browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -843,19 +860,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
     })
     .await;
     app.add_user("alice").await;
-    let echo = crate::helpers::proxies::EchoApp::start();
-    let dir = tempfile::tempdir().unwrap();
-    let sesame_port: u16 = app.issuer.rsplit(':').next().unwrap().parse().unwrap();
-    let proxies = [
-        (
-            "nginx",
-            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, "wiki.localhost"),
-        ),
-        (
-            "caddy",
-            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, "wiki.localhost"),
-        ),
-    ];
+    let (echo, _dir, proxies) = documented_proxies(&app, "wiki.localhost");
     for (name, proxy) in &proxies {
         let browser = wiki_browser();
         let page = format!("http://wiki.localhost:{}/page?x=1", proxy.port);
@@ -891,15 +896,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
         // In no group: the forged value is gone (nginx sends no empty header).
         assert_eq!(headers["remote-groups"].as_str().unwrap_or(""), "", "{name}: {headers}");
         assert!(headers.get("remote_user").is_none(), "{name}: {headers}");
-        let published: serde_json::Value = app
-            .api
-            .get(app.url("/gateway/keys"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let published = published_keys(&app).await;
         let assertion = headers["remote-assertion"].as_str().unwrap_or("");
         let claims = verify_assertion(&published, assertion, "wiki.localhost", true)
             .unwrap_or_else(|e| panic!("{name}: {e}: {headers}"));
@@ -922,19 +919,7 @@ async fn the_documented_proxies_guard_an_app(backend: Backend) {
 async fn scripts_pass_the_documented_proxies(backend: Backend) {
     let app = gateway_app(backend).await;
     app.add_user("alice").await;
-    let echo = crate::helpers::proxies::EchoApp::start();
-    let dir = tempfile::tempdir().unwrap();
-    let sesame_port: u16 = app.issuer.rsplit(':').next().unwrap().parse().unwrap();
-    let proxies = [
-        (
-            "nginx",
-            crate::helpers::proxies::nginx(dir.path(), sesame_port, echo.port, "api.localhost"),
-        ),
-        (
-            "caddy",
-            crate::helpers::proxies::caddy(dir.path(), sesame_port, echo.port, "api.localhost"),
-        ),
-    ];
+    let (echo, _dir, proxies) = documented_proxies(&app, "api.localhost");
     let script = reqwest::Client::builder()
         .resolve("api.localhost", "127.0.0.1:0".parse().unwrap())
         .redirect(reqwest::redirect::Policy::none())
