@@ -58,6 +58,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
     pub gateway: GatewaySettings,
+    /// Upstream identity providers people may sign in with (see `federation/`).
+    pub upstreams: Vec<UpstreamSettings>,
     /// What loading noticed and ignored (unknown `SESAME_*` variables);
     /// the command says it once logging is set up.
     #[serde(skip)]
@@ -421,6 +423,62 @@ pub struct GatewayRuleSettings {
     pub basic: bool,
 }
 
+/// One upstream OpenID Connect provider.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSettings {
+    /// In URLs (`/login/upstream/NAME`) and the audit log.
+    pub name: String,
+    /// On the login page's button.
+    pub display_name: String,
+    /// Its issuer identifier; its metadata is discovered from it.
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Secret,
+    #[serde(default = "upstream_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub provisioning: Provisioning,
+    #[serde(default)]
+    pub claims: UpstreamClaims,
+}
+
+fn upstream_scopes() -> Vec<String> {
+    ["openid", "profile", "email"].map(String::from).to_vec()
+}
+
+/// What a first sign-in with an upstream account that is linked to no
+/// local account does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioning {
+    /// Creates a local account from the upstream's claims (just in time).
+    #[default]
+    Allowed,
+    /// Refuses: only accounts linked before may sign in this way.
+    Off,
+}
+
+/// Which of the upstream's claims name the new local account.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamClaims {
+    pub username: String,
+    pub name: String,
+    pub email: String,
+}
+
+impl Default for UpstreamClaims {
+    fn default() -> Self {
+        UpstreamClaims {
+            username: "preferred_username".into(),
+            name: "name".into(),
+            email: "email".into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
@@ -545,6 +603,41 @@ impl Settings {
                 "issuer {:?} must not end with '/'",
                 self.issuer
             )));
+        }
+        for (index, upstream) in self.upstreams.iter().enumerate() {
+            let name_ok = !upstream.name.is_empty()
+                && upstream
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !name_ok {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}].name {:?}: lower-case letters, digits and -",
+                    upstream.name
+                )));
+            }
+            if self.upstreams[..index].iter().any(|u| u.name == upstream.name) {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}].name {:?} is used twice",
+                    upstream.name
+                )));
+            }
+            if Url::parse(&upstream.issuer).map_or(true, |u| !matches!(u.scheme(), "https" | "http")) {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}].issuer {:?} is not an http(s) URL",
+                    upstream.issuer
+                )));
+            }
+            if upstream.client_id.is_empty() || upstream.display_name.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}]: client_id and display_name are required"
+                )));
+            }
+            if !upstream.scopes.iter().any(|s| s == "openid") {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}].scopes must include openid"
+                )));
+            }
         }
         if self.tokens.code_ttl_secs == 0
             || self.tokens.access_token_ttl_secs == 0

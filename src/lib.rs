@@ -15,6 +15,7 @@ pub mod control;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod federation;
 pub mod files;
 pub mod gateway;
 pub mod http;

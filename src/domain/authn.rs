@@ -16,6 +16,8 @@ pub const AMR_SWK: &str = "swk";
 pub const AMR_USER: &str = "user";
 /// RFC 8176 §2: multiple-factor authentication.
 pub const AMR_MFA: &str = "mfa";
+/// RFC 8176 §2: federated authentication (an upstream identity provider).
+pub const AMR_FED: &str = "fed";
 
 /// An authentication level, from weakest to strongest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

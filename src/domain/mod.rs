@@ -9,6 +9,7 @@ pub mod client_metadata;
 mod grant;
 mod group;
 mod ids;
+mod linked_identity;
 mod logout;
 mod mail;
 mod pkce;
@@ -21,7 +22,7 @@ mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
-pub use authn::{AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, with_second_factor};
+pub use authn::{AMR_FED, AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, with_second_factor};
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, ManagementAccess,
     PreviousSecret, RedirectUri, is_loopback_ip_host, valid_resource_indicator,
@@ -30,6 +31,7 @@ pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
 pub use group::{Group, GroupName, InvalidGroupName};
 pub use ids::{FamilyId, SessionHandle, Sid};
+pub use linked_identity::LinkedIdentity;
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use mail::QueuedMail;
 pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};

@@ -12,6 +12,8 @@ pub const SESSION: &str = "sesame_session";
 pub const CSRF: &str = "sesame_csrf";
 pub const DEVICE: &str = "sesame_device";
 pub const SIGN_IN: &str = "sesame_signin";
+/// Binds a sign-in at an upstream provider to the browser that began it.
+pub const UPSTREAM: &str = "sesame_upstream";
 
 pub fn name(base: &str, https: bool) -> String {
     if https {
@@ -53,6 +55,12 @@ pub fn device(value: String, https: bool, max_age_days: u64) -> Cookie<'static> 
 /// cookie, only ever sent by our own pages.
 pub fn sign_in(value: String, https: bool) -> Cookie<'static> {
     build(SIGN_IN, value, https, SameSite::Strict)
+}
+
+/// A sign-in at an upstream provider: `Lax`, since the upstream sends the
+/// browser back with a top-level GET from its own site.
+pub fn upstream(value: String, https: bool) -> Cookie<'static> {
+    build(UPSTREAM, value, https, SameSite::Lax)
 }
 
 /// The language an app asked for (`ui_locales`), for the rest of the

@@ -37,7 +37,10 @@ fn passkey_autofill(services: &Services, csrf: &str) -> Option<(String, String)>
 
 /// The parked request named by `req`: `Ok(None)` for an account sign-in
 /// (no `req`), a page when it names nothing waiting.
-async fn parked_request(services: &Services, request_id: &str) -> Result<Option<ParkedRequest>, HttpResponse> {
+pub(super) async fn parked_request(
+    services: &Services,
+    request_id: &str,
+) -> Result<Option<ParkedRequest>, HttpResponse> {
     if request_id.is_empty() {
         return Ok(None);
     }
@@ -80,7 +83,20 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
         passkeys: services.webauthn.is_some(),
         forgot_password: services.settings.password_reset.enabled,
         signup: services.settings.signup.mode == crate::config::SignupMode::Open,
+        upstreams: upstream_buttons(&services),
     })
+}
+
+/// The login page's "Sign in with …" buttons.
+fn upstream_buttons(services: &Services) -> Vec<(String, String)> {
+    services
+        .upstreams
+        .listed()
+        .map(|u| {
+            let text = crate::ui::t_with("sign-in-with-upstream", "name", u.display_name.clone());
+            (u.name.clone(), text)
+        })
+        .collect()
 }
 
 /// The logo the app registered, shown above its name. A store that cannot
@@ -150,6 +166,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
             autofill: passkey_autofill(&services, csrf),
             forgot_password: services.settings.password_reset.enabled,
             signup: services.settings.signup.mode == crate::config::SignupMode::Open,
+            upstreams: upstream_buttons(&services),
         };
         render(&page, status)
     };
@@ -184,7 +201,8 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         user_agent: &extract::user_agent(&req),
         client_ip: &client_ip,
     };
-    let mut response = match after_password(&req, &services, &user, &origin, parked, request_id, next).await {
+    let first = (&user, vec![AMR_PASSWORD.to_string()]);
+    let mut response = match after_first_factor(&req, &services, first, &origin, parked, request_id, next).await {
         Ok(response) => response,
         Err(e) => return pages::server_error_page(&e),
     };
@@ -193,12 +211,13 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     response
 }
 
-/// After the right password: the next step of the sign-in when the account
-/// or the request needs one (see `auth::sign_in`), else signed in.
-async fn after_password(
+/// After the first factor (`amr`: a password, or an upstream provider):
+/// the next step of the sign-in when the account or the request needs one
+/// (see `auth::sign_in`), else signed in.
+pub(super) async fn after_first_factor(
     req: &HttpRequest,
     services: &Services,
-    user: &User,
+    (user, amr): (&User, Vec<String>),
     origin: &Origin<'_>,
     parked: Option<ParkedRequest>,
     request_id: &str,
@@ -211,7 +230,6 @@ async fn after_password(
     let required = sign_in::required_level(&services.settings.mfa, user, demands);
     let has_factor = services.second_factors().has_second_factor(user.id).await?;
     let level = sign_in::sign_in_level(required, has_factor);
-    let amr = vec![AMR_PASSWORD.to_string()];
     if level <= Level::of_amr(&amr) {
         let signed_in = SignedIn {
             user_id: user.id,

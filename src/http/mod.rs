@@ -38,6 +38,7 @@ mod select_account;
 mod server;
 mod signup;
 mod token;
+mod upstream;
 mod userinfo;
 mod verify_email;
 mod views;
@@ -147,7 +148,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
     serve!(cfg, "/healthz", get => health::live);
     serve!(cfg, "/readyz", get => health::ready);
+    serve!(cfg, "/login/upstream-callback", get => upstream::callback);
     // Patterns with parameters.
+    serve!(cfg, "/login/upstream/{name}", get => upstream::begin);
     serve!(cfg, "/gateway/start", get => gateway::start);
     serve!(cfg, "/gateway/keys", get => discovery::gateway_keys);
     cfg.service(web::resource("/gateway/ext-authz/{tail:.*}").to(gateway::ext_authz));

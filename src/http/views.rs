@@ -28,6 +28,8 @@ pub struct LoginPage<'a> {
     pub forgot_password: bool,
     /// Offer "Create an account" (`signup.mode = "open"`).
     pub signup: bool,
+    /// "Sign in with …" for each upstream provider: `(name, button text)`.
+    pub upstreams: Vec<(String, String)>,
 }
 
 #[derive(Template)]

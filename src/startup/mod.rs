@@ -67,6 +67,13 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     let webauthn = relying_party(&settings.issuer);
     let settings_mail = settings.mail.clone();
     let look = Arc::new(look(&settings.ui)?);
+    let upstreams = Arc::new(
+        crate::federation::Upstreams::new(
+            &settings.upstreams,
+            std::time::Duration::from_secs(settings.outbound.timeout_secs),
+        )
+        .context("setting up the upstream providers' HTTP client")?,
+    );
     let gateway_rules =
         Arc::new(crate::gateway::check_settings(&settings.gateway, &settings.issuer).map_err(|e| anyhow::anyhow!(e))?);
     let services = Services {
@@ -95,6 +102,8 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         ),
         webauthn,
         outbound,
+        upstreams,
+        links: sql.clone(),
         fetcher,
         health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
         draining: Default::default(),

@@ -43,6 +43,9 @@ pub struct Services {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// For calls to apps (back-channel logout), guarded against SSRF.
     pub outbound: reqwest::Client,
+    /// Upstream identity providers (`[[upstreams]]`), discovered when first used.
+    pub upstreams: Arc<crate::federation::Upstreams>,
+    pub links: Arc<dyn crate::store::LinkedIdentityRepository>,
     /// For documents apps registered (`jwks_uri`): size-limited, one fetch
     /// per URL at a time, outcomes kept.
     pub fetcher: crate::outbound::Fetcher,
@@ -101,6 +104,19 @@ impl Services {
             issuer: &self.settings.issuer,
             keys: &self.keys,
             assertions: &self.gateway_assertions,
+        }
+    }
+
+    /// Signing in with an upstream provider's account.
+    pub fn federation(&self) -> crate::federation::Federation<'_> {
+        crate::federation::Federation {
+            upstreams: &self.upstreams,
+            waiting: crate::store::records::UpstreamSignIns::new(&*self.ephemeral),
+            links: &*self.links,
+            users: &*self.users,
+            audit: &*self.audit,
+            clock: &*self.clock,
+            redirect_uri: format!("{}/login/upstream-callback", self.settings.issuer),
         }
     }
 

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, Group, GroupName, LogoutDelivery,
-    PreviousSecret, QueuedMail, RecoveryCode, RefreshToken, RegistrationToken, Role, Scopes, SessionHandle, StoredKey,
-    TotpFactor, User, Username, WebauthnCredential,
+    AuditEvent, Client, ClientAccess, ClientId, DeliveryStatus, FamilyId, Group, GroupName, LinkedIdentity,
+    LogoutDelivery, PreviousSecret, QueuedMail, RecoveryCode, RefreshToken, RegistrationToken, Role, Scopes,
+    SessionHandle, StoredKey, TotpFactor, User, Username, WebauthnCredential,
 };
 
 /// A backend's own error, kept for the log.
@@ -162,6 +162,18 @@ pub trait ClientRepository: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// `false` when there was no such client.
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError>;
+}
+
+/// Upstream accounts linked to local ones, by (issuer, subject).
+#[async_trait]
+pub trait LinkedIdentityRepository: Send + Sync + 'static {
+    /// The local account an upstream account is linked to.
+    async fn find_link(&self, issuer: &str, subject: &str) -> Result<Option<LinkedIdentity>, StoreError>;
+    /// Links an upstream account; `Conflict` when it is linked already.
+    async fn link(&self, link: &LinkedIdentity) -> Result<(), StoreError>;
+    async fn links_of(&self, user_id: Uuid) -> Result<Vec<LinkedIdentity>, StoreError>;
+    /// `true` when there was such a link.
+    async fn unlink(&self, user_id: Uuid, issuer: &str, subject: &str) -> Result<bool, StoreError>;
 }
 
 /// Groups, their members, and the apps restricted to them.

@@ -8,6 +8,7 @@ mod cli;
 mod developer;
 mod discovery;
 pub mod ephemeral_contract;
+mod federation;
 mod flow;
 mod gateway;
 mod groups;

@@ -17,6 +17,7 @@
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //! | gateway passes ([`GatewayPasses`]: the portal cookie's token) | `gateway:<digest>` | until its session's idle or absolute end |
 //! | verified HTTP Basic credentials at the gateway ([`GatewayCredentials`]) | `gateway-basic:<keyed digest>` | `gateway.basic_cache_secs` |
+//! | sign-ins waiting at an upstream provider ([`UpstreamSignIns`]) | `upstream:<digest of state>` | ten minutes |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.
@@ -34,6 +35,7 @@ mod marks;
 mod replay;
 mod sessions;
 mod sign_ins;
+mod upstream_sign_ins;
 
 use std::time::Duration;
 
@@ -53,6 +55,7 @@ pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;
 pub use self::sessions::SessionRecords;
 pub use self::sign_ins::PendingSignIns;
+pub use self::upstream_sign_ins::{UpstreamSignIn, UpstreamSignIns};
 use super::{EphemeralStore, StoreError};
 
 async fn put_json<T: Serialize>(

@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod groups;
 mod keys;
+mod linked_identities;
 mod mail;
 mod outbox;
 mod refresh_tokens;

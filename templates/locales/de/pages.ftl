@@ -388,3 +388,19 @@ gateway-bad-target-title = Keine Adresse, bei der { $product } Sie anmeldet
 gateway-bad-target = Der Link führt zu keiner der Anwendungen, die { $product } schützt, daher leitet er Sie nicht dorthin. Öffnen Sie die Anwendung unter ihrer gewohnten Adresse.
 gateway-needs-factor-title = Diese Anwendung braucht einen zweiten Faktor
 gateway-needs-factor = Richten Sie auf Ihrer Kontoseite eine Authenticator-App oder einen Passkey ein und öffnen Sie die Anwendung dann erneut.
+
+## Anmelden bei einem anderen Anbieter
+sign-in-with-upstream = Mit { $name } anmelden
+other-ways-to-sign-in = Andere Wege der Anmeldung
+upstream-not-signed-in-title = Nicht angemeldet
+upstream-not-signed-in = Der andere Anbieter hat Sie nicht angemeldet. Gehen Sie zurück zur Anwendung und versuchen Sie es erneut, oder melden Sie sich anders an.
+upstream-unknown-title = Diesen Weg der Anmeldung gibt es nicht
+upstream-unknown = Diesen Weg der Anmeldung gibt es nicht (mehr). Gehen Sie zurück zur Anmeldeseite und wählen Sie einen anderen.
+upstream-expired-title = Diese Anmeldung ist abgelaufen
+upstream-expired = Die Anmeldung hat zu lange gedauert, wurde schon verwendet oder in einem anderen Browser begonnen. Gehen Sie zurück zur Anwendung und melden Sie sich erneut an.
+upstream-not-linked-title = Hier gibt es noch kein Konto für Sie
+upstream-not-linked = Ihr Konto dort ist mit keinem Konto hier verknüpft. Melden Sie sich anders an und verknüpfen Sie es auf Ihrer Kontoseite, oder fragen Sie den Betreiber.
+upstream-refused-title = Die Antwort des anderen Anbieters war nicht gültig
+upstream-refused = Sesame konnte nicht prüfen, wer Sie laut dem anderen Anbieter sind, daher sind Sie nicht angemeldet. Versuchen Sie es erneut; wenn es wieder geschieht, sagen Sie es dem Betreiber.
+upstream-unavailable-title = Der andere Anbieter antwortet nicht
+upstream-unavailable = Sesame erreicht ihn gerade nicht. Versuchen Sie es in einer Minute erneut, oder melden Sie sich anders an.

@@ -388,3 +388,19 @@ gateway-bad-target-title = Not an address { $product } signs you in to
 gateway-bad-target = The link does not lead to one of the apps { $product } protects, so it does not send you there. Open the app from its usual address.
 gateway-needs-factor-title = This app needs a second factor
 gateway-needs-factor = Set up an authenticator app or a passkey on your account page, then open the app again.
+
+## Signing in with an upstream provider
+sign-in-with-upstream = Sign in with { $name }
+other-ways-to-sign-in = Other ways to sign in
+upstream-not-signed-in-title = Not signed in
+upstream-not-signed-in = The other provider did not sign you in. Go back to the app and try again, or sign in another way.
+upstream-unknown-title = No such way to sign in
+upstream-unknown = This way to sign in does not exist (any more). Go back to the sign-in page and choose another.
+upstream-expired-title = This sign-in has expired
+upstream-expired = The sign-in took too long, was already used, or was started in another browser. Go back to the app and sign in again.
+upstream-not-linked-title = No account for you here yet
+upstream-not-linked = Your account there is not linked to an account here. Sign in another way, then link it from your account page, or ask the operator.
+upstream-refused-title = The other provider's answer did not check out
+upstream-refused = Sesame could not verify who the other provider says you are, so you are not signed in. Try again; if it keeps happening, tell the operator.
+upstream-unavailable-title = The other provider is not answering
+upstream-unavailable = Sesame cannot reach it right now. Try again in a minute, or sign in another way.

@@ -1,0 +1,414 @@
+//! Signing in with an account at an upstream OpenID Connect provider:
+//! Sesame is a relying party to it (the `openidconnect` crate: discovery,
+//! code flow with PKCE, state and nonce, ID token verification, userinfo).
+//! The upstream account is linked to a local account by the upstream's
+//! issuer and subject only — never by an address, the way accounts are
+//! taken over elsewhere — and a first sign-in creates a local account when
+//! the upstream's `provisioning` allows it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::{Provisioning, UpstreamSettings};
+use crate::domain::{AuditEvent, LinkedIdentity, User, Username};
+use crate::store::records::{UpstreamSignIn, UpstreamSignIns};
+use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
+
+type UpstreamClient =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// How long discovered metadata is used before it is fetched again.
+const METADATA_SECS: i64 = 3600;
+
+/// Why an upstream sign-in did not end in a local account.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    #[error("no upstream {0:?}")]
+    UnknownUpstream(String),
+    /// The upstream could not be reached, or answered nonsense.
+    #[error("upstream {upstream} unavailable: {cause}")]
+    Unavailable { upstream: String, cause: String },
+    /// The upstream's answer does not hold (an error it sent, a token that
+    /// does not verify).
+    #[error("upstream {upstream} refused: {cause}")]
+    Refused { upstream: String, cause: String },
+    /// No sign-in waits for this `state` (expired, replayed or forged).
+    #[error("unknown or expired upstream sign-in")]
+    UnknownState,
+    /// Linked to no local account, and this upstream creates none.
+    #[error("no account is linked to this {upstream} account")]
+    NotLinked { upstream: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl crate::error::Availability for FederationError {
+    fn is_unavailable(&self) -> bool {
+        match self {
+            FederationError::Store(e) => e.is_unavailable(),
+            FederationError::Unavailable { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// One configured upstream and what was discovered about it.
+struct Provider {
+    settings: UpstreamSettings,
+    discovered: Mutex<Option<(Arc<CoreProviderMetadata>, i64)>>,
+}
+
+/// Every configured upstream, with an HTTP client of their own: they are
+/// the operator's choice, so private addresses are allowed (a directory on
+/// the internal network is the usual case), redirects are not.
+pub struct Upstreams {
+    providers: Vec<Provider>,
+    http: reqwest::Client,
+}
+
+impl Upstreams {
+    pub fn new(settings: &[UpstreamSettings], timeout: Duration) -> Result<Upstreams, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("Sesame/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Upstreams {
+            providers: settings
+                .iter()
+                .map(|settings| Provider {
+                    settings: settings.clone(),
+                    discovered: Mutex::new(None),
+                })
+                .collect(),
+            http,
+        })
+    }
+
+    /// The upstreams, as the login page lists them.
+    pub fn listed(&self) -> impl Iterator<Item = &UpstreamSettings> {
+        self.providers.iter().map(|p| &p.settings)
+    }
+
+    fn provider(&self, name: &str) -> Result<&Provider, FederationError> {
+        self.providers
+            .iter()
+            .find(|p| p.settings.name == name)
+            .ok_or_else(|| FederationError::UnknownUpstream(name.to_string()))
+    }
+
+    /// The upstream's metadata, discovered (again when older than an hour).
+    async fn metadata(&self, provider: &Provider, now: i64) -> Result<Arc<CoreProviderMetadata>, FederationError> {
+        if let Some((metadata, at)) = provider.discovered.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && now - at < METADATA_SECS
+        {
+            return Ok(metadata.clone());
+        }
+        let unavailable = |cause: String| FederationError::Unavailable {
+            upstream: provider.settings.name.clone(),
+            cause,
+        };
+        let issuer = IssuerUrl::new(provider.settings.issuer.clone()).map_err(|e| unavailable(e.to_string()))?;
+        let http = self.http.clone();
+        let metadata = CoreProviderMetadata::discover_async(issuer, &|request| upstream_http(http.clone(), request))
+            .await
+            .map_err(|e| unavailable(error_chain(&e)))?;
+        let metadata = Arc::new(metadata);
+        *provider.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some((metadata.clone(), now));
+        Ok(metadata)
+    }
+
+    /// Discovery answers, for `sesame upstream test`.
+    pub async fn check(&self, name: &str, now: i64) -> Result<String, FederationError> {
+        let provider = self.provider(name)?;
+        let metadata = self.metadata(provider, now).await?;
+        Ok(metadata.authorization_endpoint().to_string())
+    }
+}
+
+/// An error and its causes in one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// openidconnect's HTTP client contract over reqwest.
+async fn upstream_http(
+    client: reqwest::Client,
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let (parts, body) = request.into_parts();
+    let response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut builder = openidconnect::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    Ok(builder
+        .body(response.bytes().await?.to_vec())
+        .unwrap_or_else(|_| openidconnect::http::Response::new(Vec::new())))
+}
+
+/// What an upstream sign-in touches.
+pub struct Federation<'a> {
+    pub upstreams: &'a Upstreams,
+    pub waiting: UpstreamSignIns<'a>,
+    pub links: &'a dyn LinkedIdentityRepository,
+    pub users: &'a dyn UserRepository,
+    pub audit: &'a dyn AuditLog,
+    pub clock: &'a dyn Clock,
+    /// Where every upstream sends people back: `<issuer>/login/upstream-callback`.
+    pub redirect_uri: String,
+}
+
+/// Who came back from an upstream, and where they were going.
+#[derive(Debug)]
+pub struct Federated {
+    pub user: User,
+    pub upstream: String,
+    /// The account was created by this sign-in.
+    pub created: bool,
+    pub request_id: String,
+    pub next: String,
+}
+
+impl Federation<'_> {
+    fn client(&self, provider: &Provider, metadata: &CoreProviderMetadata) -> Result<UpstreamClient, FederationError> {
+        let secret = provider.settings.client_secret.expose();
+        let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| FederationError::Unavailable {
+            upstream: provider.settings.name.clone(),
+            cause: e.to_string(),
+        })?;
+        Ok(CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(provider.settings.client_id.clone()),
+            (!secret.is_empty()).then(|| ClientSecret::new(secret.to_string())),
+        )
+        .set_redirect_uri(redirect))
+    }
+
+    /// Where to send the person to sign in at upstream `name`, and the value
+    /// of the cookie that binds the sign-in to this browser; the sign-in
+    /// waits for its answer under a fresh `state`.
+    pub async fn begin(&self, name: &str, request_id: &str, next: &str) -> Result<(String, String), FederationError> {
+        let provider = self.upstreams.provider(name)?;
+        let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
+        let client = self.client(provider, &metadata)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for scope in provider.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        let browser = crate::crypto::random_token();
+        let waiting = UpstreamSignIn {
+            upstream: name.to_string(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            request_id: request_id.to_string(),
+            next: next.to_string(),
+            browser: crate::crypto::digest(&browser),
+        };
+        self.waiting.wait(state.secret(), &waiting).await?;
+        Ok((url.to_string(), browser))
+    }
+
+    /// The upstream's answer: the sign-in `state` names, taken once and
+    /// only by the browser that began it (`browser`, its cookie), its code
+    /// exchanged and its ID token verified; then the linked local account,
+    /// or a new one.
+    pub async fn finish(&self, state: &str, code: &str, browser: &str) -> Result<Federated, FederationError> {
+        let waiting = self
+            .waiting
+            .take(state)
+            .await?
+            .filter(|w| crate::crypto::constant_time_eq(&w.browser, &crate::crypto::digest(browser)))
+            .ok_or(FederationError::UnknownState)?;
+        let provider = self.upstreams.provider(&waiting.upstream)?;
+        let claims = self.verified_claims(provider, code, &waiting).await?;
+        let upstream = waiting.upstream.clone();
+        let refused = |cause: &str| FederationError::Refused {
+            upstream: upstream.clone(),
+            cause: cause.to_string(),
+        };
+        let issuer = claims["iss"].as_str().ok_or_else(|| refused("no iss"))?.to_string();
+        let subject = claims["sub"].as_str().ok_or_else(|| refused("no sub"))?.to_string();
+        let now = self.clock.now();
+        let (user, created) = match self.links.find_link(&issuer, &subject).await? {
+            Some(link) => {
+                let user = self
+                    .users
+                    .find_user(link.user_id)
+                    .await?
+                    .filter(|u| !u.disabled)
+                    .ok_or_else(|| refused("the linked account is disabled"))?;
+                (user, false)
+            }
+            None if provider.settings.provisioning == Provisioning::Allowed => {
+                let user = self.provision(provider, &claims, now).await?;
+                let link = LinkedIdentity {
+                    issuer: issuer.clone(),
+                    subject: subject.clone(),
+                    user_id: user.id,
+                    upstream: upstream.clone(),
+                    linked_at: now,
+                };
+                self.links.link(&link).await?;
+                let event = AuditEvent::new("upstream_linked", now)
+                    .user(user.id)
+                    .detail(format!("{upstream} account linked; the account was created by it"));
+                crate::audit::record(self.audit, event).await;
+                (user, true)
+            }
+            None => return Err(FederationError::NotLinked { upstream }),
+        };
+        Ok(Federated {
+            user,
+            upstream,
+            created,
+            request_id: waiting.request_id,
+            next: waiting.next,
+        })
+    }
+
+    /// The ID token's claims (verified: signature, issuer, audience, expiry,
+    /// nonce), with userinfo's over them when the upstream has it.
+    async fn verified_claims(
+        &self,
+        provider: &Provider,
+        code: &str,
+        waiting: &UpstreamSignIn,
+    ) -> Result<Value, FederationError> {
+        let name = &provider.settings.name;
+        let unavailable = |cause: String| FederationError::Unavailable {
+            upstream: name.clone(),
+            cause,
+        };
+        let refused = |cause: String| FederationError::Refused {
+            upstream: name.clone(),
+            cause,
+        };
+        let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
+        let client = self.client(provider, &metadata)?;
+        let http = self.upstreams.http.clone();
+        let send = |request| upstream_http(http.clone(), request);
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| unavailable(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()))
+            .request_async(&send)
+            .await
+            .map_err(|e| match e {
+                openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
+                other => unavailable(error_chain(&other)),
+            })?;
+        let id_token = tokens.id_token().ok_or_else(|| refused("no ID token".into()))?;
+        let verified = id_token
+            .claims(&client.id_token_verifier(), &Nonce::new(waiting.nonce.clone()))
+            .map_err(|e| refused(error_chain(&e)))?;
+        let mut claims = payload(&id_token.to_string()).ok_or_else(|| refused("unreadable ID token".into()))?;
+        if let Ok(request) = client.user_info(tokens.access_token().clone(), Some(verified.subject().clone())) {
+            let info: CoreUserInfoClaims = request
+                .request_async(&send)
+                .await
+                .map_err(|e| unavailable(error_chain(&e)))?;
+            if let (Ok(Value::Object(info)), Value::Object(into)) = (serde_json::to_value(&info), &mut claims) {
+                for (key, value) in info {
+                    // The ID token's own identity stays what was verified.
+                    if !matches!(key.as_str(), "iss" | "sub" | "aud") {
+                        into.insert(key, value);
+                    }
+                }
+            }
+        }
+        Ok(claims)
+    }
+
+    /// A new local account from the upstream's claims: its name mapped
+    /// (another when taken — an existing account is never the one), no
+    /// password.
+    async fn provision(&self, provider: &Provider, claims: &Value, now: i64) -> Result<User, FederationError> {
+        let mapping = &provider.settings.claims;
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let email = text(&mapping.email)
+            .filter(|e| crate::domain::is_email_address(e))
+            .map(str::to_string);
+        let email_verified = email.is_some() && claims.get("email_verified") == Some(&Value::Bool(true));
+        let display_name = text(&mapping.name)
+            .filter(|n| crate::domain::is_display_name(n))
+            .map(str::to_string);
+        let upstream = &provider.settings.name;
+        let subject = claims["sub"].as_str().unwrap_or_default();
+        let wanted = text(&mapping.username).unwrap_or("").to_lowercase();
+        let short = &crate::crypto::digest(subject)[..8].to_lowercase();
+        let candidates = [
+            wanted.clone(),
+            format!("{wanted}-{upstream}"),
+            format!("{upstream}-{short}"),
+            format!("{upstream}-{}", &Uuid::new_v4().simple().to_string()[..12]),
+        ];
+        for candidate in candidates {
+            let Ok(username) = Username::parse(&candidate) else {
+                continue;
+            };
+            let user = User {
+                id: Uuid::now_v7(),
+                username,
+                email: email.clone(),
+                email_verified,
+                display_name: display_name.clone(),
+                disabled: false,
+                roles: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            // No password signs in to it: an empty hash matches nothing.
+            match self.users.create_user(&user, "").await {
+                Ok(()) => return Ok(user),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FederationError::Refused {
+            upstream: upstream.clone(),
+            cause: "no free username for a new account".into(),
+        })
+    }
+}
+
+/// The payload of a JWT whose signature was verified already.
+fn payload(jwt: &str) -> Option<Value> {
+    let encoded = jwt.split('.').nth(1)?;
+    serde_json::from_slice(&crate::crypto::base64url_decode(encoded)?).ok()
+}

@@ -1,0 +1,132 @@
+//! Signing in with an upstream provider's account: `GET
+//! /login/upstream/{name}` sends the browser there (binding the sign-in to
+//! it with a cookie), `GET /login/upstream-callback` takes the answer and
+//! continues like a password sign-in with `amr` `fed` — a second step when
+//! the account or the app needs one, then the authorization request.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{cookies, extract, login, outcome, pages};
+use crate::domain::{AMR_FED, AuditEvent};
+use crate::federation::FederationError;
+use crate::oidc::params::Params;
+use crate::session::Origin;
+use crate::startup::Services;
+
+/// `GET /login/upstream/{name}?req=&next=`.
+pub async fn begin(req: HttpRequest, services: web::Data<Services>, name: web::Path<String>) -> HttpResponse {
+    let params = Params::parse(req.query_string()).unwrap_or_default();
+    let request_id = params.get("req").unwrap_or("");
+    // A request that is gone is said so now, not after the upstream.
+    if let Err(page) = login::parked_request(&services, request_id).await {
+        return page;
+    }
+    let next = login::page_after_sign_in(params.get("next"));
+    match services.federation().begin(&name, request_id, next).await {
+        Ok((url, browser)) => {
+            let mut response = outcome::see_other(&url);
+            let _ = response.add_cookie(&cookies::upstream(browser, services.settings.issuer_is_https()));
+            response
+        }
+        Err(e) => failure_page(&e),
+    }
+}
+
+/// `GET /login/upstream-callback?code=&state=` (or `error=`).
+pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let params = Params::parse(req.query_string()).unwrap_or_default();
+    let https = services.settings.issuer_is_https();
+    let browser = cookies::read(&req, cookies::UPSTREAM, https).unwrap_or_default();
+    let (Some(state), Some(code)) = (params.get("state"), params.get("code")) else {
+        // The upstream said no (the person cancelled, or it refused us):
+        // its own words stay in the log, the page says what to do.
+        if let Some(error) = params.get("error") {
+            tracing::info!(error, "an upstream provider answered a sign-in with an error");
+        }
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &crate::ui::t("upstream-not-signed-in-title"),
+            &crate::ui::t("upstream-not-signed-in"),
+            None,
+        );
+    };
+    let federated = match services.federation().finish(state, code, &browser).await {
+        Ok(federated) => federated,
+        Err(e) => return failure_page(&e),
+    };
+    let client_ip = extract::client_ip(&req);
+    let event = AuditEvent::new("upstream_sign_in", services.clock.now())
+        .user(federated.user.id)
+        .ip(&client_ip)
+        .detail(format!("with {}", federated.upstream));
+    services.audit(event).await;
+    let parked = match login::parked_request(&services, &federated.request_id).await {
+        Ok(parked) => parked,
+        Err(page) => return page,
+    };
+    let origin = Origin {
+        user_agent: &extract::user_agent(&req),
+        client_ip: &client_ip,
+    };
+    let next = login::page_after_sign_in(Some(&federated.next));
+    let first = (&federated.user, vec![AMR_FED.to_string()]);
+    let mut response =
+        match login::after_first_factor(&req, &services, first, &origin, parked, &federated.request_id, next).await {
+            Ok(response) => response,
+            Err(e) => return pages::server_error_page(&e),
+        };
+    let mut spent = cookies::upstream(String::new(), https);
+    spent.make_removal();
+    let _ = response.add_cookie(&spent);
+    response
+}
+
+/// What went wrong, for the person: nothing of the upstream's own words
+/// (they go to the log).
+fn failure_page(error: &FederationError) -> HttpResponse {
+    match error {
+        FederationError::UnknownUpstream(_) => pages::error_page(
+            StatusCode::NOT_FOUND,
+            &crate::ui::t("upstream-unknown-title"),
+            &crate::ui::t("upstream-unknown"),
+            None,
+        ),
+        FederationError::UnknownState => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &crate::ui::t("upstream-expired-title"),
+            &crate::ui::t("upstream-expired"),
+            None,
+        ),
+        FederationError::NotLinked { .. } => pages::error_page(
+            StatusCode::FORBIDDEN,
+            &crate::ui::t("upstream-not-linked-title"),
+            &crate::ui::t("upstream-not-linked"),
+            None,
+        ),
+        FederationError::Refused { upstream, cause } => {
+            tracing::warn!(upstream, cause, "an upstream sign-in was refused");
+            pages::error_page(
+                StatusCode::BAD_GATEWAY,
+                &crate::ui::t("upstream-refused-title"),
+                &crate::ui::t("upstream-refused"),
+                None,
+            )
+        }
+        FederationError::Unavailable { upstream, cause } => {
+            tracing::warn!(upstream, cause, "an upstream provider is unavailable");
+            let mut response = pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &crate::ui::t("upstream-unavailable-title"),
+                &crate::ui::t("upstream-unavailable"),
+                None,
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("30"),
+            );
+            response
+        }
+        FederationError::Store(e) => pages::server_error_page(e),
+    }
+}

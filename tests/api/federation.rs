@@ -1,0 +1,289 @@
+//! Signing in with an account at an upstream OpenID Connect provider —
+//! here another Sesame, on `localhost` so the two keep their own cookies —
+//! through HTTP: the login page's button, the upstream's sign-in, a local
+//! account created and linked by the upstream's issuer and subject only
+//! (never to the local account with the same address), `amr` `fed` in the
+//! app's ID token, the answer usable once and only by the browser that
+//! asked, provisioning off, an upstream that does not answer.
+
+use reqwest::StatusCode;
+use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamSettings};
+
+use crate::helpers::browser::Browser;
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, TestClient, hidden_field, location, pkce_challenge, redirect_params, spawn_app_with,
+};
+use crate::on_both_backends;
+
+/// The upstream: a Sesame on `localhost`, with `alice`, and a first-party
+/// app for the downstream Sesame (its redirect URI set once that one runs).
+async fn upstream(backend: Backend) -> (TestApp, TestClient) {
+    let upstream = spawn_app_with(backend, |s| {
+        s.issuer = s.issuer.replace("127.0.0.1", "localhost");
+    })
+    .await;
+    upstream.add_user("alice").await;
+    let client = upstream.add_client(false).await;
+    (upstream, client)
+}
+
+fn corp(upstream: &TestApp, client: &TestClient, provisioning: Provisioning) -> UpstreamSettings {
+    UpstreamSettings {
+        name: "corp".into(),
+        display_name: "Corp SSO".into(),
+        issuer: upstream.issuer.clone(),
+        client_id: client.client_id.clone(),
+        client_secret: Secret::new(client.secret.clone().unwrap()),
+        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        provisioning,
+        claims: UpstreamClaims::default(),
+    }
+}
+
+/// Points the upstream's app at `downstream`'s callback.
+async fn register_callback(upstream: &TestApp, client: &TestClient, downstream: &TestApp) {
+    let id = sesame::domain::ClientId::parse(&client.client_id).unwrap();
+    let stored = upstream.services.clients.find_client(&id).await.unwrap().unwrap();
+    let mut metadata = sesame::admin::metadata_of(&stored);
+    metadata.redirect_uris = vec![format!("{}/login/upstream-callback", downstream.issuer)];
+    sesame::admin::update_client(&upstream.services.client_admin(), &id, metadata)
+        .await
+        .unwrap();
+}
+
+/// Both Sesames, the downstream one with the upstream configured.
+async fn federated_pair(backend: Backend, provisioning: Provisioning) -> (TestApp, TestApp) {
+    let (upstream, client) = upstream(backend).await;
+    let settings = corp(&upstream, &client, provisioning);
+    let downstream = spawn_app_with(backend, move |s| s.upstreams = vec![settings]).await;
+    register_callback(&upstream, &client, &downstream).await;
+    (upstream, downstream)
+}
+
+/// GET `url` and follow redirects (absolute or relative to the page they
+/// came from) until an answer that is not one, or a redirect to `stop_at`:
+/// that URL, not fetched, and the answer that sent the browser there.
+async fn follow(browser: &reqwest::Client, url: &str, stop_at: &str) -> (String, reqwest::Response) {
+    let mut url = url::Url::parse(url).unwrap();
+    for _ in 0..10 {
+        let response = browser.get(url.as_str()).send().await.unwrap();
+        if !response.status().is_redirection() {
+            return (url.to_string(), response);
+        }
+        url = url.join(&location(&response)).unwrap();
+        if url.as_str().starts_with(stop_at) {
+            return (url.to_string(), response);
+        }
+    }
+    panic!("too many redirects from {url}");
+}
+
+/// Signs `username` in at the upstream in `browser` (its own login page).
+async fn sign_in_upstream(browser: &reqwest::Client, upstream: &TestApp, username: &str) {
+    let page = browser
+        .get(upstream.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = browser
+        .post(upstream.url("/login"))
+        .form(&[
+            ("csrf", hidden_field(&page, "csrf").as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+}
+
+/// The first sign-in with an upstream account creates a local account and
+/// links it by (issuer, subject) — not to the local `alice` who has the
+/// same address, whose name the new account does not take either; the app
+/// the person was signing in to gets a code, and its ID token says `fed`.
+/// The next sign-in finds the same account.
+async fn an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let local_alice = downstream.add_user("alice").await;
+    let app = downstream.add_client(false).await;
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+
+    // The app sends the browser to sign in; the login page offers Corp SSO.
+    let verifier = "federated-verifier-0123456789-0123456789-0123456789";
+    let authorize = browser
+        .authorize(&[
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", app.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid profile"),
+            ("code_challenge", &pkce_challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let login = location(&authorize);
+    let page = browser
+        .get(downstream.url(&login))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let request_id = hidden_field(&page, "req");
+    let button = format!("href=\"/login/upstream/corp?req={request_id}&amp;next=");
+    assert!(page.contains(&button), "{page}");
+    assert!(page.contains("Sign in with Corp SSO"));
+
+    let begin = downstream.url(&format!("/login/upstream/corp?req={request_id}"));
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(&browser, &begin, &callback).await;
+    let back = browser.get(&answer).send().await.unwrap();
+    assert_eq!(back.status(), 303);
+    let params = redirect_params(&back);
+    let code = params.get("code").unwrap_or_else(|| panic!("a code: {params:?}"));
+    let tokens: serde_json::Value = downstream.redeem(&app, code, verifier).await.json().await.unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let claims = downstream.services.keys.verify(id_token).unwrap();
+    assert_eq!(claims.claim("amr").unwrap(), &serde_json::json!(["fed"]));
+
+    // A new account, linked by the upstream's issuer and subject.
+    let (upstream_alice, _) = upstream
+        .services
+        .users
+        .find_credentials(&sesame::domain::Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let link = downstream
+        .services
+        .links
+        .find_link(&upstream.issuer, &upstream_alice.id.to_string())
+        .await
+        .unwrap()
+        .expect("linked by issuer and subject");
+    assert_ne!(
+        link.user_id, local_alice.id,
+        "never the local account with the same address"
+    );
+    assert!(
+        downstream
+            .services
+            .links
+            .links_of(local_alice.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let created = downstream
+        .services
+        .users
+        .find_user(link.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        created.username.as_str(),
+        "alice-corp",
+        "the local alice keeps her name"
+    );
+    assert_eq!(created.email.as_deref(), Some("alice@example.com"));
+    assert!(!created.email_verified, "the upstream did not say it confirmed it");
+
+    // Another browser, another sign-in: the same account, no new one.
+    let again = Browser::new(&downstream.issuer);
+    sign_in_upstream(&again, &upstream, "alice").await;
+    let begin = downstream.url("/login/upstream/corp?next=/account");
+    let (_, answer) = follow(&again, &begin, &downstream.url("/account")).await;
+    assert_eq!(location(&answer), "/account");
+    let account = again.get(downstream.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), 200);
+    assert!(account.text().await.unwrap().contains("alice-corp"));
+    assert_eq!(downstream.services.links.links_of(link.user_id).await.unwrap().len(), 1);
+}
+
+/// The upstream's answer is good once, and only in the browser that began
+/// the sign-in: replayed, or brought to another browser (login CSRF), it
+/// finds nothing.
+async fn an_upstream_answer_is_used_once_by_the_browser_that_asked(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    let callback = downstream.url("/login/upstream-callback");
+    let begin = downstream.url("/login/upstream/corp?next=/account");
+    let (answer, _) = follow(&browser, &begin, &callback).await;
+
+    // Another browser brings the answer: refused, and the answer is spent.
+    let stranger = Browser::new(&downstream.issuer);
+    let stolen = stranger.get(&answer).send().await.unwrap();
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+    assert!(stolen.text().await.unwrap().contains("expired"));
+    let late = browser.get(&answer).send().await.unwrap();
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST, "used once, whoever used it");
+
+    // A fresh one in the right browser signs in; replayed, it is refused.
+    let (answer, _) = follow(&browser, &begin, &callback).await;
+    let signed_in = browser.get(&answer).send().await.unwrap();
+    assert_eq!(signed_in.status(), 303, "{:?}", signed_in.text().await);
+    let replayed = browser.get(&answer).send().await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+
+    // The upstream said no (cancelled): a page, not an error of ours.
+    let cancelled = browser
+        .get(downstream.url("/login/upstream-callback?error=access_denied&state=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::BAD_REQUEST);
+    let unknown = browser
+        .get(downstream.url("/login/upstream/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+/// With provisioning off, an upstream account linked to nobody is refused
+/// with a page saying what to do; an upstream that does not answer is a
+/// clear 503, never a wrong-password message.
+async fn unlinked_accounts_and_unreachable_upstreams_get_clear_pages(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Off).await;
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(&browser, &downstream.url("/login/upstream/corp"), &callback).await;
+    let refused = browser.get(&answer).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("not linked"));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let down = spawn_app_with(backend, move |s| {
+        s.upstreams = vec![UpstreamSettings {
+            name: "gone".into(),
+            display_name: "Gone".into(),
+            issuer: nowhere,
+            client_id: "x".into(),
+            client_secret: Secret::default(),
+            scopes: vec!["openid".into()],
+            provisioning: Provisioning::Allowed,
+            claims: UpstreamClaims::default(),
+        }]
+    })
+    .await;
+    let unavailable = down.browser.get(down.url("/login/upstream/gone")).send().await.unwrap();
+    assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(unavailable.headers().contains_key("retry-after"));
+    assert!(unavailable.text().await.unwrap().contains("not answering"));
+}
+
+on_both_backends!(
+    an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only,
+    an_upstream_answer_is_used_once_by_the_browser_that_asked,
+    unlinked_accounts_and_unreachable_upstreams_get_clear_pages,
+);
