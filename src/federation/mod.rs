@@ -47,6 +47,12 @@ pub enum FederationError {
     /// Linked to no local account, and this upstream creates none.
     #[error("no account is linked to this {upstream} account")]
     NotLinked { upstream: String },
+    /// Linking: this upstream account is linked to another local account.
+    #[error("this {upstream} account is linked to another account")]
+    LinkedElsewhere { upstream: String },
+    /// Unlinking would leave the account no way to sign in.
+    #[error("the last way to sign in to this account")]
+    LastWayIn,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -189,6 +195,9 @@ pub struct Federated {
     pub upstream: String,
     /// The account was created by this sign-in.
     pub created: bool,
+    /// The upstream account was linked to `user` (signed in already), not
+    /// a sign-in.
+    pub linked: bool,
     pub request_id: String,
     pub next: String,
 }
@@ -211,7 +220,14 @@ impl Federation<'_> {
     /// Where to send the person to sign in at upstream `name`, and the value
     /// of the cookie that binds the sign-in to this browser; the sign-in
     /// waits for its answer under a fresh `state`.
-    pub async fn begin(&self, name: &str, request_id: &str, next: &str) -> Result<(String, String), FederationError> {
+    /// `link_to`: link the upstream account to this signed-in account
+    /// instead of signing in.
+    pub async fn begin(
+        &self,
+        name: &str,
+        (request_id, next): (&str, &str),
+        link_to: Option<Uuid>,
+    ) -> Result<(String, String), FederationError> {
         let provider = self.upstreams.provider(name)?;
         let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
         let client = self.client(provider, &metadata)?;
@@ -233,6 +249,7 @@ impl Federation<'_> {
             request_id: request_id.to_string(),
             next: next.to_string(),
             browser: crate::crypto::digest(&browser),
+            link_to,
         };
         self.waiting.wait(state.secret(), &waiting).await?;
         Ok((url.to_string(), browser))
@@ -242,7 +259,14 @@ impl Federation<'_> {
     /// only by the browser that began it (`browser`, its cookie), its code
     /// exchanged and its ID token verified; then the linked local account,
     /// or a new one.
-    pub async fn finish(&self, state: &str, code: &str, browser: &str) -> Result<Federated, FederationError> {
+    /// `signed_in_as`: the browser's current account (a link is made only
+    /// while the account that asked for it is still the one signed in).
+    pub async fn finish(
+        &self,
+        state: &str,
+        code: &str,
+        (browser, signed_in_as): (&str, Option<Uuid>),
+    ) -> Result<Federated, FederationError> {
         let waiting = self
             .waiting
             .take(state)
@@ -259,6 +283,20 @@ impl Federation<'_> {
         let issuer = claims["iss"].as_str().ok_or_else(|| refused("no iss"))?.to_string();
         let subject = claims["sub"].as_str().ok_or_else(|| refused("no sub"))?.to_string();
         let now = self.clock.now();
+        if let Some(owner) = waiting.link_to {
+            if signed_in_as != Some(owner) {
+                return Err(FederationError::UnknownState);
+            }
+            let user = self.link(owner, (&upstream, &issuer, &subject), now).await?;
+            return Ok(Federated {
+                user,
+                upstream,
+                created: false,
+                linked: true,
+                request_id: waiting.request_id,
+                next: waiting.next,
+            });
+        }
         let (user, created) = match self.links.find_link(&issuer, &subject).await? {
             Some(link) => {
                 let user = self
@@ -291,9 +329,87 @@ impl Federation<'_> {
             user,
             upstream,
             created,
+            linked: false,
             request_id: waiting.request_id,
             next: waiting.next,
         })
+    }
+
+    /// Links an upstream account to `owner`, who signed in to both; an
+    /// upstream account linked to someone else stays theirs.
+    async fn link(
+        &self,
+        owner: Uuid,
+        (upstream, issuer, subject): (&str, &str, &str),
+        now: i64,
+    ) -> Result<User, FederationError> {
+        let elsewhere = || FederationError::LinkedElsewhere {
+            upstream: upstream.to_string(),
+        };
+        let user = self
+            .users
+            .find_user(owner)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| FederationError::UnknownState)?;
+        match self.links.find_link(issuer, subject).await? {
+            Some(link) if link.user_id == owner => return Ok(user),
+            Some(_) => return Err(elsewhere()),
+            None => {}
+        }
+        let link = LinkedIdentity {
+            issuer: issuer.to_string(),
+            subject: subject.to_string(),
+            user_id: owner,
+            upstream: upstream.to_string(),
+            linked_at: now,
+        };
+        match self.links.link(&link).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(elsewhere()),
+            Err(e) => return Err(e.into()),
+        }
+        let event = AuditEvent::new("upstream_linked", now)
+            .user(owner)
+            .detail(format!("{upstream} account linked from the account page"));
+        crate::audit::record(self.audit, event).await;
+        Ok(user)
+    }
+
+    /// Unlinks an upstream account from `user_id`, while another way to
+    /// sign in remains (a password, or another linked account).
+    pub async fn unlink(&self, user: &User, issuer: &str, subject: &str) -> Result<(), FederationError> {
+        let links = self.links.links_of(user.id).await?;
+        let Some(link) = links.iter().find(|l| l.issuer == issuer && l.subject == subject) else {
+            return Err(FederationError::UnknownState);
+        };
+        let has_password = self
+            .users
+            .find_credentials(&user.username)
+            .await?
+            .is_some_and(|(_, hash)| !hash.is_empty());
+        if !has_password && links.len() < 2 {
+            return Err(FederationError::LastWayIn);
+        }
+        self.links.unlink(user.id, issuer, subject).await?;
+        let event = AuditEvent::new("upstream_unlinked", self.clock.now())
+            .user(user.id)
+            .detail(format!("{} account unlinked", link.upstream));
+        crate::audit::record(self.audit, event).await;
+        Ok(())
+    }
+
+    /// The upstreams with what `user_id` has linked of each.
+    pub async fn linked_of(&self, user: &User) -> Result<Vec<(UpstreamSettings, Option<LinkedIdentity>)>, StoreError> {
+        let links = self.links.links_of(user.id).await?;
+        Ok(self
+            .upstreams
+            .listed()
+            .map(|upstream| {
+                let link = links.iter().find(|l| l.upstream == upstream.name).cloned();
+                (upstream.clone(), link)
+            })
+            .collect())
     }
 
     /// The ID token's claims (verified: signature, issuer, audience, expiry,

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::views::{AccountPage, SessionView, time_ago};
+use super::views::{AccountPage, SessionView, UpstreamView, time_ago};
 use pages::server_error_page;
 
 use super::{cookies, csrf, outcome, pages};
@@ -53,6 +53,7 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
     let others = other_accounts(services, &accounts).await?;
     let name = user.display_name.clone().unwrap_or_else(|| user.username.to_string());
     let factors = super::account_security::factors_view(services, &user).await?;
+    let (upstreams, can_unlink) = upstream_views(services, &user, now).await?;
     let mut response = csrf::form_page(req, services, StatusCode::OK, |csrf| AccountPage {
         name: &name,
         username: user.username.as_str(),
@@ -61,9 +62,39 @@ async fn page(req: &HttpRequest, services: &Services) -> Result<HttpResponse, In
         factors,
         csrf,
         others,
+        upstreams,
+        can_unlink,
     });
     cookies::set_session_cookie(&mut response, services, &accounts);
     Ok(response)
+}
+
+/// The upstream providers with what the person linked of each, and whether
+/// unlinking leaves another way in (a password, or another linked account).
+async fn upstream_views(
+    services: &Services,
+    user: &crate::domain::User,
+    now: i64,
+) -> Result<(Vec<UpstreamView>, bool), InternalError> {
+    if services.settings.upstreams.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let linked = services.federation().linked_of(user).await?;
+    let has_password = services
+        .users
+        .find_credentials(&user.username)
+        .await?
+        .is_some_and(|(_, hash)| !hash.is_empty());
+    let link_count = linked.iter().filter(|(_, link)| link.is_some()).count();
+    let views = linked
+        .into_iter()
+        .map(|(upstream, link)| UpstreamView {
+            name: upstream.name,
+            display_name: upstream.display_name,
+            linked: link.map(|l| (l.issuer, l.subject, time_ago(l.linked_at, now))),
+        })
+        .collect();
+    Ok((views, has_password || link_count > 1))
 }
 
 /// The accounts signed in on this browser besides the current one, as

@@ -35,7 +35,10 @@ pub(super) async fn signed_in(req: &HttpRequest, services: &Services) -> Result<
 }
 
 /// The person, when they signed in recently enough to change their factors.
-async fn recently_signed_in(req: &HttpRequest, services: &Services) -> Result<(User, LiveSession), HttpResponse> {
+pub(super) async fn recently_signed_in(
+    req: &HttpRequest,
+    services: &Services,
+) -> Result<(User, LiveSession), HttpResponse> {
     recently_signed_in_or(req, services, outcome::see_other).await
 }
 

@@ -109,6 +109,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/account/email/confirm", get => account_profile::confirm_page, post => account_profile::confirm);
     serve!(cfg, "/account/totp", get => account_security::show_totp, post => account_security::confirm_totp);
     serve!(cfg, "/account/totp/remove", post => account_security::remove_totp);
+    serve!(cfg, "/account/upstreams/link", post => upstream::link);
+    serve!(cfg, "/account/upstreams/unlink", post => upstream::unlink);
     serve!(cfg, "/account/recovery-codes", post => account_security::new_recovery_codes);
     serve!(cfg, "/account/confirm", get => account_security::show_confirm, post => account_security::confirm);
     serve!(cfg, "/account/sessions/end", post => account::end_session);

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{cookies, extract, login, outcome, pages};
+use super::{account_security, cookies, csrf, extract, login, outcome, pages};
 use crate::domain::{AMR_FED, AuditEvent};
 use crate::federation::FederationError;
 use crate::oidc::params::Params;
@@ -23,7 +23,7 @@ pub async fn begin(req: HttpRequest, services: web::Data<Services>, name: web::P
         return page;
     }
     let next = login::page_after_sign_in(params.get("next"));
-    match services.federation().begin(&name, request_id, next).await {
+    match services.federation().begin(&name, (request_id, next), None).await {
         Ok((url, browser)) => {
             let mut response = outcome::see_other(&url);
             let _ = response.add_cookie(&cookies::upstream(browser, services.settings.issuer_is_https()));
@@ -51,10 +51,25 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
             None,
         );
     };
-    let federated = match services.federation().finish(state, code, &browser).await {
+    let signed_in_as = match cookies::browser_accounts(&req, &services).await {
+        Ok(accounts) => accounts.current().map(|live| live.session.user_id),
+        Err(e) => return pages::server_error_page(&e),
+    };
+    let federated = match services
+        .federation()
+        .finish(state, code, (&browser, signed_in_as))
+        .await
+    {
         Ok(federated) => federated,
         Err(e) => return failure_page(&e),
     };
+    let mut spent = cookies::upstream(String::new(), https);
+    spent.make_removal();
+    if federated.linked {
+        let mut response = outcome::see_other("/account?linked=1");
+        let _ = response.add_cookie(&spent);
+        return response;
+    }
     let client_ip = extract::client_ip(&req);
     let event = AuditEvent::new("upstream_sign_in", services.clock.now())
         .user(federated.user.id)
@@ -76,10 +91,48 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
             Ok(response) => response,
             Err(e) => return pages::server_error_page(&e),
         };
-    let mut spent = cookies::upstream(String::new(), https);
-    spent.make_removal();
     let _ = response.add_cookie(&spent);
     response
+}
+
+/// `POST /account/upstreams/link` (`name`): links an upstream account to
+/// the signed-in account — the person signs in there, and comes back.
+pub async fn link(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, _) = match account_security::recently_signed_in(&req, &services).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
+    let name = form.get("name").unwrap_or("");
+    match services.federation().begin(name, ("", "/account"), Some(user.id)).await {
+        Ok((url, browser)) => {
+            let mut response = outcome::see_other(&url);
+            let _ = response.add_cookie(&cookies::upstream(browser, services.settings.issuer_is_https()));
+            response
+        }
+        Err(e) => failure_page(&e),
+    }
+}
+
+/// `POST /account/upstreams/unlink` (`issuer`, `subject`).
+pub async fn unlink(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, _) = match account_security::recently_signed_in(&req, &services).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
+    let issuer = form.get("issuer").unwrap_or("");
+    let subject = form.get("subject").unwrap_or("");
+    match services.federation().unlink(&user, issuer, subject).await {
+        Ok(()) => outcome::see_other("/account?unlinked=1"),
+        Err(e) => failure_page(&e),
+    }
 }
 
 /// What went wrong, for the person: nothing of the upstream's own words
@@ -127,6 +180,18 @@ fn failure_page(error: &FederationError) -> HttpResponse {
             );
             response
         }
+        FederationError::LinkedElsewhere { .. } => pages::error_page(
+            StatusCode::CONFLICT,
+            &crate::ui::t("upstream-linked-elsewhere-title"),
+            &crate::ui::t("upstream-linked-elsewhere"),
+            None,
+        ),
+        FederationError::LastWayIn => pages::error_page(
+            StatusCode::CONFLICT,
+            &crate::ui::t("upstream-last-way-in-title"),
+            &crate::ui::t("upstream-last-way-in"),
+            None,
+        ),
         FederationError::Store(e) => pages::server_error_page(e),
     }
 }

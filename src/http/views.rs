@@ -101,6 +101,18 @@ pub struct AccountPage<'a> {
     pub csrf: String,
     /// The other accounts signed in on this browser: `(session handle, username)`.
     pub others: Vec<(String, String)>,
+    /// Each upstream provider, and what of it is linked.
+    pub upstreams: Vec<UpstreamView>,
+    /// An upstream account may be unlinked (another way in remains).
+    pub can_unlink: bool,
+}
+
+/// An upstream provider on the account page.
+pub struct UpstreamView {
+    pub name: String,
+    pub display_name: String,
+    /// `(issuer, subject, linked when)` when an account there is linked.
+    pub linked: Option<(String, String, String)>,
 }
 
 #[derive(Template)]

@@ -282,7 +282,122 @@ async fn unlinked_accounts_and_unreachable_upstreams_get_clear_pages(backend: Ba
     assert!(unavailable.text().await.unwrap().contains("not answering"));
 }
 
+/// POSTs an account page form (`fields` and the page's CSRF token) in
+/// `browser`; the answer.
+async fn account_form(browser: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let page = browser
+        .get(browser.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(browser.url(path)).form(&form).send().await.unwrap()
+}
+
+/// A person signed in to both links the upstream account to their local
+/// one from the account page; signing in with it then reaches that
+/// account. Unlinking works while another way in remains (a password), and
+/// an account that has only its link keeps it. An upstream account linked
+/// to one person is never linked to another.
+async fn a_local_account_links_its_upstream_account_from_the_account_page(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let alice = downstream.add_user("alice").await;
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
+    let page = browser
+        .get(downstream.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Accounts elsewhere") && page.contains("id=\"link-corp\""),
+        "{page}"
+    );
+
+    let callback = downstream.url("/login/upstream-callback");
+    let asked = account_form(&browser, "/account/upstreams/link", &[("name", "corp")]).await;
+    assert_eq!(asked.status(), 303);
+    let (answer, _) = follow(&browser, &location(&asked), &callback).await;
+    let linked = browser.get(&answer).send().await.unwrap();
+    assert_eq!(location(&linked), "/account?linked=1");
+    let links = downstream.services.links.links_of(alice.id).await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].issuer, upstream.issuer);
+
+    // Signing in with the upstream account now reaches alice's own account.
+    let other = Browser::new(&downstream.issuer);
+    sign_in_upstream(&other, &upstream, "alice").await;
+    let (answer, _) = follow(&other, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
+    assert_eq!(location(&other.get(&answer).send().await.unwrap()), "/account");
+    let account = other
+        .get(downstream.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("alice"), "{account}");
+    assert!(!account.contains("alice-corp"), "no new account");
+
+    // Someone else cannot take the same upstream account.
+    downstream.add_user("bob").await;
+    let bob = Browser::new(&downstream.issuer);
+    sign_in_upstream(&bob, &upstream, "alice").await;
+    assert_eq!(bob.sign_in("bob", PASSWORD).await, 303);
+    let asked = account_form(&bob, "/account/upstreams/link", &[("name", "corp")]).await;
+    let (answer, _) = follow(&bob, &location(&asked), &callback).await;
+    let taken = bob.get(&answer).send().await.unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+
+    // alice has a password: she may unlink.
+    let subject = links[0].subject.clone();
+    let unlinked = account_form(
+        &browser,
+        "/account/upstreams/unlink",
+        &[("issuer", upstream.issuer.as_str()), ("subject", subject.as_str())],
+    )
+    .await;
+    assert_eq!(location(&unlinked), "/account?unlinked=1");
+    assert!(downstream.services.links.links_of(alice.id).await.unwrap().is_empty());
+
+    // An account made by an upstream sign-in has no other way in: its link stays.
+    let fresh = Browser::new(&downstream.issuer);
+    sign_in_upstream(&fresh, &upstream, "alice").await;
+    let (answer, _) = follow(&fresh, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
+    assert_eq!(location(&fresh.get(&answer).send().await.unwrap()), "/account");
+    let page = fresh
+        .get(downstream.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("alice-corp") && !page.contains("id=\"unlink-corp\""),
+        "{page}"
+    );
+    let kept = account_form(
+        &fresh,
+        "/account/upstreams/unlink",
+        &[("issuer", upstream.issuer.as_str()), ("subject", subject.as_str())],
+    )
+    .await;
+    assert_eq!(kept.status(), StatusCode::CONFLICT);
+}
+
 on_both_backends!(
+    a_local_account_links_its_upstream_account_from_the_account_page,
     an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only,
     an_upstream_answer_is_used_once_by_the_browser_that_asked,
     unlinked_accounts_and_unreachable_upstreams_get_clear_pages,

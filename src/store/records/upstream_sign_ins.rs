@@ -26,6 +26,10 @@ pub struct UpstreamSignIn {
     /// The digest of the cookie the browser that began it holds: an answer
     /// brought by another browser (login CSRF) finds no sign-in.
     pub browser: String,
+    /// Linking the upstream account to this signed-in account (from the
+    /// account page) rather than signing in.
+    #[serde(default)]
+    pub link_to: Option<uuid::Uuid>,
 }
 
 pub struct UpstreamSignIns<'a> {
