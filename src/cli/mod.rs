@@ -12,6 +12,7 @@ mod registration;
 mod serve;
 mod table;
 mod time;
+mod upstreams;
 mod users;
 
 use std::io::{IsTerminal, Read};
@@ -87,6 +88,9 @@ enum Command {
     /// The session gateway for apps behind a reverse proxy.
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Upstream identity providers people sign in with.
+    #[command(subcommand)]
+    Upstream(upstreams::UpstreamCommand),
     /// Initial access tokens for the registration API (RFC 7591).
     #[command(subcommand)]
     Registration(RegistrationCommand),
@@ -190,6 +194,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Group(command) => groups::run(settings, clock, command).await,
         Command::Audit(args) => audit::run(settings, args).await,
         Command::Gateway(command) => gateway::run(settings, command).await,
+        Command::Upstream(command) => upstreams::run(settings, clock, command).await,
         Command::Config(_) => Ok(()),
     }
 }

@@ -402,3 +402,59 @@ on_both_backends!(
     an_upstream_answer_is_used_once_by_the_browser_that_asked,
     unlinked_accounts_and_unreachable_upstreams_get_clear_pages,
 );
+
+/// `sesame upstream list` shows what is configured and the redirect URI to
+/// register; `sesame upstream test NAME` says whether discovery answers.
+#[tokio::test]
+async fn upstreams_are_listed_and_tested_from_the_command_line() {
+    let (upstream, _) = upstream(Backend::SqliteMemory).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sesame.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "issuer = \"https://id.example.com\"\n\
+             [[upstreams]]\nname = \"corp\"\ndisplay_name = \"Corp SSO\"\nissuer = \"{}\"\nclient_id = \"sesame\"\n\
+             [[upstreams]]\nname = \"gone\"\ndisplay_name = \"Gone\"\nissuer = \"http://127.0.0.1:9\"\n\
+             client_id = \"sesame\"\nprovisioning = \"off\"\n",
+            upstream.issuer
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let (dir, config) = (dir.path().to_path_buf(), config.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sesame"))
+                .arg("--config")
+                .arg(&config)
+                .args(args)
+                .current_dir(&dir)
+                .env(
+                    "SESAME_DATABASE_URL",
+                    format!("sqlite://{}", dir.join("cli.db").display()),
+                )
+                .env("SESAME_KEYS_DIR", dir.join("keys"))
+                .output()
+                .unwrap()
+        })
+    };
+    let list = run(&["upstream", "list"]).await.unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert!(
+        text.contains("corp") && text.contains("Corp SSO") && text.contains("off"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://id.example.com/login/upstream-callback"),
+        "{text}"
+    );
+
+    let test = run(&["upstream", "test", "corp"]).await.unwrap();
+    let text = String::from_utf8_lossy(&test.stdout);
+    assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stderr));
+    assert!(text.contains(&format!("{}/authorize", upstream.issuer)), "{text}");
+    let gone = run(&["upstream", "test", "gone"]).await.unwrap();
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("unavailable"));
+}
