@@ -656,3 +656,32 @@ async fn one_sign_in_reaches_an_oidc_app_and_apps_behind_nginx_and_caddy() {
     drop((nginx, caddy));
     echo.stop().await;
 }
+
+/// "Sign in with Corp SSO" in a real browser: the button on the login page
+/// (which passes the accessibility check at 320 px with it), the upstream
+/// Sesame's own login page, and back signed in to an account made for the
+/// person, whose account page lists the linked provider.
+#[tokio::test]
+async fn signing_in_with_an_upstream_account_in_a_real_browser() {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let (upstream, downstream) =
+        crate::federation::federated_pair(Backend::SqliteMemory, sesame::config::Provisioning::Allowed).await;
+    browser.set_window_size(320, 700).await.unwrap();
+    browser.goto(&downstream.url("/login")).await.unwrap();
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "/login with an upstream: {violations:?}");
+    assert_eq!(overflow(&browser).await, 0);
+    browser.click("#upstream-corp").await;
+    // The upstream's login page (it is another Sesame).
+    browser.url_once_at(&upstream.url("/login")).await;
+    sign_in_on_the_login_page(&browser).await;
+    browser.url_once_at(&downstream.url("/account")).await;
+    let page = browser.once_page_has("Accounts elsewhere").await;
+    assert!(page.contains("alice"), "{page}");
+    assert!(page.contains("Corp SSO"), "{page}");
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "/account with a linked upstream: {violations:?}");
+    browser.quit().await;
+}

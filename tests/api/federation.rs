@@ -52,7 +52,7 @@ async fn register_callback(upstream: &TestApp, client: &TestClient, downstream: 
 }
 
 /// Both Sesames, the downstream one with the upstream configured.
-async fn federated_pair(backend: Backend, provisioning: Provisioning) -> (TestApp, TestApp) {
+pub(crate) async fn federated_pair(backend: Backend, provisioning: Provisioning) -> (TestApp, TestApp) {
     let (upstream, client) = upstream(backend).await;
     let settings = corp(&upstream, &client, provisioning);
     let downstream = spawn_app_with(backend, move |s| s.upstreams = vec![settings]).await;
