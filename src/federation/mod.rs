@@ -335,8 +335,26 @@ impl Federation<'_> {
         })
     }
 
-    /// Links an upstream account to `owner`, who signed in to both; an
-    /// upstream account linked to someone else stays theirs.
+    /// An operator links `subject` at the configured upstream `name` to
+    /// `user` (an upstream account linked to someone else stays theirs).
+    pub async fn link_by_operator(&self, user: &User, name: &str, subject: &str) -> Result<(), FederationError> {
+        let provider = self.upstreams.provider(name)?;
+        let subject = subject.trim();
+        if subject.is_empty() {
+            return Err(FederationError::Refused {
+                upstream: name.to_string(),
+                cause: "no subject".into(),
+            });
+        }
+        let issuer = provider.settings.issuer.clone();
+        self.link(user.id, (name, &issuer, subject), self.clock.now())
+            .await
+            .map(|_| ())
+    }
+
+    /// Links an upstream account to `owner`, who signed in to both (or
+    /// whom an operator named); an upstream account linked to someone else
+    /// stays theirs.
     async fn link(
         &self,
         owner: Uuid,
@@ -371,7 +389,7 @@ impl Federation<'_> {
         }
         let event = AuditEvent::new("upstream_linked", now)
             .user(owner)
-            .detail(format!("{upstream} account linked from the account page"));
+            .detail(format!("{upstream} account linked"));
         crate::audit::record(self.audit, event).await;
         Ok(user)
     }

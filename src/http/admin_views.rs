@@ -64,6 +64,14 @@ pub struct GrantRow {
     pub since: String,
 }
 
+/// An upstream account linked to the person.
+pub struct LinkRow {
+    pub upstream: String,
+    pub issuer: String,
+    pub subject: String,
+    pub since: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 pub struct UserPage<'a> {
@@ -75,6 +83,9 @@ pub struct UserPage<'a> {
     pub other_groups: Vec<String>,
     pub sessions: Vec<SessionRow>,
     pub grants: Vec<GrantRow>,
+    pub linked: Vec<LinkRow>,
+    /// The configured upstreams' names, to link an account at one.
+    pub upstreams: Vec<String>,
     /// What they can sign in with besides a password (empty: nothing).
     pub second_factors: String,
     pub csrf: String,

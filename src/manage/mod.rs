@@ -125,6 +125,19 @@ pub enum Command {
         username: String,
         client_id: String,
     },
+    /// Links the account `subject` at the configured upstream `upstream`
+    /// to the person (when nobody else has it).
+    LinkUpstream {
+        username: String,
+        upstream: String,
+        subject: String,
+    },
+    /// Unlinks an upstream account from the person.
+    UnlinkUpstream {
+        username: String,
+        issuer: String,
+        subject: String,
+    },
     CreateGroup {
         name: String,
     },
@@ -221,6 +234,8 @@ impl Command {
             Command::SignOutEverywhere { username } => format!("sign_out_everywhere {username}"),
             Command::EndSession { username, .. } => format!("end_session {username}"),
             Command::RevokeAppGrant { username, client_id } => format!("revoke_app_grant {username} {client_id}"),
+            Command::LinkUpstream { username, upstream, .. } => format!("link_upstream {username} {upstream}"),
+            Command::UnlinkUpstream { username, issuer, .. } => format!("unlink_upstream {username} {issuer}"),
             Command::CreateGroup { name } => format!("create_group {name}"),
             Command::RenameGroup { name, new_name } => format!("rename_group {name} {new_name}"),
             Command::DeleteGroup { name } => format!("delete_group {name}"),
@@ -274,6 +289,17 @@ pub enum ManageError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A federation error as an operator sees it.
+fn federation_refusal(e: crate::federation::FederationError) -> ManageError {
+    match e {
+        crate::federation::FederationError::Store(e) => ManageError::Store(e),
+        crate::federation::FederationError::UnknownUpstream(name) => {
+            ManageError::NotFound(format!("no upstream {name:?}"))
+        }
+        other => ManageError::Refused(other.to_string()),
+    }
 }
 
 impl From<AdminError> for ManageError {
@@ -455,6 +481,34 @@ async fn carry_out(services: &Services, command: Command) -> Result<Done, Manage
             services.fanout().end_session(found, "ended by an operator").await?;
             let event = AuditEvent::new("session_ended_by_admin", services.clock.now()).user(user.id);
             crate::audit::record(&*services.audit, event).await;
+            Ok(nothing)
+        }
+        Command::LinkUpstream {
+            username,
+            upstream,
+            subject,
+        } => {
+            let user = find_user(services, &username).await?;
+            services
+                .federation()
+                .link_by_operator(&user, &upstream, &subject)
+                .await
+                .map_err(federation_refusal)?;
+            Ok(nothing)
+        }
+        Command::UnlinkUpstream {
+            username,
+            issuer,
+            subject,
+        } => {
+            let user = find_user(services, &username).await?;
+            if !services.links.unlink(user.id, &issuer, &subject).await? {
+                return Err(ManageError::NotFound(format!("{username} has no such linked account")));
+            }
+            let event = crate::domain::AuditEvent::new("upstream_unlinked", services.clock.now())
+                .user(user.id)
+                .detail(format!("{issuer} account unlinked by an operator"));
+            services.audit(event).await;
             Ok(nothing)
         }
         Command::RevokeAppGrant { username, client_id } => {

@@ -64,6 +64,16 @@ pub struct UserDetail {
     /// `totp`, `passkey`, `recovery_codes`: what they can sign in with
     /// besides a password.
     pub second_factors: Vec<&'static str>,
+    /// Their accounts at upstream providers, linked by issuer and subject.
+    pub linked: Vec<LinkedView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkedView {
+    pub upstream: String,
+    pub issuer: String,
+    pub subject: String,
+    pub linked_at: i64,
 }
 
 /// A page of people by username, after `after`, matching `query` (a
@@ -118,6 +128,18 @@ pub async fn user(services: &Services, username: &str) -> Result<UserDetail, Man
         sessions,
         grants: services.consents.consents_of(user.id).await?,
         second_factors,
+        linked: services
+            .links
+            .links_of(user.id)
+            .await?
+            .into_iter()
+            .map(|l| LinkedView {
+                upstream: l.upstream,
+                issuer: l.issuer,
+                subject: l.subject,
+                linked_at: l.linked_at,
+            })
+            .collect(),
     })
 }
 

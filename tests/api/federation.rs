@@ -55,7 +55,11 @@ async fn register_callback(upstream: &TestApp, client: &TestClient, downstream: 
 pub(crate) async fn federated_pair(backend: Backend, provisioning: Provisioning) -> (TestApp, TestApp) {
     let (upstream, client) = upstream(backend).await;
     let settings = corp(&upstream, &client, provisioning);
-    let downstream = spawn_app_with(backend, move |s| s.upstreams = vec![settings]).await;
+    let downstream = spawn_app_with(backend, move |s| {
+        s.upstreams = vec![settings];
+        s.admin.enabled = true;
+    })
+    .await;
     register_callback(&upstream, &client, &downstream).await;
     (upstream, downstream)
 }
@@ -396,7 +400,149 @@ async fn a_local_account_links_its_upstream_account_from_the_account_page(backen
     assert_eq!(kept.status(), StatusCode::CONFLICT);
 }
 
+/// An app that names the upstream (`idp_hint`, or Keycloak's
+/// `kc_idp_hint`) sends the person straight there, past the choice; a name
+/// no upstream has shows the login page as usual.
+async fn idp_hint_skips_the_choice(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let app = downstream.add_client(false).await;
+    for (parameter, value, straight) in [
+        ("idp_hint", "corp", true),
+        ("kc_idp_hint", "corp", true),
+        ("idp_hint", "nobody", false),
+    ] {
+        let browser = Browser::new(&downstream.issuer);
+        sign_in_upstream(&browser, &upstream, "alice").await;
+        let authorize = browser
+            .authorize(&[
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", app.redirect_uri.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                (
+                    "code_challenge",
+                    &pkce_challenge("hint-verifier-0123456789-0123456789-0123456789"),
+                ),
+                ("code_challenge_method", "S256"),
+                (parameter, value),
+            ])
+            .await;
+        let login = browser.get(downstream.url(&location(&authorize))).send().await.unwrap();
+        if !straight {
+            assert_eq!(login.status(), 200, "{parameter}={value}: the login page");
+            continue;
+        }
+        assert_eq!(login.status(), 303, "{parameter}={value}");
+        assert!(
+            location(&login).starts_with("/login/upstream/corp?req="),
+            "{}",
+            location(&login)
+        );
+        let (answer, _) = follow(
+            &browser,
+            &downstream.url(&location(&login)),
+            &downstream.url("/login/upstream-callback"),
+        )
+        .await;
+        let back = browser.get(&answer).send().await.unwrap();
+        assert!(
+            redirect_params(&back).contains_key("code"),
+            "{parameter}: a code for the app"
+        );
+    }
+}
+
+/// Operators see a person's linked accounts on the console's user page and
+/// unlink one, or link an account they name by its subject; an upstream
+/// account linked to one person is refused for another.
+async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(&browser, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
+    browser.get(&answer).send().await.unwrap();
+    let (upstream_alice, _) = upstream
+        .services
+        .users
+        .find_credentials(&sesame::domain::Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let subject = upstream_alice.id.to_string();
+
+    let root = downstream.add_user("root").await;
+    let now = sesame::clock::Clock::now(&*downstream.clock);
+    downstream
+        .services
+        .users
+        .set_roles(root.id, &[sesame::domain::Role::Admin], now)
+        .await
+        .unwrap();
+    let admin = downstream.other_browser();
+    assert_eq!(admin.sign_in("root", PASSWORD).await, 303);
+    let page = admin.get(downstream.url("/admin/user?u=alice")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Accounts elsewhere") && page.contains(&subject), "{page}");
+
+    let post = |fields: Vec<(&'static str, String)>| {
+        let admin = &admin;
+        let downstream = &downstream;
+        async move {
+            let page = admin.get(downstream.url("/admin/user?u=alice")).send().await.unwrap().text().await.unwrap();
+            let mut form = vec![("csrf", hidden_field(&page, "csrf")), ("u", "alice".to_string())];
+            form.extend(fields);
+            admin.post(downstream.url("/admin/user")).form(&form).send().await.unwrap()
+        }
+    };
+    let unlinked = post(vec![
+        ("action", "unlink".into()),
+        ("issuer", upstream.issuer.clone()),
+        ("subject", subject.clone()),
+    ])
+    .await;
+    assert_eq!(unlinked.status(), 303);
+    let alice = sesame::manage::user(&downstream.services, "alice").await.unwrap();
+    assert!(alice.linked.is_empty());
+
+    let linked = post(vec![
+        ("action", "link".into()),
+        ("upstream", "corp".into()),
+        ("subject", subject.clone()),
+    ])
+    .await;
+    assert_eq!(linked.status(), 303);
+    let alice = sesame::manage::user(&downstream.services, "alice").await.unwrap();
+    assert_eq!(alice.linked.len(), 1);
+    assert_eq!(alice.linked[0].issuer, upstream.issuer);
+
+    // Someone else's already: refused, and said why.
+    downstream.add_user("bob").await;
+    let operator = sesame::manage::Operator::Person(root.clone());
+    let taken = sesame::manage::perform(
+        &downstream.services,
+        &operator,
+        serde_json::from_value(serde_json::json!({
+            "action": "link_upstream", "username": "bob", "upstream": "corp", "subject": subject,
+        }))
+        .unwrap(),
+    )
+    .await;
+    assert!(matches!(taken, Err(sesame::manage::ManageError::Refused(_))));
+    let unknown = sesame::manage::perform(
+        &downstream.services,
+        &operator,
+        serde_json::from_value(serde_json::json!({
+            "action": "link_upstream", "username": "bob", "upstream": "nope", "subject": "x",
+        }))
+        .unwrap(),
+    )
+    .await;
+    assert!(matches!(unknown, Err(sesame::manage::ManageError::NotFound(_))));
+}
+
 on_both_backends!(
+    operators_see_link_and_unlink_upstream_accounts,
+    idp_hint_skips_the_choice,
     a_local_account_links_its_upstream_account_from_the_account_page,
     an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only,
     an_upstream_answer_is_used_once_by_the_browser_that_asked,

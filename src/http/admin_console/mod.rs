@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::admin_views::{
     AuditPage, AuditRow, ClientRow, ClientsPage, DeliveriesPage, DeliveryRow, DeliverySection, GrantRow, GroupPage,
-    GroupsPage, KeyRow, KeysPage, RegistrationTokenRow, RegistrationTokensPage, SessionRow, UserPage, UserRow,
+    GroupsPage, KeyRow, KeysPage, LinkRow, RegistrationTokenRow, RegistrationTokensPage, SessionRow, UserPage, UserRow,
     UsersPage,
 };
 use super::{account_security, csrf, outcome, pages};
@@ -134,6 +134,8 @@ fn done_notice(params: &Params) -> Option<String> {
         "unrestrict" => "admin-done-unrestricted",
         "set_password" => "admin-done-password-set",
         "revoke_grant" => "admin-done-grant-revoked",
+        "link" => "admin-done-linked",
+        "unlink" => "admin-done-unlinked",
         "retry" => "admin-done-retry",
         _ => return None,
     };

@@ -142,6 +142,17 @@ async fn user_page(
             since: crate::clock::iso8601(g.granted_at),
         })
         .collect();
+    let linked = detail
+        .linked
+        .iter()
+        .map(|l| LinkRow {
+            upstream: l.upstream.clone(),
+            issuer: l.issuer.clone(),
+            subject: l.subject.clone(),
+            since: crate::clock::iso8601(l.linked_at),
+        })
+        .collect();
+    let upstreams = services.upstreams.listed().map(|u| u.name.clone()).collect();
     let other_groups = all
         .iter()
         .map(|g| g.name.to_string())
@@ -156,6 +167,8 @@ async fn user_page(
         other_groups,
         sessions,
         grants,
+        linked,
+        upstreams,
         second_factors: detail.second_factors.join(", "),
         csrf,
         notice,
@@ -222,6 +235,16 @@ fn user_command(form: &Params, action: &str, username: &str) -> Result<Command, 
         "revoke_grant" => Command::RevokeAppGrant {
             username,
             client_id: field("client"),
+        },
+        "link" => Command::LinkUpstream {
+            username,
+            upstream: field("upstream"),
+            subject: field("subject"),
+        },
+        "unlink" => Command::UnlinkUpstream {
+            username,
+            issuer: field("issuer"),
+            subject: field("subject"),
         },
         "reset_factors" => Command::ResetSecondFactors { username },
         "send_reset" => Command::SendPasswordReset { username },

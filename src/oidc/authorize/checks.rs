@@ -14,6 +14,8 @@ use crate::store::ClientRepository;
 pub(super) const MAX_STATE_BYTES: usize = 2048;
 /// Longest `nonce` accepted, in bytes.
 pub(super) const MAX_NONCE_BYTES: usize = 512;
+/// Longest `idp_hint` accepted, in bytes (an upstream's configured name).
+pub const MAX_IDP_HINT_BYTES: usize = 64;
 /// Longest `login_hint` accepted, in bytes (an email address is at most 254).
 pub(super) const MAX_LOGIN_HINT_BYTES: usize = 512;
 

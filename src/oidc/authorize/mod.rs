@@ -92,6 +92,10 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// `idp_hint` (or Keycloak's `kc_idp_hint`): the upstream provider the
+    /// app wants the person to sign in with, skipping the choice.
+    #[serde(default)]
+    pub idp_hint: Option<String>,
     /// The `sub` of a valid `id_token_hint`: the user the app expects.
     pub id_token_hint_subject: Option<uuid::Uuid>,
     /// RFC 8707: the resource the access tokens are to be for.
@@ -145,6 +149,10 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
     let max_age = checks::max_age(params).map_err(at_client)?;
     let acr = checks::acr_values(params).map_err(at_client)?;
     let login_hint = checks::bounded(params, "login_hint", checks::MAX_LOGIN_HINT_BYTES).map_err(at_client)?;
+    let idp_hint = match checks::bounded(params, "idp_hint", checks::MAX_IDP_HINT_BYTES).map_err(at_client)? {
+        Some(hint) => Some(hint),
+        None => checks::bounded(params, "kc_idp_hint", checks::MAX_IDP_HINT_BYTES).map_err(at_client)?,
+    };
     let id_token_hint_subject = checks::id_token_hint(authorizer.keys, authorizer.issuer, params).map_err(at_client)?;
     let resource = crate::oidc::resource::requested(params)
         .and_then(|requested| crate::oidc::resource::check(&client, requested.as_deref(), None))
@@ -165,6 +173,7 @@ pub async fn validate(authorizer: &Authorizer<'_>, params: &Params) -> Result<Au
         prompt,
         max_age,
         login_hint,
+        idp_hint,
         id_token_hint_subject,
         resource,
     })

@@ -114,6 +114,7 @@ mod tests {
             prompt,
             max_age,
             login_hint: None,
+            idp_hint: None,
             id_token_hint_subject: hint,
             resource: None,
             acr: None,

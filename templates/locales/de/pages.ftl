@@ -415,3 +415,7 @@ upstream-linked-elsewhere-title = Schon mit einem anderen Konto verknüpft
 upstream-linked-elsewhere = Dieses Konto ist hier mit einem anderen Konto verknüpft. Lösen Sie die Verknüpfung dort zuerst.
 upstream-last-way-in-title = Sie könnten sich nicht mehr anmelden
 upstream-last-way-in = Dies ist der einzige Weg, sich bei Ihrem Konto anzumelden. Verknüpfen Sie zuerst ein anderes Konto.
+admin-link-upstream = Anbieter
+admin-link-subject = Ihr Subject (sub) dort
+admin-done-linked = Verknüpft.
+admin-done-unlinked = Verknüpfung gelöst.

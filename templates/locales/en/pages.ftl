@@ -415,3 +415,7 @@ upstream-linked-elsewhere-title = Already linked to another account
 upstream-linked-elsewhere = That account is linked to another account here. Unlink it there first.
 upstream-last-way-in-title = You could not sign in any more
 upstream-last-way-in = This is the only way to sign in to your account. Link another account first.
+admin-link-upstream = Upstream provider
+admin-link-subject = Their subject (sub) there
+admin-done-linked = Linked.
+admin-done-unlinked = Unlinked.
