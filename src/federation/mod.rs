@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::{Provisioning, UpstreamSettings};
 use crate::domain::{AuditEvent, LinkedIdentity, User, Username};
-use crate::store::records::{UpstreamSignIn, UpstreamSignIns};
+use crate::keys::{Purpose, Sealer};
+use crate::store::records::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
 use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
 
 type UpstreamClient =
@@ -176,10 +177,31 @@ async fn upstream_http(
         .unwrap_or_else(|_| openidconnect::http::Response::new(Vec::new())))
 }
 
+/// A sign-in at an upstream provider, sealed into the browser's cookie
+/// while the person is there: what to check the answer with, and where to
+/// go on.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct UpstreamSignIn {
+    upstream: String,
+    /// The digest of the `state` sent: the answer must bring it back.
+    state: String,
+    nonce: String,
+    pkce_verifier: String,
+    /// The authorization request waiting for the sign-in, if any.
+    request_id: String,
+    /// The page of Sesame's own to go to otherwise.
+    next: String,
+    /// Linking the upstream account to this signed-in account (from the
+    /// account page) rather than signing in.
+    link_to: Option<Uuid>,
+    expires_at: i64,
+}
+
 /// What an upstream sign-in touches.
 pub struct Federation<'a> {
     pub upstreams: &'a Upstreams,
-    pub waiting: UpstreamSignIns<'a>,
+    pub answers: UpstreamAnswers<'a>,
+    pub sealer: &'a Sealer,
     pub links: &'a dyn LinkedIdentityRepository,
     pub users: &'a dyn UserRepository,
     pub audit: &'a dyn AuditLog,
@@ -218,8 +240,8 @@ impl Federation<'_> {
     }
 
     /// Where to send the person to sign in at upstream `name`, and the value
-    /// of the cookie that binds the sign-in to this browser; the sign-in
-    /// waits for its answer under a fresh `state`.
+    /// of the cookie that carries the sign-in (sealed) in this browser until
+    /// the answer comes back with its fresh `state`.
     /// `link_to`: link the upstream account to this signed-in account
     /// instead of signing in.
     pub async fn begin(
@@ -241,24 +263,48 @@ impl Federation<'_> {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
-        let browser = crate::crypto::random_token();
+        let now = self.clock.now();
         let waiting = UpstreamSignIn {
             upstream: name.to_string(),
+            state: crate::crypto::digest(state.secret()),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             request_id: request_id.to_string(),
             next: next.to_string(),
-            browser: crate::crypto::digest(&browser),
             link_to,
+            expires_at: now + UPSTREAM_SIGN_IN_TTL.as_secs() as i64,
         };
-        self.waiting.wait(state.secret(), &waiting).await?;
-        Ok((url.to_string(), browser))
+        let plaintext = serde_json::to_vec(&waiting).map_err(|e| FederationError::Unavailable {
+            upstream: name.to_string(),
+            cause: e.to_string(),
+        })?;
+        let cookie = self
+            .sealer
+            .seal(Purpose::UpstreamSignIn, epoch(now), &plaintext)
+            .map_err(|e| FederationError::Unavailable {
+                upstream: name.to_string(),
+                cause: e.to_string(),
+            })?;
+        Ok((url.to_string(), cookie))
     }
 
-    /// The upstream's answer: the sign-in `state` names, taken once and
-    /// only by the browser that began it (`browser`, its cookie), its code
-    /// exchanged and its ID token verified; then the linked local account,
-    /// or a new one.
+    /// The sign-in the browser's cookie carries, when unaltered, unexpired
+    /// and for `state`.
+    fn waiting(&self, cookie: &str, state: &str) -> Option<UpstreamSignIn> {
+        let now = self.clock.now();
+        let (_, plaintext) = self.sealer.open(
+            Purpose::UpstreamSignIn,
+            cookie,
+            epoch(now).saturating_sub(1)..=epoch(now) + 1,
+        )?;
+        let waiting: UpstreamSignIn = serde_json::from_slice(&plaintext).ok()?;
+        let ours = crate::crypto::constant_time_eq(&waiting.state, &crate::crypto::digest(state));
+        (ours && waiting.expires_at > now).then_some(waiting)
+    }
+
+    /// The upstream's answer: the sign-in the browser's cookie (`browser`)
+    /// carries for this `state`, used once, its code exchanged and its ID
+    /// token verified; then the linked local account, or a new one.
     /// `signed_in_as`: the browser's current account (a link is made only
     /// while the account that asked for it is still the one signed in).
     pub async fn finish(
@@ -267,12 +313,10 @@ impl Federation<'_> {
         code: &str,
         (browser, signed_in_as): (&str, Option<Uuid>),
     ) -> Result<Federated, FederationError> {
-        let waiting = self
-            .waiting
-            .take(state)
-            .await?
-            .filter(|w| crate::crypto::constant_time_eq(&w.browser, &crate::crypto::digest(browser)))
-            .ok_or(FederationError::UnknownState)?;
+        let waiting = self.waiting(browser, state).ok_or(FederationError::UnknownState)?;
+        if !self.answers.first_use(state).await? {
+            return Err(FederationError::UnknownState);
+        }
         let provider = self.upstreams.provider(&waiting.upstream)?;
         let claims = self.verified_claims(provider, code, &waiting).await?;
         let upstream = waiting.upstream.clone();
@@ -539,6 +583,12 @@ impl Federation<'_> {
             cause: "no free username for a new account".into(),
         })
     }
+}
+
+/// Sealing epochs of ten minutes: a sign-in's cookie opens in its own and
+/// the next.
+fn epoch(now: i64) -> u64 {
+    (now.max(0) as u64) / UPSTREAM_SIGN_IN_TTL.as_secs()
 }
 
 /// The payload of a JWT whose signature was verified already.

@@ -39,6 +39,8 @@ pub enum Purpose {
     PasskeyChallenge,
     /// Keyed digests of HTTP Basic credentials the gateway verified.
     GatewayCredential,
+    /// A sign-in at an upstream provider, in the browser's cookie.
+    UpstreamSignIn,
 }
 
 impl Purpose {
@@ -49,6 +51,7 @@ impl Purpose {
             Purpose::TotpEnrolment => "totp-enrolment",
             Purpose::PasskeyChallenge => "passkey-challenge",
             Purpose::GatewayCredential => "gateway-credential",
+            Purpose::UpstreamSignIn => "upstream-sign-in",
         }
     }
 }

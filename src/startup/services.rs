@@ -111,7 +111,8 @@ impl Services {
     pub fn federation(&self) -> crate::federation::Federation<'_> {
         crate::federation::Federation {
             upstreams: &self.upstreams,
-            waiting: crate::store::records::UpstreamSignIns::new(&*self.ephemeral),
+            answers: crate::store::records::UpstreamAnswers::new(&*self.ephemeral),
+            sealer: &self.sealer,
             links: &*self.links,
             users: &*self.users,
             audit: &*self.audit,

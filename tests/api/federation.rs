@@ -221,20 +221,34 @@ async fn an_upstream_answer_is_used_once_by_the_browser_that_asked(backend: Back
     let begin = downstream.url("/login/upstream/corp?next=/account");
     let (answer, _) = follow(&browser, &begin, &callback).await;
 
-    // Another browser brings the answer: refused, and the answer is spent.
+    // Another browser brings the answer (login CSRF): refused.
     let stranger = Browser::new(&downstream.issuer);
     let stolen = stranger.get(&answer).send().await.unwrap();
     assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
     assert!(stolen.text().await.unwrap().contains("expired"));
-    let late = browser.get(&answer).send().await.unwrap();
-    assert_eq!(late.status(), StatusCode::BAD_REQUEST, "used once, whoever used it");
-
-    // A fresh one in the right browser signs in; replayed, it is refused.
-    let (answer, _) = follow(&browser, &begin, &callback).await;
+    // The browser that asked signs in with it; replayed — even with the
+    // very cookie it came with — it is refused.
+    let cookie = browser
+        .cookie("sesame_upstream")
+        .expect("the sign-in, sealed in a cookie");
+    assert!(
+        !cookie.contains("corp") && !cookie.contains("alice"),
+        "sealed: {cookie}"
+    );
     let signed_in = browser.get(&answer).send().await.unwrap();
     assert_eq!(signed_in.status(), 303, "{:?}", signed_in.text().await);
+    browser.plant_cookie(&format!("sesame_upstream={cookie}; Path=/"));
     let replayed = browser.get(&answer).send().await.unwrap();
     assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+
+    // Beginning a sign-in stores nothing: nobody fills the store by
+    // beginning them.
+    let before = downstream.services.ephemeral.entry_count().await.unwrap();
+    for _ in 0..20 {
+        let begun = stranger.get(&begin).send().await.unwrap();
+        assert_eq!(begun.status(), 303);
+    }
+    assert_eq!(downstream.services.ephemeral.entry_count().await.unwrap(), before);
 
     // The upstream said no (cancelled): a page, not an error of ours.
     let cancelled = browser
@@ -460,7 +474,12 @@ async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
     let browser = Browser::new(&downstream.issuer);
     sign_in_upstream(&browser, &upstream, "alice").await;
     let callback = downstream.url("/login/upstream-callback");
-    let (answer, _) = follow(&browser, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
+    let (answer, _) = follow(
+        &browser,
+        &downstream.url("/login/upstream/corp?next=/account"),
+        &callback,
+    )
+    .await;
     browser.get(&answer).send().await.unwrap();
     let (upstream_alice, _) = upstream
         .services
@@ -481,17 +500,36 @@ async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
         .unwrap();
     let admin = downstream.other_browser();
     assert_eq!(admin.sign_in("root", PASSWORD).await, 303);
-    let page = admin.get(downstream.url("/admin/user?u=alice")).send().await.unwrap().text().await.unwrap();
+    let page = admin
+        .get(downstream.url("/admin/user?u=alice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Accounts elsewhere") && page.contains(&subject), "{page}");
 
     let post = |fields: Vec<(&'static str, String)>| {
         let admin = &admin;
         let downstream = &downstream;
         async move {
-            let page = admin.get(downstream.url("/admin/user?u=alice")).send().await.unwrap().text().await.unwrap();
+            let page = admin
+                .get(downstream.url("/admin/user?u=alice"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             let mut form = vec![("csrf", hidden_field(&page, "csrf")), ("u", "alice".to_string())];
             form.extend(fields);
-            admin.post(downstream.url("/admin/user")).form(&form).send().await.unwrap()
+            admin
+                .post(downstream.url("/admin/user"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
         }
     };
     let unlinked = post(vec![

@@ -17,7 +17,7 @@
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //! | gateway passes ([`GatewayPasses`]: the portal cookie's token) | `gateway:<digest>` | until its session's idle or absolute end |
 //! | verified HTTP Basic credentials at the gateway ([`GatewayCredentials`]) | `gateway-basic:<keyed digest>` | `gateway.basic_cache_secs` |
-//! | sign-ins waiting at an upstream provider ([`UpstreamSignIns`]) | `upstream:<digest of state>` | ten minutes |
+//! | answers of upstream providers already used ([`UpstreamAnswers`]) | `upstream-used:<digest of state>` | ten minutes |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.
@@ -55,7 +55,7 @@ pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;
 pub use self::sessions::SessionRecords;
 pub use self::sign_ins::PendingSignIns;
-pub use self::upstream_sign_ins::{UpstreamSignIn, UpstreamSignIns};
+pub use self::upstream_sign_ins::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
 use super::{EphemeralStore, StoreError};
 
 async fn put_json<T: Serialize>(

@@ -1,56 +1,33 @@
-//! Sign-ins waiting at an upstream identity provider: the `state` Sesame
-//! sent names, by its digest, the upstream, the nonce and PKCE verifier to
-//! check its answer with, and where the person goes afterwards. Taken once:
-//! a replayed answer finds nothing.
+//! Answers from upstream identity providers already used: the sign-in
+//! itself travels sealed in the browser's cookie (nothing is stored for a
+//! sign-in that is only begun, so nobody can fill the store by beginning
+//! them), and its `state` is marked here when the answer is taken, so a
+//! replayed answer finds it spent — on every node.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use super::{put_json, take_json};
 use crate::crypto;
 use crate::store::{EphemeralStore, StoreError};
 
-/// How long a person may take at the upstream.
-const WAITING: Duration = Duration::from_secs(600);
+/// As long as a sign-in at an upstream may take (its sealed cookie expires
+/// with it).
+pub const UPSTREAM_SIGN_IN_TTL: Duration = Duration::from_secs(600);
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpstreamSignIn {
-    pub upstream: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-    /// The authorization request waiting for the sign-in, if any.
-    pub request_id: String,
-    /// The page of Sesame's own to go to otherwise.
-    pub next: String,
-    /// The digest of the cookie the browser that began it holds: an answer
-    /// brought by another browser (login CSRF) finds no sign-in.
-    pub browser: String,
-    /// Linking the upstream account to this signed-in account (from the
-    /// account page) rather than signing in.
-    #[serde(default)]
-    pub link_to: Option<uuid::Uuid>,
-}
-
-pub struct UpstreamSignIns<'a> {
+pub struct UpstreamAnswers<'a> {
     store: &'a dyn EphemeralStore,
 }
 
 fn key(state: &str) -> String {
-    format!("upstream:{}", crypto::digest(state))
+    format!("upstream-used:{}", crypto::digest(state))
 }
 
-impl<'a> UpstreamSignIns<'a> {
+impl<'a> UpstreamAnswers<'a> {
     pub fn new(store: &'a dyn EphemeralStore) -> Self {
-        UpstreamSignIns { store }
+        UpstreamAnswers { store }
     }
 
-    pub async fn wait(&self, state: &str, sign_in: &UpstreamSignIn) -> Result<(), StoreError> {
-        put_json(self.store, &key(state), sign_in, WAITING).await
-    }
-
-    /// The sign-in `state` names, once.
-    pub async fn take(&self, state: &str) -> Result<Option<UpstreamSignIn>, StoreError> {
-        take_json(self.store, &key(state)).await
+    /// Marks the answer for `state` used; `true` the first time only.
+    pub async fn first_use(&self, state: &str) -> Result<bool, StoreError> {
+        Ok(self.store.incr(&key(state), UPSTREAM_SIGN_IN_TTL).await? == 1)
     }
 }
