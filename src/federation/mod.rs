@@ -54,6 +54,9 @@ pub enum FederationError {
     /// Unlinking would leave the account no way to sign in.
     #[error("the last way to sign in to this account")]
     LastWayIn,
+    /// Sealing the sign-in failed (the key-encryption key): ours, not theirs.
+    #[error("sealing the upstream sign-in: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -274,17 +277,11 @@ impl Federation<'_> {
             link_to,
             expires_at: now + UPSTREAM_SIGN_IN_TTL.as_secs() as i64,
         };
-        let plaintext = serde_json::to_vec(&waiting).map_err(|e| FederationError::Unavailable {
-            upstream: name.to_string(),
-            cause: e.to_string(),
-        })?;
+        let plaintext = serde_json::to_vec(&waiting).map_err(|e| FederationError::Internal(e.to_string()))?;
         let cookie = self
             .sealer
             .seal(Purpose::UpstreamSignIn, epoch(now), &plaintext)
-            .map_err(|e| FederationError::Unavailable {
-                upstream: name.to_string(),
-                cause: e.to_string(),
-            })?;
+            .map_err(|e| FederationError::Internal(e.to_string()))?;
         Ok((url.to_string(), cookie))
     }
 

@@ -74,7 +74,11 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
     let event = AuditEvent::new("upstream_sign_in", services.clock.now())
         .user(federated.user.id)
         .ip(&client_ip)
-        .detail(format!("with {}", federated.upstream));
+        .detail(if federated.created {
+            format!("with {} (the account was created by it)", federated.upstream)
+        } else {
+            format!("with {}", federated.upstream)
+        });
     services.audit(event).await;
     let parked = match login::parked_request(&services, &federated.request_id).await {
         Ok(parked) => parked,
@@ -192,6 +196,7 @@ fn failure_page(error: &FederationError) -> HttpResponse {
             &crate::ui::t("upstream-last-way-in"),
             None,
         ),
+        FederationError::Internal(_) => pages::server_error_page(error),
         FederationError::Store(e) => pages::server_error_page(e),
     }
 }
