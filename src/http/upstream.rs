@@ -13,6 +13,7 @@ use crate::federation::FederationError;
 use crate::oidc::params::Params;
 use crate::session::Origin;
 use crate::startup::Services;
+use crate::ui::t;
 
 /// `GET /login/upstream/{name}?req=&next=`.
 pub async fn begin(req: HttpRequest, services: web::Data<Services>, name: web::Path<String>) -> HttpResponse {
@@ -44,11 +45,10 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
         if let Some(error) = params.get("error") {
             tracing::info!(error, "an upstream provider answered a sign-in with an error");
         }
-        return pages::error_page(
+        return explained(
             StatusCode::BAD_REQUEST,
-            &crate::ui::t("upstream-not-signed-in-title"),
-            &crate::ui::t("upstream-not-signed-in"),
-            None,
+            t("upstream-not-signed-in-title"),
+            t("upstream-not-signed-in"),
         );
     };
     let signed_in_as = match cookies::browser_accounts(&req, &services).await {
@@ -139,44 +139,54 @@ pub async fn unlink(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     }
 }
 
+/// A page with a title and what to do.
+fn explained(status: StatusCode, title: String, text: String) -> HttpResponse {
+    pages::error_page(status, &title, &text, None)
+}
+
 /// What went wrong, for the person: nothing of the upstream's own words
 /// (they go to the log).
 fn failure_page(error: &FederationError) -> HttpResponse {
     match error {
-        FederationError::UnknownUpstream(_) => pages::error_page(
+        FederationError::UnknownUpstream(_) => explained(
             StatusCode::NOT_FOUND,
-            &crate::ui::t("upstream-unknown-title"),
-            &crate::ui::t("upstream-unknown"),
-            None,
+            t("upstream-unknown-title"),
+            t("upstream-unknown"),
         ),
-        FederationError::UnknownState => pages::error_page(
+        FederationError::UnknownState => explained(
             StatusCode::BAD_REQUEST,
-            &crate::ui::t("upstream-expired-title"),
-            &crate::ui::t("upstream-expired"),
-            None,
+            t("upstream-expired-title"),
+            t("upstream-expired"),
         ),
-        FederationError::NotLinked { .. } => pages::error_page(
+        FederationError::NotLinked { .. } => explained(
             StatusCode::FORBIDDEN,
-            &crate::ui::t("upstream-not-linked-title"),
-            &crate::ui::t("upstream-not-linked"),
-            None,
+            t("upstream-not-linked-title"),
+            t("upstream-not-linked"),
+        ),
+        FederationError::LinkedElsewhere { .. } => explained(
+            StatusCode::CONFLICT,
+            t("upstream-linked-elsewhere-title"),
+            t("upstream-linked-elsewhere"),
+        ),
+        FederationError::LastWayIn => explained(
+            StatusCode::CONFLICT,
+            t("upstream-last-way-in-title"),
+            t("upstream-last-way-in"),
         ),
         FederationError::Refused { upstream, cause } => {
             tracing::warn!(upstream, cause, "an upstream sign-in was refused");
-            pages::error_page(
+            explained(
                 StatusCode::BAD_GATEWAY,
-                &crate::ui::t("upstream-refused-title"),
-                &crate::ui::t("upstream-refused"),
-                None,
+                t("upstream-refused-title"),
+                t("upstream-refused"),
             )
         }
         FederationError::Unavailable { upstream, cause } => {
             tracing::warn!(upstream, cause, "an upstream provider is unavailable");
-            let mut response = pages::error_page(
+            let mut response = explained(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &crate::ui::t("upstream-unavailable-title"),
-                &crate::ui::t("upstream-unavailable"),
-                None,
+                t("upstream-unavailable-title"),
+                t("upstream-unavailable"),
             );
             response.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
@@ -184,18 +194,6 @@ fn failure_page(error: &FederationError) -> HttpResponse {
             );
             response
         }
-        FederationError::LinkedElsewhere { .. } => pages::error_page(
-            StatusCode::CONFLICT,
-            &crate::ui::t("upstream-linked-elsewhere-title"),
-            &crate::ui::t("upstream-linked-elsewhere"),
-            None,
-        ),
-        FederationError::LastWayIn => pages::error_page(
-            StatusCode::CONFLICT,
-            &crate::ui::t("upstream-last-way-in-title"),
-            &crate::ui::t("upstream-last-way-in"),
-            None,
-        ),
         FederationError::Internal(_) => pages::server_error_page(error),
         FederationError::Store(e) => pages::server_error_page(e),
     }

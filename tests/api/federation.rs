@@ -199,14 +199,8 @@ async fn an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only(ba
     assert!(!created.email_verified, "the upstream did not say it confirmed it");
 
     // Another browser, another sign-in: the same account, no new one.
-    let again = Browser::new(&downstream.issuer);
-    sign_in_upstream(&again, &upstream, "alice").await;
-    let begin = downstream.url("/login/upstream/corp?next=/account");
-    let (_, answer) = follow(&again, &begin, &downstream.url("/account")).await;
-    assert_eq!(location(&answer), "/account");
-    let account = again.get(downstream.url("/account")).send().await.unwrap();
-    assert_eq!(account.status(), 200);
-    assert!(account.text().await.unwrap().contains("alice-corp"));
+    let (_, account) = signed_in_with_corp(&upstream, &downstream).await;
+    assert!(account.contains("alice-corp"));
     assert_eq!(downstream.services.links.links_of(link.user_id).await.unwrap().len(), 1);
 }
 
@@ -300,6 +294,24 @@ async fn unlinked_accounts_and_unreachable_upstreams_get_clear_pages(backend: Ba
     assert!(unavailable.text().await.unwrap().contains("not answering"));
 }
 
+/// A new browser signed in at the upstream as alice, then here with Corp
+/// SSO: the browser, and its account page.
+async fn signed_in_with_corp(upstream: &TestApp, downstream: &TestApp) -> (Browser, String) {
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, upstream, "alice").await;
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(
+        &browser,
+        &downstream.url("/login/upstream/corp?next=/account"),
+        &callback,
+    )
+    .await;
+    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    let page = browser.get(downstream.url("/account")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    (browser, page)
+}
+
 /// POSTs an account page form (`fields` and the page's CSRF token) in
 /// `browser`; the answer.
 async fn account_form(browser: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -352,18 +364,7 @@ async fn a_local_account_links_its_upstream_account_from_the_account_page(backen
     assert_eq!(links[0].issuer, upstream.issuer);
 
     // Signing in with the upstream account now reaches alice's own account.
-    let other = Browser::new(&downstream.issuer);
-    sign_in_upstream(&other, &upstream, "alice").await;
-    let (answer, _) = follow(&other, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
-    assert_eq!(location(&other.get(&answer).send().await.unwrap()), "/account");
-    let account = other
-        .get(downstream.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, account) = signed_in_with_corp(&upstream, &downstream).await;
     assert!(account.contains("alice"), "{account}");
     assert!(!account.contains("alice-corp"), "no new account");
 
@@ -389,18 +390,7 @@ async fn a_local_account_links_its_upstream_account_from_the_account_page(backen
     assert!(downstream.services.links.links_of(alice.id).await.unwrap().is_empty());
 
     // An account made by an upstream sign-in has no other way in: its link stays.
-    let fresh = Browser::new(&downstream.issuer);
-    sign_in_upstream(&fresh, &upstream, "alice").await;
-    let (answer, _) = follow(&fresh, &downstream.url("/login/upstream/corp?next=/account"), &callback).await;
-    assert_eq!(location(&fresh.get(&answer).send().await.unwrap()), "/account");
-    let page = fresh
-        .get(downstream.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (fresh, page) = signed_in_with_corp(&upstream, &downstream).await;
     assert!(
         page.contains("alice-corp") && !page.contains("id=\"unlink-corp\""),
         "{page}"
