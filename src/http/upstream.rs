@@ -1,6 +1,6 @@
 //! Signing in with an upstream provider's account: `GET
-//! /login/upstream/{name}` sends the browser there (binding the sign-in to
-//! it with a cookie), `GET /login/upstream-callback` takes the answer and
+//! /login/upstream/{name}` sends the browser there (the sign-in sealed in a
+//! cookie of this browser), `GET /login/upstream-callback` takes the answer and
 //! continues like a password sign-in with `amr` `fed` — a second step when
 //! the account or the app needs one, then the authorization request.
 
@@ -24,10 +24,16 @@ pub async fn begin(req: HttpRequest, services: web::Data<Services>, name: web::P
         return page;
     }
     let next = login::page_after_sign_in(params.get("next"));
-    match services.federation().begin(&name, (request_id, next), None).await {
-        Ok((url, browser)) => {
+    let begun = services.federation().begin(&name, (request_id, next), None).await;
+    to_upstream(&services, begun)
+}
+
+/// The browser, on its way to the upstream with the sign-in in its cookie.
+fn to_upstream(services: &Services, begun: Result<(String, String), FederationError>) -> HttpResponse {
+    match begun {
+        Ok((url, sealed)) => {
             let mut response = outcome::see_other(&url);
-            let _ = response.add_cookie(&cookies::upstream(browser, services.settings.issuer_is_https()));
+            let _ = response.add_cookie(&cookies::upstream(sealed, services.settings.issuer_is_https()));
             response
         }
         Err(e) => failure_page(&e),
@@ -111,14 +117,8 @@ pub async fn link(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
         Err(response) => return response,
     };
     let name = form.get("name").unwrap_or("");
-    match services.federation().begin(name, ("", "/account"), Some(user.id)).await {
-        Ok((url, browser)) => {
-            let mut response = outcome::see_other(&url);
-            let _ = response.add_cookie(&cookies::upstream(browser, services.settings.issuer_is_https()));
-            response
-        }
-        Err(e) => failure_page(&e),
-    }
+    let begun = services.federation().begin(name, ("", "/account"), Some(user.id)).await;
+    to_upstream(&services, begun)
 }
 
 /// `POST /account/upstreams/unlink` (`issuer`, `subject`).
