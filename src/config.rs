@@ -535,6 +535,8 @@ impl Settings {
             let Some(value) = lookup(&merged, &key) else { continue };
             let shown = if SECRET_KEYS.contains(&key.as_str()) {
                 mask(value)
+            } else if key == "upstreams" {
+                without_client_secrets(value).to_string()
             } else {
                 value.to_string()
             };
@@ -892,6 +894,22 @@ fn mask(value: &toml::Value) -> String {
     }
 }
 
+/// The upstreams as they may be shown: each `client_secret` starred out.
+fn without_client_secrets(value: &toml::Value) -> toml::Value {
+    let mut shown = value.clone();
+    if let toml::Value::Array(upstreams) = &mut shown {
+        for upstream in upstreams.iter_mut() {
+            if let toml::Value::Table(table) = upstream
+                && let Some(secret) = table.get_mut("client_secret")
+                && secret.as_str().is_some_and(|s| !s.is_empty())
+            {
+                *secret = toml::Value::String("********".into());
+            }
+        }
+    }
+    shown
+}
+
 /// The environment variable that sets `key`.
 fn variable_of(key: &str) -> String {
     format!("SESAME_{}", key.replace('.', "__").to_uppercase())
@@ -985,6 +1003,22 @@ mod tests {
             assert!(keys.iter().any(|k| k == secret), "{secret}");
         }
         assert!(keys.iter().any(|k| k == "account.notices.new_browser"));
+    }
+
+    #[test]
+    fn an_upstreams_client_secret_is_masked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("sesame.toml");
+        std::fs::write(
+            &file,
+            "[[upstreams]]\nname = \"corp\"\ndisplay_name = \"Corp\"\nissuer = \"https://idp.example.com\"\n\
+             client_id = \"sesame\"\nclient_secret = \"hunter2-upstream\"\n",
+        )
+        .expect("file");
+        let rows = Settings::describe(Some(&file)).expect("described");
+        let (_, shown, _) = rows.iter().find(|(key, _, _)| key == "upstreams").expect("upstreams");
+        assert!(shown.contains("corp") && shown.contains("********"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]
