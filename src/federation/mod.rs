@@ -51,6 +51,9 @@ pub enum FederationError {
     /// Linking: this upstream account is linked to another local account.
     #[error("this {upstream} account is linked to another account")]
     LinkedElsewhere { upstream: String },
+    /// No such upstream account is linked to the person.
+    #[error("no such linked account")]
+    NoSuchLink,
     /// Unlinking would leave the account no way to sign in.
     #[error("the last way to sign in to this account")]
     LastWayIn,
@@ -211,6 +214,34 @@ pub struct Federation<'a> {
     pub clock: &'a dyn Clock,
     /// Where every upstream sends people back: `<issuer>/login/upstream-callback`.
     pub redirect_uri: String,
+}
+
+/// Who unlinks an upstream account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlinker {
+    /// The person, from their account page.
+    Person,
+    Operator,
+}
+
+/// A person's linked upstream accounts.
+#[derive(Debug)]
+pub struct Linked {
+    pub links: Vec<LinkedIdentity>,
+    /// Unlinking one leaves another way in (a password, or another link).
+    pub can_unlink: bool,
+}
+
+impl Linked {
+    /// Each configured upstream with what is linked of it.
+    pub fn by_upstream<'u>(
+        &self,
+        upstreams: &'u Upstreams,
+    ) -> impl Iterator<Item = (&'u UpstreamSettings, Option<&LinkedIdentity>)> {
+        upstreams
+            .listed()
+            .map(|upstream| (upstream, self.links.iter().find(|l| l.upstream == upstream.name)))
+    }
 }
 
 /// Who came back from an upstream, and where they were going.
@@ -435,40 +466,46 @@ impl Federation<'_> {
         Ok(user)
     }
 
-    /// Unlinks an upstream account from `user_id`, while another way to
-    /// sign in remains (a password, or another linked account).
-    pub async fn unlink(&self, user: &User, issuer: &str, subject: &str) -> Result<(), FederationError> {
-        let links = self.links.links_of(user.id).await?;
-        let Some(link) = links.iter().find(|l| l.issuer == issuer && l.subject == subject) else {
-            return Err(FederationError::UnknownState);
+    /// Unlinks an upstream account from `user`. The person may do so while
+    /// another way to sign in remains (a password, or another linked
+    /// account); an operator always may.
+    pub async fn unlink(
+        &self,
+        user: &User,
+        (issuer, subject): (&str, &str),
+        by: Unlinker,
+    ) -> Result<(), FederationError> {
+        let linked = self.linked_of(user).await?;
+        let Some(link) = linked.links.iter().find(|l| l.issuer == issuer && l.subject == subject) else {
+            return Err(FederationError::NoSuchLink);
         };
+        if by == Unlinker::Person && !linked.can_unlink {
+            return Err(FederationError::LastWayIn);
+        }
+        self.links.unlink(user.id, issuer, subject).await?;
+        let by = match by {
+            Unlinker::Person => "",
+            Unlinker::Operator => " by an operator",
+        };
+        let event = AuditEvent::new("upstream_unlinked", self.clock.now())
+            .user(user.id)
+            .detail(format!("{} account unlinked{by}", link.upstream));
+        crate::audit::record(self.audit, event).await;
+        Ok(())
+    }
+
+    /// What `user` has linked, and whether the person may unlink it.
+    pub async fn linked_of(&self, user: &User) -> Result<Linked, StoreError> {
+        let links = self.links.links_of(user.id).await?;
         let has_password = self
             .users
             .find_credentials(&user.username)
             .await?
             .is_some_and(|(_, hash)| !hash.is_empty());
-        if !has_password && links.len() < 2 {
-            return Err(FederationError::LastWayIn);
-        }
-        self.links.unlink(user.id, issuer, subject).await?;
-        let event = AuditEvent::new("upstream_unlinked", self.clock.now())
-            .user(user.id)
-            .detail(format!("{} account unlinked", link.upstream));
-        crate::audit::record(self.audit, event).await;
-        Ok(())
-    }
-
-    /// The upstreams with what `user_id` has linked of each.
-    pub async fn linked_of(&self, user: &User) -> Result<Vec<(UpstreamSettings, Option<LinkedIdentity>)>, StoreError> {
-        let links = self.links.links_of(user.id).await?;
-        Ok(self
-            .upstreams
-            .listed()
-            .map(|upstream| {
-                let link = links.iter().find(|l| l.upstream == upstream.name).cloned();
-                (upstream.clone(), link)
-            })
-            .collect())
+        Ok(Linked {
+            can_unlink: has_password || links.len() > 1,
+            links,
+        })
     }
 
     /// The ID token's claims (verified: signature, issuer, audience, expiry,

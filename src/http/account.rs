@@ -80,21 +80,15 @@ async fn upstream_views(
         return Ok((Vec::new(), false));
     }
     let linked = services.federation().linked_of(user).await?;
-    let has_password = services
-        .users
-        .find_credentials(&user.username)
-        .await?
-        .is_some_and(|(_, hash)| !hash.is_empty());
-    let link_count = linked.iter().filter(|(_, link)| link.is_some()).count();
     let views = linked
-        .into_iter()
+        .by_upstream(&services.upstreams)
         .map(|(upstream, link)| UpstreamView {
-            name: upstream.name,
-            display_name: upstream.display_name,
-            linked: link.map(|l| (l.issuer, l.subject, time_ago(l.linked_at, now))),
+            name: upstream.name.clone(),
+            display_name: upstream.display_name.clone(),
+            linked: link.map(|l| (l.issuer.clone(), l.subject.clone(), time_ago(l.linked_at, now))),
         })
         .collect();
-    Ok((views, has_password || link_count > 1))
+    Ok((views, linked.can_unlink))
 }
 
 /// The accounts signed in on this browser besides the current one, as

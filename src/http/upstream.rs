@@ -133,7 +133,11 @@ pub async fn unlink(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     };
     let issuer = form.get("issuer").unwrap_or("");
     let subject = form.get("subject").unwrap_or("");
-    match services.federation().unlink(&user, issuer, subject).await {
+    let unlinked = services
+        .federation()
+        .unlink(&user, (issuer, subject), crate::federation::Unlinker::Person)
+        .await;
+    match unlinked {
         Ok(()) => outcome::see_other("/account?unlinked=1"),
         Err(e) => failure_page(&e),
     }
@@ -153,7 +157,7 @@ fn failure_page(error: &FederationError) -> HttpResponse {
             t("upstream-unknown-title"),
             t("upstream-unknown"),
         ),
-        FederationError::UnknownState => explained(
+        FederationError::UnknownState | FederationError::NoSuchLink => explained(
             StatusCode::BAD_REQUEST,
             t("upstream-expired-title"),
             t("upstream-expired"),

@@ -502,13 +502,16 @@ async fn carry_out(services: &Services, command: Command) -> Result<Done, Manage
             subject,
         } => {
             let user = find_user(services, &username).await?;
-            if !services.links.unlink(user.id, &issuer, &subject).await? {
-                return Err(ManageError::NotFound(format!("{username} has no such linked account")));
-            }
-            let event = crate::domain::AuditEvent::new("upstream_unlinked", services.clock.now())
-                .user(user.id)
-                .detail(format!("{issuer} account unlinked by an operator"));
-            services.audit(event).await;
+            services
+                .federation()
+                .unlink(&user, (&issuer, &subject), crate::federation::Unlinker::Operator)
+                .await
+                .map_err(|e| match e {
+                    crate::federation::FederationError::NoSuchLink => {
+                        ManageError::NotFound(format!("{username} has no such linked account"))
+                    }
+                    other => federation_refusal(other),
+                })?;
             Ok(nothing)
         }
         Command::RevokeAppGrant { username, client_id } => {

@@ -82,16 +82,14 @@ async fn follow(browser: &reqwest::Client, url: &str, stop_at: &str) -> (String,
     panic!("too many redirects from {url}");
 }
 
+/// The page at `url`, as `browser` gets it.
+async fn page_text(browser: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    browser.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Signs `username` in at the upstream in `browser` (its own login page).
 async fn sign_in_upstream(browser: &reqwest::Client, upstream: &TestApp, username: &str) {
-    let page = browser
-        .get(upstream.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(browser, upstream.url("/login")).await;
     let signed_in = browser
         .post(upstream.url("/login"))
         .form(&[
@@ -130,14 +128,7 @@ async fn an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only(ba
         ])
         .await;
     let login = location(&authorize);
-    let page = browser
-        .get(downstream.url(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&browser, downstream.url(&login)).await;
     let request_id = hidden_field(&page, "req");
     let button = format!("href=\"/login/upstream/corp?req={request_id}&amp;next=");
     assert!(page.contains(&button), "{page}");
@@ -315,14 +306,7 @@ async fn signed_in_with_corp(upstream: &TestApp, downstream: &TestApp) -> (Brows
 /// POSTs an account page form (`fields` and the page's CSRF token) in
 /// `browser`; the answer.
 async fn account_form(browser: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let page = browser
-        .get(browser.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(browser, browser.url("/account")).await;
     let csrf = hidden_field(&page, "csrf");
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
@@ -340,14 +324,7 @@ async fn a_local_account_links_its_upstream_account_from_the_account_page(backen
     let browser = Browser::new(&downstream.issuer);
     sign_in_upstream(&browser, &upstream, "alice").await;
     assert_eq!(browser.sign_in("alice", PASSWORD).await, 303);
-    let page = browser
-        .get(downstream.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&browser, downstream.url("/account")).await;
     assert!(
         page.contains("Accounts elsewhere") && page.contains("id=\"link-corp\""),
         "{page}"
@@ -490,28 +467,14 @@ async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
         .unwrap();
     let admin = downstream.other_browser();
     assert_eq!(admin.sign_in("root", PASSWORD).await, 303);
-    let page = admin
-        .get(downstream.url("/admin/user?u=alice"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&admin, downstream.url("/admin/user?u=alice")).await;
     assert!(page.contains("Accounts elsewhere") && page.contains(&subject), "{page}");
 
     let post = |fields: Vec<(&'static str, String)>| {
         let admin = &admin;
         let downstream = &downstream;
         async move {
-            let page = admin
-                .get(downstream.url("/admin/user?u=alice"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = page_text(admin, downstream.url("/admin/user?u=alice")).await;
             let mut form = vec![("csrf", hidden_field(&page, "csrf")), ("u", "alice".to_string())];
             form.extend(fields);
             admin
