@@ -97,7 +97,7 @@ async fn signed_in(services: &Services) -> String {
     };
     let (_, live) = services
         .sessions()
-        .start(user.id, vec!["pwd".into()], &origin)
+        .start(user.id, (vec!["pwd".into()], None), &origin)
         .await
         .expect("session");
     services

@@ -55,7 +55,7 @@ async fn create_sessions(services: &Services, count: usize) {
         let user = uuid::Uuid::from_u128(i as u128 + 1);
         let sessions = services.sessions();
         let (_, mut live) = sessions
-            .start(user, vec!["pwd".into()], &origin)
+            .start(user, (vec!["pwd".into()], None), &origin)
             .await
             .expect("session");
         sessions

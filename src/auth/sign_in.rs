@@ -73,6 +73,8 @@ pub struct Start<'a> {
     pub step_up: Option<SessionHandle>,
     pub request_id: Option<&'a str>,
     pub next: &'a str,
+    /// The upstream session the sign-in began with.
+    pub upstream: Option<crate::domain::UpstreamSession>,
 }
 
 /// Starting, advancing and finishing pending sign-ins.
@@ -106,6 +108,7 @@ impl SignInSteps<'_> {
             request_id: start.request_id.map(str::to_string),
             next: start.next.to_string(),
             failures: 0,
+            upstream: start.upstream,
         };
         let id = self.pending.start(&pending, self.lifetime()).await?;
         Ok((id, pending))
@@ -230,6 +233,7 @@ mod tests {
             request_id: None,
             next: "/account".into(),
             failures: 0,
+            upstream: None,
         };
         assert_eq!(next_step(&pending, true), Some(Step::SecondFactor));
         assert_eq!(next_step(&pending, false), Some(Step::Enrol));

@@ -49,6 +49,10 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UpstreamComman
                 "\nRegister Sesame at each with the redirect URI {}/login/upstream-callback",
                 settings.issuer
             );
+            println!(
+                "and, for single logout, the back-channel logout URI {}/login/upstream/NAME/backchannel-logout",
+                settings.issuer
+            );
             Ok(())
         }
         UpstreamCommand::Test { name } => {
@@ -61,6 +65,10 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UpstreamComman
             println!("{name}: discovery answers; people sign in at {authorization}");
             println!(
                 "Sesame's redirect URI there must be {}/login/upstream-callback",
+                settings.issuer
+            );
+            println!(
+                "and its back-channel logout URI {}/login/upstream/{name}/backchannel-logout",
                 settings.issuer
             );
             Ok(())

@@ -39,7 +39,7 @@ pub use refresh_token::RefreshToken;
 pub use registration_token::RegistrationToken;
 pub use scope::{InvalidScope, Scopes};
 pub use second_factor::{CredentialKind, PendingSignIn, RecoveryCode, TotpFactor, WebauthnCredential};
-pub use session::{RpSession, SessionLifetime, SsoSession};
+pub use session::{RpSession, SessionLifetime, SsoSession, UpstreamSession};
 pub use signing_key::{Alg, StoredKey};
 pub use user::{InvalidUsername, Role, User, Username, is_display_name, is_email_address};
 

@@ -105,6 +105,9 @@ pub struct PendingSignIn {
     pub next: String,
     /// Wrong second-factor codes sent within this sign-in.
     pub failures: u32,
+    /// The upstream session the sign-in began with, for the new session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<super::UpstreamSession>,
 }
 
 impl PendingSignIn {

@@ -20,6 +20,24 @@ pub struct SsoSession {
     pub ip_prefix: String,
     /// The apps signed in through this session.
     pub clients: Vec<RpSession>,
+    /// The upstream provider the person signed in with, if any: its logout
+    /// ends this session, and signing out here offers signing out there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamSession>,
+}
+
+/// The session at an upstream provider a Sesame session was signed in
+/// with (Back-Channel Logout 1.0 names it by `sub` and `sid`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamSession {
+    /// The configured upstream's name.
+    pub upstream: String,
+    /// The upstream's subject for the person.
+    pub subject: String,
+    /// The upstream's session id (its ID token's `sid`), when it sent one.
+    pub sid: Option<String>,
+    /// The upstream's ID token, for `id_token_hint` when signing out there.
+    pub id_token: String,
 }
 
 /// One relying party's session within the SSO session (OIDC Front- and

@@ -9,17 +9,21 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+mod logout;
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreUserInfoClaims};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope,
+    TokenResponse,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use self::logout::{UpstreamLogout, UpstreamSignOut};
 use crate::clock::Clock;
 use crate::config::{Provisioning, UpstreamSettings};
-use crate::domain::{AuditEvent, LinkedIdentity, User, Username};
+use crate::domain::{AuditEvent, LinkedIdentity, UpstreamSession, User, Username};
 use crate::keys::{Purpose, Sealer};
 use crate::store::records::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
 use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
@@ -29,6 +33,11 @@ type UpstreamClient =
 
 /// How long discovered metadata is used before it is fetched again.
 const METADATA_SECS: i64 = 3600;
+
+/// A token signed with a key the metadata does not hold fetches it again
+/// (the upstream rotated its keys), but no more often than this: forged
+/// tokens must not turn Sesame into a flood of requests to the upstream.
+const KEYS_REFETCH_SECS: i64 = 60;
 
 /// Why an upstream sign-in did not end in a local account.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +86,7 @@ impl crate::error::Availability for FederationError {
 /// One configured upstream and what was discovered about it.
 struct Provider {
     settings: UpstreamSettings,
-    discovered: Mutex<Option<(Arc<CoreProviderMetadata>, i64)>>,
+    discovered: Mutex<Option<(Arc<ProviderMetadataWithLogout>, i64)>>,
 }
 
 /// Every configured upstream, with an HTTP client of their own: they are
@@ -122,9 +131,23 @@ impl Upstreams {
     }
 
     /// The upstream's metadata, discovered (again when older than an hour).
-    async fn metadata(&self, provider: &Provider, now: i64) -> Result<Arc<CoreProviderMetadata>, FederationError> {
+    async fn metadata(
+        &self,
+        provider: &Provider,
+        now: i64,
+    ) -> Result<Arc<ProviderMetadataWithLogout>, FederationError> {
+        self.metadata_within(provider, now, METADATA_SECS).await
+    }
+
+    /// The upstream's metadata, discovered again when older than `max_age`.
+    async fn metadata_within(
+        &self,
+        provider: &Provider,
+        now: i64,
+        max_age: i64,
+    ) -> Result<Arc<ProviderMetadataWithLogout>, FederationError> {
         if let Some((metadata, at)) = provider.discovered.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
-            && now - at < METADATA_SECS
+            && now - at < max_age
         {
             return Ok(metadata.clone());
         }
@@ -134,9 +157,10 @@ impl Upstreams {
         };
         let issuer = IssuerUrl::new(provider.settings.issuer.clone()).map_err(|e| unavailable(e.to_string()))?;
         let http = self.http.clone();
-        let metadata = CoreProviderMetadata::discover_async(issuer, &|request| upstream_http(http.clone(), request))
-            .await
-            .map_err(|e| unavailable(error_chain(&e)))?;
+        let metadata =
+            ProviderMetadataWithLogout::discover_async(issuer, &|request| upstream_http(http.clone(), request))
+                .await
+                .map_err(|e| unavailable(error_chain(&e)))?;
         let metadata = Arc::new(metadata);
         *provider.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some((metadata.clone(), now));
         Ok(metadata)
@@ -254,12 +278,18 @@ pub struct Federated {
     /// The upstream account was linked to `user` (signed in already), not
     /// a sign-in.
     pub linked: bool,
+    /// The upstream's session the person signed in with.
+    pub session: UpstreamSession,
     pub request_id: String,
     pub next: String,
 }
 
 impl Federation<'_> {
-    fn client(&self, provider: &Provider, metadata: &CoreProviderMetadata) -> Result<UpstreamClient, FederationError> {
+    fn client(
+        &self,
+        provider: &Provider,
+        metadata: &ProviderMetadataWithLogout,
+    ) -> Result<UpstreamClient, FederationError> {
         let secret = provider.settings.client_secret.expose();
         let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| FederationError::Unavailable {
             upstream: provider.settings.name.clone(),
@@ -346,7 +376,7 @@ impl Federation<'_> {
             return Err(FederationError::UnknownState);
         }
         let provider = self.upstreams.provider(&waiting.upstream)?;
-        let claims = self.verified_claims(provider, code, &waiting).await?;
+        let (claims, id_token) = self.verified_claims(provider, code, &waiting).await?;
         let upstream = waiting.upstream.clone();
         let refused = |cause: &str| FederationError::Refused {
             upstream: upstream.clone(),
@@ -354,6 +384,12 @@ impl Federation<'_> {
         };
         let issuer = claims["iss"].as_str().ok_or_else(|| refused("no iss"))?.to_string();
         let subject = claims["sub"].as_str().ok_or_else(|| refused("no sub"))?.to_string();
+        let session = UpstreamSession {
+            upstream: upstream.clone(),
+            subject: subject.clone(),
+            sid: claims.get("sid").and_then(Value::as_str).map(str::to_string),
+            id_token,
+        };
         let now = self.clock.now();
         if let Some(owner) = waiting.link_to {
             if signed_in_as != Some(owner) {
@@ -365,6 +401,7 @@ impl Federation<'_> {
                 upstream,
                 created: false,
                 linked: true,
+                session,
                 request_id: waiting.request_id,
                 next: waiting.next,
             });
@@ -402,6 +439,7 @@ impl Federation<'_> {
             upstream,
             created,
             linked: false,
+            session,
             request_id: waiting.request_id,
             next: waiting.next,
         })
@@ -509,13 +547,14 @@ impl Federation<'_> {
     }
 
     /// The ID token's claims (verified: signature, issuer, audience, expiry,
-    /// nonce), with userinfo's over them when the upstream has it.
+    /// nonce), with userinfo's over them when the upstream has it; and the
+    /// ID token.
     async fn verified_claims(
         &self,
         provider: &Provider,
         code: &str,
         waiting: &UpstreamSignIn,
-    ) -> Result<Value, FederationError> {
+    ) -> Result<(Value, String), FederationError> {
         let name = &provider.settings.name;
         let unavailable = |cause: String| FederationError::Unavailable {
             upstream: name.clone(),
@@ -543,7 +582,8 @@ impl Federation<'_> {
         let verified = id_token
             .claims(&client.id_token_verifier(), &Nonce::new(waiting.nonce.clone()))
             .map_err(|e| refused(error_chain(&e)))?;
-        let mut claims = payload(&id_token.to_string()).ok_or_else(|| refused("unreadable ID token".into()))?;
+        let id_token = id_token.to_string();
+        let mut claims = payload(&id_token).ok_or_else(|| refused("unreadable ID token".into()))?;
         if let Ok(request) = client.user_info(tokens.access_token().clone(), Some(verified.subject().clone())) {
             let info: CoreUserInfoClaims = request
                 .request_async(&send)
@@ -558,7 +598,7 @@ impl Federation<'_> {
                 }
             }
         }
-        Ok(claims)
+        Ok((claims, id_token))
     }
 
     /// A new local account from the upstream's claims: its name mapped

@@ -9,6 +9,7 @@ use pages::server_error_page;
 
 use super::{cookies, csrf, outcome, pages};
 use crate::error::InternalError;
+use crate::federation::UpstreamSignOut;
 use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::params::Params;
 use crate::session::{BrowserAccounts, LiveSession, describe_device};
@@ -135,6 +136,7 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
         let Some(target) = sessions.iter().find(|s| Some(s.handle.as_str()) == form.get("session")) else {
             return Ok(outcome::see_other("/account"));
         };
+        let upstream = super::end_session::upstream_sign_outs(&services, std::slice::from_ref(target)).await;
         let front = services
             .fanout()
             .end_session(target, "ended from the account page")
@@ -152,7 +154,7 @@ pub async fn end_session(req: HttpRequest, body: web::Bytes, services: web::Data
             .collect();
         let message = super::end_session::signed_out_message(&services, &ended, &accounts).await?;
         let still = accounts.current().is_some();
-        let mut response = super::end_session::signed_out_page(&message, front, None, still);
+        let mut response = super::end_session::signed_out_page(&message, front, None, (still, upstream));
         cookies::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };
@@ -185,9 +187,9 @@ pub async fn end_browser_sessions(req: HttpRequest, body: web::Bytes, services: 
         Err(page) => return page,
     };
     let result = async {
-        let (ended, front) = end_every_session(&services, &mut accounts).await?;
+        let (ended, front, upstream) = end_every_session(&services, &mut accounts).await?;
         let message = super::end_session::signed_out_message(&services, &ended, &accounts).await?;
-        let mut response = super::end_session::signed_out_page(&message, front, None, false);
+        let mut response = super::end_session::signed_out_page(&message, front, None, (false, upstream));
         cookies::set_session_cookie(&mut response, &services, &accounts);
         Ok::<_, StoreError>(response)
     };
@@ -195,14 +197,16 @@ pub async fn end_browser_sessions(req: HttpRequest, body: web::Bytes, services: 
 }
 
 /// Signs every account on this browser out (each app told, as at any
-/// sign-out): the usernames signed out, and the front-channel frames to load.
+/// sign-out): the usernames signed out, the front-channel frames to load,
+/// and the upstream providers to offer signing out of.
 pub async fn end_every_session(
     services: &Services,
     accounts: &mut BrowserAccounts,
-) -> Result<(Vec<String>, Vec<FrontChannelNotice>), StoreError> {
+) -> Result<(Vec<String>, Vec<FrontChannelNotice>, Vec<UpstreamSignOut>), StoreError> {
     let mut ended = Vec::new();
     let mut front = Vec::new();
     let live: Vec<LiveSession> = accounts.iter().cloned().collect();
+    let upstream = super::end_session::upstream_sign_outs(services, &live).await;
     for session in &live {
         if let Some(user) = services.users.find_user(session.session.user_id).await? {
             ended.push(user.username.to_string());
@@ -215,7 +219,7 @@ pub async fn end_every_session(
         );
         accounts.remove(&session.handle);
     }
-    Ok((ended, front))
+    Ok((ended, front, upstream))
 }
 
 /// Ends every session of the person but the one on this browser.

@@ -318,6 +318,7 @@ async fn confirmed(
         step_up: Some(live.handle.clone()),
         request_id: None,
         next,
+        upstream: None,
     };
     let (id, _) = services.sign_in_steps().start(start).await?;
     let mut response = outcome::see_other("/login/second-factor");

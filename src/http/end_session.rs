@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::views::{LogoutConfirmPage, SignedOutPage, render};
 use super::{cookies, csrf, extract, outcome, pages, security};
 use crate::error::{ErrorCode, ProtocolError};
+use crate::federation::UpstreamSignOut;
 use crate::oidc::logout::fanout::FrontChannelNotice;
 use crate::oidc::logout::request::{self as end_session, Decision, LogoutRequest};
 use crate::oidc::params::Params;
@@ -119,12 +120,12 @@ async fn sign_out_everyone(
     accounts: &mut BrowserAccounts,
 ) -> HttpResponse {
     let signed_out = async {
-        let (ended, front) = super::account::end_every_session(services, accounts).await?;
+        let (ended, front, upstream) = super::account::end_every_session(services, accounts).await?;
         let message = signed_out_message(services, &ended, accounts).await?;
-        Ok::<_, crate::store::StoreError>((front, message))
+        Ok::<_, crate::store::StoreError>((front, upstream, message))
     };
     match signed_out.await {
-        Ok((front, message)) => finish_with(services, logout, front, accounts, &message),
+        Ok((front, upstream, message)) => finish_with(services, logout, (front, upstream), accounts, &message),
         Err(e) => server_error_page(&e),
     }
 }
@@ -139,10 +140,11 @@ async fn sign_out(
         Ok(user) => user.map(|u| u.username.to_string()),
         Err(e) => return server_error_page(&e),
     };
+    let upstream = upstream_sign_outs(services, std::slice::from_ref(target)).await;
     match services.fanout().end_session(target, "RP-initiated logout").await {
         Ok(front) => {
             accounts.remove(&target.handle);
-            finish_for(services, logout, front, accounts, ended.as_deref()).await
+            finish_for(services, logout, (front, upstream), accounts, ended.as_deref()).await
         }
         Err(e) => server_error_page(&e),
     }
@@ -186,13 +188,20 @@ fn finish(
     front: Vec<FrontChannelNotice>,
     accounts: &BrowserAccounts,
 ) -> HttpResponse {
-    finish_with(services, logout, front, accounts, &crate::ui::t("signed-out-nobody"))
+    let nothing_upstream = Vec::new();
+    finish_with(
+        services,
+        logout,
+        (front, nothing_upstream),
+        accounts,
+        &crate::ui::t("signed-out-nobody"),
+    )
 }
 
 async fn finish_for(
     services: &Services,
     logout: &LogoutRequest,
-    front: Vec<FrontChannelNotice>,
+    front: (Vec<FrontChannelNotice>, Vec<UpstreamSignOut>),
     accounts: &BrowserAccounts,
     ended: Option<&str>,
 ) -> HttpResponse {
@@ -206,12 +215,12 @@ async fn finish_for(
 fn finish_with(
     services: &Services,
     logout: &LogoutRequest,
-    front: Vec<FrontChannelNotice>,
+    (front, upstream): (Vec<FrontChannelNotice>, Vec<UpstreamSignOut>),
     accounts: &BrowserAccounts,
     message: &str,
 ) -> HttpResponse {
     let app_name = logout.client.as_ref().map(|c| c.name.as_str());
-    let still = accounts.current().is_some();
+    let still = (accounts.current().is_some(), upstream);
     let mut response = match (logout.redirect_target(), logout.may_redirect()) {
         (Some(target), true) if front.is_empty() => outcome::see_other(&target),
         (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target)), still),
@@ -230,6 +239,23 @@ fn finish_with(
     response
 }
 
+/// Signing out at the upstream providers `ended` came from, where they
+/// have an end-session endpoint (each once).
+pub async fn upstream_sign_outs(services: &Services, ended: &[LiveSession]) -> Vec<UpstreamSignOut> {
+    let mut offers: Vec<UpstreamSignOut> = Vec::new();
+    for live in ended {
+        let Some(upstream) = &live.session.upstream else {
+            continue;
+        };
+        if let Some(offer) = services.upstreams.sign_out(upstream, services.clock.now()).await
+            && !offers.iter().any(|o| o.display_name == offer.display_name)
+        {
+            offers.push(offer);
+        }
+    }
+    offers
+}
+
 /// Where the signed-out page leads.
 pub enum Continue {
     /// A trusted request: the page goes on by itself once the frames loaded.
@@ -244,7 +270,7 @@ pub fn signed_out_page(
     message: &str,
     front: Vec<FrontChannelNotice>,
     next: Option<Continue>,
-    still_signed_in: bool,
+    (still_signed_in, upstream): (bool, Vec<UpstreamSignOut>),
 ) -> HttpResponse {
     let mut origins: Vec<String> = front.iter().map(|n| n.origin.clone()).collect();
     origins.sort();
@@ -260,6 +286,7 @@ pub fn signed_out_page(
         continue_to,
         return_to,
         still_signed_in,
+        upstream,
     };
     let mut response = render(&page, StatusCode::OK);
     if let Ok(value) = header::HeaderValue::from_str(&security::policy_with_frames(&origins)) {

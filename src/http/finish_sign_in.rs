@@ -58,6 +58,7 @@ pub(super) async fn finish(
             let signed_in = login::SignedIn {
                 user_id: pending.user_id,
                 amr: pending.amr.clone(),
+                upstream: pending.upstream.clone(),
                 origin: &origin,
             };
             login::signed_in(req, services, signed_in, parked, request_id.unwrap_or(""), next).await?

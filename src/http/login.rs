@@ -9,7 +9,7 @@ use super::views::{LoginPage, render};
 use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
 use crate::auth::sign_in::{self, Demands, Start};
-use crate::domain::{AMR_PASSWORD, AuditEvent, Level, User};
+use crate::domain::{AMR_PASSWORD, AuditEvent, Level, UpstreamSession, User};
 use crate::error::InternalError;
 use crate::oidc::authorize::{self, ParkedRequest, policy::Stage};
 use crate::oidc::params::Params;
@@ -210,7 +210,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
         user_agent: &extract::user_agent(&req),
         client_ip: &client_ip,
     };
-    let first = (&user, vec![AMR_PASSWORD.to_string()]);
+    let first = (&user, vec![AMR_PASSWORD.to_string()], None);
     let mut response = match after_first_factor(&req, &services, first, &origin, parked, request_id, next).await {
         Ok(response) => response,
         Err(e) => return pages::server_error_page(&e),
@@ -226,7 +226,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
 pub(super) async fn after_first_factor(
     req: &HttpRequest,
     services: &Services,
-    (user, amr): (&User, Vec<String>),
+    (user, amr, upstream): (&User, Vec<String>, Option<UpstreamSession>),
     origin: &Origin<'_>,
     parked: Option<ParkedRequest>,
     request_id: &str,
@@ -243,6 +243,7 @@ pub(super) async fn after_first_factor(
         let signed_in = SignedIn {
             user_id: user.id,
             amr,
+            upstream,
             origin,
         };
         return self::signed_in(req, services, signed_in, parked, request_id, next).await;
@@ -254,6 +255,7 @@ pub(super) async fn after_first_factor(
         step_up: None,
         request_id: (!request_id.is_empty()).then_some(request_id),
         next,
+        upstream,
     };
     let (id, _) = services.sign_in_steps().start(start).await?;
     let mut response = outcome::see_other(&format!("/login/second-factor?req={request_id}"));
@@ -265,6 +267,8 @@ pub(super) async fn after_first_factor(
 pub(super) struct SignedIn<'a> {
     pub user_id: uuid::Uuid,
     pub amr: Vec<String>,
+    /// The upstream session it came through, if any.
+    pub upstream: Option<UpstreamSession>,
     pub origin: &'a Origin<'a>,
 }
 
@@ -278,8 +282,13 @@ pub(super) async fn signed_in(
     request_id: &str,
     next: &str,
 ) -> Result<HttpResponse, InternalError> {
-    let SignedIn { user_id, amr, origin } = signed_in;
-    let (cookie_id, live) = services.sessions().start(user_id, amr, origin).await?;
+    let SignedIn {
+        user_id,
+        amr,
+        upstream,
+        origin,
+    } = signed_in;
+    let (cookie_id, live) = services.sessions().start(user_id, (amr, upstream), origin).await?;
     let mut accounts = cookies::browser_accounts(req, services).await?;
     let max = services.settings.session.max_accounts_per_browser;
     // The person's previous session on this browser ends (its id is dead),

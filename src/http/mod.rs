@@ -153,6 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/login/upstream-callback", get => upstream::callback);
     // Patterns with parameters.
     serve!(cfg, "/login/upstream/{name}", get => upstream::begin);
+    serve!(cfg, "/login/upstream/{name}/backchannel-logout", post => upstream::backchannel_logout);
     serve!(cfg, "/gateway/start", get => gateway::start);
     serve!(cfg, "/gateway/keys", get => discovery::gateway_keys);
     cfg.service(web::resource("/gateway/ext-authz/{tail:.*}").to(gateway::ext_authz));

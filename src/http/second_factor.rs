@@ -101,6 +101,7 @@ async fn current(
             step_up: Some(live.handle.clone()),
             request_id: Some(request_id),
             next: "/account",
+            upstream: None,
         })
         .await?;
     Ok(Some(Current {

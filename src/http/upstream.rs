@@ -7,8 +7,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{account_security, cookies, csrf, extract, login, outcome, pages};
+use super::{account_security, cookies, csrf, extract, login, outcome, pages, respond};
 use crate::domain::{AMR_FED, AuditEvent};
+use crate::error::{Availability, ProtocolError};
 use crate::federation::FederationError;
 use crate::oidc::params::Params;
 use crate::session::Origin;
@@ -95,7 +96,7 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
         client_ip: &client_ip,
     };
     let next = login::page_after_sign_in(Some(&federated.next));
-    let first = (&federated.user, vec![AMR_FED.to_string()]);
+    let first = (&federated.user, vec![AMR_FED.to_string()], Some(federated.session));
     let mut response =
         match login::after_first_factor(&req, &services, first, &origin, parked, &federated.request_id, next).await {
             Ok(response) => response,
@@ -140,6 +141,34 @@ pub async fn unlink(req: HttpRequest, body: web::Bytes, services: web::Data<Serv
     match unlinked {
         Ok(()) => outcome::see_other("/account?unlinked=1"),
         Err(e) => failure_page(&e),
+    }
+}
+
+/// `POST /login/upstream/{name}/backchannel-logout` (`logout_token`): the
+/// upstream signed the person out (Back-Channel Logout 1.0 §2.5, §2.8):
+/// 200 when the sessions it names ended (or none were left), 400 with
+/// `invalid_request` for a token that does not hold, 503 when the upstream's
+/// keys or the store cannot be reached (the upstream may try again).
+pub async fn backchannel_logout(
+    req: HttpRequest,
+    body: web::Bytes,
+    services: web::Data<Services>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let token = match extract::form_params(&req, &body) {
+        Ok(params) => params.get("logout_token").unwrap_or("").to_string(),
+        Err(error) => return respond::json_error(&error),
+    };
+    if token.is_empty() {
+        return respond::json_error(&ProtocolError::invalid_request("logout_token is required"));
+    }
+    match services.upstream_logout().log_out(&name, &token).await {
+        Ok(_) => HttpResponse::Ok().finish(),
+        Err(e) if e.is_unavailable() => respond::json_error(&ProtocolError::unavailable(&e)),
+        Err(e @ (FederationError::Internal(_) | FederationError::Store(_))) => {
+            respond::json_error(&ProtocolError::server_error(&e))
+        }
+        Err(e) => respond::json_error(&ProtocolError::invalid_request("the logout token is not valid").with_detail(&e)),
     }
 }
 

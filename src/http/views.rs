@@ -234,6 +234,9 @@ pub struct SignedOutPage<'a> {
     pub return_to: Option<(String, String)>,
     /// Another account is still signed in on this browser.
     pub still_signed_in: bool,
+    /// Upstream providers the ended sessions came from: signing out there
+    /// is offered (it is theirs to do, in the person's browser).
+    pub upstream: Vec<crate::federation::UpstreamSignOut>,
 }
 
 #[derive(Template)]

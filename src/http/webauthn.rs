@@ -197,6 +197,7 @@ pub async fn passkey_finish(req: HttpRequest, body: web::Bytes, services: web::D
         let signed_in = login::SignedIn {
             user_id: proven.user_id,
             amr: proven.amr,
+            upstream: None,
             origin: &origin,
         };
         let next = login::page_after_sign_in(form.get("next"));

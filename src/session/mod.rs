@@ -18,7 +18,7 @@ pub use self::device::{describe_device, ip_prefix};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::domain::AuditEvent;
-pub use crate::domain::{ClientId, RpSession, SessionHandle, SessionLifetime, Sid, SsoSession};
+pub use crate::domain::{ClientId, RpSession, SessionHandle, SessionLifetime, Sid, SsoSession, UpstreamSession};
 use crate::store::records::SessionRecords;
 use crate::store::{AuditLog, StoreError};
 
@@ -53,12 +53,13 @@ impl Sessions<'_> {
     }
 
     /// Starts a session for a person who just authenticated with `amr`
-    /// (RFC 8176 methods), under a fresh random id (session fixation: never
-    /// one the browser brought). Returns the cookie id and the session.
+    /// (RFC 8176 methods) — through `upstream`'s session, if any — under a
+    /// fresh random id (session fixation: never one the browser brought).
+    /// Returns the cookie id and the session.
     pub async fn start(
         &self,
         user_id: Uuid,
-        amr: Vec<String>,
+        (amr, upstream): (Vec<String>, Option<UpstreamSession>),
         origin: &Origin<'_>,
     ) -> Result<(String, LiveSession), StoreError> {
         let now = self.clock.now();
@@ -71,12 +72,23 @@ impl Sessions<'_> {
             user_agent: origin.user_agent.chars().take(256).collect(),
             ip_prefix: ip_prefix(origin.client_ip),
             clients: Vec::new(),
+            upstream,
         };
         let cookie_id = crypto::random_token();
         let handle = SessionHandle::of_cookie(&cookie_id);
         self.save(&handle, &session).await?;
         let absolute = Duration::from_secs(self.lifetime.absolute_secs);
         self.records.index(user_id, &handle, absolute).await?;
+        if let Some(UpstreamSession {
+            upstream,
+            sid: Some(sid),
+            ..
+        }) = &session.upstream
+        {
+            self.records
+                .index_upstream_sid((upstream, sid), user_id, absolute)
+                .await?;
+        }
         let event = AuditEvent::new("session_created", now)
             .user(user_id)
             .session(&handle)

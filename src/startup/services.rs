@@ -121,6 +121,17 @@ impl Services {
         }
     }
 
+    /// What an upstream's logout token touches.
+    pub fn upstream_logout(&self) -> crate::federation::UpstreamLogout<'_> {
+        crate::federation::UpstreamLogout {
+            upstreams: &self.upstreams,
+            answers: crate::store::records::UpstreamAnswers::new(&*self.ephemeral),
+            links: &*self.links,
+            fanout: self.fanout(),
+            audit: &*self.audit,
+        }
+    }
+
     /// What the gateway needs for a request with HTTP Basic.
     pub fn gateway_basic(&self) -> crate::gateway::BasicCheck<'_> {
         crate::gateway::BasicCheck {

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamSettings};
 
 use crate::helpers::browser::Browser;
+use crate::helpers::relying_party::{RelyingApp, verify_logout_token};
 use crate::helpers::{
     Backend, PASSWORD, TestApp, TestClient, hidden_field, location, pkce_challenge, redirect_params, spawn_app_with,
 };
@@ -40,12 +41,14 @@ fn corp(upstream: &TestApp, client: &TestClient, provisioning: Provisioning) -> 
     }
 }
 
-/// Points the upstream's app at `downstream`'s callback.
+/// Points the upstream's app at `downstream`'s callback and its
+/// back-channel logout endpoint for this upstream.
 async fn register_callback(upstream: &TestApp, client: &TestClient, downstream: &TestApp) {
     let id = sesame::domain::ClientId::parse(&client.client_id).unwrap();
     let stored = upstream.services.clients.find_client(&id).await.unwrap().unwrap();
     let mut metadata = sesame::admin::metadata_of(&stored);
     metadata.redirect_uris = vec![format!("{}/login/upstream-callback", downstream.issuer)];
+    metadata.backchannel_logout_uri = Some(format!("{}/login/upstream/corp/backchannel-logout", downstream.issuer));
     sesame::admin::update_client(&upstream.services.client_admin(), &id, metadata)
         .await
         .unwrap();
@@ -531,7 +534,234 @@ async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
     assert!(matches!(unknown, Err(sesame::manage::ManageError::NotFound(_))));
 }
 
+/// The upstream's ID token for `alice` at the downstream (the `sid` it
+/// signed her in with is the newest session's).
+async fn upstream_subject(upstream: &TestApp, username: &str) -> String {
+    let (user, _) = upstream
+        .services
+        .users
+        .find_credentials(&sesame::domain::Username::parse(username).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    user.id.to_string()
+}
+
+/// A logout token as the upstream signs them, for `audience`.
+fn upstream_logout_token(upstream: &TestApp, audience: &str, subject: &str, sid: Option<&str>) -> String {
+    sesame::oidc::logout::token::sign(
+        &upstream.services.signer(),
+        120,
+        &sesame::domain::ClientId::parse(audience).unwrap(),
+        subject,
+        sid,
+        sesame::domain::Alg::RS256,
+    )
+    .unwrap()
+}
+
+/// Signing out at the upstream signs the person out of Sesame and of the
+/// Sesame apps they signed in to through it: the upstream's logout token
+/// (Back-Channel Logout 1.0) ends the session, and each app gets Sesame's
+/// own. A token replayed, forged, for another client or not a logout token
+/// is refused with 400 and ends nothing.
+async fn signing_out_upstream_signs_out_of_sesames_apps(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    let rp = RelyingApp::start();
+    let app = sesame::admin::add_client(
+        &downstream.services.client_admin(),
+        sesame::admin::NewClient {
+            name: "App".into(),
+            redirect_uris: vec!["http://app.example/callback".into()],
+            first_party: true,
+            backchannel_logout_uri: Some(rp.backchannel_uri()),
+            ..Default::default()
+        },
+        sesame::admin::Via::Cli,
+    )
+    .await
+    .unwrap();
+    let app_id = app.client.client_id.to_string();
+    let (browser, _) = signed_in_with_corp(&upstream, &downstream).await;
+    let authorize = browser
+        .authorize(&[
+            ("client_id", app_id.as_str()),
+            ("redirect_uri", "http://app.example/callback"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            (
+                "code_challenge",
+                &pkce_challenge("federated-logout-verifier-0123456789-0123456789"),
+            ),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert!(redirect_params(&authorize).contains_key("code"), "signed in to the app");
+    let post = |token: String| {
+        let url = downstream.url("/login/upstream/corp/backchannel-logout");
+        let api = downstream.api.clone();
+        async move { api.post(url).form(&[("logout_token", token)]).send().await.unwrap() }
+    };
+
+    // Tokens that do not hold end nothing.
+    let (alice, client_id) = (upstream_subject(&upstream, "alice").await, corp_client_id(&downstream));
+    let forged = sesame::oidc::logout::token::sign(
+        &downstream.services.signer(),
+        120,
+        &sesame::domain::ClientId::parse(&client_id).unwrap(),
+        &alice,
+        None,
+        sesame::domain::Alg::RS256,
+    )
+    .unwrap();
+    let other_app = upstream.add_client(false).await;
+    for token in [
+        forged,
+        upstream_logout_token(&upstream, &other_app.client_id, &alice, None),
+        not_a_logout_token(&upstream, &client_id, &alice),
+        "junk".to_string(),
+    ] {
+        let refused = post(token).await;
+        assert_eq!(refused.status(), 400);
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request");
+    }
+    let missing = downstream
+        .api
+        .post(downstream.url("/login/upstream/corp/backchannel-logout"))
+        .form(&[("other", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    assert_eq!(
+        browser.get(downstream.url("/account")).send().await.unwrap().status(),
+        200
+    );
+
+    // Signed out at the upstream (an operator there, here): its logout
+    // token reaches Sesame, which ends the session and tells the app.
+    sesame::admin::logout_user(
+        &upstream.services.user_admin(),
+        "alice",
+        sesame::admin::OfflineTokens::Revoke,
+    )
+    .await
+    .unwrap();
+    upstream.services.delivery().deliver_due().await.unwrap();
+    let outbox = upstream.services.outbox.list_deliveries(10).await.unwrap();
+    assert!(
+        outbox
+            .iter()
+            .all(|d| d.status == sesame::domain::DeliveryStatus::Delivered),
+        "Sesame answered 200: {outbox:?}"
+    );
+    let account = browser.get(downstream.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), 303, "signed out of Sesame");
+    downstream.services.delivery().deliver_due().await.unwrap();
+    let tokens = rp.tokens();
+    assert_eq!(tokens.len(), 1, "the app is told");
+    let claims = verify_logout_token(&downstream, &tokens[0], &app_id).await;
+    assert!(claims["sid"].is_string());
+
+    // Once is enough: the same token again is refused, a new one for a
+    // person with no session left is simply done.
+    let token = upstream_logout_token(&upstream, &client_id, &alice, None);
+    assert_eq!(post(token.clone()).await.status(), 200);
+    assert_eq!(post(token).await.status(), 400, "replayed");
+
+    // A token naming only the upstream's session (`sid`) ends the session
+    // it signed in, and no other.
+    let (other_browser, _) = signed_in_with_corp(&upstream, &downstream).await;
+    let user = downstream
+        .services
+        .links
+        .find_link(&upstream.issuer, &alice)
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    let sessions = downstream.services.sessions().list_for_user(user).await.unwrap();
+    let came_from = sessions[0]
+        .session
+        .upstream
+        .clone()
+        .expect("the session knows where it came from");
+    let (browser, _) = signed_in_with_corp(&upstream, &downstream).await;
+    assert_eq!(
+        (came_from.upstream.as_str(), came_from.subject.as_str()),
+        ("corp", alice.as_str())
+    );
+    let sid = came_from.sid.expect("the upstream's sid");
+    assert_eq!(
+        post(upstream_logout_token(&upstream, &client_id, "", Some(&sid)))
+            .await
+            .status(),
+        200
+    );
+    let still: Vec<_> = downstream.services.sessions().list_for_user(user).await.unwrap();
+    assert_eq!(still.len(), 1, "only the session that sid signed in ended");
+    assert_ne!(
+        still[0].session.upstream.as_ref().unwrap().sid.as_deref(),
+        Some(sid.as_str())
+    );
+    assert_eq!(
+        other_browser
+            .get(downstream.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+
+    // Signing out here offers signing out at Corp too; the offer signs the
+    // person out there.
+    let signed_out = account_form(&browser, "/account/sessions/end-browser", &[]).await;
+    let page = signed_out.text().await.unwrap();
+    assert!(page.contains("Also sign out of Corp SSO"), "{page}");
+    let offer = page
+        .split("class=\"upstream-sign-out\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(offer.starts_with(&upstream.url("/end_session")), "{offer}");
+    assert!(offer.contains("id_token_hint=") && offer.contains(&format!("client_id={client_id}")));
+    assert_eq!(
+        browser.get(upstream.url("/account")).send().await.unwrap().status(),
+        200
+    );
+    let (_, there) = follow(&browser, &offer, "http://never.example").await;
+    assert_eq!(there.status(), 200);
+    assert_eq!(
+        browser.get(upstream.url("/account")).send().await.unwrap().status(),
+        303,
+        "signed out at Corp"
+    );
+}
+
+/// A JWT the upstream signed for the downstream that is no logout token
+/// (no `events`: an ID token, say).
+fn not_a_logout_token(upstream: &TestApp, audience: &str, subject: &str) -> String {
+    let now = upstream.services.clock.now();
+    let claims = serde_json::json!({
+        "iss": upstream.issuer, "aud": audience, "sub": subject, "iat": now, "exp": now + 60, "jti": "j",
+    });
+    upstream
+        .services
+        .keys
+        .sign(&claims, "JWT", sesame::domain::Alg::RS256, now)
+        .unwrap()
+}
+
+/// The `client_id` the downstream uses at the upstream.
+fn corp_client_id(downstream: &TestApp) -> String {
+    downstream.services.settings.upstreams[0].client_id.clone()
+}
+
 on_both_backends!(
+    signing_out_upstream_signs_out_of_sesames_apps,
     operators_see_link_and_unlink_upstream_accounts,
     idp_hint_skips_the_choice,
     a_local_account_links_its_upstream_account_from_the_account_page,

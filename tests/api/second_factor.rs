@@ -439,7 +439,7 @@ async fn acr_values_step_up_a_password_session(backend: Backend) {
         user_agent: "test",
         client_ip: "127.0.0.1",
     };
-    let (cookie, _) = plain.start(user.id, vec!["pwd".into()], &origin).await.unwrap();
+    let (cookie, _) = plain.start(user.id, (vec!["pwd".into()], None), &origin).await.unwrap();
     browser.plant_cookie(&format!("sesame_session={cookie}; Path=/"));
 
     // Without acr_values the session answers as it is.

@@ -6,7 +6,7 @@
 //! | --- | --- | --- |
 //! | authorization codes ([`Codes`]) | `code:<digest>`, `code-used:<digest>` | the code's lifetime; the use mark an access-token lifetime |
 //! | access tokens ([`AccessTokenRecords`]) | `at:<digest>`, `grant:<id>:tokens:<bucket>`, `grant:<id>:revoked`, `session:<handle>:tokens`, `client:<id>:revoked` | an access-token lifetime (grant indexes two) |
-//! | SSO sessions ([`SessionRecords`]) | `sso:<handle>`, `user-sessions:<user>` | until the session's idle or absolute end |
+//! | SSO sessions ([`SessionRecords`]) | `sso:<handle>`, `user-sessions:<user>`; `upstream-sid:<digest>` (an upstream's session id to the person) | until the session's idle or absolute end |
 //! | refresh responses in their grace window ([`RefreshGrace`]) | `refresh-grace:<digest>` | `tokens.refresh_grace_secs` |
 //! | replay guards ([`AssertionIds`]) | `assertion-jti:<client>:<digest>` | until the assertion expires |
 //! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
@@ -17,7 +17,7 @@
 //! | cache version marks ([`VersionMarks`]) | `client-version:<digest>`, `user-version:<digest>` | a day |
 //! | gateway passes ([`GatewayPasses`]: the portal cookie's token) | `gateway:<digest>` | until its session's idle or absolute end |
 //! | verified HTTP Basic credentials at the gateway ([`GatewayCredentials`]) | `gateway-basic:<keyed digest>` | `gateway.basic_cache_secs` |
-//! | answers of upstream providers already used ([`UpstreamAnswers`]) | `upstream-used:<digest of state>` | ten minutes |
+//! | answers and logout tokens of upstream providers already used ([`UpstreamAnswers`]) | `upstream-used:<digest of state>`, `upstream-logout:<digest of upstream and jti>` | ten minutes |
 //!
 //! Secrets (codes, tokens, session ids) and personal values (addresses,
 //! account names) appear in keys only as digests.

@@ -1,5 +1,6 @@
-//! SSO sessions by handle (the digest of the cookie's id), and each person's
-//! index of their session handles.
+//! SSO sessions by handle (the digest of the cookie's id), each person's
+//! index of their session handles, and whose sessions an upstream
+//! provider's session id names (for its logout tokens that carry only `sid`).
 
 use std::time::Duration;
 
@@ -19,6 +20,10 @@ fn session_key(handle: &SessionHandle) -> String {
 
 fn user_index_key(user_id: Uuid) -> String {
     format!("user-sessions:{user_id}")
+}
+
+fn upstream_sid_key(upstream: &str, sid: &str) -> String {
+    format!("upstream-sid:{}", crate::crypto::digest(&format!("{upstream}\n{sid}")))
 }
 
 impl<'a> SessionRecords<'a> {
@@ -44,6 +49,22 @@ impl<'a> SessionRecords<'a> {
     pub async fn handles_of(&self, user_id: Uuid) -> Result<Vec<SessionHandle>, StoreError> {
         let members = self.store.set_members(&user_index_key(user_id)).await?;
         Ok(members.into_iter().map(SessionHandle::from_stored).collect())
+    }
+
+    /// Records that upstream `upstream`'s session `sid` signed `user_id` in,
+    /// for `ttl` (the longest a session can live).
+    pub async fn index_upstream_sid(
+        &self,
+        (upstream, sid): (&str, &str),
+        user_id: Uuid,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        put_json(self.store, &upstream_sid_key(upstream, sid), &user_id, ttl).await
+    }
+
+    /// Whom upstream `upstream`'s session `sid` signed in.
+    pub async fn user_of_upstream_sid(&self, upstream: &str, sid: &str) -> Result<Option<Uuid>, StoreError> {
+        get_json(self.store, &upstream_sid_key(upstream, sid)).await
     }
 
     /// Removes the session and its entry in the person's index.

@@ -2,7 +2,8 @@
 //! itself travels sealed in the browser's cookie (nothing is stored for a
 //! sign-in that is only begun, so nobody can fill the store by beginning
 //! them), and its `state` is marked here when the answer is taken, so a
-//! replayed answer finds it spent — on every node.
+//! replayed answer finds it spent — on every node. Logout tokens from
+//! upstreams are accepted once each, the same way.
 
 use std::time::Duration;
 
@@ -21,6 +22,10 @@ fn key(state: &str) -> String {
     format!("upstream-used:{}", crypto::digest(state))
 }
 
+fn logout_key(upstream: &str, jti: &str) -> String {
+    format!("upstream-logout:{}", crypto::digest(&format!("{upstream}\n{jti}")))
+}
+
 impl<'a> UpstreamAnswers<'a> {
     pub fn new(store: &'a dyn EphemeralStore) -> Self {
         UpstreamAnswers { store }
@@ -29,5 +34,16 @@ impl<'a> UpstreamAnswers<'a> {
     /// Marks the answer for `state` used; `true` the first time only.
     pub async fn first_use(&self, state: &str) -> Result<bool, StoreError> {
         Ok(self.store.incr(&key(state), UPSTREAM_SIGN_IN_TTL).await? == 1)
+    }
+
+    /// Marks upstream `upstream`'s logout token `jti` used (logout tokens
+    /// older than [`UPSTREAM_SIGN_IN_TTL`] are refused anyway); `true` the
+    /// first time only.
+    pub async fn first_logout(&self, upstream: &str, jti: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .incr(&logout_key(upstream, jti), UPSTREAM_SIGN_IN_TTL)
+            .await?
+            == 1)
     }
 }

@@ -120,6 +120,7 @@ signed-out-title = Abgemeldet
 signed-out-heading = Sie sind abgemeldet
 signed-out-frame = Abmeldung von einer Anwendung
 signed-out-go-to-other = Zum noch angemeldeten Konto
+signed-out-upstream = Auch bei { $provider } abmelden
 signed-out-nobody = In diesem Browser war niemand bei { $product } angemeldet.
 signed-out-one = { $accounts } ist in diesem Browser von { $product } abgemeldet, und von den damit genutzten Anwendungen.
 signed-out-many = { $accounts } sind in diesem Browser von { $product } abgemeldet, und von den damit genutzten Anwendungen.

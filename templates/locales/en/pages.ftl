@@ -120,6 +120,7 @@ signed-out-title = Signed out
 signed-out-heading = You are signed out
 signed-out-frame = Signing out of an application
 signed-out-go-to-other = Go to the account still signed in
+signed-out-upstream = Also sign out of { $provider }
 signed-out-nobody = Nobody was signed in to { $product } on this browser.
 signed-out-one = { $accounts } is signed out of { $product } on this browser, and of the applications used with it.
 signed-out-many = { $accounts } are signed out of { $product } on this browser, and of the applications used with them.

@@ -295,7 +295,7 @@ impl TestApp {
         let (cookie, _) = self
             .services
             .sessions()
-            .start(user.id, vec!["pwd".into()], &origin)
+            .start(user.id, (vec!["pwd".into()], None), &origin)
             .await
             .unwrap();
         self.browser.plant_cookie(&format!("sesame_session={cookie}; Path=/"));
