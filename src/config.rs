@@ -60,6 +60,8 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     /// Upstream identity providers people may sign in with (see `federation/`).
     pub upstreams: Vec<UpstreamSettings>,
+    /// A directory people sign in with (see `directory/`).
+    pub ldap: LdapSettings,
     /// What loading noticed and ignored (unknown `SESAME_*` variables);
     /// the command says it once logging is set up.
     #[serde(skip)]
@@ -423,6 +425,86 @@ pub struct GatewayRuleSettings {
     pub basic: bool,
 }
 
+/// An LDAP directory as a password and directory backend (`[ldap]` in
+/// `defaults.toml` says what each setting does).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapSettings {
+    pub enabled: bool,
+    pub url: String,
+    pub starttls: bool,
+    pub ca_file: String,
+    pub bind_dn: String,
+    pub bind_password: Secret,
+    pub base_dn: String,
+    pub user_filter: String,
+    pub group_base_dn: String,
+    pub group_filter: String,
+    pub group_name_attribute: String,
+    pub group_prefix: String,
+    pub order: DirectoryOrder,
+    pub pool_size: usize,
+    pub timeout_secs: u64,
+    pub attributes: LdapAttributes,
+}
+
+impl LdapSettings {
+    /// What the directory needs when it is on: a URL it can be reached at,
+    /// filters with their placeholder, a prefix for its groups.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let invalid = |what: &str| Err(ConfigError::Invalid(format!("ldap.{what}")));
+        match Url::parse(&self.url) {
+            Ok(url) if matches!(url.scheme(), "ldap" | "ldaps") && url.host_str().is_some() => {}
+            _ => return invalid(&format!("url {:?} must be ldap:// or ldaps://", self.url)),
+        }
+        if self.starttls && self.url.starts_with("ldaps:") {
+            return invalid("starttls is for ldap:// (ldaps:// is TLS already)");
+        }
+        if self.base_dn.trim().is_empty() {
+            return invalid("base_dn is required");
+        }
+        if !self.user_filter.contains("{username}") {
+            return invalid("user_filter must hold {username}");
+        }
+        if !self.group_filter.is_empty() && !self.group_filter.contains("{dn}") {
+            return invalid("group_filter must hold {dn} (or be empty: no groups)");
+        }
+        if crate::domain::GroupName::parse(&format!("{}x", self.group_prefix)).is_err()
+            || self.group_prefix.trim().is_empty()
+        {
+            return invalid("group_prefix must be a non-empty start of a group name (e.g. \"ldap:\")");
+        }
+        if self.pool_size == 0 || self.timeout_secs == 0 {
+            return invalid("pool_size and timeout_secs must be above zero");
+        }
+        if self.bind_dn.is_empty() != self.bind_password.expose().is_empty() {
+            return invalid("bind_dn and bind_password go together (both empty: anonymous search)");
+        }
+        Ok(())
+    }
+}
+
+/// Which is asked first for a name typed on the login page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryOrder {
+    LocalFirst,
+    DirectoryFirst,
+}
+
+/// Which attributes of a person's entry Sesame reads.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapAttributes {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+}
+
 /// One upstream OpenID Connect provider.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -640,7 +722,14 @@ impl Settings {
                     "upstreams[{index}].scopes must include openid"
                 )));
             }
+            if upstream.name == crate::domain::DIRECTORY_UPSTREAM {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{index}].name {:?} is the directory's",
+                    upstream.name
+                )));
+            }
         }
+        self.ldap.validate()?;
         if self.tokens.code_ttl_secs == 0
             || self.tokens.access_token_ttl_secs == 0
             || self.tokens.id_token_ttl_secs == 0
@@ -838,7 +927,13 @@ impl Settings {
 }
 
 /// Settings whose values are masked wherever they are shown.
-const SECRET_KEYS: [&str; 4] = ["database_url", "redis_url", "mail.smtp_password", "keys.encryption_key"];
+const SECRET_KEYS: [&str; 5] = [
+    "database_url",
+    "redis_url",
+    "mail.smtp_password",
+    "keys.encryption_key",
+    "ldap.bind_password",
+];
 
 /// `SESAME_*` variables that are not settings: the configuration file's
 /// name, and the test suite's own (`SESAME_TEST_*`, `SESAME_SKIP_*`).

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod crypto;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod federation;

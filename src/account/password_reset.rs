@@ -23,7 +23,7 @@ use crate::domain::{AuditEvent, User, Username};
 use crate::error::InternalError;
 use crate::mail::{Outbox, messages};
 use crate::store::records::{Counters, LinkTarget, MailedLinks, RateSubject};
-use crate::store::{AuditLog, StoreError, UserRepository};
+use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -79,6 +79,8 @@ impl From<admin::AdminError> for ResetError {
 /// What resetting a password touches.
 pub struct PasswordReset<'a> {
     pub users: &'a dyn UserRepository,
+    /// Accounts of the directory get no link: their password is kept there.
+    pub identities: &'a dyn LinkedIdentityRepository,
     pub links: MailedLinks<'a>,
     pub counters: Counters<'a>,
     pub mail: Outbox<'a>,
@@ -121,6 +123,9 @@ impl PasswordReset<'_> {
         };
         for user in accounts.into_iter().filter(|u| !u.disabled) {
             let Some(email) = user.email.clone() else { continue };
+            if crate::auth::directory::from_directory(self.identities, user.id).await? {
+                continue;
+            }
             let account = user.id.to_string();
             let sent = self
                 .counters

@@ -14,7 +14,7 @@ use crate::error::InternalError;
 use crate::mail::{Outbox, messages};
 use crate::oidc::logout::fanout::Fanout;
 use crate::store::records::{Counters, LinkTarget, MailedLinks, RateSubject};
-use crate::store::{AuditLog, StoreError, UserRepository};
+use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -34,6 +34,9 @@ pub enum ProfileError {
     BadName,
     #[error("this link has expired, was used already, or a newer one was sent")]
     LinkDead,
+    /// The account signs in with a directory password, changed there.
+    #[error("the password is kept in the directory")]
+    PasswordInDirectory,
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -64,6 +67,8 @@ pub struct NewPassword<'a> {
 pub struct Profile<'a> {
     pub users: &'a dyn UserRepository,
     pub links: MailedLinks<'a>,
+    /// Upstream and directory accounts linked to local ones.
+    pub identities: &'a dyn LinkedIdentityRepository,
     pub counters: Counters<'a>,
     pub mail: Outbox<'a>,
     pub fanout: Fanout<'a>,
@@ -89,6 +94,10 @@ impl Profile<'_> {
         this_session: &SessionHandle,
         client_ip: &str,
     ) -> Result<usize, ProfileError> {
+        // A password set here would never be asked for: the directory decides.
+        if crate::auth::directory::from_directory(self.identities, user.id).await? {
+            return Err(ProfileError::PasswordInDirectory);
+        }
         if change.current.is_empty() && !recent {
             return Err(ProfileError::CurrentPasswordNeeded);
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::device::DeviceCookie;
+use super::directory::{Decider, DirectoryLogin, DirectorySignIn};
 use super::password;
 use super::throttle::{FailureEffect, LoginThrottle, Source};
 use crate::clock::Clock;
@@ -52,6 +53,8 @@ pub struct PasswordLogin<'a> {
     /// Tells the person of a sign-in from a browser that had not signed in
     /// to the account before (a signal, never a lock-out).
     pub notices: Notices<'a>,
+    /// The directory, when `ldap.enabled`.
+    pub directory: Option<DirectoryLogin<'a>>,
 }
 
 /// The name failures are counted under: the username as stored (lower
@@ -113,12 +116,26 @@ impl PasswordLogin<'_> {
     }
 
     /// The account's id when the name exists, and the account when the
-    /// password is right and the account active. argon2 runs either way.
+    /// password is right and the account active: the directory decides for
+    /// its accounts (see `DirectoryLogin::decider`), argon2 for the others
+    /// — and runs for unknown names too.
     async fn verify(&self, username: &str, password: &str) -> Result<(Option<Uuid>, Option<User>), InternalError> {
         let credentials = match Username::parse(username) {
             Ok(name) => self.users.find_credentials(&name).await?,
             Err(_) => None,
         };
+        if let Some(directory) = &self.directory {
+            let local = credentials.as_ref().map(|(user, hash)| (user, !hash.is_empty()));
+            if directory.decider(local).await? == Decider::Directory {
+                let known = credentials.as_ref().map(|(user, _)| user.id);
+                let now = self.clock.now();
+                match directory.sign_in(self.users, (username, password), now).await? {
+                    DirectorySignIn::SignedIn(user) => return Ok((Some(user.id), Some(user))),
+                    DirectorySignIn::Refused => return Ok((known, None)),
+                    DirectorySignIn::NoSuchEntry => {}
+                }
+            }
+        }
         let (user, hash) = match credentials {
             Some((user, hash)) => (Some(user), Some(hash)),
             None => (None, None),

@@ -1,6 +1,7 @@
 //! Authenticating people: password hashing, login throttling, rate limits.
 
 pub mod device;
+pub mod directory;
 pub mod login;
 pub mod password;
 pub mod rate_limit;

@@ -9,3 +9,10 @@ pub struct LinkedIdentity {
     pub upstream: String,
     pub linked_at: i64,
 }
+
+/// The directory's entries are linked as if it were an upstream named
+/// `ldap` with the issuer `ldap` (no configured upstream may take the name;
+/// an upstream's issuer is always an http(s) URL): the subject is the
+/// entry's stable id.
+pub const DIRECTORY_UPSTREAM: &str = "ldap";
+pub const DIRECTORY_ISSUER: &str = "ldap";

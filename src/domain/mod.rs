@@ -31,7 +31,7 @@ pub use client_id::{ClientId, InvalidClientId};
 pub use grant::{AccessTokenRecord, CodeGrant, StoredGrant};
 pub use group::{Group, GroupName, InvalidGroupName};
 pub use ids::{FamilyId, SessionHandle, Sid};
-pub use linked_identity::LinkedIdentity;
+pub use linked_identity::{DIRECTORY_ISSUER, DIRECTORY_UPSTREAM, LinkedIdentity};
 pub use logout::{DeliveryStatus, LogoutDelivery};
 pub use mail::QueuedMail;
 pub use pkce::{CodeChallenge, CodeVerifier, InvalidPkce};

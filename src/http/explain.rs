@@ -17,6 +17,7 @@ pub fn profile(error: &ProfileError) -> String {
         ProfileError::NotAnAddress => "email-invalid",
         ProfileError::BadName => "name-invalid",
         ProfileError::LinkDead => "profile-link-gone",
+        ProfileError::PasswordInDirectory => "profile-password-in-directory",
         ProfileError::Internal(_) => "error-server",
     })
 }

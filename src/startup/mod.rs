@@ -74,6 +74,12 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         )
         .context("setting up the upstream providers' HTTP client")?,
     );
+    let directory = crate::directory::Directory::new(&settings.ldap)?.map(Arc::new);
+    let mut health: Vec<(&'static str, Arc<dyn HealthCheck>)> =
+        vec![("database", sql.clone()), ("ephemeral_store", ephemeral_health)];
+    if let Some(directory) = &directory {
+        health.push(("directory", Arc::new(DirectoryHealth(directory.clone()))));
+    }
     let gateway_rules =
         Arc::new(crate::gateway::check_settings(&settings.gateway, &settings.issuer).map_err(|e| anyhow::anyhow!(e))?);
     let services = Services {
@@ -104,8 +110,9 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         outbound,
         upstreams,
         links: sql.clone(),
+        directory,
         fetcher,
-        health: vec![("database", sql), ("ephemeral_store", ephemeral_health)],
+        health,
         draining: Default::default(),
     };
     // Keys exist (created on first start) and are loaded before anything signs.
@@ -152,6 +159,15 @@ struct EphemeralHealth<T>(Arc<T>);
 impl<T: EphemeralStore> HealthCheck for EphemeralHealth<T> {
     async fn ping(&self) -> Result<(), crate::store::StoreError> {
         self.0.ping().await
+    }
+}
+
+struct DirectoryHealth(Arc<crate::directory::Directory>);
+
+#[async_trait::async_trait]
+impl HealthCheck for DirectoryHealth {
+    async fn ping(&self) -> Result<(), crate::store::StoreError> {
+        Ok(self.0.ping().await?)
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Services {
     /// Upstream identity providers (`[[upstreams]]`), discovered when first used.
     pub upstreams: Arc<crate::federation::Upstreams>,
     pub links: Arc<dyn crate::store::LinkedIdentityRepository>,
+    /// The LDAP directory people sign in with, when `ldap.enabled`.
+    pub directory: Option<Arc<crate::directory::Directory>>,
     /// For documents apps registered (`jwks_uri`): size-limited, one fetch
     /// per URL at a time, outcomes kept.
     pub fetcher: crate::outbound::Fetcher,
@@ -378,6 +380,16 @@ impl Services {
             clock: &*self.clock,
             settings: &self.settings.login,
             notices: self.notices(),
+            directory: self
+                .directory
+                .as_deref()
+                .map(|directory| crate::auth::directory::DirectoryLogin {
+                    directory,
+                    settings: &self.settings.ldap,
+                    links: &*self.links,
+                    groups: &*self.groups,
+                    audit: &*self.audit,
+                }),
         }
     }
 
@@ -416,6 +428,7 @@ impl Services {
                 &*self.ephemeral,
                 crate::store::records::LinkPurpose::PasswordReset,
             ),
+            identities: &*self.links,
             counters: crate::store::records::Counters::new(&*self.ephemeral),
             mail: self.mail_outbox(),
             factors: self.second_factors(),
@@ -437,6 +450,7 @@ impl Services {
                 &*self.ephemeral,
                 crate::store::records::LinkPurpose::VerifyEmail,
             ),
+            identities: &*self.links,
             counters: crate::store::records::Counters::new(&*self.ephemeral),
             mail: self.mail_outbox(),
             fanout: self.fanout(),

@@ -14,6 +14,7 @@ mod gateway;
 mod groups;
 mod hostile_input;
 mod keys;
+mod ldap;
 mod logging;
 mod login;
 mod logout;

@@ -66,6 +66,7 @@ reset-link-gone = Er ist abgelaufen, wurde schon benutzt, oder ein neuerer Link 
 reset-code-needed = Geben Sie den Code aus Ihrer Authenticator-App oder einen Wiederherstellungscode ein.
 reset-key-only-short = Der zweite Schritt dieses Kontos ist ein Sicherheitsschlüssel oder Passkey.
 profile-link-gone = Er ist abgelaufen, wurde schon benutzt, oder ein neuerer Link wurde gesendet. Fordern Sie in Ihrem Profil einen neuen an.
+profile-password-in-directory = Ihr Passwort wird im Verzeichnis Ihrer Organisation verwaltet. Ändern Sie es dort; es gilt hier bei der nächsten Anmeldung.
 profile-current-needed-error = Geben Sie Ihr aktuelles Passwort ein.
 profile-current-wrong = Ihr aktuelles Passwort stimmt nicht.
 profile-name-saved = Ihr Name ist gespeichert.

@@ -66,6 +66,7 @@ reset-link-gone = It has expired, was used already, or a newer link was sent. As
 reset-code-needed = Enter the code from your authenticator app, or a recovery code.
 reset-key-only-short = This account's second step is a security key or passkey.
 profile-link-gone = It has expired, was used already, or a newer link was sent. Ask for a new one from your profile.
+profile-password-in-directory = Your password is kept in your organisation's directory. Change it there; it counts here at your next sign-in.
 profile-current-needed-error = Enter your current password.
 profile-current-wrong = Your current password is not right.
 profile-name-saved = Your name is saved.

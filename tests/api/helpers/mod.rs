@@ -11,6 +11,7 @@ pub mod chromium;
 pub mod processes;
 pub mod proxies;
 pub mod relying_party;
+pub mod slapd;
 pub mod smtp;
 pub mod snapshot;
 
