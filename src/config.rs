@@ -513,8 +513,20 @@ pub struct UpstreamSettings {
     pub name: String,
     /// On the login page's button.
     pub display_name: String,
-    /// Its issuer identifier; its metadata is discovered from it.
+    /// Its issuer identifier; its metadata is discovered from it (a plain
+    /// OAuth 2.0 provider's is only a name for it, e.g.
+    /// `https://github.com`: linked accounts are kept under it).
     pub issuer: String,
+    /// `oidc` (discovery, ID tokens) or `oauth2` (no OpenID Connect: the
+    /// three endpoints below, and the person read from `userinfo_endpoint`).
+    #[serde(default)]
+    pub kind: UpstreamKind,
+    #[serde(default)]
+    pub authorization_endpoint: String,
+    #[serde(default)]
+    pub token_endpoint: String,
+    #[serde(default)]
+    pub userinfo_endpoint: String,
     pub client_id: String,
     #[serde(default)]
     pub client_secret: Secret,
@@ -524,6 +536,33 @@ pub struct UpstreamSettings {
     pub provisioning: Provisioning,
     #[serde(default)]
     pub claims: UpstreamClaims,
+    /// The upstream's groups (`claims.groups`) become Sesame groups named
+    /// with this prefix; empty: `"<name>:"`.
+    #[serde(default)]
+    pub group_prefix: String,
+}
+
+impl UpstreamSettings {
+    /// The prefix of the Sesame groups this upstream's groups become.
+    pub fn group_prefix(&self) -> String {
+        if self.group_prefix.is_empty() {
+            format!("{}:", self.name)
+        } else {
+            self.group_prefix.clone()
+        }
+    }
+}
+
+/// How Sesame talks to an upstream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamKind {
+    /// OpenID Connect: discovery, ID tokens, userinfo.
+    #[default]
+    Oidc,
+    /// OAuth 2.0 only (GitHub…): configured endpoints, the person from userinfo.
+    #[serde(rename = "oauth2")]
+    OAuth2,
 }
 
 fn upstream_scopes() -> Vec<String> {
@@ -546,17 +585,24 @@ pub enum Provisioning {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpstreamClaims {
+    /// The person's stable id at the upstream (plain OAuth 2.0 only: an
+    /// OpenID Connect upstream's is its ID token's `sub`). GitHub: `id`.
+    pub subject: String,
     pub username: String,
     pub name: String,
     pub email: String,
+    /// A list of group names; empty: groups are not read.
+    pub groups: String,
 }
 
 impl Default for UpstreamClaims {
     fn default() -> Self {
         UpstreamClaims {
+            subject: "sub".into(),
             username: "preferred_username".into(),
             name: "name".into(),
             email: "email".into(),
+            groups: String::new(),
         }
     }
 }
@@ -717,9 +763,39 @@ impl Settings {
                     "upstreams[{index}]: client_id and display_name are required"
                 )));
             }
-            if !upstream.scopes.iter().any(|s| s == "openid") {
+            let endpoints = [
+                &upstream.authorization_endpoint,
+                &upstream.token_endpoint,
+                &upstream.userinfo_endpoint,
+            ];
+            match upstream.kind {
+                UpstreamKind::Oidc if !upstream.scopes.iter().any(|s| s == "openid") => {
+                    return Err(ConfigError::Invalid(format!(
+                        "upstreams[{index}].scopes must include openid"
+                    )));
+                }
+                UpstreamKind::Oidc if endpoints.iter().any(|e| !e.is_empty()) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "upstreams[{index}]: an OpenID Connect upstream's endpoints are discovered \
+                         (kind = \"oauth2\" for configured ones)"
+                    )));
+                }
+                UpstreamKind::OAuth2
+                    if endpoints
+                        .iter()
+                        .any(|e| Url::parse(e).map_or(true, |u| !matches!(u.scheme(), "https" | "http"))) =>
+                {
+                    return Err(ConfigError::Invalid(format!(
+                        "upstreams[{index}]: kind = \"oauth2\" needs http(s) authorization_endpoint, \
+                         token_endpoint and userinfo_endpoint"
+                    )));
+                }
+                _ => {}
+            }
+            if crate::domain::GroupName::parse(&format!("{}x", upstream.group_prefix())).is_err() {
                 return Err(ConfigError::Invalid(format!(
-                    "upstreams[{index}].scopes must include openid"
+                    "upstreams[{index}].group_prefix {:?} cannot start a group name",
+                    upstream.group_prefix
                 )));
             }
             if upstream.name == crate::domain::DIRECTORY_UPSTREAM {

@@ -103,7 +103,7 @@ impl DirectoryLogin<'_> {
         if user.disabled {
             return Ok(DirectorySignIn::Refused);
         }
-        self.sync_groups(user.id, &entry.groups, now).await?;
+        sync_groups(self.groups, user.id, (&self.settings.group_prefix, &entry.groups), now).await?;
         Ok(DirectorySignIn::SignedIn(user))
     }
 
@@ -183,47 +183,52 @@ impl DirectoryLogin<'_> {
         }
         Ok(user)
     }
+}
 
-    /// The person's memberships of directory groups (`group_prefix` +
-    /// the directory's name) become what the directory says; groups made by
-    /// operators are left alone.
-    async fn sync_groups(&self, user_id: Uuid, names: &[String], now: i64) -> Result<(), StoreError> {
-        let prefix = &self.settings.group_prefix;
-        let wanted: Vec<GroupName> = names
-            .iter()
-            .filter_map(|n| GroupName::parse(&format!("{prefix}{n}")).ok())
-            .collect();
-        let current = self.groups.groups_of(user_id).await?;
-        for name in current.iter().filter(|g| g.as_str().starts_with(prefix.as_str())) {
-            if !wanted.contains(name)
-                && let Some(group) = self.groups.find_group(name).await?
-            {
-                self.groups.remove_member(group.id, user_id).await?;
-            }
+/// The person's memberships of the groups named `prefix` + something
+/// become `names` (each with the prefix; groups made when first seen).
+/// Groups without the prefix — those operators made — are left alone, so a
+/// directory or an upstream only ever changes memberships of its own groups.
+pub async fn sync_groups(
+    groups: &dyn GroupRepository,
+    user_id: Uuid,
+    (prefix, names): (&str, &[String]),
+    now: i64,
+) -> Result<(), StoreError> {
+    let wanted: Vec<GroupName> = names
+        .iter()
+        .filter_map(|n| GroupName::parse(&format!("{prefix}{n}")).ok())
+        .collect();
+    let current = groups.groups_of(user_id).await?;
+    for name in current.iter().filter(|g| g.as_str().starts_with(prefix)) {
+        if !wanted.contains(name)
+            && let Some(group) = groups.find_group(name).await?
+        {
+            groups.remove_member(group.id, user_id).await?;
         }
-        for name in wanted.iter().filter(|g| !current.contains(g)) {
-            let group = match self.groups.find_group(name).await? {
-                Some(group) => group,
-                None => {
-                    let group = Group {
-                        id: Uuid::now_v7(),
-                        name: name.clone(),
-                        created_at: now,
-                        members: 0,
-                    };
-                    match self.groups.create_group(&group).await {
-                        Ok(()) => group,
-                        // Made by another sign-in meanwhile.
-                        Err(StoreError::Conflict(_)) => match self.groups.find_group(name).await? {
-                            Some(group) => group,
-                            None => continue,
-                        },
-                        Err(e) => return Err(e),
-                    }
-                }
-            };
-            self.groups.add_member(group.id, user_id).await?;
-        }
-        Ok(())
     }
+    for name in wanted.iter().filter(|g| !current.contains(g)) {
+        let group = match groups.find_group(name).await? {
+            Some(group) => group,
+            None => {
+                let group = Group {
+                    id: Uuid::now_v7(),
+                    name: name.clone(),
+                    created_at: now,
+                    members: 0,
+                };
+                match groups.create_group(&group).await {
+                    Ok(()) => group,
+                    // Made by another sign-in meanwhile.
+                    Err(StoreError::Conflict(_)) => match groups.find_group(name).await? {
+                        Some(group) => group,
+                        None => continue,
+                    },
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        groups.add_member(group.id, user_id).await?;
+    }
+    Ok(())
 }

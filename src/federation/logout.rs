@@ -12,6 +12,7 @@ use openidconnect::{ClientId, LogoutRequest};
 use serde_json::Value;
 
 use super::{FederationError, KEYS_REFETCH_SECS, Provider, Upstreams, error_chain};
+use crate::config::UpstreamKind;
 use crate::domain::{AuditEvent, UpstreamSession};
 use crate::oidc::logout::fanout::Fanout;
 /// §2.4: the member of `events` that makes a JWT a logout token.
@@ -171,6 +172,9 @@ impl Upstreams {
     /// when the upstream has an end-session endpoint (and can be reached).
     pub async fn sign_out(&self, session: &UpstreamSession, now: i64) -> Option<UpstreamSignOut> {
         let provider = self.provider(&session.upstream).ok()?;
+        if provider.settings.kind == UpstreamKind::OAuth2 {
+            return None;
+        }
         let metadata = self.metadata(provider, now).await.ok()?;
         let endpoint = metadata.additional_metadata().end_session_endpoint.clone()?;
         let mut request =
@@ -208,6 +212,12 @@ impl UpstreamLogout<'_> {
             upstream: name.to_string(),
             cause: format!("logout token: {e}"),
         };
+        if provider.settings.kind == UpstreamKind::OAuth2 {
+            return Err(FederationError::Refused {
+                upstream: name.to_string(),
+                cause: "a plain OAuth 2.0 upstream sends no logout tokens".into(),
+            });
+        }
         let (keys, issuer) = self.upstreams.keys(provider, now, super::METADATA_SECS).await?;
         let payload = match verified_payload(token, &keys) {
             Err(LogoutTokenError::Signature) => {

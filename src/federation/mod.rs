@@ -11,7 +11,7 @@ use std::time::Duration;
 
 mod logout;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreUserInfoClaims};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope,
@@ -22,14 +22,17 @@ use uuid::Uuid;
 
 pub use self::logout::{UpstreamLogout, UpstreamSignOut};
 use crate::clock::Clock;
-use crate::config::{Provisioning, UpstreamSettings};
+use crate::config::{Provisioning, UpstreamKind, UpstreamSettings};
 use crate::domain::{AuditEvent, LinkedIdentity, UpstreamSession, User, Username};
 use crate::keys::{Purpose, Sealer};
 use crate::store::records::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
-use crate::store::{AuditLog, LinkedIdentityRepository, StoreError, UserRepository};
+use crate::store::{AuditLog, GroupRepository, LinkedIdentityRepository, StoreError, UserRepository};
 
 type UpstreamClient =
     CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// A plain OAuth 2.0 upstream's client (authorization and token endpoints).
+type PlainClient = oauth2::basic::BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// How long discovered metadata is used before it is fetched again.
 const METADATA_SECS: i64 = 3600;
@@ -166,9 +169,23 @@ impl Upstreams {
         Ok(metadata)
     }
 
-    /// Discovery answers, for `sesame upstream test`.
+    /// Discovery answers (a plain OAuth 2.0 upstream's authorization
+    /// endpoint answers at all), for `sesame upstream test`: where people
+    /// sign in.
     pub async fn check(&self, name: &str, now: i64) -> Result<String, FederationError> {
         let provider = self.provider(name)?;
+        if provider.settings.kind == UpstreamKind::OAuth2 {
+            let endpoint = &provider.settings.authorization_endpoint;
+            self.http
+                .get(endpoint)
+                .send()
+                .await
+                .map_err(|e| FederationError::Unavailable {
+                    upstream: name.to_string(),
+                    cause: error_chain(&e),
+                })?;
+            return Ok(endpoint.clone());
+        }
         let metadata = self.metadata(provider, now).await?;
         Ok(metadata.authorization_endpoint().to_string())
     }
@@ -234,6 +251,8 @@ pub struct Federation<'a> {
     pub sealer: &'a Sealer,
     pub links: &'a dyn LinkedIdentityRepository,
     pub users: &'a dyn UserRepository,
+    /// For the upstream's groups (`claims.groups`).
+    pub groups: &'a dyn GroupRepository,
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     /// Where every upstream sends people back: `<issuer>/login/upstream-callback`.
@@ -303,6 +322,29 @@ impl Federation<'_> {
         .set_redirect_uri(redirect))
     }
 
+    /// A plain OAuth 2.0 upstream's client, from its configured endpoints.
+    fn plain_client(&self, provider: &Provider) -> Result<PlainClient, FederationError> {
+        let settings = &provider.settings;
+        let unavailable = |cause: String| FederationError::Unavailable {
+            upstream: settings.name.clone(),
+            cause,
+        };
+        let mut client = oauth2::basic::BasicClient::new(ClientId::new(settings.client_id.clone()))
+            .set_auth_uri(
+                oauth2::AuthUrl::new(settings.authorization_endpoint.clone())
+                    .map_err(|e| unavailable(e.to_string()))?,
+            )
+            .set_token_uri(
+                oauth2::TokenUrl::new(settings.token_endpoint.clone()).map_err(|e| unavailable(e.to_string()))?,
+            )
+            .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| unavailable(e.to_string()))?);
+        let secret = settings.client_secret.expose();
+        if !secret.is_empty() {
+            client = client.set_client_secret(ClientSecret::new(secret.to_string()));
+        }
+        Ok(client)
+    }
+
     /// Where to send the person to sign in at upstream `name`, and the value
     /// of the cookie that carries the sign-in (sealed) in this browser until
     /// the answer comes back with its fresh `state`.
@@ -315,23 +357,36 @@ impl Federation<'_> {
         link_to: Option<Uuid>,
     ) -> Result<(String, String), FederationError> {
         let provider = self.upstreams.provider(name)?;
-        let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
-        let client = self.client(provider, &metadata)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = client.authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        );
-        for scope in provider.settings.scopes.iter().filter(|s| *s != "openid") {
-            request = request.add_scope(Scope::new(scope.clone()));
-        }
-        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        let scopes = provider.settings.scopes.iter().map(|s| Scope::new(s.clone()));
+        let (url, state, nonce) = match provider.settings.kind {
+            UpstreamKind::Oidc => {
+                let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
+                let client = self.client(provider, &metadata)?;
+                let request = client.authorize_url(
+                    CoreAuthenticationFlow::AuthorizationCode,
+                    CsrfToken::new_random,
+                    Nonce::new_random,
+                );
+                // openidconnect adds `openid` itself.
+                let (url, state, nonce) = request
+                    .add_scopes(scopes.filter(|s| s.as_str() != "openid"))
+                    .set_pkce_challenge(challenge)
+                    .url();
+                (url, state, nonce.secret().clone())
+            }
+            UpstreamKind::OAuth2 => {
+                let client = self.plain_client(provider)?;
+                let request = client.authorize_url(CsrfToken::new_random).add_scopes(scopes);
+                let (url, state) = request.set_pkce_challenge(challenge).url();
+                (url, state, String::new())
+            }
+        };
         let now = self.clock.now();
         let waiting = UpstreamSignIn {
             upstream: name.to_string(),
             state: crate::crypto::digest(state.secret()),
-            nonce: nonce.secret().clone(),
+            nonce,
             pkce_verifier: verifier.secret().clone(),
             request_id: request_id.to_string(),
             next: next.to_string(),
@@ -376,7 +431,10 @@ impl Federation<'_> {
             return Err(FederationError::UnknownState);
         }
         let provider = self.upstreams.provider(&waiting.upstream)?;
-        let (claims, id_token) = self.verified_claims(provider, code, &waiting).await?;
+        let (claims, id_token) = match provider.settings.kind {
+            UpstreamKind::Oidc => self.verified_claims(provider, code, &waiting).await?,
+            UpstreamKind::OAuth2 => (self.plain_claims(provider, code, &waiting).await?, String::new()),
+        };
         let upstream = waiting.upstream.clone();
         let refused = |cause: &str| FederationError::Refused {
             upstream: upstream.clone(),
@@ -434,6 +492,14 @@ impl Federation<'_> {
             }
             None => return Err(FederationError::NotLinked { upstream }),
         };
+        if !provider.settings.claims.groups.is_empty() {
+            let names: Vec<String> = match claims.get(&provider.settings.claims.groups) {
+                Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                _ => Vec::new(),
+            };
+            let prefix = provider.settings.group_prefix();
+            crate::auth::directory::sync_groups(self.groups, user.id, (&prefix, &names), now).await?;
+        }
         Ok(Federated {
             user,
             upstream,
@@ -585,7 +651,7 @@ impl Federation<'_> {
         let id_token = id_token.to_string();
         let mut claims = payload(&id_token).ok_or_else(|| refused("unreadable ID token".into()))?;
         if let Ok(request) = client.user_info(tokens.access_token().clone(), Some(verified.subject().clone())) {
-            let info: CoreUserInfoClaims = request
+            let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = request
                 .request_async(&send)
                 .await
                 .map_err(|e| unavailable(error_chain(&e)))?;
@@ -599,6 +665,63 @@ impl Federation<'_> {
             }
         }
         Ok((claims, id_token))
+    }
+
+    /// A plain OAuth 2.0 upstream's answer: the code exchanged (with the
+    /// PKCE verifier), the person read from `userinfo_endpoint` with the
+    /// access token; `sub` is the configured subject claim (a number is
+    /// read as its digits), `iss` the configured issuer.
+    async fn plain_claims(
+        &self,
+        provider: &Provider,
+        code: &str,
+        waiting: &UpstreamSignIn,
+    ) -> Result<Value, FederationError> {
+        let settings = &provider.settings;
+        let unavailable = |cause: String| FederationError::Unavailable {
+            upstream: settings.name.clone(),
+            cause,
+        };
+        let refused = |cause: String| FederationError::Refused {
+            upstream: settings.name.clone(),
+            cause,
+        };
+        let client = self.plain_client(provider)?;
+        let http = self.upstreams.http.clone();
+        let send = |request| upstream_http(http.clone(), request);
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()))
+            .request_async(&send)
+            .await
+            .map_err(|e| match e {
+                openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
+                other => unavailable(error_chain(&other)),
+            })?;
+        let response = self
+            .upstreams
+            .http
+            .get(&settings.userinfo_endpoint)
+            .bearer_auth(tokens.access_token().secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| unavailable(error_chain(&e)))?;
+        if !response.status().is_success() {
+            return Err(refused(format!("userinfo answered {}", response.status())));
+        }
+        let mut claims: Value = response.json().await.map_err(|e| refused(error_chain(&e)))?;
+        let Value::Object(map) = &mut claims else {
+            return Err(refused("userinfo is not a JSON object".into()));
+        };
+        let subject = match map.get(&settings.claims.subject) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(refused(format!("userinfo has no {:?}", settings.claims.subject))),
+        };
+        map.insert("iss".into(), Value::String(settings.issuer.clone()));
+        map.insert("sub".into(), Value::String(subject));
+        Ok(claims)
     }
 
     /// A new local account from the upstream's claims: its name mapped
@@ -658,6 +781,16 @@ impl Federation<'_> {
         })
     }
 }
+
+/// Whatever userinfo says beyond the standard claims (`groups`, say): kept,
+/// for the claim mapping to read.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct OtherClaims {
+    #[serde(flatten)]
+    claims: serde_json::Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for OtherClaims {}
 
 /// Sealing epochs of ten minutes: a sign-in's cookie opens in its own and
 /// the next.

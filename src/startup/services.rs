@@ -117,6 +117,7 @@ impl Services {
             sealer: &self.sealer,
             links: &*self.links,
             users: &*self.users,
+            groups: &*self.groups,
             audit: &*self.audit,
             clock: &*self.clock,
             redirect_uri: format!("{}/login/upstream-callback", self.settings.issuer),

@@ -7,7 +7,7 @@
 //! asked, provisioning off, an upstream that does not answer.
 
 use reqwest::StatusCode;
-use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamSettings};
+use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamKind, UpstreamSettings};
 
 use crate::helpers::browser::Browser;
 use crate::helpers::relying_party::{RelyingApp, verify_logout_token};
@@ -37,7 +37,26 @@ fn corp(upstream: &TestApp, client: &TestClient, provisioning: Provisioning) -> 
         client_secret: Secret::new(client.secret.clone().unwrap()),
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         provisioning,
+        ..corp_like()
+    }
+}
+
+/// An upstream's settings with nothing particular (for `..corp_like()`).
+fn corp_like() -> UpstreamSettings {
+    UpstreamSettings {
+        name: "corp".into(),
+        display_name: "Corp SSO".into(),
+        issuer: "http://localhost".into(),
+        client_id: String::new(),
+        client_secret: Secret::default(),
+        scopes: vec!["openid".into()],
+        provisioning: Provisioning::Allowed,
         claims: UpstreamClaims::default(),
+        kind: UpstreamKind::Oidc,
+        authorization_endpoint: String::new(),
+        token_endpoint: String::new(),
+        userinfo_endpoint: String::new(),
+        group_prefix: String::new(),
     }
 }
 
@@ -279,6 +298,7 @@ async fn unlinked_accounts_and_unreachable_upstreams_get_clear_pages(backend: Ba
             scopes: vec!["openid".into()],
             provisioning: Provisioning::Allowed,
             claims: UpstreamClaims::default(),
+            ..corp_like()
         }]
     })
     .await;
@@ -534,17 +554,9 @@ async fn operators_see_link_and_unlink_upstream_accounts(backend: Backend) {
     assert!(matches!(unknown, Err(sesame::manage::ManageError::NotFound(_))));
 }
 
-/// The upstream's ID token for `alice` at the downstream (the `sid` it
-/// signed her in with is the newest session's).
+/// The upstream's subject for `username` (its account id).
 async fn upstream_subject(upstream: &TestApp, username: &str) -> String {
-    let (user, _) = upstream
-        .services
-        .users
-        .find_credentials(&sesame::domain::Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    user.id.to_string()
+    account_at(upstream, username).await.0.id.to_string()
 }
 
 /// A logout token as the upstream signs them, for `audience`.
@@ -760,7 +772,286 @@ fn corp_client_id(downstream: &TestApp) -> String {
     downstream.services.settings.upstreams[0].client_id.clone()
 }
 
+/// A provider without OpenID Connect (GitHub's kind): its configured
+/// endpoints, the person read from its userinfo with the access token, the
+/// configured subject claim; its groups become `hub:` groups, kept up to
+/// date at each sign-in (a group an operator made is left alone).
+async fn a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups(backend: Backend) {
+    let (upstream, client) = upstream(backend).await;
+    let (alice, _) = account_at(&upstream, "alice").await;
+    let staff = make_group(&upstream, "staff").await;
+    upstream.services.groups.add_member(staff, alice.id).await.unwrap();
+    let hub = UpstreamSettings {
+        name: "hub".into(),
+        display_name: "Hub".into(),
+        issuer: "https://hub.example".into(),
+        kind: UpstreamKind::OAuth2,
+        authorization_endpoint: upstream.url("/authorize"),
+        token_endpoint: upstream.url("/token"),
+        userinfo_endpoint: upstream.url("/userinfo"),
+        client_id: client.client_id.clone(),
+        client_secret: Secret::new(client.secret.clone().unwrap()),
+        scopes: ["openid", "profile", "email", "groups"].map(String::from).to_vec(),
+        claims: UpstreamClaims {
+            groups: "groups".into(),
+            ..UpstreamClaims::default()
+        },
+        ..corp_like()
+    };
+    let downstream = spawn_app_with(backend, move |s| s.upstreams = vec![hub]).await;
+    register_callback(&upstream, &client, &downstream).await;
+
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    let sign_in_with_hub = || async {
+        let callback = downstream.url("/login/upstream-callback");
+        let (answer, _) = follow(
+            &browser,
+            &downstream.url("/login/upstream/hub?next=/account"),
+            &callback,
+        )
+        .await;
+        assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    };
+    sign_in_with_hub().await;
+    let link = downstream
+        .services
+        .links
+        .find_link("https://hub.example", &alice.id.to_string())
+        .await
+        .unwrap()
+        .expect("linked under the configured issuer, by the userinfo's subject");
+    let local = downstream
+        .services
+        .users
+        .find_user(link.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(local.username.as_str(), "alice");
+    let groups_here = || async {
+        let mut names: Vec<String> = downstream
+            .services
+            .groups
+            .groups_of(link.user_id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(groups_here().await, ["hub:staff"]);
+    let sessions = downstream
+        .services
+        .sessions()
+        .list_for_user(link.user_id)
+        .await
+        .unwrap();
+    assert_eq!(sessions[0].session.amr, ["fed"]);
+
+    let team = make_group(&downstream, "team").await;
+    downstream.services.groups.add_member(team, link.user_id).await.unwrap();
+    upstream.services.groups.remove_member(staff, alice.id).await.unwrap();
+    let ops = make_group(&upstream, "ops").await;
+    upstream.services.groups.add_member(ops, alice.id).await.unwrap();
+    sign_in_with_hub().await;
+    assert_eq!(groups_here().await, ["hub:ops", "team"]);
+}
+
+async fn account_at(app: &TestApp, username: &str) -> (sesame::domain::User, String) {
+    app.services
+        .users
+        .find_credentials(&sesame::domain::Username::parse(username).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn make_group(app: &TestApp, name: &str) -> uuid::Uuid {
+    let group = sesame::domain::Group {
+        id: uuid::Uuid::now_v7(),
+        name: sesame::domain::GroupName::parse(name).unwrap(),
+        created_at: 0,
+        members: 0,
+    };
+    app.services.groups.create_group(&group).await.unwrap();
+    group.id
+}
+
+/// panva's `oidc-provider` from npm as an upstream (`tests/upstream/`),
+/// killed when dropped.
+struct NodeProvider {
+    issuer: String,
+    child: std::process::Child,
+}
+
+impl NodeProvider {
+    const CLIENT_ID: &str = "sesame-downstream";
+    const CLIENT_SECRET: &str = "downstream-secret-0123456789-0123456789";
+
+    fn start() -> NodeProvider {
+        use std::io::BufRead;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("target/oidc-upstream");
+        assert!(
+            dir.join("node_modules/oidc-provider").exists(),
+            "npm's oidc-provider is missing from {} (bash .ci/services installs it)",
+            dir.display()
+        );
+        // Node resolves imports from the script's folder: it runs beside them.
+        std::fs::copy(
+            root.join("tests/upstream/oidc_provider.mjs"),
+            dir.join("oidc_provider.mjs"),
+        )
+        .unwrap();
+        crate::helpers::processes::on_a_free_port("oidc-provider", |port| {
+            let mut child = std::process::Command::new("node")
+                .arg(dir.join("oidc_provider.mjs"))
+                .args([port.to_string().as_str(), Self::CLIENT_ID, Self::CLIENT_SECRET])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("node runs (bash .ci/services installs it)");
+            let mut line = String::new();
+            let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+            stdout.read_line(&mut line).unwrap();
+            // Read on: it writes notices later, and a closed pipe would end it.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            if let Some(issuer) = line.trim().strip_prefix("ready ") {
+                return Some(NodeProvider {
+                    issuer: issuer.to_string(),
+                    child,
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        })
+    }
+
+    fn settings(&self) -> UpstreamSettings {
+        UpstreamSettings {
+            name: "partner".into(),
+            display_name: "Partner".into(),
+            issuer: self.issuer.clone(),
+            client_id: Self::CLIENT_ID.into(),
+            client_secret: Secret::new(Self::CLIENT_SECRET),
+            scopes: ["openid", "profile", "email", "groups"].map(String::from).to_vec(),
+            claims: UpstreamClaims {
+                groups: "groups".into(),
+                ..UpstreamClaims::default()
+            },
+            ..corp_like()
+        }
+    }
+
+    /// Registers `downstream` (its callback and back-channel logout URI).
+    async fn register(&self, downstream: &TestApp) {
+        let registered = downstream
+            .api
+            .post(format!("{}/reg", self.issuer))
+            .json(&serde_json::json!({
+                "redirect_uris": [downstream.url("/login/upstream-callback")],
+                "backchannel_logout_uri": downstream.url("/login/upstream/partner/backchannel-logout"),
+                "backchannel_logout_session_required": true,
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201, "{}", registered.text().await.unwrap());
+    }
+}
+
+impl Drop for NodeProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Another provider than Sesame: panva's certified `oidc-provider`. Its
+/// account signs in to a Sesame app (a new local account, its groups as
+/// `partner:` groups, `amr` `fed`); signing out there (its own logout
+/// page) reaches Sesame by back-channel and ends the session.
+async fn an_oidc_provider_account_signs_in_and_its_logout_ends_the_session(backend: Backend) {
+    let partner = NodeProvider::start();
+    let settings = partner.settings();
+    let downstream = spawn_app_with(backend, move |s| s.upstreams = vec![settings]).await;
+    partner.register(&downstream).await;
+
+    let browser = Browser::new(&downstream.issuer);
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(
+        &browser,
+        &downstream.url("/login/upstream/partner?next=/account"),
+        &callback,
+    )
+    .await;
+    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    let link = downstream
+        .services
+        .links
+        .find_link(&partner.issuer, "olivia-0001")
+        .await
+        .unwrap()
+        .expect("linked by issuer and subject");
+    let olivia = downstream
+        .services
+        .users
+        .find_user(link.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(olivia.username.as_str(), "olivia");
+    assert_eq!(olivia.email.as_deref(), Some("olivia@partner.example"));
+    let groups = downstream.services.groups.groups_of(olivia.id).await.unwrap();
+    assert_eq!(
+        groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        ["partner:writers"]
+    );
+    let sessions = downstream.services.sessions().list_for_user(olivia.id).await.unwrap();
+    let came_from = sessions[0].session.upstream.clone().unwrap();
+    assert!(came_from.sid.is_some(), "oidc-provider's sid is kept");
+
+    // Signing out at the partner: its logout page, confirmed.
+    let page = page_text(&browser, format!("{}/session/end", partner.issuer)).await;
+    let xsrf = hidden_field(&page, "xsrf");
+    let confirmed = browser
+        .post(format!("{}/session/end/confirm", partner.issuer))
+        .form(&[("xsrf", xsrf.as_str()), ("logout", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert!(confirmed.status().is_redirection() || confirmed.status().is_success());
+    let mut signed_out = false;
+    for _ in 0..50 {
+        if downstream
+            .services
+            .sessions()
+            .list_for_user(olivia.id)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            signed_out = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(signed_out, "the partner's logout token ended the Sesame session");
+    assert_eq!(
+        browser.get(downstream.url("/account")).send().await.unwrap().status(),
+        303
+    );
+}
+
 on_both_backends!(
+    an_oidc_provider_account_signs_in_and_its_logout_ends_the_session,
+    a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups,
     signing_out_upstream_signs_out_of_sesames_apps,
     operators_see_link_and_unlink_upstream_accounts,
     idp_hint_skips_the_choice,
