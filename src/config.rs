@@ -530,6 +530,14 @@ pub struct UpstreamSettings {
     pub client_id: String,
     #[serde(default)]
     pub client_secret: Secret,
+    /// How Sesame authenticates at the upstream's token endpoint.
+    #[serde(default)]
+    pub client_auth: UpstreamClientAuth,
+    /// Take the upstream's `amr` (RFC 8176: `mfa`, `otp`, `hwk`…) as how
+    /// the person signed in — a second factor there then counts here. Only
+    /// for an upstream whose sign-in you vouch for.
+    #[serde(default)]
+    pub trust_amr: bool,
     #[serde(default = "upstream_scopes")]
     pub scopes: Vec<String>,
     #[serde(default)]
@@ -551,6 +559,20 @@ impl UpstreamSettings {
             self.group_prefix.clone()
         }
     }
+}
+
+/// How Sesame proves itself at an upstream's token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamClientAuth {
+    /// `client_secret` in HTTP Basic.
+    #[default]
+    ClientSecretBasic,
+    /// `client_secret` in the form.
+    ClientSecretPost,
+    /// A JWT signed with Sesame's own RS256 key (RFC 7523); the upstream
+    /// reads the key from `<issuer>/jwks`. No secret to share or rotate.
+    PrivateKeyJwt,
 }
 
 /// How Sesame talks to an upstream.

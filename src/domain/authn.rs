@@ -61,6 +61,28 @@ impl Level {
     }
 }
 
+/// RFC 8176 §2's registered method names: an upstream's `amr` is read
+/// only for these.
+const REGISTERED_AMR: [&str; 21] = [
+    "face", "fpt", "geo", "hwk", "iris", "kba", "mca", "mfa", "otp", "pin", "pop", "pwd", "rba", "retina", "sc", "sms",
+    "swk", "tel", "user", "vbm", "wia",
+];
+
+/// The methods of a sign-in through an upstream: `fed`, and — when the
+/// upstream is trusted to say so — the registered methods it reported
+/// (so its `mfa` counts as two factors here).
+pub fn federated_amr(reported: &[String], trusted: bool) -> Vec<String> {
+    let mut methods = vec![AMR_FED.to_string()];
+    if trusted {
+        for method in reported {
+            if REGISTERED_AMR.contains(&method.as_str()) && !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+    }
+    methods
+}
+
 /// The methods after a second factor was presented on top of `amr`.
 pub fn with_second_factor(amr: &[String], method: &str) -> Vec<String> {
     let mut methods: Vec<String> = amr.iter().filter(|m| *m != AMR_MFA).cloned().collect();
@@ -74,6 +96,15 @@ pub fn with_second_factor(amr: &[String], method: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upstreams_methods_count_only_when_trusted_and_registered() {
+        let reported = amr(&["pwd", "otp", "mfa", "made-up", "otp"]);
+        assert_eq!(federated_amr(&reported, false), amr(&["fed"]));
+        assert_eq!(Level::of_amr(&federated_amr(&reported, false)), Level::OneFactor);
+        assert_eq!(federated_amr(&reported, true), amr(&["fed", "pwd", "otp", "mfa"]));
+        assert_eq!(Level::of_amr(&federated_amr(&reported, true)), Level::TwoFactors);
+    }
 
     fn amr(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| v.to_string()).collect()

@@ -22,7 +22,9 @@ mod signing_key;
 mod user;
 
 pub use audit::AuditEvent;
-pub use authn::{AMR_FED, AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, with_second_factor};
+pub use authn::{
+    AMR_FED, AMR_HWK, AMR_MFA, AMR_OTP, AMR_PASSWORD, AMR_SWK, AMR_USER, Level, federated_amr, with_second_factor,
+};
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientAccess, ClientInfo, ClientType, InvalidRedirectUri, ManagementAccess,
     PreviousSecret, RedirectUri, is_loopback_ip_host, valid_resource_indicator,

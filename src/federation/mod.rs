@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use self::logout::{UpstreamLogout, UpstreamSignOut};
 use crate::clock::Clock;
-use crate::config::{Provisioning, UpstreamKind, UpstreamSettings};
+use crate::config::{Provisioning, UpstreamClientAuth, UpstreamKind, UpstreamSettings};
 use crate::domain::{AuditEvent, LinkedIdentity, UpstreamSession, User, Username};
 use crate::keys::{Purpose, Sealer};
 use crate::store::records::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
@@ -249,6 +249,8 @@ pub struct Federation<'a> {
     pub upstreams: &'a Upstreams,
     pub answers: UpstreamAnswers<'a>,
     pub sealer: &'a Sealer,
+    /// Signs client assertions for `private_key_jwt`.
+    pub keys: &'a crate::keys::KeyRing,
     pub links: &'a dyn LinkedIdentityRepository,
     pub users: &'a dyn UserRepository,
     /// For the upstream's groups (`claims.groups`).
@@ -299,6 +301,9 @@ pub struct Federated {
     pub linked: bool,
     /// The upstream's session the person signed in with.
     pub session: UpstreamSession,
+    /// How they signed in (RFC 8176): `fed`, and what a trusted upstream
+    /// reported.
+    pub amr: Vec<String>,
     pub request_id: String,
     pub next: String,
 }
@@ -314,12 +319,35 @@ impl Federation<'_> {
             upstream: provider.settings.name.clone(),
             cause: e.to_string(),
         })?;
+        let secret = (provider.settings.client_auth != UpstreamClientAuth::PrivateKeyJwt && !secret.is_empty())
+            .then(|| ClientSecret::new(secret.to_string()));
         Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(provider.settings.client_id.clone()),
-            (!secret.is_empty()).then(|| ClientSecret::new(secret.to_string())),
+            secret,
         )
+        .set_auth_type(auth_type(provider.settings.client_auth))
         .set_redirect_uri(redirect))
+    }
+
+    /// For `private_key_jwt`: a client assertion (RFC 7523 §2.2) for
+    /// `audience` (the upstream's issuer identifier, the sole audience
+    /// draft-ietf-oauth-rfc7523bis asks for), signed with Sesame's RS256
+    /// key, living a minute.
+    fn client_assertion(&self, provider: &Provider, audience: &str) -> Result<Option<String>, FederationError> {
+        if provider.settings.client_auth != UpstreamClientAuth::PrivateKeyJwt {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let id = &provider.settings.client_id;
+        let claims = serde_json::json!({
+            "iss": id, "sub": id, "aud": audience,
+            "iat": now, "exp": now + 60, "jti": crate::crypto::random_token(),
+        });
+        self.keys
+            .sign(&claims, "JWT", crate::domain::Alg::RS256, now)
+            .map(Some)
+            .map_err(|e| FederationError::Internal(e.to_string()))
     }
 
     /// A plain OAuth 2.0 upstream's client, from its configured endpoints.
@@ -339,10 +367,10 @@ impl Federation<'_> {
             )
             .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| unavailable(e.to_string()))?);
         let secret = settings.client_secret.expose();
-        if !secret.is_empty() {
+        if !secret.is_empty() && settings.client_auth != UpstreamClientAuth::PrivateKeyJwt {
             client = client.set_client_secret(ClientSecret::new(secret.to_string()));
         }
-        Ok(client)
+        Ok(client.set_auth_type(auth_type(settings.client_auth)))
     }
 
     /// Where to send the person to sign in at upstream `name`, and the value
@@ -442,6 +470,11 @@ impl Federation<'_> {
         };
         let issuer = claims["iss"].as_str().ok_or_else(|| refused("no iss"))?.to_string();
         let subject = claims["sub"].as_str().ok_or_else(|| refused("no sub"))?.to_string();
+        let reported: Vec<String> = match claims.get("amr") {
+            Some(Value::Array(methods)) => methods.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        let amr = crate::domain::federated_amr(&reported, provider.settings.trust_amr);
         let session = UpstreamSession {
             upstream: upstream.clone(),
             subject: subject.clone(),
@@ -460,6 +493,7 @@ impl Federation<'_> {
                 created: false,
                 linked: true,
                 session,
+                amr,
                 request_id: waiting.request_id,
                 next: waiting.next,
             });
@@ -506,6 +540,7 @@ impl Federation<'_> {
             created,
             linked: false,
             session,
+            amr,
             request_id: waiting.request_id,
             next: waiting.next,
         })
@@ -634,16 +669,19 @@ impl Federation<'_> {
         let client = self.client(provider, &metadata)?;
         let http = self.upstreams.http.clone();
         let send = |request| upstream_http(http.clone(), request);
-        let tokens = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| unavailable(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()))
-            .request_async(&send)
-            .await
-            .map_err(|e| match e {
-                openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
-                other => unavailable(error_chain(&other)),
-            })?;
+            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()));
+        if let Some(assertion) = self.client_assertion(provider, metadata.issuer().as_str())? {
+            request = request
+                .add_extra_param("client_assertion_type", JWT_BEARER)
+                .add_extra_param("client_assertion", assertion);
+        }
+        let tokens = request.request_async(&send).await.map_err(|e| match e {
+            openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
+            other => unavailable(error_chain(&other)),
+        })?;
         let id_token = tokens.id_token().ok_or_else(|| refused("no ID token".into()))?;
         let verified = id_token
             .claims(&client.id_token_verifier(), &Nonce::new(waiting.nonce.clone()))
@@ -689,15 +727,18 @@ impl Federation<'_> {
         let client = self.plain_client(provider)?;
         let http = self.upstreams.http.clone();
         let send = |request| upstream_http(http.clone(), request);
-        let tokens = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
-            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()))
-            .request_async(&send)
-            .await
-            .map_err(|e| match e {
-                openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
-                other => unavailable(error_chain(&other)),
-            })?;
+            .set_pkce_verifier(PkceCodeVerifier::new(waiting.pkce_verifier.clone()));
+        if let Some(assertion) = self.client_assertion(provider, &settings.token_endpoint)? {
+            request = request
+                .add_extra_param("client_assertion_type", JWT_BEARER)
+                .add_extra_param("client_assertion", assertion);
+        }
+        let tokens = request.request_async(&send).await.map_err(|e| match e {
+            openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
+            other => unavailable(error_chain(&other)),
+        })?;
         let response = self
             .upstreams
             .http
@@ -791,6 +832,18 @@ struct OtherClaims {
 }
 
 impl openidconnect::AdditionalClaims for OtherClaims {}
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Where the client's credentials go: the form for a JWT (the client id
+/// travels beside it), else as configured.
+fn auth_type(auth: UpstreamClientAuth) -> oauth2::AuthType {
+    match auth {
+        UpstreamClientAuth::ClientSecretBasic => oauth2::AuthType::BasicAuth,
+        UpstreamClientAuth::ClientSecretPost | UpstreamClientAuth::PrivateKeyJwt => oauth2::AuthType::RequestBody,
+    }
+}
 
 /// Sealing epochs of ten minutes: a sign-in's cookie opens in its own and
 /// the next.

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{account_security, cookies, csrf, extract, login, outcome, pages, respond};
-use crate::domain::{AMR_FED, AuditEvent};
+use crate::domain::AuditEvent;
 use crate::error::{Availability, ProtocolError};
 use crate::federation::FederationError;
 use crate::oidc::params::Params;
@@ -96,7 +96,7 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
         client_ip: &client_ip,
     };
     let next = login::page_after_sign_in(Some(&federated.next));
-    let first = (&federated.user, vec![AMR_FED.to_string()], Some(federated.session));
+    let first = (&federated.user, federated.amr, Some(federated.session));
     let mut response =
         match login::after_first_factor(&req, &services, first, &origin, parked, &federated.request_id, next).await {
             Ok(response) => response,

@@ -115,6 +115,7 @@ impl Services {
             upstreams: &self.upstreams,
             answers: crate::store::records::UpstreamAnswers::new(&*self.ephemeral),
             sealer: &self.sealer,
+            keys: &self.keys,
             links: &*self.links,
             users: &*self.users,
             groups: &*self.groups,

@@ -7,7 +7,7 @@
 //! asked, provisioning off, an upstream that does not answer.
 
 use reqwest::StatusCode;
-use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamKind, UpstreamSettings};
+use sesame::config::{Provisioning, Secret, UpstreamClaims, UpstreamClientAuth, UpstreamKind, UpstreamSettings};
 
 use crate::helpers::browser::Browser;
 use crate::helpers::relying_party::{RelyingApp, verify_logout_token};
@@ -52,6 +52,8 @@ fn corp_like() -> UpstreamSettings {
         scopes: vec!["openid".into()],
         provisioning: Provisioning::Allowed,
         claims: UpstreamClaims::default(),
+        client_auth: UpstreamClientAuth::ClientSecretBasic,
+        trust_amr: false,
         kind: UpstreamKind::Oidc,
         authorization_endpoint: String::new(),
         token_endpoint: String::new(),
@@ -937,7 +939,8 @@ impl NodeProvider {
             display_name: "Partner".into(),
             issuer: self.issuer.clone(),
             client_id: Self::CLIENT_ID.into(),
-            client_secret: Secret::new(Self::CLIENT_SECRET),
+            client_auth: UpstreamClientAuth::PrivateKeyJwt,
+            trust_amr: true,
             scopes: ["openid", "profile", "email", "groups"].map(String::from).to_vec(),
             claims: UpstreamClaims {
                 groups: "groups".into(),
@@ -956,6 +959,9 @@ impl NodeProvider {
                 "redirect_uris": [downstream.url("/login/upstream-callback")],
                 "backchannel_logout_uri": downstream.url("/login/upstream/partner/backchannel-logout"),
                 "backchannel_logout_session_required": true,
+                "token_endpoint_auth_method": "private_key_jwt",
+                "token_endpoint_auth_signing_alg": "RS256",
+                "jwks_uri": downstream.url("/jwks"),
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
             }))
@@ -973,9 +979,10 @@ impl Drop for NodeProvider {
     }
 }
 
-/// Another provider than Sesame: panva's certified `oidc-provider`. Its
-/// account signs in to a Sesame app (a new local account, its groups as
-/// `partner:` groups, `amr` `fed`); signing out there (its own logout
+/// Another provider than Sesame: panva's certified `oidc-provider`, which
+/// Sesame authenticates to with `private_key_jwt` (its own key, from its
+/// JWKS). Its account signs in (a new local account, its groups as
+/// `partner:` groups, its `amr` trusted); signing out there (its own logout
 /// page) reaches Sesame by back-channel and ends the session.
 async fn an_oidc_provider_account_signs_in_and_its_logout_ends_the_session(backend: Backend) {
     let partner = NodeProvider::start();
@@ -1016,6 +1023,11 @@ async fn an_oidc_provider_account_signs_in_and_its_logout_ends_the_session(backe
     let sessions = downstream.services.sessions().list_for_user(olivia.id).await.unwrap();
     let came_from = sessions[0].session.upstream.clone().unwrap();
     assert!(came_from.sid.is_some(), "oidc-provider's sid is kept");
+    assert_eq!(
+        sessions[0].session.amr,
+        ["fed", "pwd", "otp", "mfa"],
+        "the partner's two factors count: it is trusted to say so"
+    );
 
     // Signing out at the partner: its logout page, confirmed.
     let page = page_text(&browser, format!("{}/session/end", partner.issuer)).await;

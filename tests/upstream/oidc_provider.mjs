@@ -1,10 +1,12 @@
 // panva's oidc-provider (OpenID Certified) as an upstream provider for
-// Sesame's federation test: code flow with PKCE, RS256 ID tokens with `sid`,
+// Sesame's federation test: code flow with PKCE, RS256 ID tokens with `sid`
+// and `amr`, client authentication by private_key_jwt,
 // RP-initiated and back-channel logout, and open dynamic registration that
 // hands out the client id and secret the test configured Sesame with (so
 // Sesame can start first and register its own redirect URI). Its one
 // account, olivia, is signed in by the interaction at once.
-// Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET
+// Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET (the secret
+// unused when the client registers private_key_jwt)
 // (run from a folder whose node_modules has oidc-provider and jose:
 // `bash .ci/services` installs them into target/oidc-upstream).
 import http from 'node:http';
@@ -42,7 +44,8 @@ const provider = new Provider(issuer, {
     return globalThis.fetch(url, options);
   },
   claims: {
-    openid: ['sub'],
+    // amr with the openid scope: in every ID token.
+    openid: ['sub', 'amr'],
     profile: ['name', 'preferred_username'],
     email: ['email', 'email_verified'],
     groups: ['groups'],
@@ -70,7 +73,9 @@ http
     if (req.url.startsWith('/interaction/')) {
       try {
         await provider.interactionDetails(req, res);
-        await provider.interactionFinished(req, res, { login: { accountId: olivia.sub } }, { mergeWithLastSubmission: false });
+        // Olivia signs in with two factors there (`amr`).
+        const login = { accountId: olivia.sub, amr: ['pwd', 'otp', 'mfa'] };
+        await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
       } catch (error) {
         res.statusCode = 500;
         res.end(String(error));
