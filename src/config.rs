@@ -599,6 +599,9 @@ pub enum Provisioning {
     /// Creates a local account from the upstream's claims (just in time).
     #[default]
     Allowed,
+    /// Only a person who follows an operator's invitation (and chooses
+    /// this upstream on its page) gets an account; others are refused.
+    Invited,
     /// Refuses: only accounts linked before may sign in this way.
     Off,
 }

@@ -79,6 +79,7 @@ pub async fn run(settings: Settings, clock: SharedClock, command: UpstreamComman
 fn provisioning(provisioning: Provisioning) -> &'static str {
     match provisioning {
         Provisioning::Allowed => "allowed",
+        Provisioning::Invited => "invited",
         Provisioning::Off => "off",
     }
 }

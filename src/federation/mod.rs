@@ -25,7 +25,7 @@ use crate::clock::Clock;
 use crate::config::{Provisioning, UpstreamClientAuth, UpstreamKind, UpstreamSettings};
 use crate::domain::{AuditEvent, LinkedIdentity, UpstreamSession, User, Username};
 use crate::keys::{Purpose, Sealer};
-use crate::store::records::{UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
+use crate::store::records::{LinkTarget, MailedLinks, UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
 use crate::store::{AuditLog, GroupRepository, LinkedIdentityRepository, StoreError, UserRepository};
 
 type UpstreamClient =
@@ -238,16 +238,30 @@ struct UpstreamSignIn {
     request_id: String,
     /// The page of Sesame's own to go to otherwise.
     next: String,
-    /// Linking the upstream account to this signed-in account (from the
-    /// account page) rather than signing in.
-    link_to: Option<Uuid>,
+    intent: Intent,
     expires_at: i64,
+}
+
+/// What the person is doing at the upstream.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Intent {
+    /// Signing in.
+    SignIn,
+    /// Linking the upstream account to this signed-in account (from the
+    /// account page).
+    LinkTo(Uuid),
+    /// Accepting the operator's invitation with this link token: the
+    /// upstream account creates the invited account (also where
+    /// `provisioning = "invited"` creates no other).
+    Accept(String),
 }
 
 /// What an upstream sign-in touches.
 pub struct Federation<'a> {
     pub upstreams: &'a Upstreams,
     pub answers: UpstreamAnswers<'a>,
+    /// Operators' invitations, which an upstream account may accept.
+    pub invitations: MailedLinks<'a>,
     pub sealer: &'a Sealer,
     /// Signs client assertions for `private_key_jwt`.
     pub keys: &'a crate::keys::KeyRing,
@@ -376,15 +390,20 @@ impl Federation<'_> {
     /// Where to send the person to sign in at upstream `name`, and the value
     /// of the cookie that carries the sign-in (sealed) in this browser until
     /// the answer comes back with its fresh `state`.
-    /// `link_to`: link the upstream account to this signed-in account
-    /// instead of signing in.
+    /// `intent`: signing in, linking, or accepting an invitation (which
+    /// must be live now).
     pub async fn begin(
         &self,
         name: &str,
         (request_id, next): (&str, &str),
-        link_to: Option<Uuid>,
+        intent: Intent,
     ) -> Result<(String, String), FederationError> {
         let provider = self.upstreams.provider(name)?;
+        if let Intent::Accept(token) = &intent
+            && self.invitations.peek(token, self.clock.now()).await?.is_none()
+        {
+            return Err(FederationError::UnknownState);
+        }
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let scopes = provider.settings.scopes.iter().map(|s| Scope::new(s.clone()));
         let (url, state, nonce) = match provider.settings.kind {
@@ -418,7 +437,7 @@ impl Federation<'_> {
             pkce_verifier: verifier.secret().clone(),
             request_id: request_id.to_string(),
             next: next.to_string(),
-            link_to,
+            intent,
             expires_at: now + UPSTREAM_SIGN_IN_TTL.as_secs() as i64,
         };
         let plaintext = serde_json::to_vec(&waiting).map_err(|e| FederationError::Internal(e.to_string()))?;
@@ -482,7 +501,7 @@ impl Federation<'_> {
             id_token,
         };
         let now = self.clock.now();
-        if let Some(owner) = waiting.link_to {
+        if let Intent::LinkTo(owner) = waiting.intent {
             if signed_in_as != Some(owner) {
                 return Err(FederationError::UnknownState);
             }
@@ -508,8 +527,20 @@ impl Federation<'_> {
                     .ok_or_else(|| refused("the linked account is disabled"))?;
                 (user, false)
             }
-            None if provider.settings.provisioning == Provisioning::Allowed => {
-                let user = self.provision(provider, &claims, now).await?;
+            None => {
+                let invited = match (&waiting.intent, provider.settings.provisioning) {
+                    (_, Provisioning::Off) => return Err(FederationError::NotLinked { upstream }),
+                    // Used once: the invitation is spent by the account it makes.
+                    (Intent::Accept(token), _) => Some(
+                        self.invitations
+                            .take(token, now)
+                            .await?
+                            .ok_or(FederationError::UnknownState)?,
+                    ),
+                    (_, Provisioning::Allowed) => None,
+                    (_, Provisioning::Invited) => return Err(FederationError::NotLinked { upstream }),
+                };
+                let user = self.provision(provider, &claims, invited, now).await?;
                 let link = LinkedIdentity {
                     issuer: issuer.clone(),
                     subject: subject.clone(),
@@ -524,7 +555,6 @@ impl Federation<'_> {
                 crate::audit::record(self.audit, event).await;
                 (user, true)
             }
-            None => return Err(FederationError::NotLinked { upstream }),
         };
         if !provider.settings.claims.groups.is_empty() {
             let names: Vec<String> = match claims.get(&provider.settings.claims.groups) {
@@ -768,7 +798,15 @@ impl Federation<'_> {
     /// A new local account from the upstream's claims: its name mapped
     /// (another when taken — an existing account is never the one), no
     /// password.
-    async fn provision(&self, provider: &Provider, claims: &Value, now: i64) -> Result<User, FederationError> {
+    /// An invitation (`invited`) gives the account its id, its address
+    /// (proven by the mailed link) and its roles.
+    async fn provision(
+        &self,
+        provider: &Provider,
+        claims: &Value,
+        invited: Option<LinkTarget>,
+        now: i64,
+    ) -> Result<User, FederationError> {
         let mapping = &provider.settings.claims;
         let text = |name: &str| {
             claims
@@ -777,10 +815,18 @@ impl Federation<'_> {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let email = text(&mapping.email)
+        let mut email = text(&mapping.email)
             .filter(|e| crate::domain::is_email_address(e))
             .map(str::to_string);
-        let email_verified = email.is_some() && claims.get("email_verified") == Some(&Value::Bool(true));
+        let mut email_verified = email.is_some() && claims.get("email_verified") == Some(&Value::Bool(true));
+        let (mut id, mut roles) = (Uuid::now_v7(), Vec::new());
+        if let Some(invited) = invited {
+            id = invited.user_id;
+            roles = invited.account.map(|a| a.roles).unwrap_or_default();
+            if let Some(address) = invited.email {
+                (email, email_verified) = (Some(address), true);
+            }
+        }
         let display_name = text(&mapping.name)
             .filter(|n| crate::domain::is_display_name(n))
             .map(str::to_string);
@@ -799,13 +845,13 @@ impl Federation<'_> {
                 continue;
             };
             let user = User {
-                id: Uuid::now_v7(),
+                id,
                 username,
                 email: email.clone(),
                 email_verified,
                 display_name: display_name.clone(),
                 disabled: false,
-                roles: Vec::new(),
+                roles: roles.clone(),
                 created_at: now,
                 updated_at: now,
             };

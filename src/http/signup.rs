@@ -64,7 +64,26 @@ fn refused(
         name: form.get("name").unwrap_or(""),
         sent: false,
         error: Some(&message),
+        upstreams: if invited.is_some() {
+            invitation_upstreams(services)
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// The upstreams an invitation may be accepted with: each that creates
+/// accounts (name, button text).
+fn invitation_upstreams(services: &Services) -> Vec<(String, String)> {
+    services
+        .upstreams
+        .listed()
+        .filter(|u| u.provisioning != crate::config::Provisioning::Off)
+        .map(|u| {
+            let text = crate::ui::t_with("accept-with-upstream", "provider", &u.display_name);
+            (u.name.clone(), text)
+        })
+        .collect()
 }
 
 fn application(form: &Params) -> Application<'_> {
@@ -88,6 +107,7 @@ fn blank<'a>(csrf: String, action: &'a str, token: &'a str, invited: Option<&'a 
         name: "",
         sent: false,
         error: None,
+        upstreams: Vec::new(),
     }
 }
 
@@ -165,8 +185,9 @@ pub async fn invitation_page(req: HttpRequest, services: web::Data<Services>) ->
     }
     let token = token_in_query(&req);
     match services.signup().invitation(&token).await {
-        Ok(Some(address)) => csrf::form_page(&req, &services, StatusCode::OK, |csrf| {
-            blank(csrf, "/invitation", &token, Some(&address))
+        Ok(Some(address)) => csrf::form_page(&req, &services, StatusCode::OK, |csrf| SignupPage {
+            upstreams: invitation_upstreams(&services),
+            ..blank(csrf, "/invitation", &token, Some(&address))
         }),
         Ok(None) => dead_link(),
         Err(SignupError::Internal(e)) => pages::server_error_page(&e),

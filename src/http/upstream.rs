@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{account_security, cookies, csrf, extract, login, outcome, pages, respond};
 use crate::domain::AuditEvent;
 use crate::error::{Availability, ProtocolError};
-use crate::federation::FederationError;
+use crate::federation::{FederationError, Intent};
 use crate::oidc::params::Params;
 use crate::session::Origin;
 use crate::startup::Services;
@@ -25,7 +25,11 @@ pub async fn begin(req: HttpRequest, services: web::Data<Services>, name: web::P
         return page;
     }
     let next = login::page_after_sign_in(params.get("next"));
-    let begun = services.federation().begin(&name, (request_id, next), None).await;
+    let intent = match params.get("invitation") {
+        Some(token) => Intent::Accept(token.to_string()),
+        None => Intent::SignIn,
+    };
+    let begun = services.federation().begin(&name, (request_id, next), intent).await;
     to_upstream(&services, begun)
 }
 
@@ -118,7 +122,10 @@ pub async fn link(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
         Err(response) => return response,
     };
     let name = form.get("name").unwrap_or("");
-    let begun = services.federation().begin(name, ("", "/account"), Some(user.id)).await;
+    let begun = services
+        .federation()
+        .begin(name, ("", "/account"), Intent::LinkTo(user.id))
+        .await;
     to_upstream(&services, begun)
 }
 

@@ -177,6 +177,9 @@ pub struct SignupPage<'a> {
     pub name: &'a str,
     pub sent: bool,
     pub error: Option<&'a str>,
+    /// For an invitation: the upstreams it may be accepted with (name,
+    /// button text).
+    pub upstreams: Vec<(String, String)>,
 }
 
 #[derive(Template)]

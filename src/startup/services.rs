@@ -114,6 +114,10 @@ impl Services {
         crate::federation::Federation {
             upstreams: &self.upstreams,
             answers: crate::store::records::UpstreamAnswers::new(&*self.ephemeral),
+            invitations: crate::store::records::MailedLinks::new(
+                &*self.ephemeral,
+                crate::store::records::LinkPurpose::Invitation,
+            ),
             sealer: &self.sealer,
             keys: &self.keys,
             links: &*self.links,

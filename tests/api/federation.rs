@@ -1061,7 +1061,90 @@ async fn an_oidc_provider_account_signs_in_and_its_logout_ends_the_session(backe
     );
 }
 
+/// With `provisioning = "invited"`, an upstream account that is linked to
+/// nobody gets an account only by following an operator's invitation and
+/// choosing the upstream on its page: the account has the invitation's
+/// address (proven by the link) and roles, the invitation is spent, and
+/// without one the answer is "not linked".
+async fn only_invited_people_get_an_account_from_an_upstream(backend: Backend) {
+    let (upstream, client) = upstream(backend).await;
+    let settings = corp(&upstream, &client, Provisioning::Invited);
+    let downstream = spawn_app_with(backend, move |s| {
+        s.upstreams = vec![settings];
+        s.signup.mode = sesame::config::SignupMode::Invite;
+    })
+    .await;
+    register_callback(&upstream, &client, &downstream).await;
+    upstream.add_user("bob").await;
+    let callback = downstream.url("/login/upstream-callback");
+
+    let browser = Browser::new(&downstream.issuer);
+    sign_in_upstream(&browser, &upstream, "alice").await;
+    let (answer, _) = follow(&browser, &downstream.url("/login/upstream/corp"), &callback).await;
+    assert_eq!(
+        browser.get(&answer).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let invitation = sesame::store::records::MailedLinks::new(
+        &*downstream.services.ephemeral,
+        sesame::store::records::LinkPurpose::Invitation,
+    );
+    let target = sesame::store::records::LinkTarget {
+        user_id: uuid::Uuid::now_v7(),
+        email: Some("alice.invited@example.com".into()),
+        account: Some(sesame::store::records::PendingAccount {
+            roles: vec![sesame::domain::Role::Developer],
+            ..Default::default()
+        }),
+    };
+    let now = downstream.services.clock.now();
+    let token = invitation
+        .issue(target, now, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let page = page_text(&browser, downstream.url(&format!("/invitation?token={token}"))).await;
+    let accept = format!("/login/upstream/corp?invitation={token}");
+    assert!(
+        page.contains(&accept) && page.contains("Accept with Corp SSO"),
+        "{page}"
+    );
+    let (answer, _) = follow(&browser, &downstream.url(&accept), &callback).await;
+    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    let alice = upstream_subject(&upstream, "alice").await;
+    let link = downstream
+        .services
+        .links
+        .find_link(&upstream.issuer, &alice)
+        .await
+        .unwrap()
+        .expect("linked");
+    let created = downstream
+        .services
+        .users
+        .find_user(link.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(created.email.as_deref(), Some("alice.invited@example.com"));
+    assert!(created.email_verified, "the invitation's link proved it");
+    assert_eq!(created.roles, vec![sesame::domain::Role::Developer]);
+
+    // Spent: not again, not by anyone else.
+    let other = Browser::new(&downstream.issuer);
+    sign_in_upstream(&other, &upstream, "bob").await;
+    let again = other.get(downstream.url(&accept)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let page = other
+        .get(downstream.url(&format!("/invitation?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+}
+
 on_both_backends!(
+    only_invited_people_get_an_account_from_an_upstream,
     an_oidc_provider_account_signs_in_and_its_logout_ends_the_session,
     a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups,
     signing_out_upstream_signs_out_of_sesames_apps,

@@ -393,6 +393,8 @@ gateway-needs-factor = Richten Sie auf Ihrer Kontoseite eine Authenticator-App o
 ## Anmelden bei einem anderen Anbieter
 sign-in-with-upstream = Mit { $name } anmelden
 other-ways-to-sign-in = Andere Wege der Anmeldung
+accept-with-upstream = Mit { $provider } annehmen
+accept-with-password = Oder wählen Sie einen Benutzernamen und ein Passwort:
 upstream-not-signed-in-title = Nicht angemeldet
 upstream-not-signed-in = Der andere Anbieter hat Sie nicht angemeldet. Gehen Sie zurück zur Anwendung und versuchen Sie es erneut, oder melden Sie sich anders an.
 upstream-unknown-title = Diesen Weg der Anmeldung gibt es nicht

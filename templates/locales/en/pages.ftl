@@ -393,6 +393,8 @@ gateway-needs-factor = Set up an authenticator app or a passkey on your account 
 ## Signing in with an upstream provider
 sign-in-with-upstream = Sign in with { $name }
 other-ways-to-sign-in = Other ways to sign in
+accept-with-upstream = Accept with { $provider }
+accept-with-password = Or choose a username and password:
 upstream-not-signed-in-title = Not signed in
 upstream-not-signed-in = The other provider did not sign you in. Go back to the app and try again, or sign in another way.
 upstream-unknown-title = No such way to sign in
