@@ -246,6 +246,69 @@ async fn directory_first_asks_the_directory_before_local_accounts(backend: Backe
     assert_eq!(sign_in(&app, "carol", PASSWORD).await, 303, "it has no carol");
 }
 
+/// The directory over TLS: StartTLS on `ldap://` and `ldaps://`, each
+/// checked against the configured CA — a directory whose certificate
+/// another CA signed is "unavailable", never a wrong password.
+#[tokio::test]
+async fn the_directory_over_starttls_and_ldaps_with_its_ca() {
+    let certificates = tempfile::tempdir().unwrap();
+    crate::helpers::certificates::make_certificates(certificates.path());
+    let directory = Slapd::start_tls(&[DAVE], &[], certificates.path());
+    let ldaps = format!("ldaps://127.0.0.1:{}", directory.tls_port.unwrap());
+    let cases = [
+        (directory.url(), true, "ca.crt", 303),
+        (ldaps.clone(), false, "ca.crt", 303),
+        (ldaps, false, "other.crt", 503),
+    ];
+    for (url, starttls, ca, status) in cases {
+        let ca_file = certificates.path().join(ca).display().to_string();
+        let app = spawn_app_with(Backend::SqliteMemory, {
+            let tls = with_directory(&directory, DirectoryOrder::LocalFirst);
+            move |s: &mut Settings| {
+                tls(s);
+                s.ldap.url = url;
+                s.ldap.starttls = starttls;
+                s.ldap.ca_file = ca_file;
+            }
+        })
+        .await;
+        assert_eq!(
+            sign_in(&app, "dave", DAVE.password).await,
+            status,
+            "{ca} starttls={starttls}"
+        );
+    }
+}
+
+/// A directory that takes connections and never answers: after
+/// `timeout_secs`, "try again" (503) — the sign-in does not hang.
+#[tokio::test]
+async fn a_directory_that_does_not_answer_is_unavailable_after_its_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ldap://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let app = spawn_app_with(Backend::SqliteMemory, move |s| {
+        s.ldap.enabled = true;
+        s.ldap.url = url;
+        s.ldap.base_dn = BASE_DN.into();
+        s.ldap.timeout_secs = 1;
+    })
+    .await;
+    app.add_user("carol").await;
+    let started = std::time::Instant::now();
+    assert_eq!(sign_in(&app, "dave", "whatever").await, 503);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "held up: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        sign_in(&app, "carol", PASSWORD).await,
+        303,
+        "local accounts are not held up"
+    );
+    drop(silent);
+}
+
 on_both_backends!(
     a_directory_password_signs_in_and_the_directory_decides,
     directory_first_asks_the_directory_before_local_accounts,

@@ -9,6 +9,7 @@ use sesame::config::Secret;
 use sesame::store::EphemeralStore;
 use sesame::store::ephemeral::RedisStore;
 
+use crate::helpers::certificates::make_certificates;
 use crate::helpers::processes::{RedisProcess, candidate_port};
 use crate::helpers::{Backend, TestApp, redirect_params, silent_request, spawn_app_with};
 
@@ -278,41 +279,6 @@ async fn sesame_follows_the_primary_when_sentinel_fails_over() {
     assert!(signed_in_again, "the session works on the new primary");
     let redeemed = app.redeem(&client, &code, &verifier).await;
     assert_eq!(redeemed.status(), 200, "a code issued before the failover survived it");
-}
-
-/// Runs `openssl` in `dir` with a command line (no argument has spaces).
-fn openssl(dir: &Path, command_line: &str) {
-    let status = Command::new("openssl")
-        .current_dir(dir)
-        .args(command_line.split_whitespace())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(status.success(), "openssl {command_line}");
-}
-
-/// A CA of the test's own, a certificate it signed for 127.0.0.1, and
-/// another CA's certificate.
-fn make_certificates(dir: &Path) {
-    let self_signed = "req -x509 -newkey rsa:2048 -nodes -days 1";
-    openssl(
-        dir,
-        &format!("{self_signed} -keyout ca.key -out ca.crt -subj /CN=Sesame-test-CA"),
-    );
-    openssl(
-        dir,
-        &format!("{self_signed} -keyout other.key -out other.crt -subj /CN=Another-CA"),
-    );
-    openssl(
-        dir,
-        "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1",
-    );
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    openssl(
-        dir,
-        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.ext",
-    );
 }
 
 /// `rediss://` with `redis_tls_ca_file`: the server's certificate is checked

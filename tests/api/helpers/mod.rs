@@ -7,6 +7,7 @@
 //! checks what Sesame signs), [`processes`] (servers a test runs itself).
 
 pub mod browser;
+pub mod certificates;
 pub mod chromium;
 pub mod processes;
 pub mod proxies;

@@ -31,12 +31,20 @@ pub fn person_dn(uid: &str) -> String {
 /// A `slapd` of the test's own, killed when dropped.
 pub struct Slapd {
     pub port: u16,
+    /// With TLS: the `ldaps://` port (StartTLS on `port` too).
+    pub tls_port: Option<u16>,
     dir: tempfile::TempDir,
     child: Option<Child>,
 }
 
-fn config(dir: &std::path::Path) -> String {
-    format!(
+fn config(dir: &std::path::Path, certificates: Option<&std::path::Path>) -> String {
+    let tls = certificates.map_or(String::new(), |c| {
+        format!(
+            "TLSCACertificateFile {c}/ca.crt\nTLSCertificateFile {c}/server.crt\nTLSCertificateKeyFile {c}/server.key\n",
+            c = c.display()
+        )
+    });
+    tls + &format!(
         "include /etc/ldap/schema/core.schema\n\
          include /etc/ldap/schema/cosine.schema\n\
          include /etc/ldap/schema/inetorgperson.schema\n\
@@ -91,10 +99,21 @@ fn seed(people: &[Person<'_>], groups: &[(&str, &[&str])]) -> String {
 impl Slapd {
     /// A directory with `people` and `groups` (name, member uids).
     pub fn start(people: &[Person<'_>], groups: &[(&str, &[&str])]) -> Slapd {
+        Self::start_with(people, groups, None)
+    }
+
+    /// The same, also over TLS with the certificates in `certificates`
+    /// (`certificates::make_certificates`): StartTLS on `port`, LDAPS on
+    /// `tls_port`.
+    pub fn start_tls(people: &[Person<'_>], groups: &[(&str, &[&str])], certificates: &std::path::Path) -> Slapd {
+        Self::start_with(people, groups, Some(certificates))
+    }
+
+    fn start_with(people: &[Person<'_>], groups: &[(&str, &[&str])], certificates: Option<&std::path::Path>) -> Slapd {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let conf = dir.path().join("slapd.conf");
-        std::fs::write(&conf, config(dir.path())).unwrap();
+        std::fs::write(&conf, config(dir.path(), certificates)).unwrap();
         std::fs::write(dir.path().join("seed.ldif"), seed(people, groups)).unwrap();
         let added = Command::new("/usr/sbin/slapadd")
             .arg("-f")
@@ -110,10 +129,15 @@ impl Slapd {
         );
         let mut slapd = Slapd {
             port: 0,
+            tls_port: None,
             dir,
             child: None,
         };
-        let port = on_a_free_port("slapd", |port| slapd.spawn(port).then_some(port));
+        let tls = certificates.is_some();
+        let port = on_a_free_port("slapd", |port| {
+            slapd.tls_port = tls.then(super::processes::candidate_port);
+            slapd.spawn(port).then_some(port)
+        });
         slapd.port = port;
         slapd
     }
@@ -126,7 +150,10 @@ impl Slapd {
             .arg("-f")
             .arg(self.dir.path().join("slapd.conf"))
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{port}/"))
+            .arg(match self.tls_port {
+                Some(tls) => format!("ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls}/"),
+                None => format!("ldap://127.0.0.1:{port}/"),
+            })
             // In the foreground (a debug level of 0 logs nothing).
             .args(["-d", "0"])
             .stdout(Stdio::null())
