@@ -548,6 +548,10 @@ pub struct UpstreamSettings {
     /// with this prefix; empty: `"<name>:"`.
     #[serde(default)]
     pub group_prefix: String,
+    /// Email domains whose people sign in here: an app's `login_hint` of
+    /// `someone@<domain>` goes straight to this upstream.
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 impl UpstreamSettings {

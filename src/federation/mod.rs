@@ -126,6 +126,16 @@ impl Upstreams {
         self.providers.iter().map(|p| &p.settings)
     }
 
+    /// The upstream an app's `login_hint` routes to: the one that lists the
+    /// hint's email domain (`alice@corp.example` → `domains =
+    /// ["corp.example"]`).
+    pub fn for_login_hint(&self, hint: &str) -> Option<&str> {
+        let (_, domain) = hint.trim().rsplit_once('@')?;
+        self.listed()
+            .find(|u| u.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+            .map(|u| u.name.as_str())
+    }
+
     fn provider(&self, name: &str) -> Result<&Provider, FederationError> {
         self.providers
             .iter()

@@ -66,11 +66,21 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
             Err(e) => return pages::server_error_page(&e),
         }
     }
-    // The app named the upstream to sign in with: straight there (unless
-    // the person came back to choose another way).
-    if let Some(hint) = parked.as_ref().and_then(|p| p.request.idp_hint.as_deref())
+    // The app named the upstream to sign in with, or a person whose
+    // address's domain signs in at one: straight there (unless the person
+    // came back to choose another way).
+    let named = parked
+        .as_ref()
+        .and_then(|p| p.request.idp_hint.as_deref())
+        .filter(|hint| services.upstreams.listed().any(|u| u.name == *hint));
+    let routed = named.or_else(|| {
+        parked
+            .as_ref()
+            .and_then(|p| p.request.login_hint.as_deref())
+            .and_then(|hint| services.upstreams.for_login_hint(hint))
+    });
+    if let Some(hint) = routed
         && params.get("choose").is_none()
-        && services.upstreams.listed().any(|u| u.name == hint)
     {
         let next = page_after_sign_in(params.get("next"));
         return outcome::see_other(&format!("/login/upstream/{hint}?req={request_id}&next={next}"));

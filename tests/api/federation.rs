@@ -37,6 +37,7 @@ fn corp(upstream: &TestApp, client: &TestClient, provisioning: Provisioning) -> 
         client_secret: Secret::new(client.secret.clone().unwrap()),
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         provisioning,
+        domains: vec!["corp.example".into()],
         ..corp_like()
     }
 }
@@ -59,6 +60,7 @@ fn corp_like() -> UpstreamSettings {
         token_endpoint: String::new(),
         userinfo_endpoint: String::new(),
         group_prefix: String::new(),
+        domains: Vec::new(),
     }
 }
 
@@ -407,15 +409,18 @@ async fn a_local_account_links_its_upstream_account_from_the_account_page(backen
 }
 
 /// An app that names the upstream (`idp_hint`, or Keycloak's
-/// `kc_idp_hint`) sends the person straight there, past the choice; a name
-/// no upstream has shows the login page as usual.
-async fn idp_hint_skips_the_choice(backend: Backend) {
+/// `kc_idp_hint`), or hints an address in one of its domains
+/// (`login_hint`), sends the person straight there, past the choice; a name
+/// or domain no upstream has shows the login page as usual.
+async fn idp_hint_and_login_hint_domains_skip_the_choice(backend: Backend) {
     let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
     let app = downstream.add_client(false).await;
     for (parameter, value, straight) in [
         ("idp_hint", "corp", true),
         ("kc_idp_hint", "corp", true),
         ("idp_hint", "nobody", false),
+        ("login_hint", "alice@CORP.example", true),
+        ("login_hint", "alice@elsewhere.example", false),
     ] {
         let browser = Browser::new(&downstream.issuer);
         sign_in_upstream(&browser, &upstream, "alice").await;
@@ -1149,7 +1154,7 @@ on_both_backends!(
     a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups,
     signing_out_upstream_signs_out_of_sesames_apps,
     operators_see_link_and_unlink_upstream_accounts,
-    idp_hint_skips_the_choice,
+    idp_hint_and_login_hint_domains_skip_the_choice,
     a_local_account_links_its_upstream_account_from_the_account_page,
     an_upstream_account_signs_in_to_an_app_and_is_linked_by_subject_only,
     an_upstream_answer_is_used_once_by_the_browser_that_asked,
