@@ -718,10 +718,10 @@ impl Federation<'_> {
                 .add_extra_param("client_assertion_type", JWT_BEARER)
                 .add_extra_param("client_assertion", assertion);
         }
-        let tokens = request.request_async(&send).await.map_err(|e| match e {
-            openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
-            other => unavailable(error_chain(&other)),
-        })?;
+        let tokens = request
+            .request_async(&send)
+            .await
+            .map_err(|e| token_failure(&provider.settings.name, e))?;
         let id_token = tokens.id_token().ok_or_else(|| refused("no ID token".into()))?;
         let verified = id_token
             .claims(&client.id_token_verifier(), &Nonce::new(waiting.nonce.clone()))
@@ -775,10 +775,10 @@ impl Federation<'_> {
                 .add_extra_param("client_assertion_type", JWT_BEARER)
                 .add_extra_param("client_assertion", assertion);
         }
-        let tokens = request.request_async(&send).await.map_err(|e| match e {
-            openidconnect::RequestTokenError::ServerResponse(answer) => refused(answer.to_string()),
-            other => unavailable(error_chain(&other)),
-        })?;
+        let tokens = request
+            .request_async(&send)
+            .await
+            .map_err(|e| token_failure(&provider.settings.name, e))?;
         let response = self
             .upstreams
             .http
@@ -888,6 +888,25 @@ struct OtherClaims {
 }
 
 impl openidconnect::AdditionalClaims for OtherClaims {}
+
+/// The token endpoint said no (its answer is the upstream refusing), or
+/// could not be asked.
+fn token_failure<E, T>(upstream: &str, error: openidconnect::RequestTokenError<E, T>) -> FederationError
+where
+    E: std::error::Error + 'static,
+    T: openidconnect::ErrorResponse + 'static,
+{
+    match error {
+        openidconnect::RequestTokenError::ServerResponse(answer) => FederationError::Refused {
+            upstream: upstream.to_string(),
+            cause: answer.to_string(),
+        },
+        other => FederationError::Unavailable {
+            upstream: upstream.to_string(),
+            cause: error_chain(&other),
+        },
+    }
+}
 
 /// RFC 7523 §2.2: the `client_assertion_type` of a JWT.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -786,7 +786,7 @@ fn corp_client_id(downstream: &TestApp) -> String {
 async fn a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups(backend: Backend) {
     let (upstream, client) = upstream(backend).await;
     let (alice, _) = account_at(&upstream, "alice").await;
-    let staff = make_group(&upstream, "staff").await;
+    let staff = upstream.add_group("staff").await;
     upstream.services.groups.add_member(staff, alice.id).await.unwrap();
     let hub = UpstreamSettings {
         name: "hub".into(),
@@ -836,20 +836,7 @@ async fn a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups(backe
         .unwrap()
         .unwrap();
     assert_eq!(local.username.as_str(), "alice");
-    let groups_here = || async {
-        let mut names: Vec<String> = downstream
-            .services
-            .groups
-            .groups_of(link.user_id)
-            .await
-            .unwrap()
-            .iter()
-            .map(|g| g.to_string())
-            .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(groups_here().await, ["hub:staff"]);
+    assert_eq!(downstream.group_names(link.user_id).await, ["hub:staff"]);
     let sessions = downstream
         .services
         .sessions()
@@ -858,13 +845,13 @@ async fn a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups(backe
         .unwrap();
     assert_eq!(sessions[0].session.amr, ["fed"]);
 
-    let team = make_group(&downstream, "team").await;
+    let team = downstream.add_group("team").await;
     downstream.services.groups.add_member(team, link.user_id).await.unwrap();
     upstream.services.groups.remove_member(staff, alice.id).await.unwrap();
-    let ops = make_group(&upstream, "ops").await;
+    let ops = upstream.add_group("ops").await;
     upstream.services.groups.add_member(ops, alice.id).await.unwrap();
     sign_in_with_hub().await;
-    assert_eq!(groups_here().await, ["hub:ops", "team"]);
+    assert_eq!(downstream.group_names(link.user_id).await, ["hub:ops", "team"]);
 }
 
 async fn account_at(app: &TestApp, username: &str) -> (sesame::domain::User, String) {
@@ -874,17 +861,6 @@ async fn account_at(app: &TestApp, username: &str) -> (sesame::domain::User, Str
         .await
         .unwrap()
         .unwrap()
-}
-
-async fn make_group(app: &TestApp, name: &str) -> uuid::Uuid {
-    let group = sesame::domain::Group {
-        id: uuid::Uuid::now_v7(),
-        name: sesame::domain::GroupName::parse(name).unwrap(),
-        created_at: 0,
-        members: 0,
-    };
-    app.services.groups.create_group(&group).await.unwrap();
-    group.id
 }
 
 /// panva's `oidc-provider` from npm as an upstream (`tests/upstream/`),

@@ -8,7 +8,7 @@
 //! readiness, never "wrong password".
 
 use sesame::config::{DirectoryOrder, Secret, Settings};
-use sesame::domain::{GroupName, User, Username};
+use sesame::domain::{User, Username};
 
 use crate::helpers::browser::Browser;
 use crate::helpers::slapd::{BASE_DN, Person, SEARCH_DN, SEARCH_PASSWORD, Slapd, person_dn};
@@ -62,20 +62,6 @@ async fn account(app: &TestApp, username: &str) -> (User, String) {
         .unwrap_or_else(|| panic!("an account {username}"))
 }
 
-async fn groups(app: &TestApp, user: &User) -> Vec<String> {
-    let mut names: Vec<String> = app
-        .services
-        .groups
-        .groups_of(user.id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|g| g.to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 /// A person signs in with their directory password: the directory decides,
 /// every time, and their account follows the directory.
 async fn a_directory_password_signs_in_and_the_directory_decides(backend: Backend) {
@@ -108,7 +94,7 @@ async fn a_directory_password_signs_in_and_the_directory_decides(backend: Backen
     assert_eq!(links.len(), 1);
     assert_eq!((links[0].issuer.as_str(), links[0].upstream.as_str()), ("ldap", "ldap"));
     assert_eq!(links[0].subject.len(), 36, "the entry's entryUUID, not its name");
-    assert_eq!(groups(&app, &dave).await, ["ldap:staff"]);
+    assert_eq!(app.group_names(dave.id).await, ["ldap:staff"]);
 
     // The password is the directory's: it is not changed here.
     let profile = browser
@@ -153,21 +139,15 @@ async fn a_directory_password_signs_in_and_the_directory_decides(backend: Backen
 
     // Groups follow the directory at each sign-in; a group an operator
     // made is left alone.
-    let team = sesame::domain::Group {
-        id: uuid::Uuid::now_v7(),
-        name: GroupName::parse("team").unwrap(),
-        created_at: 0,
-        members: 0,
-    };
-    app.services.groups.create_group(&team).await.unwrap();
-    app.services.groups.add_member(team.id, dave.id).await.unwrap();
+    let team = app.add_group("team").await;
+    app.services.groups.add_member(team, dave.id).await.unwrap();
     directory.modify(&format!(
         "dn: cn=staff,ou=groups,{BASE_DN}\nchangetype: modify\ndelete: member\nmember: {dave}\n\n\
          dn: cn=ops,ou=groups,{BASE_DN}\nchangetype: modify\nadd: member\nmember: {dave}\n",
         dave = person_dn("dave")
     ));
     assert_eq!(sign_in(&app, "dave", "dave-directory-2").await, 303);
-    assert_eq!(groups(&app, &dave).await, ["ldap:ops", "team"]);
+    assert_eq!(app.group_names(dave.id).await, ["ldap:ops", "team"]);
     // …and so do name and address.
     directory.modify(&format!(
         "dn: {}\nchangetype: modify\nreplace: cn\ncn: Dave Renamed\n",

@@ -264,6 +264,26 @@ impl TestApp {
         format!("{}{}", self.issuer, path)
     }
 
+    /// A group made as an operator would (no members).
+    pub async fn add_group(&self, name: &str) -> uuid::Uuid {
+        let group = sesame::domain::Group {
+            id: uuid::Uuid::now_v7(),
+            name: sesame::domain::GroupName::parse(name).unwrap(),
+            created_at: 0,
+            members: 0,
+        };
+        self.services.groups.create_group(&group).await.unwrap();
+        group.id
+    }
+
+    /// The names of the groups a person is in, sorted.
+    pub async fn group_names(&self, user_id: uuid::Uuid) -> Vec<String> {
+        let groups = self.services.groups.groups_of(user_id).await.unwrap();
+        let mut names: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        names.sort();
+        names
+    }
+
     pub async fn add_user(&self, username: &str) -> sesame::domain::User {
         admin::add_user(
             &*self.services.users,
