@@ -220,10 +220,11 @@ fn finish_with(
     message: &str,
 ) -> HttpResponse {
     let app_name = logout.client.as_ref().map(|c| c.name.as_str());
-    let still = (accounts.current().is_some(), upstream);
+    // Whether another account is still signed in, and where else to sign out.
+    let after = (accounts.current().is_some(), upstream);
     let mut response = match (logout.redirect_target(), logout.may_redirect()) {
         (Some(target), true) if front.is_empty() => outcome::see_other(&target),
-        (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target)), still),
+        (Some(target), true) => signed_out_page(message, front, Some(Continue::Automatic(target)), after),
         (Some(target), false) => signed_out_page(
             message,
             front,
@@ -231,9 +232,9 @@ fn finish_with(
                 target,
                 app_name: app_name.map_or_else(|| crate::ui::t("the-application"), str::to_string),
             }),
-            still,
+            after,
         ),
-        (None, _) => signed_out_page(message, front, None, still),
+        (None, _) => signed_out_page(message, front, None, after),
     };
     cookies::set_session_cookie(&mut response, services, accounts);
     response

@@ -58,7 +58,7 @@ impl Scratch {
     /// Runs `sql` (written for both databases) with a UUID as `$1`.
     async fn execute(&self, sql: &'static str, id: Uuid) {
         match &self.store {
-            SqlStore::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+            SqlStore::Sqlite(pool, _) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
             SqlStore::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
         }
         .unwrap();
@@ -83,7 +83,7 @@ async fn every_shipped_schema_upgrades_to_the_current_one(backend: Backend) {
         let old = Scratch::new(backend).await;
         let migrations = old.store.migrations();
         match &old.store {
-            SqlStore::Sqlite(pool) => migrations.run_to(version, pool).await.unwrap(),
+            SqlStore::Sqlite(pool, _) => migrations.run_to(version, pool).await.unwrap(),
             SqlStore::Postgres(pool) => migrations.run_to(version, pool).await.unwrap(),
         }
         assert_eq!(old.store.schema_version().await.unwrap(), Some(version));
@@ -112,7 +112,7 @@ async fn a_binary_older_than_its_database_refuses_to_start(backend: Backend) {
     newer.store.migrate().await.unwrap();
     let future = newer.store.migrations().iter().map(|m| m.version).max().unwrap() + 1;
     match &newer.store {
-        SqlStore::Sqlite(pool) => sqlx::query(
+        SqlStore::Sqlite(pool, _) => sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
              VALUES ($1, 'from the future', TRUE, x'00', 0)",
         )

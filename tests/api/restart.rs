@@ -110,21 +110,104 @@ fn request<'a>(app: &'a App, challenge: &'a str, prompt: Option<&'a str>) -> Vec
 }
 
 async fn access_token(server: &ServeProcess, app: &App, code: &str, verifier: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{}/token", server.origin()))
-        .basic_auth(&app.client_id, Some(&app.secret))
-        .form(&[
+    let body = token_request(
+        server,
+        app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", verifier),
-        ])
+        ],
+    )
+    .await;
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A token request by `app` that succeeds; its answer.
+async fn token_request(server: &ServeProcess, app: &App, form: &[(&str, &str)]) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/token", server.origin()))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(form)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    response.json().await.unwrap()
+}
+
+/// A refresh token's rotation that was answered is on disk: SIGKILL right
+/// after the answer (no graceful stop, no flush interval) loses neither the
+/// new token nor the old one's being spent — the rotations are committed
+/// (grouped, with one fsync for those that wait together) before anyone is
+/// answered.
+#[tokio::test]
+async fn an_answered_refresh_rotation_survives_a_kill_right_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let app = alice_and_app(dir, &[]);
+    let verifier = "v".repeat(43);
+    let challenge = pkce_challenge(&verifier);
+    let first = serve(dir);
+    let browser = Browser::new(&first.origin());
+    let (request_id, csrf) = browser
+        .open_login(browser.authorize(&request(&app, &challenge, None)).await)
+        .await;
+    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
+    let code = redirect_params(&back)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let issued = token_request(&first, &app, &form).await;
+    let old = issued["refresh_token"].as_str().expect("a refresh token").to_string();
+    // Several rotations at once (committed together), then the kill.
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let rotations = (0..4).map(|_| token_request(&first, &app, &refresh));
+    let answers = futures_util::future::join_all(rotations).await;
+    let new = answers[0]["refresh_token"].as_str().unwrap().to_string();
+    assert!(
+        answers.iter().all(|a| a["refresh_token"] == new.as_str()),
+        "one rotation, the others its grace answer"
+    );
+    let killed = Command::new("kill")
+        .args(["-KILL", &first.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let port = first.port;
+    let _ = first.wait();
+
+    let second = serve_again(dir, port);
+    // The old token stayed spent: at most the grace window's same answer,
+    // never a rotation of its own.
+    let replayed = reqwest::Client::new()
+        .post(format!("{}/token", second.origin()))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&refresh)
+        .send()
+        .await
+        .unwrap();
+    if replayed.status() == 200 {
+        let body: serde_json::Value = replayed.json().await.unwrap();
+        assert_eq!(
+            body["refresh_token"],
+            new.as_str(),
+            "the answer already given, nothing new"
+        );
+    } else {
+        assert_eq!(replayed.status(), 400);
+    }
+    let again = token_request(
+        &second,
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", &new)],
+    )
+    .await;
+    assert!(again["refresh_token"].is_string(), "the rotated token was durable");
 }
 
 async fn userinfo_status(server: &ServeProcess, token: &str) -> u16 {

@@ -5,6 +5,7 @@
 mod audit;
 mod clients;
 mod consents;
+mod group_commit;
 mod groups;
 mod keys;
 mod linked_identities;
@@ -24,6 +25,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use self::group_commit::GroupCommit;
 use super::{HealthCheck, StoreError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -45,7 +47,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug)]
 pub enum SqlStore {
-    Sqlite(SqlitePool),
+    /// The pool, and the group commit of its hot writes (none for a backup
+    /// opened read-only).
+    Sqlite(SqlitePool, Option<GroupCommit>),
     Postgres(PgPool),
 }
 
@@ -54,7 +58,7 @@ pub enum SqlStore {
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::sql::SqlStore::Sqlite($pool) => $body,
+            $crate::store::sql::SqlStore::Sqlite($pool, _) => $body,
             $crate::store::sql::SqlStore::Postgres($pool) => $body,
         }
     };
@@ -77,7 +81,8 @@ impl SqlStore {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
-            Ok(SqlStore::Sqlite(pool))
+            let commits = GroupCommit::start(pool.clone());
+            Ok(SqlStore::Sqlite(pool, Some(commits)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
@@ -95,7 +100,7 @@ impl SqlStore {
     /// The migrations embedded in the binary for this database kind.
     pub fn migrations(&self) -> &'static Migrator {
         match self {
-            SqlStore::Sqlite(_) => &SQLITE_MIGRATIONS,
+            SqlStore::Sqlite(..) => &SQLITE_MIGRATIONS,
             SqlStore::Postgres(_) => &POSTGRES_MIGRATIONS,
         }
     }
@@ -117,7 +122,7 @@ impl SqlStore {
     /// The newest migration applied to this database; `None` for a new one.
     pub async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
         let exists = match self {
-            SqlStore::Sqlite(pool) => sqlx::query_scalar::<_, i64>(
+            SqlStore::Sqlite(pool, _) => sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
             )
             .fetch_one(pool)
@@ -146,13 +151,15 @@ impl SqlStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(SqlStore::Sqlite(pool))
+        Ok(SqlStore::Sqlite(pool, None))
     }
 
     /// SQLite's own consistency check of the file (`PRAGMA quick_check`);
     /// `Ok(false)` when it found damage.
     pub async fn is_intact(&self) -> Result<bool, StoreError> {
-        let SqlStore::Sqlite(pool) = self else { return Ok(true) };
+        let SqlStore::Sqlite(pool, _) = self else {
+            return Ok(true);
+        };
         let verdict: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(pool).await?;
         Ok(verdict == "ok")
     }
@@ -161,7 +168,7 @@ impl SqlStore {
     /// taken while the server runs (`VACUUM INTO`: one read transaction,
     /// writers go on). PostgreSQL is backed up with its own tools.
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        let SqlStore::Sqlite(pool) = self else {
+        let SqlStore::Sqlite(pool, _) = self else {
             return Err(StoreError::Backend(
                 "on PostgreSQL, back up with pg_dump (and keep the key-encryption key)".into(),
             ));

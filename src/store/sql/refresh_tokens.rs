@@ -113,6 +113,11 @@ macro_rules! bind_token {
 #[async_trait]
 impl RefreshTokenRepository for SqlStore {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
+        if let SqlStore::Sqlite(_, Some(commits)) = self {
+            let write = bind_token!(sqlx::query(INSERT), token).bind(token.resource.clone());
+            commits.execute(write).await?;
+            return Ok(());
+        }
         on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token)
             .bind(token.resource.as_deref())
             .execute(pool)
@@ -146,7 +151,15 @@ impl RefreshTokenRepository for SqlStore {
 
     async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError> {
         let inserted = match self {
-            SqlStore::Sqlite(pool) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
+            // The parent is consumed by the trigger the insert fires, in the
+            // same statement: one write, committed with its neighbours.
+            SqlStore::Sqlite(_, Some(commits)) => {
+                let write = bind_token!(sqlx::query(ROTATE_SQLITE), successor)
+                    .bind(old_hash.to_string())
+                    .bind(successor.resource.clone());
+                commits.execute(write).await?
+            }
+            SqlStore::Sqlite(pool, None) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
                 .bind(old_hash)
                 .bind(successor.resource.as_deref())
                 .execute(pool)
