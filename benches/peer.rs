@@ -61,12 +61,37 @@ impl Server {
 }
 
 fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    process_cpu(pid).expect("/proc/PID/stat")
+}
+
+/// User + system CPU time of a process, if it is (still) there.
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses.
-    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let after = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = after.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_secs_f64(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_secs_f64(ticks as f64 / 100.0)) // USER_HZ is 100 on Linux
+}
+
+/// With `BENCH_BACKEND=postgres-redis`: the CPU time of every PostgreSQL
+/// and Redis process on the machine (the backends, the checkpointer, the
+/// WAL writer…), for what an operator pays in total beside Sesame.
+fn services_cpu() -> Option<Duration> {
+    if !matches!(STORAGE.get(), Some(Storage::PostgresRedis { .. })) {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if matches!(comm.trim(), "postgres" | "redis-server") {
+            total += process_cpu(pid).unwrap_or_default();
+        }
+    }
+    Some(total)
 }
 
 async fn wait_until_up(issuer: &str) {
@@ -510,6 +535,8 @@ struct Outcome {
     operations: usize,
     wall: Duration,
     cpu: Duration,
+    /// PostgreSQL's and Redis's CPU meanwhile (on that backend, for Sesame).
+    services_cpu: Option<Duration>,
     p50: Duration,
     p99: Duration,
 }
@@ -540,6 +567,7 @@ where
     Fut: std::future::Future<Output = S> + Send,
 {
     let step = Arc::new(step);
+    let services_before = (server.info.name == "Sesame").then(services_cpu).flatten();
     let cpu_before = server.cpu_time();
     let started = Instant::now();
     let tasks: Vec<_> = states
@@ -563,12 +591,14 @@ where
     }
     let wall = started.elapsed();
     let cpu = server.cpu_time().saturating_sub(cpu_before);
+    let services_cpu = services_before.and_then(|before| Some(services_cpu()?.saturating_sub(before)));
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Outcome {
         operations: latencies.len(),
         wall,
         cpu,
+        services_cpu,
         p50: at(0.5),
         p99: at(0.99),
     }
@@ -873,6 +903,17 @@ fn print_row(server: &str, scenario: &str, o: &Outcome) {
         o.p50.as_secs_f64() * 1e3,
         o.p99.as_secs_f64() * 1e3
     );
+    if let Some(services) = o.services_cpu {
+        let per_op = |cpu: Duration| cpu.as_secs_f64() * 1e6 / o.operations.max(1) as f64;
+        println!(
+            "{:<14} {:<46} Sesame {:.0} µs + PostgreSQL/Redis {:.0} µs CPU per op: {:.0} ops per CPU-second in all",
+            "",
+            "",
+            per_op(o.cpu),
+            per_op(services),
+            o.operations as f64 / (o.cpu + services).as_secs_f64().max(1e-9)
+        );
+    }
 }
 
 #[tokio::main]
