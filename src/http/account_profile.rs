@@ -26,7 +26,7 @@ fn notice_for(done: Option<&str>) -> Option<String> {
     Some(crate::ui::t(id))
 }
 
-fn page(
+async fn page(
     req: &HttpRequest,
     services: &Services,
     user: &User,
@@ -39,7 +39,12 @@ fn page(
     } else {
         StatusCode::OK
     };
+    // The directory keeps the password of an account it made: no form for it.
+    let password_in_directory = crate::auth::directory::from_directory(&*services.links, user.id)
+        .await
+        .unwrap_or(false);
     csrf::form_page(req, services, status, |csrf| ProfilePage {
+        password_in_directory,
         csrf,
         username: user.username.as_str(),
         display_name: user.display_name.as_deref().unwrap_or(""),
@@ -58,7 +63,7 @@ pub async fn show(req: HttpRequest, services: web::Data<Services>) -> HttpRespon
     };
     let done = Params::parse(req.query_string()).ok();
     let notice = notice_for(done.as_ref().and_then(|p| p.get("done")));
-    page(&req, &services, &user, &live, notice.as_deref(), None)
+    page(&req, &services, &user, &live, notice.as_deref(), None).await
 }
 
 /// The signed-in person and their verified form, or the response to give.
@@ -74,7 +79,7 @@ async fn signed_in_form(
 
 /// After a change: back to the page (POST/redirect/GET), or the page again
 /// with what was wrong.
-fn answer(
+async fn answer(
     req: &HttpRequest,
     services: &Services,
     (user, live): (&User, &LiveSession),
@@ -86,7 +91,7 @@ fn answer(
         Err(ProfileError::Internal(e)) => pages::server_error_page(&e),
         Err(e) => {
             let message = super::explain::profile(&e);
-            page(req, services, user, live, None, Some(&message))
+            page(req, services, user, live, None, Some(&message)).await
         }
     }
 }
@@ -100,7 +105,7 @@ pub async fn change_name(req: HttpRequest, body: web::Bytes, services: web::Data
         .profile()
         .set_display_name(&user, form.get("name").unwrap_or(""))
         .await;
-    answer(&req, &services, (&user, &live), result, "name")
+    answer(&req, &services, (&user, &live), result, "name").await
 }
 
 pub async fn change_email(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
@@ -112,7 +117,7 @@ pub async fn change_email(req: HttpRequest, body: web::Bytes, services: web::Dat
         .profile()
         .request_email(&user, form.get("email").unwrap_or(""), &extract::client_ip(&req))
         .await;
-    answer(&req, &services, (&user, &live), result, "email")
+    answer(&req, &services, (&user, &live), result, "email").await
 }
 
 pub async fn change_password(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
@@ -137,7 +142,7 @@ pub async fn change_password(req: HttpRequest, body: web::Bytes, services: web::
         )
         .await
         .map(|_| ());
-    answer(&req, &services, (&user, &live), result, "password")
+    answer(&req, &services, (&user, &live), result, "password").await
 }
 
 fn dead_link() -> HttpResponse {

@@ -148,6 +148,8 @@ pub struct ProfilePage<'a> {
     pub email_verified: bool,
     /// Signed in recently: the current password may be left out.
     pub recent: bool,
+    /// The account's password is the directory's (LDAP): changed there.
+    pub password_in_directory: bool,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }

@@ -96,7 +96,8 @@ async fn a_directory_password_signs_in_and_the_directory_decides(backend: Backen
     assert_eq!(links[0].subject.len(), 36, "the entry's entryUUID, not its name");
     assert_eq!(app.group_names(dave.id).await, ["ldap:staff"]);
 
-    // The password is the directory's: it is not changed here.
+    // The password is the directory's: the profile says so, and a change
+    // posted anyway is refused.
     let profile = browser
         .get(app.url("/account/profile"))
         .send()
@@ -105,6 +106,8 @@ async fn a_directory_password_signs_in_and_the_directory_decides(backend: Backen
         .text()
         .await
         .unwrap();
+    assert!(profile.contains("id=\"password-in-directory\""), "{profile}");
+    assert!(!profile.contains("action=\"/account/profile/password\""));
     let csrf = crate::helpers::hidden_field(&profile, "csrf");
     let refused = browser
         .post(app.url("/account/profile/password"))
