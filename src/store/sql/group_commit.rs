@@ -110,7 +110,10 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
             }
         }
         Err(e) => {
-            let _ = connection.execute("ROLLBACK").await;
+            // Never back into the pool inside a transaction it may still hold.
+            if connection.execute("ROLLBACK").await.is_err() {
+                connection.close_on_drop();
+            }
             let message = e.to_string();
             let unavailable = StoreError::from(e).is_unavailable();
             for (done, _) in ran {
@@ -127,5 +130,48 @@ fn failure(message: &str, unavailable: bool) -> StoreError {
         StoreError::Unavailable(cause)
     } else {
         StoreError::Backend(cause)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    use super::*;
+
+    async fn pool() -> SqlitePool {
+        // One connection: an in-memory database is per connection.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("pool");
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .expect("table");
+        pool
+    }
+
+    fn insert(key: &str) -> Write {
+        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(key.to_string())
+    }
+
+    /// Writes sent together are committed together; one that breaks a
+    /// constraint fails alone and the others stay.
+    #[tokio::test]
+    async fn a_failing_write_fails_alone_and_the_rest_commits() {
+        let pool = pool().await;
+        let commits = GroupCommit::start(pool.clone());
+        let answers =
+            futures_util::future::join_all(["a", "b", "a", "c"].map(|key| commits.execute(insert(key)))).await;
+        let failed = answers.iter().filter(|a| a.is_err()).count();
+        assert_eq!(failed, 1, "{answers:?}");
+        assert!(answers.iter().filter_map(|a| a.as_ref().ok()).all(|rows| *rows == 1));
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(count, 3);
     }
 }
