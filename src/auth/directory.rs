@@ -48,6 +48,17 @@ impl From<DirectoryUnavailable> for StoreError {
     }
 }
 
+/// Who decides for a local account with the name typed: the directory for
+/// an account it made, and for every name when it is asked first; else the
+/// account's own password, when it has one.
+fn decide(made_by_directory: bool, order: DirectoryOrder, has_password: bool) -> Decider {
+    match (made_by_directory, order, has_password) {
+        (true, _, _) | (false, DirectoryOrder::DirectoryFirst, _) => Decider::Directory,
+        (false, DirectoryOrder::LocalFirst, true) => Decider::Local,
+        (false, DirectoryOrder::LocalFirst, false) => Decider::Directory,
+    }
+}
+
 /// Whether the directory keeps this account's password (its entry made it).
 pub async fn from_directory(links: &dyn LinkedIdentityRepository, user_id: Uuid) -> Result<bool, StoreError> {
     Ok(links
@@ -66,18 +77,8 @@ impl DirectoryLogin<'_> {
         let Some((user, has_password)) = local else {
             return Ok(Decider::Directory);
         };
-        Ok(
-            match (
-                from_directory(self.links, user.id).await?,
-                self.settings.order,
-                has_password,
-            ) {
-                (true, _, _) => Decider::Directory,
-                (false, DirectoryOrder::DirectoryFirst, _) => Decider::Directory,
-                (false, DirectoryOrder::LocalFirst, true) => Decider::Local,
-                (false, DirectoryOrder::LocalFirst, false) => Decider::Directory,
-            },
-        )
+        let made_by_directory = from_directory(self.links, user.id).await?;
+        Ok(decide(made_by_directory, self.settings.order, has_password))
     }
 
     /// What the directory says of `username` and `password`: the local
@@ -231,4 +232,18 @@ pub async fn sync_groups(
         groups.add_member(group.id, user_id).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_decides_for_its_accounts_and_local_passwords_for_theirs() {
+        use DirectoryOrder::*;
+        assert_eq!(decide(true, LocalFirst, true), Decider::Directory, "its own account");
+        assert_eq!(decide(false, LocalFirst, true), Decider::Local);
+        assert_eq!(decide(false, LocalFirst, false), Decider::Directory, "no password here");
+        assert_eq!(decide(false, DirectoryFirst, true), Decider::Directory);
+    }
 }
