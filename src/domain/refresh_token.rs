@@ -4,7 +4,7 @@ use super::{ClientId, FamilyId, Scopes, SessionHandle, Sid};
 
 /// A refresh token as stored (by digest), one of a family: the chain of
 /// tokens that one grant rotated through.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshToken {
     pub token_hash: String,
     pub family_id: FamilyId,

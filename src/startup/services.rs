@@ -194,6 +194,7 @@ impl Services {
                 refresh_tokens: &*self.refresh_tokens,
                 access_tokens: self.access_tokens(),
                 grace: crate::store::records::RefreshGrace::new(&*self.ephemeral),
+                issued: crate::store::records::IssuedRefreshTokens::new(&*self.ephemeral),
                 audit: &*self.audit,
                 settings: &self.settings.tokens,
             },

@@ -318,8 +318,9 @@ pub trait RefreshTokenRepository: Send + Sync + 'static {
     -> Result<Option<(RefreshToken, bool)>, StoreError>;
     /// Consumes `old_hash` (as of `successor.issued_at`) and stores
     /// `successor`, atomically. `false` (and nothing stored) when `old_hash`
-    /// is not a current token: unknown, consumed or revoked. Of concurrent
-    /// rotations of one token, exactly one wins.
+    /// is not a current token: unknown, consumed or revoked, or its holder
+    /// disabled or deleted. Of concurrent rotations of one token, exactly
+    /// one wins.
     async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError>;
     async fn revoke_family(&self, family_id: FamilyId, now: i64) -> Result<(), StoreError>;
     /// Revokes the tokens bound to an SSO session; returns their families.

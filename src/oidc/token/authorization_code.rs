@@ -146,6 +146,7 @@ pub(super) async fn redeem(
         let absolute = grants.now() + grants.settings.refresh_token_absolute_ttl_secs as i64;
         let (value, row) = new_refresh_token(grants, &user_grant, &grant.scopes, absolute, grant.resource.clone());
         grants.refresh_tokens.insert_refresh_token(&row).await?;
+        grants.remember_issued(&row).await;
         Some(value)
     } else {
         None

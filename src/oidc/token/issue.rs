@@ -1,6 +1,8 @@
 //! Issuing the tokens of a grant made by a person: an access token, an ID
 //! token, and (when the client may refresh) a refresh token.
 
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use super::TokenResponse;
@@ -25,6 +27,8 @@ pub struct Grants<'a> {
     /// Also the signer of ID tokens and this server's clock.
     pub access_tokens: AccessTokens<'a>,
     pub grace: RefreshGrace<'a>,
+    /// Refresh tokens as issued, so a rotation need not read SQL first.
+    pub issued: crate::store::records::IssuedRefreshTokens<'a>,
     pub audit: &'a dyn AuditLog,
     pub settings: &'a TokenSettings,
 }
@@ -36,6 +40,21 @@ impl Grants<'_> {
 
     pub fn issuer(&self) -> &str {
         self.access_tokens.signer.issuer
+    }
+
+    /// Remembers a refresh token as issued for its next rotation: for twice
+    /// an access token's lifetime (when apps refresh), never past its own
+    /// end. Only a shortcut: when it fails or is gone, SQL is read.
+    pub async fn remember_issued(&self, token: &RefreshToken) {
+        let now = self.now();
+        let life = (self.settings.access_token_ttl_secs as i64)
+            .saturating_mul(2)
+            .min(token.expires_at - now);
+        if life > 0
+            && let Err(e) = self.issued.remember(token, Duration::from_secs(life as u64)).await
+        {
+            tracing::debug!(error = %e, "remembering an issued refresh token failed");
+        }
     }
 }
 

@@ -42,11 +42,34 @@ pub(super) async fn refresh(
     client: &Client,
     request: RefreshRequest,
 ) -> Result<TokenResponse, ProtocolError> {
-    let now = grants.now();
     let hash = crypto::digest(&request.refresh_token);
+    // The token as it was issued, remembered for a while: no SQL read
+    // before the rotation, whose statement alone decides whether it is
+    // still current and its holder active. Anything else — a refusal, a
+    // rotation that did not happen — is decided again from SQL below, with
+    // what that entails (a family revoked, the grace window's answer).
+    if let Ok(Some(issued)) = grants.issued.get(&hash).await
+        && issued.client_id == client.client_id
+        && let Ok(grant) = check(grants, client, &request, &issued).await
+        && let Some(response) = rotate(grants, &grant, &issued, &hash).await?
+    {
+        return Ok(response);
+    }
+    from_sql(grants, client, &request, &hash).await
+}
+
+/// The refresh, with the token read from SQL first: every refusal, with
+/// the family revoked where the token can no longer be trusted.
+async fn from_sql(
+    grants: &Grants<'_>,
+    client: &Client,
+    request: &RefreshRequest,
+    hash: &str,
+) -> Result<TokenResponse, ProtocolError> {
+    let now = grants.now();
     let (current, holder_active) = grants
         .refresh_tokens
-        .find_refresh_token_and_holder(&hash)
+        .find_refresh_token_and_holder(hash)
         .await?
         .ok_or_else(invalid)?;
     if current.client_id != client.client_id || current.revoked_at.is_some() {
@@ -55,46 +78,83 @@ pub(super) async fn refresh(
     if let Some(consumed_at) = current.consumed_at {
         return reused(grants, &current, consumed_at).await;
     }
-    if current.expires_at <= now || current.family_expires_at <= now {
+    if !holder_active {
+        grants.refresh_tokens.revoke_family(current.family_id, now).await?;
         return Err(invalid());
+    }
+    let grant = match check(grants, client, request, &current).await {
+        Ok(grant) => grant,
+        Err(Refusal::Refused(error)) => return Err(error),
+        Err(Refusal::Untrusted(error)) => {
+            grants.refresh_tokens.revoke_family(current.family_id, now).await?;
+            return Err(error);
+        }
+    };
+    match rotate(grants, &grant, &current, hash).await? {
+        Some(response) => Ok(response),
+        // Another request rotated it a moment ago: answer as it did. (The
+        // access token just made is recorded under the grant, so revoking the
+        // family still reaches it; nobody was given it.)
+        None => from_grace_window(grants, hash).await,
+    }
+}
+
+/// Why a refresh is refused before anything is issued.
+enum Refusal {
+    Refused(ProtocolError),
+    /// The grant can no longer be trusted: its family is revoked too.
+    Untrusted(ProtocolError),
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        Refusal::Refused(e.into())
+    }
+}
+
+/// What the token (`current`, as issued) allows for this request: the
+/// grant its successor and tokens are issued under, or why not.
+async fn check<'c>(
+    grants: &Grants<'_>,
+    client: &'c Client,
+    request: &RefreshRequest,
+    current: &RefreshToken,
+) -> Result<UserGrant<'c>, Refusal> {
+    let now = grants.now();
+    if current.expires_at <= now || current.family_expires_at <= now {
+        return Err(Refusal::Refused(invalid()));
     }
     // A token bound to an SSO session ends with it, however the session ended.
     if let Some(session) = &current.session
         && !grants.sessions.is_live(session).await?
     {
-        grants.refresh_tokens.revoke_family(current.family_id, now).await?;
-        return Err(invalid());
+        return Err(Refusal::Untrusted(invalid()));
     }
     // RFC 6749 §6: the scope may be narrowed, never widened.
     let scopes = match &request.scope {
         None => current.scopes.clone(),
         Some(asked) if asked.iter().all(|s| current.scopes.contains(s)) => asked.clone(),
         Some(_) => {
-            return Err(ProtocolError::new(
+            return Err(Refusal::Refused(ProtocolError::new(
                 ErrorCode::InvalidScope,
                 "scope exceeds what was originally granted",
-            ));
+            )));
         }
     };
     // RFC 8707 §2.2: a refresh may name one of the resources the grant allows.
-    let resource = crate::oidc::resource::check(client, request.resource.as_deref(), current.resource.as_deref())?;
-    if !holder_active {
-        grants.refresh_tokens.revoke_family(current.family_id, now).await?;
-        return Err(invalid());
-    }
+    let resource = crate::oidc::resource::check(client, request.resource.as_deref(), current.resource.as_deref())
+        .map_err(Refusal::Refused)?;
     // An app restricted to groups admits the holder only while they are in
     // one: taken out of the group, their grant to it ends here.
     if !client.access_groups.is_empty() {
         let theirs = grants.groups.groups_of(current.user_id).await?;
         if !theirs.iter().any(|group| client.access_groups.contains(group)) {
-            grants.refresh_tokens.revoke_family(current.family_id, now).await?;
-            return Err(ProtocolError::invalid_grant(
+            return Err(Refusal::Untrusted(ProtocolError::invalid_grant(
                 "the account is no longer in a group this application admits",
-            ));
+            )));
         }
     }
-
-    let grant = UserGrant {
+    Ok(UserGrant {
         client,
         user_id: current.user_id,
         scopes,
@@ -106,10 +166,21 @@ pub(super) async fn refresh(
         nonce: None,
         family_id: current.family_id,
         resource,
-    };
+    })
+}
+
+/// Issues the tokens and rotates `current` (its digest `hash`) to a
+/// successor; `None` when the rotation did not happen (the token is no
+/// longer current, or its holder no longer active).
+async fn rotate(
+    grants: &Grants<'_>,
+    grant: &UserGrant<'_>,
+    current: &RefreshToken,
+    hash: &str,
+) -> Result<Option<TokenResponse>, ProtocolError> {
     let (value, successor) = new_refresh_token(
         grants,
-        &grant,
+        grant,
         &current.scopes,
         current.family_expires_at,
         current.resource.clone(),
@@ -118,20 +189,18 @@ pub(super) async fn refresh(
     // the rotation commits: a failure leaves the presented token current, so
     // the app simply retries, instead of holding a consumed token it never
     // got the successor of.
-    let response = issue::user_tokens(grants, &grant, Some(value)).await?;
-    if !grants.refresh_tokens.rotate_refresh_token(&hash, &successor).await? {
-        // Another request rotated it a moment ago: answer as it did. (The
-        // access token just made is recorded under the grant, so revoking the
-        // family still reaches it; nobody was given it.)
-        return from_grace_window(grants, &hash).await;
+    let response = issue::user_tokens(grants, grant, Some(value)).await?;
+    if !grants.refresh_tokens.rotate_refresh_token(hash, &successor).await? {
+        return Ok(None);
     }
     let grace = Duration::from_secs(grants.settings.refresh_grace_secs.max(1));
-    if let Err(e) = grants.grace.keep(&hash, &response, grace).await {
+    if let Err(e) = grants.grace.keep(hash, &response, grace).await {
         // Only a concurrent duplicate within the window needs it; this
         // response is already committed.
         tracing::warn!(error = %e, "keeping the refresh response for the grace window failed");
     }
-    Ok(response)
+    grants.remember_issued(&successor).await;
+    Ok(Some(response))
 }
 
 /// A consumed token came back: a concurrent duplicate within the grace

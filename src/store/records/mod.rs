@@ -8,6 +8,7 @@
 //! | access tokens ([`AccessTokenRecords`]) | `at:<digest>`, `grant:<id>:tokens:<bucket>`, `grant:<id>:revoked`, `session:<handle>:tokens`, `client:<id>:revoked` | an access-token lifetime (grant indexes two) |
 //! | SSO sessions ([`SessionRecords`]) | `sso:<handle>`, `user-sessions:<user>`; `upstream-sid:<digest>` (an upstream's session id to the person) | until the session's idle or absolute end |
 //! | refresh responses in their grace window ([`RefreshGrace`]) | `refresh-grace:<digest>` | `tokens.refresh_grace_secs` |
+//! | refresh tokens as issued ([`IssuedRefreshTokens`]: the next rotation's read) | `refresh-issued:<digest>` | twice the access-token lifetime, at most the token's |
 //! | replay guards ([`AssertionIds`]) | `assertion-jti:<client>:<digest>` | until the assertion expires |
 //! | completed sign-ins ([`Completions`]) | `authreq-done:<digest>` | until the request would have expired |
 //! | rate and throttle counters ([`Counters`]) | `rate:<digest>`, `throttle:<kind>:<digest>:failures`, `…:wait`, `throttle:account:<digest>` | their window or wait |
@@ -49,7 +50,7 @@ pub use self::completions::Completions;
 pub use self::counters::{Counters, RateSubject, ThrottleSubject};
 pub use self::gateway_credentials::{GatewayCredentials, VerifiedCredential};
 pub use self::gateway_passes::{GatewayIdentity, GatewayPass, GatewayPasses};
-pub use self::grace::RefreshGrace;
+pub use self::grace::{IssuedRefreshTokens, RefreshGrace};
 pub use self::mailed_links::{LinkPurpose, LinkTarget, MailedLinks, PendingAccount};
 pub use self::marks::{Kind as CachedKind, VersionMarks};
 pub use self::replay::AssertionIds;

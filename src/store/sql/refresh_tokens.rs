@@ -61,18 +61,21 @@ const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 /// Rotation in one statement on SQLite: the successor is inserted only while
-/// its parent (`$13`) is current, and the trigger of migration 0009 marks the
-/// parent consumed, all under the write lock the statement holds.
+/// its parent (`$13`) is current and its holder active, and the trigger of
+/// migration 0009 marks the parent consumed, all under the write lock the
+/// statement holds.
 const ROTATE_SQLITE: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, \
      session, auth_time, amr, issued_at, expires_at, family_expires_at, parent_hash, resource) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM refresh_tokens \
-     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL)";
+     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL \
+     AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND NOT u.disabled))";
 
 /// Rotation in one statement on PostgreSQL: the UPDATE takes the parent's row
 /// lock, so of two concurrent rotations the second finds it consumed and
 /// inserts nothing.
 const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens SET consumed_at = $10 \
-     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL RETURNING token_hash) \
+     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL \
+     AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND NOT u.disabled) RETURNING token_hash) \
      INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, \
      issued_at, expires_at, family_expires_at, parent_hash, resource) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash, $14 FROM parent";
