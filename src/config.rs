@@ -450,7 +450,7 @@ pub struct LdapSettings {
 
 impl LdapSettings {
     /// What the directory needs when it is on: a URL it can be reached at,
-    /// filters with their placeholder, a prefix for its groups.
+    /// filters holding `{username}` / `{dn}`, a prefix for its groups.
     fn validate(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());

@@ -86,10 +86,11 @@ pub struct Directory {
     binding: Pool,
 }
 
-/// `filter` with `{placeholder}` replaced by `value`, escaped as an LDAP
-/// filter value (RFC 4515), so what a person types cannot change the filter.
-pub fn filter_with(filter: &str, placeholder: &str, value: &str) -> String {
-    filter.replace(placeholder, &ldap_escape(value))
+/// `filter` with its `marker` (`{username}`, `{dn}`) replaced by `value`,
+/// escaped as an LDAP filter value (RFC 4515), so what a person types
+/// cannot change the filter.
+pub fn filter_with(filter: &str, marker: &str, value: &str) -> String {
+    filter.replace(marker, &ldap_escape(value))
 }
 
 impl Directory {

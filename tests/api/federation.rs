@@ -312,19 +312,20 @@ async fn unlinked_accounts_and_unreachable_upstreams_get_clear_pages(backend: Ba
     assert!(unavailable.text().await.unwrap().contains("not answering"));
 }
 
+/// Follows `path` (a "Sign in with …" link) in `browser`, already signed in
+/// at the upstream, through the upstream and back to the account page.
+async fn sign_in_through(browser: &Browser, downstream: &TestApp, path: &str) {
+    let callback = downstream.url("/login/upstream-callback");
+    let (answer, _) = follow(browser, &downstream.url(path), &callback).await;
+    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+}
+
 /// A new browser signed in at the upstream as alice, then here with Corp
 /// SSO: the browser, and its account page.
 async fn signed_in_with_corp(upstream: &TestApp, downstream: &TestApp) -> (Browser, String) {
     let browser = Browser::new(&downstream.issuer);
     sign_in_upstream(&browser, upstream, "alice").await;
-    let callback = downstream.url("/login/upstream-callback");
-    let (answer, _) = follow(
-        &browser,
-        &downstream.url("/login/upstream/corp?next=/account"),
-        &callback,
-    )
-    .await;
-    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    sign_in_through(&browser, downstream, "/login/upstream/corp?next=/account").await;
     let page = browser.get(downstream.url("/account")).send().await.unwrap();
     let page = page.text().await.unwrap();
     (browser, page)
@@ -810,16 +811,7 @@ async fn a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups(backe
 
     let browser = Browser::new(&downstream.issuer);
     sign_in_upstream(&browser, &upstream, "alice").await;
-    let sign_in_with_hub = || async {
-        let callback = downstream.url("/login/upstream-callback");
-        let (answer, _) = follow(
-            &browser,
-            &downstream.url("/login/upstream/hub?next=/account"),
-            &callback,
-        )
-        .await;
-        assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
-    };
+    let sign_in_with_hub = || sign_in_through(&browser, &downstream, "/login/upstream/hub?next=/account");
     sign_in_with_hub().await;
     let link = downstream
         .services
@@ -972,14 +964,7 @@ async fn an_oidc_provider_account_signs_in_and_its_logout_ends_the_session(backe
     partner.register(&downstream).await;
 
     let browser = Browser::new(&downstream.issuer);
-    let callback = downstream.url("/login/upstream-callback");
-    let (answer, _) = follow(
-        &browser,
-        &downstream.url("/login/upstream/partner?next=/account"),
-        &callback,
-    )
-    .await;
-    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    sign_in_through(&browser, &downstream, "/login/upstream/partner?next=/account").await;
     let link = downstream
         .services
         .links
@@ -1090,8 +1075,7 @@ async fn only_invited_people_get_an_account_from_an_upstream(backend: Backend) {
         page.contains(&accept) && page.contains("Accept with Corp SSO"),
         "{page}"
     );
-    let (answer, _) = follow(&browser, &downstream.url(&accept), &callback).await;
-    assert_eq!(location(&browser.get(&answer).send().await.unwrap()), "/account");
+    sign_in_through(&browser, &downstream, &accept).await;
     let alice = upstream_subject(&upstream, "alice").await;
     let link = downstream
         .services

@@ -150,12 +150,7 @@ async fn an_answered_refresh_rotation_survives_a_kill_right_after() {
     let verifier = "v".repeat(43);
     let challenge = pkce_challenge(&verifier);
     let first = serve(dir);
-    let browser = Browser::new(&first.origin());
-    let (request_id, csrf) = browser
-        .open_login(browser.authorize(&request(&app, &challenge, None)).await)
-        .await;
-    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
-    let code = redirect_params(&back)["code"].clone();
+    let (_, code) = signed_in_with_code(&first, &app, &challenge).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -221,6 +216,17 @@ async fn userinfo_status(server: &ServeProcess, token: &str) -> u16 {
         .as_u16()
 }
 
+/// A browser that signed alice in to `app` on `server`, and the code it got.
+async fn signed_in_with_code(server: &ServeProcess, app: &App, challenge: &str) -> (Browser, String) {
+    let browser = Browser::new(&server.origin());
+    let (request_id, csrf) = browser
+        .open_login(browser.authorize(&request(app, challenge, None)).await)
+        .await;
+    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
+    let code = redirect_params(&back)["code"].clone();
+    (browser, code)
+}
+
 #[tokio::test]
 async fn a_restart_of_one_embedded_node_signs_nobody_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -231,12 +237,8 @@ async fn a_restart_of_one_embedded_node_signs_nobody_out() {
 
     // Signed in, with an access token, and a second request in flight.
     let first = serve(dir);
-    let browser = Browser::new(&first.origin());
-    let (request_id, csrf) = browser
-        .open_login(browser.authorize(&request(&app, &challenge, None)).await)
-        .await;
-    let back = browser.submit_login(&request_id, &csrf, "alice", PASSWORD).await;
-    let token = access_token(&first, &app, &redirect_params(&back)["code"], &verifier).await;
+    let (browser, code) = signed_in_with_code(&first, &app, &challenge).await;
+    let token = access_token(&first, &app, &code, &verifier).await;
     let waiting = Browser::new(&first.origin());
     let (parked, parked_csrf) = waiting
         .open_login(waiting.authorize(&request(&app, &challenge, None)).await)
