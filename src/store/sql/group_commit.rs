@@ -1,177 +1,283 @@
-//! Group commit for SQLite's hot writes (a refresh token's rotation, the
-//! refresh token a code exchange issues). Each would otherwise be its own
-//! transaction with its own fsync of the WAL; here one task takes every
-//! write waiting at that moment, runs them in one transaction and one
-//! fsync, and answers each caller only after that commit — so an answer a
-//! client received is as durable as before (`synchronous = FULL`), with
-//! one sync for many requests instead of one each.
+//! Group commit for SQLite's hot writes: the refresh tokens that rotations
+//! and code exchanges issue. Each would otherwise be its own transaction
+//! with its own fsync of the WAL; here one task takes every write waiting
+//! at that moment, inserts them with one statement (one transaction, one
+//! fsync), and answers each caller only after that commit — so an answer a
+//! client received is as durable as before (`synchronous = FULL`), with one
+//! sync and one round trip to SQLite for many requests instead of several
+//! each.
 //!
-//! A statement that fails (a constraint) fails alone: SQLite undoes just
-//! that statement and the transaction goes on. A failed commit fails every
-//! write of the batch (none of them is answered as done).
+//! The task writes on a connection of its own, kept open, rather than one
+//! from the pool: SQLite keeps a page cache per connection and drops it
+//! when another connection has written, so the one connection that does
+//! the hot writes keeps its pages, and no pooled connection is tested and
+//! handed over per batch.
+//!
+//! The batch's statement is atomic: when it fails over one write (a
+//! constraint), nothing of it was stored and each write is tried again on
+//! its own, so that one fails alone.
 
-use sqlx::sqlite::{Sqlite, SqliteArguments};
-use sqlx::{Executor, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row};
+use tokio::sync::oneshot;
+
+use super::refresh_tokens::{NewRefreshToken, insert_batch};
 use crate::store::StoreError;
 
-/// A statement with its values bound, ready to run on any connection.
-pub type Write = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
-
-/// The most writes committed together.
+/// The most writes committed together (each binds 14 values; SQLite takes
+/// up to 32,766 in one statement).
 const MAX_BATCH: usize = 128;
 
 struct Job {
-    write: Write,
-    /// Rows the statement changed, once committed.
-    done: oneshot::Sender<Result<u64, StoreError>>,
+    write: NewRefreshToken,
+    /// Whether the token was stored, once committed.
+    done: oneshot::Sender<Result<bool, StoreError>>,
 }
 
-/// The queue of writes waiting for the next commit.
-#[derive(Clone, Debug)]
+/// The writes waiting for the next commit, and the connection that commits
+/// them.
+#[derive(Clone)]
 pub struct GroupCommit {
-    jobs: mpsc::UnboundedSender<Job>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+struct Shared {
+    waiting: Vec<Job>,
+    /// `None` while a task is committing with it: one at a time.
+    writer: Option<Writer>,
+    options: SqliteConnectOptions,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
 }
 
 impl GroupCommit {
-    /// Starts the committing task on the current runtime; it ends when the
-    /// last handle is dropped.
-    pub fn start(pool: SqlitePool) -> GroupCommit {
-        let (jobs, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(commit_batches(pool, waiting));
-        GroupCommit { jobs }
-    }
-
-    /// Runs `write` in the next commit; the rows it changed, once that
-    /// commit is durable.
-    pub async fn execute(&self, write: Write) -> Result<u64, StoreError> {
-        let (done, answer) = oneshot::channel();
-        let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
-        self.jobs.send(Job { write, done }).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
-    }
-}
-
-async fn commit_batches(pool: SqlitePool, mut waiting: mpsc::UnboundedReceiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = waiting.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match waiting.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+    /// Writes through a connection opened with `options` (a file: an
+    /// in-memory database is one per connection) when first needed.
+    pub fn new(options: SqliteConnectOptions) -> GroupCommit {
+        // A statement per batch size, each prepared once.
+        let options = options.statement_cache_capacity(MAX_BATCH + 16);
+        let writer = Writer::new(options.clone());
+        GroupCommit {
+            shared: Arc::new(Mutex::new(Shared {
+                waiting: Vec::new(),
+                writer: Some(writer),
+                options,
+            })),
         }
-        commit(&pool, &mut batch).await;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stores `write` in the next commit: whether it was stored (a
+    /// successor is not when its parent is no longer current), once that
+    /// commit is durable.
+    ///
+    /// When no commit is under way, this request's thread starts the task
+    /// that commits (it runs there, a spawned task, so a request that goes
+    /// away does not cut a commit short); writes that arrive meanwhile wait
+    /// for its next batch. No thread of its own: a write wakes only SQLite's
+    /// connection thread and, once durable, its request's.
+    pub(super) async fn insert(&self, write: NewRefreshToken) -> Result<bool, StoreError> {
+        let (done, answer) = oneshot::channel();
+        let idle_writer = {
+            let mut shared = self.lock();
+            shared.waiting.push(Job { write, done });
+            shared.writer.take()
+        };
+        if let Some(writer) = idle_writer {
+            tokio::spawn(commit_waiting(self.clone(), writer));
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer stopped before committing".into()))?
+    }
+
+    /// The next batch, or the writer handed back when nothing is waiting
+    /// (under one lock: a write arriving after this finds the writer idle
+    /// and starts the task again).
+    fn next_batch(&self, writer: &mut Option<Writer>) -> Vec<Job> {
+        let mut shared = self.lock();
+        if shared.waiting.is_empty() {
+            shared.writer = writer.take();
+            return Vec::new();
+        }
+        let oldest = shared.waiting.len().min(MAX_BATCH);
+        shared.waiting.drain(..oldest).collect()
     }
 }
 
-/// Runs the batch in one transaction and answers each job.
-async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
-    let mut connection = match pool.acquire().await {
-        Ok(connection) => connection,
-        Err(e) => {
-            let message = e.to_string();
-            let unavailable = StoreError::from(e).is_unavailable();
-            for job in batch.drain(..) {
-                let _ = job.done.send(Err(failure(&message, unavailable)));
-            }
+/// Commits what is waiting, batch after batch, until nothing is.
+async fn commit_waiting(commits: GroupCommit, writer: Writer) {
+    let mut held = WriterHeld {
+        commits: commits.clone(),
+        writer: Some(writer),
+    };
+    loop {
+        let mut batch = commits.next_batch(&mut held.writer);
+        if batch.is_empty() {
             return;
         }
-    };
-    if batch.len() == 1 {
-        let job = batch.remove(0);
-        let result = connection.execute(job.write).await;
-        let _ = job
-            .done
-            .send(result.map(|r| r.rows_affected()).map_err(StoreError::from));
-        return;
+        let Some(writer) = held.writer.as_mut() else { return };
+        commit(writer, &mut batch).await;
     }
-    // IMMEDIATE: the write lock now, so the batch does not fail half way
-    // over a reader that became a writer.
-    if let Err(e) = connection.execute("BEGIN IMMEDIATE").await {
-        let message = e.to_string();
-        let unavailable = StoreError::from(e).is_unavailable();
-        for job in batch.drain(..) {
-            let _ = job.done.send(Err(failure(&message, unavailable)));
+}
+
+/// Puts a writer back if the committing task is dropped half way (its
+/// runtime shutting down): a fresh one, as the connection may be mid-way
+/// through a statement.
+struct WriterHeld {
+    commits: GroupCommit,
+    writer: Option<Writer>,
+}
+
+impl Drop for WriterHeld {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let mut shared = self.commits.lock();
+            let options = shared.options.clone();
+            shared.writer = Some(Writer::new(options));
         }
-        return;
     }
-    let mut ran = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
-        let result = connection.execute(job.write).await.map(|r| r.rows_affected());
-        ran.push((job.done, result));
+}
+
+/// The task's own connection, opened when first needed and again after it
+/// failed.
+struct Writer {
+    options: SqliteConnectOptions,
+    connection: Option<SqliteConnection>,
+}
+
+impl Writer {
+    fn new(options: SqliteConnectOptions) -> Writer {
+        Writer {
+            options,
+            connection: None,
+        }
     }
-    match connection.execute("COMMIT").await {
-        Ok(_) => {
-            for (done, result) in ran {
-                let _ = done.send(result.map_err(StoreError::from));
+
+    async fn connection(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        if self.connection.is_none() {
+            self.connection = Some(self.options.connect().await?);
+        }
+        // Just set when it was missing.
+        self.connection.as_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// Drops the connection after a failure it may not have recovered
+    /// from (a broken file handle); the next batch opens another.
+    async fn discard(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            let _ = connection.close().await;
+        }
+    }
+
+    /// Inserts `writes` in one statement: the digests of the tokens stored.
+    async fn insert(&mut self, writes: &[&NewRefreshToken]) -> Result<HashSet<String>, StoreError> {
+        let connection = self.connection().await?;
+        let rows = insert_batch(writes).fetch_all(&mut *connection).await?;
+        let stored = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(stored)
+    }
+}
+
+/// Stores the batch and answers each job.
+async fn commit(writer: &mut Writer, batch: &mut Vec<Job>) {
+    // Two rotations of one token in a batch: the statement checks every
+    // parent before it inserts anything, so only the first goes in it; the
+    // others lose, as they would have one after the other.
+    let mut parents = HashSet::new();
+    let (contenders, beaten): (Vec<Job>, Vec<Job>) = batch.drain(..).partition(|job| {
+        job.write
+            .parent
+            .as_ref()
+            .is_none_or(|parent| parents.insert(parent.clone()))
+    });
+    let writes: Vec<&NewRefreshToken> = contenders.iter().map(|job| &job.write).collect();
+    match writer.insert(&writes).await {
+        Ok(stored) => {
+            for job in contenders {
+                let _ = job.done.send(Ok(stored.contains(&job.write.token.token_hash)));
             }
         }
-        Err(e) => {
-            // Never back into the pool inside a transaction it may still hold.
-            if connection.execute("ROLLBACK").await.is_err() {
-                connection.close_on_drop();
-            }
+        Err(e) if e.is_unavailable() => {
+            writer.discard().await;
             let message = e.to_string();
-            let unavailable = StoreError::from(e).is_unavailable();
-            for (done, _) in ran {
-                let _ = done.send(Err(failure(&message, unavailable)));
+            for job in contenders {
+                let _ = job.done.send(Err(failure(&message)));
             }
         }
+        // One write broke a constraint and nothing was stored: each on its
+        // own, so only that one fails.
+        Err(_) => {
+            for job in contenders {
+                let alone = writer.insert(&[&job.write]).await;
+                let _ = job
+                    .done
+                    .send(alone.map(|stored| stored.contains(&job.write.token.token_hash)));
+            }
+        }
+    }
+    for job in beaten {
+        let _ = job.done.send(Ok(false));
     }
 }
 
 /// One failure told to every job of a batch.
-fn failure(message: &str, unavailable: bool) -> StoreError {
-    let cause = format!("committing a batch of writes: {message}").into();
-    if unavailable {
-        StoreError::Unavailable(cause)
-    } else {
-        StoreError::Backend(cause)
-    }
+fn failure(message: &str) -> StoreError {
+    StoreError::Unavailable(format!("committing a batch of writes: {message}").into())
 }
 
 #[cfg(test)]
 mod tests {
-    use sqlx::sqlite::SqlitePoolOptions;
+    use crate::domain::{ClientId, FamilyId, RefreshToken, Scopes, Sid};
+    use crate::store::RefreshTokenRepository;
+    use crate::store::sql::SqlStore;
 
-    use super::*;
-
-    async fn pool() -> SqlitePool {
-        // One connection: an in-memory database is per connection.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .expect("pool");
-        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
-            .execute(&pool)
-            .await
-            .expect("table");
-        pool
+    fn token(hash: &str) -> RefreshToken {
+        RefreshToken {
+            token_hash: hash.to_string(),
+            family_id: FamilyId::from_uuid(uuid::Uuid::new_v4()),
+            client_id: ClientId::parse("app").expect("client id"),
+            user_id: uuid::Uuid::new_v4(),
+            scopes: Scopes::parse("openid").expect("scopes"),
+            sid: Sid::from_stored("sid".into()),
+            session: None,
+            auth_time: 1,
+            amr: vec!["pwd".into()],
+            resource: None,
+            issued_at: 100,
+            expires_at: 200,
+            family_expires_at: 200,
+            consumed_at: None,
+            revoked_at: None,
+        }
     }
 
-    fn insert(key: &str) -> Write {
-        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(key.to_string())
-    }
-
-    /// Writes sent together are committed together; one that breaks a
-    /// constraint fails alone and the others stay.
+    /// Writes sent together are stored together; one that breaks a
+    /// constraint (a digest stored twice) fails alone and the others stay.
     #[tokio::test]
-    async fn a_failing_write_fails_alone_and_the_rest_commits() {
-        let pool = pool().await;
-        let commits = GroupCommit::start(pool.clone());
-        let answers =
-            futures_util::future::join_all(["a", "b", "a", "c"].map(|key| commits.execute(insert(key)))).await;
-        let failed = answers.iter().filter(|a| a.is_err()).count();
-        assert_eq!(failed, 1, "{answers:?}");
-        assert!(answers.iter().filter_map(|a| a.as_ref().ok()).all(|rows| *rows == 1));
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
-            .fetch_one(&pool)
-            .await
-            .expect("count");
-        assert_eq!(count, 3);
+    async fn a_failing_write_fails_alone_and_the_rest_is_stored() {
+        let folder = tempfile::tempdir().expect("folder");
+        let url = format!("sqlite:{}", folder.path().join("sesame.db").display());
+        let store = SqlStore::connect(&url, 2).await.expect("store");
+        store.migrate().await.expect("schema");
+        let tokens = ["a", "b", "a", "c"].map(token);
+        let answers = futures_util::future::join_all(tokens.iter().map(|t| store.insert_refresh_token(t))).await;
+        assert_eq!(answers.iter().filter(|a| a.is_err()).count(), 1, "{answers:?}");
+        for hash in ["a", "b", "c"] {
+            assert!(store.find_refresh_token(hash).await.expect("read").is_some(), "{hash}");
+        }
     }
 }

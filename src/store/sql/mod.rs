@@ -79,10 +79,16 @@ impl SqlStore {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
+                // A connection to a local file does not go stale: no ping
+                // (a round trip to its thread) before every statement.
+                .test_before_acquire(false)
+                .connect_with(options.clone())
                 .await?;
-            let commits = GroupCommit::start(pool.clone());
-            Ok(SqlStore::Sqlite(pool, Some(commits)))
+            // An in-memory database is one per connection: its writes stay
+            // on the pool's.
+            let in_memory = options.get_filename() == std::path::Path::new(":memory:");
+            let commits = (!in_memory).then(|| GroupCommit::new(options));
+            Ok(SqlStore::Sqlite(pool, commits))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)

@@ -3,6 +3,8 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use sqlx::sqlite::{Sqlite, SqliteArguments};
+
 use super::{SqlStore, on_pool};
 use crate::domain::{ClientId, FamilyId, RefreshToken, Scopes, SessionHandle, Sid};
 use crate::store::{RefreshTokenRepository, StoreError};
@@ -113,13 +115,66 @@ macro_rules! bind_token {
     };
 }
 
+/// A refresh token for the group commit to store: with `parent`, a
+/// rotation (stored only while the parent is current and its holder
+/// active, consuming the parent).
+#[derive(Debug)]
+pub(super) struct NewRefreshToken {
+    pub token: RefreshToken,
+    pub parent: Option<String>,
+}
+
+/// One statement storing every token of a batch, on SQLite: a successor
+/// only while its parent is current and its holder active (the trigger of
+/// migration 0009 consumes the parent), all under the write lock the
+/// statement takes first; the digests of the tokens stored come back. Every
+/// parent is checked before anything is inserted, so a batch must not name
+/// a parent twice.
+pub(super) fn insert_batch(writes: &[&NewRefreshToken]) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
+    use std::fmt::Write;
+    const VALUES_PER_TOKEN: usize = 14;
+    let mut sql = String::from(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, \
+         amr, issued_at, expires_at, family_expires_at, parent_hash, resource) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, \
+         v.column10, v.column11, v.column12, v.column13, v.column14 FROM (VALUES ",
+    );
+    for row in 0..writes.len() {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for value in 1..=VALUES_PER_TOKEN {
+            let separator = if value == 1 { "" } else { ", " };
+            let _ = write!(sql, "{separator}${}", row * VALUES_PER_TOKEN + value);
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        ") AS v WHERE v.column13 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens p \
+         WHERE p.token_hash = v.column13 AND p.consumed_at IS NULL AND p.revoked_at IS NULL \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND NOT u.disabled)) \
+         RETURNING token_hash",
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for write in writes {
+        query = bind_token!(query, write.token)
+            .bind(write.parent.clone())
+            .bind(write.token.resource.clone());
+    }
+    query
+}
+
 #[async_trait]
 impl RefreshTokenRepository for SqlStore {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
         if let SqlStore::Sqlite(_, Some(commits)) = self {
-            let write = bind_token!(sqlx::query(INSERT), token).bind(token.resource.clone());
-            commits.execute(write).await?;
-            return Ok(());
+            let write = NewRefreshToken {
+                token: token.clone(),
+                parent: None,
+            };
+            return match commits.insert(write).await? {
+                true => Ok(()),
+                // Without a parent nothing holds it back; never seen.
+                false => Err(StoreError::Backend("a new refresh token was not stored".into())),
+            };
         }
         on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token)
             .bind(token.resource.as_deref())
@@ -157,10 +212,11 @@ impl RefreshTokenRepository for SqlStore {
             // The parent is consumed by the trigger the insert fires, in the
             // same statement: one write, committed with its neighbours.
             SqlStore::Sqlite(_, Some(commits)) => {
-                let write = bind_token!(sqlx::query(ROTATE_SQLITE), successor)
-                    .bind(old_hash.to_string())
-                    .bind(successor.resource.clone());
-                commits.execute(write).await?
+                let write = NewRefreshToken {
+                    token: successor.clone(),
+                    parent: Some(old_hash.to_string()),
+                };
+                return commits.insert(write).await;
             }
             SqlStore::Sqlite(pool, None) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
                 .bind(old_hash)
