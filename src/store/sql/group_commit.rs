@@ -122,6 +122,10 @@ async fn commit_waiting(commits: GroupCommit, writer: Writer) {
         writer: Some(writer),
     };
     loop {
+        // Requests already runnable on this thread go first: their writes
+        // join this batch instead of waiting for the next fsync (measured:
+        // fewer, larger commits; no wait at all when nothing else runs).
+        tokio::task::yield_now().await;
         let mut batch = commits.next_batch(&mut held.writer);
         if batch.is_empty() {
             return;
@@ -133,7 +137,8 @@ async fn commit_waiting(commits: GroupCommit, writer: Writer) {
 
 /// Puts a writer back if the committing task is dropped half way (its
 /// runtime shutting down): a fresh one, as the connection may be mid-way
-/// through a statement.
+/// through a statement. The writes still waiting are refused rather than
+/// left waiting for a task that may never start.
 struct WriterHeld {
     commits: GroupCommit,
     writer: Option<Writer>,
@@ -145,6 +150,9 @@ impl Drop for WriterHeld {
             let mut shared = self.commits.lock();
             let options = shared.options.clone();
             shared.writer = Some(Writer::new(options));
+            for job in shared.waiting.drain(..) {
+                let _ = job.done.send(Err(failure("the server is stopping")));
+            }
         }
     }
 }
