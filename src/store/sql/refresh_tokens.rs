@@ -1,9 +1,8 @@
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use uuid::Uuid;
-
 use sqlx::sqlite::{Sqlite, SqliteArguments};
+use uuid::Uuid;
 
 use super::{SqlStore, on_pool};
 use crate::domain::{ClientId, FamilyId, RefreshToken, Scopes, SessionHandle, Sid};
