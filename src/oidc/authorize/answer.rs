@@ -4,11 +4,14 @@
 use super::policy::{self, Account, Choice, Stage};
 use super::{AuthorizationRequest, ResponseTarget};
 use crate::error::{ErrorCode, InternalError, ProtocolError};
+use std::collections::HashMap;
 use std::time::Duration;
+
+use uuid::Uuid;
 
 use super::Authorizer;
 use crate::auth::sign_in::{Demands, required_level};
-use crate::domain::{CodeGrant, Level, StoredGrant};
+use crate::domain::{CodeGrant, Level, StoredGrant, User};
 use crate::session::{BrowserAccounts, LiveSession};
 use crate::store::StoreError;
 
@@ -55,7 +58,8 @@ pub async fn proceed(
         };
         Ok::<_, InternalError>(Outcome::Interact(interaction, id))
     };
-    end_inactive_sessions(authorizer, accounts).await?;
+    // The accounts as read here serve every check below: one read each.
+    let active = end_inactive_sessions(authorizer, accounts).await?;
     let summary: Vec<Account> = accounts
         .iter()
         .map(|l| Account {
@@ -86,7 +90,8 @@ pub async fn proceed(
         }
         return interact(Interaction::NoAccess);
     }
-    if needs_step_up(authorizer, request, &live).await? {
+    let user = active.get(&live.session.user_id);
+    if needs_step_up(authorizer, request, &live, user) {
         // OIDC Core 3.1.2.1: prompt=none and a step that needs the person.
         if request.prompt.none {
             let error = ProtocolError::new(
@@ -97,7 +102,7 @@ pub async fn proceed(
         }
         return interact(Interaction::SecondFactor);
     }
-    if needs_verified_email(authorizer, request, &live).await? {
+    if needs_verified_email(authorizer, request, user) {
         if request.prompt.none {
             let error = ProtocolError::new(
                 ErrorCode::InteractionRequired,
@@ -141,24 +146,27 @@ async fn answer(
 /// A disabled or deleted account's session no longer answers: it is ended
 /// before an account is chosen (so `prompt=none` gets `login_required`).
 /// Disabling also ends the sessions (the logout fan-out), but the CLI beside
-/// a server without Redis cannot reach them. Cached reads: no SQL here.
-async fn end_inactive_sessions(authorizer: &Authorizer<'_>, accounts: &mut BrowserAccounts) -> Result<(), StoreError> {
+/// a server without Redis cannot reach them. Cached reads: no SQL here. The
+/// accounts still active, by id.
+async fn end_inactive_sessions(
+    authorizer: &Authorizer<'_>,
+    accounts: &mut BrowserAccounts,
+) -> Result<HashMap<Uuid, User>, StoreError> {
+    let mut active = HashMap::new();
     let mut inactive = Vec::new();
     for live in accounts.iter() {
-        let active = authorizer
-            .users
-            .find_user(live.session.user_id)
-            .await?
-            .is_some_and(|u| !u.disabled);
-        if !active {
-            inactive.push(live.clone());
+        match authorizer.users.find_user(live.session.user_id).await? {
+            Some(user) if !user.disabled => {
+                active.insert(user.id, user);
+            }
+            _ => inactive.push(live.clone()),
         }
     }
     for live in inactive {
         authorizer.fanout.end_session(&live, "account no longer active").await?;
         accounts.remove(&live.handle);
     }
-    Ok(())
+    Ok(active)
 }
 
 /// Whether the app admits the session's account: anyone, when it names no
@@ -176,35 +184,31 @@ async fn admitted(
 }
 
 /// Whether the session's level is below what the request, the app, the
-/// person's roles or the site require (cached account read: no SQL).
-async fn needs_step_up(
+/// person's roles or the site require (`user`: the session's account).
+fn needs_step_up(
     authorizer: &Authorizer<'_>,
     request: &AuthorizationRequest,
     live: &LiveSession,
-) -> Result<bool, StoreError> {
-    let Some(user) = authorizer.users.find_user(live.session.user_id).await? else {
-        return Ok(false);
+    user: Option<&User>,
+) -> bool {
+    let Some(user) = user else {
+        return false;
     };
     let demands = Demands {
         requested: request.acr,
         client_requires: request.client_requires_second_factor,
     };
-    let required = required_level(authorizer.mfa, &user, demands);
-    Ok(Level::of_amr(&live.session.amr) < required)
+    let required = required_level(authorizer.mfa, user, demands);
+    Level::of_amr(&live.session.amr) < required
 }
 
 /// Whether the app, or the site, needs a confirmed address the account does
-/// not have (cached account read: no SQL).
-async fn needs_verified_email(
-    authorizer: &Authorizer<'_>,
-    request: &AuthorizationRequest,
-    live: &LiveSession,
-) -> Result<bool, StoreError> {
+/// not have.
+fn needs_verified_email(authorizer: &Authorizer<'_>, request: &AuthorizationRequest, user: Option<&User>) -> bool {
     if !(authorizer.require_verified_email || request.client_requires_verified_email) {
-        return Ok(false);
+        return false;
     }
-    let user = authorizer.users.find_user(live.session.user_id).await?;
-    Ok(!user.is_some_and(|u| u.email_verified && u.email.is_some()))
+    !user.is_some_and(|u| u.email_verified && u.email.is_some())
 }
 
 async fn needs_consent(
