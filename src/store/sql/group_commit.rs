@@ -173,11 +173,11 @@ impl Writer {
     }
 
     async fn connection(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        if self.connection.is_none() {
-            self.connection = Some(self.options.connect().await?);
-        }
-        // Just set when it was missing.
-        self.connection.as_mut().ok_or(sqlx::Error::PoolClosed)
+        let connection = match self.connection.take() {
+            Some(open) => open,
+            None => self.options.connect().await?,
+        };
+        Ok(self.connection.insert(connection))
     }
 
     /// Drops the connection after a failure it may not have recovered
