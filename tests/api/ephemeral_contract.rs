@@ -139,3 +139,35 @@ on_both_stores!(
     time_to_live_is_set_and_counters_count,
     values_are_binary_safe,
 );
+
+/// Redis: a single-threaded runtime (an HTTP worker) talks on a connection
+/// of its own, whose task runs on that runtime. When the runtime ends and
+/// another starts on the same thread (a server restarted in-process, one
+/// test after another), the store must open a new one there, not send
+/// commands to a connection whose task is gone.
+#[test]
+fn redis_outlives_the_runtime_that_first_used_it_on_a_thread() {
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    // Made as the server makes it, on the multi-threaded runtime that lives
+    // as long as the process.
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = main.block_on(redis_store(&crate::helpers::redis_url()));
+    for round in 0..3 {
+        let value = format!("round {round}");
+        let read = runtime().block_on(async {
+            store.put("k", value.as_bytes(), MINUTE).await.unwrap();
+            store.get("k").await.unwrap()
+        });
+        assert_eq!(read.as_deref(), Some(value.as_bytes()));
+    }
+    // And from the multi-threaded runtime, on the connection its threads share.
+    assert_eq!(main.block_on(store.get("k")).unwrap().as_deref(), Some(&b"round 2"[..]));
+}

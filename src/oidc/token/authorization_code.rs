@@ -113,7 +113,11 @@ pub(super) async fn redeem(
         }
         (None, None) => {}
     }
-    let user = grants.users.find_user(grant.user_id).await?;
+    // Two independent reads, sent together (one round trip on Redis).
+    let (user, session_live) = tokio::try_join!(
+        grants.users.find_user(grant.user_id),
+        grants.sessions.is_live(&grant.session)
+    )?;
     if user.is_none_or(|u| u.disabled) {
         return Err(ProtocolError::invalid_grant("the user is no longer active"));
     }
@@ -121,7 +125,7 @@ pub(super) async fn redeem(
     // `sid` already logged out (and told so by back-channel logout); it is
     // refused, offline_access included: the person signed out before the
     // app finished signing them in.
-    if !grants.sessions.is_live(&grant.session).await? {
+    if !session_live {
         return Err(ProtocolError::invalid_grant(
             "the session this code was issued in has ended",
         ));

@@ -194,12 +194,16 @@ async fn rotate(
         return Ok(None);
     }
     let grace = Duration::from_secs(grants.settings.refresh_grace_secs.max(1));
-    if let Err(e) = grants.grace.keep(hash, &response, grace).await {
+    // Two independent writes, sent together (one round trip on Redis).
+    let (kept, ()) = tokio::join!(
+        grants.grace.keep(hash, &response, grace),
+        grants.remember_issued(&successor)
+    );
+    if let Err(e) = kept {
         // Only a concurrent duplicate within the window needs it; this
         // response is already committed.
         tracing::warn!(error = %e, "keeping the refresh response for the grace window failed");
     }
-    grants.remember_issued(&successor).await;
     Ok(Some(response))
 }
 

@@ -3,8 +3,9 @@
 //! Redis Cluster or a Sentinel-watched primary (see [`RedisTopology`]); every
 //! command touches one key, so all of them work unchanged on a Cluster.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -51,9 +52,74 @@ pub struct RedisStore {
 /// The connection(s) behind the store; each reconnects on its own.
 #[derive(Clone)]
 enum Backend {
-    Single(ConnectionManager),
+    Single(Arc<SingleServer>),
     Cluster(ClusterConnection),
     Sentinel(Arc<SentinelPrimary>),
+}
+
+/// One Redis server: a connection shared by every thread, and one more per
+/// single-threaded runtime that sends commands (each HTTP worker).
+///
+/// A multiplexed connection's reading and writing is a task on the runtime
+/// that opened it; a command from another thread is handed to that task and
+/// its answer handed back — two thread wake-ups per command, measured as
+/// more CPU than the command itself (≈ 130 µs per refresh on the shared
+/// runtime's threads, for nine commands). An HTTP worker's own connection
+/// runs its task on the worker's thread: a command is a write and a read
+/// there, no hand-off.
+struct SingleServer {
+    client: redis::Client,
+    shared: ConnectionManager,
+}
+
+/// The connections this thread's single-threaded runtime opened, by store;
+/// each closes when its store or its runtime is gone.
+struct ThreadConnection {
+    store: Weak<SingleServer>,
+    manager: ConnectionManager,
+    /// A task of the runtime that runs the connection's: finished once that
+    /// runtime has shut down (the connection with it), when another
+    /// runtime on this thread must open its own.
+    runtime_alive: tokio::task::JoinHandle<()>,
+}
+
+thread_local! {
+    static THREAD_CONNECTIONS: RefCell<Vec<ThreadConnection>> = const { RefCell::new(Vec::new()) };
+}
+
+impl SingleServer {
+    /// This thread's own connection when it runs a single-threaded runtime
+    /// (opened on first use, lazily: connecting happens with the first
+    /// command, on this thread); the shared one on a multi-threaded runtime,
+    /// whose tasks move between threads anyway.
+    fn connection(self: &Arc<Self>) -> ConnectionManager {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.shared.clone();
+        };
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+            return self.shared.clone();
+        }
+        THREAD_CONNECTIONS.with_borrow_mut(|connections| {
+            connections.retain(|c| c.store.strong_count() > 0 && !c.runtime_alive.is_finished());
+            if let Some(own) = connections
+                .iter()
+                .find(|c| std::ptr::eq(c.store.as_ptr(), Arc::as_ptr(self)))
+            {
+                return own.manager.clone();
+            }
+            match ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config()) {
+                Ok(manager) => {
+                    connections.push(ThreadConnection {
+                        store: Arc::downgrade(self),
+                        manager: manager.clone(),
+                        runtime_alive: runtime.spawn(std::future::pending()),
+                    });
+                    manager
+                }
+                Err(_) => self.shared.clone(),
+            }
+        })
+    }
 }
 
 impl RedisStore {
@@ -77,7 +143,10 @@ impl RedisStore {
                     )?,
                     None => redis::Client::open(url)?,
                 };
-                Backend::Single(ConnectionManager::new_with_config(client, manager_config()).await?)
+                // Connecting once here fails the start when Redis does not
+                // answer; the threads' own connections open lazily.
+                let shared = ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
+                Backend::Single(Arc::new(SingleServer { client, shared }))
             }
             RedisTopology::Cluster(nodes) => Backend::Cluster(
                 ClusterClientBuilder::new(nodes)
@@ -105,7 +174,7 @@ impl RedisStore {
     fn connection(&self) -> Connection {
         // Cheap: handles onto multiplexed connections.
         match &self.connection {
-            Backend::Single(manager) => Connection::Single(manager.clone()),
+            Backend::Single(server) => Connection::Single(server.connection()),
             Backend::Cluster(cluster) => Connection::Cluster(cluster.clone()),
             Backend::Sentinel(primary) => Connection::Sentinel(primary.current(), primary.clone()),
         }
