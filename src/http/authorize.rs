@@ -24,7 +24,14 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
         Ok(params) => params,
         Err(error) => return pages::authorize_error_page(&error),
     };
-    let request = match authorize::validate(&services.authorizer(), &params).await {
+    // The browser's sessions are read while the request is validated (its
+    // client read): independent reads, one round trip on Redis.
+    let authorizer = services.authorizer();
+    let (request, accounts) = tokio::join!(
+        authorize::validate(&authorizer, &params),
+        cookies::browser_accounts(req, services)
+    );
+    let request = match request {
         Ok(request) => request,
         Err(AuthorizeError::Page(error)) => return pages::authorize_error_page(&error),
         Err(AuthorizeError::Redirect(target, error)) => {
@@ -32,10 +39,8 @@ async fn handle(req: &HttpRequest, services: &Services, params: Result<Params, P
         }
     };
     let outcome = async {
-        let mut accounts = cookies::browser_accounts(req, services)
-            .await
-            .map_err(InternalError::from)?;
-        let outcome = authorize::proceed(&services.authorizer(), &request, None, &mut accounts, Stage::Start).await?;
+        let mut accounts = accounts.map_err(InternalError::from)?;
+        let outcome = authorize::proceed(&authorizer, &request, None, &mut accounts, Stage::Start).await?;
         Ok::<_, crate::error::InternalError>((outcome, accounts))
     };
     match outcome.await {

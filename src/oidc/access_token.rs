@@ -6,12 +6,12 @@
 use serde::Serialize;
 
 use crate::crypto;
-use crate::domain::{AccessTokenRecord, Client, ClientId, FamilyId, GroupName, SessionHandle, Sid};
+use crate::domain::{AccessTokenRecord, Client, ClientId, FamilyId, GroupName, SessionHandle, Sid, User};
 use crate::error::InternalError;
 use crate::keys::KeyError;
 use crate::oidc::signer::TokenSigner;
-use crate::store::StoreError;
 use crate::store::records::AccessTokenRecords;
+use crate::store::{StoreError, UserRepository};
 
 /// How the token travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,13 +161,32 @@ impl AccessTokens<'_> {
 
     /// The live token for `value`, if any.
     pub async fn find(&self, value: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+        Ok(self.find_with_holder(value, None).await?.map(|(token, _)| token))
+    }
+
+    /// The live token for `value` and, with `users`, the account it was
+    /// issued to (`None`: a client's own token, or the account is gone).
+    /// The client's revocation mark and the account are read together: one
+    /// round trip on Redis instead of two.
+    pub async fn find_with_holder(
+        &self,
+        value: &str,
+        users: Option<&dyn UserRepository>,
+    ) -> Result<Option<(AccessTokenRecord, Option<User>)>, StoreError> {
         let token = self.records.find(&crypto::digest(value)).await?;
         let Some(token) = token.filter(|t| t.expires_at > self.signer.now()) else {
             return Ok(None);
         };
-        if self.records.is_client_revoked(&token.client_id).await? {
+        let holder = async {
+            match (users, token.user_id) {
+                (Some(users), Some(user_id)) => users.find_user(user_id).await,
+                _ => Ok(None),
+            }
+        };
+        let (client_revoked, holder) = tokio::try_join!(self.records.is_client_revoked(&token.client_id), holder)?;
+        if client_revoked {
             return Ok(None);
         }
-        Ok(Some(token))
+        Ok(Some((token, holder)))
     }
 }

@@ -15,7 +15,11 @@ pub struct UserInfo<'a> {
 
 pub async fn claims(info: &UserInfo<'_>, bearer_token: &str) -> Result<Map<String, Value>, ProtocolError> {
     let invalid = || ProtocolError::invalid_token("the access token is invalid or expired");
-    let token = info.access_tokens.find(bearer_token).await?.ok_or_else(invalid)?;
+    let (token, holder) = info
+        .access_tokens
+        .find_with_holder(bearer_token, Some(info.users))
+        .await?
+        .ok_or_else(invalid)?;
     let issuer = info.access_tokens.signer.issuer;
     // OIDC Core 5.3: the access token must have been granted with the openid scope.
     if !token.scopes.contains("openid") {
@@ -29,13 +33,7 @@ pub async fn claims(info: &UserInfo<'_>, bearer_token: &str) -> Result<Map<Strin
         return Err(invalid());
     }
     // A client's own token (client_credentials) speaks for no person.
-    let user_id = token.user_id.ok_or_else(invalid)?;
-    let user = info
-        .users
-        .find_user(user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(invalid)?;
+    let user = holder.filter(|u| !u.disabled).ok_or_else(invalid)?;
 
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(user.id.to_string()));
