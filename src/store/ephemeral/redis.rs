@@ -58,24 +58,24 @@ enum Backend {
 }
 
 /// One Redis server: a connection shared by every thread, and one more per
-/// single-threaded runtime that sends commands (each HTTP worker).
-///
-/// A multiplexed connection's reading and writing is a task on the runtime
-/// that opened it; a command from another thread is handed to that task and
-/// its answer handed back — two thread wake-ups per command, measured as
-/// more CPU than the command itself (≈ 130 µs per refresh on the shared
-/// runtime's threads, for nine commands). An HTTP worker's own connection
-/// runs its task on the worker's thread: a command is a write and a read
-/// there, no hand-off.
+/// single-threaded runtime that sends commands (see [`thread_connection`]).
 struct SingleServer {
     client: redis::Client,
     shared: ConnectionManager,
 }
 
-/// The connections this thread's single-threaded runtime opened, by store;
-/// each closes when its store or its runtime is gone.
+impl SingleServer {
+    fn connection(self: &Arc<Self>) -> ConnectionManager {
+        thread_connection(self, &self.client).unwrap_or_else(|| self.shared.clone())
+    }
+}
+
+/// A connection this thread's single-threaded runtime opened to one server
+/// for one store; dropped when the store or the runtime is gone, or when the
+/// store talks to another server (a Sentinel failover).
 struct ThreadConnection {
-    store: Weak<SingleServer>,
+    store: Weak<dyn std::any::Any + Send + Sync>,
+    server: ConnectionAddr,
     manager: ConnectionManager,
     /// A task of the runtime that runs the connection's: finished once that
     /// runtime has shut down (the connection with it), when another
@@ -87,39 +87,43 @@ thread_local! {
     static THREAD_CONNECTIONS: RefCell<Vec<ThreadConnection>> = const { RefCell::new(Vec::new()) };
 }
 
-impl SingleServer {
-    /// This thread's own connection when it runs a single-threaded runtime
-    /// (opened on first use, lazily: connecting happens with the first
-    /// command, on this thread); the shared one on a multi-threaded runtime,
-    /// whose tasks move between threads anyway.
-    fn connection(self: &Arc<Self>) -> ConnectionManager {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return self.shared.clone();
-        };
-        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
-            return self.shared.clone();
-        }
-        THREAD_CONNECTIONS.with_borrow_mut(|connections| {
-            connections.retain(|c| c.store.strong_count() > 0 && !c.runtime_alive.is_finished());
-            if let Some(own) = connections
-                .iter()
-                .find(|c| std::ptr::eq(c.store.as_ptr(), Arc::as_ptr(self)))
-            {
-                return own.manager.clone();
-            }
-            match ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config()) {
-                Ok(manager) => {
-                    connections.push(ThreadConnection {
-                        store: Arc::downgrade(self),
-                        manager: manager.clone(),
-                        runtime_alive: runtime.spawn(std::future::pending()),
-                    });
-                    manager
-                }
-                Err(_) => self.shared.clone(),
-            }
-        })
+/// This thread's own connection for `store` to the server `client` names,
+/// when the thread runs a single-threaded runtime (each HTTP worker);
+/// `None` on a multi-threaded runtime, whose tasks move between threads
+/// anyway (the caller uses its shared connection).
+///
+/// A multiplexed connection's reading and writing is a task on the runtime
+/// that opened it; a command from another thread is handed to that task and
+/// its answer handed back — two thread wake-ups per command, measured as
+/// more CPU than the command itself (≈ 130 µs per refresh on the shared
+/// runtime's threads, for nine commands). An HTTP worker's own connection
+/// runs its task on the worker's thread: a command is a write and a read
+/// there, no hand-off. It is opened lazily: connecting happens with the
+/// first command, on this thread.
+fn thread_connection<S: Send + Sync + 'static>(store: &Arc<S>, client: &redis::Client) -> Option<ConnectionManager> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+        return None;
     }
+    let server = client.get_connection_info().addr();
+    let is_this_store = |c: &ThreadConnection| std::ptr::addr_eq(c.store.as_ptr(), Arc::as_ptr(store));
+    THREAD_CONNECTIONS.with_borrow_mut(|connections| {
+        connections.retain(|c| {
+            c.store.strong_count() > 0 && !c.runtime_alive.is_finished() && (!is_this_store(c) || c.server == *server)
+        });
+        if let Some(own) = connections.iter().find(|c| is_this_store(c)) {
+            return Some(own.manager.clone());
+        }
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config()).ok()?;
+        let store: Weak<S> = Arc::downgrade(store);
+        connections.push(ThreadConnection {
+            store,
+            server: server.clone(),
+            manager: manager.clone(),
+            runtime_alive: runtime.spawn(std::future::pending()),
+        });
+        Some(manager)
+    })
 }
 
 impl RedisStore {
@@ -191,7 +195,8 @@ fn manager_config() -> ConnectionManagerConfig {
 /// The primary that the Sentinels point to, and a connection to it.
 struct SentinelPrimary {
     sentinels: tokio::sync::Mutex<SentinelClient>,
-    current: RwLock<(ConnectionAddr, ConnectionManager)>,
+    /// Where the primary is: its client, and the connection every thread shares.
+    current: RwLock<(redis::Client, ConnectionManager)>,
     started: Instant,
     /// Milliseconds after `started` of the last question to the Sentinels.
     last_asked: AtomicU64,
@@ -213,11 +218,10 @@ impl SentinelPrimary {
         }
         let mut sentinels = builder.build()?;
         let client = ask_sentinels(&mut sentinels).await?;
-        let address = client.get_connection_info().addr().clone();
-        let manager = ConnectionManager::new_with_config(client, manager_config()).await?;
+        let manager = ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
         Ok(SentinelPrimary {
             sentinels: tokio::sync::Mutex::new(sentinels),
-            current: RwLock::new((address, manager)),
+            current: RwLock::new((client, manager)),
             started: Instant::now(),
             last_asked: AtomicU64::new(0),
         })
@@ -230,7 +234,8 @@ impl SentinelPrimary {
         if since_asked >= SENTINEL_RECHECK.as_millis() as u64 {
             self.recheck();
         }
-        self.current.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        thread_connection(self, &current.0).unwrap_or_else(|| current.1.clone())
     }
 
     fn elapsed_millis(&self) -> u64 {
@@ -254,13 +259,21 @@ impl SentinelPrimary {
                 }
             };
             let address = client.get_connection_info().addr().clone();
-            if primary.current.read().unwrap_or_else(|e| e.into_inner()).0 == address {
+            if primary
+                .current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .0
+                .get_connection_info()
+                .addr()
+                == &address
+            {
                 return;
             }
-            match ConnectionManager::new_lazy_with_config(client, manager_config()) {
+            match ConnectionManager::new_lazy_with_config(client.clone(), manager_config()) {
                 Ok(manager) => {
                     tracing::warn!(primary = %address, "the Redis primary moved; following it");
-                    *primary.current.write().unwrap_or_else(|e| e.into_inner()) = (address, manager);
+                    *primary.current.write().unwrap_or_else(|e| e.into_inner()) = (client, manager);
                 }
                 Err(e) => tracing::warn!(error = %e, "could not connect to the new Redis primary"),
             }
