@@ -146,6 +146,13 @@ pub(super) async fn redeem(
         family_id,
         resource,
     };
+    // The refresh token is stored before the access token is issued (whose
+    // issuance checks the grant's revocation mark), unlike a rotation, which
+    // signs first. A replay of this code marks the grant revoked, then
+    // revokes the family in SQL: stored first, the token is either in the
+    // family the replay revokes, or the mark was set before the access
+    // token's check, which refuses the whole response. Stored last, it could
+    // land after the replay's revocation and outlive it (RFC 6749 §4.1.2).
     let refresh_token = if client.may_use_grant("refresh_token") {
         let absolute = grants.now() + grants.settings.refresh_token_absolute_ttl_secs as i64;
         let (value, row) = new_refresh_token(grants, &user_grant, &grant.scopes, absolute, grant.resource.clone());
