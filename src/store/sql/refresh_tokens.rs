@@ -61,16 +61,6 @@ const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_
      auth_time, amr, issued_at, expires_at, family_expires_at, resource) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
-/// Rotation in one statement on SQLite: the successor is inserted only while
-/// its parent (`$13`) is current and its holder active, and the trigger of
-/// migration 0009 marks the parent consumed, all under the write lock the
-/// statement holds.
-const ROTATE_SQLITE: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, \
-     session, auth_time, amr, issued_at, expires_at, family_expires_at, parent_hash, resource) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM refresh_tokens \
-     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL \
-     AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND NOT u.disabled))";
-
 /// Rotation in one statement on PostgreSQL: the UPDATE takes the parent's row
 /// lock, so of two concurrent rotations the second finds it consumed and
 /// inserts nothing.
@@ -207,22 +197,16 @@ impl RefreshTokenRepository for SqlStore {
     }
 
     async fn rotate_refresh_token(&self, old_hash: &str, successor: &RefreshToken) -> Result<bool, StoreError> {
+        let write = || NewRefreshToken {
+            token: successor.clone(),
+            parent: Some(old_hash.to_string()),
+        };
         let inserted = match self {
             // The parent is consumed by the trigger the insert fires, in the
             // same statement: one write, committed with its neighbours.
-            SqlStore::Sqlite(_, Some(commits)) => {
-                let write = NewRefreshToken {
-                    token: successor.clone(),
-                    parent: Some(old_hash.to_string()),
-                };
-                return commits.insert(write).await;
-            }
-            SqlStore::Sqlite(pool, None) => bind_token!(sqlx::query(ROTATE_SQLITE), successor)
-                .bind(old_hash)
-                .bind(successor.resource.as_deref())
-                .execute(pool)
-                .await?
-                .rows_affected(),
+            SqlStore::Sqlite(_, Some(commits)) => return commits.insert(write()).await,
+            // In memory, no group commit: the same statement for one token.
+            SqlStore::Sqlite(pool, None) => insert_batch(&[&write()]).fetch_all(pool).await?.len() as u64,
             SqlStore::Postgres(pool) => bind_token!(sqlx::query(ROTATE_POSTGRES), successor)
                 .bind(old_hash)
                 .bind(successor.resource.as_deref())
