@@ -13,6 +13,7 @@ const DAY_SECS: i64 = 86_400;
 /// Rows deleted by one pruning, per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pruned {
+    /// Grants (refresh-token families), each deleted with its tokens.
     pub refresh_tokens: u64,
     pub audit_events: u64,
     pub logout_deliveries: u64,

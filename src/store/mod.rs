@@ -379,8 +379,8 @@ pub trait SecondFactorRepository: Send + Sync + 'static {
 /// Deleting what has outlived its use, in batches (see `admin::retention`).
 #[async_trait]
 pub trait Retention: Send + Sync + 'static {
-    /// Up to `batch` refresh tokens whose family's absolute lifetime ended
-    /// before `now`; how many were deleted.
+    /// Up to `batch` refresh-token families whose absolute lifetime ended
+    /// before `now`, each with its tokens; how many families were deleted.
     async fn prune_refresh_tokens(&self, now: i64, batch: u32) -> Result<u64, StoreError>;
     /// Up to `batch` audit events older than `before`.
     async fn prune_audit_events(&self, before: i64, batch: u32) -> Result<u64, StoreError>;

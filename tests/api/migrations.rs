@@ -57,9 +57,26 @@ impl Scratch {
 
     /// Runs `sql` (written for both databases) with a UUID as `$1`.
     async fn execute(&self, sql: &'static str, id: Uuid) {
+        self.execute_with(sql, &[id]).await;
+    }
+
+    /// Runs `sql` (written for both databases) with `ids` as `$1`, `$2`, …
+    async fn execute_with(&self, sql: &'static str, ids: &[Uuid]) {
         match &self.store {
-            SqlStore::Sqlite(pool, _) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
-            SqlStore::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+            SqlStore::Sqlite(pool, _) => {
+                let mut query = sqlx::query(sql);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.map(|_| ())
+            }
+            SqlStore::Postgres(pool) => {
+                let mut query = sqlx::query(sql);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.map(|_| ())
+            }
         }
         .unwrap();
     }
@@ -107,6 +124,89 @@ async fn every_shipped_schema_upgrades_to_the_current_one(backend: Backend) {
     }
 }
 
+/// Refresh tokens in the one-table shape of migrations 0005 – 0020 (user
+/// `$1`; a family `$2` whose first token was rotated, and a revoked family
+/// `$3`).
+const UNSPLIT_REFRESH_TOKENS: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
+     sid, session, auth_time, amr, issued_at, expires_at, family_expires_at, consumed_at, revoked_at, parent_hash, \
+     resource) VALUES \
+     ('first', $2, 'shop', $1, 'openid offline_access', 'sid-1', NULL, 5, 'pwd otp', 10, 4000000000, 4000000000, \
+      20, NULL, NULL, 'https://api.example'), \
+     ('second', $2, 'shop', $1, 'openid offline_access', 'sid-1', NULL, 5, 'pwd otp', 20, 4000000000, 4000000000, \
+      NULL, NULL, 'first', 'https://api.example'), \
+     ('revoked', $3, 'shop', $1, 'openid', 'sid-2', 'session-2', 7, 'pwd', 30, 4000000000, 4000000000, \
+      NULL, 40, NULL, NULL)";
+
+/// The last schema that kept every refresh token's grant on its own row.
+const LAST_UNSPLIT_SCHEMA: i64 = 20261204000020;
+
+/// Refresh tokens issued before families got a table of their own keep
+/// working after the upgrade: current ones rotate, consumed ones stay
+/// consumed (a replay is still seen) and revoked ones stay revoked.
+async fn refresh_tokens_survive_the_split_into_families(backend: Backend) {
+    use sesame::store::RefreshTokenRepository;
+    let old = Scratch::new(backend).await;
+    let migrations = old.store.migrations();
+    match &old.store {
+        SqlStore::Sqlite(pool, _) => migrations.run_to(LAST_UNSPLIT_SCHEMA, pool).await.unwrap(),
+        SqlStore::Postgres(pool) => migrations.run_to(LAST_UNSPLIT_SCHEMA, pool).await.unwrap(),
+    }
+    let (user, family, revoked_family) = (Uuid::now_v7(), Uuid::new_v4(), Uuid::new_v4());
+    old.execute(FIRST_USER, user).await;
+    old.execute(FIRST_CLIENT, user).await;
+    old.execute_with(UNSPLIT_REFRESH_TOKENS, &[user, family, revoked_family])
+        .await;
+    old.store.migrate().await.unwrap();
+
+    let store = &old.store;
+    let current = store.find_refresh_token("second").await.unwrap().expect("kept");
+    assert_eq!(current.family_id.as_uuid(), family);
+    assert_eq!((current.client_id.as_str(), current.user_id), ("shop", user));
+    assert_eq!(current.scopes.to_string(), "openid offline_access");
+    assert_eq!((current.sid.as_str(), current.session.is_none()), ("sid-1", true));
+    assert_eq!((current.auth_time, current.amr.join(" ")), (5, "pwd otp".to_string()));
+    assert_eq!(current.resource.as_deref(), Some("https://api.example"));
+    assert_eq!(
+        (current.issued_at, current.consumed_at, current.revoked_at),
+        (20, None, None)
+    );
+    let first = store.find_refresh_token("first").await.unwrap().expect("kept");
+    assert_eq!(first.consumed_at, Some(20), "a replay of it is still recognised");
+    let revoked = store.find_refresh_token("revoked").await.unwrap().expect("kept");
+    assert_eq!(revoked.revoked_at, Some(40));
+    assert_eq!(revoked.session.as_ref().map(|s| s.as_str()), Some("session-2"));
+
+    let successor = |hash: &str, of: &sesame::domain::RefreshToken| sesame::domain::RefreshToken {
+        token_hash: hash.into(),
+        issued_at: 50,
+        consumed_at: None,
+        ..of.clone()
+    };
+    assert!(
+        store
+            .rotate_refresh_token("second", &successor("third", &current))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.find_refresh_token("second").await.unwrap().unwrap().consumed_at,
+        Some(50)
+    );
+    assert!(
+        !store
+            .rotate_refresh_token("first", &successor("fork", &first))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate_refresh_token("revoked", &successor("after", &revoked))
+            .await
+            .unwrap()
+    );
+    old.cleanup().await;
+}
+
 async fn a_binary_older_than_its_database_refuses_to_start(backend: Backend) {
     let newer = Scratch::new(backend).await;
     newer.store.migrate().await.unwrap();
@@ -138,5 +238,6 @@ async fn a_binary_older_than_its_database_refuses_to_start(backend: Backend) {
 
 on_both_backends!(
     every_shipped_schema_upgrades_to_the_current_one,
+    refresh_tokens_survive_the_split_into_families,
     a_binary_older_than_its_database_refuses_to_start
 );

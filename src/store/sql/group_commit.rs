@@ -1,8 +1,9 @@
 //! Group commit for SQLite's hot writes: the refresh tokens that rotations
 //! and code exchanges issue. Each would otherwise be its own transaction
 //! with its own fsync of the WAL; here one task takes every write waiting
-//! at that moment, inserts them with one statement (one transaction, one
-//! fsync), and answers each caller only after that commit — so an answer a
+//! at that moment, inserts them with one statement (with the new families
+//! first when code exchanges started some: one transaction, one fsync
+//! either way), and answers each caller only after that commit — so an answer a
 //! client received is as durable as before (`synchronous = FULL`), with one
 //! sync and one round trip to SQLite for many requests instead of several
 //! each.
@@ -13,7 +14,7 @@
 //! the hot writes keeps its pages, and no pooled connection is tested and
 //! handed over per batch.
 //!
-//! The batch's statement is atomic: when it fails over one write (a
+//! The batch's transaction is atomic: when it fails over one write (a
 //! constraint), nothing of it was stored and each write is tried again on
 //! its own, so that one fails alone.
 
@@ -27,8 +28,8 @@ use tokio::sync::oneshot;
 use super::refresh_tokens::{NewRefreshToken, insert_batch};
 use crate::store::StoreError;
 
-/// The most writes committed together (each binds 14 values; SQLite takes
-/// up to 32,766 in one statement).
+/// The most writes committed together (each binds at most 15 values;
+/// SQLite takes up to 32,766 in one statement).
 const MAX_BATCH: usize = 128;
 
 struct Job {
@@ -61,7 +62,8 @@ impl GroupCommit {
     /// Writes through a connection opened with `options` (a file: an
     /// in-memory database is one per connection) when first needed.
     pub fn new(options: SqliteConnectOptions) -> GroupCommit {
-        // A statement per batch size, each prepared once.
+        // A statement per batch size (and count of new families), each
+        // prepared once; the sizes seen most stay prepared.
         let options = options.statement_cache_capacity(MAX_BATCH + 16);
         let writer = Writer::new(options.clone());
         GroupCommit {
@@ -188,10 +190,18 @@ impl Writer {
         }
     }
 
-    /// Inserts `writes` in one statement: the digests of the tokens stored.
+    /// Inserts `writes` in one transaction: the digests of the tokens stored.
     async fn insert(&mut self, writes: &[&NewRefreshToken]) -> Result<HashSet<String>, StoreError> {
         let connection = self.connection().await?;
-        let rows = insert_batch(writes).fetch_all(&mut *connection).await?;
+        let rows = match insert_batch(writes).fetch_all(&mut *connection).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                // A batch with new families opened a transaction, which
+                // must not outlive it (nothing to roll back otherwise).
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+                return Err(e.into());
+            }
+        };
         let stored = rows
             .iter()
             .map(|row| row.try_get::<String, _>(0))
@@ -287,5 +297,67 @@ mod tests {
         for hash in ["a", "b", "c"] {
             assert!(store.find_refresh_token(hash).await.expect("read").is_some(), "{hash}");
         }
+    }
+
+    /// A batch mixing rotations with new families stores each in its
+    /// family; when one new family fails, the transaction the batch opened
+    /// is rolled back and the rest are stored one by one.
+    #[tokio::test]
+    async fn rotations_and_new_families_commit_together() {
+        let folder = tempfile::tempdir().expect("folder");
+        let url = format!("sqlite:{}", folder.path().join("sesame.db").display());
+        let store = SqlStore::connect(&url, 2).await.expect("store");
+        store.migrate().await.expect("schema");
+        let holder = uuid::Uuid::new_v4();
+        let SqlStore::Sqlite(pool, _) = &store else {
+            unreachable!("a SQLite URL")
+        };
+        sqlx::query(
+            "INSERT INTO users (id, username, email, password_hash, created_at, updated_at) \
+             VALUES ($1, 'alice', 'alice@example.com', 'not-a-hash', 1, 1)",
+        )
+        .bind(holder)
+        .execute(pool)
+        .await
+        .expect("holder");
+        let held = |hash: &str| RefreshToken {
+            user_id: holder,
+            ..token(hash)
+        };
+        let parents = [held("p1"), held("p2")];
+        for parent in &parents {
+            store.insert_refresh_token(parent).await.expect("parent");
+        }
+        let successor = |parent: &RefreshToken, hash: &str| RefreshToken {
+            token_hash: hash.into(),
+            issued_at: 150,
+            ..parent.clone()
+        };
+        let (s1, s2) = (successor(&parents[0], "s1"), successor(&parents[1], "s2"));
+        let (fresh, twice) = (held("fresh"), held("p1"));
+        let (r1, r2, new, duplicate) = tokio::join!(
+            store.rotate_refresh_token("p1", &s1),
+            store.rotate_refresh_token("p2", &s2),
+            store.insert_refresh_token(&fresh),
+            store.insert_refresh_token(&twice),
+        );
+        assert!(r1.expect("rotation") && r2.expect("rotation"));
+        new.expect("a new family");
+        assert!(duplicate.is_err(), "a digest already stored");
+        for (hash, family) in [
+            ("s1", parents[0].family_id),
+            ("s2", parents[1].family_id),
+            ("fresh", fresh.family_id),
+        ] {
+            let found = store.find_refresh_token(hash).await.expect("read").expect(hash);
+            assert_eq!(found.family_id, family, "{hash}");
+        }
+        let consumed = store.find_refresh_token("p1").await.expect("read").expect("p1");
+        assert_eq!(consumed.consumed_at, Some(150));
+        let families: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refresh_families")
+            .fetch_one(pool)
+            .await
+            .expect("count");
+        assert_eq!(families, 3, "the family that failed left nothing");
     }
 }

@@ -57,39 +57,49 @@ impl Row {
     }
 }
 
-const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, \
-     auth_time, amr, issued_at, expires_at, family_expires_at, resource) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+/// A new family's row (what its tokens share).
+const INSERT_FAMILY: &str = "INSERT INTO refresh_families (family_id, client_id, user_id, scopes, sid, session, \
+     auth_time, amr, resource, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// A new family's first token, on a pool: `$1` is its family.
+const INSERT_FIRST_TOKEN: &str =
+    "INSERT INTO refresh_tokens (family_id, token_hash, issued_at, expires_at) VALUES ($1, $11, $12, $13)";
+
+/// A new family and its first token in one statement on PostgreSQL (the
+/// token's foreign key is checked at the statement's end, family in place).
+static INSERT_POSTGRES: LazyLock<String> =
+    LazyLock::new(|| format!("WITH family AS ({INSERT_FAMILY}) {INSERT_FIRST_TOKEN}"));
 
 /// Rotation in one statement on PostgreSQL: the UPDATE takes the parent's row
 /// lock, so of two concurrent rotations the second finds it consumed and
 /// inserts nothing.
-const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens SET consumed_at = $10 \
-     WHERE token_hash = $13 AND consumed_at IS NULL AND revoked_at IS NULL \
-     AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND NOT u.disabled) RETURNING token_hash) \
-     INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, \
-     issued_at, expires_at, family_expires_at, parent_hash, resource) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, token_hash, $14 FROM parent";
+const ROTATE_POSTGRES: &str = "WITH parent AS (UPDATE refresh_tokens p SET consumed_at = $3 \
+     WHERE p.family_id = $1 AND p.token_hash = $5 AND p.consumed_at IS NULL \
+     AND EXISTS (SELECT 1 FROM refresh_families f JOIN users u ON u.id = f.user_id \
+     WHERE f.family_id = p.family_id AND f.revoked_at IS NULL AND NOT u.disabled) RETURNING p.token_hash) \
+     INSERT INTO refresh_tokens (family_id, token_hash, issued_at, expires_at, parent_hash) \
+     SELECT $1, $2, $3, $4, token_hash FROM parent";
 
-static FIND: LazyLock<String> = LazyLock::new(|| format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1"));
+/// A token with its family's columns, found by digest.
+static FIND: LazyLock<String> = LazyLock::new(|| format!("SELECT {COLUMNS} FROM {JOINED} WHERE t.token_hash = $1"));
 
-/// A LEFT JOIN: a token whose account was deleted is found, unusable. (No
-/// column of `refresh_tokens` has a name that `users` also has.)
+/// A LEFT JOIN: a token whose account was deleted is found, unusable.
 static FIND_WITH_HOLDER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {COLUMNS}, (u.id IS NOT NULL AND NOT u.disabled) AS holder_active \
-         FROM refresh_tokens LEFT JOIN users u ON u.id = refresh_tokens.user_id WHERE token_hash = $1"
+         FROM {JOINED} LEFT JOIN users u ON u.id = f.user_id WHERE t.token_hash = $1"
     )
 });
 
-const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, amr, resource, \
-     issued_at, expires_at, family_expires_at, consumed_at, revoked_at";
+const JOINED: &str = "refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id";
 
-/// Binds a token's columns to `INSERT`.
-macro_rules! bind_token {
+const COLUMNS: &str = "t.token_hash, t.family_id, f.client_id, f.user_id, f.scopes, f.sid, f.session, f.auth_time, \
+     f.amr, f.resource, t.issued_at, t.expires_at, f.family_expires_at, t.consumed_at, f.revoked_at";
+
+/// Binds a token's family columns to `INSERT_FAMILY` (`$1` … `$10`).
+macro_rules! bind_family {
     ($query:expr, $t:expr) => {
         $query
-            .bind(&$t.token_hash)
             .bind($t.family_id.as_uuid())
             .bind($t.client_id.as_str())
             .bind($t.user_id)
@@ -98,55 +108,93 @@ macro_rules! bind_token {
             .bind($t.session.as_ref().map(SessionHandle::as_str))
             .bind($t.auth_time)
             .bind($t.amr.join(" "))
-            .bind($t.issued_at)
-            .bind($t.expires_at)
+            .bind($t.resource.clone())
             .bind($t.family_expires_at)
     };
 }
 
+/// Binds a new family and its first token (`$1` … `$13`): what
+/// `INSERT_FAMILY` and `INSERT_FIRST_TOKEN` take.
+macro_rules! bind_first_token {
+    ($query:expr, $t:expr) => {
+        bind_family!($query, $t)
+            .bind(&$t.token_hash)
+            .bind($t.issued_at)
+            .bind($t.expires_at)
+    };
+}
+
 /// A refresh token for the group commit to store: with `parent`, a
-/// rotation (stored only while the parent is current and its holder
-/// active, consuming the parent).
+/// rotation (stored only while the parent is current, its family not
+/// revoked and its holder active, consuming the parent); without, the
+/// first token of a new family.
 #[derive(Debug)]
 pub(super) struct NewRefreshToken {
     pub token: RefreshToken,
     pub parent: Option<String>,
 }
 
-/// One statement storing every token of a batch, on SQLite: a successor
-/// only while its parent is current and its holder active (the trigger of
-/// migration 0009 consumes the parent), all under the write lock the
-/// statement takes first; the digests of the tokens stored come back. Every
-/// parent is checked before anything is inserted, so a batch must not name
-/// a parent twice.
+/// The statement storing every token of a batch, on SQLite: a successor
+/// only while its parent is current, its family not revoked and its holder
+/// active (the trigger of migration 0021 consumes the parent); the digests
+/// of the tokens stored come back. Every parent is checked before anything
+/// is inserted, so a batch must not name a parent twice.
+///
+/// A batch with new families inserts them first, in an explicit
+/// transaction with the tokens (one commit either way); when it fails, that
+/// transaction is left open for the caller to roll back.
 pub(super) fn insert_batch(writes: &[&NewRefreshToken]) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
     use std::fmt::Write;
-    const VALUES_PER_TOKEN: usize = 14;
-    let mut sql = String::from(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, session, auth_time, \
-         amr, issued_at, expires_at, family_expires_at, parent_hash, resource) \
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, \
-         v.column10, v.column11, v.column12, v.column13, v.column14 FROM (VALUES ",
-    );
-    for row in 0..writes.len() {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for value in 1..=VALUES_PER_TOKEN {
-            let separator = if value == 1 { "" } else { ", " };
-            let _ = write!(sql, "{separator}${}", row * VALUES_PER_TOKEN + value);
+    const FAMILY_VALUES: usize = 10;
+    const TOKEN_VALUES: usize = 5;
+    let families: Vec<&RefreshToken> = writes.iter().filter(|w| w.parent.is_none()).map(|w| &w.token).collect();
+    let mut next_parameter = 0;
+    let mut values = |sql: &mut String, rows: usize, per_row: usize| {
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for value in 0..per_row {
+                next_parameter += 1;
+                let separator = if value == 0 { "" } else { ", " };
+                let _ = write!(sql, "{separator}${next_parameter}");
+            }
+            sql.push(')');
         }
-        sql.push(')');
+    };
+    let mut sql = String::new();
+    if !families.is_empty() {
+        sql.push_str(
+            "BEGIN IMMEDIATE; INSERT INTO refresh_families (family_id, client_id, user_id, scopes, sid, session, \
+             auth_time, amr, resource, family_expires_at) VALUES ",
+        );
+        values(&mut sql, families.len(), FAMILY_VALUES);
+        sql.push_str("; ");
     }
     sql.push_str(
-        ") AS v WHERE v.column13 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens p \
-         WHERE p.token_hash = v.column13 AND p.consumed_at IS NULL AND p.revoked_at IS NULL \
-         AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND NOT u.disabled)) \
+        "INSERT INTO refresh_tokens (family_id, token_hash, issued_at, expires_at, parent_hash) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5 FROM (VALUES ",
+    );
+    values(&mut sql, writes.len(), TOKEN_VALUES);
+    sql.push_str(
+        ") AS v WHERE v.column5 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens p \
+         JOIN refresh_families f ON f.family_id = p.family_id JOIN users u ON u.id = f.user_id \
+         WHERE p.family_id = v.column1 AND p.token_hash = v.column5 AND p.consumed_at IS NULL \
+         AND f.revoked_at IS NULL AND NOT u.disabled) \
          RETURNING token_hash",
     );
+    if !families.is_empty() {
+        sql.push_str("; COMMIT");
+    }
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for family in families {
+        query = bind_family!(query, family);
+    }
     for write in writes {
-        query = bind_token!(query, write.token)
-            .bind(write.parent.clone())
-            .bind(write.token.resource.clone());
+        query = query
+            .bind(write.token.family_id.as_uuid())
+            .bind(write.token.token_hash.clone())
+            .bind(write.token.issued_at)
+            .bind(write.token.expires_at)
+            .bind(write.parent.clone());
     }
     query
 }
@@ -165,11 +213,24 @@ impl RefreshTokenRepository for SqlStore {
                 false => Err(StoreError::Backend("a new refresh token was not stored".into())),
             };
         }
-        on_pool!(self, pool => bind_token!(sqlx::query(INSERT), token)
-            .bind(token.resource.as_deref())
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        match self {
+            SqlStore::Postgres(pool) => {
+                bind_first_token!(sqlx::query(sqlx::AssertSqlSafe(INSERT_POSTGRES.as_str())), token)
+                    .execute(pool)
+                    .await?;
+            }
+            // In memory, no group commit: both rows in one transaction.
+            SqlStore::Sqlite(pool, _) => {
+                let mut transaction = pool.begin().await?;
+                bind_first_token!(sqlx::query(INSERT_FAMILY), token)
+                    .execute(&mut *transaction)
+                    .await?;
+                bind_first_token!(sqlx::query(INSERT_FIRST_TOKEN), token)
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -207,9 +268,12 @@ impl RefreshTokenRepository for SqlStore {
             SqlStore::Sqlite(_, Some(commits)) => return commits.insert(write()).await,
             // In memory, no group commit: the same statement for one token.
             SqlStore::Sqlite(pool, None) => insert_batch(&[&write()]).fetch_all(pool).await?.len() as u64,
-            SqlStore::Postgres(pool) => bind_token!(sqlx::query(ROTATE_POSTGRES), successor)
+            SqlStore::Postgres(pool) => sqlx::query(ROTATE_POSTGRES)
+                .bind(successor.family_id.as_uuid())
+                .bind(&successor.token_hash)
+                .bind(successor.issued_at)
+                .bind(successor.expires_at)
                 .bind(old_hash)
-                .bind(successor.resource.as_deref())
                 .execute(pool)
                 .await?
                 .rows_affected(),
@@ -219,7 +283,7 @@ impl RefreshTokenRepository for SqlStore {
 
     async fn revoke_family(&self, family_id: FamilyId, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         )
         .bind(family_id.as_uuid())
         .bind(now)
@@ -236,7 +300,7 @@ impl RefreshTokenRepository for SqlStore {
         now: i64,
     ) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
-            "UPDATE refresh_tokens SET revoked_at = $3 \
+            "UPDATE refresh_families SET revoked_at = $3 \
              WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
         )
         .bind(user_id)
@@ -244,18 +308,18 @@ impl RefreshTokenRepository for SqlStore {
         .bind(now)
         .fetch_all(pool)
         .await)?;
-        Ok(distinct_families(families))
+        Ok(revoked_families(families))
     }
 
     async fn revoke_client_tokens(&self, client_id: &ClientId, now: i64) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING family_id",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL RETURNING family_id",
         )
         .bind(client_id.as_str())
         .bind(now)
         .fetch_all(pool)
         .await)?;
-        Ok(distinct_families(families))
+        Ok(revoked_families(families))
     }
 
     async fn revoke_user_tokens(
@@ -265,7 +329,7 @@ impl RefreshTokenRepository for SqlStore {
         include_offline: bool,
     ) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
-            "UPDATE refresh_tokens SET revoked_at = $2 \
+            "UPDATE refresh_families SET revoked_at = $2 \
              WHERE user_id = $1 AND revoked_at IS NULL AND ($3 OR session IS NOT NULL) RETURNING family_id",
         )
         .bind(user_id)
@@ -273,25 +337,22 @@ impl RefreshTokenRepository for SqlStore {
         .bind(include_offline)
         .fetch_all(pool)
         .await)?;
-        Ok(distinct_families(families))
+        Ok(revoked_families(families))
     }
 
     async fn revoke_session_tokens(&self, session: &SessionHandle, now: i64) -> Result<Vec<FamilyId>, StoreError> {
         let families: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE session = $1 AND revoked_at IS NULL RETURNING family_id",
         )
         .bind(session.as_str())
         .bind(now)
         .fetch_all(pool)
         .await)?;
-        Ok(distinct_families(families))
+        Ok(revoked_families(families))
     }
 }
 
-/// The families of the rows a revocation touched, each once.
-fn distinct_families(rows: Vec<(Uuid,)>) -> Vec<FamilyId> {
-    let mut families: Vec<Uuid> = rows.into_iter().map(|(f,)| f).collect();
-    families.sort();
-    families.dedup();
-    families.into_iter().map(FamilyId::from_uuid).collect()
+/// The families a revocation touched (each a row of its own).
+fn revoked_families(rows: Vec<(Uuid,)>) -> Vec<FamilyId> {
+    rows.into_iter().map(|(family,)| FamilyId::from_uuid(family)).collect()
 }
