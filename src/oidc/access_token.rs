@@ -107,11 +107,11 @@ impl AccessTokens<'_> {
         // `revoke_grant` writes its mark before reading the index, so either
         // side sees the other.
         let bucket = self.records.bucket(self.signer.now());
-        tokio::try_join!(
+        let ((), revoked) = tokio::try_join!(
             self.records.record(&token, &digest),
-            self.records.index_in_grant(grant_id, bucket, &digest)
+            self.records.index_in_grant_unless_revoked(grant_id, bucket, &digest)
         )?;
-        if self.records.is_grant_revoked(grant_id).await? {
+        if revoked {
             self.records.delete(&digest).await?;
             return Ok(None);
         }

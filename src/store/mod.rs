@@ -69,6 +69,20 @@ pub trait EphemeralStore: Send + Sync + 'static {
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
     async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError>;
     async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// `set_add`, then `get(read)`, in that order: a write to `read` that
+    /// the read misses came after the add, so whoever wrote it and then
+    /// read the set sees the member. One round trip where the store can
+    /// keep the order (one Redis connection), otherwise one after the other.
+    async fn set_add_then_get(
+        &self,
+        set: &str,
+        member: &str,
+        ttl: Duration,
+        read: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.set_add(set, member, ttl).await?;
+        self.get(read).await
+    }
     /// Time left before `key` expires; `None` when it does not exist.
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -39,6 +39,7 @@ pub async fn whole_contract(url: &str) {
     concurrent_takes_see_the_value_exactly_once(redis_store(url).await).await;
     time_to_live_is_set_and_counters_count(redis_store(url).await).await;
     values_are_binary_safe(redis_store(url).await).await;
+    an_add_then_a_read_meet_a_write_then_a_read(redis_store(url).await).await;
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -111,6 +112,38 @@ async fn sets_hold_distinct_members(store: Arc<dyn EphemeralStore>) {
     assert_eq!(store.set_members("s").await.unwrap(), vec!["b".to_string()]);
 }
 
+/// `set_add_then_get` adds before it reads: against a writer that writes
+/// the key and then reads the set, one of the two always sees the other
+/// (how issuing an access token and revoking its grant meet).
+async fn an_add_then_a_read_meet_a_write_then_a_read(store: Arc<dyn EphemeralStore>) {
+    assert_eq!(store.set_add_then_get("idx", "t1", MINUTE, "mark").await.unwrap(), None);
+    store.put("mark", b"1", MINUTE).await.unwrap();
+    let seen = store.set_add_then_get("idx", "t2", MINUTE, "mark").await.unwrap();
+    assert_eq!(seen, Some(b"1".to_vec()));
+    let mut members = store.set_members("idx").await.unwrap();
+    members.sort();
+    assert_eq!(members, ["t1", "t2"]);
+    assert!(store.time_to_live("idx").await.unwrap().unwrap() <= MINUTE);
+
+    let rounds = (0..200).map(|round| {
+        let (adder, writer) = (store.clone(), store.clone());
+        let (set, mark) = (format!("race-{round}"), format!("race-{round}-mark"));
+        async move {
+            let add = async { adder.set_add_then_get(&set, "member", MINUTE, &mark).await.unwrap() };
+            let write = async {
+                writer.put(&mark, b"1", MINUTE).await.unwrap();
+                writer.set_members(&set).await.unwrap()
+            };
+            let (mark_seen, members) = tokio::join!(add, write);
+            assert!(
+                mark_seen.is_some() || !members.is_empty(),
+                "round {round}: neither saw the other"
+            );
+        }
+    });
+    futures_util::future::join_all(rounds).await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite_memory {
@@ -138,6 +171,7 @@ on_both_stores!(
     concurrent_takes_see_the_value_exactly_once,
     time_to_live_is_set_and_counters_count,
     values_are_binary_safe,
+    an_add_then_a_read_meet_a_write_then_a_read,
 );
 
 /// Redis: a single-threaded runtime (an HTTP worker) talks on a connection

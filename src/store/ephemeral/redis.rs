@@ -401,6 +401,35 @@ impl EphemeralStore for RedisStore {
         Ok(())
     }
 
+    async fn set_add_then_get(
+        &self,
+        set: &str,
+        member: &str,
+        ttl: Duration,
+        read: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut connection = self.connection();
+        if let Connection::Cluster(_) = connection {
+            // The keys may live on different nodes, which keep no order
+            // between them (and take no MULTI across slots).
+            self.set_add(set, member, ttl).await?;
+            return self.get(read).await;
+        }
+        // One connection: Redis runs what it is sent in the order sent, and
+        // MULTI keeps SADD and PEXPIRE together as the script does.
+        let set = self.key(set);
+        let (value,): (Option<Vec<u8>>,) = redis::pipe()
+            .atomic()
+            .sadd(&set, member)
+            .ignore()
+            .pexpire(&set, millis(ttl) as i64)
+            .ignore()
+            .get(self.key(read))
+            .query_async(&mut connection)
+            .await?;
+        Ok(value)
+    }
+
     async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
         let _: () = self.connection().srem(self.key(key), member).await?;
         Ok(())

@@ -64,11 +64,26 @@ impl<'a> AccessTokenRecords<'a> {
         Ok(())
     }
 
-    /// Adds the token to its grant's index for bucket `bucket`.
-    pub async fn index_in_grant(&self, grant_id: FamilyId, bucket: i64, digest: &str) -> Result<(), StoreError> {
-        self.store
-            .set_add(&grant_tokens_key(grant_id, bucket), digest, self.ttl * 2)
-            .await
+    /// Adds the token to its grant's index for bucket `bucket`, then reads
+    /// whether the grant is revoked: `true` when it is. A revocation marks
+    /// the grant before it reads the index, so either it finds the token
+    /// or this finds its mark.
+    pub async fn index_in_grant_unless_revoked(
+        &self,
+        grant_id: FamilyId,
+        bucket: i64,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let mark = self
+            .store
+            .set_add_then_get(
+                &grant_tokens_key(grant_id, bucket),
+                digest,
+                self.ttl * 2,
+                &grant_revoked_key(grant_id),
+            )
+            .await?;
+        Ok(mark.is_some())
     }
 
     pub async fn find(&self, digest: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
@@ -86,10 +101,6 @@ impl<'a> AccessTokenRecords<'a> {
 
     pub async fn mark_grant_revoked(&self, grant_id: FamilyId) -> Result<(), StoreError> {
         self.store.put(&grant_revoked_key(grant_id), b"1", self.ttl).await
-    }
-
-    pub async fn is_grant_revoked(&self, grant_id: FamilyId) -> Result<bool, StoreError> {
-        Ok(self.store.get(&grant_revoked_key(grant_id)).await?.is_some())
     }
 
     /// The digests indexed under a grant in bucket `bucket`.
