@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::TokenResponse;
 use crate::crypto;
-use crate::domain::{Client, CodeVerifier, FamilyId};
+use crate::domain::{Client, CodeVerifier, FamilyId, StoredGrant};
 use crate::error::ProtocolError;
 use crate::oidc::params::Params;
 
@@ -68,53 +68,16 @@ pub(super) async fn redeem(
     // One family per grant (the code's tokens, and every refresh of them),
     // named after the code so that the mark of its use names it at once.
     let family_id = family_of(&request.code);
-    codes
-        .mark_used(&request.code, family_id, Duration::from_secs(access_ttl))
-        .await?;
-
-    if stored.expires_at <= grants.now() {
-        return Err(ProtocolError::invalid_grant(
-            "the authorization code is invalid or expired",
-        ));
+    let mark_used = codes.mark_used(&request.code, family_id, Duration::from_secs(access_ttl));
+    if let Err(refused) = check_code(&stored, client, &request, grants.now()) {
+        mark_used.await?;
+        return Err(refused);
     }
     let grant = stored.grant;
-    if grant.client_id != client.client_id {
-        return Err(ProtocolError::invalid_grant(
-            "the authorization code was issued to another client",
-        ));
-    }
-    // RFC 6749 §4.1.3: redirect_uri is REQUIRED when it was in the
-    // authorization request (OIDC always has it), and the values MUST be identical.
-    match request.redirect_uri.as_deref() {
-        None => {
-            return Err(ProtocolError::invalid_request("missing parameter redirect_uri"));
-        }
-        Some(uri) if uri != grant.redirect_uri.as_str() => {
-            return Err(ProtocolError::invalid_grant(
-                "redirect_uri differs from the one in the authorization request",
-            ));
-        }
-        Some(_) => {}
-    }
-    match (&grant.code_challenge, &request.code_verifier) {
-        (Some(challenge), Some(verifier)) if challenge.is_satisfied_by(verifier) => {}
-        (Some(_), Some(_)) => {
-            return Err(ProtocolError::invalid_grant(
-                "code_verifier does not match the code_challenge",
-            ));
-        }
-        (Some(_), None) => return Err(ProtocolError::invalid_grant("code_verifier is required")),
-        // RFC 9700 §2.1.1: a code_verifier for a code issued without a
-        // challenge MUST be rejected (PKCE downgrade).
-        (None, Some(_)) => {
-            return Err(ProtocolError::invalid_grant(
-                "code_verifier sent for a code issued without code_challenge",
-            ));
-        }
-        (None, None) => {}
-    }
-    // Two independent reads, sent together (one round trip on Redis).
-    let (user, session_live) = tokio::try_join!(
+    // The mark and two independent reads, sent together (one round trip
+    // on Redis).
+    let ((), user, session_live) = tokio::try_join!(
+        mark_used,
         grants.users.find_user(grant.user_id),
         grants.sessions.is_live(&grant.session)
     )?;
@@ -157,8 +120,7 @@ pub(super) async fn redeem(
         let absolute = grants.now() + grants.settings.refresh_token_absolute_ttl_secs as i64;
         let (value, row) = new_refresh_token(grants, &user_grant, &grant.scopes, absolute, grant.resource.clone());
         grants.refresh_tokens.insert_refresh_token(&row).await?;
-        grants.remember_issued(&row).await;
-        Some(value)
+        Some((value, row))
     } else {
         None
     };
@@ -167,5 +129,55 @@ pub(super) async fn redeem(
         session: Some(grant.session.clone()),
         ..user_grant
     };
-    issue::user_tokens(grants, &first, refresh_token).await
+    let Some((value, row)) = refresh_token else {
+        return issue::user_tokens(grants, &first, None).await;
+    };
+    // Remembering the refresh token for its first use goes out with the
+    // access token's writes.
+    let ((), response) = tokio::join!(
+        grants.remember_issued(&row),
+        issue::user_tokens(grants, &first, Some(value))
+    );
+    response
+}
+
+/// What the token endpoint asks of a code it holds (RFC 6749 §4.1.3, RFC
+/// 7636 §4.6): unexpired, issued to this client, for this redirect URI, and
+/// answered with the verifier of its challenge.
+fn check_code(stored: &StoredGrant, client: &Client, request: &CodeRequest, now: i64) -> Result<(), ProtocolError> {
+    if stored.expires_at <= now {
+        return Err(ProtocolError::invalid_grant(
+            "the authorization code is invalid or expired",
+        ));
+    }
+    let grant = &stored.grant;
+    if grant.client_id != client.client_id {
+        return Err(ProtocolError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    // RFC 6749 §4.1.3: redirect_uri is REQUIRED when it was in the
+    // authorization request (OIDC always has it), and the values MUST be identical.
+    match request.redirect_uri.as_deref() {
+        None => return Err(ProtocolError::invalid_request("missing parameter redirect_uri")),
+        Some(uri) if uri != grant.redirect_uri.as_str() => {
+            return Err(ProtocolError::invalid_grant(
+                "redirect_uri differs from the one in the authorization request",
+            ));
+        }
+        Some(_) => {}
+    }
+    match (&grant.code_challenge, &request.code_verifier) {
+        (Some(challenge), Some(verifier)) if challenge.is_satisfied_by(verifier) => Ok(()),
+        (Some(_), Some(_)) => Err(ProtocolError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        )),
+        (Some(_), None) => Err(ProtocolError::invalid_grant("code_verifier is required")),
+        // RFC 9700 §2.1.1: a code_verifier for a code issued without a
+        // challenge MUST be rejected (PKCE downgrade).
+        (None, Some(_)) => Err(ProtocolError::invalid_grant(
+            "code_verifier sent for a code issued without code_challenge",
+        )),
+        (None, None) => Ok(()),
+    }
 }

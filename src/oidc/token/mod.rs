@@ -83,10 +83,22 @@ pub async fn exchange(
 ) -> Result<TokenResponse, ProtocolError> {
     // RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
     params.reject_repeated()?;
-    let client = endpoint
-        .auth
-        .authenticate_from(authorization_header, params, client_ip)
-        .await?;
+    // Parsed now, refused only once the client is authenticated (an
+    // unknown client hears invalid_client whatever else is wrong).
+    let request = TokenRequest::parse(params);
+    // A refresh token's remembered record is read while the client is
+    // authenticated: one round trip for both on Redis.
+    let remembered = async {
+        match &request {
+            Ok(TokenRequest::RefreshToken(refresh)) => refresh_token::remembered(&endpoint.grants, refresh).await,
+            _ => None,
+        }
+    };
+    let (client, remembered) = tokio::join!(
+        endpoint.auth.authenticate_from(authorization_header, params, client_ip),
+        remembered
+    );
+    let client = client?;
     // Counted once the client has proved who it is: nobody else can spend its allowance.
     let limit = endpoint.limits.token_per_client_per_minute;
     let counters = &endpoint.counters;
@@ -98,7 +110,7 @@ pub async fn exchange(
         crate::observability::rate_limited("token");
         return Err(ProtocolError::too_many_requests(wait));
     }
-    let request = TokenRequest::parse(params)?;
+    let request = request?;
     if !client.may_use_grant(request.grant_type()) {
         return Err(ProtocolError::new(
             ErrorCode::UnauthorizedClient,
@@ -110,7 +122,9 @@ pub async fn exchange(
         TokenRequest::AuthorizationCode(request) => {
             authorization_code::redeem(&endpoint.grants, &client, request).await
         }
-        TokenRequest::RefreshToken(request) => refresh_token::refresh(&endpoint.grants, &client, request).await,
+        TokenRequest::RefreshToken(request) => {
+            refresh_token::refresh(&endpoint.grants, &client, request, remembered).await
+        }
         TokenRequest::ClientCredentials(request) => client_credentials::grant(&endpoint.grants, &client, request).await,
     }?;
     crate::observability::tokens_issued(grant);

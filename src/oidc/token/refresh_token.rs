@@ -37,18 +37,28 @@ fn invalid() -> ProtocolError {
     ProtocolError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
+/// The token as it was issued, remembered for a while (`None` when it is
+/// not, or the store failed: the refresh then reads SQL). Read-only, so the
+/// token endpoint asks while it authenticates the client.
+pub(super) async fn remembered(grants: &Grants<'_>, request: &RefreshRequest) -> Option<RefreshToken> {
+    let hash = crypto::digest(&request.refresh_token);
+    grants.issued.get(&hash).await.ok().flatten()
+}
+
+/// Rotates the token; `remembered` is what [`remembered`] found of it.
 pub(super) async fn refresh(
     grants: &Grants<'_>,
     client: &Client,
     request: RefreshRequest,
+    remembered: Option<RefreshToken>,
 ) -> Result<TokenResponse, ProtocolError> {
     let hash = crypto::digest(&request.refresh_token);
-    // The token as it was issued, remembered for a while: no SQL read
-    // before the rotation, whose statement alone decides whether it is
-    // still current and its holder active. Anything else — a refusal, a
-    // rotation that did not happen — is decided again from SQL below, with
-    // what that entails (a family revoked, the grace window's answer).
-    if let Ok(Some(issued)) = grants.issued.get(&hash).await
+    // The token as it was issued: no SQL read before the rotation, whose
+    // statement alone decides whether it is still current and its holder
+    // active. Anything else — a refusal, a rotation that did not happen —
+    // is decided again from SQL below, with what that entails (a family
+    // revoked, the grace window's answer).
+    if let Some(issued) = remembered
         && issued.client_id == client.client_id
         && let Ok(grant) = check(grants, client, &request, &issued).await
         && let Some(response) = rotate(grants, &grant, &issued, &hash).await?
