@@ -228,6 +228,51 @@ async fn a_redis_cluster_holds_the_store_contract_and_serves_sign_ins() {
     );
 }
 
+/// Each single-threaded runtime (every HTTP worker; here the test's own)
+/// opens a Cluster connection of its own in the background on first use,
+/// and sends through it once open: one more client on every node.
+#[tokio::test]
+async fn a_cluster_gives_each_worker_runtime_a_connection_of_its_own() {
+    let cluster = OwnCluster::start().await;
+    let clients = |cluster: &OwnCluster| -> Vec<u32> {
+        cluster
+            .nodes
+            .iter()
+            .map(|node| {
+                let info = node.cli(&["info", "clients"]);
+                let line = info.lines().find(|l| l.starts_with("connected_clients:")).unwrap();
+                line.trim_start_matches("connected_clients:").trim().parse().unwrap()
+            })
+            .collect()
+    };
+    let store = RedisStore::connect(&cluster.url(), "own:", None).await.unwrap();
+    let shared_only = clients(&cluster);
+    store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
+    wait_until(20, "this runtime's own connection to every node", || {
+        clients(&cluster)
+            .iter()
+            .zip(&shared_only)
+            .all(|(now, before)| now > before)
+    })
+    .await;
+    for i in 0..20 {
+        store
+            .put(&format!("k{i}"), b"v", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(store.get(&format!("k{i}")).await.unwrap(), Some(b"v".to_vec()));
+    }
+    assert!(
+        clients(&cluster)
+            .iter()
+            .zip(&shared_only)
+            .all(|(now, before)| *now == before + 1),
+        "one more connection per node, not one per command: {:?} then {:?}",
+        shared_only,
+        clients(&cluster)
+    );
+}
+
 /// After a Sentinel failover Sesame writes to the new primary on its own,
 /// and what it stored before (a session, a code) is still there.
 #[tokio::test]

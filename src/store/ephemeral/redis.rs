@@ -5,12 +5,12 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClientBuilder;
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{AsyncCommands, Cmd, ConnectionAddr, ErrorKind, RedisError, RedisFuture, Script, ServerErrorKind, Value};
@@ -53,7 +53,7 @@ pub struct RedisStore {
 #[derive(Clone)]
 enum Backend {
     Single(Arc<SingleServer>),
-    Cluster(ClusterConnection),
+    Cluster(Arc<ClusterNodes>),
     Sentinel(Arc<SentinelPrimary>),
 }
 
@@ -68,6 +68,79 @@ impl SingleServer {
     fn connection(self: &Arc<Self>) -> ConnectionManager {
         thread_connection(self, &self.client).unwrap_or_else(|| self.shared.clone())
     }
+}
+
+/// A Redis Cluster: a connection shared by every thread, and one more per
+/// single-threaded runtime that sends commands (see
+/// [`thread_cluster_connection`]).
+struct ClusterNodes {
+    client: ClusterClient,
+    shared: ClusterConnection,
+}
+
+impl ClusterNodes {
+    fn connection(self: &Arc<Self>) -> ClusterConnection {
+        thread_cluster_connection(self).unwrap_or_else(|| self.shared.clone())
+    }
+}
+
+/// A Cluster connection this thread's single-threaded runtime opens for one
+/// store, as [`ThreadConnection`] is for one server.
+struct ThreadClusterConnection {
+    store: Weak<dyn std::any::Any + Send + Sync>,
+    /// Set once connected; until then the shared connection serves.
+    connection: Arc<OnceLock<ClusterConnection>>,
+    /// The task that connects, then waits: finished once the runtime has
+    /// shut down, or a while after connecting failed (then tried again).
+    runtime_alive: tokio::task::JoinHandle<()>,
+}
+
+thread_local! {
+    static THREAD_CLUSTER_CONNECTIONS: RefCell<Vec<ThreadClusterConnection>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How long a thread whose Cluster connection failed to open keeps to the
+/// shared one before it tries again.
+const CLUSTER_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// This thread's own Cluster connection, for the reason
+/// [`thread_connection`] gives. A Cluster connection connects to every node
+/// before it answers anything, so it is opened by a task of this thread's
+/// runtime in the background; `None` (the caller uses the shared
+/// connection) until it is open, and on a multi-threaded runtime.
+fn thread_cluster_connection(nodes: &Arc<ClusterNodes>) -> Option<ClusterConnection> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+        return None;
+    }
+    THREAD_CLUSTER_CONNECTIONS.with_borrow_mut(|connections| {
+        connections.retain(|c| c.store.strong_count() > 0 && !c.runtime_alive.is_finished());
+        let is_this_store = |c: &&ThreadClusterConnection| std::ptr::addr_eq(c.store.as_ptr(), Arc::as_ptr(nodes));
+        if let Some(own) = connections.iter().find(is_this_store) {
+            return own.connection.get().cloned();
+        }
+        let connection = Arc::new(OnceLock::new());
+        let (client, opened) = (nodes.client.clone(), connection.clone());
+        let runtime_alive = runtime.spawn(async move {
+            match client.get_async_connection().await {
+                Ok(connection) => {
+                    let _ = opened.set(connection);
+                    std::future::pending::<()>().await;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "a worker's own Redis Cluster connection did not open; using the shared one");
+                    tokio::time::sleep(CLUSTER_RETRY_AFTER).await;
+                }
+            }
+        });
+        let store: Weak<ClusterNodes> = Arc::downgrade(nodes);
+        connections.push(ThreadClusterConnection {
+            store,
+            connection,
+            runtime_alive,
+        });
+        None
+    })
 }
 
 /// A connection this thread's single-threaded runtime opened to one server
@@ -152,15 +225,17 @@ impl RedisStore {
                 let shared = ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
                 Backend::Single(Arc::new(SingleServer { client, shared }))
             }
-            RedisTopology::Cluster(nodes) => Backend::Cluster(
-                ClusterClientBuilder::new(nodes)
+            RedisTopology::Cluster(nodes) => {
+                let client = ClusterClientBuilder::new(nodes)
                     .connection_timeout(CONNECT_TIMEOUT)
                     .response_timeout(RESPONSE_TIMEOUT)
                     .retries(2)
-                    .build()?
-                    .get_async_connection()
-                    .await?,
-            ),
+                    .build()?;
+                // Connecting once here fails the start when the Cluster does
+                // not answer; the threads' own connections open afterwards.
+                let shared = client.get_async_connection().await?;
+                Backend::Cluster(Arc::new(ClusterNodes { client, shared }))
+            }
             RedisTopology::Sentinel(topology) => Backend::Sentinel(Arc::new(SentinelPrimary::connect(topology).await?)),
         };
         Ok(RedisStore {
@@ -179,7 +254,7 @@ impl RedisStore {
         // Cheap: handles onto multiplexed connections.
         match &self.connection {
             Backend::Single(server) => Connection::Single(server.connection()),
-            Backend::Cluster(cluster) => Connection::Cluster(cluster.clone()),
+            Backend::Cluster(nodes) => Connection::Cluster(nodes.connection()),
             Backend::Sentinel(primary) => Connection::Sentinel(primary.current(), primary.clone()),
         }
     }
