@@ -68,7 +68,7 @@ impl<'a> AccessTokenRecords<'a> {
     /// whether the grant is revoked: `true` when it is. A revocation marks
     /// the grant before it reads the index, so either it finds the token
     /// or this finds its mark.
-    pub async fn index_in_grant_unless_revoked(
+    pub async fn index_in_grant_then_read_revocation(
         &self,
         grant_id: FamilyId,
         bucket: i64,
