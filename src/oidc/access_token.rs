@@ -109,7 +109,8 @@ impl AccessTokens<'_> {
         let bucket = self.records.bucket(self.signer.now());
         let ((), revoked) = tokio::try_join!(
             self.records.record(&token, &digest),
-            self.records.index_in_grant_then_read_revocation(grant_id, bucket, &digest)
+            self.records
+                .index_in_grant_then_read_revocation(grant_id, bucket, &digest)
         )?;
         if revoked {
             self.records.delete(&digest).await?;

@@ -7,6 +7,26 @@ use std::time::Duration;
 use crate::crypto;
 use crate::store::{EphemeralStore, StoreError};
 
+/// The network an address counts as, for every limit kept per address: an
+/// IPv4 address itself, an IPv6 address its /64 (the smallest network a
+/// subscriber is given: counted per address, one holder of a /64 would have
+/// 2^64 fresh allowances). An IPv4 address seen through a dual-stack socket
+/// (`::ffff:a.b.c.d`) is that IPv4 address, not a share of one /64 with
+/// every other IPv4 client.
+fn network(client_ip: &str) -> String {
+    match client_ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => client_ip.to_string(),
+    }
+}
+
 /// What a rate limit counts.
 #[derive(Clone, Copy, Debug)]
 pub enum RateSubject<'a> {
@@ -33,16 +53,18 @@ pub enum RateSubject<'a> {
 impl RateSubject<'_> {
     fn key(&self) -> String {
         let subject = match self {
-            RateSubject::Registration { client_ip } => format!("register:{client_ip}"),
+            RateSubject::Registration { client_ip } => format!("register:{}", network(client_ip)),
             RateSubject::TokenRequests { client_id } => format!("token-client:{client_id}"),
             RateSubject::FailedClientAuth { client_id, client_ip } => {
-                format!("client-auth-failed:{client_id}:{client_ip}")
+                format!("client-auth-failed:{client_id}:{}", network(client_ip))
             }
-            RateSubject::FailedClientAuthFrom { client_ip } => format!("client-auth-failed-ip:{client_ip}"),
-            RateSubject::PasswordResetFrom { client_ip } => format!("reset-from:{client_ip}"),
+            RateSubject::FailedClientAuthFrom { client_ip } => {
+                format!("client-auth-failed-ip:{}", network(client_ip))
+            }
+            RateSubject::PasswordResetFrom { client_ip } => format!("reset-from:{}", network(client_ip)),
             RateSubject::PasswordResetLinks { account } => format!("reset-links:{account}"),
             RateSubject::VerifyLinks { account } => format!("verify-links:{account}"),
-            RateSubject::SignUpFrom { client_ip } => format!("signup-from:{client_ip}"),
+            RateSubject::SignUpFrom { client_ip } => format!("signup-from:{}", network(client_ip)),
             RateSubject::SignUpMailTo { email } => format!("signup-to:{}", email.to_lowercase()),
         };
         format!("rate:{}", crypto::digest(&subject))
@@ -66,9 +88,10 @@ impl ThrottleSubject<'_> {
     fn key(&self) -> String {
         match self {
             ThrottleSubject::Pair { account, client_ip } => {
-                format!("throttle:pair:{}", crypto::digest(&format!("{client_ip}\n{account}")))
+                let network = network(client_ip);
+                format!("throttle:pair:{}", crypto::digest(&format!("{network}\n{account}")))
             }
-            ThrottleSubject::Address { client_ip } => format!("throttle:ip:{}", crypto::digest(client_ip)),
+            ThrottleSubject::Address { client_ip } => format!("throttle:ip:{}", crypto::digest(&network(client_ip))),
             ThrottleSubject::KnownBrowser { account, device } => {
                 format!("throttle:browser:{}", crypto::digest(&format!("{device}\n{account}")))
             }
@@ -124,5 +147,54 @@ impl<'a> Counters<'a> {
         self.store
             .incr(&format!("throttle:account:{}", crypto::digest(account)), window)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RateSubject, ThrottleSubject, network};
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_slash_64_and_an_ipv4_one_as_itself() {
+        assert_eq!(network("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(network("2001:db8:1:2::9"), network("2001:db8:1:2:ffff::1"));
+        assert_ne!(network("2001:db8:1:2::9"), network("2001:db8:1:3::9"));
+        assert_eq!(network("192.0.2.7"), "192.0.2.7");
+        assert_eq!(
+            network("::ffff:192.0.2.7"),
+            "192.0.2.7",
+            "IPv4 through a dual-stack socket"
+        );
+        assert_ne!(network("::ffff:192.0.2.7"), network("::ffff:192.0.2.8"));
+        assert_eq!(network(""), "", "no peer address");
+    }
+
+    #[test]
+    fn every_limit_per_address_counts_the_network() {
+        let (a, b) = ("2001:db8::1", "2001:db8::2:3");
+        let same = |f: &dyn Fn(&str) -> String| assert_eq!(f(a), f(b));
+        same(&|ip| RateSubject::Registration { client_ip: ip }.key());
+        same(&|ip| RateSubject::FailedClientAuthFrom { client_ip: ip }.key());
+        same(&|ip| RateSubject::PasswordResetFrom { client_ip: ip }.key());
+        same(&|ip| RateSubject::SignUpFrom { client_ip: ip }.key());
+        same(&|ip| {
+            RateSubject::FailedClientAuth {
+                client_id: "app",
+                client_ip: ip,
+            }
+            .key()
+        });
+        same(&|ip| ThrottleSubject::Address { client_ip: ip }.key());
+        same(&|ip| {
+            ThrottleSubject::Pair {
+                account: "alice",
+                client_ip: ip,
+            }
+            .key()
+        });
+        assert_ne!(
+            ThrottleSubject::Address { client_ip: "192.0.2.1" }.key(),
+            ThrottleSubject::Address { client_ip: "192.0.2.2" }.key()
+        );
     }
 }
