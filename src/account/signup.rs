@@ -20,8 +20,10 @@ use crate::store::records::{Counters, LinkTarget, MailedLinks, PendingAccount, R
 use crate::store::{AuditLog, StoreError, UserRepository};
 
 const HOUR: Duration = Duration::from_secs(3600);
-/// Sign-up messages one address receives per hour at most.
-const MAIL_PER_ADDRESS_PER_HOUR: u64 = 3;
+/// Sign-up messages one address receives per hour at most, from sign-ups
+/// made from one network, and from all of them together.
+const MAIL_PER_ADDRESS_PER_NETWORK_PER_HOUR: u64 = 3;
+const MAIL_PER_ADDRESS_PER_HOUR: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignupError {
@@ -182,8 +184,15 @@ impl Signup<'_> {
         // Hashed whether or not the address is taken: both answers take as long.
         let hash = password::hash_password(application.password).await?;
         let now = self.clock.now();
-        // Sign-ups from many networks must not flood one inbox: beyond a
-        // few an hour, nothing more is mailed there (the answer is the same).
+        // Sign-ups naming one address must not flood its inbox: beyond a
+        // few an hour nothing more is mailed there (the answer is the same).
+        // Counted per network first, so that one network naming someone
+        // else's address does not keep its owner from signing up: that
+        // takes several networks, and the inbox still gets at most a few.
+        let from_here = RateSubject::SignUpMailToFrom { email, client_ip };
+        if self.counters.count(from_here, HOUR).await? > MAIL_PER_ADDRESS_PER_NETWORK_PER_HOUR {
+            return Ok(());
+        }
         let mailed = self.counters.count(RateSubject::SignUpMailTo { email }, HOUR).await?;
         if mailed > MAIL_PER_ADDRESS_PER_HOUR {
             return Ok(());

@@ -48,6 +48,38 @@ async fn sign_up(browser: &Browser, username: &str, email: &str) -> (u16, String
     form_post(browser, "/signup", "/signup", &fields).await
 }
 
+/// `sign_up` from the client address `ip` (the test's server trusts
+/// `X-Forwarded-For` from loopback).
+async fn sign_up_from(browser: &Browser, username: &str, email: &str, ip: &str) -> u16 {
+    let page = browser
+        .get(browser.url("/signup"))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("token", ""),
+        ("username", username),
+        ("email", email),
+        ("name", ""),
+        ("password", PASSWORD),
+        ("repeat", PASSWORD),
+    ];
+    let response = browser
+        .post(browser.url("/signup"))
+        .header("x-forwarded-for", ip)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
 async fn account(app: &TestApp, username: &str) -> Option<sesame::domain::User> {
     let name = Username::parse(username).unwrap();
     app.services
@@ -126,6 +158,55 @@ async fn sign_up_never_tells_whether_an_address_has_an_account(backend: Backend)
     assert!(account(&app, "carol").await.is_none());
 }
 
+/// Sign-ups naming someone else's address can neither flood their inbox
+/// nor, from one network, keep its owner from signing up: a few mails an
+/// hour per network (an IPv6 /64 counts as one), a few more from all.
+async fn a_stranger_cannot_spend_what_an_address_may_be_mailed(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(backend, |s| {
+        sink.configure(s);
+        s.signup.mode = SignupMode::Open;
+        s.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let victim = "victim@example.com";
+    for i in 0..5 {
+        let stranger = format!("2001:db8:bad:1::{i}");
+        assert_eq!(
+            sign_up_from(&app.other_browser(), &format!("mallory{i}"), victim, &stranger).await,
+            200
+        );
+    }
+    assert_eq!(sink.wait_for(3).await.len(), 3);
+    assert_eq!(
+        sign_up_from(&app.other_browser(), "theowner", victim, "192.0.2.10").await,
+        200
+    );
+    let mails = sink.wait_for(4).await;
+    assert!(
+        mails.iter().any(|m| m.text().contains("theowner")),
+        "the owner's own sign-up was mailed"
+    );
+    // More networks: the inbox still gets at most ten an hour.
+    for network in 2..6 {
+        for i in 0..3 {
+            let stranger = format!("2001:db8:bad:{network}::{i}");
+            let username = format!("mallory{network}x{i}");
+            assert_eq!(
+                sign_up_from(&app.other_browser(), &username, victim, &stranger).await,
+                200
+            );
+        }
+    }
+    sink.wait_for(10).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        sink.received().len(),
+        10,
+        "at most ten sign-up mails an hour to one address"
+    );
+}
+
 async fn invitations_and_closed_sign_up(backend: Backend) {
     let closed = spawn_app(backend).await;
     assert_eq!(
@@ -194,5 +275,6 @@ async fn invitations_and_closed_sign_up(backend: Backend) {
 on_both_backends!(
     open_sign_up_creates_the_account_once_confirmed,
     sign_up_never_tells_whether_an_address_has_an_account,
+    a_stranger_cannot_spend_what_an_address_may_be_mailed,
     invitations_and_closed_sign_up
 );

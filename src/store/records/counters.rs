@@ -48,6 +48,8 @@ pub enum RateSubject<'a> {
     SignUpFrom { client_ip: &'a str },
     /// Sign-up mail to one email address, whoever asks.
     SignUpMailTo { email: &'a str },
+    /// Sign-up mail to one email address, asked from one network.
+    SignUpMailToFrom { email: &'a str, client_ip: &'a str },
 }
 
 impl RateSubject<'_> {
@@ -66,6 +68,9 @@ impl RateSubject<'_> {
             RateSubject::VerifyLinks { account } => format!("verify-links:{account}"),
             RateSubject::SignUpFrom { client_ip } => format!("signup-from:{}", network(client_ip)),
             RateSubject::SignUpMailTo { email } => format!("signup-to:{}", email.to_lowercase()),
+            RateSubject::SignUpMailToFrom { email, client_ip } => {
+                format!("signup-to-from:{}\n{}", network(client_ip), email.to_lowercase())
+            }
         };
         format!("rate:{}", crypto::digest(&subject))
     }
@@ -177,6 +182,13 @@ mod tests {
         same(&|ip| RateSubject::FailedClientAuthFrom { client_ip: ip }.key());
         same(&|ip| RateSubject::PasswordResetFrom { client_ip: ip }.key());
         same(&|ip| RateSubject::SignUpFrom { client_ip: ip }.key());
+        same(&|ip| {
+            RateSubject::SignUpMailToFrom {
+                email: "someone@example.com",
+                client_ip: ip,
+            }
+            .key()
+        });
         same(&|ip| {
             RateSubject::FailedClientAuth {
                 client_id: "app",
