@@ -4,10 +4,11 @@
 //! then remembered under a keyed digest for `gateway.basic_cache_secs`, so
 //! a script's every request costs two reads of the ephemeral store (the
 //! credential and the account's version mark), not a password hash. A
-//! changed password or a disabled account counts at once: any write to the
-//! account replaces its mark, and then the stored password hash's digest
-//! and the account's state are compared again (as they are every
-//! `identity_refresh_secs` anyway, for writes no mark saw).
+//! changed password, a disabled account or a second factor added counts at
+//! once: any write to the account or its factors replaces its mark, and
+//! then the stored password hash's digest, the account's state and its
+//! factors are compared again (as they are every `identity_refresh_secs`
+//! anyway, for writes no mark saw).
 //! Accounts with a second factor are refused: a password alone is not how
 //! they sign in.
 
@@ -90,7 +91,7 @@ impl Gateway<'_> {
             let left = remembered.verified_at + cached_for - now;
             if left > 0 {
                 let mark = account_mark(check, remembered.user_id).await?;
-                if let Some(holder) = self.remembered_holder(&name, remembered, mark, now).await? {
+                if let Some(holder) = self.remembered_holder(check, &name, remembered, mark, now).await? {
                     let (remembered, holder) = holder;
                     check
                         .credentials
@@ -131,10 +132,11 @@ impl Gateway<'_> {
 
     /// A remembered credential's person: straight from the record while the
     /// account's mark is unchanged and the identity young; otherwise when
-    /// the account is still enabled and its password unchanged (the record
-    /// brought up to date).
+    /// the account is still enabled, its password unchanged and it still
+    /// has no second factor (the record brought up to date).
     async fn remembered_holder(
         &self,
+        check: &BasicCheck<'_>,
         name: &Username,
         mut remembered: VerifiedCredential,
         mark: Option<String>,
@@ -158,7 +160,7 @@ impl Gateway<'_> {
         let same = user.id == remembered.user_id
             && !user.disabled
             && crate::crypto::constant_time_eq(&crate::crypto::digest(&hash), &remembered.hash_print);
-        if !same {
+        if !same || check.factors.has_second_factor(user.id).await? {
             return Ok(None);
         }
         let holder = self.basic_holder_of(user).await?;

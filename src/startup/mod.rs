@@ -13,7 +13,7 @@ use anyhow::Context;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KekRing, KeyRing, Sealer};
-use crate::store::cache::{CachedClients, CachedUsers};
+use crate::store::cache::{CachedClients, CachedUsers, MarkedFactors};
 use crate::store::ephemeral::{JournaledStore, MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
 use crate::store::{EphemeralStore, HealthCheck};
@@ -64,6 +64,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
     );
     let clients = Arc::new(CachedClients::new(sql.clone(), ephemeral.clone(), clock.clone()));
     let users = Arc::new(CachedUsers::new(sql.clone(), ephemeral.clone(), clock.clone()));
+    let second_factors = Arc::new(MarkedFactors::new(sql.clone(), ephemeral.clone()));
     let webauthn = relying_party(&settings.issuer);
     let settings_mail = settings.mail.clone();
     let look = Arc::new(look(&settings.ui)?);
@@ -100,7 +101,7 @@ pub async fn build_services(settings: Settings, clock: SharedClock) -> anyhow::R
         outbox: sql.clone(),
         refresh_tokens: sql.clone(),
         registration_tokens: sql.clone(),
-        second_factors: sql.clone(),
+        second_factors,
         retention: sql.clone(),
         mail: sql.clone(),
         mail_transport: Arc::new(

@@ -14,9 +14,11 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::records::{CachedKind, VersionMarks};
-use super::{ClientRepository, EphemeralStore, StoreError, UserRepository};
+use super::{ClientRepository, EphemeralStore, SecondFactorRepository, StoreError, UserRepository};
 use crate::clock::SharedClock;
-use crate::domain::{Client, ClientAccess, ClientId, PreviousSecret, Role, User, Username};
+use crate::domain::{
+    Client, ClientAccess, ClientId, PreviousSecret, RecoveryCode, Role, TotpFactor, User, Username, WebauthnCredential,
+};
 
 /// The longest a cached record is used without reading it again.
 pub const MAX_AGE_SECS: i64 = 5;
@@ -253,5 +255,92 @@ impl UserRepository for CachedUsers {
         let deleted = self.inner.delete_user(id).await?;
         self.cache.changed(&id.to_string()).await?;
         Ok(deleted)
+    }
+}
+
+/// Second factors, where adding or removing one replaces the account's
+/// version mark as a write to the account does: what is kept under that
+/// mark (the gateway's remembered HTTP Basic credentials, refused for an
+/// account with a second factor) is decided again at once.
+pub struct MarkedFactors {
+    inner: Arc<dyn SecondFactorRepository>,
+    marks: Arc<dyn EphemeralStore>,
+}
+
+impl MarkedFactors {
+    pub fn new(inner: Arc<dyn SecondFactorRepository>, marks: Arc<dyn EphemeralStore>) -> Self {
+        MarkedFactors { inner, marks }
+    }
+
+    async fn changed(&self, user_id: Uuid) -> Result<(), StoreError> {
+        VersionMarks::new(&*self.marks, CachedKind::User)
+            .bump(&user_id.to_string())
+            .await
+    }
+}
+
+#[async_trait]
+impl SecondFactorRepository for MarkedFactors {
+    async fn find_totp(&self, user_id: Uuid) -> Result<Option<TotpFactor>, StoreError> {
+        self.inner.find_totp(user_id).await
+    }
+
+    async fn insert_totp(&self, factor: &TotpFactor) -> Result<(), StoreError> {
+        self.inner.insert_totp(factor).await?;
+        self.changed(factor.user_id).await
+    }
+
+    async fn delete_totp(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete_totp(user_id).await?;
+        self.changed(user_id).await?;
+        Ok(deleted)
+    }
+
+    async fn accept_totp_step(&self, user_id: Uuid, step: i64, now: i64) -> Result<bool, StoreError> {
+        self.inner.accept_totp_step(user_id, step, now).await
+    }
+
+    async fn replace_recovery_codes(&self, user_id: Uuid, code_hashes: &[String], now: i64) -> Result<(), StoreError> {
+        self.inner.replace_recovery_codes(user_id, code_hashes, now).await
+    }
+
+    async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, now: i64) -> Result<bool, StoreError> {
+        self.inner.use_recovery_code(user_id, code_hash, now).await
+    }
+
+    async fn recovery_codes(&self, user_id: Uuid) -> Result<Vec<RecoveryCode>, StoreError> {
+        self.inner.recovery_codes(user_id).await
+    }
+
+    async fn delete_recovery_codes(&self, user_id: Uuid) -> Result<(), StoreError> {
+        self.inner.delete_recovery_codes(user_id).await
+    }
+
+    async fn insert_webauthn(&self, credential: &WebauthnCredential) -> Result<(), StoreError> {
+        self.inner.insert_webauthn(credential).await?;
+        self.changed(credential.user_id).await
+    }
+
+    async fn webauthn_credentials(&self, user_id: Uuid) -> Result<Vec<WebauthnCredential>, StoreError> {
+        self.inner.webauthn_credentials(user_id).await
+    }
+
+    async fn find_webauthn(&self, credential_id: &str) -> Result<Option<WebauthnCredential>, StoreError> {
+        self.inner.find_webauthn(credential_id).await
+    }
+
+    async fn webauthn_used(&self, id: Uuid, credential: &str, now: i64) -> Result<(), StoreError> {
+        self.inner.webauthn_used(id, credential, now).await
+    }
+
+    async fn delete_webauthn(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete_webauthn(user_id, id).await?;
+        self.changed(user_id).await?;
+        Ok(deleted)
+    }
+
+    async fn delete_all_webauthn(&self, user_id: Uuid) -> Result<(), StoreError> {
+        self.inner.delete_all_webauthn(user_id).await?;
+        self.changed(user_id).await
     }
 }

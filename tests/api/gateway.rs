@@ -517,8 +517,10 @@ async fn http_basic_passes_where_a_rule_accepts_it(backend: Backend) {
         "a disabled account, at once"
     );
 
-    // A password alone is not how an account with a second factor signs in.
+    // A password alone is not how an account with a second factor signs
+    // in: from the moment it has one, its remembered credential included.
     app.add_user("bob").await;
+    assert_eq!(basic_request(&app, api, "bob", PASSWORD).await.status(), 200);
     let browser = app.other_browser();
     crate::second_factor::enrol(&app, &browser, "bob").await;
     assert_eq!(basic_request(&app, api, "bob", PASSWORD).await.status(), 401);
