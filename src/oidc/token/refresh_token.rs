@@ -14,7 +14,9 @@ use crate::oidc::params::Params;
 
 #[derive(Debug)]
 pub struct RefreshRequest {
-    refresh_token: String,
+    /// The presented token's digest (how it is stored); the value itself
+    /// is not kept.
+    token_hash: String,
     scope: Option<Scopes>,
     resource: Option<String>,
 }
@@ -22,7 +24,7 @@ pub struct RefreshRequest {
 impl RefreshRequest {
     pub(super) fn parse(params: &Params) -> Result<RefreshRequest, ProtocolError> {
         Ok(RefreshRequest {
-            refresh_token: params.require("refresh_token")?.to_string(),
+            token_hash: crypto::digest(params.require("refresh_token")?),
             scope: params
                 .get("scope")
                 .map(Scopes::parse)
@@ -41,8 +43,7 @@ fn invalid() -> ProtocolError {
 /// not, or the store failed: the refresh then reads SQL). Read-only, so the
 /// token endpoint asks while it authenticates the client.
 pub(super) async fn remembered(grants: &Grants<'_>, request: &RefreshRequest) -> Option<RefreshToken> {
-    let hash = crypto::digest(&request.refresh_token);
-    grants.issued.get(&hash).await.ok().flatten()
+    grants.issued.get(&request.token_hash).await.ok().flatten()
 }
 
 /// Rotates the token; `remembered` is what [`remembered`] found of it.
@@ -52,7 +53,7 @@ pub(super) async fn refresh(
     request: RefreshRequest,
     remembered: Option<RefreshToken>,
 ) -> Result<TokenResponse, ProtocolError> {
-    let hash = crypto::digest(&request.refresh_token);
+    let hash = &request.token_hash;
     // The token as it was issued: no SQL read before the rotation, whose
     // statement alone decides whether it is still current and its holder
     // active. Anything else — a refusal, a rotation that did not happen —
@@ -61,11 +62,11 @@ pub(super) async fn refresh(
     if let Some(issued) = remembered
         && issued.client_id == client.client_id
         && let Ok(grant) = check(grants, client, &request, &issued).await
-        && let Some(response) = rotate(grants, &grant, &issued, &hash).await?
+        && let Some(response) = rotate(grants, &grant, &issued, hash).await?
     {
         return Ok(response);
     }
-    from_sql(grants, client, &request, &hash).await
+    from_sql(grants, client, &request, hash).await
 }
 
 /// The refresh, with the token read from SQL first: every refusal, with
