@@ -283,14 +283,21 @@ mod tests {
         }
     }
 
-    /// Writes sent together are stored together; one that breaks a
-    /// constraint (a digest stored twice) fails alone and the others stay.
-    #[tokio::test]
-    async fn a_failing_write_fails_alone_and_the_rest_is_stored() {
+    /// A store on a database file (where the group commit writes), migrated;
+    /// the folder goes with the first.
+    async fn file_store() -> (tempfile::TempDir, SqlStore) {
         let folder = tempfile::tempdir().expect("folder");
         let url = format!("sqlite:{}", folder.path().join("sesame.db").display());
         let store = SqlStore::connect(&url, 2).await.expect("store");
         store.migrate().await.expect("schema");
+        (folder, store)
+    }
+
+    /// Writes sent together are stored together; one that breaks a
+    /// constraint (a digest stored twice) fails alone and the others stay.
+    #[tokio::test]
+    async fn a_failing_write_fails_alone_and_the_rest_is_stored() {
+        let (_folder, store) = file_store().await;
         let tokens = ["a", "b", "a", "c"].map(token);
         let answers = futures_util::future::join_all(tokens.iter().map(|t| store.insert_refresh_token(t))).await;
         assert_eq!(answers.iter().filter(|a| a.is_err()).count(), 1, "{answers:?}");
@@ -304,10 +311,7 @@ mod tests {
     /// is rolled back and the rest are stored one by one.
     #[tokio::test]
     async fn rotations_and_new_families_commit_together() {
-        let folder = tempfile::tempdir().expect("folder");
-        let url = format!("sqlite:{}", folder.path().join("sesame.db").display());
-        let store = SqlStore::connect(&url, 2).await.expect("store");
-        store.migrate().await.expect("schema");
+        let (_folder, store) = file_store().await;
         let holder = uuid::Uuid::new_v4();
         let SqlStore::Sqlite(pool, _) = &store else {
             unreachable!("a SQLite URL")
