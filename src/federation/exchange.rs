@@ -214,8 +214,9 @@ impl Federation<'_> {
                 .map_err(|e| unavailable(error_chain(&e)))?;
             if let (Ok(Value::Object(info)), Value::Object(into)) = (serde_json::to_value(&info), &mut claims) {
                 for (key, value) in info {
-                    // The ID token's own identity stays what was verified.
-                    if !matches!(key.as_str(), "iss" | "sub" | "aud") {
+                    // The ID token's own identity (and when the person
+                    // signed in) stays what was verified.
+                    if !matches!(key.as_str(), "iss" | "sub" | "aud" | "auth_time") {
                         into.insert(key, value);
                     }
                 }

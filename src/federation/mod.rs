@@ -13,7 +13,7 @@ use std::time::Duration;
 mod exchange;
 mod logout;
 
-use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
 use openidconnect::{CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, ProviderMetadataWithLogout, Scope};
 use serde_json::Value;
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use self::exchange::{error_chain, upstream_http};
 pub use self::logout::{UpstreamLogout, UpstreamSignOut};
 use crate::clock::Clock;
 use crate::config::{Provisioning, UpstreamKind, UpstreamSettings};
-use crate::domain::{AuditEvent, LinkedIdentity, UpstreamSession, User, Username};
+use crate::domain::{AuditEvent, DIRECTORY_ISSUER, LinkedIdentity, UpstreamSession, User, Username};
 use crate::keys::{Purpose, Sealer};
 use crate::store::records::{LinkTarget, MailedLinks, UPSTREAM_SIGN_IN_TTL, UpstreamAnswers};
 use crate::store::{AuditLog, GroupRepository, LinkedIdentityRepository, StoreError, UserRepository};
@@ -62,6 +62,11 @@ pub enum FederationError {
     /// Unlinking would leave the account no way to sign in.
     #[error("the last way to sign in to this account")]
     LastWayIn,
+    /// Confirming who is at the keyboard: the upstream did not say that
+    /// the person signed in just now (no `auth_time`, an old one, or a
+    /// plain OAuth 2.0 upstream, which cannot say).
+    #[error("upstream {upstream} did not sign the person in afresh")]
+    NotFresh { upstream: String },
     /// Sealing the sign-in failed (the key-encryption key): ours, not theirs.
     #[error("sealing the upstream sign-in: {0}")]
     Internal(String),
@@ -224,6 +229,11 @@ pub enum Intent {
     /// upstream account creates the invited account (also where
     /// `provisioning = "invited"` creates no other).
     Accept(String),
+    /// Confirming that the person signed in to this account is the one at
+    /// the keyboard before a change that needs a recent sign-in, for an
+    /// account with no password to type again: signed in afresh at the
+    /// upstream (`prompt=login`, `max_age=0`) with an account linked to it.
+    Confirm(Uuid),
 }
 
 /// What an upstream sign-in touches.
@@ -259,6 +269,9 @@ pub struct Linked {
     pub links: Vec<LinkedIdentity>,
     /// Unlinking one leaves another way in (a password, or another link).
     pub can_unlink: bool,
+    /// The person has a password to type: their own, or the directory's
+    /// (an account the directory made).
+    pub password: bool,
 }
 
 impl Linked {
@@ -271,6 +284,30 @@ impl Linked {
             .listed()
             .map(|upstream| (upstream, self.links.iter().find(|l| l.upstream == upstream.name)))
     }
+
+    /// The configured upstreams that can confirm who is at the keyboard:
+    /// OpenID Connect ones (a plain OAuth 2.0 upstream cannot say when the
+    /// person signed in) with an account linked to this person.
+    pub fn confirming<'u>(&self, upstreams: &'u Upstreams) -> Vec<&'u UpstreamSettings> {
+        self.by_upstream(upstreams)
+            .filter(|(upstream, link)| link.is_some() && upstream.kind == UpstreamKind::Oidc)
+            .map(|(upstream, _)| upstream)
+            .collect()
+    }
+}
+
+/// What the person did at the upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// Signed in to an account linked before.
+    SignedIn,
+    /// Signed in, and the account was created by this sign-in.
+    Created,
+    /// Linked the upstream account to `user`, signed in already.
+    Linked,
+    /// Signed in afresh to an upstream account linked to `user`, signed
+    /// in already: they are at the keyboard (`Intent::Confirm`).
+    Confirmed,
 }
 
 /// Who came back from an upstream, and where they were going.
@@ -278,11 +315,7 @@ impl Linked {
 pub struct Federated {
     pub user: User,
     pub upstream: String,
-    /// The account was created by this sign-in.
-    pub created: bool,
-    /// The upstream account was linked to `user` (signed in already), not
-    /// a sign-in.
-    pub linked: bool,
+    pub arrival: Arrival,
     /// The upstream's session the person signed in with.
     pub session: UpstreamSession,
     /// How they signed in (RFC 8176): `fed`, and what a trusted upstream
@@ -310,17 +343,28 @@ impl Federation<'_> {
         {
             return Err(FederationError::UnknownState);
         }
+        let confirming = matches!(intent, Intent::Confirm(_));
+        if confirming && provider.settings.kind != UpstreamKind::Oidc {
+            return Err(FederationError::NotFresh {
+                upstream: name.to_string(),
+            });
+        }
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let scopes = provider.settings.scopes.iter().map(|s| Scope::new(s.clone()));
         let (url, state, nonce) = match provider.settings.kind {
             UpstreamKind::Oidc => {
                 let metadata = self.upstreams.metadata(provider, self.clock.now()).await?;
                 let client = self.client(provider, &metadata)?;
-                let request = client.authorize_url(
+                let mut request = client.authorize_url(
                     CoreAuthenticationFlow::AuthorizationCode,
                     CsrfToken::new_random,
                     Nonce::new_random,
                 );
+                if confirming {
+                    // OIDC Core §3.1.2.1: sign the person in again, even
+                    // with a session there, and say when (`auth_time`).
+                    request = request.add_prompt(CoreAuthPrompt::Login).set_max_age(Duration::ZERO);
+                }
                 // openidconnect adds `openid` itself.
                 let (url, state, nonce) = request
                     .add_scopes(scopes.filter(|s| s.as_str() != "openid"))
@@ -415,8 +459,32 @@ impl Federation<'_> {
             return Ok(Federated {
                 user,
                 upstream,
-                created: false,
-                linked: true,
+                arrival: Arrival::Linked,
+                session,
+                amr,
+                request_id: waiting.request_id,
+                next: waiting.next,
+            });
+        }
+        if let Intent::Confirm(owner) = waiting.intent {
+            if signed_in_as != Some(owner) {
+                return Err(FederationError::UnknownState);
+            }
+            let begun_at = waiting.expires_at - UPSTREAM_SIGN_IN_TTL.as_secs() as i64;
+            if !signed_in_since(&claims, begun_at) {
+                return Err(FederationError::NotFresh { upstream });
+            }
+            let user = match self.links.find_link(&issuer, &subject).await? {
+                Some(link) if link.user_id == owner => self.users.find_user(owner).await?.filter(|u| !u.disabled),
+                _ => None,
+            }
+            .ok_or_else(|| FederationError::NotLinked {
+                upstream: upstream.clone(),
+            })?;
+            return Ok(Federated {
+                user,
+                upstream,
+                arrival: Arrival::Confirmed,
                 session,
                 amr,
                 request_id: waiting.request_id,
@@ -473,8 +541,7 @@ impl Federation<'_> {
         Ok(Federated {
             user,
             upstream,
-            created,
-            linked: false,
+            arrival: if created { Arrival::Created } else { Arrival::SignedIn },
             session,
             amr,
             request_id: waiting.request_id,
@@ -577,8 +644,10 @@ impl Federation<'_> {
             .find_credentials(&user.username)
             .await?
             .is_some_and(|(_, hash)| !hash.is_empty());
+        let from_directory = links.iter().any(|l| l.issuer == DIRECTORY_ISSUER);
         Ok(Linked {
             can_unlink: has_password || links.len() > 1,
+            password: has_password || from_directory,
             links,
         })
     }
@@ -657,8 +726,38 @@ impl Federation<'_> {
     }
 }
 
+/// Whether the verified ID token says the person signed in at the upstream
+/// since `begun_at` (the time Sesame sent them there), give or take a
+/// minute of clock difference between the two servers.
+fn signed_in_since(claims: &Value, begun_at: i64) -> bool {
+    const CLOCK_SKEW_SECS: i64 = 60;
+    claims
+        .get("auth_time")
+        .and_then(Value::as_i64)
+        .is_some_and(|auth_time| auth_time >= begun_at - CLOCK_SKEW_SECS)
+}
+
 /// Sealing epochs of ten minutes: a sign-in's cookie opens in its own and
 /// the next.
 fn epoch(now: i64) -> u64 {
     (now.max(0) as u64) / UPSTREAM_SIGN_IN_TTL.as_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::signed_in_since;
+
+    #[test]
+    fn only_a_sign_in_since_the_person_was_sent_confirms() {
+        let sent_at = 1_800_000_000;
+        assert!(signed_in_since(&json!({ "auth_time": sent_at + 5 }), sent_at));
+        // The upstream's clock a little behind ours.
+        assert!(signed_in_since(&json!({ "auth_time": sent_at - 30 }), sent_at));
+        // A session there from before: not the person at the keyboard now.
+        assert!(!signed_in_since(&json!({ "auth_time": sent_at - 3600 }), sent_at));
+        assert!(!signed_in_since(&json!({}), sent_at));
+        assert!(!signed_in_since(&json!({ "auth_time": "recently" }), sent_at));
+    }
 }

@@ -1,7 +1,9 @@
 //! The account page's factors: set up or remove an authenticator app, get
 //! new recovery codes. Each change needs a recent sign-in
 //! (`mfa.recent_authentication_secs`); otherwise `/account/confirm` asks for
-//! the password (and the second factor, when the account has one) first.
+//! the password, or a fresh sign-in at a linked upstream (an account an
+//! upstream made has no password), and the second factor when the account
+//! has one, first.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -243,12 +245,38 @@ pub async fn show_confirm(req: HttpRequest, services: web::Data<Services>) -> Ht
     };
     let next = Params::parse(req.query_string()).ok();
     let next = super::login::page_after_sign_in(next.as_ref().and_then(|p| p.get("next")));
-    csrf::form_page(&req, &services, StatusCode::OK, |csrf| ConfirmIdentityPage {
+    confirm_page(&req, &services, &user, next, None)
+        .await
+        .unwrap_or_else(|e| pages::server_error_page(&e))
+}
+
+/// The page that asks the person to confirm who they are, each way their
+/// account has: the password, when it has one (its own or the
+/// directory's), and each OpenID Connect upstream linked to it (an
+/// account an upstream made has no password). `error`: what went wrong
+/// last time, and the status to answer with.
+async fn confirm_page(
+    req: &HttpRequest,
+    services: &Services,
+    user: &User,
+    next: &str,
+    error: Option<(&str, StatusCode)>,
+) -> Result<HttpResponse, InternalError> {
+    let linked = services.federation().linked_of(user).await?;
+    let upstreams = linked
+        .confirming(&services.upstreams)
+        .into_iter()
+        .map(|upstream| (upstream.name.clone(), upstream.display_name.clone()))
+        .collect();
+    let status = error.map_or(StatusCode::OK, |(_, status)| status);
+    Ok(csrf::form_page(req, services, status, |csrf| ConfirmIdentityPage {
         username: user.username.as_str(),
         csrf,
-        error: None,
+        error: error.map(|(message, _)| message),
         next,
-    })
+        password: linked.password,
+        upstreams,
+    }))
 }
 
 /// `POST /account/confirm`: the password again (throttled like any
@@ -273,7 +301,7 @@ async fn confirmed(
     services: &Services,
     form: &Params,
     user: &User,
-    mut live: LiveSession,
+    live: LiveSession,
 ) -> Result<HttpResponse, InternalError> {
     let https = services.settings.issuer_is_https();
     let client_ip = extract::client_ip(req);
@@ -286,31 +314,58 @@ async fn confirmed(
         from_browser: true,
     };
     let next = super::login::page_after_sign_in(form.get("next"));
-    let again = |message: &str, status: StatusCode| {
-        csrf::form_page(req, services, status, |csrf| ConfirmIdentityPage {
-            username: user.username.as_str(),
-            csrf,
-            error: Some(message),
-            next,
-        })
-    };
     match services.password_login().attempt(attempt).await? {
         LoginOutcome::SignedIn { .. } => {}
-        LoginOutcome::Refused => return Ok(again(&crate::ui::t("password-wrong"), StatusCode::UNAUTHORIZED)),
+        LoginOutcome::Refused => {
+            let message = crate::ui::t("password-wrong");
+            let error = Some((message.as_str(), StatusCode::UNAUTHORIZED));
+            return confirm_page(req, services, user, next, error).await;
+        }
         LoginOutcome::Throttled(wait) => {
             let message = crate::ui::t_with("login-throttled", "wait", super::views::wait_words(wait.as_secs()));
-            let mut response = again(&message, StatusCode::TOO_MANY_REQUESTS);
+            let error = Some((message.as_str(), StatusCode::TOO_MANY_REQUESTS));
+            let mut response = confirm_page(req, services, user, next, error).await?;
             if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             return Ok(response);
         }
     }
-    let amr = vec![AMR_PASSWORD.to_string()];
-    if !services.second_factors().has_second_factor(user.id).await? {
+    first_factor_confirmed(services, user, live, vec![AMR_PASSWORD.to_string()], next).await
+}
+
+/// `GET /login/upstream-callback` after an upstream confirmed who is at the
+/// keyboard (`Intent::Confirm`): the same as the password typed again.
+pub(super) async fn confirmed_upstream(
+    req: &HttpRequest,
+    services: &Services,
+    amr: Vec<String>,
+    next: &str,
+) -> Result<HttpResponse, InternalError> {
+    let (user, live) = match signed_in(req, services).await {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    first_factor_confirmed(services, &user, live, amr, next).await
+}
+
+/// The first factor confirmed again (`amr`): the second one too when the
+/// account has one and the first did not already count as both (an
+/// upstream trusted to say so); then the session counts as just
+/// authenticated.
+async fn first_factor_confirmed(
+    services: &Services,
+    user: &User,
+    mut live: LiveSession,
+    amr: Vec<String>,
+    next: &str,
+) -> Result<HttpResponse, InternalError> {
+    let has_factor = services.second_factors().has_second_factor(user.id).await?;
+    if !has_factor || Level::of_amr(&amr) >= Level::TwoFactors {
         services.sessions().reauthenticated(&mut live, amr).await?;
         return Ok(outcome::see_other(next));
     }
+    let https = services.settings.issuer_is_https();
     let start = Start {
         user_id: user.id,
         amr,

@@ -50,6 +50,11 @@ pub struct ConfirmIdentityPage<'a> {
     pub error: Option<&'a str>,
     /// The page to go back to once confirmed (one of Sesame's own).
     pub next: &'a str,
+    /// The account has a password to type (its own or the directory's).
+    pub password: bool,
+    /// The linked upstreams that can confirm it instead, as `(name,
+    /// display name)`.
+    pub upstreams: Vec<(String, String)>,
 }
 
 /// The account page's view of the person's factors.

@@ -113,6 +113,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/account/upstreams/unlink", post => upstream::unlink);
     serve!(cfg, "/account/recovery-codes", post => account_security::new_recovery_codes);
     serve!(cfg, "/account/confirm", get => account_security::show_confirm, post => account_security::confirm);
+    serve!(cfg, "/account/confirm/upstream", post => upstream::confirm);
     serve!(cfg, "/account/sessions/end", post => account::end_session);
     serve!(cfg, "/account/switch", post => account::switch);
     serve!(cfg, "/account/sessions/end-browser", post => account::end_browser_sessions);

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{account_security, cookies, csrf, extract, login, outcome, pages, respond};
 use crate::domain::AuditEvent;
 use crate::error::{Availability, ProtocolError};
-use crate::federation::{FederationError, Intent};
+use crate::federation::{Arrival, FederationError, Intent};
 use crate::oidc::params::Params;
 use crate::session::Origin;
 use crate::startup::Services;
@@ -76,16 +76,26 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
     };
     let mut spent = cookies::upstream(String::new(), https);
     spent.make_removal();
-    if federated.linked {
-        let mut response = outcome::see_other("/account?linked=1");
-        let _ = response.add_cookie(&spent);
-        return response;
+    match federated.arrival {
+        Arrival::Linked => {
+            let mut response = outcome::see_other("/account?linked=1");
+            let _ = response.add_cookie(&spent);
+            return response;
+        }
+        Arrival::Confirmed => {
+            let next = login::page_after_sign_in(Some(&federated.next));
+            let confirmed = account_security::confirmed_upstream(&req, &services, federated.amr, next).await;
+            let mut response = confirmed.unwrap_or_else(|e| pages::server_error_page(&e));
+            let _ = response.add_cookie(&spent);
+            return response;
+        }
+        Arrival::SignedIn | Arrival::Created => {}
     }
     let client_ip = extract::client_ip(&req);
     let event = AuditEvent::new("upstream_sign_in", services.clock.now())
         .user(federated.user.id)
         .ip(&client_ip)
-        .detail(if federated.created {
+        .detail(if federated.arrival == Arrival::Created {
             format!("with {} (the account was created by it)", federated.upstream)
         } else {
             format!("with {}", federated.upstream)
@@ -125,6 +135,27 @@ pub async fn link(req: HttpRequest, body: web::Bytes, services: web::Data<Servic
     let begun = services
         .federation()
         .begin(name, ("", "/account"), Intent::LinkTo(user.id))
+        .await;
+    to_upstream(&services, begun)
+}
+
+/// `POST /account/confirm/upstream` (`name`, `next`): the person confirms
+/// who they are by signing in afresh at a linked upstream (what an account
+/// an upstream made has instead of a password), then goes on to `next`.
+pub async fn confirm(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, _) = match account_security::signed_in(&req, &services).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
+    let next = login::page_after_sign_in(form.get("next"));
+    let name = form.get("name").unwrap_or("");
+    let begun = services
+        .federation()
+        .begin(name, ("", next), Intent::Confirm(user.id))
         .await;
     to_upstream(&services, begun)
 }
@@ -208,6 +239,14 @@ fn failure_page(error: &FederationError) -> HttpResponse {
             t("upstream-linked-elsewhere-title"),
             t("upstream-linked-elsewhere"),
         ),
+        FederationError::NotFresh { upstream } => {
+            tracing::info!(upstream, "an upstream did not confirm a fresh sign-in");
+            explained(
+                StatusCode::FORBIDDEN,
+                t("upstream-not-fresh-title"),
+                t("upstream-not-fresh"),
+            )
+        }
         FederationError::LastWayIn => explained(
             StatusCode::CONFLICT,
             t("upstream-last-way-in-title"),

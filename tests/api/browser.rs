@@ -660,7 +660,8 @@ async fn one_sign_in_reaches_an_oidc_app_and_apps_behind_nginx_and_caddy() {
 /// "Sign in with Corp SSO" in a real browser: the button on the login page
 /// (which passes the accessibility check at 320 px with it), the upstream
 /// Sesame's own login page, and back signed in to an account made for the
-/// person, whose account page lists the linked provider.
+/// person, whose account page lists the linked provider; later, that
+/// account (no password) confirms it is them by signing in there again.
 #[tokio::test]
 async fn signing_in_with_an_upstream_account_in_a_real_browser() {
     let Some(browser) = Chromium::start().await else {
@@ -683,5 +684,24 @@ async fn signing_in_with_an_upstream_account_in_a_real_browser() {
     assert!(page.contains("Corp SSO"), "{page}");
     let violations = browser.accessibility_violations().await;
     assert!(violations.is_empty(), "/account with a linked upstream: {violations:?}");
+
+    // Later, a change that needs a recent sign-in: the account has no
+    // password, so it is confirmed at the upstream, asked to sign in again.
+    let later = downstream.services.settings.mfa.recent_authentication_secs as i64 + 1;
+    upstream.clock.advance(later);
+    downstream.clock.advance(later);
+    browser.goto(&downstream.url("/account/totp")).await.unwrap();
+    browser.url_once_at(&downstream.url("/account/confirm")).await;
+    let page = browser.once_page_has("Sign in again with Corp SSO").await;
+    assert!(!page.contains("id=\"password\""), "{page}");
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "/account/confirm with an upstream: {violations:?}");
+    assert_eq!(overflow(&browser).await, 0);
+    browser.click("#confirm-with-corp").await;
+    browser.url_once_at(&upstream.url("/login")).await;
+    sign_in_on_the_login_page(&browser).await;
+    browser.url_once_at(&downstream.url("/account")).await;
+    browser.goto(&downstream.url("/account/totp")).await.unwrap();
+    browser.url_once_at(&downstream.url("/account/totp")).await;
     browser.quit().await;
 }

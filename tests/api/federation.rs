@@ -1108,7 +1108,107 @@ async fn only_invited_people_get_an_account_from_an_upstream(backend: Backend) {
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Signs in at the upstream's own login page, the one an authorization
+/// request with `prompt=login` shows (`page`, at `upstream`), as
+/// `username`; the upstream's answer.
+async fn sign_in_again_upstream(
+    browser: &Browser,
+    upstream: &TestApp,
+    page: &str,
+    username: &str,
+) -> reqwest::Response {
+    browser
+        .post(upstream.url("/login"))
+        .form(&[
+            ("req", hidden_field(page, "req").as_str()),
+            ("csrf", hidden_field(page, "csrf").as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An account an upstream made has no password to type again when a
+/// change needs a recent sign-in: `/account/confirm` offers a fresh
+/// sign-in at the linked upstream instead (`prompt=login`, `max_age=0`
+/// there: its login page again, though signed in there), and the change
+/// goes through once the person came back. Another account at the
+/// upstream, or a sign-in there from before the request, confirms nothing.
+async fn an_account_an_upstream_made_confirms_it_is_them_there(backend: Backend) {
+    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    upstream.add_user("bob").await;
+    let (browser, _) = signed_in_with_corp(&upstream, &downstream).await;
+    assert_eq!(
+        browser
+            .get(downstream.url("/account/totp"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let later = downstream.services.settings.mfa.recent_authentication_secs as i64 + 1;
+    upstream.clock.advance(later);
+    downstream.clock.advance(later);
+    let stale = browser.get(downstream.url("/account/totp")).send().await.unwrap();
+    assert_eq!(location(&stale), "/account/confirm");
+
+    let confirm = page_text(&browser, downstream.url("/account/confirm")).await;
+    assert!(
+        !confirm.contains("id=\"password\""),
+        "no password to ask for: {confirm}"
+    );
+    assert!(confirm.contains("id=\"confirm-with-corp\""), "{confirm}");
+    let callback = downstream.url("/login/upstream-callback");
+    // Bob's account there; alice's, with a sign-in that seems to predate
+    // the request (as from an upstream that ignored `prompt=login`: here,
+    // this server's clock runs two minutes ahead of the upstream's); then
+    // alice's as it should be.
+    for (username, ahead, confirmed) in [("bob", 0, false), ("alice", 120, false), ("alice", 0, true)] {
+        downstream.clock.advance(ahead);
+        let asked = browser
+            .post(downstream.url("/account/confirm/upstream"))
+            .form(&[
+                ("csrf", hidden_field(&confirm, "csrf").as_str()),
+                ("name", "corp"),
+                ("next", "/account"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let to_upstream = location(&asked);
+        let query: std::collections::HashMap<String, String> = url::Url::parse(&to_upstream)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        assert_eq!(query.get("prompt").map(String::as_str), Some("login"), "{to_upstream}");
+        assert_eq!(query.get("max_age").map(String::as_str), Some("0"), "{to_upstream}");
+        // Signed in there already, and asked to sign in again all the same.
+        let (at, login) = follow(&browser, &to_upstream, &callback).await;
+        assert!(at.starts_with(&upstream.url("/login")), "{at}");
+        let login = login.text().await.unwrap();
+        let answer = sign_in_again_upstream(&browser, &upstream, &login, username).await;
+        // Straight back, as the upstream has its answer at once.
+        let answer = location(&answer);
+        assert!(answer.starts_with(&callback), "{answer}");
+        let back = browser.get(&answer).send().await.unwrap();
+        upstream.clock.advance(ahead);
+        if confirmed {
+            assert_eq!(location(&back), "/account");
+        } else {
+            let status = back.status();
+            assert_eq!(status, StatusCode::FORBIDDEN, "{answer} {}", back.text().await.unwrap());
+        }
+        let totp = browser.get(downstream.url("/account/totp")).send().await.unwrap();
+        assert_eq!(totp.status() == 200, confirmed, "{username}: {:?}", totp.headers());
+    }
+}
+
 on_both_backends!(
+    an_account_an_upstream_made_confirms_it_is_them_there,
     only_invited_people_get_an_account_from_an_upstream,
     an_oidc_provider_account_signs_in_and_its_logout_ends_the_session,
     a_plain_oauth2_upstream_signs_in_through_its_userinfo_with_groups,

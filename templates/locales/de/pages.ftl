@@ -179,6 +179,12 @@ end-other-sessions = Alle anderen Sitzungen beenden
 other-accounts = Weitere Konten in diesem Browser
 confirm-identity-title = Bestätigen Sie, dass Sie es sind
 confirm-identity-lede = Um zu ändern, wie Sie sich anmelden, ist eine frische Anmeldung nötig. Geben Sie Ihr Passwort ein, um fortzufahren.
+confirm-identity-lede-upstream = Um zu ändern, wie Sie sich anmelden, ist eine frische Anmeldung nötig. Melden Sie sich mit Ihrem verknüpften Konto erneut an, um fortzufahren.
+confirm-identity-no-way = Um zu ändern, wie Sie sich anmelden, ist eine frische Anmeldung nötig. Ihr Konto hat hier kein Passwort, und sein verknüpftes Konto kann keine frische Anmeldung bestätigen: Melden Sie sich ab und wieder an, um fortzufahren.
+other-ways-to-confirm = Andere Wege, zu bestätigen, dass Sie es sind
+confirm-with-upstream = Erneut mit { $provider } anmelden
+upstream-not-fresh-title = Nicht erneut angemeldet
+upstream-not-fresh = Der andere Anbieter hat Sie nicht erneut nach Ihrer Anmeldung gefragt, daher kann Sesame nicht erkennen, dass Sie es sind. Versuchen Sie es erneut; wenn es wieder geschieht, melden Sie sich ab und wieder an.
 
 ## Profil
 profile-title = Ihr Profil

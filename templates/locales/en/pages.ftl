@@ -179,6 +179,12 @@ end-other-sessions = End all other sessions
 other-accounts = Other accounts on this browser
 confirm-identity-title = Confirm it is you
 confirm-identity-lede = Changing how you sign in needs a recent sign-in. Enter your password to continue.
+confirm-identity-lede-upstream = Changing how you sign in needs a recent sign-in. Sign in again with your linked account to continue.
+confirm-identity-no-way = Changing how you sign in needs a recent sign-in. Your account has no password here, and its linked account cannot confirm a fresh sign-in: sign out, then sign in again, to continue.
+other-ways-to-confirm = Other ways to confirm it is you
+confirm-with-upstream = Sign in again with { $provider }
+upstream-not-fresh-title = Not signed in again
+upstream-not-fresh = The other provider did not ask you to sign in again, so Sesame cannot tell that it is you at the keyboard. Try again; if it happens again, sign out and sign in again.
 
 ## Profile
 profile-title = Your profile
