@@ -103,6 +103,36 @@ struct Stored {
     state: State,
 }
 
+/// Whose credential may answer an authentication ceremony.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answering {
+    /// Anyone's passkey: a sign-in without a username.
+    Anyone,
+    /// A key of the account of a pending sign-in, as its second step.
+    SecondStepOf(Uuid),
+    /// A passkey of the signed-in account, confirming it is them (a
+    /// ceremony begun like a sign-in's: any of the browser's passkeys).
+    PasskeyOf(Uuid),
+}
+
+impl Answering {
+    /// The account the ceremony was stored for.
+    fn stored_for(self) -> Option<Uuid> {
+        match self {
+            Answering::SecondStepOf(user) => Some(user),
+            Answering::Anyone | Answering::PasskeyOf(_) => None,
+        }
+    }
+
+    fn may_answer(self, credential: &WebauthnCredential) -> bool {
+        match self {
+            Answering::Anyone => true,
+            Answering::SecondStepOf(user) => credential.user_id == user,
+            Answering::PasskeyOf(user) => credential.user_id == user && credential.kind == CredentialKind::Passkey,
+        }
+    }
+}
+
 /// Who a passkey sign-in or a second factor proved, and with what (RFC 8176).
 #[derive(Debug)]
 pub struct Proven {
@@ -409,18 +439,18 @@ impl Passkeys<'_> {
         })
     }
 
-    /// Finishes a passkey sign-in or a second step; `expected_user` is the
-    /// account of the pending sign-in for a second step.
+    /// Finishes a passkey sign-in, a second step or a confirmation; `who`
+    /// says whose credential may answer.
     pub async fn finish_authentication(
         &self,
         ceremony: &str,
         csrf: &str,
         response: &str,
-        expected_user: Option<Uuid>,
+        who: Answering,
         client_ip: &str,
     ) -> Result<Proven, CeremonyError> {
         let stored = self.take(ceremony, csrf).await?;
-        if stored.user_id != expected_user {
+        if stored.user_id != who.stored_for() {
             return Err(CeremonyError::Expired);
         }
         let response: PublicKeyCredential = serde_json::from_str(response).map_err(|_| CeremonyError::Rejected)?;
@@ -435,8 +465,7 @@ impl Passkeys<'_> {
                 .is_ok_and(|(user, _)| user == c.user_id),
             _ => true,
         };
-        let expected = |c: &WebauthnCredential| expected_user.is_none_or(|u| u == c.user_id);
-        let Some(credential) = found.filter(|c| expected(c) && handle_matches(c)) else {
+        let Some(credential) = found.filter(|c| who.may_answer(c) && handle_matches(c)) else {
             self.refused(None, client_ip, now).await;
             return Err(CeremonyError::Rejected);
         };
@@ -477,11 +506,13 @@ impl Passkeys<'_> {
             .ip(client_ip)
             .detail(format!("{} \"{}\"", credential.kind.label(), credential.name));
         self.record(event).await;
-        let amr = match expected_user {
+        let amr = match who {
             // A passkey alone: possession of the key and the person verified
             // by the authenticator, two factors (WebAuthn's user verification).
-            None => vec![method.to_string(), AMR_USER.to_string(), AMR_MFA.to_string()],
-            Some(_) => Vec::from([method.to_string()]),
+            Answering::Anyone | Answering::PasskeyOf(_) => {
+                vec![method.to_string(), AMR_USER.to_string(), AMR_MFA.to_string()]
+            }
+            Answering::SecondStepOf(_) => Vec::from([method.to_string()]),
         };
         Ok(Proven {
             user_id: credential.user_id,

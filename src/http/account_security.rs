@@ -14,7 +14,7 @@ use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
 use crate::auth::second_factor::{Confirmation, Enrolment};
 use crate::auth::sign_in::{self, Demands, Start};
-use crate::domain::{AMR_PASSWORD, Level, User};
+use crate::domain::{AMR_PASSWORD, CredentialKind, Level, User};
 use crate::error::InternalError;
 use crate::oidc::params::Params;
 use crate::session::LiveSession;
@@ -51,7 +51,21 @@ pub(super) async fn recently_signed_in_or(
     services: &Services,
     go: impl Fn(&str) -> HttpResponse,
 ) -> Result<(User, LiveSession), HttpResponse> {
-    let (user, live) = signed_in(req, services).await.map_err(|response| {
+    let (user, live) = signed_in_or(req, services, &go).await?;
+    if signed_in_recently(services, &live) {
+        Ok((user, live))
+    } else {
+        Err(go("/account/confirm"))
+    }
+}
+
+/// The signed-in person, or where they must go first, sent with `go`.
+pub(super) async fn signed_in_or(
+    req: &HttpRequest,
+    services: &Services,
+    go: impl Fn(&str) -> HttpResponse,
+) -> Result<(User, LiveSession), HttpResponse> {
+    signed_in(req, services).await.map_err(|response| {
         if !response.status().is_redirection() {
             return response;
         }
@@ -62,12 +76,7 @@ pub(super) async fn recently_signed_in_or(
             .unwrap_or("/login?next=/account")
             .to_string();
         go(&location)
-    })?;
-    if signed_in_recently(services, &live) {
-        Ok((user, live))
-    } else {
-        Err(go("/account/confirm"))
-    }
+    })
 }
 
 /// Whether the session authenticated within `mfa.recent_authentication_secs`
@@ -252,8 +261,8 @@ pub async fn show_confirm(req: HttpRequest, services: web::Data<Services>) -> Ht
 
 /// The page that asks the person to confirm who they are, each way their
 /// account has: the password, when it has one (its own or the
-/// directory's), and each OpenID Connect upstream linked to it (an
-/// account an upstream made has no password). `error`: what went wrong
+/// directory's), a passkey, and each OpenID Connect upstream linked to it
+/// (an account an upstream made has no password). `error`: what went wrong
 /// last time, and the status to answer with.
 async fn confirm_page(
     req: &HttpRequest,
@@ -263,6 +272,14 @@ async fn confirm_page(
     error: Option<(&str, StatusCode)>,
 ) -> Result<HttpResponse, InternalError> {
     let linked = services.federation().linked_of(user).await?;
+    let passkey = services.webauthn.is_some()
+        && services
+            .second_factors()
+            .summary(user.id)
+            .await?
+            .keys
+            .iter()
+            .any(|key| key.kind == CredentialKind::Passkey);
     let upstreams = linked
         .confirming(&services.upstreams)
         .into_iter()
@@ -275,6 +292,7 @@ async fn confirm_page(
         error: error.map(|(message, _)| message),
         next,
         password: linked.password,
+        passkey,
         upstreams,
     }))
 }
@@ -353,7 +371,7 @@ pub(super) async fn confirmed_upstream(
 /// account has one and the first did not already count as both (an
 /// upstream trusted to say so); then the session counts as just
 /// authenticated.
-async fn first_factor_confirmed(
+pub(super) async fn first_factor_confirmed(
     services: &Services,
     user: &User,
     mut live: LiveSession,

@@ -52,6 +52,8 @@ pub struct ConfirmIdentityPage<'a> {
     pub next: &'a str,
     /// The account has a password to type (its own or the directory's).
     pub password: bool,
+    /// The account has a passkey (and this server's WebAuthn is on).
+    pub passkey: bool,
     /// The linked upstreams that can confirm it instead, as `(name,
     /// display name)`.
     pub upstreams: Vec<(String, String)>,

@@ -114,6 +114,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     serve!(cfg, "/account/recovery-codes", post => account_security::new_recovery_codes);
     serve!(cfg, "/account/confirm", get => account_security::show_confirm, post => account_security::confirm);
     serve!(cfg, "/account/confirm/upstream", post => upstream::confirm);
+    serve!(cfg, "/account/confirm/passkey/start", post => webauthn::confirm_start);
+    serve!(cfg, "/account/confirm/passkey/finish", post => webauthn::confirm_finish);
     serve!(cfg, "/account/sessions/end", post => account::end_session);
     serve!(cfg, "/account/switch", post => account::switch);
     serve!(cfg, "/account/sessions/end-browser", post => account::end_browser_sessions);

@@ -9,17 +9,22 @@
 //!   (needs a recent sign-in, like every factor change);
 //! - `/login/passkey/{start,finish}`: sign in with a passkey, no username;
 //! - `/login/second-factor/key/{start,finish}`: a key as the second step of
-//!   a pending sign-in.
+//!   a pending sign-in;
+//! - `/account/confirm/passkey/{start,finish}`: the signed-in person
+//!   confirms it is them with one of their passkeys (before a change that
+//!   needs a recent sign-in).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::account_security::{recently_signed_in_or, second_factor_required};
+use super::account_security::{
+    first_factor_confirmed, recently_signed_in_or, second_factor_required, signed_in, signed_in_or,
+};
 use super::second_factor::expired;
 use super::second_factor::request_id_of;
 use super::{cookies, csrf, extract, finish_sign_in, login, outcome, pages};
-use crate::auth::webauthn::{CeremonyError, Passkeys};
+use crate::auth::webauthn::{Answering, CeremonyError, Passkeys};
 use crate::domain::{CredentialKind, with_second_factor};
 use crate::error::{Availability, InternalError};
 use crate::oidc::params::Params;
@@ -166,7 +171,7 @@ pub async fn passkey_finish(req: HttpRequest, body: web::Bytes, services: web::D
             form.get("ceremony").unwrap_or(""),
             &token,
             form.get("credential").unwrap_or(""),
-            None,
+            Answering::Anyone,
             &client_ip,
         )
         .await
@@ -204,6 +209,56 @@ pub async fn passkey_finish(req: HttpRequest, body: web::Bytes, services: web::D
         login::signed_in(&req, &services, signed_in, parked, request_id.unwrap_or(""), next).await
     };
     result.await.unwrap_or_else(|e| pages::server_error_page(&e))
+}
+
+/// `POST /account/confirm/passkey/start`: a passkey ceremony like the
+/// login page's (any of the browser's passkeys for this site); which
+/// account answered is checked when it finishes.
+pub async fn confirm_start(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let (_, token) = match form(&req, &services, &body) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Err(response) = signed_in_or(&req, &services, go).await {
+        return response;
+    }
+    match services.passkeys().start_passkey_sign_in(&token) {
+        Ok(challenge) => HttpResponse::Ok().json(challenge),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /account/confirm/passkey/finish`: a passkey of the signed-in
+/// account, verified with the person (two factors, as when it signs in), is
+/// as good as the password and the second factor typed again; a passkey of
+/// another account confirms nothing.
+pub async fn confirm_finish(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
+    let form = match csrf::verified_form(&req, &services, &body) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let (user, live) = match signed_in(&req, &services).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let proven = services
+        .passkeys()
+        .finish_authentication(
+            form.get("ceremony").unwrap_or(""),
+            form.get("csrf").unwrap_or(""),
+            form.get("credential").unwrap_or(""),
+            Answering::PasskeyOf(user.id),
+            &extract::client_ip(&req),
+        )
+        .await;
+    let proven = match proven {
+        Ok(proven) => proven,
+        Err(e) => return failed_page(&e),
+    };
+    let next = login::page_after_sign_in(form.get("next"));
+    first_factor_confirmed(&services, &user, live, proven.amr, next)
+        .await
+        .unwrap_or_else(|e| pages::server_error_page(&e))
 }
 
 pub async fn second_factor_start(req: HttpRequest, body: web::Bytes, services: web::Data<Services>) -> HttpResponse {
@@ -250,7 +305,7 @@ pub async fn second_factor_finish(req: HttpRequest, body: web::Bytes, services: 
                 form.get("ceremony").unwrap_or(""),
                 token,
                 form.get("credential").unwrap_or(""),
-                Some(pending.user_id),
+                Answering::SecondStepOf(pending.user_id),
                 &client_ip,
             )
             .await

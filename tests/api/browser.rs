@@ -695,7 +695,10 @@ async fn signing_in_with_an_upstream_account_in_a_real_browser() {
     let page = browser.once_page_has("Sign in again with Corp SSO").await;
     assert!(!page.contains("id=\"password\""), "{page}");
     let violations = browser.accessibility_violations().await;
-    assert!(violations.is_empty(), "/account/confirm with an upstream: {violations:?}");
+    assert!(
+        violations.is_empty(),
+        "/account/confirm with an upstream: {violations:?}"
+    );
     assert_eq!(overflow(&browser).await, 0);
     browser.click("#confirm-with-corp").await;
     browser.url_once_at(&upstream.url("/login")).await;

@@ -167,6 +167,18 @@ async fn passkeys_and_security_keys_in_a_real_browser(backend: Backend) {
     browser.click("button[type=submit]").await;
     browser.url_once_at(&app.url("/account")).await;
     add_key(&browser, &app, "laptop", "passkey").await;
+    // Later, adding a factor needs a recent sign-in: the passkey confirms it
+    // is her (its user verification: both factors), no password typed.
+    app.clock
+        .advance(app.services.settings.mfa.recent_authentication_secs as i64 + 1);
+    browser.click("#add-totp").await;
+    browser.url_once_at(&app.url("/account/confirm")).await;
+    browser.once_page_has("Use your passkey").await;
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "/account/confirm with a passkey: {violations:?}");
+    browser.click("#confirm-with-passkey").await;
+    browser.url_once_at(&app.url("/account")).await;
+    browser.once_page_has("id=\"add-totp\"").await;
     browser.click("#add-totp").await;
     let secret = TotpSecret::from_base32(&browser.text_of("totp-secret").await).unwrap();
     type_code(&browser, &secret.code_at(app.clock.now()).unwrap()).await;

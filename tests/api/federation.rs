@@ -1178,6 +1178,12 @@ async fn an_account_an_upstream_made_confirms_it_is_them_there(backend: Backend)
             .send()
             .await
             .unwrap();
+        assert_eq!(
+            asked.status(),
+            303,
+            "{username}, {ahead}: {}",
+            asked.text().await.unwrap()
+        );
         let to_upstream = location(&asked);
         let query: std::collections::HashMap<String, String> = url::Url::parse(&to_upstream)
             .unwrap()
@@ -1191,6 +1197,12 @@ async fn an_account_an_upstream_made_confirms_it_is_them_there(backend: Backend)
         assert!(at.starts_with(&upstream.url("/login")), "{at}");
         let login = login.text().await.unwrap();
         let answer = sign_in_again_upstream(&browser, &upstream, &login, username).await;
+        assert_eq!(
+            answer.status(),
+            303,
+            "{username}, {ahead}: {}",
+            answer.text().await.unwrap()
+        );
         // Straight back, as the upstream has its answer at once.
         let answer = location(&answer);
         assert!(answer.starts_with(&callback), "{answer}");

@@ -903,7 +903,70 @@ mod webauthn {
         );
     }
 
+    /// A change that needs a recent sign-in: the person's passkey (both
+    /// factors) confirms it is them on `/account/confirm`, once; a passkey
+    /// of another account, answering the same ceremony, confirms nothing.
+    async fn a_passkey_confirms_it_is_them_and_only_their_own(backend: Backend) {
+        let app = on_localhost(backend).await;
+        app.add_user("alice").await;
+        app.add_user("bob").await;
+        assert_eq!(app.browser.sign_in("alice", PASSWORD).await, 303);
+        let mut alices = SoftPasskey::register(&app, &app.browser).await;
+        let bobs_browser = app.other_browser();
+        assert_eq!(bobs_browser.sign_in("bob", PASSWORD).await, 303);
+        let mut bobs = SoftPasskey::register(&app, &bobs_browser).await;
+        app.clock
+            .advance(app.services.settings.mfa.recent_authentication_secs as i64 + 1);
+        let browser = &app.browser;
+        let stale = browser.get(app.url("/account/totp")).send().await.unwrap();
+        assert_eq!(crate::helpers::location(&stale), "/account/confirm");
+
+        let page = browser
+            .get(app.url("/account/confirm"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"confirm-with-passkey\""), "{page}");
+        let csrf = hidden_field(&page, "csrf");
+        for (passkey, confirms) in [(&mut bobs, false), (&mut alices, true)] {
+            let started: Value = browser
+                .post(app.url("/account/confirm/passkey/start"))
+                .form(&[("csrf", csrf.as_str()), ("next", "/account")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let ceremony = started["ceremony"].as_str().unwrap().to_string();
+            let credential = passkey.answer(&app, &started["options"]);
+            let finish = || {
+                browser.post(app.url("/account/confirm/passkey/finish")).form(&[
+                    ("csrf", csrf.as_str()),
+                    ("ceremony", ceremony.as_str()),
+                    ("credential", credential.as_str()),
+                    ("next", "/account"),
+                ])
+            };
+            let finished = finish().send().await.unwrap();
+            let totp = browser.get(app.url("/account/totp")).send().await.unwrap();
+            if confirms {
+                assert_eq!(crate::helpers::location(&finished), "/account");
+                assert_eq!(totp.status(), 200);
+                // The same answer again: the ceremony was used.
+                assert_eq!(finish().send().await.unwrap().status(), 400);
+            } else {
+                assert_eq!(finished.status(), 400, "another account's passkey");
+                assert_eq!(crate::helpers::location(&totp), "/account/confirm");
+            }
+        }
+    }
+
     crate::on_both_backends!(
+        a_passkey_confirms_it_is_them_and_only_their_own,
         a_passkey_signs_in_through_autofill_and_the_button_and_an_answer_works_once,
         passkeys_need_a_domain_name,
         forged_replayed_or_misplaced_answers_sign_nobody_in,
