@@ -1,6 +1,7 @@
 //! Mail through the durable outbox: queued with the action, sent by a node's
 //! worker to a real SMTP server (a sink on port 0), retried while the server
-//! is down, sent once, its body erased once it left.
+//! is down, sent once, its body erased once it left; never in the clear
+//! when TLS is asked for.
 
 use sesame::domain::DeliveryStatus;
 
@@ -85,7 +86,42 @@ async fn without_smtp_mail_is_written_to_the_log(backend: Backend) {
     panic!("not sent: {:?}", counts(&app).await);
 }
 
+/// `smtp_security = "starttls"` (the default) is required, not
+/// opportunistic: a server that does not offer STARTTLS — or a man in the
+/// middle who struck it from the server's answer — gets no message in the
+/// clear; it waits, with the reason, as for a server that is down.
+async fn starttls_is_required_not_opportunistic(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(backend, |s| {
+        sink.configure(s);
+        s.mail.smtp_security = sesame::config::SmtpSecurity::Starttls;
+    })
+    .await;
+    let message = sesame::mail::messages::password_changed(
+        "alice@example.com",
+        "Alice",
+        "id.example",
+        sesame::mail::messages::PasswordChange::AccountPage,
+    );
+    app.services.mail_outbox().queue(message).await.unwrap();
+    let mut waiting = Vec::new();
+    for _ in 0..100 {
+        waiting = app.services.mail.list_mail(10).await.unwrap();
+        if waiting[0].attempts > 1 {
+            break;
+        }
+        app.clock.advance(5);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(waiting[0].attempts > 1, "{waiting:?}");
+    assert_eq!(waiting[0].status, DeliveryStatus::Pending);
+    let reason = waiting[0].last_error.clone().unwrap_or_default();
+    assert!(reason.to_ascii_lowercase().contains("tls"), "{reason}");
+    assert!(sink.received().is_empty(), "nothing sent in the clear");
+}
+
 on_both_backends!(
+    starttls_is_required_not_opportunistic,
     mail_waits_for_a_server_that_is_down_and_leaves_once,
     without_smtp_mail_is_written_to_the_log
 );
