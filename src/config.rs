@@ -119,6 +119,9 @@ pub struct MailSettings {
     pub smtp_host: String,
     pub smtp_port: u16,
     pub smtp_security: SmtpSecurity,
+    /// A CA certificate (PEM) trusted for the SMTP server's certificate
+    /// besides the system's (a relay with a certificate from a private CA).
+    pub smtp_tls_ca_file: String,
     pub smtp_username: String,
     pub smtp_password: Secret,
     pub from: String,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::Body;
@@ -17,6 +18,8 @@ pub enum TransportError {
     From(String),
     #[error("mail: {0}")]
     Smtp(String),
+    #[error("mail.smtp_tls_ca_file {path}: {cause}")]
+    CaFile { path: String, cause: String },
 }
 
 pub enum Transport {
@@ -37,15 +40,18 @@ impl Transport {
         if settings.logs_only() {
             return Ok(Transport::Log { from });
         }
-        let smtp = |e: lettre::transport::smtp::Error| TransportError::Smtp(e.to_string());
         let host = settings.smtp_host.as_str();
-        let mut builder = match settings.smtp_security {
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(smtp)?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(smtp)?,
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        }
-        .port(settings.smtp_port)
-        .timeout(Some(Duration::from_secs(settings.timeout_secs.max(1))));
+        let tls = tls_parameters(settings)?;
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(match settings.smtp_security {
+                // Required, not opportunistic: a server (or a man in the
+                // middle) that does not offer STARTTLS gets nothing.
+                SmtpSecurity::Starttls => Tls::Required(tls),
+                SmtpSecurity::Tls => Tls::Wrapper(tls),
+                SmtpSecurity::None => Tls::None,
+            })
+            .port(settings.smtp_port)
+            .timeout(Some(Duration::from_secs(settings.timeout_secs.max(1))));
         if !settings.smtp_username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 settings.smtp_username.clone(),
@@ -77,6 +83,23 @@ impl Transport {
             }
         }
     }
+}
+
+/// How the server's certificate is checked: for `smtp_host`, against the
+/// system's CAs and `smtp_tls_ca_file`'s.
+fn tls_parameters(settings: &MailSettings) -> Result<TlsParameters, TransportError> {
+    let smtp = |e: lettre::transport::smtp::Error| TransportError::Smtp(e.to_string());
+    let mut parameters = TlsParameters::builder(settings.smtp_host.clone());
+    if !settings.smtp_tls_ca_file.is_empty() {
+        let ca_file = |cause: String| TransportError::CaFile {
+            path: settings.smtp_tls_ca_file.clone(),
+            cause,
+        };
+        let pem = std::fs::read(&settings.smtp_tls_ca_file).map_err(|e| ca_file(e.to_string()))?;
+        let certificate = Certificate::from_pem(&pem).map_err(|e| ca_file(e.to_string()))?;
+        parameters = parameters.add_root_certificate(certificate);
+    }
+    parameters.build_native().map_err(smtp)
 }
 
 /// A multipart/alternative message: plain text first, HTML preferred.

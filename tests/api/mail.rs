@@ -120,7 +120,55 @@ async fn starttls_is_required_not_opportunistic(backend: Backend) {
     assert!(sink.received().is_empty(), "nothing sent in the clear");
 }
 
+/// A relay whose certificate a private CA signed: with that CA trusted
+/// (`smtp_tls_ca_file`) the message goes over STARTTLS; trusting another CA
+/// instead, the certificate is refused and nothing is sent.
+async fn starttls_to_a_relay_whose_certificate_a_private_ca_signed(backend: Backend) {
+    let certificates = tempfile::tempdir().unwrap();
+    crate::helpers::certificates::make_certificates(certificates.path());
+    let sink = SmtpSink::start_with_starttls(certificates.path()).await;
+    let trusting = |ca: &str| {
+        let ca = certificates.path().join(ca).display().to_string();
+        let sink = &sink;
+        move |s: &mut sesame::config::Settings| {
+            sink.configure(s);
+            s.mail.smtp_security = sesame::config::SmtpSecurity::Starttls;
+            s.mail.smtp_tls_ca_file = ca;
+        }
+    };
+    let message = || {
+        sesame::mail::messages::password_changed(
+            "alice@example.com",
+            "Alice",
+            "id.example",
+            sesame::mail::messages::PasswordChange::AccountPage,
+        )
+    };
+
+    let app = spawn_app_with(backend, trusting("ca.crt")).await;
+    app.services.mail_outbox().queue(message()).await.unwrap();
+    let received = sink.wait_for(1).await;
+    assert!(received[0].text().contains("Hello Alice"));
+    assert_eq!(sink.over_tls(), vec![true]);
+
+    let other = spawn_app_with(backend, trusting("other.crt")).await;
+    other.services.mail_outbox().queue(message()).await.unwrap();
+    let mut waiting = Vec::new();
+    for _ in 0..100 {
+        waiting = other.services.mail.list_mail(10).await.unwrap();
+        if waiting[0].attempts > 1 {
+            break;
+        }
+        other.clock.advance(5);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting[0].status, DeliveryStatus::Pending, "{waiting:?}");
+    assert!(waiting[0].attempts > 1, "{waiting:?}");
+    assert_eq!(sink.received().len(), 1, "nothing sent to a server it cannot verify");
+}
+
 on_both_backends!(
+    starttls_to_a_relay_whose_certificate_a_private_ca_signed,
     starttls_is_required_not_opportunistic,
     mail_waits_for_a_server_that_is_down_and_leaves_once,
     without_smtp_mail_is_written_to_the_log

@@ -1,12 +1,14 @@
 //! An SMTP server for tests, on port 0: it accepts every message and keeps
 //! it, so tests read the mail Sesame sends and follow its links. It can also
-//! start down (its port bound, refusing connections) and come up later.
+//! start down (its port bound, refusing connections) and come up later, or
+//! offer STARTTLS with a certificate of the test's own CA.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio_native_tls::TlsAcceptor;
 
 /// One message as the server received it.
 #[derive(Clone, Debug)]
@@ -76,6 +78,8 @@ fn quoted_printable(encoded: &str) -> String {
 pub struct SmtpSink {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    /// Whether each message came over TLS, in the order received.
+    over_tls: Arc<Mutex<Vec<bool>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -88,13 +92,22 @@ pub struct DownSink {
 
 impl DownSink {
     pub fn come_up(self) -> SmtpSink {
-        SmtpSink::serve(self.socket.listen(16).unwrap())
+        SmtpSink::serve(self.socket.listen(16).unwrap(), None)
     }
 }
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        SmtpSink::serve(TcpListener::bind("127.0.0.1:0").await.unwrap())
+        SmtpSink::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), None)
+    }
+
+    /// A sink that offers STARTTLS with `server.crt` and `server.key` in
+    /// `certificates` (see `certificates::make_certificates`).
+    pub async fn start_with_starttls(certificates: &std::path::Path) -> SmtpSink {
+        let read = |name: &str| std::fs::read(certificates.join(name)).unwrap();
+        let identity = native_tls::Identity::from_pkcs8(&read("server.crt"), &read("server.key")).unwrap();
+        let acceptor = TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+        SmtpSink::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), Some(acceptor))
     }
 
     pub fn down() -> DownSink {
@@ -104,20 +117,31 @@ impl SmtpSink {
         DownSink { port, socket }
     }
 
-    fn serve(listener: TcpListener) -> SmtpSink {
+    fn serve(listener: TcpListener, tls: Option<TlsAcceptor>) -> SmtpSink {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let sink = received.clone();
+        let over_tls = Arc::new(Mutex::new(Vec::new()));
+        let kept = (received.clone(), over_tls.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(session(stream, sink.clone()));
+                tokio::spawn(session(Box::new(stream), kept.clone(), tls.clone()));
             }
         });
-        SmtpSink { port, received, task }
+        SmtpSink {
+            port,
+            received,
+            over_tls,
+            task,
+        }
     }
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// Whether each message received came over TLS.
+    pub fn over_tls(&self) -> Vec<bool> {
+        self.over_tls.lock().unwrap().clone()
     }
 
     /// Waits (up to 15 s) until `count` messages have come.
@@ -172,10 +196,16 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Received>>>) {
-    let (reading, mut writing) = stream.into_split();
-    let mut lines = BufReader::new(reading);
-    let _ = writing.write_all(b"220 sink ESMTP\r\n").await;
+/// A connection, plain or upgraded to TLS.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
+type Kept = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<bool>>>);
+
+async fn session(stream: Box<dyn Connection>, (sink, over_tls): Kept, mut tls: Option<TlsAcceptor>) {
+    let mut lines = BufReader::new(stream);
+    let _ = lines.get_mut().write_all(b"220 sink ESMTP\r\n").await;
+    let mut encrypted = false;
     let mut to = Vec::new();
     let mut line = String::new();
     loop {
@@ -184,8 +214,23 @@ async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Received>>>) {
             return;
         }
         let command = line.trim_end().to_ascii_uppercase();
-        let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+        let reply: &[u8] = if command.starts_with("EHLO") && tls.is_some() {
+            b"250-sink\r\n250 STARTTLS\r\n"
+        } else if command.starts_with("EHLO") || command.starts_with("HELO") {
             b"250 sink\r\n"
+        } else if command == "STARTTLS"
+            && let Some(acceptor) = tls.take()
+        {
+            if lines.get_mut().write_all(b"220 go ahead\r\n").await.is_err() {
+                return;
+            }
+            // The client waits for that answer: nothing is buffered.
+            let Ok(upgraded) = acceptor.accept(lines.into_inner()).await else {
+                return;
+            };
+            lines = BufReader::new(Box::new(upgraded));
+            encrypted = true;
+            continue;
         } else if command.starts_with("MAIL") || command.starts_with("RSET") || command.starts_with("NOOP") {
             if command.starts_with("RSET") {
                 to.clear();
@@ -195,7 +240,7 @@ async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Received>>>) {
             to.push(line.trim_end()[8..].trim_matches(|c| c == '<' || c == '>').to_string());
             b"250 OK\r\n"
         } else if command.starts_with("DATA") {
-            let _ = writing.write_all(b"354 go on\r\n").await;
+            let _ = lines.get_mut().write_all(b"354 go on\r\n").await;
             let mut raw = String::new();
             loop {
                 line.clear();
@@ -211,14 +256,15 @@ async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Received>>>) {
                 to: std::mem::take(&mut to),
                 raw,
             });
+            over_tls.lock().unwrap().push(encrypted);
             b"250 kept\r\n"
         } else if command.starts_with("QUIT") {
-            let _ = writing.write_all(b"221 bye\r\n").await;
+            let _ = lines.get_mut().write_all(b"221 bye\r\n").await;
             return;
         } else {
             b"502 not here\r\n"
         };
-        if writing.write_all(reply).await.is_err() {
+        if lines.get_mut().write_all(reply).await.is_err() {
             return;
         }
     }
