@@ -14,7 +14,7 @@ use super::{cookies, csrf, extract, outcome, pages};
 use crate::auth::login::{Attempt, LoginOutcome};
 use crate::auth::second_factor::{Confirmation, Enrolment};
 use crate::auth::sign_in::{self, Demands, Start};
-use crate::domain::{AMR_PASSWORD, CredentialKind, Level, User};
+use crate::domain::{AMR_PASSWORD, CredentialKind, Level, UpstreamSession, User};
 use crate::error::InternalError;
 use crate::oidc::params::Params;
 use crate::session::LiveSession;
@@ -349,7 +349,7 @@ async fn confirmed(
             return Ok(response);
         }
     }
-    first_factor_confirmed(services, user, live, vec![AMR_PASSWORD.to_string()], next).await
+    first_factor_confirmed(services, user, live, (vec![AMR_PASSWORD.to_string()], None), next).await
 }
 
 /// `GET /login/upstream-callback` after an upstream confirmed who is at the
@@ -357,30 +357,30 @@ async fn confirmed(
 pub(super) async fn confirmed_upstream(
     req: &HttpRequest,
     services: &Services,
-    amr: Vec<String>,
+    (amr, upstream): (Vec<String>, UpstreamSession),
     next: &str,
 ) -> Result<HttpResponse, InternalError> {
     let (user, live) = match signed_in(req, services).await {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    first_factor_confirmed(services, &user, live, amr, next).await
+    first_factor_confirmed(services, &user, live, (amr, Some(upstream)), next).await
 }
 
-/// The first factor confirmed again (`amr`): the second one too when the
-/// account has one and the first did not already count as both (an
-/// upstream trusted to say so); then the session counts as just
-/// authenticated.
+/// The first factor confirmed again (`amr`, through `upstream`'s session if
+/// any): the second one too when the account has one and the first did not
+/// already count as both (an upstream trusted to say so); then the session
+/// counts as just authenticated.
 pub(super) async fn first_factor_confirmed(
     services: &Services,
     user: &User,
     mut live: LiveSession,
-    amr: Vec<String>,
+    (amr, upstream): (Vec<String>, Option<UpstreamSession>),
     next: &str,
 ) -> Result<HttpResponse, InternalError> {
     let has_factor = services.second_factors().has_second_factor(user.id).await?;
     if !has_factor || Level::of_amr(&amr) >= Level::TwoFactors {
-        services.sessions().reauthenticated(&mut live, amr).await?;
+        services.sessions().reauthenticated(&mut live, amr, upstream).await?;
         return Ok(outcome::see_other(next));
     }
     let https = services.settings.issuer_is_https();
@@ -391,7 +391,7 @@ pub(super) async fn first_factor_confirmed(
         step_up: Some(live.handle.clone()),
         request_id: None,
         next,
-        upstream: None,
+        upstream,
     };
     let (id, _) = services.sign_in_steps().start(start).await?;
     let mut response = outcome::see_other("/login/second-factor");

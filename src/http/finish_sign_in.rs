@@ -70,7 +70,7 @@ pub(super) async fn finish(
             };
             services
                 .sessions()
-                .reauthenticated(&mut live, pending.amr.clone())
+                .reauthenticated(&mut live, pending.amr.clone(), pending.upstream.clone())
                 .await?;
             // Read again: the browser's accounts now carry the stronger session.
             let mut accounts = cookies::browser_accounts(req, services).await?;

@@ -84,7 +84,8 @@ pub async fn callback(req: HttpRequest, services: web::Data<Services>) -> HttpRe
         }
         Arrival::Confirmed => {
             let next = login::page_after_sign_in(Some(&federated.next));
-            let confirmed = account_security::confirmed_upstream(&req, &services, federated.amr, next).await;
+            let through = (federated.amr, federated.session);
+            let confirmed = account_security::confirmed_upstream(&req, &services, through, next).await;
             let mut response = confirmed.unwrap_or_else(|e| pages::server_error_page(&e));
             let _ = response.add_cookie(&spent);
             return response;

@@ -256,7 +256,7 @@ pub async fn confirm_finish(req: HttpRequest, body: web::Bytes, services: web::D
         Err(e) => return failed_page(&e),
     };
     let next = login::page_after_sign_in(form.get("next"));
-    first_factor_confirmed(&services, &user, live, proven.amr, next)
+    first_factor_confirmed(&services, &user, live, (proven.amr, None), next)
         .await
         .unwrap_or_else(|e| pages::server_error_page(&e))
 }

@@ -159,9 +159,26 @@ impl Sessions<'_> {
 
     /// Records that the person just authenticated again in this session with
     /// `amr` (a step-up, or a confirmation before changing their factors):
-    /// the session now says these methods, and `auth_time` is now.
-    pub async fn reauthenticated(&self, live: &mut LiveSession, amr: Vec<String>) -> Result<(), StoreError> {
+    /// the session now says these methods, and `auth_time` is now. Through
+    /// an upstream's session (`upstream`), the session now came from that
+    /// one: an upstream that ended its old session when the person signed
+    /// in there again (and says so by back-channel logout) does not end this.
+    pub async fn reauthenticated(
+        &self,
+        live: &mut LiveSession,
+        amr: Vec<String>,
+        upstream: Option<UpstreamSession>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
+        if let Some(upstream) = upstream {
+            if let Some(sid) = &upstream.sid {
+                let absolute = Duration::from_secs(self.lifetime.absolute_secs);
+                self.records
+                    .index_upstream_sid((&upstream.upstream, sid), live.session.user_id, absolute)
+                    .await?;
+            }
+            live.session.upstream = Some(upstream);
+        }
         live.session.amr = amr;
         live.session.auth_time = now;
         live.session.last_seen = now;

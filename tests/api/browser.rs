@@ -667,8 +667,13 @@ async fn signing_in_with_an_upstream_account_in_a_real_browser() {
     let Some(browser) = Chromium::start().await else {
         return;
     };
-    let (upstream, downstream) =
-        crate::federation::federated_pair(Backend::SqliteMemory, sesame::config::Provisioning::Allowed).await;
+    // The upstream's logout notices leave when the test sends them.
+    let (upstream, downstream) = crate::federation::federated_pair_with(
+        Backend::SqliteMemory,
+        sesame::config::Provisioning::Allowed,
+        crate::federation::upstream_sends_when_told,
+    )
+    .await;
     browser.set_window_size(320, 700).await.unwrap();
     browser.goto(&downstream.url("/login")).await.unwrap();
     let violations = browser.accessibility_violations().await;
@@ -704,6 +709,10 @@ async fn signing_in_with_an_upstream_account_in_a_real_browser() {
     browser.url_once_at(&upstream.url("/login")).await;
     sign_in_on_the_login_page(&browser).await;
     browser.url_once_at(&downstream.url("/account")).await;
+    browser.once_page_has("Accounts elsewhere").await;
+    // The upstream ended its old session (the person signed in there
+    // again) and tells this Sesame: the session here came through the new one.
+    crate::federation::send_upstream_notices(&upstream).await;
     browser.goto(&downstream.url("/account/totp")).await.unwrap();
     browser.url_once_at(&downstream.url("/account/totp")).await;
     browser.quit().await;

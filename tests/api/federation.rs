@@ -19,8 +19,14 @@ use crate::on_both_backends;
 /// The upstream: a Sesame on `localhost`, with `alice`, and a first-party
 /// app for the downstream Sesame (its redirect URI set once that one runs).
 async fn upstream(backend: Backend) -> (TestApp, TestClient) {
+    upstream_with(backend, |_| {}).await
+}
+
+/// The upstream, with `tweak` applied to its settings.
+async fn upstream_with(backend: Backend, tweak: impl FnOnce(&mut sesame::config::Settings)) -> (TestApp, TestClient) {
     let upstream = spawn_app_with(backend, |s| {
         s.issuer = s.issuer.replace("127.0.0.1", "localhost");
+        tweak(s);
     })
     .await;
     upstream.add_user("alice").await;
@@ -79,7 +85,16 @@ async fn register_callback(upstream: &TestApp, client: &TestClient, downstream: 
 
 /// Both Sesames, the downstream one with the upstream configured.
 pub(crate) async fn federated_pair(backend: Backend, provisioning: Provisioning) -> (TestApp, TestApp) {
-    let (upstream, client) = upstream(backend).await;
+    federated_pair_with(backend, provisioning, |_| {}).await
+}
+
+/// The same, with `tweak` applied to the upstream's settings.
+pub(crate) async fn federated_pair_with(
+    backend: Backend,
+    provisioning: Provisioning,
+    tweak: impl FnOnce(&mut sesame::config::Settings),
+) -> (TestApp, TestApp) {
+    let (upstream, client) = upstream_with(backend, tweak).await;
     let settings = corp(&upstream, &client, provisioning);
     let downstream = spawn_app_with(backend, move |s| {
         s.upstreams = vec![settings];
@@ -1148,8 +1163,12 @@ async fn sign_in_again_upstream(
 /// there: its login page again, though signed in there), and the change
 /// goes through once the person came back. Another account at the
 /// upstream, or a sign-in there from before the request, confirms nothing.
+/// The upstream (a Sesame) ends its old session when the person signs in
+/// there again, and says so by back-channel logout: that no longer names
+/// the session here, which now came through the new one.
 async fn an_account_an_upstream_made_confirms_it_is_them_there(backend: Backend) {
-    let (upstream, downstream) = federated_pair(backend, Provisioning::Allowed).await;
+    // The upstream's notices leave when the test sends them.
+    let (upstream, downstream) = federated_pair_with(backend, Provisioning::Allowed, upstream_sends_when_told).await;
     upstream.add_user("bob").await;
     let (browser, _) = signed_in_with_corp(&upstream, &downstream).await;
     assert_eq!(
@@ -1229,6 +1248,28 @@ async fn an_account_an_upstream_made_confirms_it_is_them_there(backend: Backend)
         let totp = browser.get(downstream.url("/account/totp")).send().await.unwrap();
         assert_eq!(totp.status() == 200, confirmed, "{username}: {:?}", totp.headers());
     }
+    send_upstream_notices(&upstream).await;
+    let totp = browser.get(downstream.url("/account/totp")).send().await.unwrap();
+    assert_eq!(totp.status(), 200, "still signed in here: {:?}", totp.headers());
+}
+
+/// Upstream settings: logout notices are sent only by `send_upstream_notices`.
+pub(crate) fn upstream_sends_when_told(settings: &mut sesame::config::Settings) {
+    settings.logout.poll_secs = 3600;
+}
+
+/// Sends the upstream's due logout notices, and waits until each is
+/// recorded delivered (the downstream answered 200).
+pub(crate) async fn send_upstream_notices(upstream: &TestApp) {
+    upstream.services.delivery().deliver_due().await.unwrap();
+    let outbox = upstream.services.outbox.list_deliveries(50).await.unwrap();
+    assert!(!outbox.is_empty(), "the upstream ended a session its app had joined");
+    assert!(
+        outbox
+            .iter()
+            .all(|d| d.status == sesame::domain::DeliveryStatus::Delivered),
+        "{outbox:?}"
+    );
 }
 
 on_both_backends!(
