@@ -13,6 +13,31 @@ async fn counts(app: &crate::helpers::TestApp) -> Vec<(DeliveryStatus, i64)> {
     app.services.mail.count_mail_by_status().await.unwrap()
 }
 
+/// A message to alice, as the account page's password change sends it.
+fn to_alice() -> sesame::mail::Message {
+    sesame::mail::messages::password_changed(
+        "alice@example.com",
+        "Alice",
+        "id.example",
+        sesame::mail::messages::PasswordChange::AccountPage,
+    )
+}
+
+/// The outbox once its one message was tried more than once (the clock
+/// moved on to each retry): it did not leave.
+async fn after_retries(app: &crate::helpers::TestApp) -> Vec<sesame::domain::QueuedMail> {
+    let mut waiting = Vec::new();
+    for _ in 0..100 {
+        waiting = app.services.mail.list_mail(10).await.unwrap();
+        if waiting[0].attempts > 1 {
+            break;
+        }
+        app.clock.advance(5);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    waiting
+}
+
 async fn mail_waits_for_a_server_that_is_down_and_leaves_once(backend: Backend) {
     let down = SmtpSink::down();
     let port = down.port;
@@ -25,13 +50,7 @@ async fn mail_waits_for_a_server_that_is_down_and_leaves_once(backend: Backend) 
         s.mail.backoff_max_secs = 1;
     })
     .await;
-    let message = sesame::mail::messages::password_changed(
-        "alice@example.com",
-        "Alice",
-        "id.example",
-        sesame::mail::messages::PasswordChange::AccountPage,
-    );
-    app.services.mail_outbox().queue(message).await.unwrap();
+    app.services.mail_outbox().queue(to_alice()).await.unwrap();
 
     // The server is down: the message waits, with the reason.
     let mut waiting = Vec::new();
@@ -97,22 +116,8 @@ async fn starttls_is_required_not_opportunistic(backend: Backend) {
         s.mail.smtp_security = sesame::config::SmtpSecurity::Starttls;
     })
     .await;
-    let message = sesame::mail::messages::password_changed(
-        "alice@example.com",
-        "Alice",
-        "id.example",
-        sesame::mail::messages::PasswordChange::AccountPage,
-    );
-    app.services.mail_outbox().queue(message).await.unwrap();
-    let mut waiting = Vec::new();
-    for _ in 0..100 {
-        waiting = app.services.mail.list_mail(10).await.unwrap();
-        if waiting[0].attempts > 1 {
-            break;
-        }
-        app.clock.advance(5);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.services.mail_outbox().queue(to_alice()).await.unwrap();
+    let waiting = after_retries(&app).await;
     assert!(waiting[0].attempts > 1, "{waiting:?}");
     assert_eq!(waiting[0].status, DeliveryStatus::Pending);
     let reason = waiting[0].last_error.clone().unwrap_or_default();
@@ -136,32 +141,16 @@ async fn starttls_to_a_relay_whose_certificate_a_private_ca_signed(backend: Back
             s.mail.smtp_tls_ca_file = ca;
         }
     };
-    let message = || {
-        sesame::mail::messages::password_changed(
-            "alice@example.com",
-            "Alice",
-            "id.example",
-            sesame::mail::messages::PasswordChange::AccountPage,
-        )
-    };
 
     let app = spawn_app_with(backend, trusting("ca.crt")).await;
-    app.services.mail_outbox().queue(message()).await.unwrap();
+    app.services.mail_outbox().queue(to_alice()).await.unwrap();
     let received = sink.wait_for(1).await;
     assert!(received[0].text().contains("Hello Alice"));
     assert_eq!(sink.over_tls(), vec![true]);
 
     let other = spawn_app_with(backend, trusting("other.crt")).await;
-    other.services.mail_outbox().queue(message()).await.unwrap();
-    let mut waiting = Vec::new();
-    for _ in 0..100 {
-        waiting = other.services.mail.list_mail(10).await.unwrap();
-        if waiting[0].attempts > 1 {
-            break;
-        }
-        other.clock.advance(5);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    other.services.mail_outbox().queue(to_alice()).await.unwrap();
+    let waiting = after_retries(&other).await;
     assert_eq!(waiting[0].status, DeliveryStatus::Pending, "{waiting:?}");
     assert!(waiting[0].attempts > 1, "{waiting:?}");
     assert_eq!(sink.received().len(), 1, "nothing sent to a server it cannot verify");
